@@ -1,0 +1,53 @@
+// Opens the database that local development and tests use: Neon directly when
+// DATABASE_URL is a Neon URL; otherwise a local SQL-over-HTTP endpoint in front
+// of that Postgres server, or of embedded PGlite when DATABASE_URL is unset.
+import { isNeonUrl, openPglite, openPostgres, type SqlBackend } from "./sql-backends";
+import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "./sql-http-endpoint";
+
+/** What the Neon driver is given when the local endpoint serves: it must parse, the endpoint ignores it. */
+export const LOCAL_DRIVER_URL = "postgresql://local:local@localhost/local";
+
+export type DevDatabase = {
+  /** The connection string for the Worker and the Neon driver. */
+  databaseUrl: string;
+  /** The local endpoint's URL, when one serves the database. */
+  sqlHttpEndpoint: string | undefined;
+  /** How to say where the data lives. */
+  description: string;
+  backend: SqlBackend | undefined;
+  endpoint: SqlHttpEndpoint | undefined;
+  close(): Promise<void>;
+};
+
+export async function openDevDatabase(options: {
+  databaseUrl?: string;
+  dataDir: string;
+  port?: number;
+}): Promise<DevDatabase> {
+  const { databaseUrl, dataDir, port } = options;
+  if (databaseUrl && isNeonUrl(databaseUrl)) {
+    return {
+      databaseUrl,
+      sqlHttpEndpoint: undefined,
+      description: `Neon (${new URL(databaseUrl).hostname})`,
+      backend: undefined,
+      endpoint: undefined,
+      close: async () => {},
+    };
+  }
+  const backend = databaseUrl ? openPostgres(databaseUrl) : await openPglite({ dataDir });
+  const endpoint = await startSqlHttpEndpoint(backend, { port });
+  return {
+    databaseUrl: LOCAL_DRIVER_URL,
+    sqlHttpEndpoint: endpoint.url,
+    description: databaseUrl
+      ? `Postgres at ${new URL(databaseUrl).host}, through the local SQL-over-HTTP endpoint ${endpoint.url}`
+      : `embedded PGlite in ${dataDir}, through the local SQL-over-HTTP endpoint ${endpoint.url}`,
+    backend,
+    endpoint,
+    async close() {
+      await endpoint.close();
+      await backend.close();
+    },
+  };
+}

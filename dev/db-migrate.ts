@@ -1,0 +1,14 @@
+// `npm run db:migrate`: applies the migrations in drizzle/ to DATABASE_URL
+// (a Neon URL or any Postgres), or to the embedded database in .data/ when unset.
+import { fileURLToPath } from "node:url";
+import { openDevDatabase } from "./database";
+import { migrate } from "./migrate";
+
+const dataDir = fileURLToPath(new URL("../.data/pglite", import.meta.url));
+const database = await openDevDatabase({ databaseUrl: process.env.DATABASE_URL?.trim() || undefined, dataDir });
+try {
+  const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
+  console.log(`${applied} migration(s) applied to ${database.description}`);
+} finally {
+  await database.close();
+}

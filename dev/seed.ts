@@ -1,0 +1,63 @@
+// The demo organization `npm start` serves: seeded once, identified by fixed ids
+// so that re-running never duplicates it.
+import { neon, neonConfig } from "@neondatabase/serverless";
+
+export const demo = {
+  organizationId: "de000000-0000-4000-8000-000000000001",
+  users: [
+    { id: "de000000-0000-4000-8000-000000000101", name: "Ada Lovelace", email: "ada@demo.example", role: "owner" },
+    { id: "de000000-0000-4000-8000-000000000102", name: "Grace Hopper", email: "grace@demo.example", role: "member" },
+  ],
+  customerId: "de000000-0000-4000-8000-000000000201",
+  projects: {
+    website: "de000000-0000-4000-8000-000000000301",
+    internal: "de000000-0000-4000-8000-000000000302",
+  },
+} as const;
+
+/** Seeds the demo organization unless it exists. Returns whether it seeded. */
+export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
+  if (sqlHttpEndpoint) neonConfig.fetchEndpoint = sqlHttpEndpoint;
+  const sql = neon(databaseUrl);
+  const [existing] = await sql`select 1 from organizations where id = ${demo.organizationId}`;
+  if (existing) return false;
+
+  const [ada, grace] = demo.users;
+  // Entries over the last days, relative to now, so the demo always looks current.
+  const day = (daysAgo: number, hour: number, minute = 0) => {
+    const d = new Date();
+    d.setUTCHours(hour, minute, 0, 0);
+    d.setUTCDate(d.getUTCDate() - daysAgo);
+    return d.toISOString();
+  };
+  const entries = [
+    [ada.id, demo.projects.website, day(3, 8), day(3, 11, 30), "Kick-off workshop with Acme", true],
+    [ada.id, demo.projects.website, day(2, 9), day(2, 12), "Information architecture", true],
+    [grace.id, demo.projects.website, day(2, 13), day(2, 17, 15), "Landing page build", true],
+    [grace.id, demo.projects.internal, day(1, 9), day(1, 10), "Team retrospective", false],
+    [ada.id, null, day(1, 14), day(1, 15), "Admin and e-mail", false],
+    [grace.id, demo.projects.website, day(0, 8), null, "Accessibility fixes", true],
+  ] as const;
+
+  await sql.transaction([
+    sql`insert into organizations (id, name) values (${demo.organizationId}, 'Demo Studio')`,
+    ...demo.users.map(
+      (u) => sql`insert into users (id, full_name, email) values (${u.id}, ${u.name}, ${u.email}) on conflict do nothing`,
+    ),
+    ...demo.users.map(
+      (u) =>
+        sql`insert into organization_members (organization_id, user_id, role) values (${demo.organizationId}, ${u.id}, ${u.role})`,
+    ),
+    sql`insert into customers (id, organization_id, name, email, country, country_code, city)
+        values (${demo.customerId}, ${demo.organizationId}, 'Acme GmbH', 'billing@acme.example', 'Germany', 'DE', 'Berlin')`,
+    sql`insert into projects (id, organization_id, name, customer_id, hourly_rate, currency)
+        values (${demo.projects.website}, ${demo.organizationId}, 'Website relaunch', ${demo.customerId}, 120.00, 'EUR')`,
+    sql`insert into projects (id, organization_id, name) values (${demo.projects.internal}, ${demo.organizationId}, 'Internal')`,
+    ...entries.map(
+      ([userId, projectId, start, end, description, billable]) =>
+        sql`insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
+            values (${demo.organizationId}, ${userId}, ${projectId}, ${start}, ${end}, ${description}, ${billable})`,
+    ),
+  ]);
+  return true;
+}

@@ -1,0 +1,131 @@
+// The databases the local SQL-over-HTTP endpoint can serve: embedded PGlite, or
+// a Postgres server reached with node-postgres. Both hand back Postgres' own
+// text for every value, because the Neon driver parses values itself by type OID.
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+
+export type Field = { name: string; dataTypeID: number };
+export type QueryResult = { command: string; rowCount: number; rows: unknown[][]; fields: Field[] };
+export type Query = { query: string; params: unknown[] };
+export type BatchOptions = { isolationLevel?: string; readOnly?: boolean; deferrable?: boolean };
+
+export interface SqlBackend {
+  readonly kind: "pglite" | "postgres";
+  query(query: Query): Promise<QueryResult>;
+  /** Runs the queries in one transaction: all commit or none do. */
+  transaction(queries: Query[], options?: BatchOptions): Promise<QueryResult[]>;
+  close(): Promise<void>;
+}
+
+const isolationLevels: Record<string, string> = {
+  ReadUncommitted: "read uncommitted",
+  ReadCommitted: "read committed",
+  RepeatableRead: "repeatable read",
+  Serializable: "serializable",
+};
+
+function transactionModes({ isolationLevel, readOnly, deferrable }: BatchOptions = {}) {
+  const modes: string[] = [];
+  const level = isolationLevel ? isolationLevels[isolationLevel] : undefined;
+  if (level) modes.push(`isolation level ${level}`);
+  if (readOnly) modes.push("read only");
+  if (deferrable) modes.push("deferrable");
+  return modes.join(", ");
+}
+
+const identity = <T>(value: T) => value;
+
+export type PgliteBackend = SqlBackend & { readonly pglite: PGlite };
+
+export async function openPglite(
+  options: { dataDir?: string; loadDataDir?: Blob } = {},
+): Promise<PgliteBackend> {
+  const db = await PGlite.create(options);
+  await db.exec("set timezone = 'UTC'");
+  // Built after start-up so the array types PGlite registers are covered too.
+  const rawText = {
+    parsers: Object.fromEntries(Object.keys(db.parsers).map((oid) => [oid, identity])),
+    serializers: Object.fromEntries(Object.keys(db.serializers).map((oid) => [oid, identity])),
+    rowMode: "array" as const,
+  };
+  type Runner = Pick<PGlite, "query">;
+  const run = async (runner: Runner, { query, params }: Query): Promise<QueryResult> => {
+    const result = await runner.query<unknown[]>(query, params, rawText);
+    return {
+      command: commandOf(query),
+      rowCount: result.affectedRows || result.rows.length,
+      rows: result.rows,
+      fields: result.fields,
+    };
+  };
+  return {
+    kind: "pglite",
+    query: (query) => run(db, query),
+    transaction: (queries, options) =>
+      db.transaction(async (tx) => {
+        const modes = transactionModes(options);
+        if (modes) await tx.query(`set transaction ${modes}`);
+        const results: QueryResult[] = [];
+        for (const query of queries) results.push(await run(tx, query));
+        return results;
+      }),
+    close: () => db.close(),
+    pglite: db,
+  };
+}
+
+// PGlite does not report the command tag; the driver only passes it through.
+function commandOf(query: string) {
+  return (/^\s*(?:with\b[\s\S]*?\)\s*)?(\w+)/i.exec(query)?.[1] ?? "").toUpperCase();
+}
+
+export function openPostgres(connectionString: string, options: { max?: number } = {}): SqlBackend {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    options: "-c TimeZone=UTC",
+  });
+  // An idle client dropped by the server must not crash the process.
+  pool.on("error", () => {});
+  const rawTypes = { getTypeParser: () => identity } as unknown as pg.CustomTypesConfig;
+  const run = async (client: pg.Pool | pg.PoolClient, { query, params }: Query): Promise<QueryResult> => {
+    const result = await client.query({ text: query, values: params, rowMode: "array", types: rawTypes });
+    return {
+      command: result.command,
+      rowCount: result.rowCount ?? 0,
+      rows: result.rows,
+      fields: result.fields.map((f) => ({ ...f })),
+    };
+  };
+  return {
+    kind: "postgres",
+    query: (query) => run(pool, query),
+    async transaction(queries, options) {
+      const client = await pool.connect();
+      try {
+        const modes = transactionModes(options);
+        await client.query(modes ? `begin ${modes}` : "begin");
+        const results: QueryResult[] = [];
+        for (const query of queries) results.push(await run(client, query));
+        await client.query("commit");
+        return results;
+      } catch (error) {
+        await client.query("rollback").catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** A Neon URL is reached by the driver directly; any other Postgres through the local endpoint. */
+export function isNeonUrl(url: string) {
+  try {
+    const { hostname } = new URL(url);
+    return hostname.endsWith(".neon.tech") || hostname.endsWith(".neon.build");
+  } catch {
+    return false;
+  }
+}

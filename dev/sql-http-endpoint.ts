@@ -1,0 +1,150 @@
+// A local stand-in for Neon's SQL-over-HTTP endpoint: the `POST /sql` requests
+// that `neon()` sends when `neonConfig.fetchEndpoint` points here. Development
+// and tests only; in production the Worker talks to Neon itself.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { BatchOptions, Query, QueryResult, SqlBackend } from "./sql-backends";
+
+export type SqlHttpEndpoint = {
+  /** The URL to give the Worker as SQL_HTTP_ENDPOINT. */
+  readonly url: string;
+  /** How many SQL requests (single queries or batches) have been served. */
+  readonly requests: number;
+  close(): Promise<void>;
+};
+
+// The fields of a Postgres error that the Neon driver copies onto NeonDbError.
+const errorFields = [
+  "code",
+  "severity",
+  "detail",
+  "hint",
+  "position",
+  "internalPosition",
+  "internalQuery",
+  "where",
+  "schema",
+  "table",
+  "column",
+  "dataType",
+  "constraint",
+  "file",
+  "line",
+  "routine",
+] as const;
+
+class BadRequest extends Error {}
+
+export async function startSqlHttpEndpoint(
+  backend: SqlBackend,
+  { port = 0, host = "127.0.0.1" }: { port?: number; host?: string } = {},
+): Promise<SqlHttpEndpoint> {
+  let requests = 0;
+
+  const server = createServer(async (req, res) => {
+    if (req.method !== "POST" || new URL(req.url ?? "/", "http://x").pathname !== "/sql") {
+      return send(res, 404, { message: "Not found: POST /sql is the only route" });
+    }
+    requests++;
+    try {
+      const body = parseBody(await readBody(req));
+      const arrayMode = header(req, "neon-array-mode") !== "false";
+      if ("queries" in body) {
+        const results = await backend.transaction(body.queries, batchOptions(req));
+        return send(res, 200, { results: results.map((r) => shape(r, arrayMode)) });
+      }
+      return send(res, 200, shape(await backend.query(body), arrayMode));
+    } catch (error) {
+      if (error instanceof BadRequest) return send(res, 400, { message: error.message });
+      return send(res, 400, postgresError(error));
+    }
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}/sql`,
+    get requests() {
+      return requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function header(req: IncomingMessage, name: string) {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function batchOptions(req: IncomingMessage): BatchOptions {
+  return {
+    isolationLevel: header(req, "neon-batch-isolation-level"),
+    readOnly: header(req, "neon-batch-read-only") === "true",
+    deferrable: header(req, "neon-batch-deferrable") === "true",
+  };
+}
+
+async function readBody(req: IncomingMessage) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(text: string): Query | { queries: Query[] } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new BadRequest("Request body is not JSON");
+  }
+  const isQuery = (q: unknown): q is Query =>
+    typeof q === "object" &&
+    q !== null &&
+    typeof (q as Query).query === "string" &&
+    (!("params" in q) || Array.isArray((q as Query).params));
+  const withParams = (q: Query): Query => ({ query: q.query, params: q.params ?? [] });
+  if (isQuery(body)) return withParams(body);
+  if (typeof body === "object" && body !== null && "queries" in body) {
+    const { queries } = body as { queries: unknown };
+    if (Array.isArray(queries) && queries.every(isQuery)) return { queries: queries.map(withParams) };
+  }
+  throw new BadRequest('Expected {"query", "params"} or {"queries": [...]}');
+}
+
+function shape(result: QueryResult, arrayMode: boolean) {
+  const fields = result.fields.map((f) => ({
+    name: f.name,
+    dataTypeID: f.dataTypeID,
+    tableID: 0,
+    columnID: 0,
+    dataTypeSize: -1,
+    dataTypeModifier: -1,
+    format: "text",
+  }));
+  const rows = arrayMode
+    ? result.rows
+    : result.rows.map((row) => Object.fromEntries(fields.map((f, i) => [f.name, row[i]])));
+  return { command: result.command, rowCount: result.rowCount, rows, fields, rowAsArray: arrayMode };
+}
+
+function postgresError(error: unknown) {
+  const source = (error ?? {}) as Record<string, unknown>;
+  const body: Record<string, unknown> = {
+    message: error instanceof Error ? error.message : String(error),
+  };
+  for (const field of errorFields) {
+    if (source[field] !== undefined) body[field] = source[field];
+  }
+  return body;
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,120 @@
+// `npm start`: the real Worker under `wrangler dev`, on a database that needs no
+// install (embedded PGlite in .data/ unless DATABASE_URL says otherwise), with
+// the demo organization seeded and ready tokens printed.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openDevDatabase } from "./database";
+import { migrate } from "./migrate";
+import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
+import { demo, seedDemo } from "./seed";
+import { signSessionToken } from "./tokens";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dataDir = join(root, ".data");
+const setting = (name: string) => process.env[name]?.trim() || undefined;
+
+function sessionSecret() {
+  const fromEnv = setting("SESSION_JWT_SECRET");
+  if (fromEnv) return fromEnv;
+  const file = join(dataDir, "session-secret");
+  if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString("base64url"), { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
+
+async function waitUntilServing(url: string, wrangler: { exitCode: number | null }) {
+  for (const started = Date.now(); Date.now() - started < 120_000; ) {
+    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited with code ${wrangler.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer within 2 minutes`);
+}
+
+async function main() {
+  mkdirSync(dataDir, { recursive: true });
+  const port = Number(setting("PORT") ?? 8787);
+  const secret = sessionSecret();
+  const database = await openDevDatabase({ databaseUrl: setting("DATABASE_URL"), dataDir: join(dataDir, "pglite") });
+  const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
+  const seeded = await seedDemo(database.databaseUrl, database.sqlHttpEndpoint);
+
+  // Without a configured issuer, a local one signs demo OAuth access tokens.
+  const configured = { issuer: setting("OAUTH_ISSUER"), audience: setting("OAUTH_AUDIENCE"), jwksUrl: setting("OAUTH_JWKS_URL") };
+  const localIssuer: OAuthIssuer | undefined =
+    configured.issuer || configured.audience || configured.jwksUrl ? undefined : await startOAuthIssuer();
+  const oauth = localIssuer ?? configured;
+
+  const vars: Record<string, string | undefined> = {
+    DATABASE_URL: database.databaseUrl,
+    SQL_HTTP_ENDPOINT: database.sqlHttpEndpoint,
+    SESSION_JWT_SECRET: secret,
+    OAUTH_ISSUER: oauth.issuer,
+    OAUTH_AUDIENCE: oauth.audience,
+    OAUTH_JWKS_URL: oauth.jwksUrl,
+  };
+  const varArgs = Object.entries(vars).flatMap(([name, value]) => (value ? ["--var", `${name}:${value}`] : []));
+  const wrangler = spawn(
+    join(root, "node_modules", ".bin", "wrangler"),
+    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...varArgs],
+    {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    },
+  );
+  const stop = async () => {
+    wrangler.kill("SIGTERM");
+    await localIssuer?.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  wrangler.on("exit", (code) => {
+    if (code !== 0 && code !== null) {
+      console.error(`wrangler dev exited with code ${code}`);
+      void database.close().then(() => process.exit(code));
+    }
+  });
+
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilServing(`${base}/healthz`, wrangler);
+
+  const lines = [
+    "",
+    "Time Entries API is ready",
+    `  API       ${base}/v1/time-entries`,
+    `  Docs      ${base}/docs`,
+    `  OpenAPI   ${base}/openapi.json`,
+    `  Database  ${database.description}${applied ? ` (${applied} migration(s) applied)` : ""}${seeded ? ", demo data seeded" : ""}`,
+    "",
+    "Session tokens for the demo organization (valid 24 hours):",
+  ];
+  for (const user of demo.users) {
+    const token = await signSessionToken(secret, { userId: user.id, organizationId: demo.organizationId });
+    lines.push(`  ${user.name} <${user.email}>, ${user.role}:`, `    ${token}`);
+  }
+  if (localIssuer) {
+    const [owner] = demo.users;
+    const token = await localIssuer.sign({
+      userId: owner.id,
+      organizationId: demo.organizationId,
+      scope: "entries:read entries:write",
+    });
+    lines.push("", `OAuth access token (local issuer ${localIssuer.issuer}, scope "entries:read entries:write", valid 1 hour):`, `    ${token}`);
+  }
+  lines.push("", "Try it:", `  TOKEN=<a token above>`, `  curl -H "Authorization: Bearer $TOKEN" ${base}/v1/time-entries`, "");
+  console.log(lines.join("\n"));
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

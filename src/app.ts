@@ -1,0 +1,38 @@
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { createApp } from "./lib/create-app";
+import { configureOpenApi } from "./lib/openapi";
+import { authenticate } from "./middleware/auth";
+import { database } from "./middleware/database";
+import timeEntries from "./routes/time-entries/time-entries.index";
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const app = createApp();
+
+app.get("/", (c) => c.redirect("/docs"));
+app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+app.use("/v1/*", async (c, next) => {
+  await next();
+  // Authenticated data must never sit in a shared cache.
+  c.header("Cache-Control", "no-store");
+});
+app.use(
+  "/v1/*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new HTTPException(413);
+    },
+  }),
+);
+app.use("/v1/*", authenticate, database);
+
+const routes = [timeEntries] as const;
+for (const route of routes) app.route("/", route);
+
+configureOpenApi(app);
+
+export type AppType = (typeof routes)[number];
+export default app;

@@ -1,0 +1,26 @@
+import { NeonDbError } from "@neondatabase/serverless";
+
+export type PostgresError = { code: string; constraint: string | undefined; message: string };
+
+function neonErrorOf(error: unknown): NeonDbError | undefined {
+  // Through Drizzle a single query's error arrives wrapped; a batch's arrives bare.
+  for (let e = error, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof NeonDbError) return e;
+  }
+  return undefined;
+}
+
+/** The SQLSTATE and constraint of an error Postgres raised, if this is one. */
+export function postgresErrorOf(error: unknown): PostgresError | undefined {
+  const neonError = neonErrorOf(error);
+  if (!neonError?.code) return undefined;
+  return { code: neonError.code, constraint: neonError.constraint, message: neonError.message };
+}
+
+/** True when the database could not be reached or answered with something other than a Postgres error. */
+export function isDatabaseUnavailable(error: unknown) {
+  const neonError = neonErrorOf(error);
+  return neonError !== undefined && !neonError.code;
+}
+
+export const UNIQUE_VIOLATION = "23505";

@@ -1,0 +1,217 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  char,
+  check,
+  date,
+  foreignKey,
+  index,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+// Millisecond precision: what the API stores is exactly what it returns, and
+// keyset cursors built from returned timestamps are exact.
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+
+const id = () => uuid("id").primaryKey().defaultRandom();
+const createdAt = () => timestamptz("created_at").notNull().defaultNow();
+const updatedAt = () => timestamptz("updated_at").notNull().defaultNow();
+
+export const organizations = pgTable("organizations", {
+  id: id(),
+  name: text("name"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const users = pgTable("users", {
+  id: id(),
+  fullName: text("full_name"),
+  email: text("email").notNull().unique(),
+  avatarUrl: text("avatar_url"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const organizationMembers = pgTable(
+  "organization_members",
+  {
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    role: text("role", { enum: ["owner", "admin", "member"] })
+      .notNull()
+      .default("member"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.userId] }),
+    index("organization_members_user_id_idx").on(t.userId),
+    check("organization_members_role_check", sql`${t.role} in ('owner', 'admin', 'member')`),
+  ],
+);
+
+export const customers = pgTable(
+  "customers",
+  {
+    id: id(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    email: text("email"),
+    phone: text("phone"),
+    website: text("website"),
+    contactPerson: text("contact_person"),
+    addressLine1: text("address_line1"),
+    addressLine2: text("address_line2"),
+    country: text("country"),
+    countryCode: text("country_code"),
+    city: text("city"),
+    state: text("state"),
+    postalCode: text("postal_code"),
+    taxId: text("tax_id"),
+    notes: text("notes"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // Target of the composite foreign keys that keep references inside one organization.
+    unique("customers_organization_id_id_key").on(t.organizationId, t.id),
+    index("customers_organization_id_name_idx").on(t.organizationId, t.name, t.id),
+    check("customers_country_code_check", sql`${t.countryCode} ~ '^[A-Z]{2}$'`),
+  ],
+);
+
+export const projects = pgTable(
+  "projects",
+  {
+    id: id(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    customerId: uuid("customer_id"),
+    hourlyRate: numeric("hourly_rate", { precision: 12, scale: 2 }),
+    currency: char("currency", { length: 3 }),
+    active: boolean("active").notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique("projects_organization_id_id_key").on(t.organizationId, t.id),
+    foreignKey({
+      name: "projects_customer_fk",
+      columns: [t.organizationId, t.customerId],
+      foreignColumns: [customers.organizationId, customers.id],
+    }),
+    index("projects_organization_id_customer_id_idx").on(t.organizationId, t.customerId),
+    index("projects_organization_id_name_idx").on(t.organizationId, t.name, t.id),
+    check("projects_hourly_rate_check", sql`${t.hourlyRate} >= 0`),
+    check("projects_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+    check("projects_rate_needs_currency_check", sql`${t.hourlyRate} is null or ${t.currency} is not null`),
+  ],
+);
+
+export const invoices = pgTable(
+  "invoices",
+  {
+    id: id(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    customerId: uuid("customer_id"),
+    number: text("number").notNull(),
+    status: text("status", { enum: ["draft", "sent", "paid", "overdue", "void"] })
+      .notNull()
+      .default("draft"),
+    date: date("date").notNull(),
+    dueDate: date("due_date"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique("invoices_organization_id_id_key").on(t.organizationId, t.id),
+    unique("invoices_organization_id_number_key").on(t.organizationId, t.number),
+    foreignKey({
+      name: "invoices_customer_fk",
+      columns: [t.organizationId, t.customerId],
+      foreignColumns: [customers.organizationId, customers.id],
+    }),
+    index("invoices_organization_id_customer_id_idx").on(t.organizationId, t.customerId),
+    check(
+      "invoices_status_check",
+      sql`${t.status} in ('draft', 'sent', 'paid', 'overdue', 'void')`,
+    ),
+    check("invoices_due_date_check", sql`${t.dueDate} >= ${t.date}`),
+  ],
+);
+
+export const timeEntries = pgTable(
+  "time_entries",
+  {
+    id: id(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    userId: uuid("user_id").notNull(),
+    projectId: uuid("project_id"),
+    startTime: timestamptz("start_time").notNull(),
+    endTime: timestamptz("end_time"),
+    // Whole seconds, derived so it can never disagree with the times; null while running.
+    duration: bigint("duration", { mode: "number" }).generatedAlwaysAs(
+      sql`floor(extract(epoch from (end_time - start_time)))`,
+    ),
+    description: text("description").notNull(),
+    billable: boolean("billable").notNull().default(false),
+    invoiceId: uuid("invoice_id"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check("time_entries_end_after_start_check", sql`${t.endTime} > ${t.startTime}`),
+    // At most one running timer per user per organization.
+    uniqueIndex("time_entries_one_running_timer_idx")
+      .on(t.organizationId, t.userId)
+      .where(sql`${t.endTime} is null`),
+    foreignKey({
+      name: "time_entries_member_fk",
+      columns: [t.organizationId, t.userId],
+      foreignColumns: [organizationMembers.organizationId, organizationMembers.userId],
+    }),
+    foreignKey({
+      name: "time_entries_project_fk",
+      columns: [t.organizationId, t.projectId],
+      foreignColumns: [projects.organizationId, projects.id],
+    }),
+    foreignKey({
+      name: "time_entries_invoice_fk",
+      columns: [t.organizationId, t.invoiceId],
+      foreignColumns: [invoices.organizationId, invoices.id],
+    }),
+    // The list is ordered by (start_time desc, id desc) within an organization,
+    // optionally narrowed to one user or one project.
+    index("time_entries_org_start_idx").on(t.organizationId, t.startTime, t.id),
+    index("time_entries_org_user_start_idx").on(t.organizationId, t.userId, t.startTime, t.id),
+    index("time_entries_org_project_start_idx").on(
+      t.organizationId,
+      t.projectId,
+      t.startTime,
+      t.id,
+    ),
+    index("time_entries_org_invoice_idx")
+      .on(t.organizationId, t.invoiceId)
+      .where(sql`${t.invoiceId} is not null`),
+  ],
+);

@@ -1,0 +1,66 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { isDatabaseUnavailable } from "../db/errors";
+import { ApiError } from "./errors";
+import type { AppEnv } from "./types";
+import { validationHook } from "./validation";
+
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
+}
+
+/** The app shell every resource router is mounted on: request ids, the error envelope, 404s. */
+export function createApp() {
+  const app = createRouter();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+  });
+  app.notFound((c) => {
+    throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) {
+      console.error(
+        JSON.stringify({
+          level: "error",
+          request_id: c.get("requestId"),
+          method: c.req.method,
+          path: new URL(c.req.url).pathname,
+          code: apiError.code,
+          error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+        }),
+      );
+    }
+    for (const [name, value] of Object.entries(apiError.headers ?? {})) c.header(name, value);
+    return c.json(apiError.toBody(), apiError.status as ContentfulStatusCode);
+  });
+  return app;
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    switch (error.status) {
+      case 400:
+        // Hono's JSON validator: the body is not parseable JSON.
+        return new ApiError("VALIDATION_ERROR", "The request body is not valid JSON", {
+          body: [error.message],
+        });
+      case 413:
+        return new ApiError("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB");
+      case 415:
+        return new ApiError("UNSUPPORTED_MEDIA_TYPE", "The request body must be sent as Content-Type: application/json");
+    }
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError("SERVICE_UNAVAILABLE", "The database is unreachable; retry shortly", undefined, {
+      "Retry-After": "2",
+    });
+  }
+  return new ApiError("INTERNAL_ERROR", "An unexpected error occurred");
+}

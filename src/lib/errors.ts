@@ -1,0 +1,130 @@
+import { z } from "@hono/zod-openapi";
+
+/** Every error the API answers with: its HTTP status and what it means. */
+export const errorCatalog = {
+  VALIDATION_ERROR: {
+    status: 400,
+    description: "The request is malformed: `details` maps each offending field to its messages.",
+  },
+  INVALID_CURSOR: { status: 400, description: "The `cursor` is not one this API issued." },
+  UNAUTHORIZED: {
+    status: 401,
+    description:
+      "No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience.",
+  },
+  FORBIDDEN: {
+    status: 403,
+    description:
+      "The caller is not a member of the token's organization, or their role does not allow this.",
+  },
+  INSUFFICIENT_SCOPE: { status: 403, description: "The OAuth access token lacks the scope this operation needs." },
+  NOT_FOUND: {
+    status: 404,
+    description: "No such resource in the caller's organization (or not visible to the caller).",
+  },
+  TIMER_ALREADY_RUNNING: {
+    status: 409,
+    description: "The user already has a running timer: `details.running_entry_id` names it.",
+  },
+  ENTRY_LOCKED: { status: 409, description: "The entry is attached to an invoice and cannot change." },
+  PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is over 64 KiB." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "The request body must be `application/json`." },
+  INTERNAL_ERROR: { status: 500, description: "Something failed on our side; the request id identifies it." },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    description: "A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds.",
+  },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+export type ErrorDetails = Record<string, unknown>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetails,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get status() {
+    return errorCatalog[this.code].status;
+  }
+
+  toBody() {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}
+
+export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);
+
+/** A 400 naming one field, for checks only the database can make. */
+export const invalidField = (field: string, message: string) =>
+  new ApiError("VALIDATION_ERROR", `Invalid ${field}`, { [field]: [message] });
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(errorCatalog) as [ErrorCode, ...ErrorCode[]]).openapi({
+        description: "Stable, machine-readable error code.",
+      }),
+      message: z.string().openapi({ description: "Human-readable explanation; may change." }),
+      details: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .openapi({ description: "Structured context, e.g. field → messages for VALIDATION_ERROR." }),
+    }),
+  })
+  .openapi("Error");
+
+const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> = {
+  VALIDATION_ERROR: {
+    message: "Request validation failed",
+    details: { start_time: ["Invalid ISO datetime: an offset (Z or ±hh:mm) is required"] },
+  },
+  INVALID_CURSOR: { message: "The cursor is malformed or was not issued by this API" },
+  UNAUTHORIZED: { message: "The access token expired" },
+  FORBIDDEN: { message: "You are not a member of this organization" },
+  INSUFFICIENT_SCOPE: { message: "This operation needs the entries:write scope", details: { required_scope: "entries:write" } },
+  NOT_FOUND: { message: "Time entry not found" },
+  TIMER_ALREADY_RUNNING: {
+    message: "A timer is already running for this user",
+    details: { running_entry_id: "7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11" },
+  },
+  ENTRY_LOCKED: { message: "The time entry is attached to an invoice and cannot be changed" },
+  PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },
+  UNSUPPORTED_MEDIA_TYPE: { message: "Content-Type must be application/json" },
+  INTERNAL_ERROR: { message: "An unexpected error occurred" },
+  SERVICE_UNAVAILABLE: { message: "The database is unreachable; retry shortly" },
+};
+
+/**
+ * The documented error responses of an operation, grouped by status, with an
+ * example per code. Spread into every route's `responses`.
+ */
+export function errorResponses(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = errorCatalog[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, group]) => [
+      status,
+      {
+        description: group.map((code) => `\`${code}\`: ${errorCatalog[code].description}`).join("\n\n"),
+        content: {
+          "application/json": {
+            schema: ErrorSchema,
+            examples: Object.fromEntries(
+              group.map((code) => [code, { value: { error: { code, ...examples[code] } } }]),
+            ),
+          },
+        },
+      },
+    ]),
+  );
+}

@@ -1,0 +1,57 @@
+import { z } from "@hono/zod-openapi";
+
+// Building blocks shared by every resource's request and response schemas.
+
+/** Any RFC 4122-shaped id: the database accepts ids of every version, including ones operators type by hand. */
+export const Id = z.guid({ message: "Must be a UUID" });
+
+export const IdParams = z.object({
+  id: Id.openapi({
+    param: { name: "id", in: "path" },
+    description: "The resource id (UUID).",
+    example: "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+  }),
+});
+
+export const Timestamp = z.iso
+  .datetime({ offset: true, message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z" })
+  .openapi({
+    description: "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`); stored and returned in UTC at millisecond precision.",
+    example: "2026-11-28T09:00:00Z",
+  });
+
+export const UtcTimestamp = z.iso.datetime().openapi({
+  description: "UTC timestamp, ISO 8601 with milliseconds.",
+  example: "2026-11-28T09:00:00.000Z",
+});
+
+export const CalendarDate = z.iso.date({ message: "Must be a calendar date, YYYY-MM-DD" }).openapi({ example: "2026-11-28" });
+
+export const Limit = z.coerce
+  .number({ message: "Must be a whole number from 1 to 100" })
+  .int({ message: "Must be a whole number from 1 to 100" })
+  .min(1, { message: "Must be a whole number from 1 to 100" })
+  .max(100, { message: "Must be a whole number from 1 to 100" })
+  .default(20)
+  .openapi({ description: "Items per page, 1–100.", example: 20 });
+
+export const Cursor = z
+  .string()
+  .max(200)
+  .openapi({
+    description: "Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page.",
+    example: "MjAyNi0xMS0yOFQwOTowMDowMC4wMDBafDRhM2Q3ZjNlLTJhNTEtNGY1ZS05YThiLTViN2UyYzFkMGY0Mg",
+  });
+
+export const PageMeta = z
+  .object({
+    count: z.number().int().openapi({ description: "Number of items in this page.", example: 20 }),
+    next_cursor: z.string().nullable().openapi({
+      description: "Pass as `cursor` to get the next page; null on the last page.",
+      example: "MjAyNi0xMS0yOFQwOTowMDowMC4wMDBafDRhM2Q3ZjNlLTJhNTEtNGY1ZS05YThiLTViN2UyYzFkMGY0Mg",
+    }),
+  })
+  .openapi("PageMeta");
+
+/** Fails a strict body that changes nothing, so a PATCH with `{}` is a client bug we report. */
+export const atLeastOneField = (body: object) => Object.keys(body).length > 0;

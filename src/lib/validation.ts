@@ -1,0 +1,33 @@
+import type { Hook } from "@hono/zod-openapi";
+import type { z } from "zod";
+import { ApiError } from "./errors";
+
+/** Turns zod issues into `details`: each field (dotted path) → its messages. */
+export function fieldMessages(error: z.ZodError, target: string) {
+  const details: Record<string, string[]> = {};
+  const add = (field: string, message: string) => {
+    const messages = details[field] ?? [];
+    details[field] = messages;
+    if (!messages.includes(message)) messages.push(message);
+  };
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) add(path ? `${path}.${key}` : key, "Unknown field");
+    } else {
+      add(path || target, issue.message);
+    }
+  }
+  return details;
+}
+
+const targetNames: Record<string, string> = { json: "body", param: "path", query: "query", header: "header" };
+
+// Shared by every route: a failed validation is one VALIDATION_ERROR envelope.
+// biome-ignore lint/suspicious/noExplicitAny: the hook is generic over every route's env and schemas.
+export const validationHook: Hook<any, any, any, any> = (result) => {
+  if (!result.success) {
+    const target = targetNames[result.target] ?? result.target;
+    throw new ApiError("VALIDATION_ERROR", `Invalid request ${target}`, fieldMessages(result.error, target));
+  }
+};

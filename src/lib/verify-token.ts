@@ -1,0 +1,152 @@
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
+import { ApiError } from "./errors";
+
+export type Caller = {
+  userId: string;
+  organizationId: string;
+  tokenType: "session" | "oauth";
+  /** The OAuth scopes granted; `null` for session tokens, which carry the user's full rights. */
+  scopes: string[] | null;
+  clientId: string | null;
+};
+
+export type TokenConfig = {
+  sessionSecret: string;
+  oauth: { issuer: string; audience: string; jwksUrl: string } | null;
+};
+
+const CLOCK_TOLERANCE_SECONDS = 30;
+const SESSION_ALGORITHMS = ["HS256"];
+const OAUTH_ALGORITHMS = ["RS256", "ES256"];
+const JWKS_TIMEOUT_MS = 3000;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Verifies a bearer token and returns who is calling, or throws a 401 (503 when the key set is unreachable). */
+export async function verifyToken(token: string, config: TokenConfig): Promise<Caller> {
+  let typ: string | undefined;
+  try {
+    typ = decodeProtectedHeader(token).typ;
+  } catch {
+    throw invalidToken("The bearer token is not a JWT");
+  }
+  // RFC 9068 access tokens announce themselves with `typ: at+jwt` (RFC 8725 §3.11).
+  const isAccessToken = typ?.toLowerCase().replace(/^application\//, "") === "at+jwt";
+  return isAccessToken ? verifyAccessToken(token, config.oauth) : verifySessionToken(token, config.sessionSecret);
+}
+
+async function verifySessionToken(token: string, secret: string): Promise<Caller> {
+  const payload = await verifyOrExplain(() =>
+    jwtVerify(token, sessionKey(secret), {
+      algorithms: SESSION_ALGORITHMS,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["exp", "sub", "org_id"],
+    }),
+  );
+  return { ...identity(payload), tokenType: "session", scopes: null, clientId: null };
+}
+
+async function verifyAccessToken(token: string, oauth: TokenConfig["oauth"]): Promise<Caller> {
+  if (!oauth) throw invalidToken("OAuth access tokens are not accepted by this deployment");
+  const payload = await verifyOrExplain(() =>
+    jwtVerify(token, keySet(oauth.jwksUrl), {
+      algorithms: OAUTH_ALGORITHMS,
+      issuer: oauth.issuer,
+      audience: oauth.audience,
+      typ: "at+jwt",
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["exp", "sub", "org_id", "client_id"],
+    }),
+  );
+  if (payload.scope !== undefined && typeof payload.scope !== "string") {
+    throw invalidToken("The scope claim must be a space-separated string");
+  }
+  if (typeof payload.client_id !== "string") throw invalidToken("The client_id claim must be a string");
+  const scopes = (payload.scope ?? "").split(" ").filter(Boolean);
+  return { ...identity(payload), tokenType: "oauth", scopes, clientId: payload.client_id };
+}
+
+function identity(payload: JWTPayload) {
+  const { sub, org_id } = payload;
+  if (typeof sub !== "string" || !uuidPattern.test(sub)) throw invalidToken("The sub claim must be a user id (UUID)");
+  if (typeof org_id !== "string" || !uuidPattern.test(org_id)) {
+    throw invalidToken("The org_id claim must be an organization id (UUID)");
+  }
+  return { userId: sub.toLowerCase(), organizationId: org_id.toLowerCase() };
+}
+
+async function verifyOrExplain(verify: () => Promise<{ payload: JWTPayload }>) {
+  try {
+    return (await verify()).payload;
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw invalidToken(explain(error));
+  }
+}
+
+function explain(error: unknown) {
+  if (error instanceof errors.JWTExpired) return "The token has expired";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf" || error.claim === "iat") return "The token is not valid yet";
+    if (error.reason === "missing") return `The token lacks the required ${error.claim} claim`;
+    return `The token's ${error.claim} claim is not accepted`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return "The token's signing algorithm is not accepted";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "The token's signature is invalid";
+  if (error instanceof errors.JWKSNoMatchingKey) return "No key of the issuer matches the token";
+  return "The token is invalid";
+}
+
+function invalidToken(message: string) {
+  return new ApiError("UNAUTHORIZED", message, undefined, {
+    "WWW-Authenticate": `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
+  });
+}
+
+const sessionKeys = new Map<string, Uint8Array>();
+function sessionKey(secret: string) {
+  let key = sessionKeys.get(secret);
+  if (!key) {
+    key = new TextEncoder().encode(secret);
+    sessionKeys.set(secret, key);
+  }
+  return key;
+}
+
+// Per isolate: jose caches keys for 10 minutes and refetches on an unknown kid
+// at most every 30 seconds.
+const keySets = new Map<string, JWTVerifyGetKey>();
+function keySet(jwksUrl: string): JWTVerifyGetKey {
+  let getKey = keySets.get(jwksUrl);
+  if (!getKey) {
+    const remote = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: JWKS_TIMEOUT_MS });
+    getKey = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (isTokenProblem(error)) throw error;
+        // The key set could not be fetched or read: the issuer's fault, not the caller's.
+        throw new ApiError("SERVICE_UNAVAILABLE", "The token issuer's key set is unavailable; retry shortly", undefined, {
+          "Retry-After": "5",
+        });
+      }
+    };
+    keySets.set(jwksUrl, getKey);
+  }
+  return getKey;
+}
+
+function isTokenProblem(error: unknown) {
+  return (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys ||
+    error instanceof errors.JOSENotSupported ||
+    error instanceof errors.JOSEAlgNotAllowed
+  );
+}

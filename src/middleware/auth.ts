@@ -1,0 +1,31 @@
+import { createMiddleware } from "hono/factory";
+import { readConfig } from "../lib/config";
+import { ApiError } from "../lib/errors";
+import type { AppEnv } from "../lib/types";
+import { verifyToken } from "../lib/verify-token";
+
+export const REALM = "time-entries-api";
+
+/** Verifies the bearer token and puts the caller on the context (RFC 6750). */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(c.req.header("Authorization") ?? "");
+  if (!match?.[1]) {
+    throw new ApiError("UNAUTHORIZED", "A bearer token is required: Authorization: Bearer <token>", undefined, {
+      "WWW-Authenticate": `Bearer realm="${REALM}"`,
+    });
+  }
+  c.set("caller", await verifyToken(match[1], readConfig(c.env)));
+  await next();
+});
+
+/** OAuth access tokens must carry `scope`; session tokens act with the user's full rights. */
+export const requireScope = (scope: string) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const { scopes } = c.get("caller");
+    if (scopes && !scopes.includes(scope)) {
+      throw new ApiError("INSUFFICIENT_SCOPE", `This operation needs the ${scope} scope`, { required_scope: scope }, {
+        "WWW-Authenticate": `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`,
+      });
+    }
+    await next();
+  });

@@ -1,0 +1,95 @@
+import { z } from "@hono/zod-openapi";
+import { isManager, requireMember } from "../../db/membership";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { ApiError, invalidField, notFound } from "../../lib/errors";
+import { Id, UtcTimestamp } from "../../lib/schemas";
+import type { AppRouteHandler } from "../../lib/types";
+import {
+  createTimeEntry,
+  deleteTimeEntry,
+  getTimeEntry,
+  listTimeEntries,
+  timerAlreadyRunning,
+  updateTimeEntry,
+} from "./time-entries.queries";
+import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./time-entries.routes";
+
+const EntryCursor = z.tuple([UtcTimestamp, Id]);
+
+const entryNotFound = () => notFound("Time entry");
+const entryLocked = () =>
+  new ApiError("ENTRY_LOCKED", "The time entry is attached to an invoice and cannot be changed");
+const unknownProject = () => invalidField("project_id", "No such project in this organization");
+
+export const list: AppRouteHandler<ListRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const caller = c.get("caller");
+  const cursor = query.cursor ? decodeCursor(query.cursor, EntryCursor) : undefined;
+  const userId = query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase();
+
+  const page = await listTimeEntries(c.get("db"), caller, {
+    cursor: cursor && { startTime: cursor[0], id: cursor[1] },
+    limit: query.limit,
+    startDate: query.start_date,
+    endDate: query.end_date,
+    q: query.q,
+    projectId: query.project_id,
+    userId,
+  });
+  const role = requireMember(page.role);
+  if (userId && userId !== caller.userId && !isManager(role)) {
+    throw new ApiError("FORBIDDEN", "Members can only list their own time entries");
+  }
+  const last = page.entries.at(-1);
+  return c.json(
+    {
+      data: page.entries,
+      meta: {
+        count: page.entries.length,
+        next_cursor: page.hasMore && last ? encodeCursor([last.start_time, last.id]) : null,
+      },
+    },
+    200,
+  );
+};
+
+export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  const result = await createTimeEntry(c.get("db"), c.get("caller"), c.req.valid("json"));
+  requireMember(result.role);
+  if (!result.project_found) throw unknownProject();
+  if (!result.entry) throw timerAlreadyRunning(result.running_entry_id);
+  c.header("Location", `/v1/time-entries/${result.entry.id}`);
+  return c.json({ data: result.entry }, 201);
+};
+
+export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await getTimeEntry(c.get("db"), c.get("caller"), id);
+  requireMember(result.role);
+  if (!result.entry) throw entryNotFound();
+  return c.json({ data: result.entry }, 200);
+};
+
+export const patch: AppRouteHandler<PatchRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await updateTimeEntry(c.get("db"), c.get("caller"), id, c.req.valid("json"));
+  requireMember(result.role);
+  if (!result.found) throw entryNotFound();
+  if (result.locked) throw entryLocked();
+  if (!result.project_found) throw unknownProject();
+  if (!result.times_valid) throw invalidField("end_time", "Must be after start_time");
+  if (result.running_entry_id) throw timerAlreadyRunning(result.running_entry_id);
+  // Every check passed on the statement's snapshot, yet the row changed under it:
+  // it was invoiced (locked) concurrently.
+  if (!result.entry) throw entryLocked();
+  return c.json({ data: result.entry }, 200);
+};
+
+export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await deleteTimeEntry(c.get("db"), c.get("caller"), id);
+  requireMember(result.role);
+  if (!result.found) throw entryNotFound();
+  if (!result.deleted) throw entryLocked();
+  return c.body(null, 204);
+};

@@ -1,0 +1,282 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { postgresErrorOf } from "../../db/errors";
+import { callerIsManager, callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
+import { containsPattern, isoUtcText, startOfNextUtcDay, startOfUtcDay } from "../../db/sql-fragments";
+import { ApiError } from "../../lib/errors";
+import type { Caller } from "../../lib/verify-token";
+import type { CreateTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
+
+// Every function here is one SQL statement, so one round trip: the caller's
+// membership, the checks and the write share it. Each returns the caller's
+// role (null when not a member) beside the data so handlers can tell 403 from 404.
+
+const RUNNING_TIMER_INDEX = "time_entries_one_running_timer_idx";
+
+const entryJson = sql.raw(`json_build_object(
+  'id', te.id,
+  'organization_id', te.organization_id,
+  'user_id', te.user_id,
+  'project_id', te.project_id,
+  'start_time', ${isoUtcText("te.start_time")},
+  'end_time', ${isoUtcText("te.end_time")},
+  'duration', te.duration,
+  'description', te.description,
+  'billable', te.billable,
+  'invoice_id', te.invoice_id,
+  'created_at', ${isoUtcText("te.created_at")},
+  'updated_at', ${isoUtcText("te.updated_at")},
+  'user', json_build_object('id', u.id, 'full_name', u.full_name, 'email', u.email, 'avatar_url', u.avatar_url),
+  'project', case when p.id is null then null else json_build_object(
+    'id', p.id,
+    'name', p.name,
+    'customer_id', p.customer_id,
+    'hourly_rate', p.hourly_rate,
+    'currency', p.currency,
+    'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name) end
+  ) end,
+  'invoice', case when i.id is null then null else json_build_object(
+    'id', i.id, 'number', i.number, 'status', i.status, 'date', i.date, 'due_date', i.due_date
+  ) end
+)`);
+
+/** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */
+const withRelations = (source: string) =>
+  sql`select te.start_time, te.id, ${entryJson} as entry
+  from ${sql.raw(source)} te
+  join users u on u.id = te.user_id
+  left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
+  left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id
+  left join invoices i on i.organization_id = te.organization_id and i.id = te.invoice_id`;
+
+const entryOf = (source: string) => sql`(select x.entry from (${withRelations(source)}) x)`;
+
+async function one<T>(db: Db, query: SQL): Promise<T> {
+  const { rows } = await db.execute(query);
+  return rows[0] as T;
+}
+
+export type EntryFilter = {
+  cursor?: { startTime: string; id: string };
+  limit: number;
+  startDate?: string;
+  endDate?: string;
+  q?: string;
+  projectId?: string;
+  /** A user id; undefined for everything the caller may see. */
+  userId?: string;
+};
+
+export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter) {
+  const conditions: SQL[] = [sql`te.organization_id = ${caller.organizationId}::uuid`];
+  if (filter.startDate) conditions.push(sql`te.start_time >= ${startOfUtcDay(filter.startDate)}::timestamptz`);
+  if (filter.endDate) conditions.push(sql`te.start_time < ${startOfNextUtcDay(filter.endDate)}::timestamptz`);
+  if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
+  if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
+  if (filter.cursor) {
+    conditions.push(
+      sql`(te.start_time, te.id) < (${filter.cursor.startTime}::timestamptz, ${filter.cursor.id}::uuid)`,
+    );
+  }
+
+  // Which rows the caller may see depends on their role, known only inside the
+  // statement. Each visibility is its own branch behind a one-time filter, so
+  // Postgres runs just the branch that applies, each on its best index.
+  const branches: SQL[][] = filter.userId
+    ? [
+        [
+          sql`te.user_id = ${filter.userId}::uuid`,
+          filter.userId === caller.userId ? callerIsMember : callerIsManager,
+        ],
+      ]
+    : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
+
+  const pageSize = filter.limit + 1; // one more than asked tells whether another page follows
+  const selects = branches.map(
+    (visibility) => sql`(select te.* from time_entries te
+      where ${sql.join([...conditions, ...visibility], sql` and `)}
+      order by te.start_time desc, te.id desc
+      limit ${pageSize})`,
+  );
+
+  const row = await one<{ role: Role | null; entries: TimeEntry[] }>(
+    db,
+    sql`with ${memberCte(caller)},
+    page as (${sql.join(selects, sql` union all `)})
+    select ${callerRole} as role,
+      coalesce(
+        (select json_agg(x.entry order by x.start_time desc, x.id desc) from (${withRelations("page")}) x),
+        '[]'::json
+      ) as entries`,
+  );
+  const hasMore = row.entries.length > filter.limit;
+  return { role: row.role, entries: row.entries.slice(0, filter.limit), hasMore };
+}
+
+export async function getTimeEntry(db: Db, caller: Caller, id: string) {
+  return one<{ role: Role | null; entry: TimeEntry | null }>(
+    db,
+    sql`with ${memberCte(caller)},
+    target as (
+      select * from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+    )
+    select ${callerRole} as role, ${entryOf("target")} as entry`,
+  );
+}
+
+type WriteResult = {
+  role: Role | null;
+  entry: TimeEntry | null;
+  /** False when a project_id was given that is not a project of the organization. */
+  project_found: boolean;
+  /** The other running entry that blocks this write, if any. */
+  running_entry_id: string | null;
+};
+
+const projectCte = (caller: Caller, projectId: string) =>
+  sql`project as (
+    select id, hourly_rate from projects
+    where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid
+  )`;
+
+export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEntryBody) {
+  const projectId = body.project_id ?? null;
+  const running = body.end_time == null;
+  const ctes: SQL[] = [memberCte(caller)];
+  const gates: SQL[] = [callerIsMember];
+  if (projectId) {
+    ctes.push(projectCte(caller, projectId));
+    gates.push(sql`exists (select 1 from project)`);
+  }
+  ctes.push(sql`running as (
+    select id from time_entries
+    where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and end_time is null
+  )`);
+  if (running) gates.push(sql`not exists (select 1 from running)`);
+
+  const billable =
+    body.billable !== undefined
+      ? sql`${body.billable}::boolean`
+      : projectId
+        ? sql`coalesce((select hourly_rate is not null from project), false)`
+        : sql`false`;
+
+  const query = sql`with ${sql.join(ctes, sql`, `)},
+    inserted as (
+      insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
+      select ${caller.organizationId}::uuid, ${caller.userId}::uuid, ${projectId}::uuid,
+        ${body.start_time}::timestamptz, ${body.end_time ?? null}::timestamptz, ${body.description}, ${billable}
+      where ${sql.join(gates, sql` and `)}
+      on conflict (organization_id, user_id) where end_time is null do nothing
+      returning *
+    )
+    select ${callerRole} as role,
+      ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
+      ${running ? sql`(select id from running)` : sql`null::uuid`} as running_entry_id,
+      ${entryOf("inserted")} as entry`;
+  const row = await one<WriteResult>(db, query);
+  if (running && row.role && row.project_found && !row.entry && !row.running_entry_id) {
+    // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
+    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, caller.userId));
+  }
+  return row;
+}
+
+const settable = {
+  project_id: "uuid",
+  start_time: "timestamptz",
+  end_time: "timestamptz",
+  description: "text",
+  billable: "boolean",
+} as const satisfies Record<keyof UpdateTimeEntryBody, string>;
+
+export async function updateTimeEntry(db: Db, caller: Caller, id: string, changes: UpdateTimeEntryBody) {
+  const given = (Object.keys(settable) as (keyof typeof settable)[]).filter((key) => changes[key] !== undefined);
+  const value = (key: keyof typeof settable) => sql`${changes[key] ?? null}::${sql.raw(settable[key])}`;
+  const merged = (key: "start_time" | "end_time") => (given.includes(key) ? value(key) : sql.raw(`t.${key}`));
+  const projectId = changes.project_id;
+
+  const ctes: SQL[] = [
+    memberCte(caller),
+    sql`target as (
+      select te.* from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+    )`,
+    sql`next as (select t.id, t.user_id, ${merged("start_time")} as start_time, ${merged("end_time")} as end_time from target t)`,
+    sql`running as (
+      select r.id from time_entries r join next n on r.user_id = n.user_id
+      where r.organization_id = ${caller.organizationId}::uuid and r.end_time is null and r.id <> n.id
+        and n.end_time is null
+    )`,
+  ];
+  const gates: SQL[] = [
+    sql`te.invoice_id is null`,
+    sql`(n.end_time is null or n.end_time > n.start_time)`,
+    sql`not exists (select 1 from running)`,
+  ];
+  if (projectId) {
+    ctes.push(projectCte(caller, projectId));
+    gates.push(sql`exists (select 1 from project)`);
+  }
+  const assignments = given.map((key) => sql`${sql.raw(key)} = ${value(key)}`);
+
+  const query = sql`with ${sql.join(ctes, sql`, `)},
+    updated as (
+      update time_entries te set ${sql.join(assignments, sql`, `)}, updated_at = now()
+      from next n
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = n.id and ${sql.join(gates, sql` and `)}
+      returning te.*
+    )
+    select ${callerRole} as role,
+      exists (select 1 from target) as found,
+      coalesce((select invoice_id is not null from target), false) as locked,
+      coalesce((select end_time is null or end_time > start_time from next), true) as times_valid,
+      ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
+      (select id from running limit 1) as running_entry_id,
+      ${entryOf("updated")} as entry`;
+  type UpdateResult = WriteResult & { found: boolean; locked: boolean; times_valid: boolean };
+  try {
+    return await one<UpdateResult>(db, query);
+  } catch (error) {
+    if (postgresErrorOf(error)?.constraint !== RUNNING_TIMER_INDEX) throw error;
+    // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
+    const userId = sql`(select user_id from time_entries where id = ${id}::uuid)`;
+    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId));
+  }
+}
+
+export async function deleteTimeEntry(db: Db, caller: Caller, id: string) {
+  return one<{ role: Role | null; found: boolean; locked: boolean; deleted: boolean }>(
+    db,
+    sql`with ${memberCte(caller)},
+    target as (
+      select te.id, te.invoice_id from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+    ),
+    deleted as (
+      delete from time_entries te using target t
+      where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and te.invoice_id is null
+      returning te.id
+    )
+    select ${callerRole} as role,
+      exists (select 1 from target) as found,
+      coalesce((select invoice_id is not null from target), false) as locked,
+      exists (select 1 from deleted) as deleted`,
+  );
+}
+
+export const timerAlreadyRunning = (runningEntryId: string | null) =>
+  new ApiError("TIMER_ALREADY_RUNNING", "A timer is already running for this user; stop it first", {
+    running_entry_id: runningEntryId,
+  });
+
+/** The running entry of `userId`, for the rare answer to a timer started concurrently. */
+async function runningEntryOf(db: Db, organizationId: string, userId: SQL | string) {
+  const row = await one<{ id: string } | undefined>(
+    db,
+    sql`select id from time_entries
+    where organization_id = ${organizationId}::uuid and user_id = ${userId}::uuid and end_time is null`,
+  );
+  return row?.id ?? null;
+}

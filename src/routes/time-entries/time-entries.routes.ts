@@ -1,0 +1,103 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorResponses } from "../../lib/errors";
+import { authErrors, bodyErrors, jsonBody, jsonContent as json, scoped } from "../../lib/openapi-helpers";
+import { IdParams } from "../../lib/schemas";
+import {
+  CreateTimeEntryBody,
+  ListTimeEntriesQuery,
+  TimeEntryEnvelope,
+  TimeEntryPage,
+  UpdateTimeEntryBody,
+} from "./time-entries.schemas";
+
+const tags = ["Time entries"];
+const read = scoped("entries:read");
+const write = scoped("entries:write");
+
+export const list = createRoute({
+  method: "get",
+  path: "/v1/time-entries",
+  tags,
+  summary: "List time entries",
+  description:
+    "Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.",
+  ...read,
+  request: { query: ListTimeEntriesQuery },
+  responses: {
+    200: json(TimeEntryPage, "A page of time entries."),
+    ...errorResponses("VALIDATION_ERROR", "INVALID_CURSOR", ...authErrors),
+  },
+});
+
+export const create = createRoute({
+  method: "post",
+  path: "/v1/time-entries",
+  tags,
+  summary: "Create a time entry or start a timer",
+  description:
+    "Records time for the caller. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). Needs scope `entries:write` for OAuth tokens.",
+  ...write,
+  request: { body: jsonBody(CreateTimeEntryBody, "The entry to create.") },
+  responses: {
+    201: {
+      ...json(TimeEntryEnvelope, "The created entry."),
+      headers: z.object({
+        Location: z.string().openapi({ description: "URL of the new entry.", example: "/v1/time-entries/4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42" }),
+      }),
+    },
+    ...errorResponses("TIMER_ALREADY_RUNNING", ...bodyErrors, ...authErrors),
+  },
+});
+
+export const getOne = createRoute({
+  method: "get",
+  path: "/v1/time-entries/{id}",
+  tags,
+  summary: "Get a time entry",
+  description:
+    "Another organization's entry, or (for a member) another member's entry, is 404 like an id that does not exist. Needs scope `entries:read` for OAuth tokens.",
+  ...read,
+  request: { params: IdParams },
+  responses: {
+    200: json(TimeEntryEnvelope, "The entry."),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
+  },
+});
+
+export const patch = createRoute({
+  method: "patch",
+  path: "/v1/time-entries/{id}",
+  tags,
+  summary: "Update a time entry",
+  description:
+    "Changes any subset of the create fields and bumps `updated_at`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+  ...write,
+  request: {
+    params: IdParams,
+    body: jsonBody(UpdateTimeEntryBody, "The fields to change."),
+  },
+  responses: {
+    200: json(TimeEntryEnvelope, "The updated entry."),
+    ...errorResponses("NOT_FOUND", "TIMER_ALREADY_RUNNING", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+  },
+});
+
+export const remove = createRoute({
+  method: "delete",
+  path: "/v1/time-entries/{id}",
+  tags,
+  summary: "Delete a time entry",
+  description: "Deletes the entry for good. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+  ...write,
+  request: { params: IdParams },
+  responses: {
+    204: { description: "Deleted." },
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "ENTRY_LOCKED", ...authErrors),
+  },
+});
+
+export type ListRoute = typeof list;
+export type CreateRoute = typeof create;
+export type GetOneRoute = typeof getOne;
+export type PatchRoute = typeof patch;
+export type RemoveRoute = typeof remove;

@@ -1,0 +1,181 @@
+import { z } from "@hono/zod-openapi";
+import {
+  atLeastOneField,
+  CalendarDate,
+  Cursor,
+  Id,
+  Limit,
+  PageMeta,
+  Timestamp,
+  UtcTimestamp,
+} from "../../lib/schemas";
+
+const exampleIds = {
+  entry: "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+  organization: "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+  user: "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+  project: "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+  customer: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+  invoice: "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+};
+
+const EntryUser = z
+  .object({
+    id: Id.openapi({ example: exampleIds.user }),
+    full_name: z.string().nullable().openapi({ example: "Ada Lovelace" }),
+    email: z.string().openapi({ example: "ada@example.com" }),
+    avatar_url: z.string().nullable().openapi({ example: null }),
+  })
+  .openapi("TimeEntryUser");
+
+const EntryProject = z
+  .object({
+    id: Id.openapi({ example: exampleIds.project }),
+    name: z.string().openapi({ example: "Website relaunch" }),
+    customer_id: Id.nullable().openapi({ example: exampleIds.customer }),
+    hourly_rate: z.number().nullable().openapi({ description: "Rate per hour in `currency`.", example: 120 }),
+    currency: z.string().nullable().openapi({ description: "ISO 4217 code.", example: "EUR" }),
+    customer: z
+      .object({
+        id: Id.openapi({ example: exampleIds.customer }),
+        name: z.string().openapi({ example: "Acme GmbH" }),
+      })
+      .nullable(),
+  })
+  .openapi("TimeEntryProject");
+
+const EntryInvoice = z
+  .object({
+    id: Id.openapi({ example: exampleIds.invoice }),
+    number: z.string().openapi({ example: "INV-2026-0042" }),
+    status: z.enum(["draft", "sent", "paid", "overdue", "void"]).openapi({ example: "draft" }),
+    date: z.string().openapi({ example: "2026-11-30" }),
+    due_date: z.string().nullable().openapi({ example: "2026-12-30" }),
+  })
+  .openapi("TimeEntryInvoice");
+
+export const TimeEntry = z
+  .object({
+    id: Id.openapi({ example: exampleIds.entry }),
+    organization_id: Id.openapi({ example: exampleIds.organization }),
+    user_id: Id.openapi({ example: exampleIds.user }),
+    project_id: Id.nullable().openapi({ example: exampleIds.project }),
+    start_time: UtcTimestamp.openapi({ example: "2026-11-28T09:00:00.000Z" }),
+    end_time: UtcTimestamp.nullable().openapi({
+      description: "Null while the timer is running.",
+      example: "2026-11-28T10:30:00.000Z",
+    }),
+    duration: z.number().int().nullable().openapi({
+      description: "Whole seconds from start to end; null while running.",
+      example: 5400,
+    }),
+    description: z.string().openapi({ example: "Sprint planning" }),
+    billable: z.boolean().openapi({ example: true }),
+    invoice_id: Id.nullable().openapi({
+      description: "Set when the entry is invoiced; an invoiced entry is locked.",
+      example: null,
+    }),
+    created_at: UtcTimestamp,
+    updated_at: UtcTimestamp,
+    user: EntryUser,
+    project: EntryProject.nullable(),
+    invoice: EntryInvoice.nullable(),
+  })
+  .openapi("TimeEntry");
+
+export type TimeEntry = z.infer<typeof TimeEntry>;
+
+export const TimeEntryEnvelope = z.object({ data: TimeEntry }).openapi("TimeEntryResponse");
+
+export const TimeEntryPage = z
+  .object({ data: z.array(TimeEntry), meta: PageMeta })
+  .openapi("TimeEntryList");
+
+export const ListTimeEntriesQuery = z
+  .object({
+    cursor: Cursor.optional(),
+    limit: Limit,
+    start_date: CalendarDate.optional().openapi({
+      description: "Only entries whose start_time falls on or after this UTC date.",
+      example: "2026-11-01",
+    }),
+    end_date: CalendarDate.optional().openapi({
+      description: "Only entries whose start_time falls on or before this UTC date (inclusive).",
+      example: "2026-11-30",
+    }),
+    q: z.string().max(200).optional().openapi({
+      description: "Case-insensitive substring of the description; `%` and `_` match themselves.",
+      example: "planning",
+    }),
+    project_id: Id.optional().openapi({ description: "Only entries of this project.", example: exampleIds.project }),
+    user_id: z
+      .union([z.literal("me"), Id], { message: 'Must be "me" or a user id (UUID)' })
+      .optional()
+      .openapi({
+        description:
+          "`me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403.",
+        example: "me",
+      }),
+  })
+  .strict()
+  .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, {
+    message: "Must not be before start_date",
+    path: ["end_date"],
+  });
+
+const description = z.string().max(3000).openapi({
+  description: "What was done; may be empty, at most 3000 characters.",
+  example: "Sprint planning",
+});
+const projectId = Id.nullable().openapi({
+  description: "A project of the caller's organization, or null for none.",
+  example: exampleIds.project,
+});
+const billable = z.boolean().openapi({ example: true });
+const endTime = Timestamp.nullable().openapi({
+  description: "Null or omitted starts a running timer. Must be after start_time.",
+  example: "2026-11-28T10:30:00Z",
+});
+
+const endsAfterStart = (body: { start_time?: string; end_time?: string | null }) =>
+  !body.start_time || !body.end_time || Date.parse(body.end_time) > Date.parse(body.start_time);
+const endsAfterStartError = { message: "Must be after start_time", path: ["end_time"] };
+
+export const CreateTimeEntryBody = z
+  .object({
+    project_id: projectId.optional(),
+    start_time: Timestamp,
+    end_time: endTime.optional(),
+    description,
+    billable: billable.optional().openapi({
+      description: "Defaults to true when the project has an hourly rate, else false.",
+    }),
+  })
+  .strict()
+  .refine(endsAfterStart, endsAfterStartError)
+  .openapi("CreateTimeEntry", {
+    example: {
+      project_id: exampleIds.project,
+      start_time: "2026-11-28T09:00:00+01:00",
+      end_time: "2026-11-28T10:30:00+01:00",
+      description: "Sprint planning",
+    },
+  });
+
+export const UpdateTimeEntryBody = z
+  .object({
+    project_id: projectId.optional(),
+    start_time: Timestamp.optional(),
+    end_time: endTime.optional().openapi({
+      description: "Set to stop a running entry; set to null to make it run again (one running timer per user).",
+    }),
+    description: description.optional(),
+    billable: billable.optional(),
+  })
+  .strict()
+  .refine(atLeastOneField, { message: "Provide at least one field to change" })
+  .refine(endsAfterStart, endsAfterStartError)
+  .openapi("UpdateTimeEntry", { example: { end_time: "2026-11-28T11:00:00Z" } });
+
+export type CreateTimeEntryBody = z.infer<typeof CreateTimeEntryBody>;
+export type UpdateTimeEntryBody = z.infer<typeof UpdateTimeEntryBody>;
