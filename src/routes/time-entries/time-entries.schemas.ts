@@ -109,7 +109,8 @@ export const ListTimeEntriesQuery = z
     }),
     project_id: Id.optional().openapi({ description: "Only entries of this project.", example: exampleIds.project }),
     user_id: z
-      .union([z.literal("me"), Id], { message: 'Must be "me" or a user id (UUID)' })
+      .string()
+      .refine((value) => value === "me" || Id.safeParse(value).success, { message: 'Must be "me" or a user id (UUID)' })
       .optional()
       .openapi({
         description:

@@ -1,0 +1,234 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TimeEntryEnvelope } from "../../src/routes/time-entries/time-entries.schemas";
+import { createEntry, createMember, createOrganization, createProject, createTeam, type Team } from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+
+let h: Harness;
+let team: Team;
+let ratedProject: string;
+let unratedProject: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+beforeEach(async () => {
+  team = await createTeam(h);
+  ratedProject = await createProject(h, team.organizationId, { name: "Rated", hourlyRate: "95.00", currency: "USD" });
+  unratedProject = await createProject(h, team.organizationId, { name: "Unrated" });
+});
+
+const post = (token: string, body: unknown) => h.call("POST", "/v1/time-entries", { token, body });
+
+describe("POST /v1/time-entries", () => {
+  it("creates a stopped entry: 201, Location, the entry in UTC", async () => {
+    const res = await post(team.member.token, {
+      project_id: ratedProject,
+      start_time: "2026-11-28T09:00:00+01:00",
+      end_time: "2026-11-28T10:30:00.250+01:00",
+      description: "Sprint planning",
+    });
+    expect(res.status).toBe(201);
+    expect(TimeEntryEnvelope.parse(res.body)).toEqual(res.body);
+    const entry = res.body.data;
+    expect(res.headers.get("Location")).toBe(`/v1/time-entries/${entry.id}`);
+    expect(entry).toMatchObject({
+      organization_id: team.organizationId,
+      user_id: team.member.id,
+      project_id: ratedProject,
+      start_time: "2026-11-28T08:00:00.000Z",
+      end_time: "2026-11-28T09:30:00.250Z",
+      duration: 5400,
+      description: "Sprint planning",
+      billable: true,
+      invoice_id: null,
+      user: { id: team.member.id, full_name: "Mia Member" },
+      project: { id: ratedProject, name: "Rated", hourly_rate: 95, currency: "USD", customer: null, customer_id: null },
+      invoice: null,
+    });
+    expect(entry.created_at).toBe(entry.updated_at);
+
+    const again = await h.call("GET", `/v1/time-entries/${entry.id}`, { token: team.member.token });
+    expect(again.body).toEqual(res.body);
+  });
+
+  it("starts a running timer when end_time is omitted or null", async () => {
+    const res = await post(team.member.token, { start_time: "2026-11-28T09:00:00Z", description: "" });
+    expect(res.status).toBe(201);
+    expect(res.body.data).toMatchObject({ end_time: null, duration: null, description: "", project: null });
+
+    const other = await post(team.otherMember.token, { start_time: "2026-11-28T09:00:00Z", end_time: null, description: "x" });
+    expect(other.status).toBe(201);
+    expect(other.body.data.end_time).toBeNull();
+  });
+
+  it("refuses a second running timer with the running entry's id", async () => {
+    const first = await post(team.member.token, { start_time: "2026-11-28T09:00:00Z", description: "first" });
+    const second = await post(team.member.token, { start_time: "2026-11-28T10:00:00Z", description: "second" });
+    expect(second.status).toBe(409);
+    expect(second.body).toEqual({
+      error: {
+        code: "TIMER_ALREADY_RUNNING",
+        message: "A timer is already running for this user; stop it first",
+        details: { running_entry_id: first.body.data.id },
+      },
+    });
+    const [count] = await h.sql("select count(*) from time_entries where user_id = $1", [team.member.id]);
+    expect(count?.count).toBe("1");
+  });
+
+  it("still records stopped entries while a timer runs", async () => {
+    await post(team.member.token, { start_time: "2026-11-28T09:00:00Z", description: "running" });
+    const res = await post(team.member.token, {
+      start_time: "2026-11-27T09:00:00Z",
+      end_time: "2026-11-27T10:00:00Z",
+      description: "yesterday",
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it("counts the one-timer rule per organization", async () => {
+    const otherOrg = await createOrganization(h);
+    await h.sql("insert into organization_members (organization_id, user_id, role) values ($1, $2, 'member')", [
+      otherOrg,
+      team.member.id,
+    ]);
+    await post(team.member.token, { start_time: "2026-11-28T09:00:00Z", description: "here" });
+    const elsewhere = await post(await h.sessionToken(team.member.id, otherOrg), {
+      start_time: "2026-11-28T09:00:00Z",
+      description: "there",
+    });
+    expect(elsewhere.status).toBe(201);
+  });
+
+  it("defaults billable to whether the project has an hourly rate, and honours an explicit value", async () => {
+    const base = { start_time: "2026-11-20T09:00:00Z", end_time: "2026-11-20T10:00:00Z", description: "x" };
+    expect((await post(team.member.token, { ...base, project_id: ratedProject })).body.data.billable).toBe(true);
+    expect((await post(team.member.token, { ...base, project_id: unratedProject })).body.data.billable).toBe(false);
+    expect((await post(team.member.token, base)).body.data.billable).toBe(false);
+    expect((await post(team.member.token, { ...base, project_id: ratedProject, billable: false })).body.data.billable).toBe(false);
+    expect((await post(team.member.token, { ...base, billable: true })).body.data.billable).toBe(true);
+  });
+
+  it("rejects a project of another organization exactly like one that does not exist", async () => {
+    const otherOrg = await createOrganization(h);
+    const foreignProject = await createProject(h, otherOrg);
+    const base = { start_time: "2026-11-20T09:00:00Z", end_time: "2026-11-20T10:00:00Z", description: "x" };
+    const foreign = await post(team.owner.token, { ...base, project_id: foreignProject });
+    const missing = await post(team.owner.token, { ...base, project_id: crypto.randomUUID() });
+    for (const res of [foreign, missing]) {
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: {
+          code: "VALIDATION_ERROR",
+          message: "Invalid project_id",
+          details: { project_id: ["No such project in this organization"] },
+        },
+      });
+    }
+    const [count] = await h.sql("select count(*) from time_entries where organization_id = $1", [team.organizationId]);
+    expect(count?.count).toBe("0");
+  });
+
+  it.each([
+    ["a time without an offset", { start_time: "2026-11-28T09:00:00", description: "x" }, "start_time"],
+    ["a date only", { start_time: "2026-11-28", description: "x" }, "start_time"],
+    ["an impossible date", { start_time: "2026-02-30T09:00:00Z", description: "x" }, "start_time"],
+    ["a number as time", { start_time: 1764320400, description: "x" }, "start_time"],
+    ["a missing start_time", { description: "x" }, "start_time"],
+    ["a missing description", { start_time: "2026-11-28T09:00:00Z" }, "description"],
+    ["a null description", { start_time: "2026-11-28T09:00:00Z", description: null }, "description"],
+    ["a description over 3000 characters", { start_time: "2026-11-28T09:00:00Z", description: "x".repeat(3001) }, "description"],
+    ["a string billable", { start_time: "2026-11-28T09:00:00Z", description: "x", billable: "yes" }, "billable"],
+    ["a project_id that is no UUID", { start_time: "2026-11-28T09:00:00Z", description: "x", project_id: 7 }, "project_id"],
+  ])("rejects %s", async (_, body, field) => {
+    const res = await post(team.member.token, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect(res.body.error.message).toBe("Invalid request body");
+    expect(Object.keys(res.body.error.details)).toEqual([field]);
+  });
+
+  it("explains the offset rule in the message", async () => {
+    const res = await post(team.member.token, { start_time: "2026-11-28T09:00:00", description: "x" });
+    expect(res.body.error.details).toEqual({
+      start_time: ["Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"],
+    });
+  });
+
+  it.each([
+    ["before", "2026-11-28T08:59:59Z"],
+    ["equal to", "2026-11-28T09:00:00Z"],
+    ["equal, in another offset, to", "2026-11-28T10:00:00+01:00"],
+  ])("rejects an end_time %s start_time", async (_, end_time) => {
+    const res = await post(team.member.token, { start_time: "2026-11-28T09:00:00Z", end_time, description: "x" });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual({ end_time: ["Must be after start_time"] });
+  });
+
+  it.each(["organization_id", "user_id", "invoice_id", "id", "created_at", "duration", "surprise"])(
+    "rejects the unknown or read-only field %s",
+    async (field) => {
+      const res = await post(team.member.token, {
+        start_time: "2026-11-28T09:00:00Z",
+        description: "x",
+        [field]: field.endsWith("_id") || field === "id" ? crypto.randomUUID() : "2026-11-28T09:00:00Z",
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toEqual({
+        code: "VALIDATION_ERROR",
+        message: "Invalid request body",
+        details: { [field]: ["Unknown field"] },
+      });
+    },
+  );
+
+  it.each([
+    ["malformed JSON", "{ not json"],
+    ["an empty body", ""],
+    ["a JSON array", "[]"],
+    ["a JSON string", '"hello"'],
+  ])("rejects %s with 400", async (_, raw) => {
+    const res = await h.call("POST", "/v1/time-entries", { token: team.member.token, body: raw });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+  });
+
+  it("rejects a body that is not JSON with 415", async () => {
+    const res = await h.call("POST", "/v1/time-entries", {
+      token: team.member.token,
+      body: "start_time=2026-11-28T09:00:00Z",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({
+      error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "The request body must be sent as Content-Type: application/json" },
+    });
+  });
+
+  it("rejects a body over 64 KiB with 413", async () => {
+    const res = await post(team.member.token, { start_time: "2026-11-28T09:00:00Z", description: "x".repeat(70_000) });
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ error: { code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than 64 KiB" } });
+  });
+
+  it("records time only for the caller", async () => {
+    const res = await post(team.owner.token, { start_time: "2026-11-28T09:00:00Z", description: "mine" });
+    expect(res.body.data.user_id).toBe(team.owner.id);
+    await createEntry(h, team.admin, { end: null });
+    expect((await post(team.owner.token, { start_time: "2026-11-28T09:00:00Z", description: "x" })).status).toBe(409);
+  });
+
+  it("refuses a caller who is not a member of the organization", async () => {
+    const outsider = await createMember(h, await createOrganization(h), "owner");
+    const res = await post(await h.sessionToken(outsider.id, team.organizationId), {
+      start_time: "2026-11-28T09:00:00Z",
+      description: "x",
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: { code: "FORBIDDEN", message: "You are not a member of this organization" } });
+    const [count] = await h.sql("select count(*) from time_entries where organization_id = $1", [team.organizationId]);
+    expect(count?.count).toBe("0");
+  });
+});

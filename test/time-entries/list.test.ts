@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TimeEntryPage } from "../../src/routes/time-entries/time-entries.schemas";
+import { createEntry, createMember, createOrganization, createProject, createTeam, type Team } from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+const ids = (res: { body: { data: { id: string }[] } }) => res.body.data.map((e) => e.id);
+
+/** Walks every page and returns the ids in order. */
+async function allPages(token: string, query: string) {
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const res = await h.call("GET", `/v1/time-entries?${query}${cursor ? `&cursor=${cursor}` : ""}`, { token });
+    expect(res.status).toBe(200);
+    expect(res.body.meta.count).toBe(res.body.data.length);
+    seen.push(...ids(res));
+    cursor = res.body.meta.next_cursor;
+    pages++;
+  } while (cursor && pages < 50);
+  return { seen, pages };
+}
+
+describe("GET /v1/time-entries ordering and pagination", () => {
+  let team: Team;
+  const expected: string[] = [];
+
+  beforeAll(async () => {
+    team = await createTeam(h);
+    // 25 entries, several sharing a start_time so that ties must break by id.
+    const created: { id: string; start: string }[] = [];
+    for (let i = 0; i < 25; i++) {
+      const start = `2026-11-${String(1 + Math.floor(i / 3)).padStart(2, "0")}T09:00:00Z`;
+      created.push({ id: await createEntry(h, team.owner, { start, end: start.replace("09:00", "10:00") }), start });
+    }
+    created.sort((a, b) => (a.start === b.start ? (a.id < b.id ? 1 : -1) : a.start < b.start ? 1 : -1));
+    expected.push(...created.map((c) => c.id));
+  });
+
+  it("lists newest start_time first, ties by id, in the documented shape", async () => {
+    const res = await h.call("GET", "/v1/time-entries?limit=100", { token: team.owner.token });
+    expect(res.status).toBe(200);
+    expect(TimeEntryPage.parse(res.body)).toEqual(res.body);
+    expect(ids(res)).toEqual(expected);
+    expect(res.body.meta).toEqual({ count: 25, next_cursor: null });
+  });
+
+  it("defaults to 20 items a page", async () => {
+    const res = await h.call("GET", "/v1/time-entries", { token: team.owner.token });
+    expect(res.body.meta.count).toBe(20);
+    expect(ids(res)).toEqual(expected.slice(0, 20));
+    expect(res.body.meta.next_cursor).toEqual(expect.any(String));
+  });
+
+  it("walks every page with no gaps and no repeats", async () => {
+    for (const limit of [1, 7, 10, 24, 25]) {
+      const { seen, pages } = await allPages(team.owner.token, `limit=${limit}`);
+      expect(seen).toEqual(expected);
+      expect(pages).toBe(Math.ceil(25 / limit));
+    }
+  });
+
+  it("keeps filters across pages", async () => {
+    const { seen } = await allPages(team.owner.token, "limit=2&start_date=2026-11-02&end_date=2026-11-03");
+    expect(seen).toEqual(expected.filter((_, i) => i >= 16 && i < 22));
+  });
+
+  it.each(["0", "101", "abc", "1.5", "-1", ""])("rejects limit=%s", async (limit) => {
+    const res = await h.call("GET", `/v1/time-entries?limit=${limit}`, { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: {
+        code: "VALIDATION_ERROR",
+        message: "Invalid request query",
+        details: { limit: ["Must be a whole number from 1 to 100"] },
+      },
+    });
+  });
+
+  it.each([
+    ["garbage", "!!!"],
+    ["base64 of something else", Buffer.from("hello").toString("base64url")],
+    ["a JSON cursor of the wrong shape", Buffer.from(JSON.stringify(["x", "y"])).toString("base64url")],
+    ["a cursor with a bad id", Buffer.from(JSON.stringify(["2026-11-01T09:00:00.000Z", "nope"])).toString("base64url")],
+  ])("rejects %s as cursor with INVALID_CURSOR", async (_, cursor) => {
+    const res = await h.call("GET", `/v1/time-entries?cursor=${encodeURIComponent(cursor)}`, { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: { code: "INVALID_CURSOR", message: "The cursor is malformed or was not issued by this API" },
+    });
+  });
+
+  it("rejects an unknown query parameter", async () => {
+    const res = await h.call("GET", "/v1/time-entries?sort=asc", { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({
+      code: "VALIDATION_ERROR",
+      message: "Invalid request query",
+      details: { sort: ["Unknown field"] },
+    });
+  });
+
+  it("rejects a repeated query parameter", async () => {
+    const res = await h.call("GET", "/v1/time-entries?limit=1&limit=2", { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect(Object.keys(res.body.error.details)).toEqual(["limit"]);
+  });
+});
+
+describe("GET /v1/time-entries filters", () => {
+  let team: Team;
+  let projectA: string;
+  let projectB: string;
+  const entry: Record<string, string> = {};
+
+  beforeAll(async () => {
+    team = await createTeam(h);
+    projectA = await createProject(h, team.organizationId, { name: "A" });
+    projectB = await createProject(h, team.organizationId, { name: "B" });
+    entry.lateOnOct31 = await createEntry(h, team.owner, {
+      start: "2026-10-31T23:59:59.999Z",
+      end: "2026-11-01T01:00:00Z",
+      description: "Late night deploy",
+      projectId: projectA,
+    });
+    entry.nov1 = await createEntry(h, team.owner, {
+      start: "2026-11-01T00:00:00Z",
+      end: "2026-11-01T02:00:00Z",
+      description: "100% done_ish",
+      projectId: projectB,
+    });
+    entry.nov15 = await createEntry(h, team.member, {
+      start: "2026-11-15T12:00:00+05:00",
+      end: "2026-11-15T13:00:00+05:00",
+      description: "CLIENT call",
+      projectId: projectA,
+    });
+    entry.nov30 = await createEntry(h, team.otherMember, {
+      start: "2026-11-30T23:00:00Z",
+      end: "2026-11-30T23:30:00Z",
+      description: "Weekly 100 percent review",
+    });
+    entry.dec1 = await createEntry(h, team.admin, {
+      start: "2026-12-01T00:00:00Z",
+      end: "2026-12-01T01:00:00Z",
+      description: "back\\slash and under_score",
+    });
+  });
+
+  const list = async (query: string, token = team.owner.token) => {
+    const res = await h.call("GET", `/v1/time-entries?${query}`, { token });
+    expect(res.status).toBe(200);
+    return ids(res);
+  };
+
+  it("filters by UTC start date, both ends inclusive", async () => {
+    expect(await list("start_date=2026-11-01&end_date=2026-11-30")).toEqual([entry.nov30, entry.nov15, entry.nov1]);
+    expect(await list("start_date=2026-11-01")).toEqual([entry.dec1, entry.nov30, entry.nov15, entry.nov1]);
+    expect(await list("end_date=2026-10-31")).toEqual([entry.lateOnOct31]);
+    expect(await list("start_date=2026-11-15&end_date=2026-11-15")).toEqual([entry.nov15]);
+  });
+
+  it("rejects an end_date before start_date and dates that are not calendar dates", async () => {
+    const reversed = await h.call("GET", "/v1/time-entries?start_date=2026-11-02&end_date=2026-11-01", {
+      token: team.owner.token,
+    });
+    expect(reversed.status).toBe(400);
+    expect(reversed.body.error.details).toEqual({ end_date: ["Must not be before start_date"] });
+    for (const bad of ["2026-02-30", "2026-11-1", "yesterday", "2026-11-01T00:00:00Z"]) {
+      const res = await h.call("GET", `/v1/time-entries?start_date=${bad}`, { token: team.owner.token });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual({ start_date: ["Must be a calendar date, YYYY-MM-DD"] });
+    }
+  });
+
+  it("searches descriptions case-insensitively, with % and _ matching themselves", async () => {
+    expect(await list("q=client")).toEqual([entry.nov15]);
+    expect(await list("q=LATE%20NIGHT")).toEqual([entry.lateOnOct31]);
+    expect(await list(`q=${encodeURIComponent("100%")}`)).toEqual([entry.nov1]);
+    expect(await list("q=_")).toEqual([entry.dec1, entry.nov1]);
+    expect(await list(`q=${encodeURIComponent("\\")}`)).toEqual([entry.dec1]);
+    expect(await list("q=nothing-matches-this")).toEqual([]);
+  });
+
+  it("rejects a search over 200 characters", async () => {
+    const res = await h.call("GET", `/v1/time-entries?q=${"x".repeat(201)}`, { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(Object.keys(res.body.error.details)).toEqual(["q"]);
+  });
+
+  it("filters by project", async () => {
+    expect(await list(`project_id=${projectA}`)).toEqual([entry.nov15, entry.lateOnOct31]);
+    expect(await list(`project_id=${projectB}`)).toEqual([entry.nov1]);
+    expect(await list(`project_id=${crypto.randomUUID()}`)).toEqual([]);
+    const res = await h.call("GET", "/v1/time-entries?project_id=nope", { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual({ project_id: ["Must be a UUID"] });
+  });
+
+  it("combines filters", async () => {
+    expect(await list(`project_id=${projectA}&q=call&start_date=2026-11-15`)).toEqual([entry.nov15]);
+  });
+
+  it("gives owner and admin the whole organization, and a member only their own entries", async () => {
+    const all = [entry.dec1, entry.nov30, entry.nov15, entry.nov1, entry.lateOnOct31];
+    expect(await list("")).toEqual(all);
+    expect(await list("", team.admin.token)).toEqual(all);
+    expect(await list("", team.member.token)).toEqual([entry.nov15]);
+    expect(await list("", team.otherMember.token)).toEqual([entry.nov30]);
+  });
+
+  it("narrows to one user with user_id=me or a user id", async () => {
+    expect(await list("user_id=me")).toEqual([entry.nov1, entry.lateOnOct31]);
+    expect(await list("user_id=me", team.member.token)).toEqual([entry.nov15]);
+    expect(await list(`user_id=${team.member.id}`)).toEqual([entry.nov15]);
+    expect(await list(`user_id=${team.member.id}`, team.admin.token)).toEqual([entry.nov15]);
+    expect(await list(`user_id=${team.member.id}`, team.member.token)).toEqual([entry.nov15]);
+    expect(await list(`user_id=${team.member.id.toUpperCase()}`, team.member.token)).toEqual([entry.nov15]);
+  });
+
+  it("forbids a member from listing someone else's entries", async () => {
+    const res = await h.call("GET", `/v1/time-entries?user_id=${team.otherMember.id}`, { token: team.member.token });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({
+      error: { code: "FORBIDDEN", message: "Members can only list their own time entries" },
+    });
+  });
+
+  it("rejects a user_id that is neither me nor a UUID", async () => {
+    const res = await h.call("GET", "/v1/time-entries?user_id=you", { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual({ user_id: ['Must be "me" or a user id (UUID)'] });
+  });
+
+  it("never shows another organization's entries", async () => {
+    const otherOrg = await createOrganization(h, "Other");
+    const stranger = await createMember(h, otherOrg, "owner");
+    await createEntry(h, stranger, { start: "2026-11-15T09:00:00Z", end: "2026-11-15T10:00:00Z", description: "CLIENT call" });
+    expect(await list("q=client")).toEqual([entry.nov15]);
+    expect(await list(`user_id=${stranger.id}`)).toEqual([]);
+    expect(await list("", stranger.token)).toHaveLength(1);
+  });
+});
