@@ -64,11 +64,21 @@ export async function startOAuthIssuer({ audience = DEV_AUDIENCE, port = 0 } = {
     /** Signs an access token; `overrides` lets tests break one property at a time. */
     async sign(
       claims: AccessTokenClaims,
-      overrides: { alg?: Alg; typ?: string; issuer?: string; audience?: string; expiresIn?: string | number; kid?: string } = {},
+      overrides: {
+        alg?: Alg;
+        typ?: string;
+        issuer?: string;
+        audience?: string;
+        expiresIn?: string | number;
+        kid?: string;
+      } = {},
     ) {
       const alg = overrides.alg ?? "ES256";
       const key = keys.find((k) => k.alg === alg) as SigningKey;
-      const payload: Record<string, unknown> = { org_id: claims.organizationId, client_id: claims.clientId ?? "demo-client" };
+      const payload: Record<string, unknown> = {
+        org_id: claims.organizationId,
+        client_id: claims.clientId ?? "demo-client",
+      };
       if (claims.scope !== undefined) payload.scope = claims.scope;
       return new SignJWT(payload)
         .setProtectedHeader({ alg, kid: overrides.kid ?? key.kid, typ: overrides.typ ?? "at+jwt" })

@@ -42,7 +42,8 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
   await sql.transaction([
     sql`insert into organizations (id, name) values (${demo.organizationId}, 'Demo Studio')`,
     ...demo.users.map(
-      (u) => sql`insert into users (id, full_name, email) values (${u.id}, ${u.name}, ${u.email}) on conflict do nothing`,
+      (u) =>
+        sql`insert into users (id, full_name, email) values (${u.id}, ${u.name}, ${u.email}) on conflict do nothing`,
     ),
     ...demo.users.map(
       (u) =>

@@ -37,9 +37,7 @@ const identity = <T>(value: T) => value;
 
 export type PgliteBackend = SqlBackend & { readonly pglite: PGlite };
 
-export async function openPglite(
-  options: { dataDir?: string; loadDataDir?: Blob } = {},
-): Promise<PgliteBackend> {
+export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteBackend> {
   const db = await PGlite.create(options);
   await db.exec("set timezone = 'UTC'");
   // Built after start-up so the array types PGlite registers are covered too.

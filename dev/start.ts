@@ -46,7 +46,11 @@ async function main() {
   const seeded = await seedDemo(database.databaseUrl, database.sqlHttpEndpoint);
 
   // Without a configured issuer, a local one signs demo OAuth access tokens.
-  const configured = { issuer: setting("OAUTH_ISSUER"), audience: setting("OAUTH_AUDIENCE"), jwksUrl: setting("OAUTH_JWKS_URL") };
+  const configured = {
+    issuer: setting("OAUTH_ISSUER"),
+    audience: setting("OAUTH_AUDIENCE"),
+    jwksUrl: setting("OAUTH_JWKS_URL"),
+  };
   const localIssuer: OAuthIssuer | undefined =
     configured.issuer || configured.audience || configured.jwksUrl ? undefined : await startOAuthIssuer();
   const oauth = localIssuer ?? configured;
@@ -108,9 +112,19 @@ async function main() {
       organizationId: demo.organizationId,
       scope: "entries:read entries:write",
     });
-    lines.push("", `OAuth access token (local issuer ${localIssuer.issuer}, scope "entries:read entries:write", valid 1 hour):`, `    ${token}`);
+    lines.push(
+      "",
+      `OAuth access token (local issuer ${localIssuer.issuer}, scope "entries:read entries:write", valid 1 hour):`,
+      `    ${token}`,
+    );
   }
-  lines.push("", "Try it:", `  TOKEN=<a token above>`, `  curl -H "Authorization: Bearer $TOKEN" ${base}/v1/time-entries`, "");
+  lines.push(
+    "",
+    "Try it:",
+    `  TOKEN=<a token above>`,
+    `  curl -H "Authorization: Bearer $TOKEN" ${base}/v1/time-entries`,
+    "",
+  );
   console.log(lines.join("\n"));
 }
 

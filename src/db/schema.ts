@@ -150,10 +150,7 @@ export const invoices = pgTable(
       foreignColumns: [customers.organizationId, customers.id],
     }),
     index("invoices_organization_id_customer_id_idx").on(t.organizationId, t.customerId),
-    check(
-      "invoices_status_check",
-      sql`${t.status} in ('draft', 'sent', 'paid', 'overdue', 'void')`,
-    ),
+    check("invoices_status_check", sql`${t.status} in ('draft', 'sent', 'paid', 'overdue', 'void')`),
     check("invoices_due_date_check", sql`${t.dueDate} >= ${t.date}`),
   ],
 );
@@ -182,9 +179,7 @@ export const timeEntries = pgTable(
   (t) => [
     check("time_entries_end_after_start_check", sql`${t.endTime} > ${t.startTime}`),
     // At most one running timer per user per organization.
-    uniqueIndex("time_entries_one_running_timer_idx")
-      .on(t.organizationId, t.userId)
-      .where(sql`${t.endTime} is null`),
+    uniqueIndex("time_entries_one_running_timer_idx").on(t.organizationId, t.userId).where(sql`${t.endTime} is null`),
     foreignKey({
       name: "time_entries_member_fk",
       columns: [t.organizationId, t.userId],
@@ -204,14 +199,7 @@ export const timeEntries = pgTable(
     // optionally narrowed to one user or one project.
     index("time_entries_org_start_idx").on(t.organizationId, t.startTime, t.id),
     index("time_entries_org_user_start_idx").on(t.organizationId, t.userId, t.startTime, t.id),
-    index("time_entries_org_project_start_idx").on(
-      t.organizationId,
-      t.projectId,
-      t.startTime,
-      t.id,
-    ),
-    index("time_entries_org_invoice_idx")
-      .on(t.organizationId, t.invoiceId)
-      .where(sql`${t.invoiceId} is not null`),
+    index("time_entries_org_project_start_idx").on(t.organizationId, t.projectId, t.startTime, t.id),
+    index("time_entries_org_invoice_idx").on(t.organizationId, t.invoiceId).where(sql`${t.invoiceId} is not null`),
   ],
 );

@@ -1,6 +1,5 @@
 /** SQL text rendering a timestamptz column as the API writes it: UTC, ISO 8601, milliseconds, `Z`. */
-export const isoUtcText = (column: string) =>
-  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+export const isoUtcText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** A pattern for ILIKE that matches `text` literally as a substring (`%`, `_` and `\` lose their meaning). */
 export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isDatabaseUnavailable } from "../db/errors";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
@@ -32,7 +32,8 @@ export function createApp() {
           method: c.req.method,
           path: new URL(c.req.url).pathname,
           code: apiError.code,
-          error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+          error:
+            error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
         }),
       );
     }
@@ -54,7 +55,10 @@ function toApiError(error: unknown): ApiError {
       case 413:
         return new ApiError("PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB");
       case 415:
-        return new ApiError("UNSUPPORTED_MEDIA_TYPE", "The request body must be sent as Content-Type: application/json");
+        return new ApiError(
+          "UNSUPPORTED_MEDIA_TYPE",
+          "The request body must be sent as Content-Type: application/json",
+        );
     }
   }
   if (isDatabaseUnavailable(error)) {

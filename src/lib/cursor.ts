@@ -14,7 +14,9 @@ export function encodeCursor(key: readonly unknown[]): string {
 export function decodeCursor<T extends z.ZodType>(cursor: string, shape: T): z.infer<T> {
   try {
     const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+    );
     const parsed = shape.safeParse(JSON.parse(text));
     if (parsed.success) return parsed.data;
   } catch {

@@ -14,8 +14,7 @@ export const errorCatalog = {
   },
   FORBIDDEN: {
     status: 403,
-    description:
-      "The caller is not a member of the token's organization, or their role does not allow this.",
+    description: "The caller is not a member of the token's organization, or their role does not allow this.",
   },
   INSUFFICIENT_SCOPE: { status: 403, description: "The OAuth access token lacks the scope this operation needs." },
   NOT_FOUND: {
@@ -32,7 +31,8 @@ export const errorCatalog = {
   INTERNAL_ERROR: { status: 500, description: "Something failed on our side; the request id identifies it." },
   SERVICE_UNAVAILABLE: {
     status: 503,
-    description: "A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds.",
+    description:
+      "A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds.",
   },
 } as const satisfies Record<string, { status: number; description: string }>;
 
@@ -82,13 +82,16 @@ export const ErrorSchema = z
 
 const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> = {
   VALIDATION_ERROR: {
-    message: "Request validation failed",
-    details: { start_time: ["Invalid ISO datetime: an offset (Z or ±hh:mm) is required"] },
+    message: "Invalid request body",
+    details: { start_time: ["Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"] },
   },
   INVALID_CURSOR: { message: "The cursor is malformed or was not issued by this API" },
-  UNAUTHORIZED: { message: "The access token expired" },
+  UNAUTHORIZED: { message: "The token has expired" },
   FORBIDDEN: { message: "You are not a member of this organization" },
-  INSUFFICIENT_SCOPE: { message: "This operation needs the entries:write scope", details: { required_scope: "entries:write" } },
+  INSUFFICIENT_SCOPE: {
+    message: "This operation needs the entries:write scope",
+    details: { required_scope: "entries:write" },
+  },
   NOT_FOUND: { message: "Time entry not found" },
   TIMER_ALREADY_RUNNING: {
     message: "A timer is already running for this user",

@@ -28,4 +28,8 @@ export const authErrors = [
 ] as const satisfies ErrorCode[];
 
 /** Errors of every operation that takes a JSON body. */
-export const bodyErrors = ["VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const satisfies ErrorCode[];
+export const bodyErrors = [
+  "VALIDATION_ERROR",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+] as const satisfies ErrorCode[];

@@ -18,23 +18,76 @@ export function configureOpenApi(app: AppOpenAPI) {
     ].join("\n"),
   });
 
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "Time Entries API",
-      version: API_VERSION,
-      description: [
-        "Log, bill and report working time: time entries with their users, projects, customers and invoices.",
-        "",
-        "**Conventions.** Request bodies are strict JSON objects: an unknown field is a 400. Timestamps must carry an offset (`Z` or `±hh:mm`) and come back in UTC ISO 8601 with milliseconds. Lists are newest first with opaque keyset cursors. Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable `code`, and every response carries an `X-Request-Id`.",
-        "",
-        "**Tenancy.** Everything is scoped to the token's organization: another organization's ids answer exactly like ids that do not exist (404).",
-      ].join("\n"),
-    },
-    servers: [{ url: new URL(c.req.url).origin, description: "This server" }],
-    security: [{ bearerAuth: [] }],
-    tags: [{ name: "Time entries", description: "Recorded and running time." }],
-  }));
+  app.get("/openapi.json", (c) => {
+    const document = app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "Time Entries API",
+        version: API_VERSION,
+        description: [
+          "Log, bill and report working time: time entries with their users, projects, customers and invoices.",
+          "",
+          '**Conventions.** Request bodies are strict JSON objects: an unknown field is a 400. Timestamps must carry an offset (`Z` or `±hh:mm`) and come back in UTC ISO 8601 with milliseconds. Lists are newest first with opaque keyset cursors. Every error is `{"error": {"code", "message", "details"?}}` with a stable `code`, and every response carries an `X-Request-Id`.',
+          "",
+          "**Tenancy.** Everything is scoped to the token's organization: another organization's ids answer exactly like ids that do not exist (404).",
+        ].join("\n"),
+      },
+      servers: [{ url: new URL(c.req.url).origin, description: "This server" }],
+      security: [{ bearerAuth: [] }],
+      tags: [{ name: "Time entries", description: "Recorded and running time." }],
+    });
+    return c.json(withResponseHeaders(document));
+  });
 
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Time Entries API reference" }));
+}
+
+type Document = ReturnType<AppOpenAPI["getOpenAPI31Document"]>;
+
+const headers = {
+  "X-Request-Id": {
+    description: "Identifies the request in our logs; echoes a well-formed `X-Request-Id` sent by the client.",
+    schema: { type: "string", example: "9b2f0a8e-4c1d-4e7a-8f3b-2d6c5e1a0b9f" },
+  },
+  "WWW-Authenticate": {
+    description:
+      'RFC 6750 challenge: `error="invalid_token"` on 401, `error="insufficient_scope"` with the needed `scope` on 403.',
+    schema: {
+      type: "string",
+      example: 'Bearer error="invalid_token", error_description="The token has expired"',
+    },
+  },
+  "Retry-After": {
+    description: "Seconds to wait before retrying.",
+    schema: { type: "integer", example: 2 },
+  },
+} as const;
+
+/** Documents the headers the app shell adds to responses, once, instead of on every route. */
+function withResponseHeaders(document: Document): Document {
+  document.components = {
+    ...document.components,
+    headers: { ...document.components?.headers, ...headers },
+  };
+  const ref = (name: keyof typeof headers) => ({
+    $ref: `#/components/headers/${name}`,
+  });
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {})) {
+      const responses = (
+        operation as {
+          responses?: Record<string, { headers?: Record<string, unknown> }>;
+        }
+      ).responses;
+      for (const [status, response] of Object.entries(responses ?? {})) {
+        response.headers = {
+          ...response.headers,
+          "X-Request-Id": ref("X-Request-Id"),
+        };
+        if (status === "401" || status === "403") response.headers["WWW-Authenticate"] = ref("WWW-Authenticate");
+        if (status === "503") response.headers["Retry-After"] = ref("Retry-After");
+      }
+    }
+  }
+  return document;
 }

@@ -16,7 +16,8 @@ export const IdParams = z.object({
 export const Timestamp = z.iso
   .datetime({ offset: true, message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z" })
   .openapi({
-    description: "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`); stored and returned in UTC at millisecond precision.",
+    description:
+      "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`); stored and returned in UTC at millisecond precision.",
     example: "2026-11-28T09:00:00Z",
   });
 
@@ -25,7 +26,9 @@ export const UtcTimestamp = z.iso.datetime().openapi({
   example: "2026-11-28T09:00:00.000Z",
 });
 
-export const CalendarDate = z.iso.date({ message: "Must be a calendar date, YYYY-MM-DD" }).openapi({ example: "2026-11-28" });
+export const CalendarDate = z.iso
+  .date({ message: "Must be a calendar date, YYYY-MM-DD" })
+  .openapi({ example: "2026-11-28" });
 
 export const Limit = z.coerce
   .number({ message: "Must be a whole number from 1 to 100" })
@@ -35,13 +38,10 @@ export const Limit = z.coerce
   .default(20)
   .openapi({ description: "Items per page, 1–100.", example: 20 });
 
-export const Cursor = z
-  .string()
-  .max(200)
-  .openapi({
-    description: "Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page.",
-    example: "MjAyNi0xMS0yOFQwOTowMDowMC4wMDBafDRhM2Q3ZjNlLTJhNTEtNGY1ZS05YThiLTViN2UyYzFkMGY0Mg",
-  });
+export const Cursor = z.string().max(200).openapi({
+  description: "Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page.",
+  example: "MjAyNi0xMS0yOFQwOTowMDowMC4wMDBafDRhM2Q3ZjNlLTJhNTEtNGY1ZS05YThiLTViN2UyYzFkMGY0Mg",
+});
 
 export const PageMeta = z
   .object({

@@ -132,9 +132,14 @@ function keySet(jwksUrl: string): JWTVerifyGetKey {
       } catch (error) {
         if (isTokenProblem(error)) throw error;
         // The key set could not be fetched or read: the issuer's fault, not the caller's.
-        throw new ApiError("SERVICE_UNAVAILABLE", "The token issuer's key set is unavailable; retry shortly", undefined, {
-          "Retry-After": "5",
-        });
+        throw new ApiError(
+          "SERVICE_UNAVAILABLE",
+          "The token issuer's key set is unavailable; retry shortly",
+          undefined,
+          {
+            "Retry-After": "5",
+          },
+        );
       }
     };
     keySets.set(jwksUrl, getKey);

@@ -23,9 +23,14 @@ export const requireScope = (scope: string) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const { scopes } = c.get("caller");
     if (scopes && !scopes.includes(scope)) {
-      throw new ApiError("INSUFFICIENT_SCOPE", `This operation needs the ${scope} scope`, { required_scope: scope }, {
-        "WWW-Authenticate": `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`,
-      });
+      throw new ApiError(
+        "INSUFFICIENT_SCOPE",
+        `This operation needs the ${scope} scope`,
+        { required_scope: scope },
+        {
+          "WWW-Authenticate": `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`,
+        },
+      );
     }
     await next();
   });

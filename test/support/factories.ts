@@ -13,10 +13,7 @@ export const createOrganization = (h: Harness, name = "Org") =>
   insert(h, "insert into organizations (name) values ($1)", [name]);
 
 export const createUser = (h: Harness, fullName = "Test User") =>
-  insert(h, "insert into users (full_name, email) values ($1, $2)", [
-    fullName,
-    `${crypto.randomUUID()}@test.example`,
-  ]);
+  insert(h, "insert into users (full_name, email) values ($1, $2)", [fullName, `${crypto.randomUUID()}@test.example`]);
 
 export type Member = { id: string; organizationId: string; role: Role; token: string };
 
@@ -55,7 +52,13 @@ export const createProject = (
   insert(
     h,
     "insert into projects (organization_id, name, customer_id, hourly_rate, currency) values ($1, $2, $3, $4, $5)",
-    [organizationId, options.name ?? "Project", options.customerId ?? null, options.hourlyRate ?? null, options.currency ?? null],
+    [
+      organizationId,
+      options.name ?? "Project",
+      options.customerId ?? null,
+      options.hourlyRate ?? null,
+      options.currency ?? null,
+    ],
   );
 
 export const createInvoice = (
@@ -63,12 +66,16 @@ export const createInvoice = (
   organizationId: string,
   options: { customerId?: string; number?: string; status?: string } = {},
 ) =>
-  insert(h, "insert into invoices (organization_id, customer_id, number, status, date) values ($1, $2, $3, $4, '2026-11-30')", [
-    organizationId,
-    options.customerId ?? null,
-    options.number ?? `INV-${crypto.randomUUID().slice(0, 8)}`,
-    options.status ?? "draft",
-  ]);
+  insert(
+    h,
+    "insert into invoices (organization_id, customer_id, number, status, date) values ($1, $2, $3, $4, '2026-11-30')",
+    [
+      organizationId,
+      options.customerId ?? null,
+      options.number ?? `INV-${crypto.randomUUID().slice(0, 8)}`,
+      options.status ?? "draft",
+    ],
+  );
 
 export const createEntry = (
   h: Harness,

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TimeEntryEnvelope } from "../../src/routes/time-entries/time-entries.schemas";
-import { createEntry, createMember, createOrganization, createProject, createTeam, type Team } from "../support/factories";
+import {
+  createEntry,
+  createMember,
+  createOrganization,
+  createProject,
+  createTeam,
+  type Team,
+} from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
 let h: Harness;
@@ -58,7 +65,11 @@ describe("POST /v1/time-entries", () => {
     expect(res.status).toBe(201);
     expect(res.body.data).toMatchObject({ end_time: null, duration: null, description: "", project: null });
 
-    const other = await post(team.otherMember.token, { start_time: "2026-11-28T09:00:00Z", end_time: null, description: "x" });
+    const other = await post(team.otherMember.token, {
+      start_time: "2026-11-28T09:00:00Z",
+      end_time: null,
+      description: "x",
+    });
     expect(other.status).toBe(201);
     expect(other.body.data.end_time).toBeNull();
   });
@@ -107,7 +118,9 @@ describe("POST /v1/time-entries", () => {
     expect((await post(team.member.token, { ...base, project_id: ratedProject })).body.data.billable).toBe(true);
     expect((await post(team.member.token, { ...base, project_id: unratedProject })).body.data.billable).toBe(false);
     expect((await post(team.member.token, base)).body.data.billable).toBe(false);
-    expect((await post(team.member.token, { ...base, project_id: ratedProject, billable: false })).body.data.billable).toBe(false);
+    expect(
+      (await post(team.member.token, { ...base, project_id: ratedProject, billable: false })).body.data.billable,
+    ).toBe(false);
     expect((await post(team.member.token, { ...base, billable: true })).body.data.billable).toBe(true);
   });
 
@@ -139,9 +152,17 @@ describe("POST /v1/time-entries", () => {
     ["a missing start_time", { description: "x" }, "start_time"],
     ["a missing description", { start_time: "2026-11-28T09:00:00Z" }, "description"],
     ["a null description", { start_time: "2026-11-28T09:00:00Z", description: null }, "description"],
-    ["a description over 3000 characters", { start_time: "2026-11-28T09:00:00Z", description: "x".repeat(3001) }, "description"],
+    [
+      "a description over 3000 characters",
+      { start_time: "2026-11-28T09:00:00Z", description: "x".repeat(3001) },
+      "description",
+    ],
     ["a string billable", { start_time: "2026-11-28T09:00:00Z", description: "x", billable: "yes" }, "billable"],
-    ["a project_id that is no UUID", { start_time: "2026-11-28T09:00:00Z", description: "x", project_id: 7 }, "project_id"],
+    [
+      "a project_id that is no UUID",
+      { start_time: "2026-11-28T09:00:00Z", description: "x", project_id: 7 },
+      "project_id",
+    ],
   ])("rejects %s", async (_, body, field) => {
     const res = await post(team.member.token, body);
     expect(res.status).toBe(400);
@@ -203,14 +224,19 @@ describe("POST /v1/time-entries", () => {
     });
     expect(res.status).toBe(415);
     expect(res.body).toEqual({
-      error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "The request body must be sent as Content-Type: application/json" },
+      error: {
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        message: "The request body must be sent as Content-Type: application/json",
+      },
     });
   });
 
   it("rejects a body over 64 KiB with 413", async () => {
     const res = await post(team.member.token, { start_time: "2026-11-28T09:00:00Z", description: "x".repeat(70_000) });
     expect(res.status).toBe(413);
-    expect(res.body).toEqual({ error: { code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than 64 KiB" } });
+    expect(res.body).toEqual({
+      error: { code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than 64 KiB" },
+    });
   });
 
   it("records time only for the caller", async () => {

@@ -50,7 +50,12 @@ describe("GET /v1/time-entries/{id}", () => {
         invoice_id: invoiceId,
         created_at: isoFromPostgres(row?.created_at),
         updated_at: isoFromPostgres(row?.updated_at),
-        user: { id: team.member.id, full_name: "Mia Member", email: expect.stringMatching(/@test\.example$/), avatar_url: null },
+        user: {
+          id: team.member.id,
+          full_name: "Mia Member",
+          email: expect.stringMatching(/@test\.example$/),
+          avatar_url: null,
+        },
         project: {
           id: projectId,
           name: "Relaunch",
@@ -68,7 +73,13 @@ describe("GET /v1/time-entries/{id}", () => {
     const id = await createEntry(h, team.otherMember, { start: "2026-11-28T08:00:00Z", end: null });
     const res = await h.call("GET", `/v1/time-entries/${id}`, { token: team.otherMember.token });
     expect(res.status).toBe(200);
-    expect(res.body.data).toMatchObject({ end_time: null, duration: null, project: null, invoice: null, project_id: null });
+    expect(res.body.data).toMatchObject({
+      end_time: null,
+      duration: null,
+      project: null,
+      invoice: null,
+      project_id: null,
+    });
   });
 
   it("lets owner and admin read any entry of their organization", async () => {

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TimeEntryPage } from "../../src/routes/time-entries/time-entries.schemas";
-import { createEntry, createMember, createOrganization, createProject, createTeam, type Team } from "../support/factories";
+import {
+  createEntry,
+  createMember,
+  createOrganization,
+  createProject,
+  createTeam,
+  type Team,
+} from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
 let h: Harness;
@@ -90,7 +97,9 @@ describe("GET /v1/time-entries ordering and pagination", () => {
     ["a JSON cursor of the wrong shape", Buffer.from(JSON.stringify(["x", "y"])).toString("base64url")],
     ["a cursor with a bad id", Buffer.from(JSON.stringify(["2026-11-01T09:00:00.000Z", "nope"])).toString("base64url")],
   ])("rejects %s as cursor with INVALID_CURSOR", async (_, cursor) => {
-    const res = await h.call("GET", `/v1/time-entries?cursor=${encodeURIComponent(cursor)}`, { token: team.owner.token });
+    const res = await h.call("GET", `/v1/time-entries?cursor=${encodeURIComponent(cursor)}`, {
+      token: team.owner.token,
+    });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       error: { code: "INVALID_CURSOR", message: "The cursor is malformed or was not issued by this API" },
@@ -243,7 +252,11 @@ describe("GET /v1/time-entries filters", () => {
   it("never shows another organization's entries", async () => {
     const otherOrg = await createOrganization(h, "Other");
     const stranger = await createMember(h, otherOrg, "owner");
-    await createEntry(h, stranger, { start: "2026-11-15T09:00:00Z", end: "2026-11-15T10:00:00Z", description: "CLIENT call" });
+    await createEntry(h, stranger, {
+      start: "2026-11-15T09:00:00Z",
+      end: "2026-11-15T10:00:00Z",
+      description: "CLIENT call",
+    });
     expect(await list("q=client")).toEqual([entry.nov15]);
     expect(await list(`user_id=${stranger.id}`)).toEqual([]);
     expect(await list("", stranger.token)).toHaveLength(1);

@@ -27,8 +27,15 @@ const stored = async (id: string) => (await h.sql("select * from time_entries wh
 describe("PATCH /v1/time-entries/{id}", () => {
   it("changes the given fields, keeps the rest, and bumps updated_at", async () => {
     const projectId = await createProject(h, team.organizationId, { name: "P", hourlyRate: "10", currency: "EUR" });
-    const id = await createEntry(h, team.member, { description: "before", start: "2026-11-20T09:00:00Z", end: "2026-11-20T10:00:00Z" });
-    await h.sql("update time_entries set created_at = '2026-01-01T00:00:00Z', updated_at = '2026-01-01T00:00:00Z' where id = $1", [id]);
+    const id = await createEntry(h, team.member, {
+      description: "before",
+      start: "2026-11-20T09:00:00Z",
+      end: "2026-11-20T10:00:00Z",
+    });
+    await h.sql(
+      "update time_entries set created_at = '2026-01-01T00:00:00Z', updated_at = '2026-01-01T00:00:00Z' where id = $1",
+      [id],
+    );
 
     const res = await patch(team.member.token, id, { description: "after", project_id: projectId, billable: true });
 
@@ -94,12 +101,22 @@ describe("PATCH /v1/time-entries/{id}", () => {
     const res = await patch(team.member.token, id, { start_time: "2026-11-20T10:00:00Z" });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
-      error: { code: "VALIDATION_ERROR", message: "Invalid end_time", details: { end_time: ["Must be after start_time"] } },
+      error: {
+        code: "VALIDATION_ERROR",
+        message: "Invalid end_time",
+        details: { end_time: ["Must be after start_time"] },
+      },
     });
-    const both = await patch(team.member.token, id, { start_time: "2026-11-20T12:00:00Z", end_time: "2026-11-20T11:00:00Z" });
+    const both = await patch(team.member.token, id, {
+      start_time: "2026-11-20T12:00:00Z",
+      end_time: "2026-11-20T11:00:00Z",
+    });
     expect(both.status).toBe(400);
     expect(both.body.error.details).toEqual({ end_time: ["Must be after start_time"] });
-    expect(await stored(id)).toMatchObject({ start_time: "2026-11-20 09:00:00+00", end_time: "2026-11-20 10:00:00+00" });
+    expect(await stored(id)).toMatchObject({
+      start_time: "2026-11-20 09:00:00+00",
+      end_time: "2026-11-20 10:00:00+00",
+    });
   });
 
   it("moves a start time later on a running entry without a check on end_time", async () => {
@@ -198,7 +215,9 @@ describe("DELETE /v1/time-entries/{id}", () => {
   });
 
   it("answers 404 for an unknown id and 400 for a malformed one", async () => {
-    expect((await h.call("DELETE", `/v1/time-entries/${crypto.randomUUID()}`, { token: team.owner.token })).status).toBe(404);
+    expect(
+      (await h.call("DELETE", `/v1/time-entries/${crypto.randomUUID()}`, { token: team.owner.token })).status,
+    ).toBe(404);
     const res = await h.call("DELETE", "/v1/time-entries/123", { token: team.owner.token });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual({ id: ["Must be a UUID"] });

@@ -74,21 +74,14 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
   if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
   if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
   if (filter.cursor) {
-    conditions.push(
-      sql`(te.start_time, te.id) < (${filter.cursor.startTime}::timestamptz, ${filter.cursor.id}::uuid)`,
-    );
+    conditions.push(sql`(te.start_time, te.id) < (${filter.cursor.startTime}::timestamptz, ${filter.cursor.id}::uuid)`);
   }
 
   // Which rows the caller may see depends on their role, known only inside the
   // statement. Each visibility is its own branch behind a one-time filter, so
   // Postgres runs just the branch that applies, each on its best index.
   const branches: SQL[][] = filter.userId
-    ? [
-        [
-          sql`te.user_id = ${filter.userId}::uuid`,
-          filter.userId === caller.userId ? callerIsMember : callerIsManager,
-        ],
-      ]
+    ? [[sql`te.user_id = ${filter.userId}::uuid`, filter.userId === caller.userId ? callerIsMember : callerIsManager]]
     : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
 
   const pageSize = filter.limit + 1; // one more than asked tells whether another page follows

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses } from "../../lib/errors";
-import { authErrors, bodyErrors, jsonBody, jsonContent as json, scoped } from "../../lib/openapi-helpers";
+import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import {
   CreateTimeEntryBody,
@@ -15,6 +15,7 @@ const read = scoped("entries:read");
 const write = scoped("entries:write");
 
 export const list = createRoute({
+  operationId: "listTimeEntries",
   method: "get",
   path: "/v1/time-entries",
   tags,
@@ -30,6 +31,7 @@ export const list = createRoute({
 });
 
 export const create = createRoute({
+  operationId: "createTimeEntry",
   method: "post",
   path: "/v1/time-entries",
   tags,
@@ -42,7 +44,10 @@ export const create = createRoute({
     201: {
       ...json(TimeEntryEnvelope, "The created entry."),
       headers: z.object({
-        Location: z.string().openapi({ description: "URL of the new entry.", example: "/v1/time-entries/4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42" }),
+        Location: z.string().openapi({
+          description: "URL of the new entry.",
+          example: "/v1/time-entries/4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+        }),
       }),
     },
     ...errorResponses("TIMER_ALREADY_RUNNING", ...bodyErrors, ...authErrors),
@@ -50,6 +55,7 @@ export const create = createRoute({
 });
 
 export const getOne = createRoute({
+  operationId: "getTimeEntry",
   method: "get",
   path: "/v1/time-entries/{id}",
   tags,
@@ -65,6 +71,7 @@ export const getOne = createRoute({
 });
 
 export const patch = createRoute({
+  operationId: "updateTimeEntry",
   method: "patch",
   path: "/v1/time-entries/{id}",
   tags,
@@ -83,11 +90,13 @@ export const patch = createRoute({
 });
 
 export const remove = createRoute({
+  operationId: "deleteTimeEntry",
   method: "delete",
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Delete a time entry",
-  description: "Deletes the entry for good. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+  description:
+    "Deletes the entry for good. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { params: IdParams },
   responses: {

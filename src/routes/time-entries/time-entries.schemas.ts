@@ -1,14 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import {
-  atLeastOneField,
-  CalendarDate,
-  Cursor,
-  Id,
-  Limit,
-  PageMeta,
-  Timestamp,
-  UtcTimestamp,
-} from "../../lib/schemas";
+import { atLeastOneField, CalendarDate, Cursor, Id, Limit, PageMeta, Timestamp, UtcTimestamp } from "../../lib/schemas";
 
 const exampleIds = {
   entry: "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
@@ -87,9 +78,7 @@ export type TimeEntry = z.infer<typeof TimeEntry>;
 
 export const TimeEntryEnvelope = z.object({ data: TimeEntry }).openapi("TimeEntryResponse");
 
-export const TimeEntryPage = z
-  .object({ data: z.array(TimeEntry), meta: PageMeta })
-  .openapi("TimeEntryList");
+export const TimeEntryPage = z.object({ data: z.array(TimeEntry), meta: PageMeta }).openapi("TimeEntryList");
 
 export const ListTimeEntriesQuery = z
   .object({
@@ -176,7 +165,7 @@ export const UpdateTimeEntryBody = z
   .strict()
   .refine(atLeastOneField, { message: "Provide at least one field to change" })
   .refine(endsAfterStart, endsAfterStartError)
-  .openapi("UpdateTimeEntry", { example: { end_time: "2026-11-28T11:00:00Z" } });
+  .openapi("UpdateTimeEntry", { minProperties: 1, example: { end_time: "2026-11-28T11:00:00Z" } });
 
 export type CreateTimeEntryBody = z.infer<typeof CreateTimeEntryBody>;
 export type UpdateTimeEntryBody = z.infer<typeof UpdateTimeEntryBody>;

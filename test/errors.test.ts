@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTeam, type Team } from "./support/factories";
+import { type Harness, startHarness } from "./support/harness";
+
+let h: Harness;
+let team: Team;
+
+beforeAll(async () => {
+  h = await startHarness();
+  team = await createTeam(h);
+});
+afterAll(() => h?.close());
+
+const requestIdPattern = /^[\w-]{8,}$/;
+
+describe("every response", () => {
+  it.each([
+    ["a success", "GET", "/v1/time-entries", true, 200],
+    ["a validation error", "GET", "/v1/time-entries?limit=0", true, 400],
+    ["an auth failure", "GET", "/v1/time-entries", false, 401],
+    ["a missing resource", "GET", `/v1/time-entries/${crypto.randomUUID()}`, true, 404],
+    ["an unknown route", "GET", "/v1/nope", true, 404],
+    ["the OpenAPI document", "GET", "/openapi.json", false, 200],
+  ])("carries an X-Request-Id on %s", async (_, method, path, authenticated, status) => {
+    const res = await h.call(method, path, { token: authenticated ? team.owner.token : undefined });
+    expect(res.status).toBe(status);
+    expect(res.headers.get("X-Request-Id")).toMatch(requestIdPattern);
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
+  it("echoes a well-formed X-Request-Id sent by the client", async () => {
+    const res = await h.call("GET", "/v1/time-entries", {
+      token: team.owner.token,
+      headers: { "X-Request-Id": "client-trace-123" },
+    });
+    expect(res.headers.get("X-Request-Id")).toBe("client-trace-123");
+  });
+
+  it("of /v1 is marked uncacheable", async () => {
+    for (const token of [team.owner.token, undefined]) {
+      const res = await h.call("GET", "/v1/time-entries", { token });
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+    }
+  });
+});
+
+describe("errors", () => {
+  it("answer an unknown route with the error envelope", async () => {
+    const res = await h.call("GET", "/v2/time-entries", { token: team.owner.token });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: { code: "NOT_FOUND", message: "No route for GET /v2/time-entries" } });
+  });
+
+  it("never leak a stack trace or SQL: an unreachable database is 503 with Retry-After", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { default: app } = await import("../src/app");
+    const res = await app.request(
+      "/v1/time-entries",
+      { headers: { Authorization: `Bearer ${team.owner.token}` } },
+      { ...h.env, SQL_HTTP_ENDPOINT: "http://127.0.0.1:9/sql" },
+    );
+    expect(res.status).toBe(503);
+    expect(res.headers.get("Retry-After")).toBe("2");
+    expect(await res.json()).toEqual({
+      error: { code: "SERVICE_UNAVAILABLE", message: "The database is unreachable; retry shortly" },
+    });
+    expect(log).toHaveBeenCalledOnce();
+    log.mockRestore();
+  });
+});

@@ -1,0 +1,103 @@
+// The local endpoint must answer exactly as Neon's SQL-over-HTTP does, as seen
+// by the real driver: raw values parsed by the driver, batches as one
+// transaction, Postgres errors with their SQLSTATE.
+import { NeonDbError, neon, neonConfig } from "@neondatabase/serverless";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCAL_DRIVER_URL } from "../dev/database";
+import { type Harness, startHarness } from "./support/harness";
+
+let h: Harness;
+let sql: ReturnType<typeof neon>;
+
+beforeAll(async () => {
+  h = await startHarness();
+  neonConfig.fetchEndpoint = h.endpoint.url;
+  sql = neon(LOCAL_DRIVER_URL);
+});
+afterAll(() => h?.close());
+
+describe("the local Neon SQL-over-HTTP endpoint", () => {
+  it("returns raw text that the driver parses by type", async () => {
+    const [row] = await sql`select 1::int4 as i, 9007199254740993::int8 as big, 1.50::numeric as n, true as b,
+      null::text as nothing, '{"a":[1]}'::jsonb as j, array[1,2]::int4[] as arr, 'x' as t`;
+    expect(row).toEqual({
+      i: 1,
+      big: "9007199254740993",
+      n: "1.50",
+      b: true,
+      nothing: null,
+      j: { a: [1] },
+      arr: [1, 2],
+      t: "x",
+    });
+  });
+
+  it("takes parameters as text, as the driver sends them", async () => {
+    const [row] = await sql`select ${42}::int + 1 as answer, ${true}::boolean as flag, ${{ k: "v" }}::jsonb as doc,
+      ${new Date("2026-11-28T09:00:00Z")}::timestamptz = '2026-11-28T09:00:00Z' as same_instant`;
+    expect(row).toEqual({ answer: 43, flag: true, doc: { k: "v" }, same_instant: true });
+  });
+
+  it("serves every session in UTC", async () => {
+    const [row] =
+      await sql`select current_setting('TimeZone') as tz, '2026-11-28T10:00:00+01:00'::timestamptz::text as ts`;
+    expect(row).toEqual({ tz: "UTC", ts: "2026-11-28 09:00:00+00" });
+  });
+
+  it("answers in array mode and with full results when asked", async () => {
+    const rows = await sql.query("select 1 as a, 'b' as b", [], { arrayMode: true });
+    expect(rows).toEqual([[1, "b"]]);
+    const full = await sql.query("select 1 as a", [], { fullResults: true });
+    expect(full).toMatchObject({ rowCount: 1, fields: [{ name: "a", dataTypeID: 23 }], rows: [{ a: 1 }] });
+  });
+
+  it("runs a batch as one transaction: all of it or none", async () => {
+    await sql`create table if not exists endpoint_probe (id int primary key)`;
+    const results = await sql.transaction([
+      sql`insert into endpoint_probe values (1)`,
+      sql`select count(*)::int as n from endpoint_probe`,
+    ]);
+    expect(results[1]).toEqual([{ n: 1 }]);
+
+    await expect(
+      sql.transaction([sql`insert into endpoint_probe values (2)`, sql`insert into endpoint_probe values (1)`]),
+    ).rejects.toBeInstanceOf(NeonDbError);
+    const [after] = await sql`select count(*)::int as n from endpoint_probe`;
+    expect(after).toEqual({ n: 1 });
+  });
+
+  it("applies the batch isolation level and read-only flag", async () => {
+    const [level] = await sql.transaction([sql`select current_setting('transaction_isolation') as level`], {
+      isolationLevel: "Serializable",
+    });
+    expect(level).toEqual([{ level: "serializable" }]);
+    await expect(
+      sql.transaction([sql`insert into endpoint_probe values (3)`], { readOnly: true }),
+    ).rejects.toMatchObject({ code: "25006" });
+  });
+
+  it("reports Postgres errors with their SQLSTATE, constraint and detail", async () => {
+    const error = await sql`insert into endpoint_probe values (1)`.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NeonDbError);
+    expect(error).toMatchObject({ code: "23505", constraint: "endpoint_probe_pkey", severity: "ERROR" });
+    expect((error as NeonDbError).detail).toContain("already exists");
+  });
+
+  it("refuses anything but POST /sql, and bodies that are not queries", async () => {
+    expect((await fetch(h.endpoint.url.replace("/sql", "/other"), { method: "POST" })).status).toBe(404);
+    expect((await fetch(h.endpoint.url)).status).toBe(404);
+    const bad = await fetch(h.endpoint.url, { method: "POST", body: "{not json" });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ message: "Request body is not JSON" });
+    const wrong = await fetch(h.endpoint.url, { method: "POST", body: JSON.stringify({ sql: "select 1" }) });
+    expect(wrong.status).toBe(400);
+  });
+
+  it("counts every request it serves", async () => {
+    const trips = await h.roundTrips(async () => {
+      await sql`select 1`;
+      await sql.transaction([sql`select 1`, sql`select 2`]);
+    });
+    expect(trips).toBe(2);
+  });
+});

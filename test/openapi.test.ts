@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startHarness } from "./support/harness";
+
+let h: Harness;
+// biome-ignore lint/suspicious/noExplicitAny: the document is inspected structurally.
+let doc: any;
+
+beforeAll(async () => {
+  h = await startHarness();
+  doc = (await h.call("GET", "/openapi.json")).body;
+});
+afterAll(() => h?.close());
+
+type Operation = {
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  security?: Record<string, string[]>[];
+  parameters?: { name: string; in: string; description?: string; schema?: { example?: unknown } }[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: { $ref?: string } }> };
+  responses: Record<
+    string,
+    {
+      description?: string;
+      content?: Record<string, { schema: { $ref?: string }; examples?: Record<string, unknown> }>;
+    }
+  >;
+};
+
+const operations = () =>
+  Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({
+      name: `${method.toUpperCase()} ${path}`,
+      path,
+      method,
+      operation,
+    })),
+  );
+const v1 = () => operations().filter((o) => o.path.startsWith("/v1/"));
+
+describe("GET /openapi.json", () => {
+  it("is an OpenAPI 3.1 document served without a token", async () => {
+    const res = await h.call("GET", "/openapi.json");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toContain("application/json");
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info).toMatchObject({ title: "Time Entries API", version: expect.any(String) });
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+    });
+  });
+
+  it("lists the time entry operations", () => {
+    expect(
+      v1()
+        .map((o) => o.name)
+        .sort(),
+    ).toEqual(
+      [
+        "DELETE /v1/time-entries/{id}",
+        "GET /v1/time-entries",
+        "GET /v1/time-entries/{id}",
+        "PATCH /v1/time-entries/{id}",
+        "POST /v1/time-entries",
+      ].sort(),
+    );
+  });
+
+  it("gives every operation a unique operationId, a summary, a description and bearer security with its scope", () => {
+    const ids = v1().map((o) => o.operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const { name, method, operation } of v1()) {
+      expect(operation.operationId, name).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(operation.summary, name).toBeTruthy();
+      expect(operation.description, name).toBeTruthy();
+      const scope = method === "get" ? "entries:read" : "entries:write";
+      expect(operation.security, name).toEqual([{ bearerAuth: [scope] }]);
+    }
+  });
+
+  it("describes every parameter with an example", () => {
+    for (const { name, operation } of v1()) {
+      for (const parameter of operation.parameters ?? []) {
+        expect(parameter.description, `${name} ${parameter.name}`).toBeTruthy();
+        expect(parameter.schema?.example, `${name} ${parameter.name}`).toBeDefined();
+      }
+    }
+  });
+
+  it("requires strict JSON bodies with examples", () => {
+    for (const { name, operation } of v1().filter((o) => o.operation.requestBody)) {
+      expect(operation.requestBody?.required, name).toBe(true);
+      const ref = operation.requestBody?.content["application/json"]?.schema.$ref ?? "";
+      const schema = doc.components.schemas[ref.replace("#/components/schemas/", "")];
+      expect(schema.additionalProperties, name).toBe(false);
+      expect(schema.example, name).toBeDefined();
+    }
+  });
+
+  it("documents the auth, validation and server errors of every operation, with an example per code", () => {
+    for (const { name, operation } of v1()) {
+      for (const status of ["400", "401", "403", "500", "503"]) {
+        expect(operation.responses[status], `${name} ${status}`).toBeDefined();
+      }
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(response.description, `${name} ${status}`).toBeTruthy();
+        if (Number(status) < 400) continue;
+        const json = response.content?.["application/json"];
+        expect(json?.schema.$ref, `${name} ${status}`).toBe("#/components/schemas/Error");
+        for (const [code, example] of Object.entries(json?.examples ?? {})) {
+          expect(example, `${name} ${status} ${code}`).toMatchObject({ value: { error: { code } } });
+        }
+      }
+    }
+  });
+
+  it("documents the error codes specific to each operation", () => {
+    const codes = (name: string, status: string) =>
+      Object.keys(
+        v1().find((o) => o.name === name)?.operation.responses[status]?.content?.["application/json"]?.examples ?? {},
+      );
+    expect(codes("GET /v1/time-entries", "400")).toEqual(["VALIDATION_ERROR", "INVALID_CURSOR"]);
+    expect(codes("POST /v1/time-entries", "409")).toEqual(["TIMER_ALREADY_RUNNING"]);
+    expect(codes("POST /v1/time-entries", "413")).toEqual(["PAYLOAD_TOO_LARGE"]);
+    expect(codes("POST /v1/time-entries", "415")).toEqual(["UNSUPPORTED_MEDIA_TYPE"]);
+    expect(codes("PATCH /v1/time-entries/{id}", "409")).toEqual(["TIMER_ALREADY_RUNNING", "ENTRY_LOCKED"]);
+    expect(codes("PATCH /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
+    expect(codes("DELETE /v1/time-entries/{id}", "409")).toEqual(["ENTRY_LOCKED"]);
+    expect(codes("GET /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
+  });
+
+  it("documents the headers every response carries", () => {
+    for (const { name, operation } of v1()) {
+      for (const [status, response] of Object.entries(operation.responses) as [string, { headers?: object }][]) {
+        expect(response.headers, `${name} ${status}`).toHaveProperty("X-Request-Id");
+      }
+      expect(operation.responses["401"]).toHaveProperty(["headers", "WWW-Authenticate"]);
+      expect(operation.responses["503"]).toHaveProperty(["headers", "Retry-After"]);
+    }
+    expect(doc.paths["/v1/time-entries"].post.responses["201"].headers).toHaveProperty("Location");
+  });
+});
+
+describe("GET /docs", () => {
+  it("serves an API reference page for the document", async () => {
+    const res = await h.call("GET", "/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toContain("text/html");
+    expect(res.body).toContain("/openapi.json");
+  });
+});

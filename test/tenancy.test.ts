@@ -1,0 +1,111 @@
+// Another organization's ids must answer exactly like ids that do not exist,
+// on every operation that takes an id, and must leave that organization's
+// data untouched. The operations come from the OpenAPI document.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createEntry,
+  createMember,
+  createOrganization,
+  createProject,
+  createTeam,
+  type Member,
+  type Team,
+} from "./support/factories";
+import { type Harness, startHarness } from "./support/harness";
+
+let h: Harness;
+let team: Team;
+let stranger: Member;
+
+beforeAll(async () => {
+  h = await startHarness();
+  team = await createTeam(h);
+  stranger = await createMember(h, await createOrganization(h, "Elsewhere"), "owner");
+});
+afterAll(() => h?.close());
+
+/** For each collection, a row of the other organization and a valid body to send with its id. */
+const foreign: Record<string, { create: () => Promise<string>; table: string; body?: Record<string, unknown> }> = {
+  "/v1/time-entries": {
+    create: () => createEntry(h, stranger, { description: "theirs" }),
+    table: "time_entries",
+    body: { description: "mine now" },
+  },
+};
+
+async function operationsWithIdParam() {
+  const { body } = await h.call("GET", "/openapi.json");
+  return Object.entries(body.paths as Record<string, Record<string, unknown>>)
+    .filter(([path]) => path.includes("{id}"))
+    .flatMap(([path, item]) => Object.keys(item).map((method) => ({ method: method.toUpperCase(), path })));
+}
+
+const snapshot = async (table: string, id: string) => h.sql(`select * from ${table} where id = $1`, [id]);
+
+describe("cross-organization isolation", () => {
+  it("covers every operation that takes an id", async () => {
+    for (const { path } of await operationsWithIdParam()) {
+      expect(Object.keys(foreign), path).toContain(path.replace("/{id}", ""));
+    }
+  });
+
+  it("answers another organization's ids exactly like missing ids, for every role, changing nothing", async () => {
+    for (const { method, path } of await operationsWithIdParam()) {
+      const resource = foreign[path.replace("/{id}", "")];
+      if (!resource) throw new Error(`no foreign fixture for ${path}`);
+      for (const caller of [team.owner, team.admin, team.member]) {
+        const theirs = await resource.create();
+        const before = await snapshot(resource.table, theirs);
+        const body = method === "GET" || method === "DELETE" ? undefined : resource.body;
+        const foreignRes = await h.call(method, path.replace("{id}", theirs), { token: caller.token, body });
+        const missingRes = await h.call(method, path.replace("{id}", crypto.randomUUID()), {
+          token: caller.token,
+          body,
+        });
+        expect(foreignRes.status, `${method} ${path}`).toBe(404);
+        expect(foreignRes.body).toEqual(missingRes.body);
+        expect(await snapshot(resource.table, theirs)).toEqual(before);
+      }
+    }
+  });
+
+  it("treats another organization's project in a body like a project that does not exist", async () => {
+    const theirProject = await createProject(h, stranger.organizationId);
+    const mine = await createEntry(h, team.member);
+    const attempts = [
+      () =>
+        h.call("POST", "/v1/time-entries", {
+          token: team.member.token,
+          body: {
+            start_time: "2026-11-28T09:00:00Z",
+            end_time: "2026-11-28T10:00:00Z",
+            description: "x",
+            project_id: theirProject,
+          },
+        }),
+      () =>
+        h.call("PATCH", `/v1/time-entries/${mine}`, { token: team.member.token, body: { project_id: theirProject } }),
+    ];
+    for (const attempt of attempts) {
+      const res = await attempt();
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual({ project_id: ["No such project in this organization"] });
+    }
+  });
+
+  it("filters lists by another organization's ids to nothing", async () => {
+    const theirProject = await createProject(h, stranger.organizationId);
+    await createEntry(h, stranger, { projectId: theirProject });
+    for (const query of [`project_id=${theirProject}`, `user_id=${stranger.id}`]) {
+      const res = await h.call("GET", `/v1/time-entries?${query}`, { token: team.owner.token });
+      expect(res.status).toBe(200);
+      expect(res.body.data).toEqual([]);
+    }
+  });
+
+  it("does not let a token for one organization act in another where the user is not a member", async () => {
+    const token = await h.sessionToken(team.owner.id, stranger.organizationId);
+    const res = await h.call("GET", "/v1/time-entries", { token });
+    expect(res.status).toBe(403);
+  });
+});
