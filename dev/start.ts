@@ -2,27 +2,18 @@
 // install (embedded PGlite in .data/ unless DATABASE_URL says otherwise), with
 // the demo organization seeded and ready tokens printed.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDevDatabase } from "./database";
 import { migrate } from "./migrate";
 import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
 import { demo, seedDemo } from "./seed";
-import { signSessionToken } from "./tokens";
+import { devSessionSecret, signSessionToken } from "./tokens";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = join(root, ".data");
 const setting = (name: string) => process.env[name]?.trim() || undefined;
-
-function sessionSecret() {
-  const fromEnv = setting("SESSION_JWT_SECRET");
-  if (fromEnv) return fromEnv;
-  const file = join(dataDir, "session-secret");
-  if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString("base64url"), { mode: 0o600 });
-  return readFileSync(file, "utf8").trim();
-}
 
 async function waitUntilServing(url: string, wrangler: { exitCode: number | null }) {
   for (const started = Date.now(); Date.now() - started < 120_000; ) {
@@ -40,7 +31,7 @@ async function waitUntilServing(url: string, wrangler: { exitCode: number | null
 async function main() {
   mkdirSync(dataDir, { recursive: true });
   const port = Number(setting("PORT") ?? 8787);
-  const secret = sessionSecret();
+  const secret = devSessionSecret(dataDir);
   const database = await openDevDatabase({ databaseUrl: setting("DATABASE_URL"), dataDir: join(dataDir, "pglite") });
   const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
   const seeded = await seedDemo(database.databaseUrl, database.sqlHttpEndpoint);

@@ -1,4 +1,19 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { SignJWT } from "jose";
+
+/** The session secret in force locally: SESSION_JWT_SECRET, or one generated once and kept in `dataDir`. */
+export function devSessionSecret(dataDir: string) {
+  const fromEnv = process.env.SESSION_JWT_SECRET?.trim();
+  if (fromEnv) return fromEnv;
+  const file = join(dataDir, "session-secret");
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(48).toString("base64url"), { mode: 0o600 });
+  }
+  return readFileSync(file, "utf8").trim();
+}
 
 /** A session token as the product's login would issue it (HS256, sub, org_id, iat, exp). */
 export function signSessionToken(

@@ -1,13 +1,13 @@
 // The local endpoint must answer exactly as Neon's SQL-over-HTTP does, as seen
 // by the real driver: raw values parsed by the driver, batches as one
 // transaction, Postgres errors with their SQLSTATE.
-import { NeonDbError, neon, neonConfig } from "@neondatabase/serverless";
+import { NeonDbError, type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_DRIVER_URL } from "../dev/database";
 import { type Harness, startHarness } from "./support/harness";
 
 let h: Harness;
-let sql: ReturnType<typeof neon>;
+let sql: NeonQueryFunction<false, false>;
 
 beforeAll(async () => {
   h = await startHarness();
