@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { isManager, requireMember } from "../../db/membership";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound } from "../../lib/errors";
+import { toPage } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import {
@@ -40,15 +41,8 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
   if (userId && userId !== caller.userId && !isManager(role)) {
     throw new ApiError("FORBIDDEN", "Members can only list their own time entries");
   }
-  const last = page.entries.at(-1);
   return c.json(
-    {
-      data: page.entries,
-      meta: {
-        count: page.entries.length,
-        next_cursor: page.hasMore && last ? encodeCursor([last.start_time, last.id]) : null,
-      },
-    },
+    toPage(page.entries, query.limit, (entry) => [entry.start_time, entry.id]),
     200,
   );
 };
@@ -79,9 +73,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   if (!result.project_found) throw unknownProject();
   if (!result.times_valid) throw invalidField("end_time", "Must be after start_time");
   if (result.running_entry_id) throw timerAlreadyRunning(result.running_entry_id);
-  // Every check passed on the statement's snapshot, yet the row changed under it:
-  // it was invoiced (locked) concurrently.
-  if (!result.entry) throw entryLocked();
+  if (!result.entry) throw new Error("the update matched no row although every check passed");
   return c.json({ data: result.entry }, 200);
 };
 

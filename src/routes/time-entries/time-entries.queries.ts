@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { postgresErrorOf } from "../../db/errors";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
+import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText, startOfNextUtcDay, startOfUtcDay } from "../../db/sql-fragments";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
@@ -51,11 +51,6 @@ const withRelations = (source: string) =>
 
 const entryOf = (source: string) => sql`(select x.entry from (${withRelations(source)}) x)`;
 
-async function one<T>(db: Db, query: SQL): Promise<T> {
-  const { rows } = await db.execute(query);
-  return rows[0] as T;
-}
-
 export type EntryFilter = {
   cursor?: { startTime: string; id: string };
   limit: number;
@@ -92,7 +87,7 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
       limit ${pageSize})`,
   );
 
-  const row = await one<{ role: Role | null; entries: TimeEntry[] }>(
+  const row = await queryOne<{ role: Role | null; entries: TimeEntry[] }>(
     db,
     sql`with ${memberCte(caller)},
     page as (${sql.join(selects, sql` union all `)})
@@ -102,12 +97,11 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
         '[]'::json
       ) as entries`,
   );
-  const hasMore = row.entries.length > filter.limit;
-  return { role: row.role, entries: row.entries.slice(0, filter.limit), hasMore };
+  return row;
 }
 
 export async function getTimeEntry(db: Db, caller: Caller, id: string) {
-  return one<{ role: Role | null; entry: TimeEntry | null }>(
+  return queryOne<{ role: Role | null; entry: TimeEntry | null }>(
     db,
     sql`with ${memberCte(caller)},
     target as (
@@ -168,7 +162,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
       ${running ? sql`(select id from running)` : sql`null::uuid`} as running_entry_id,
       ${entryOf("inserted")} as entry`;
-  const row = await one<WriteResult>(db, query);
+  const row = await queryOne<WriteResult>(db, query);
   if (running && row.role && row.project_found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
     throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, caller.userId));
@@ -176,7 +170,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
   return row;
 }
 
-const settable = {
+const columnTypes = {
   project_id: "uuid",
   start_time: "timestamptz",
   end_time: "timestamptz",
@@ -185,16 +179,17 @@ const settable = {
 } as const satisfies Record<keyof UpdateTimeEntryBody, string>;
 
 export async function updateTimeEntry(db: Db, caller: Caller, id: string, changes: UpdateTimeEntryBody) {
-  const given = (Object.keys(settable) as (keyof typeof settable)[]).filter((key) => changes[key] !== undefined);
-  const value = (key: keyof typeof settable) => sql`${changes[key] ?? null}::${sql.raw(settable[key])}`;
-  const merged = (key: "start_time" | "end_time") => (given.includes(key) ? value(key) : sql.raw(`t.${key}`));
+  const fields = changedFields(changes, columnTypes);
+  const merged = (key: "start_time" | "end_time") => (fields.has(key) ? fields.value(key) : sql.raw(`t.${key}`));
   const projectId = changes.project_id;
 
   const ctes: SQL[] = [
     memberCte(caller),
+    // Locked, so that the checks below see the row as the write will find it.
     sql`target as (
       select te.* from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      for update
     )`,
     sql`next as (select t.id, t.user_id, ${merged("start_time")} as start_time, ${merged("end_time")} as end_time from target t)`,
     sql`running as (
@@ -212,11 +207,10 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
     ctes.push(projectCte(caller, projectId));
     gates.push(sql`exists (select 1 from project)`);
   }
-  const assignments = given.map((key) => sql`${sql.raw(key)} = ${value(key)}`);
 
   const query = sql`with ${sql.join(ctes, sql`, `)},
     updated as (
-      update time_entries te set ${sql.join(assignments, sql`, `)}, updated_at = now()
+      update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from next n
       where te.organization_id = ${caller.organizationId}::uuid and te.id = n.id and ${sql.join(gates, sql` and `)}
       returning te.*
@@ -228,24 +222,26 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
       (select id from running limit 1) as running_entry_id,
       ${entryOf("updated")} as entry`;
-  type UpdateResult = WriteResult & { found: boolean; locked: boolean; times_valid: boolean };
-  try {
-    return await one<UpdateResult>(db, query);
-  } catch (error) {
-    if (postgresErrorOf(error)?.constraint !== RUNNING_TIMER_INDEX) throw error;
-    // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
-    const userId = sql`(select user_id from time_entries where id = ${id}::uuid)`;
-    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId));
-  }
+  return withConstraintErrors(
+    () => queryOne<WriteResult & { found: boolean; locked: boolean; times_valid: boolean }>(db, query),
+    {
+      // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
+      [RUNNING_TIMER_INDEX]: async () => {
+        const userId = sql`(select user_id from time_entries where id = ${id}::uuid)`;
+        return timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId));
+      },
+    },
+  );
 }
 
 export async function deleteTimeEntry(db: Db, caller: Caller, id: string) {
-  return one<{ role: Role | null; found: boolean; locked: boolean; deleted: boolean }>(
+  return queryOne<{ role: Role | null; found: boolean; locked: boolean; deleted: boolean }>(
     db,
     sql`with ${memberCte(caller)},
     target as (
       select te.id, te.invoice_id from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      for update
     ),
     deleted as (
       delete from time_entries te using target t
@@ -266,7 +262,7 @@ export const timerAlreadyRunning = (runningEntryId: string | null) =>
 
 /** The running entry of `userId`, for the rare answer to a timer started concurrently. */
 async function runningEntryOf(db: Db, organizationId: string, userId: SQL | string) {
-  const row = await one<{ id: string } | undefined>(
+  const row = await queryOne<{ id: string } | undefined>(
     db,
     sql`select id from time_entries
     where organization_id = ${organizationId}::uuid and user_id = ${userId}::uuid and end_time is null`,

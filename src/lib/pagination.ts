@@ -1,0 +1,14 @@
+import { encodeCursor } from "./cursor";
+
+/**
+ * A page from up to `limit + 1` rows fetched in order: the extra row only says
+ * that another page follows, and the cursor is the sort key of the page's last row.
+ */
+export function toPage<T>(rows: T[], limit: number, sortKey: (row: T) => readonly unknown[]) {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return {
+    data,
+    meta: { count: data.length, next_cursor: rows.length > limit && last ? encodeCursor(sortKey(last)) : null },
+  };
+}
