@@ -4,6 +4,7 @@ import { createApp } from "./lib/create-app";
 import { configureOpenApi } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { database } from "./middleware/database";
+import customers from "./routes/customers/customers.index";
 import timeEntries from "./routes/time-entries/time-entries.index";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -29,7 +30,7 @@ app.use(
 );
 app.use("/v1/*", authenticate, database);
 
-const routes = [timeEntries] as const;
+const routes = [timeEntries, customers] as const;
 for (const route of routes) app.route("/", route);
 
 configureOpenApi(app);

@@ -30,3 +30,10 @@ export function requireMember(role: Role | null): Role {
 }
 
 export const isManager = (role: Role) => role === "owner" || role === "admin";
+
+/** Writes to customers, projects and invoices are for owners and admins. */
+export function requireManager(role: Role | null, action: string): Role {
+  const known = requireMember(role);
+  if (!isManager(known)) throw new ApiError("FORBIDDEN", `Only owners and admins can ${action}`);
+  return known;
+}

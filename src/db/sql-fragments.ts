@@ -13,3 +13,15 @@ export function startOfNextUtcDay(date: string) {
   next.setUTCDate(next.getUTCDate() + 1);
   return next.toISOString();
 }
+
+/**
+ * SQL text building a JSON object from the columns of `alias`; timestamp columns
+ * are written as the API writes them.
+ */
+export function jsonObject(alias: string, columns: readonly string[], timestampColumns: readonly string[] = []) {
+  const pairs = [
+    ...columns.map((column) => `'${column}', ${alias}.${column}`),
+    ...timestampColumns.map((column) => `'${column}', ${isoUtcText(`${alias}.${column}`)}`),
+  ];
+  return `json_build_object(${pairs.join(", ")})`;
+}

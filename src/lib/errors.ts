@@ -26,6 +26,25 @@ export const errorCatalog = {
     description: "The user already has a running timer: `details.running_entry_id` names it.",
   },
   ENTRY_LOCKED: { status: 409, description: "The entry is attached to an invoice and cannot change." },
+  IN_USE: {
+    status: 409,
+    description:
+      "Other records still reference this one (a customer's projects or invoices, a project's time entries); nothing is deleted in cascade.",
+  },
+  DUPLICATE_NUMBER: { status: 409, description: "Another invoice of the organization already has this number." },
+  INVALID_STATUS_TRANSITION: {
+    status: 409,
+    description: "The invoice cannot move from its current status to the requested one: `details` names both.",
+  },
+  INVOICE_NOT_DRAFT: {
+    status: 409,
+    description: "Only a draft invoice can be edited, deleted, or have time entries attached or detached.",
+  },
+  ENTRIES_NOT_ATTACHABLE: {
+    status: 409,
+    description:
+      "Some time entries cannot be attached or detached: `details` lists the offending ids by reason. Nothing was changed.",
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is over 64 KiB." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "The request body must be `application/json`." },
   INTERNAL_ERROR: { status: 500, description: "Something failed on our side; the request id identifies it." },
@@ -98,6 +117,17 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     details: { running_entry_id: "7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11" },
   },
   ENTRY_LOCKED: { message: "The time entry is attached to an invoice and cannot be changed" },
+  IN_USE: { message: "The customer has projects or invoices; it cannot be deleted" },
+  DUPLICATE_NUMBER: { message: "An invoice numbered INV-2026-001 already exists", details: { number: "INV-2026-001" } },
+  INVALID_STATUS_TRANSITION: {
+    message: "An invoice cannot move from paid to draft",
+    details: { from: "paid", to: "draft", allowed: [] },
+  },
+  INVOICE_NOT_DRAFT: { message: "The invoice is sent; only drafts can change" },
+  ENTRIES_NOT_ATTACHABLE: {
+    message: "Some time entries cannot be attached to this invoice",
+    details: { running: ["7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11"], invoiced: [], other_customer: [] },
+  },
   PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },
   UNSUPPORTED_MEDIA_TYPE: { message: "Content-Type must be application/json" },
   INTERNAL_ERROR: { message: "An unexpected error occurred" },

@@ -55,3 +55,17 @@ export const PageMeta = z
 
 /** Fails a strict body that changes nothing, so a PATCH with `{}` is a client bug we report. */
 export const atLeastOneField = (body: object) => Object.keys(body).length > 0;
+
+/** A required, non-blank name. */
+export const Name = z
+  .string()
+  .max(200, { message: "Must be at most 200 characters" })
+  .regex(/\S/, { message: "Must not be blank" });
+
+/** Optional free text that may be cleared with null. */
+export const OptionalText = (max: number) =>
+  z
+    .string()
+    .max(max, { message: `Must be at most ${max} characters` })
+    .nullable()
+    .optional();

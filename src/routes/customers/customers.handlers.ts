@@ -1,0 +1,65 @@
+import { z } from "@hono/zod-openapi";
+import { requireManager, requireMember } from "../../db/membership";
+import { decodeCursor } from "../../lib/cursor";
+import { notFound } from "../../lib/errors";
+import { toPage } from "../../lib/pagination";
+import { Id } from "../../lib/schemas";
+import type { AppRouteHandler } from "../../lib/types";
+import {
+  createCustomer,
+  customerInUse,
+  deleteCustomer,
+  getCustomer,
+  listCustomers,
+  updateCustomer,
+} from "./customers.queries";
+import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./customers.routes";
+
+const CustomerCursor = z.tuple([z.string(), Id]);
+const customerNotFound = () => notFound("Customer");
+
+export const list: AppRouteHandler<ListRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const cursor = query.cursor ? decodeCursor(query.cursor, CustomerCursor) : undefined;
+  const page = await listCustomers(c.get("db"), c.get("caller"), {
+    limit: query.limit,
+    q: query.q,
+    after: cursor && { name: cursor[0], id: cursor[1] },
+  });
+  requireMember(page.role);
+  return c.json(
+    toPage(page.customers, query.limit, (customer) => [customer.name, customer.id]),
+    200,
+  );
+};
+
+export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  const result = await createCustomer(c.get("db"), c.get("caller"), c.req.valid("json"));
+  requireManager(result.role, "create customers");
+  if (!result.customer) throw new Error("the insert returned no row although the caller may write");
+  c.header("Location", `/v1/customers/${result.customer.id}`);
+  return c.json({ data: result.customer }, 201);
+};
+
+export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
+  const result = await getCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  requireMember(result.role);
+  if (!result.customer) throw customerNotFound();
+  return c.json({ data: result.customer }, 200);
+};
+
+export const patch: AppRouteHandler<PatchRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await updateCustomer(c.get("db"), c.get("caller"), id, c.req.valid("json"));
+  requireManager(result.role, "change customers");
+  if (!result.customer) throw customerNotFound();
+  return c.json({ data: result.customer }, 200);
+};
+
+export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
+  const result = await deleteCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  requireManager(result.role, "delete customers");
+  if (!result.found) throw customerNotFound();
+  if (result.in_use) throw customerInUse();
+  return c.body(null, 204);
+};

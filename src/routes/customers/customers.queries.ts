@@ -1,0 +1,104 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
+import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
+import { containsPattern, jsonObject } from "../../db/sql-fragments";
+import { ApiError } from "../../lib/errors";
+import type { Caller } from "../../lib/verify-token";
+import { type CreateCustomerBody, type Customer, customerColumns, type UpdateCustomerBody } from "./customers.schemas";
+
+const customerJson = (alias: string) =>
+  sql.raw(jsonObject(alias, ["id", "organization_id", ...customerColumns], ["created_at", "updated_at"]));
+
+export const customerInUse = () =>
+  new ApiError("IN_USE", "The customer has projects or invoices; it cannot be deleted");
+
+export async function listCustomers(
+  db: Db,
+  caller: Caller,
+  filter: { limit: number; q?: string; after?: { name: string; id: string } },
+) {
+  const conditions: SQL[] = [sql`c.organization_id = ${caller.organizationId}::uuid`, callerIsMember];
+  if (filter.q) conditions.push(sql`c.name ilike ${containsPattern(filter.q)}`);
+  if (filter.after) conditions.push(sql`(c.name, c.id) > (${filter.after.name}, ${filter.after.id}::uuid)`);
+  return queryOne<{ role: Role | null; customers: Customer[] }>(
+    db,
+    sql`with ${memberCte(caller)},
+    page as (
+      select * from customers c where ${sql.join(conditions, sql` and `)}
+      order by c.name, c.id limit ${filter.limit + 1}
+    )
+    select ${callerRole} as role,
+      coalesce((select json_agg(${customerJson("c")} order by c.name, c.id) from page c), '[]'::json) as customers`,
+  );
+}
+
+export async function getCustomer(db: Db, caller: Caller, id: string) {
+  return queryOne<{ role: Role | null; customer: Customer | null }>(
+    db,
+    sql`with ${memberCte(caller)}
+    select ${callerRole} as role,
+      (select ${customerJson("c")} from customers c
+       where c.organization_id = ${caller.organizationId}::uuid and c.id = ${id}::uuid and ${callerIsMember}) as customer`,
+  );
+}
+
+const columnTypes = Object.fromEntries(customerColumns.map((column) => [column, "text"])) as Record<
+  (typeof customerColumns)[number],
+  "text"
+>;
+
+export async function createCustomer(db: Db, caller: Caller, body: CreateCustomerBody) {
+  const fields = changedFields(body, columnTypes);
+  return queryOne<{ role: Role | null; customer: Customer | null }>(
+    db,
+    sql`with ${memberCte(caller)},
+    inserted as (
+      insert into customers (organization_id, ${sql.join(fields.given.map((key) => sql.identifier(key)), sql`, `)})
+      select ${caller.organizationId}::uuid, ${sql.join(fields.given.map(fields.value), sql`, `)}
+      where ${callerIsManager}
+      returning *
+    )
+    select ${callerRole} as role, (select ${customerJson("c")} from inserted c) as customer`,
+  );
+}
+
+export async function updateCustomer(db: Db, caller: Caller, id: string, changes: UpdateCustomerBody) {
+  const fields = changedFields(changes, columnTypes);
+  return queryOne<{ role: Role | null; customer: Customer | null }>(
+    db,
+    sql`with ${memberCte(caller)},
+    updated as (
+      update customers c set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
+      where c.organization_id = ${caller.organizationId}::uuid and c.id = ${id}::uuid and ${callerIsManager}
+      returning *
+    )
+    select ${callerRole} as role, (select ${customerJson("c")} from updated c) as customer`,
+  );
+}
+
+export async function deleteCustomer(db: Db, caller: Caller, id: string) {
+  return withConstraintErrors(
+    () =>
+      queryOne<{ role: Role | null; found: boolean; in_use: boolean }>(
+        db,
+        sql`with ${memberCte(caller)},
+        target as (
+          select c.id,
+            exists (select 1 from projects p where p.organization_id = c.organization_id and p.customer_id = c.id)
+            or exists (select 1 from invoices i where i.organization_id = c.organization_id and i.customer_id = c.id)
+              as in_use
+          from customers c
+          where c.organization_id = ${caller.organizationId}::uuid and c.id = ${id}::uuid and ${callerIsManager}
+          for update
+        ),
+        deleted as (
+          delete from customers c using target t where c.id = t.id and not t.in_use returning c.id
+        )
+        select ${callerRole} as role, exists (select 1 from target) as found,
+          coalesce((select in_use from target), false) as in_use`,
+      ),
+    // A project or invoice for this customer was created concurrently.
+    { projects_customer_fk: customerInUse, invoices_customer_fk: customerInUse },
+  );
+}
