@@ -5,6 +5,7 @@ import { configureOpenApi } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { database } from "./middleware/database";
 import customers from "./routes/customers/customers.index";
+import projects from "./routes/projects/projects.index";
 import timeEntries from "./routes/time-entries/time-entries.index";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -30,7 +31,7 @@ app.use(
 );
 app.use("/v1/*", authenticate, database);
 
-const routes = [timeEntries, customers] as const;
+const routes = [timeEntries, projects, customers] as const;
 for (const route of routes) app.route("/", route);
 
 configureOpenApi(app);

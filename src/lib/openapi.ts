@@ -34,7 +34,13 @@ export function configureOpenApi(app: AppOpenAPI) {
       },
       servers: [{ url: new URL(c.req.url).origin, description: "This server" }],
       security: [{ bearerAuth: [] }],
-      tags: [{ name: "Time entries", description: "Recorded and running time." }],
+      tags: [
+        { name: "Time entries", description: "Recorded and running time." },
+        { name: "Projects", description: "What time is spent on, with an optional customer and hourly rate." },
+        { name: "Customers", description: "Who is billed." },
+        { name: "Invoices", description: "Bills to customers, with the time entries they charge for." },
+        { name: "Me", description: "The caller." },
+      ],
     });
     return c.json(withResponseHeaders(document));
   });

@@ -69,3 +69,8 @@ export const OptionalText = (max: number) =>
     .max(max, { message: `Must be at most ${max} characters` })
     .nullable()
     .optional();
+
+/** `true` or `false` in a query string. */
+export const QueryBoolean = z
+  .enum(["true", "false"], { message: "Must be true or false" })
+  .transform((value) => value === "true");

@@ -1,0 +1,70 @@
+import { z } from "@hono/zod-openapi";
+import { requireManager, requireMember } from "../../db/membership";
+import { decodeCursor } from "../../lib/cursor";
+import { notFound } from "../../lib/errors";
+import { toPage } from "../../lib/pagination";
+import { Id } from "../../lib/schemas";
+import type { AppRouteHandler } from "../../lib/types";
+import {
+  createProject,
+  deleteProject,
+  getProject,
+  listProjects,
+  projectInUse,
+  unknownCustomer,
+  updateProject,
+} from "./projects.queries";
+import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./projects.routes";
+
+const ProjectCursor = z.tuple([z.string(), Id]);
+const projectNotFound = () => notFound("Project");
+
+export const list: AppRouteHandler<ListRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const cursor = query.cursor ? decodeCursor(query.cursor, ProjectCursor) : undefined;
+  const page = await listProjects(c.get("db"), c.get("caller"), {
+    limit: query.limit,
+    q: query.q,
+    active: query.active,
+    customerId: query.customer_id,
+    after: cursor && { name: cursor[0], id: cursor[1] },
+  });
+  requireMember(page.role);
+  return c.json(
+    toPage(page.projects, query.limit, (project) => [project.name, project.id]),
+    200,
+  );
+};
+
+export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  const result = await createProject(c.get("db"), c.get("caller"), c.req.valid("json"));
+  requireManager(result.role, "create projects");
+  if (!result.customer_found) throw unknownCustomer();
+  if (!result.project) throw new Error("the insert returned no row although every check passed");
+  c.header("Location", `/v1/projects/${result.project.id}`);
+  return c.json({ data: result.project }, 201);
+};
+
+export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
+  const result = await getProject(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  requireMember(result.role);
+  if (!result.project) throw projectNotFound();
+  return c.json({ data: result.project }, 200);
+};
+
+export const patch: AppRouteHandler<PatchRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await updateProject(c.get("db"), c.get("caller"), id, c.req.valid("json"));
+  requireManager(result.role, "change projects");
+  if (!result.customer_found) throw unknownCustomer();
+  if (!result.project) throw projectNotFound();
+  return c.json({ data: result.project }, 200);
+};
+
+export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
+  const result = await deleteProject(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  requireManager(result.role, "delete projects");
+  if (!result.found) throw projectNotFound();
+  if (result.in_use) throw projectInUse();
+  return c.body(null, 204);
+};

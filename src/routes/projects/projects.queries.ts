@@ -1,0 +1,154 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
+import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
+import { containsPattern, isoUtcText } from "../../db/sql-fragments";
+import { ApiError, invalidField } from "../../lib/errors";
+import type { Caller } from "../../lib/verify-token";
+import { type CreateProjectBody, currencyRequired, type Project, type UpdateProjectBody } from "./projects.schemas";
+
+const projectJson = sql.raw(`json_build_object(
+  'id', p.id,
+  'organization_id', p.organization_id,
+  'name', p.name,
+  'customer_id', p.customer_id,
+  'hourly_rate', p.hourly_rate,
+  'currency', p.currency,
+  'active', p.active,
+  'created_at', ${isoUtcText("p.created_at")},
+  'updated_at', ${isoUtcText("p.updated_at")},
+  'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name, 'email', c.email) end
+)`);
+
+/** The project rows of `source` (a table or CTE) as JSON, with their customer. */
+const projectsOf = (source: string) =>
+  sql`select p.name, p.id, ${projectJson} as project
+  from ${sql.raw(source)} p
+  left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id`;
+
+const projectOf = (source: string) => sql`(select x.project from (${projectsOf(source)}) x)`;
+
+export const projectInUse = () =>
+  new ApiError("IN_USE", "The project has time entries; deactivate it with active: false instead");
+export const unknownCustomer = () => invalidField("customer_id", "No such customer in this organization");
+const constraintErrors = {
+  projects_customer_fk: unknownCustomer,
+  projects_rate_needs_currency_check: () => invalidField("currency", currencyRequired),
+};
+
+/** True when `customerId` is absent, null, or a customer of the caller's organization. */
+const customerExists = (caller: Caller, customerId: string | null | undefined) =>
+  customerId
+    ? sql`exists (select 1 from customers where organization_id = ${caller.organizationId}::uuid and id = ${customerId}::uuid)`
+    : sql`true`;
+
+export async function listProjects(
+  db: Db,
+  caller: Caller,
+  filter: { limit: number; q?: string; active?: boolean; customerId?: string; after?: { name: string; id: string } },
+) {
+  const conditions: SQL[] = [sql`p.organization_id = ${caller.organizationId}::uuid`, callerIsMember];
+  if (filter.q) conditions.push(sql`p.name ilike ${containsPattern(filter.q)}`);
+  if (filter.active !== undefined) conditions.push(sql`p.active = ${filter.active}::boolean`);
+  if (filter.customerId) conditions.push(sql`p.customer_id = ${filter.customerId}::uuid`);
+  if (filter.after) conditions.push(sql`(p.name, p.id) > (${filter.after.name}, ${filter.after.id}::uuid)`);
+  return queryOne<{ role: Role | null; projects: Project[] }>(
+    db,
+    sql`with ${memberCte(caller)},
+    page as (
+      select * from projects p where ${sql.join(conditions, sql` and `)}
+      order by p.name, p.id limit ${filter.limit + 1}
+    )
+    select ${callerRole} as role,
+      coalesce((select json_agg(x.project order by x.name, x.id) from (${projectsOf("page")}) x), '[]'::json) as projects`,
+  );
+}
+
+export async function getProject(db: Db, caller: Caller, id: string) {
+  return queryOne<{ role: Role | null; project: Project | null }>(
+    db,
+    sql`with ${memberCte(caller)},
+    target as (
+      select * from projects p
+      where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid and ${callerIsMember}
+    )
+    select ${callerRole} as role, ${projectOf("target")} as project`,
+  );
+}
+
+const columnTypes = {
+  name: "text",
+  customer_id: "uuid",
+  hourly_rate: "numeric",
+  currency: "text",
+  active: "boolean",
+} as const;
+
+/** Rates go to SQL as decimal text, so the database never sees a binary float. */
+const withRateText = <T extends { hourly_rate?: number | null }>(body: T) =>
+  body.hourly_rate == null ? body : { ...body, hourly_rate: String(body.hourly_rate) };
+
+export async function createProject(db: Db, caller: Caller, body: CreateProjectBody) {
+  const fields = changedFields(withRateText(body), columnTypes);
+  return withConstraintErrors(
+    () =>
+      queryOne<{ role: Role | null; customer_found: boolean; project: Project | null }>(
+        db,
+        sql`with ${memberCte(caller)},
+        inserted as (
+          insert into projects (organization_id, ${sql.join(fields.given.map((key) => sql.identifier(key)), sql`, `)})
+          select ${caller.organizationId}::uuid, ${sql.join(fields.given.map(fields.value), sql`, `)}
+          where ${callerIsManager} and ${customerExists(caller, body.customer_id)}
+          returning *
+        )
+        select ${callerRole} as role, ${customerExists(caller, body.customer_id)} as customer_found,
+          ${projectOf("inserted")} as project`,
+      ),
+    constraintErrors,
+  );
+}
+
+export async function updateProject(db: Db, caller: Caller, id: string, changes: UpdateProjectBody) {
+  const fields = changedFields(withRateText(changes), columnTypes);
+  return withConstraintErrors(
+    () =>
+      queryOne<{ role: Role | null; customer_found: boolean; project: Project | null }>(
+        db,
+        sql`with ${memberCte(caller)},
+        updated as (
+          update projects p set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
+          where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid
+            and ${callerIsManager} and ${customerExists(caller, changes.customer_id)}
+          returning *
+        )
+        select ${callerRole} as role, ${customerExists(caller, changes.customer_id)} as customer_found,
+          ${projectOf("updated")} as project`,
+      ),
+    constraintErrors,
+  );
+}
+
+export async function deleteProject(db: Db, caller: Caller, id: string) {
+  return withConstraintErrors(
+    () =>
+      queryOne<{ role: Role | null; found: boolean; in_use: boolean }>(
+        db,
+        sql`with ${memberCte(caller)},
+        target as (
+          select p.id,
+            exists (select 1 from time_entries te where te.organization_id = p.organization_id and te.project_id = p.id)
+              as in_use
+          from projects p
+          where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid and ${callerIsManager}
+          for update
+        ),
+        deleted as (
+          delete from projects p using target t where p.id = t.id and not t.in_use returning p.id
+        )
+        select ${callerRole} as role, exists (select 1 from target) as found,
+          coalesce((select in_use from target), false) as in_use`,
+      ),
+    // A time entry for this project was created concurrently.
+    { time_entries_project_fk: projectInUse },
+  );
+}
