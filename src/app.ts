@@ -4,6 +4,7 @@ import { createApp } from "./lib/create-app";
 import { configureOpenApi } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { database } from "./middleware/database";
+import { rateLimit } from "./middleware/rate-limit";
 import customers from "./routes/customers/customers.index";
 import projects from "./routes/projects/projects.index";
 import timeEntries from "./routes/time-entries/time-entries.index";
@@ -29,7 +30,7 @@ app.use(
     },
   }),
 );
-app.use("/v1/*", authenticate, database);
+app.use("/v1/*", authenticate, rateLimit, database);
 
 const routes = [timeEntries, projects, customers] as const;
 for (const route of routes) app.route("/", route);

@@ -3,7 +3,10 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isDatabaseUnavailable } from "../db/errors";
+import { allowedMethodsOnly } from "../middleware/allowed-methods";
+import { cors } from "../middleware/cors";
 import { ApiError } from "./errors";
+import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation";
 
@@ -11,14 +14,18 @@ export function createRouter() {
   return new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
 }
 
-/** The app shell every resource router is mounted on: request ids, the error envelope, 404s. */
+/** The app shell every resource router is mounted on: request ids, CORS, the error envelope, 404s and 405s. */
 export function createApp() {
   const app = createRouter();
+  // Read at request time, so every route registered on the app after this counts.
+  const methodsFor = (pathname: string) => allowedMethods(app, pathname);
   app.use(requestId());
   app.use(async (c, next) => {
     await next();
     c.header("X-Content-Type-Options", "nosniff");
   });
+  app.use(cors(methodsFor));
+  app.use(allowedMethodsOnly(methodsFor));
   app.notFound((c) => {
     throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   });

@@ -45,8 +45,17 @@ export const errorCatalog = {
     description:
       "Some time entries cannot be attached or detached: `details` lists the offending ids by reason. Nothing was changed.",
   },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    description: "The path exists but not with this method: the `Allow` header lists the methods it has.",
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is over 64 KiB." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "The request body must be `application/json`." },
+  RATE_LIMITED: {
+    status: 429,
+    description:
+      "The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds.",
+  },
   INTERNAL_ERROR: { status: 500, description: "Something failed on our side; the request id identifies it." },
   SERVICE_UNAVAILABLE: {
     status: 503,
@@ -128,8 +137,10 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     message: "Some time entries cannot be attached to this invoice",
     details: { running: ["7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11"], invoiced: [], other_customer: [] },
   },
+  METHOD_NOT_ALLOWED: { message: "PUT is not allowed on /v1/time-entries/{id}", details: { allow: ["GET", "PATCH"] } },
   PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },
   UNSUPPORTED_MEDIA_TYPE: { message: "Content-Type must be application/json" },
+  RATE_LIMITED: { message: "Too many requests for this organization; retry in 60 seconds" },
   INTERNAL_ERROR: { message: "An unexpected error occurred" },
   SERVICE_UNAVAILABLE: { message: "The database is unreachable; retry shortly" },
 };

@@ -23,6 +23,7 @@ export const authErrors = [
   "UNAUTHORIZED",
   "FORBIDDEN",
   "INSUFFICIENT_SCOPE",
+  "RATE_LIMITED",
   "INTERNAL_ERROR",
   "SERVICE_UNAVAILABLE",
 ] as const satisfies ErrorCode[];

@@ -67,6 +67,11 @@ const headers = {
     description: "Seconds to wait before retrying.",
     schema: { type: "integer", example: 2 },
   },
+  "RateLimit-Policy": {
+    description:
+      'The organization\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-organization";q=600;w=60`.',
+    schema: { type: "string", example: '"per-organization";q=600;w=60' },
+  },
 } as const;
 
 /** Documents the headers the app shell adds to responses, once, instead of on every route. */
@@ -91,7 +96,8 @@ function withResponseHeaders(document: Document): Document {
           "X-Request-Id": ref("X-Request-Id"),
         };
         if (status === "401" || status === "403") response.headers["WWW-Authenticate"] = ref("WWW-Authenticate");
-        if (status === "503") response.headers["Retry-After"] = ref("Retry-After");
+        if (status === "503" || status === "429") response.headers["Retry-After"] = ref("Retry-After");
+        if (status === "429") response.headers["RateLimit-Policy"] = ref("RateLimit-Policy");
       }
     }
   }

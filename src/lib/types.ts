@@ -9,6 +9,14 @@ export type Bindings = {
   OAUTH_ISSUER?: string;
   OAUTH_AUDIENCE?: string;
   OAUTH_JWKS_URL?: string;
+  /** Origins allowed to call the API from a browser, comma separated (`https://app.example.com`); empty: none. */
+  CORS_ALLOWED_ORIGINS?: string;
+  /** The Workers Rate Limiting binding (`[[ratelimits]]`), one counter per organization; absent: no limiting. */
+  RATE_LIMITER?: RateLimit;
+  /** What RATE_LIMITER's `simple` settings are, announced in `RateLimit-Policy`: requests per period. */
+  RATE_LIMIT_REQUESTS?: string;
+  /** RATE_LIMITER's period in seconds (10 or 60), announced in `RateLimit-Policy` and `Retry-After`. */
+  RATE_LIMIT_PERIOD_SECONDS?: string;
   /** Development and tests only: a local Neon SQL-over-HTTP endpoint to use instead of Neon. */
   SQL_HTTP_ENDPOINT?: string;
 };

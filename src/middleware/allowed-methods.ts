@@ -1,0 +1,26 @@
+import { createMiddleware } from "hono/factory";
+import { ApiError } from "../lib/errors";
+import type { AppEnv } from "../lib/types";
+
+/**
+ * A method the path has no route for is 405 METHOD_NOT_ALLOWED with `Allow`
+ * (RFC 9110 §15.5.6), before authentication: which methods a path has is public
+ * in /openapi.json. OPTIONS answers 204 with `Allow`. Paths with no route at all
+ * go on to the 404.
+ */
+export const allowedMethodsOnly = (methodsFor: (pathname: string) => string[]) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const pathname = new URL(c.req.url).pathname;
+    const methods = methodsFor(pathname);
+    if (methods.length > 0 && !methods.includes(c.req.method)) {
+      const allow = [...methods, "OPTIONS"].join(", ");
+      if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: allow });
+      throw new ApiError(
+        "METHOD_NOT_ALLOWED",
+        `${c.req.method} is not allowed on ${pathname}`,
+        { allow: methods },
+        { Allow: allow },
+      );
+    }
+    await next();
+  });
