@@ -45,7 +45,17 @@ export function configureOpenApi(app: AppOpenAPI) {
     return c.json(withResponseHeaders(document));
   });
 
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Time Entries API reference" }));
+  // The reference's script is a static asset of this Worker (public/docs/scalar.js, see wrangler.toml
+  // [assets]), and Scalar's web fonts are off: the page needs nothing from the internet.
+  app.get(
+    "/docs",
+    Scalar({
+      url: "/openapi.json",
+      pageTitle: "Time Entries API reference",
+      cdn: "/docs/scalar.js",
+      withDefaultFonts: false,
+    }),
+  );
 }
 
 type Document = ReturnType<AppOpenAPI["getOpenAPI31Document"]>;

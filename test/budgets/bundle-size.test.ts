@@ -1,0 +1,26 @@
+// The Worker's size is a budget: Cloudflare charges startup time for every byte
+// it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
+// or under 200 KiB gzipped; the README states the current figure.
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { describe, expect, inject, it } from "vitest";
+
+const BUDGET_KIB = 200;
+
+describe("bundle size", () => {
+  it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {
+    const script = readFileSync(inject("workerScript"));
+    const gzippedKiB = gzipSync(script).length / 1024;
+    console.info(`dist/index.js: ${(script.length / 1024).toFixed(1)} KiB, ${gzippedKiB.toFixed(1)} KiB gzipped`);
+    // A bundle that lost its dependencies (an empty or externalised build) would pass a bare ceiling.
+    expect(gzippedKiB).toBeGreaterThan(50);
+    expect(gzippedKiB).toBeLessThanOrEqual(BUDGET_KIB);
+  });
+
+  it("is built without a single locale file of zod's beyond English", () => {
+    const script = readFileSync(inject("workerScript"), "utf8");
+    // German's messages ("Ungültige Eingabe: …") are in the bundle if the shims in build/ stop working.
+    expect(script).not.toContain("Eingabe");
+    expect(script).toContain("Invalid input");
+  });
+});
