@@ -19,7 +19,7 @@ import { type OAuthIssuer, startOAuthIssuer } from "../../dev/oauth-issuer";
 import app from "../../src/app";
 import type { Bindings } from "../../src/lib/types";
 import { createMember, createOrganization, createTeam, type Team } from "../support/factories";
-import { type Harness, startHarness, TEST_SESSION_SECRET } from "../support/harness";
+import { type ApiResponse, type Harness, startHarness, TEST_SESSION_SECRET } from "../support/harness";
 
 let h: Harness;
 let team: Team;
@@ -45,7 +45,7 @@ async function list(token: string, env: Bindings = h.env) {
   return {
     status: res.status,
     headers: res.headers,
-    body: await res.json(),
+    body: (await res.json()) as ApiResponse["body"],
     elapsedMs: performance.now() - started,
   };
 }
@@ -81,7 +81,8 @@ const readerClaims = () => ({ userId: team.member.id, organizationId: team.organ
 
 /** The public keys the issuer publishes, as an attacker would download them. */
 async function publishedKeys(issuer: OAuthIssuer): Promise<(JWK & { kid: string; alg: string })[]> {
-  return (await (await fetch(issuer.jwksUrl)).json()).keys;
+  const jwks = (await (await fetch(issuer.jwksUrl)).json()) as { keys: (JWK & { kid: string; alg: string })[] };
+  return jwks.keys;
 }
 
 /**
