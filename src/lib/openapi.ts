@@ -46,7 +46,8 @@ export function configureOpenApi(app: AppOpenAPI) {
   });
 
   // The reference's script is a static asset of this Worker (public/docs/scalar.js, see wrangler.toml
-  // [assets]), and Scalar's web fonts are off: the page needs nothing from the internet.
+  // [assets]); Scalar's web fonts, telemetry and hosted AI agent are off: the page needs nothing from
+  // the internet.
   app.get(
     "/docs",
     Scalar({
@@ -54,6 +55,9 @@ export function configureOpenApi(app: AppOpenAPI) {
       pageTitle: "Time Entries API reference",
       cdn: "/docs/scalar.js",
       withDefaultFonts: false,
+      telemetry: false,
+      agent: { disabled: true },
+      defaultOpenAllTags: true,
     }),
   );
 }

@@ -1,15 +1,15 @@
-// One test file's world: a real Postgres (PGlite from the migrated snapshot)
+// One test file's world: a real Postgres (PGlite from the migrated snapshot, or
+// a database of its own on a server with TEST_BACKEND=postgres, see postgres.ts)
 // behind the local Neon SQL-over-HTTP endpoint, a local OAuth issuer, and the
 // app called exactly as the Workers runtime calls it, through the neon-http driver.
-import { readFileSync } from "node:fs";
-import { inject } from "vitest";
 import { LOCAL_DRIVER_URL } from "../../dev/database";
 import { type OAuthIssuer, startOAuthIssuer } from "../../dev/oauth-issuer";
-import { openPglite, type PgliteBackend } from "../../dev/sql-backends";
+import type { SqlBackend } from "../../dev/sql-backends";
 import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "../../dev/sql-http-endpoint";
 import { signSessionToken } from "../../dev/tokens";
 import app from "../../src/app";
 import type { Bindings } from "../../src/lib/types";
+import { openTestDatabase } from "./test-database";
 
 export const TEST_SESSION_SECRET = "test-session-secret-that-is-at-least-32-bytes-long";
 
@@ -30,8 +30,8 @@ export type ApiResponse = {
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 export async function startHarness() {
-  const snapshot = new Blob([readFileSync(inject("snapshotPath"))]);
-  const backend: PgliteBackend = await openPglite({ loadDataDir: snapshot });
+  const database = await openTestDatabase();
+  const backend: SqlBackend = database.backend;
   const endpoint: SqlHttpEndpoint = await startSqlHttpEndpoint(backend);
   const issuer: OAuthIssuer = await startOAuthIssuer();
   const env: Bindings = {
@@ -43,19 +43,8 @@ export async function startHarness() {
     OAUTH_JWKS_URL: issuer.jwksUrl,
   };
 
-  async function call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
-    const headers = new Headers(options.headers);
-    if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-      if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
-    }
-    const response = await app.request(path, { method, headers, body }, env);
-    const text = await response.text();
-    const isJson = response.headers.get("Content-Type")?.includes("json");
-    return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
-  }
+  const call = (method: string, path: string, options: CallOptions = {}) =>
+    callWith((init) => app.request(path, init, env), method, options);
 
   /** Runs SQL straight on the database (not through the endpoint, so it is not counted). Values come back as Postgres text. */
   async function sql(query: string, params: unknown[] = []) {
@@ -83,9 +72,28 @@ export async function startHarness() {
     async close() {
       await endpoint.close();
       await issuer.close();
-      await backend.close();
+      await database.close();
     },
   };
+}
+
+/** Sends one API request through `fetcher` (the app in-process, or a Worker under workerd) and reads the answer. */
+export async function callWith(
+  fetcher: (init: RequestInit) => Response | Promise<Response>,
+  method: string,
+  options: CallOptions,
+): Promise<ApiResponse> {
+  const headers = new Headers(options.headers);
+  if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  }
+  const response = await fetcher({ method, headers, body });
+  const text = await response.text();
+  const isJson = response.headers.get("Content-Type")?.includes("json");
+  return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
 }
 
 /** Postgres' text for a timestamptz in UTC (`2026-11-28 09:00:00.5+00`) as the API writes it. */

@@ -1,0 +1,40 @@
+// A small program against the generated client types (src/client/api-types.ts)
+// with openapi-fetch. `tsc` checks it in `npm test`, and test/client/ compiles
+// it again against types generated afresh from the live document. The lines
+// marked as expected errors prove the types are strict: were they loose, tsc
+// would report those directives as unused.
+import createClient from "openapi-fetch";
+import type { components, paths } from "../../src/client/api-types";
+
+type TimeEntry = components["schemas"]["TimeEntry"];
+
+export async function typedUsage(baseUrl: string, token: string) {
+  const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
+
+  const { data: page, error } = await api.GET("/v1/time-entries", {
+    params: { query: { limit: 10, user_id: "me", start_date: "2026-11-01" } },
+  });
+  if (error) return { code: error.error.code };
+  const first: TimeEntry | undefined = page.data[0];
+  const next: string | null = page.meta.next_cursor;
+
+  const created = await api.POST("/v1/time-entries", {
+    body: { start_time: "2026-11-28T09:00:00+01:00", end_time: "2026-11-28T10:30:00+01:00", description: "Typed" },
+  });
+  const id: string | undefined = created.data?.data.id;
+  if (id) {
+    await api.PATCH("/v1/time-entries/{id}", { params: { path: { id } }, body: { billable: true } });
+    await api.DELETE("/v1/time-entries/{id}", { params: { path: { id } } });
+  }
+
+  // @ts-expect-error `limits` is not a query parameter of the list
+  await api.GET("/v1/time-entries", { params: { query: { limits: 10 } } });
+  // @ts-expect-error the API has no such path
+  await api.GET("/v1/time-entry");
+  // @ts-expect-error `description` is required to create an entry
+  await api.POST("/v1/time-entries", { body: { start_time: "2026-11-28T09:00:00Z" } });
+  // @ts-expect-error `duration` is a number of seconds
+  const wrong: string | null = first?.duration ?? null;
+
+  return { first, next, id, wrong };
+}

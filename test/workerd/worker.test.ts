@@ -1,0 +1,221 @@
+// The Worker as it ships: the minified bundle from `npm run build`, in workerd,
+// with wrangler.toml's bindings, its SQL going over real HTTP to the local
+// Neon endpoint. Every route group, both token kinds, the error envelope, the
+// one-round-trip rule and the scheduled handler (if any) are checked here, on
+// the Workers runtime rather than in Node.
+import createClient from "openapi-fetch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { paths } from "../../src/client/api-types";
+import { createCustomer, createTeam, type Team } from "../support/factories";
+import { cronTriggers, startWorkerdHarness, type WorkerdHarness } from "./workerd-harness";
+
+let h: WorkerdHarness;
+let team: Team;
+
+beforeAll(async () => {
+  h = await startWorkerdHarness();
+  team = await createTeam(h);
+});
+afterAll(() => h?.close());
+
+type RouteGroup = {
+  /** The collection's path in /openapi.json. */
+  path: string;
+  /** A valid body for POST on the collection; omitted for read-only groups. */
+  create?: () => Promise<Record<string, unknown>>;
+  /** A valid body for PATCH on one item. */
+  patch?: Record<string, unknown>;
+};
+
+const unique = () => crypto.randomUUID().slice(0, 8);
+
+/** One line per route group: a new group in /openapi.json fails the first test until it has its line here. */
+const routeGroups: RouteGroup[] = [
+  {
+    path: "/v1/time-entries",
+    create: async () => ({
+      start_time: "2026-11-28T09:00:00+01:00",
+      end_time: "2026-11-28T10:30:00+01:00",
+      description: "In workerd",
+    }),
+    patch: { description: "Patched in workerd" },
+  },
+  { path: "/v1/customers", create: async () => ({ name: `Customer ${unique()}` }), patch: { name: "Renamed" } },
+  { path: "/v1/projects", create: async () => ({ name: `Project ${unique()}` }), patch: { active: false } },
+  {
+    path: "/v1/invoices",
+    create: async () => ({
+      customer_id: await createCustomer(h, team.organizationId),
+      number: `INV-${unique()}`,
+      date: "2026-11-30",
+    }),
+    patch: { due_date: "2026-12-14" },
+  },
+];
+
+type Operation = { method: string; path: string; scopes: string[] };
+
+async function documentedOperations(): Promise<Operation[]> {
+  const { body } = await h.call("GET", "/openapi.json");
+  return Object.entries(
+    body.paths as Record<string, Record<string, { security?: Record<string, string[]>[] }>>,
+  ).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      scopes: operation.security?.flatMap((requirement) => Object.values(requirement).flat()) ?? [],
+    })),
+  );
+}
+
+async function scopesOf(method: string, path: string) {
+  const operation = (await documentedOperations()).find((op) => op.method === method && op.path === path);
+  if (!operation) throw new Error(`${method} ${path} is not in /openapi.json`);
+  return operation.scopes.join(" ");
+}
+
+const oauthToken = (scope: string) =>
+  h.issuer.sign({ userId: team.owner.id, organizationId: team.organizationId, scope });
+
+const idOf = (body: { data?: { id?: string } }) => {
+  const id = body.data?.id;
+  if (!id) throw new Error(`no id in ${JSON.stringify(body)}`);
+  return id;
+};
+
+describe("the built Worker in workerd", () => {
+  it("has a route group line for every collection in /openapi.json", async () => {
+    const collections = new Set(
+      (await documentedOperations()).map((op) => op.path).filter((path) => /^\/v1\/[^/]+$/.test(path)),
+    );
+    expect([...collections].sort()).toEqual(routeGroups.map((group) => group.path).sort());
+  });
+
+  it("serves the public endpoints", async () => {
+    expect(await h.call("GET", "/healthz")).toMatchObject({ status: 200, body: { status: "ok" } });
+    const docs = await h.call("GET", "/docs");
+    expect(docs.status).toBe(200);
+    expect(docs.body).toContain('src="/docs/scalar.js"');
+    const asset = await fetch(new URL("/docs/scalar.js", h.url));
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("Content-Type")).toContain("javascript");
+    expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
+  });
+
+  describe.each(routeGroups)("$path", (group) => {
+    it("lists with a session token, in one SQL request", async () => {
+      let res: Awaited<ReturnType<typeof h.call>> | undefined;
+      const trips = await h.roundTrips(async () => {
+        res = await h.call("GET", `${group.path}?limit=5`, { token: team.owner.token });
+      });
+      expect(res?.status).toBe(200);
+      expect(Array.isArray(res?.body.data)).toBe(true);
+      expect(res?.headers.get("Cache-Control")).toBe("no-store");
+      expect(trips).toBe(1);
+    });
+
+    it("lists with an OAuth access token carrying the documented scope", async () => {
+      const token = await oauthToken(await scopesOf("GET", group.path));
+      const res = await h.call("GET", `${group.path}?limit=5`, { token });
+      expect(res.status).toBe(200);
+      expect(Array.isArray(res.body.data)).toBe(true);
+    });
+
+    it.runIf(group.create)("creates (OAuth), reads, patches (session) and deletes (OAuth) an item", async () => {
+      const create = group.create as NonNullable<RouteGroup["create"]>;
+      const writer = await oauthToken(await scopesOf("POST", group.path));
+      const created = await h.call("POST", group.path, { token: writer, body: await create() });
+      expect(created.status).toBe(201);
+      const item = `${group.path}/${idOf(created.body)}`;
+      expect(created.headers.get("Location")).toContain(item);
+
+      const read = await h.call("GET", item, { token: team.owner.token });
+      expect(read.status).toBe(200);
+      expect(read.body.data).toEqual(created.body.data);
+
+      if (group.patch) {
+        const patched = await h.call("PATCH", item, { token: team.owner.token, body: group.patch });
+        expect(patched.status).toBe(200);
+        expect(patched.body.data).toMatchObject(group.patch);
+      }
+
+      const deleted = await h.call("DELETE", item, { token: writer });
+      expect(deleted.status).toBe(204);
+      const gone = await h.call("GET", item, { token: team.owner.token });
+      expect(gone.status).toBe(404);
+      expect(gone.body.error.code).toBe("NOT_FOUND");
+    });
+  });
+});
+
+describe("a typed openapi-fetch client", () => {
+  it("talks to the Worker with the generated types", async () => {
+    const client = createClient<paths>({
+      baseUrl: h.url.origin,
+      headers: { Authorization: `Bearer ${team.owner.token}` },
+    });
+    const { data, error, response } = await client.GET("/v1/time-entries", { params: { query: { limit: 1 } } });
+    expect(response.status).toBe(200);
+    expect(error).toBeUndefined();
+    expect(data?.meta.count).toBe(data?.data.length);
+  });
+});
+
+describe("scheduled handler", () => {
+  const crons: string[] = cronTriggers();
+
+  it.runIf(crons.length > 0).each(crons)("runs for the cron trigger %s", async (cron) => {
+    const result = await h.worker.scheduled({ cron, scheduledTime: new Date() });
+    expect(result.outcome).toBe("ok");
+  });
+
+  it.runIf(crons.length === 0)("has none, as wrangler.toml declares no cron trigger", async () => {
+    const result = await h.worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });
+    expect(result.outcome).toBe("exception");
+    expect(h.logs().map((log) => log.message)).toContainEqual(expect.stringContaining("lack a handler"));
+  });
+});
+
+describe("errors in workerd", () => {
+  it("refuses a request without a token with 401, the envelope and a challenge, before any SQL", async () => {
+    let res: Awaited<ReturnType<typeof h.call>> | undefined;
+    const trips = await h.roundTrips(async () => {
+      res = await h.call("GET", "/v1/time-entries");
+    });
+    expect(res?.status).toBe(401);
+    expect(res?.body.error.code).toBe("UNAUTHORIZED");
+    expect(res?.headers.get("WWW-Authenticate")).toMatch(/^Bearer /);
+    expect(res?.headers.get("X-Request-Id")).toBeTruthy();
+    expect(trips).toBe(0);
+  });
+
+  it("answers an invalid body with 400 VALIDATION_ERROR and English messages per field", async () => {
+    const res = await h.call("POST", "/v1/time-entries", {
+      token: team.owner.token,
+      body: { start_time: "yesterday", description: "x", surprise: true },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect(Object.keys(res.body.error.details)).toEqual(expect.arrayContaining(["start_time"]));
+    expect(JSON.stringify(res.body.error.details)).toMatch(/[A-Z][a-z]+ /);
+  });
+
+  it("refuses an OAuth token without the needed scope with 403 INSUFFICIENT_SCOPE", async () => {
+    const res = await h.call("POST", "/v1/time-entries", {
+      token: await oauthToken("entries:read"),
+      body: { start_time: "2026-11-28T09:00:00Z", end_time: "2026-11-28T10:00:00Z", description: "x" },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("INSUFFICIENT_SCOPE");
+    expect(res.headers.get("WWW-Authenticate")).toContain('error="insufficient_scope"');
+  });
+
+  // Last in the file: it closes the SQL endpoint for good.
+  it("answers 503 with Retry-After when the database cannot be reached", async () => {
+    await h.endpoint.close();
+    const res = await h.call("GET", "/v1/time-entries", { token: team.owner.token });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("SERVICE_UNAVAILABLE");
+    expect(res.headers.get("Retry-After")).toBeTruthy();
+  });
+});
