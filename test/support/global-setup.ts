@@ -6,16 +6,20 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { LOCAL_DRIVER_URL } from "../../dev/database";
 import { migrate } from "../../dev/migrate";
-import { openPglite } from "../../dev/sql-backends";
+import { openPglite, openPostgres } from "../../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../../dev/sql-http-endpoint";
+import { createDatabase, dropDatabase, onPostgres, testDatabaseUrl, withDatabase } from "./postgres";
 
 declare module "vitest" {
   export interface ProvidedContext {
     snapshotPath: string;
+    /** TEST_BACKEND=postgres: the migrated template database each test file is copied from. */
+    postgresTemplate: string;
   }
 }
 
 export default async function setup(project: TestProject) {
+  if (onPostgres()) return setupPostgres(project);
   const backend = await openPglite();
   const endpoint = await startSqlHttpEndpoint(backend);
   await migrate(LOCAL_DRIVER_URL, endpoint.url);
@@ -27,4 +31,21 @@ export default async function setup(project: TestProject) {
   writeFileSync(snapshotPath, Buffer.from(await snapshot.arrayBuffer()));
   project.provide("snapshotPath", snapshotPath);
   return () => rmSync(snapshotPath, { force: true });
+}
+
+async function setupPostgres(project: TestProject) {
+  const url = testDatabaseUrl();
+  const template = `time_entries_test_${process.pid}`;
+  await createDatabase(url, template);
+  const backend = openPostgres(withDatabase(url, template), { max: 1 });
+  const endpoint = await startSqlHttpEndpoint(backend);
+  try {
+    await migrate(LOCAL_DRIVER_URL, endpoint.url);
+  } finally {
+    await endpoint.close();
+    await backend.close();
+  }
+  project.provide("snapshotPath", "");
+  project.provide("postgresTemplate", template);
+  return () => dropDatabase(url, template);
 }
