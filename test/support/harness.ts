@@ -1,15 +1,15 @@
-// One test file's world: a real Postgres (PGlite from the migrated snapshot)
+// One test file's world: a real Postgres (PGlite from the migrated snapshot, or
+// a database of its own on a server with TEST_BACKEND=postgres, see postgres.ts)
 // behind the local Neon SQL-over-HTTP endpoint, a local OAuth issuer, and the
 // app called exactly as the Workers runtime calls it, through the neon-http driver.
-import { readFileSync } from "node:fs";
-import { inject } from "vitest";
 import { LOCAL_DRIVER_URL } from "../../dev/database";
 import { type OAuthIssuer, startOAuthIssuer } from "../../dev/oauth-issuer";
-import { openPglite, type PgliteBackend } from "../../dev/sql-backends";
+import type { SqlBackend } from "../../dev/sql-backends";
 import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "../../dev/sql-http-endpoint";
 import { signSessionToken } from "../../dev/tokens";
 import app from "../../src/app";
 import type { Bindings } from "../../src/lib/types";
+import { openTestDatabase } from "./test-database";
 
 export const TEST_SESSION_SECRET = "test-session-secret-that-is-at-least-32-bytes-long";
 
@@ -30,8 +30,8 @@ export type ApiResponse = {
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 export async function startHarness() {
-  const snapshot = new Blob([readFileSync(inject("snapshotPath"))]);
-  const backend: PgliteBackend = await openPglite({ loadDataDir: snapshot });
+  const database = await openTestDatabase();
+  const backend: SqlBackend = database.backend;
   const endpoint: SqlHttpEndpoint = await startSqlHttpEndpoint(backend);
   const issuer: OAuthIssuer = await startOAuthIssuer();
   const env: Bindings = {
@@ -72,7 +72,7 @@ export async function startHarness() {
     async close() {
       await endpoint.close();
       await issuer.close();
-      await backend.close();
+      await database.close();
     },
   };
 }
