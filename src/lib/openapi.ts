@@ -14,7 +14,7 @@ export function configureOpenApi(app: AppOpenAPI) {
       "- **Session token**: a JWT signed HS256 with the deployment's `SESSION_JWT_SECRET`, claims `sub` (user id), `org_id` (organization id), `exp` (required) and optionally `iat`. It acts with the user's full rights in that organization.",
       "- **OAuth2 access token** (RFC 9068): header `typ: at+jwt`, signed RS256 or ES256 with a key from `OAUTH_JWKS_URL`, `iss` = `OAUTH_ISSUER`, `aud` = `OAUTH_AUDIENCE`, claims `sub`, `org_id`, `client_id`, `exp` and `scope` (space separated). `entries:read` allows reading time entries, `entries:write` changing them.",
       "",
-      "Clocks may differ by up to 30 seconds. A bad token is 401 with `WWW-Authenticate: Bearer error=\"invalid_token\"`; a missing scope is 403 `INSUFFICIENT_SCOPE`. The caller's role (owner, admin, member) is read from the organization's membership on every request, so a removed member loses access at once.",
+      "Tokens are verified following RFC8725 (JSON Web Token Best Current Practices): algorithms are allow-listed per token kind (never `none`), `typ` separates access tokens from session tokens, and `iss`, `aud`, `exp` and `nbf` are checked. Clocks may differ by up to 30 seconds. A bad token is 401 with `WWW-Authenticate: Bearer error=\"invalid_token\"`; a missing scope is 403 `INSUFFICIENT_SCOPE`. The caller's role (owner, admin, member) is read from the organization's membership on every request, so a removed member loses access at once.",
     ].join("\n"),
   });
 
@@ -32,7 +32,13 @@ export function configureOpenApi(app: AppOpenAPI) {
           "**Tenancy.** Everything is scoped to the token's organization: another organization's ids answer exactly like ids that do not exist (404).",
         ].join("\n"),
       },
-      servers: [{ url: new URL(c.req.url).origin, description: "This server" }],
+      servers: [
+        {
+          url: new URL(c.req.url).origin,
+          description: "This server: production, or a local development server, whichever serves this document",
+          "x-internal": false,
+        },
+      ],
       security: [{ bearerAuth: [] }],
       tags: [
         { name: "Time entries", description: "Recorded and running time." },
@@ -67,24 +73,35 @@ type Document = ReturnType<AppOpenAPI["getOpenAPI31Document"]>;
 const headers = {
   "X-Request-Id": {
     description: "Identifies the request in our logs; echoes a well-formed `X-Request-Id` sent by the client.",
-    schema: { type: "string", example: "9b2f0a8e-4c1d-4e7a-8f3b-2d6c5e1a0b9f" },
+    schema: { type: "string", maxLength: 255, example: "9b2f0a8e-4c1d-4e7a-8f3b-2d6c5e1a0b9f" },
   },
   "WWW-Authenticate": {
     description:
       'RFC 6750 challenge: `error="invalid_token"` on 401, `error="insufficient_scope"` with the needed `scope` on 403.',
     schema: {
       type: "string",
+      maxLength: 500,
       example: 'Bearer error="invalid_token", error_description="The token has expired"',
     },
   },
   "Retry-After": {
     description: "Seconds to wait before retrying.",
-    schema: { type: "integer", example: 2 },
+    schema: { type: "integer", format: "int32", minimum: 0, maximum: 3600, example: 2 },
   },
   "RateLimit-Policy": {
     description:
-      'The organization\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-organization";q=600;w=60`.',
-    schema: { type: "string", example: '"per-organization";q=600;w=60' },
+      'The organization\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-organization";q=600;w=60`. Sent on every `/v1` response of a deployment with rate limiting.',
+    schema: { type: "string", maxLength: 100, example: '"per-organization";q=600;w=60' },
+  },
+  RateLimit: {
+    description:
+      'What is left of the organization\'s quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-organization";r=0;t=60`.',
+    schema: { type: "string", maxLength: 100, example: '"per-organization";r=0;t=60' },
+  },
+  "Access-Control-Allow-Origin": {
+    description:
+      "CORS: the request's `Origin`, when it is one of the deployment's allowed origins (`CORS_ALLOWED_ORIGINS`); absent otherwise.",
+    schema: { type: "string", maxLength: 200, example: "https://app.example.com" },
   },
 } as const;
 
@@ -97,7 +114,7 @@ function withResponseHeaders(document: Document): Document {
   const ref = (name: keyof typeof headers) => ({
     $ref: `#/components/headers/${name}`,
   });
-  for (const item of Object.values(document.paths ?? {})) {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const operation of Object.values(item ?? {})) {
       const responses = (
         operation as {
@@ -108,10 +125,12 @@ function withResponseHeaders(document: Document): Document {
         response.headers = {
           ...response.headers,
           "X-Request-Id": ref("X-Request-Id"),
+          "Access-Control-Allow-Origin": ref("Access-Control-Allow-Origin"),
         };
+        if (path.startsWith("/v1/")) response.headers["RateLimit-Policy"] = ref("RateLimit-Policy");
         if (status === "401" || status === "403") response.headers["WWW-Authenticate"] = ref("WWW-Authenticate");
         if (status === "503" || status === "429") response.headers["Retry-After"] = ref("Retry-After");
-        if (status === "429") response.headers["RateLimit-Policy"] = ref("RateLimit-Policy");
+        if (status === "429") response.headers.RateLimit = ref("RateLimit");
       }
     }
   }

@@ -9,7 +9,8 @@ export const RATE_LIMIT_POLICY_NAME = "per-organization";
  * Counts the request against the caller's organization with the Workers Rate
  * Limiting binding (after authentication, so the key is one the caller proved).
  * Over the limit: 429 RATE_LIMITED with `Retry-After` and `RateLimit-Policy`
- * (IETF RateLimit header fields draft). Without the binding (Node tests, a
+ * (IETF RateLimit header fields draft); every other response announces the
+ * policy in `RateLimit-Policy`. Without the binding (Node tests, a
  * deployment without `[[ratelimits]]`) nothing is limited; a binding that fails
  * lets the request through rather than taking the API down with it.
  */
@@ -17,6 +18,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const limiter = c.env?.RATE_LIMITER;
   if (limiter) {
     const { requests, periodSeconds } = readConfig(c.env).rateLimit;
+    const policy = `"${RATE_LIMIT_POLICY_NAME}";q=${requests};w=${periodSeconds}`;
     const { organizationId } = c.get("caller");
     let allowed = true;
     try {
@@ -38,10 +40,15 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
         undefined,
         {
           "Retry-After": String(periodSeconds),
-          "RateLimit-Policy": `"${RATE_LIMIT_POLICY_NAME}";q=${requests};w=${periodSeconds}`,
+          "RateLimit-Policy": policy,
+          // The binding tells only allowed or not, so the quota left is known only when it is nil.
+          RateLimit: `"${RATE_LIMIT_POLICY_NAME}";r=0;t=${periodSeconds}`,
         },
       );
     }
+    await next();
+    c.res.headers.set("RateLimit-Policy", policy);
+    return;
   }
   await next();
 });

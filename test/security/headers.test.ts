@@ -195,7 +195,12 @@ describe("rate limiting per organization", () => {
     const limiter = fakeLimiter(3);
     const env = { ...h.env, RATE_LIMITER: limiter.binding, RATE_LIMIT_REQUESTS: "3", RATE_LIMIT_PERIOD_SECONDS: "10" };
     const auth = { Authorization: `Bearer ${team.member.token}` };
-    for (let i = 0; i < 3; i++) expect((await request("GET", "/v1/time-entries", auth, env)).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const ok = await request("GET", "/v1/time-entries", auth, env);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get("RateLimit-Policy")).toBe('"per-organization";q=3;w=10');
+      expect(ok.headers.get("RateLimit")).toBeNull();
+    }
     const res = await request("GET", "/v1/time-entries", auth, env);
     expect(res.status).toBe(429);
     expect(res.body).toEqual({
@@ -203,6 +208,7 @@ describe("rate limiting per organization", () => {
     });
     expect(res.headers.get("Retry-After")).toBe("10");
     expect(res.headers.get("RateLimit-Policy")).toBe('"per-organization";q=3;w=10');
+    expect(res.headers.get("RateLimit")).toBe('"per-organization";r=0;t=10');
     expect(res.headers.get("Cache-Control")).toBe("no-store");
   });
 
@@ -271,8 +277,22 @@ describe("rate limiting per organization", () => {
 
   it("is off without the binding", async () => {
     for (let i = 0; i < 5; i++) {
-      expect((await h.call("GET", "/v1/time-entries", { token: team.owner.token })).status).toBe(200);
+      const res = await h.call("GET", "/v1/time-entries", { token: team.owner.token });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("RateLimit-Policy")).toBeNull();
     }
+  });
+
+  it("announces the policy on errors after authentication too", async () => {
+    const env = { ...h.env, RATE_LIMITER: fakeLimiter(100).binding };
+    const res = await request(
+      "GET",
+      `/v1/time-entries/${crypto.randomUUID()}`,
+      { Authorization: `Bearer ${team.owner.token}` },
+      env,
+    );
+    expect(res.status).toBe(404);
+    expect(res.headers.get("RateLimit-Policy")).toBe('"per-organization";q=600;w=60');
   });
 
   it("is configured in wrangler.toml, with the policy the headers announce", () => {
@@ -290,7 +310,7 @@ describe("rate limiting per organization", () => {
       const response = body.paths[path][method].responses["429"];
       expect(response, `${method} ${path}`).toBeDefined();
       expect(Object.keys(response.headers)).toEqual(
-        expect.arrayContaining(["Retry-After", "RateLimit-Policy", "X-Request-Id"]),
+        expect.arrayContaining(["Retry-After", "RateLimit-Policy", "RateLimit", "X-Request-Id"]),
       );
       expect(response.content["application/json"].examples.RATE_LIMITED).toBeDefined();
     }
