@@ -1,0 +1,222 @@
+// Mass assignment and limits on every operation /openapi.json documents, so
+// new routes are covered without touching this file: read-only and unknown
+// body fields are 400 and write nothing; bodies over 64 KiB are 413; `limit`
+// out of range, `q` over 200 characters and arrays of over 100 ids are 400.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createCustomer,
+  createEntry,
+  createInvoice,
+  createMember,
+  createOrganization,
+  createProject,
+  createTeam,
+  type Member,
+  type Team,
+} from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+import { requestBodySchema, sample } from "../support/openapi-contract";
+import {
+  documentedOperations,
+  type OpenApiDocument,
+  type Operation,
+  openApiDocument,
+} from "../support/openapi-operations";
+
+let h: Harness;
+let team: Team;
+let stranger: Member;
+let document: OpenApiDocument;
+let operations: Operation[];
+
+beforeAll(async () => {
+  h = await startHarness();
+  team = await createTeam(h);
+  stranger = await createMember(h, await createOrganization(h, "Elsewhere"), "owner");
+  document = await openApiDocument(h);
+  operations = await documentedOperations(h, document);
+});
+afterAll(() => h?.close());
+
+/** A fresh row of the caller's organization for each collection, keyed by the path segment after /v1. */
+const fixtures: Record<string, () => Promise<string>> = {
+  "time-entries": () => createEntry(h, team.owner, { description: "fixture" }),
+  projects: () => createProject(h, team.organizationId, { name: `Project ${crypto.randomUUID()}` }),
+  customers: () => createCustomer(h, team.organizationId, `Customer ${crypto.randomUUID()}`),
+  invoices: async () =>
+    createInvoice(h, team.organizationId, { customerId: await createCustomer(h, team.organizationId) }),
+};
+
+/** `project_id` → a project of the caller's organization, `time_entry_ids` → a time entry's id, … */
+const idFor = (ids: Record<string, string>) => (property: string) => {
+  const collection = property.replace(/_ids?$/, "").replaceAll("_", "-");
+  return ids[`${collection}s`] ?? ids[collection];
+};
+
+async function fixtureIds() {
+  const ids: Record<string, string> = {};
+  for (const [collection, create] of Object.entries(fixtures)) ids[collection] = await create();
+  return ids;
+}
+
+async function concretePath(path: string, ids: Record<string, string>) {
+  const collection = path.split("/")[2] ?? "";
+  if (!path.includes("{")) return path;
+  const id = ids[collection];
+  if (!id) throw new Error(`no fixture for ${collection}: add one to \`fixtures\` for ${path}`);
+  return path.replace(/\{[^}]+\}/, id);
+}
+
+/** Every row of every table, to show that a refused request changed nothing. */
+async function databaseState() {
+  const tables = await h.sql(
+    "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1",
+  );
+  const state: Record<string, string | null | undefined> = {};
+  for (const { table_name } of tables) {
+    const [row] = await h.sql(
+      `select count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' order by t::text)), '') as digest from "${table_name}" t`,
+    );
+    state[table_name as string] = row?.digest;
+  }
+  return state;
+}
+
+const withBody = () => operations.filter((o) => requestBodySchema(document, o.operation));
+
+/** Fields a client must never set, with a value an attacker would send. */
+const forbiddenFields = (): Record<string, unknown> => ({
+  organization_id: stranger.organizationId,
+  id: crypto.randomUUID(),
+  created_at: "2020-01-01T00:00:00Z",
+  updated_at: "2020-01-01T00:00:00Z",
+  invoice_id: crypto.randomUUID(),
+  user_id: stranger.id,
+  version: 1,
+  deleted_at: null,
+  role: "owner",
+  is_admin: true,
+});
+
+describe("mass assignment", () => {
+  it("covers every operation with a JSON body", () => {
+    expect(withBody().length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("refuses read-only and unknown body fields the schema does not list: 400 VALIDATION_ERROR, nothing written", async () => {
+    for (const { method, path, operation } of withBody()) {
+      const schema = requestBodySchema(document, operation) ?? {};
+      const listed = Object.keys((schema.properties ?? {}) as object);
+      const ids = await fixtureIds();
+      const url = await concretePath(path, ids);
+      const base = sample(document, schema, idFor(ids)) as Record<string, unknown>;
+      const label = `${method.toUpperCase()} ${path}`;
+
+      for (const [field, value] of Object.entries(forbiddenFields()).filter(([f]) => !listed.includes(f))) {
+        const before = await databaseState();
+        const res = await h.call(method.toUpperCase(), url, {
+          token: team.owner.token,
+          body: { ...base, [field]: value },
+        });
+        expect(res.status, `${label} with ${field}`).toBe(400);
+        expect(res.body.error.code).toBe("VALIDATION_ERROR");
+        expect(res.body.error.details?.[field], `${label} with ${field}: ${JSON.stringify(res.body)}`).toEqual([
+          "Unknown field",
+        ]);
+        expect(await databaseState(), `${label} with ${field} wrote something`).toEqual(before);
+      }
+
+      // Without the extra field the same body passes validation: the 400 was the field's doing.
+      const control = await h.call(method.toUpperCase(), url, { token: team.owner.token, body: base });
+      expect(
+        control.status === 400 && control.body.error.code === "VALIDATION_ERROR",
+        `${label}: ${JSON.stringify(control.body)}`,
+      ).toBe(false);
+    }
+  });
+});
+
+describe("limits", () => {
+  it("a body over 64 KiB is 413 PAYLOAD_TOO_LARGE on every operation with a body, before anything else", async () => {
+    for (const { method, path, operation } of withBody()) {
+      const ids = await fixtureIds();
+      const url = await concretePath(path, ids);
+      const base = sample(document, requestBodySchema(document, operation) ?? {}, idFor(ids)) as object;
+      const body = JSON.stringify({ ...base, padding: "x".repeat(65 * 1024) });
+      const before = await databaseState();
+      for (const token of [team.owner.token, undefined]) {
+        const res = await h.call(method.toUpperCase(), url, { token, body });
+        expect(res.status, `${method} ${path}`).toBe(413);
+        expect(res.body).toEqual({
+          error: { code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than 64 KiB" },
+        });
+      }
+      expect(await databaseState()).toEqual(before);
+    }
+  });
+
+  const withQueryParameter = (name: string) =>
+    operations.filter((o) => o.operation.parameters?.some((p) => p.in === "query" && p.name === name));
+
+  it("limit must be a whole number from 1 to 100 wherever it exists", async () => {
+    const lists = withQueryParameter("limit");
+    expect(lists.length).toBeGreaterThanOrEqual(3);
+    for (const { path } of lists) {
+      for (const limit of ["0", "101", "-1", "1.5", "abc", "", "99999999999999999999"]) {
+        const res = await h.call("GET", `${path}?limit=${encodeURIComponent(limit)}`, { token: team.owner.token });
+        expect(res.status, `${path}?limit=${limit}`).toBe(400);
+        expect(res.body.error.code).toBe("VALIDATION_ERROR");
+        expect(Object.keys(res.body.error.details)).toEqual(["limit"]);
+      }
+      for (const limit of ["1", "100"]) {
+        const res = await h.call("GET", `${path}?limit=${limit}`, { token: team.owner.token });
+        expect(res.status, `${path}?limit=${limit}`).toBe(200);
+      }
+    }
+  });
+
+  it("q is at most 200 characters wherever it exists", async () => {
+    const searches = withQueryParameter("q");
+    expect(searches.length).toBeGreaterThanOrEqual(1);
+    for (const { path } of searches) {
+      const tooLong = await h.call("GET", `${path}?q=${"é".repeat(201)}`, { token: team.owner.token });
+      expect(tooLong.status, path).toBe(400);
+      expect(tooLong.body.error.code).toBe("VALIDATION_ERROR");
+      expect(Object.keys(tooLong.body.error.details)).toEqual(["q"]);
+      const longest = await h.call("GET", `${path}?q=${"é".repeat(200)}`, { token: team.owner.token });
+      expect(longest.status, path).toBe(200);
+    }
+  });
+
+  it("an array of ids holds at most 100 wherever a body has one", async () => {
+    const arrays = withBody().flatMap((o) => {
+      const properties = (requestBodySchema(document, o.operation)?.properties ?? {}) as Record<
+        string,
+        Record<string, unknown>
+      >;
+      return Object.entries(properties)
+        .filter(([, s]) => s.type === "array" && (s.items as { format?: string } | undefined)?.format === "uuid")
+        .map(([property]) => ({ ...o, property }));
+    });
+    for (const { method, path, operation, property } of arrays) {
+      const ids = await fixtureIds();
+      const url = await concretePath(path, ids);
+      const base = sample(document, requestBodySchema(document, operation) ?? {}, idFor(ids)) as object;
+      const uuids = (n: number) => Array.from({ length: n }, () => crypto.randomUUID());
+      const before = await databaseState();
+      const tooMany = await h.call(method.toUpperCase(), url, {
+        token: team.owner.token,
+        body: { ...base, [property]: uuids(101) },
+      });
+      expect(tooMany.status, `${method} ${path} ${property}`).toBe(400);
+      expect(tooMany.body.error.code).toBe("VALIDATION_ERROR");
+      expect(Object.keys(tooMany.body.error.details)).toEqual([property]);
+      expect(await databaseState()).toEqual(before);
+      const most = await h.call(method.toUpperCase(), url, {
+        token: team.owner.token,
+        body: { ...base, [property]: uuids(100) },
+      });
+      expect(most.status === 400 && property in (most.body.error.details ?? {}), JSON.stringify(most.body)).toBe(false);
+    }
+  });
+});

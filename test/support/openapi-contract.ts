@@ -1,0 +1,145 @@
+// Reads /openapi.json as a contract: Ajv (JSON Schema 2020-12, OpenAPI 3.1's
+// dialect) validators for every documented response, with every object schema
+// closed (`additionalProperties: false`) so that a field the document does not
+// list fails, and sample values that satisfy a request schema.
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import type { OpenApiDocument, OperationObject } from "./openapi-operations";
+
+type Schema = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Schema =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Follows a local `$ref` (`#/components/schemas/X`) in `document`. */
+export function deref(document: OpenApiDocument, schema: Schema): Schema {
+  let current = schema;
+  for (let depth = 0; typeof current.$ref === "string" && depth < 10; depth++) {
+    const pointer = current.$ref.replace(/^#\//, "").split("/");
+    let target: unknown = document;
+    for (const part of pointer) target = (target as Schema)[part.replaceAll("~1", "/").replaceAll("~0", "~")];
+    if (!isObject(target)) throw new Error(`cannot resolve ${current.$ref}`);
+    current = target;
+  }
+  return current;
+}
+
+const isObjectSchema = (schema: Schema) =>
+  schema.type === "object" || (Array.isArray(schema.type) && schema.type.includes("object"));
+
+/**
+ * A copy of `schema` in which every object lists all it may hold: objects
+ * without `additionalProperties` get `false`, and an `allOf` of objects is
+ * merged into one closed object (closing each part alone would reject the other
+ * parts' properties).
+ */
+function closed(document: OpenApiDocument, schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => closed(document, item));
+  if (!isObject(schema)) return schema;
+  if (Array.isArray(schema.allOf)) {
+    const parts = schema.allOf.map((part) => deref(document, part as Schema));
+    if (parts.every(isObjectSchema)) {
+      const { allOf: _, ...rest } = schema;
+      const merged: Schema = {
+        ...rest,
+        type: "object",
+        properties: Object.assign({}, ...parts.map((part) => part.properties ?? {})),
+        required: [...new Set(parts.flatMap((part) => (part.required as string[] | undefined) ?? []))],
+      };
+      return closed(document, merged);
+    }
+  }
+  const copy: Schema = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, closed(document, value)]));
+  if (isObjectSchema(copy) && copy.additionalProperties === undefined) copy.additionalProperties = false;
+  return copy;
+}
+
+const DOCUMENT_ID = "https://time-entries.test/openapi.json";
+
+export type ResponseValidator = (status: number, body: unknown, contentType: string | null) => string[];
+
+/** Checks a response against what the document says `operation` answers. */
+export function responseValidator(document: OpenApiDocument, operation: OperationObject): ResponseValidator {
+  const ajv = ajvFor(document);
+  const validators = new Map<string, ValidateFunction | null>();
+  for (const [status, response] of Object.entries(operation.responses)) {
+    const schema = response.content?.["application/json"]?.schema;
+    validators.set(status, schema ? ajv.compile(absoluteRefs(closed(document, schema)) as Schema) : null);
+  }
+  return (status, body, contentType) => {
+    const key = validators.has(String(status)) ? String(status) : `${String(status)[0]}XX`;
+    if (!validators.has(key)) return [`status ${status} is not documented (documented: ${[...validators.keys()]})`];
+    const validate = validators.get(key);
+    if (!validate) return body === "" || body === undefined ? [] : [`status ${status} documents no body`];
+    if (!contentType?.startsWith("application/json")) return [`expected JSON, got ${contentType}`];
+    if (validate(body)) return [];
+    return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
+  };
+}
+
+const ajvs = new WeakMap<OpenApiDocument, Ajv2020>();
+function ajvFor(document: OpenApiDocument) {
+  let ajv = ajvs.get(document);
+  if (!ajv) {
+    ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+    addFormats(ajv);
+    ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });
+    ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
+    const components = closed(document, document.components ?? {});
+    ajv.addSchema(absoluteRefs({ $id: DOCUMENT_ID, components }) as Schema);
+    ajvs.set(document, ajv);
+  }
+  return ajv;
+}
+
+function absoluteRefs(schema: unknown): unknown {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"$ref":"#/', `"$ref":"${DOCUMENT_ID}#/`));
+}
+
+/** The JSON body schema of an operation, with its top-level `$ref` followed. */
+export function requestBodySchema(document: OpenApiDocument, operation: OperationObject): Schema | undefined {
+  const schema = operation.requestBody?.content["application/json"]?.schema;
+  return schema ? deref(document, schema) : undefined;
+}
+
+/**
+ * A value that satisfies `schema` (as far as a schema can say): its example
+ * when it has one, else the first enum value, else something of its type and
+ * format. `ids` supplies real ids for properties named `*_id` / `*_ids`.
+ */
+export function sample(
+  document: OpenApiDocument,
+  schema: Schema,
+  ids: (property: string) => string | undefined = () => undefined,
+  property = "",
+): unknown {
+  const s = deref(document, schema);
+  const id = property ? ids(property) : undefined;
+  if (id !== undefined) return s.type === "array" ? [id] : id;
+  if (s.example !== undefined && !isObjectSchema(s)) return s.example;
+  if (Array.isArray(s.enum)) return s.enum[0];
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
+  switch (type) {
+    case "object": {
+      const properties = (s.properties ?? {}) as Record<string, Schema>;
+      const required = (s.required as string[] | undefined) ?? Object.keys(properties).slice(0, 1);
+      return Object.fromEntries(required.map((name) => [name, sample(document, properties[name] ?? {}, ids, name)]));
+    }
+    case "array":
+      return [sample(document, (s.items as Schema) ?? {}, ids, property)];
+    case "integer":
+    case "number":
+      return typeof s.minimum === "number" ? s.minimum : 1;
+    case "boolean":
+      return true;
+    case "string":
+      if (s.format === "uuid") return crypto.randomUUID();
+      if (s.format === "date-time") return "2026-11-28T09:00:00Z";
+      if (s.format === "date") return "2026-11-28";
+      if (s.format === "email") return "someone@example.com";
+      if (s.format === "uri") return "https://example.com";
+      return "sample";
+    default:
+      return null;
+  }
+}
