@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isDatabaseUnavailable } from "../db/errors";
+import { isDatabaseUnavailable, postgresErrorOf } from "../db/errors";
 import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
 import { ApiError } from "./errors";
@@ -31,10 +31,12 @@ export function createApp() {
   });
   app.onError((error, c) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) {
-      console.error(
+    // Server errors, and requests Postgres refused that the schemas let through (a gap to close).
+    const level = apiError.status >= 500 ? "error" : postgresErrorOf(error) ? "warn" : undefined;
+    if (level) {
+      (level === "error" ? console.error : console.warn)(
         JSON.stringify({
-          level: "error",
+          level,
           request_id: c.get("requestId"),
           method: c.req.method,
           path: new URL(c.req.url).pathname,
@@ -67,6 +69,15 @@ function toApiError(error: unknown): ApiError {
           "The request body must be sent as Content-Type: application/json",
         );
     }
+  }
+  const postgresError = postgresErrorOf(error);
+  if (postgresError?.code.startsWith("22")) {
+    // A data exception (SQLSTATE class 22): a value the request carried that
+    // Postgres cannot take (a NUL character, a number out of range…) and that
+    // the route's schema let through. The client's doing; the SQL stays in the logs.
+    return new ApiError("VALIDATION_ERROR", "A value in the request cannot be stored", {
+      request: ["A value is out of range or contains characters that cannot be stored (such as U+0000)"],
+    });
   }
   if (isDatabaseUnavailable(error)) {
     return new ApiError("SERVICE_UNAVAILABLE", "The database is unreachable; retry shortly", undefined, {

@@ -4,7 +4,8 @@ import { ApiError } from "./errors";
 
 /** Turns zod issues into `details`: each field (dotted path) → its messages. */
 export function fieldMessages(error: z.ZodError, target: string) {
-  const details: Record<string, string[]> = {};
+  // No prototype: a field named `toString` or `__proto__` is a field like any other.
+  const details: Record<string, string[]> = Object.create(null);
   const add = (field: string, message: string) => {
     const messages = details[field] ?? [];
     details[field] = messages;

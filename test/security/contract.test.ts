@@ -2,7 +2,7 @@
 // new routes are covered without touching this file: read-only and unknown
 // body fields are 400 and write nothing; bodies over 64 KiB are 413; `limit`
 // out of range, `q` over 200 characters and arrays of over 100 ids are 400.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createCustomer,
   createEntry,
@@ -217,6 +217,55 @@ describe("limits", () => {
         body: { ...base, [property]: uuids(100) },
       });
       expect(most.status === 400 && property in (most.body.error.details ?? {}), JSON.stringify(most.body)).toBe(false);
+    }
+  });
+});
+
+describe("values Postgres cannot store", () => {
+  it("a NUL character in any text field or query parameter is 400 VALIDATION_ERROR, never 500, and writes nothing", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      for (const { method, path, operation } of withBody()) {
+        const schema = requestBodySchema(document, operation) ?? {};
+        const properties = (schema.properties ?? {}) as Record<string, { type?: unknown; format?: string }>;
+        const textFields = Object.entries(properties)
+          .filter(([, s]) => (s.type === "string" || (Array.isArray(s.type) && s.type.includes("string"))) && !s.format)
+          .map(([name]) => name);
+        for (const field of textFields) {
+          const ids = await fixtureIds();
+          const url = await concretePath(path, ids);
+          const base = sample(document, schema, idFor(ids)) as object;
+          const before = await databaseState();
+          const res = await h.call(method.toUpperCase(), url, {
+            token: team.owner.token,
+            body: { ...base, [field]: "a\u0000b" },
+          });
+          expect(res.status, `${method} ${path} ${field}: ${JSON.stringify(res.body)}`).toBe(400);
+          expect(res.body.error.code).toBe("VALIDATION_ERROR");
+          expect(await databaseState()).toEqual(before);
+        }
+      }
+      for (const { path, operation } of operations.filter((o) => o.method === "get")) {
+        for (const parameter of (operation.parameters ?? []).filter((p) => p.in === "query" && !p.schema?.format)) {
+          if (parameter.schema?.type !== "string" || parameter.name === "cursor") continue;
+          const res = await h.call("GET", `${path}?${parameter.name}=a%00b`, { token: team.owner.token });
+          expect(res.status, `${path}?${parameter.name}=a%00b: ${JSON.stringify(res.body)}`).toBe(400);
+          expect(res.body.error.code).toBe("VALIDATION_ERROR");
+        }
+      }
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("a body field named like an Object.prototype member is an unknown field like any other", async () => {
+    for (const { method, path } of withBody()) {
+      const url = await concretePath(path, await fixtureIds());
+      for (const field of ["toString", "constructor", "hasOwnProperty", "__proto__"]) {
+        const res = await h.call(method.toUpperCase(), url, { token: team.owner.token, body: `{"${field}": 1}` });
+        expect(res.status, `${method} ${path} ${field}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.error.code).toBe("VALIDATION_ERROR");
+      }
     }
   });
 });
