@@ -1,0 +1,64 @@
+// Load generation with autocannon: one scenario against the Worker, and the
+// same SQL sent straight to the local SQL-over-HTTP endpoint (the floor).
+import autocannon from "autocannon";
+
+export type Stats = { rps: number; p50: number; p99: number; requests: number; errors: number };
+
+export type Load = {
+  url: string;
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  headers: Record<string, string>;
+  /** A fixed body, or one per request (then each request also gets its own path from `paths`). */
+  body?: string;
+  /** One path (or body) per request, consumed in order: for writes that need a fresh row each time. */
+  each?: { paths?: string[]; bodies?: string[] };
+  connections: number;
+  /** Seconds, or a number of requests when `each` is given. */
+  duration?: number;
+  amount?: number;
+};
+
+export async function measure(load: Load): Promise<Stats> {
+  let next = 0;
+  const paths = load.each?.paths;
+  const bodies = load.each?.bodies;
+  const result = await autocannon({
+    url: load.url,
+    method: load.method,
+    headers: load.headers,
+    body: load.body,
+    connections: load.connections,
+    ...(load.amount ? { amount: load.amount } : { duration: load.duration }),
+    requests: load.each
+      ? [
+          {
+            setupRequest: (request) => {
+              const i = next++;
+              const path = paths?.[i % paths.length];
+              const body = bodies?.[i % bodies.length];
+              return { ...request, ...(path ? { path } : {}), ...(body ? { body } : {}) };
+            },
+          },
+        ]
+      : undefined,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/** A one-line progress bar on stderr. */
+export function progressBar(label: string, started = Date.now()) {
+  return (done: number, total: number) => {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    process.stderr.write(
+      `\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${Math.round((done / total) * 100)}% ${done.toLocaleString("en")}/${total.toLocaleString("en")} ${seconds}s${done === total ? "\n" : ""}`,
+    );
+  };
+}

@@ -1,0 +1,242 @@
+// `npm run bench` (never part of the tests): seeds 1,000,000 time entries over
+// 50 users, 40 projects and 3 organizations into DATABASE_URL (a Postgres
+// server) or, when unset, embedded PGlite in .data/bench-pglite; runs the Worker
+// under `wrangler dev` on it; drives each operation with autocannon, and the
+// same SQL straight at the SQL-over-HTTP endpoint (the floor); prints the table
+// and writes bench/RESULTS.md.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LOCAL_DRIVER_URL } from "../dev/database";
+import { migrate } from "../dev/migrate";
+import { openPglite, openPostgres, type Query, type SqlBackend } from "../dev/sql-backends";
+import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
+import { signSessionToken } from "../dev/tokens";
+import { measure, progressBar, type Stats } from "./load";
+import { type Row, report } from "./report";
+import { scenarios } from "./scenarios";
+import { type Run, type SeededOrganization, seed } from "./seed";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const SIZE = { organizations: 3, users: 50, projects: 40, entries: Number(process.env.BENCH_ENTRIES ?? 1_000_000) };
+const LABEL = "Bench";
+const SECRET = "bench-session-secret-that-is-at-least-32-bytes";
+/** Each pass runs every scenario at one concurrency: 1 connection for latency, 10 for throughput. */
+const PASSES = (process.env.BENCH_CONNECTIONS ?? "1,10").split(",").map(Number);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function openBackend(): Promise<SqlBackend> {
+  const url = process.env.DATABASE_URL?.trim();
+  if (url) return openPostgres(url, { max: 20 });
+  return openPglite({ dataDir: join(root, ".data", "bench-pglite") });
+}
+
+/** The bench organizations from an earlier run, if complete; otherwise a fresh seed (old bench rows removed). */
+async function seeded(run: Run): Promise<{ organizations: SeededOrganization[]; seconds?: number }> {
+  const existing = await run({
+    query: `select o.id, (select count(*) from time_entries t where t.organization_id = o.id)::int as entries
+      from organizations o where o.name like $1 order by o.name`,
+    params: [`${LABEL} organization %`],
+  });
+  const total = existing.rows.reduce((sum, row) => sum + Number(row[1]), 0);
+  if (existing.rows.length === SIZE.organizations && total >= SIZE.entries && !process.env.BENCH_RESEED) {
+    console.log(`Reusing ${total.toLocaleString("en")} seeded entries (BENCH_RESEED=1 to seed afresh)`);
+    return {
+      organizations: await describe(
+        run,
+        existing.rows.map((row) => row[0] as string),
+      ),
+    };
+  }
+  if (existing.rows.length > 0) {
+    console.log("Removing an incomplete earlier bench seed");
+    const ids = `{${existing.rows.map((row) => row[0]).join(",")}}`;
+    for (const table of ["time_entries", "invoices", "projects", "customers", "organization_members"]) {
+      await run({ query: `delete from ${table} where organization_id = any($1::uuid[])`, params: [ids] });
+    }
+    await run({ query: "delete from organizations where id = any($1::uuid[])", params: [ids] });
+  }
+  const started = Date.now();
+  const organizations = await seed(run, SIZE, { label: LABEL, progress: progressBar("Seeding time entries", started) });
+  return { organizations, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Who is who in existing bench organizations (as `seed` returns it). */
+async function describe(run: Run, ids: string[]): Promise<SeededOrganization[]> {
+  const members = await run({
+    query: `select organization_id, user_id, role from organization_members where organization_id = any($1::uuid[]) order by user_id`,
+    params: [`{${ids.join(",")}}`],
+  });
+  const projects = await run({
+    query: "select organization_id, id from projects where organization_id = any($1::uuid[]) order by id",
+    params: [`{${ids.join(",")}}`],
+  });
+  return ids.map((id) => {
+    const people = members.rows.filter((row) => row[0] === id);
+    const ofRole = (role: string) => people.filter((row) => row[2] === role).map((row) => row[1] as string);
+    return {
+      id,
+      ownerId: ofRole("owner")[0] as string,
+      memberId: ofRole("member")[0] as string,
+      otherMemberId: ofRole("member")[1] as string,
+      projectIds: projects.rows.filter((row) => row[0] === id).map((row) => row[1] as string),
+    };
+  });
+}
+
+async function startWorker(port: number, sqlHttpEndpoint: string): Promise<ChildProcess> {
+  // The Worker's own config minus the rate limiter: its 600 requests/minute per organization would turn a load
+  // test into a test of 429s. Written beside wrangler.toml so that its relative paths still hold.
+  const config = join(root, ".bench-wrangler.toml");
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8").replace(/\[\[ratelimits\]\][^[]*/g, "");
+  writeFileSync(config, toml);
+  const vars = { DATABASE_URL: LOCAL_DRIVER_URL, SQL_HTTP_ENDPOINT: sqlHttpEndpoint, SESSION_JWT_SECRET: SECRET };
+  const worker = spawn(
+    join(root, "node_modules", ".bin", "wrangler"),
+    [
+      "dev",
+      "--config",
+      config,
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "warn",
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+    ],
+    {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    },
+  );
+  worker.on("exit", () => rmSync(config, { force: true }));
+  for (const started = Date.now(); Date.now() - started < 120_000; ) {
+    if (worker.exitCode !== null) throw new Error(`wrangler dev exited with code ${worker.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return worker;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("wrangler dev did not answer within 2 minutes");
+}
+
+async function main() {
+  const backend = await openBackend();
+  const endpoint = await startSqlHttpEndpoint(backend);
+  await migrate(LOCAL_DRIVER_URL, endpoint.url);
+  const run: Run = (query) => backend.query(query);
+  const { organizations, seconds: seedSeconds } = await seeded(run);
+  const [org] = organizations as [SeededOrganization];
+
+  // Every statement the endpoint runs while `captured` is set is recorded: the floor replays them.
+  let captured: Query[] | undefined;
+  const query = backend.query.bind(backend);
+  backend.query = (q) => {
+    captured?.push(q);
+    return query(q);
+  };
+
+  const port = await freePort();
+  const worker = await startWorker(port, endpoint.url);
+  const base = `http://127.0.0.1:${port}`;
+  const owner = await signSessionToken(SECRET, { userId: org.ownerId, organizationId: org.id }, "2h");
+  const headers = { Authorization: `Bearer ${owner}`, "Content-Type": "application/json" };
+  const neonHeaders = { "Content-Type": "application/json", "Neon-Array-Mode": "true", "Neon-Raw-Text-Output": "true" };
+
+  const rows: Row[] = [];
+  const runtime: Record<number, Stats> = {};
+  try {
+    for (const connections of PASSES) {
+      // The local runtime's own cost per request: GET /healthz, no token, no SQL.
+      runtime[connections] = await measure({
+        url: `${base}/healthz`,
+        method: "GET",
+        headers: {},
+        connections,
+        duration: DURATION,
+      });
+      for (const scenario of await scenarios({ run, org })) {
+        const { pool } = scenario;
+        const at = (id: string) => scenario.path.replace("{id}", id);
+        // Stragglers of the previous measurement must not be taken for the probe's SQL.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        // One request through the API tells which SQL the floor must send.
+        captured = [];
+        const probe = await fetch(`${base}${pool ? at(pool.probe) : scenario.path}`, {
+          method: scenario.method,
+          headers,
+          body: scenario.body,
+        });
+        const statements = captured;
+        captured = undefined;
+        if (probe.status >= 300 || statements.length !== 1) {
+          throw new Error(
+            `${scenario.name}: ${probe.status} with ${statements.length} statements: ${await probe.text()}`,
+          );
+        }
+        const statement = statements[0] as Query;
+        const load = { connections, duration: DURATION };
+        const api: Stats = await measure({
+          ...load,
+          url: `${base}${pool ? at(pool.probe) : scenario.path}`,
+          method: scenario.method,
+          headers,
+          body: scenario.body,
+          amount: pool?.api.length,
+          each: pool && { paths: pool.api.map(at) },
+        });
+        // The floor: the same statement, with the row of each request in place of the probe's.
+        const withId = (id: string) =>
+          JSON.stringify({ query: statement.query, params: statement.params.map((p) => (p === pool?.probe ? id : p)) });
+        const floor: Stats = await measure({
+          ...load,
+          url: endpoint.url,
+          method: "POST",
+          headers: neonHeaders,
+          body: JSON.stringify(statement),
+          amount: pool?.floor.length,
+          each: pool && { bodies: pool.floor.map(withId) },
+        });
+        rows.push({ name: scenario.name, connections, api, floor });
+        console.log(
+          `${connections} × ${scenario.name.padEnd(30)} API p50 ${api.p50} ms, floor p50 ${floor.p50} ms, ratio ${(api.p50 / Math.max(floor.p50, 1)).toFixed(2)}, errors ${api.errors}/${floor.errors}`,
+        );
+      }
+    }
+  } finally {
+    worker.kill("SIGTERM");
+    await endpoint.close();
+  }
+  const markdown = await report({
+    rows,
+    backend: backend.kind,
+    run,
+    size: SIZE,
+    seedSeconds,
+    runtime,
+    duration: DURATION,
+  });
+  await backend.close();
+  writeFileSync(join(root, "bench", "RESULTS.md"), markdown);
+  console.log(`\n${markdown}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

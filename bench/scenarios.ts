@@ -1,0 +1,85 @@
+// What `npm run bench` measures: each operation of the time entries API as
+// the owner of the largest bench organization sees it.
+import { encodeCursor } from "../src/lib/cursor";
+import type { Run, SeededOrganization } from "./seed";
+
+export type Scenario = {
+  name: string;
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** With `{id}` when the scenario works through a pool of rows. */
+  path: string;
+  body?: string;
+  /** Rows for writes that need a fresh one per request: one for the probe, then as many for the API as for the floor. */
+  pool?: { probe: string; api: string[]; floor: string[] };
+};
+
+const POOL = Number(process.env.BENCH_POOL ?? 3_000);
+const DEEP_PAGE = Number(process.env.BENCH_DEEP_PAGE ?? 5_000);
+
+/** Finished entries of `userId` far in the past (2015), so they stay off the pages the list scenarios read. */
+async function pool(run: Run, org: SeededOrganization, size: number) {
+  const result = await run({
+    query: `insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
+      select $1, $2, $3, timestamptz '2015-01-01 00:00:00+00' + n * interval '1 hour',
+        timestamptz '2015-01-01 00:30:00+00' + n * interval '1 hour', 'Bench pool #' || n, false
+      from generate_series(1, $4::int) n returning id`,
+    params: [org.id, org.ownerId, org.projectIds[0], String(size)],
+  });
+  const ids = result.rows.map((row) => row[0] as string);
+  return { probe: ids[0] as string, api: ids.slice(1, 1 + POOL), floor: ids.slice(1 + POOL) };
+}
+
+/** The cursor that `meta.next_cursor` of page `page - 1` would carry, for pages of `limit` entries. */
+async function cursorOfPage(run: Run, org: SeededOrganization, page: number, limit: number) {
+  const result = await run({
+    query: `select to_char(start_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), id from time_entries
+      where organization_id = $1 order by start_time desc, id desc offset $2 limit 1`,
+    params: [org.id, String((page - 1) * limit - 1)],
+  });
+  const [row] = result.rows;
+  if (!row) throw new Error(`the bench organization has fewer than ${(page - 1) * limit} entries`);
+  return encodeCursor([row[0], row[1]]);
+}
+
+export async function scenarios({ run, org }: { run: Run; org: SeededOrganization }): Promise<Scenario[]> {
+  const list = "/v1/time-entries?limit=100";
+  const [entry] = (
+    await run({
+      query: "select id from time_entries where organization_id = $1 order by start_time desc offset 1000 limit 1",
+      params: [org.id],
+    })
+  ).rows;
+  return [
+    { name: "list (limit 100)", method: "GET", path: list },
+    { name: "list, start_date + end_date", method: "GET", path: `${list}&start_date=2026-11-01&end_date=2026-11-15` },
+    { name: "list, project_id", method: "GET", path: `${list}&project_id=${org.projectIds[1]}` },
+    { name: "list, user_id", method: "GET", path: `${list}&user_id=${org.memberId}` },
+    { name: "list, q", method: "GET", path: `${list}&q=review` },
+    { name: "page 1 (limit 20)", method: "GET", path: "/v1/time-entries?limit=20" },
+    {
+      name: `page ${DEEP_PAGE.toLocaleString("en")} (limit 20, cursor)`,
+      method: "GET",
+      path: `/v1/time-entries?limit=20&cursor=${await cursorOfPage(run, org, DEEP_PAGE, 20)}`,
+    },
+    { name: "get", method: "GET", path: `/v1/time-entries/${entry?.[0]}` },
+    {
+      name: "create",
+      method: "POST",
+      path: "/v1/time-entries",
+      body: JSON.stringify({
+        project_id: org.projectIds[0],
+        start_time: "2026-11-28T09:00:00+01:00",
+        end_time: "2026-11-28T10:30:00+01:00",
+        description: "Bench",
+      }),
+    },
+    {
+      name: "patch",
+      method: "PATCH",
+      path: "/v1/time-entries/{id}",
+      body: JSON.stringify({ description: "Patched by the bench", billable: true }),
+      pool: await pool(run, org, 1 + 2 * POOL),
+    },
+    { name: "delete", method: "DELETE", path: "/v1/time-entries/{id}", pool: await pool(run, org, 1 + 2 * POOL) },
+  ];
+}
