@@ -33,9 +33,12 @@ export default async function setup(project: TestProject) {
   return () => rmSync(snapshotPath, { force: true });
 }
 
+const TEST_DATABASE_PREFIX = "time_entries_test_";
+
 async function setupPostgres(project: TestProject) {
   const url = testDatabaseUrl();
-  const template = `time_entries_test_${process.pid}`;
+  await dropLeftovers(url);
+  const template = `${TEST_DATABASE_PREFIX}${process.pid}`;
   await createDatabase(url, template);
   const backend = openPostgres(withDatabase(url, template), { max: 1 });
   const endpoint = await startSqlHttpEndpoint(backend);
@@ -48,4 +51,31 @@ async function setupPostgres(project: TestProject) {
   project.provide("snapshotPath", "");
   project.provide("postgresTemplate", template);
   return () => dropDatabase(url, template);
+}
+
+/** Databases of earlier runs that were killed before their teardown (their runner's process is gone). */
+async function dropLeftovers(url: string) {
+  const admin = openPostgres(url, { max: 1 });
+  let names: string[];
+  try {
+    const { rows } = await admin.query({
+      query: "select datname from pg_database where datname like $1",
+      params: [`${TEST_DATABASE_PREFIX}%`],
+    });
+    names = rows.map((row) => String(row[0]));
+  } finally {
+    await admin.close();
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const name of names) {
+    const pid = Number(/^time_entries_test_(\d+)/.exec(name)?.[1]);
+    if (Number.isInteger(pid) && !alive(pid)) await dropDatabase(url, name);
+  }
 }
