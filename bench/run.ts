@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_DRIVER_URL } from "../dev/database";
@@ -136,6 +137,7 @@ async function startWorker(port: number, sqlHttpEndpoint: string): Promise<Child
 }
 
 async function main() {
+  const loadAtStart = loadavg()[0] ?? 0;
   const backend = await openBackend();
   const endpoint = await startSqlHttpEndpoint(backend);
   await migrate(LOCAL_DRIVER_URL, endpoint.url);
@@ -229,6 +231,7 @@ async function main() {
     size: SIZE,
     seedSeconds,
     runtime,
+    loadAtStart,
     duration: DURATION,
   });
   await backend.close();
