@@ -5,6 +5,7 @@
 // the Workers runtime rather than in Node.
 import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import app from "../../src/app";
 import type { paths } from "../../src/client/api-types";
 import { createCustomer, createTeam, type Team } from "../support/factories";
 import { cronTriggers, startWorkerdHarness, type WorkerdHarness } from "./workerd-harness";
@@ -29,7 +30,10 @@ type RouteGroup = {
 
 const unique = () => crypto.randomUUID().slice(0, 8);
 
-/** One line per route group: a new group in /openapi.json fails the first test until it has its line here. */
+/**
+ * One line per route group: a collection in /openapi.json without its line here fails the first test. A line
+ * may come before its routes do; it runs once the collection is in the document.
+ */
 const routeGroups: RouteGroup[] = [
   {
     path: "/v1/time-entries",
@@ -52,6 +56,15 @@ const routeGroups: RouteGroup[] = [
     patch: { due_date: "2026-12-14" },
   },
 ];
+
+/** The collections (`/v1/<name>`) of an OpenAPI document. */
+const collectionsOf = (document: { paths: Record<string, unknown> }) =>
+  Object.keys(document.paths)
+    .filter((path) => /^\/v1\/[^/]+$/.test(path))
+    .sort();
+
+// Known when the tests are collected: the app's document (the same code as the bundle's, checked below).
+const documented = collectionsOf(await (await app.request("/openapi.json")).json());
 
 type Operation = { method: string; path: string; scopes: string[] };
 
@@ -85,10 +98,9 @@ const idOf = (body: { data?: { id?: string } }) => {
 
 describe("the built Worker in workerd", () => {
   it("has a route group line for every collection in /openapi.json", async () => {
-    const collections = new Set(
-      (await documentedOperations()).map((op) => op.path).filter((path) => /^\/v1\/[^/]+$/.test(path)),
-    );
-    expect([...collections].sort()).toEqual(routeGroups.map((group) => group.path).sort());
+    const served = collectionsOf(await h.call("GET", "/openapi.json").then((res) => res.body));
+    expect(served).toEqual(documented);
+    expect(documented.filter((path) => !routeGroups.some((group) => group.path === path))).toEqual([]);
   });
 
   it("serves the public endpoints", async () => {
@@ -102,7 +114,7 @@ describe("the built Worker in workerd", () => {
     expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
   });
 
-  describe.each(routeGroups)("$path", (group) => {
+  describe.each(routeGroups.filter((group) => documented.includes(group.path)))("$path", (group) => {
     it("lists with a session token, in one SQL request", async () => {
       let res: Awaited<ReturnType<typeof h.call>> | undefined;
       const trips = await h.roundTrips(async () => {
