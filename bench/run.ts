@@ -238,7 +238,10 @@ async function main() {
   const results = join(root, "bench", "RESULTS.md");
   writeFileSync(results, markdown);
   // Aligned the way `npm run lint` wants it.
-  execFileSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", results], { cwd: root, stdio: "ignore" });
+  execFileSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", results], {
+    cwd: root,
+    stdio: "ignore",
+  });
   console.log(`\n${markdown}`);
 }
 
