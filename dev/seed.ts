@@ -9,6 +9,7 @@ export const demo = {
     { id: "de000000-0000-4000-8000-000000000102", name: "Grace Hopper", email: "grace@demo.example", role: "member" },
   ],
   customerId: "de000000-0000-4000-8000-000000000201",
+  invoiceId: "de000000-0000-4000-8000-000000000401",
   projects: {
     website: "de000000-0000-4000-8000-000000000301",
     internal: "de000000-0000-4000-8000-000000000302",
@@ -30,14 +31,17 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
     d.setUTCDate(d.getUTCDate() - daysAgo);
     return d.toISOString();
   };
+  // The first two are on the draft invoice: 6.5 h at 120 EUR = 780.00 EUR.
+  const invoiced = demo.invoiceId;
   const entries = [
-    [ada.id, demo.projects.website, day(3, 8), day(3, 11, 30), "Kick-off workshop with Acme", true],
-    [ada.id, demo.projects.website, day(2, 9), day(2, 12), "Information architecture", true],
-    [grace.id, demo.projects.website, day(2, 13), day(2, 17, 15), "Landing page build", true],
-    [grace.id, demo.projects.internal, day(1, 9), day(1, 10), "Team retrospective", false],
-    [ada.id, null, day(1, 14), day(1, 15), "Admin and e-mail", false],
-    [grace.id, demo.projects.website, day(0, 8), null, "Accessibility fixes", true],
+    [ada.id, demo.projects.website, day(3, 8), day(3, 11, 30), "Kick-off workshop with Acme", true, invoiced],
+    [ada.id, demo.projects.website, day(2, 9), day(2, 12), "Information architecture", true, invoiced],
+    [grace.id, demo.projects.website, day(2, 13), day(2, 17, 15), "Landing page build", true, null],
+    [grace.id, demo.projects.internal, day(1, 9), day(1, 10), "Team retrospective", false, null],
+    [ada.id, null, day(1, 14), day(1, 15), "Admin and e-mail", false, null],
+    [grace.id, demo.projects.website, day(0, 8), null, "Accessibility fixes", true, null],
   ] as const;
+  const today = new Date().toISOString().slice(0, 10);
 
   await sql.transaction([
     sql`insert into organizations (id, name) values (${demo.organizationId}, 'Demo Studio')`,
@@ -54,10 +58,12 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
     sql`insert into projects (id, organization_id, name, customer_id, hourly_rate, currency)
         values (${demo.projects.website}, ${demo.organizationId}, 'Website relaunch', ${demo.customerId}, 120.00, 'EUR')`,
     sql`insert into projects (id, organization_id, name) values (${demo.projects.internal}, ${demo.organizationId}, 'Internal')`,
+    sql`insert into invoices (id, organization_id, customer_id, number, date, due_date)
+        values (${demo.invoiceId}, ${demo.organizationId}, ${demo.customerId}, 'INV-DEMO-001', ${today}, ${today}::date + 14)`,
     ...entries.map(
-      ([userId, projectId, start, end, description, billable]) =>
-        sql`insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
-            values (${demo.organizationId}, ${userId}, ${projectId}, ${start}, ${end}, ${description}, ${billable})`,
+      ([userId, projectId, start, end, description, billable, invoiceId]) =>
+        sql`insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable, invoice_id)
+            values (${demo.organizationId}, ${userId}, ${projectId}, ${start}, ${end}, ${description}, ${billable}, ${invoiceId})`,
     ),
   ]);
   return true;

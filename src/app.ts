@@ -6,6 +6,8 @@ import { authenticate } from "./middleware/auth";
 import { database } from "./middleware/database";
 import { rateLimit } from "./middleware/rate-limit";
 import customers from "./routes/customers/customers.index";
+import invoices from "./routes/invoices/invoices.index";
+import me from "./routes/me/me.index";
 import projects from "./routes/projects/projects.index";
 import timeEntries from "./routes/time-entries/time-entries.index";
 
@@ -32,7 +34,7 @@ app.use(
 );
 app.use("/v1/*", authenticate, rateLimit, database);
 
-const routes = [timeEntries, projects, customers] as const;
+const routes = [timeEntries, projects, customers, invoices, me] as const;
 for (const route of routes) app.route("/", route);
 
 configureOpenApi(app);

@@ -36,6 +36,13 @@ const operations = () =>
       operation,
     })),
   );
+/** Time entries and projects are under entries:*, customers and invoices under invoices:*; /v1/me needs no scope. */
+function expectedScopes(path: string, method: string) {
+  if (path === "/v1/me") return [];
+  const family = /^\/v1\/(customers|invoices)/.test(path) ? "invoices" : "entries";
+  return [`${family}:${method === "get" ? "read" : "write"}`];
+}
+
 const v1 = () => operations().filter((o) => o.path.startsWith("/v1/"));
 
 describe("GET /openapi.json", () => {
@@ -52,18 +59,27 @@ describe("GET /openapi.json", () => {
     });
   });
 
-  it("lists the time entry operations", () => {
+  it("lists every operation", () => {
+    const crud = (base: string) => [
+      `GET ${base}`,
+      `POST ${base}`,
+      `GET ${base}/{id}`,
+      `PATCH ${base}/{id}`,
+      `DELETE ${base}/{id}`,
+    ];
     expect(
       v1()
         .map((o) => o.name)
         .sort(),
     ).toEqual(
       [
-        "DELETE /v1/time-entries/{id}",
-        "GET /v1/time-entries",
-        "GET /v1/time-entries/{id}",
-        "PATCH /v1/time-entries/{id}",
-        "POST /v1/time-entries",
+        ...crud("/v1/time-entries"),
+        ...crud("/v1/projects"),
+        ...crud("/v1/customers"),
+        ...crud("/v1/invoices"),
+        "POST /v1/invoices/{id}/time-entries",
+        "DELETE /v1/invoices/{id}/time-entries",
+        "GET /v1/me",
       ].sort(),
     );
   });
@@ -71,12 +87,11 @@ describe("GET /openapi.json", () => {
   it("gives every operation a unique operationId, a summary, a description and bearer security with its scope", () => {
     const ids = v1().map((o) => o.operation.operationId);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const { name, method, operation } of v1()) {
+    for (const { name, path, method, operation } of v1()) {
       expect(operation.operationId, name).toMatch(/^[a-z][A-Za-z]+$/);
       expect(operation.summary, name).toBeTruthy();
       expect(operation.description, name).toBeTruthy();
-      const scope = method === "get" ? "entries:read" : "entries:write";
-      expect(operation.security, name).toEqual([{ bearerAuth: [scope] }]);
+      expect(operation.security, name).toEqual([{ bearerAuth: expectedScopes(path, method) }]);
     }
   });
 
@@ -101,7 +116,8 @@ describe("GET /openapi.json", () => {
 
   it("documents the auth, validation and server errors of every operation, with an example per code", () => {
     for (const { name, operation } of v1()) {
-      for (const status of ["400", "401", "403", "500", "503"]) {
+      const takesInput = Boolean(operation.parameters?.length || operation.requestBody);
+      for (const status of [...(takesInput ? ["400"] : []), "401", "403", "500", "503"]) {
         expect(operation.responses[status], `${name} ${status}`).toBeDefined();
       }
       for (const [status, response] of Object.entries(operation.responses)) {

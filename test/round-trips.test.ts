@@ -2,7 +2,7 @@
 // operation in the OpenAPI document must cost exactly one SQL request when it
 // succeeds (auth and membership included), and none when the token is refused.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEntry, createProject, createTeam, type Team } from "./support/factories";
+import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "./support/factories";
 import { type CallOptions, type Harness, startHarness } from "./support/harness";
 
 let h: Harness;
@@ -44,7 +44,64 @@ const successfulCalls: Record<string, () => Promise<Call>> = {
     path: `/v1/time-entries/${await createEntry(h, team.owner)}`,
     status: 204,
   }),
+  "GET /v1/projects": async () => ({ path: "/v1/projects?q=a&active=true", status: 200 }),
+  "POST /v1/projects": async () => ({
+    path: "/v1/projects",
+    options: { body: { name: "P", customer_id: await customer(), hourly_rate: 10, currency: "EUR" } },
+    status: 201,
+  }),
+  "GET /v1/projects/{id}": async () => ({ path: `/v1/projects/${await project()}`, status: 200 }),
+  "PATCH /v1/projects/{id}": async () => ({
+    path: `/v1/projects/${await project()}`,
+    options: { body: { customer_id: await customer(), active: false } },
+    status: 200,
+  }),
+  "DELETE /v1/projects/{id}": async () => ({ path: `/v1/projects/${await project()}`, status: 204 }),
+  "GET /v1/customers": async () => ({ path: "/v1/customers?q=a", status: 200 }),
+  "POST /v1/customers": async () => ({ path: "/v1/customers", options: { body: { name: "C" } }, status: 201 }),
+  "GET /v1/customers/{id}": async () => ({ path: `/v1/customers/${await customer()}`, status: 200 }),
+  "PATCH /v1/customers/{id}": async () => ({
+    path: `/v1/customers/${await customer()}`,
+    options: { body: { notes: "n" } },
+    status: 200,
+  }),
+  "DELETE /v1/customers/{id}": async () => ({ path: `/v1/customers/${await customer()}`, status: 204 }),
+  "GET /v1/invoices": async () => ({ path: "/v1/invoices?status=draft", status: 200 }),
+  "POST /v1/invoices": async () => ({
+    path: "/v1/invoices",
+    options: { body: { customer_id: await customer(), number: crypto.randomUUID(), date: "2026-11-30" } },
+    status: 201,
+  }),
+  "GET /v1/invoices/{id}": async () => ({ path: `/v1/invoices/${await invoice()}`, status: 200 }),
+  "PATCH /v1/invoices/{id}": async () => ({
+    path: `/v1/invoices/${await invoice()}`,
+    options: { body: { status: "sent", number: crypto.randomUUID() } },
+    status: 200,
+  }),
+  "DELETE /v1/invoices/{id}": async () => ({ path: `/v1/invoices/${await invoice()}`, status: 204 }),
+  "POST /v1/invoices/{id}/time-entries": async () => {
+    const customerId = await customer();
+    const projectId = await createProject(h, team.organizationId, { customerId });
+    return {
+      path: `/v1/invoices/${await createInvoice(h, team.organizationId, { customerId })}/time-entries`,
+      options: { body: { time_entry_ids: [await createEntry(h, team.member, { projectId })] } },
+      status: 200,
+    };
+  },
+  "DELETE /v1/invoices/{id}/time-entries": async () => {
+    const invoiceId = await invoice();
+    return {
+      path: `/v1/invoices/${invoiceId}/time-entries`,
+      options: { body: { time_entry_ids: [await createEntry(h, team.member, { invoiceId })] } },
+      status: 200,
+    };
+  },
+  "GET /v1/me": async () => ({ path: "/v1/me", status: 200 }),
 };
+
+const customer = () => createCustomer(h, team.organizationId);
+const project = () => createProject(h, team.organizationId);
+const invoice = async () => createInvoice(h, team.organizationId, { customerId: await customer() });
 
 async function documentedOperations() {
   const { body } = await h.call("GET", "/openapi.json");

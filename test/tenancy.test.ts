@@ -3,7 +3,9 @@
 // data untouched. The operations come from the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createCustomer,
   createEntry,
+  createInvoice,
   createMember,
   createOrganization,
   createProject,
@@ -31,7 +33,30 @@ const foreign: Record<string, { create: () => Promise<string>; table: string; bo
     table: "time_entries",
     body: { description: "mine now" },
   },
+  "/v1/projects": {
+    create: () => createProject(h, stranger.organizationId, { name: "theirs" }),
+    table: "projects",
+    body: { name: "mine now" },
+  },
+  "/v1/customers": {
+    create: () => createCustomer(h, stranger.organizationId, "theirs"),
+    table: "customers",
+    body: { name: "mine now" },
+  },
+  "/v1/invoices": {
+    create: () => createInvoice(h, stranger.organizationId),
+    table: "invoices",
+    body: { status: "void" },
+  },
+  "/v1/invoices/{id}/time-entries": {
+    create: () => createInvoice(h, stranger.organizationId),
+    table: "invoices",
+    // The entry is the caller's own; only the invoice is foreign.
+    body: { time_entry_ids: ["00000000-0000-4000-8000-000000000000"] },
+  },
 };
+
+const collectionOf = (path: string) => path.replace(/\/\{id\}$/, "");
 
 async function operationsWithIdParam() {
   const { body } = await h.call("GET", "/openapi.json");
@@ -45,24 +70,29 @@ const snapshot = async (table: string, id: string) => h.sql(`select * from ${tab
 describe("cross-organization isolation", () => {
   it("covers every operation that takes an id", async () => {
     for (const { path } of await operationsWithIdParam()) {
-      expect(Object.keys(foreign), path).toContain(path.replace("/{id}", ""));
+      expect(Object.keys(foreign), path).toContain(collectionOf(path));
     }
   });
 
   it("answers another organization's ids exactly like missing ids, for every role, changing nothing", async () => {
     for (const { method, path } of await operationsWithIdParam()) {
-      const resource = foreign[path.replace("/{id}", "")];
+      const resource = foreign[collectionOf(path)];
       if (!resource) throw new Error(`no foreign fixture for ${path}`);
       for (const caller of [team.owner, team.admin, team.member]) {
         const theirs = await resource.create();
         const before = await snapshot(resource.table, theirs);
-        const body = method === "GET" || method === "DELETE" ? undefined : resource.body;
+        const takesBody = method !== "GET" && (method !== "DELETE" || path.endsWith("/time-entries"));
+        const body = takesBody ? resource.body : undefined;
         const foreignRes = await h.call(method, path.replace("{id}", theirs), { token: caller.token, body });
         const missingRes = await h.call(method, path.replace("{id}", crypto.randomUUID()), {
           token: caller.token,
           body,
         });
-        expect(foreignRes.status, `${method} ${path}`).toBe(404);
+        // Members are refused writes to projects, customers and invoices (403) whether the id exists or not.
+        expect(foreignRes.status, `${method} ${path} as ${caller.role}`).toBe(
+          caller.role === "member" ? missingRes.status : 404,
+        );
+        expect([403, 404]).toContain(foreignRes.status);
         expect(foreignRes.body).toEqual(missingRes.body);
         expect(await snapshot(resource.table, theirs)).toEqual(before);
       }

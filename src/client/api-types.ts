@@ -157,6 +157,102 @@ export interface paths {
     patch: operations["updateCustomer"];
     trace?: never;
   };
+  "/v1/invoices": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List invoices
+     * @description Newest invoice date first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Filter by `status` and `customer_id`. Items carry no summary; get one invoice for its totals. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:read` for OAuth tokens.
+     */
+    get: operations["listInvoices"];
+    put?: never;
+    /**
+     * Create a draft invoice
+     * @description Creates a `draft` for a customer of the organization (another organization's customer is a 400 on `customer_id`). `number` is unique in the organization (409 `DUPLICATE_NUMBER`); `due_date`, when given, is on or after `date`. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     */
+    post: operations["createInvoice"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/invoices/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get an invoice with its totals
+     * @description The invoice, its customer, and a summary of its attached time entries: count, total and billable seconds, and the amount per currency. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:read` for OAuth tokens.
+     */
+    get: operations["getInvoice"];
+    put?: never;
+    post?: never;
+    /**
+     * Delete a draft invoice
+     * @description Only drafts can be deleted (409 `INVOICE_NOT_DRAFT`; void a sent invoice instead). Its attached entries are released, unbilled, in the same statement. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     */
+    delete: operations["deleteInvoice"];
+    options?: never;
+    head?: never;
+    /**
+     * Update an invoice or move its status
+     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 `INVALID_STATUS_TRANSITION`. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     */
+    patch: operations["updateInvoice"];
+    trace?: never;
+  };
+  "/v1/invoices/{id}/time-entries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Attach time entries to a draft invoice
+     * @description Attaches stopped, unbilled time entries of projects of the invoice's customer (for an invoice without customer: entries of projects without customer, or without project). Attached entries are locked: the time entry API answers 409 `ENTRY_LOCKED` until they are detached. Entries already on this invoice are left as they are. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reasons: `running`, `invoiced` (on another invoice), `other_customer`. The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     */
+    post: operations["attachInvoiceTimeEntries"];
+    /**
+     * Detach time entries from a draft invoice
+     * @description Releases entries from the invoice so they can change again or go on another invoice. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reason: `not_attached` (not on this invoice). The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     */
+    delete: operations["detachInvoiceTimeEntries"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/me": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Who am I
+     * @description The caller behind the token: user, organization, role and the scopes the token grants. Any valid token may call it, whatever its scopes.
+     */
+    get: operations["getMe"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -684,6 +780,231 @@ export interface components {
       tax_id?: string | null;
       /** @example Invoices go to the accounting department. */
       notes?: string | null;
+    };
+    InvoiceList: {
+      data: components["schemas"]["Invoice"][];
+      meta: components["schemas"]["PageMeta"];
+    };
+    Invoice: {
+      /**
+       * Format: uuid
+       * @example 7b6a5948-3726-4150-8f9e-0d1c2b3a4958
+       */
+      id: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      /**
+       * Format: uuid
+       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+       */
+      customer_id: string | null;
+      /** @example INV-2026-0042 */
+      number: string;
+      /**
+       * @description draft → sent → paid, sent → overdue → paid, and any status but paid → void. Only a draft can be edited or have entries attached.
+       * @example draft
+       * @enum {string}
+       */
+      status: "draft" | "sent" | "paid" | "overdue" | "void";
+      /**
+       * @description Invoice date, YYYY-MM-DD.
+       * @example 2026-11-30
+       */
+      date: string;
+      /**
+       * @description YYYY-MM-DD, on or after `date`.
+       * @example 2026-12-14
+       */
+      due_date: string | null;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      updated_at: string;
+      customer: {
+        /**
+         * Format: uuid
+         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+         */
+        id: string;
+        /** @example Acme GmbH */
+        name: string;
+        /** @example billing@acme.example */
+        email: string | null;
+      } | null;
+    };
+    InvoiceResponse: {
+      data: components["schemas"]["InvoiceWithSummary"];
+    };
+    InvoiceWithSummary: components["schemas"]["Invoice"] & {
+      summary: components["schemas"]["InvoiceSummary"];
+    };
+    InvoiceSummary: {
+      /**
+       * @description Attached time entries.
+       * @example 3
+       */
+      entry_count: number;
+      /**
+       * @description Their total duration.
+       * @example 16200
+       */
+      total_seconds: number;
+      /**
+       * @description The duration of the billable ones.
+       * @example 12600
+       */
+      billable_seconds: number;
+      /** @description One amount per currency, ordered by currency. */
+      amounts: {
+        /**
+         * @description ISO 4217.
+         * @example EUR
+         */
+        currency: string;
+        /**
+         * @description Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed in SQL numeric and rounded to 2 decimals; a decimal string so no float ever touches it.
+         * @example 420.00
+         */
+        amount: string;
+      }[];
+    };
+    /**
+     * @example {
+     *       "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+     *       "number": "INV-2026-0042",
+     *       "date": "2026-11-30",
+     *       "due_date": "2026-12-14"
+     *     }
+     */
+    CreateInvoice: {
+      /**
+       * Format: uuid
+       * @description A customer of the organization.
+       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+       */
+      customer_id: string;
+      /**
+       * @description Unique in the organization.
+       * @example INV-2026-0042
+       */
+      number: string;
+      /**
+       * Format: date
+       * @example 2026-11-30
+       */
+      date: string;
+      /**
+       * Format: date
+       * @example 2026-12-14
+       */
+      due_date?: string | null;
+    };
+    /**
+     * @example {
+     *       "status": "sent"
+     *     }
+     */
+    UpdateInvoice: {
+      /**
+       * @description Unique in the organization.
+       * @example INV-2026-0042
+       */
+      number?: string;
+      /**
+       * Format: date
+       * @example 2026-11-28
+       */
+      date?: string;
+      /**
+       * Format: date
+       * @example 2026-11-28
+       */
+      due_date?: string | null;
+      /**
+       * @description draft → sent → paid, sent → overdue → paid, and any status but paid → void. Only a draft can be edited or have entries attached.
+       * @example draft
+       * @enum {string}
+       */
+      status?: "draft" | "sent" | "paid" | "overdue" | "void";
+    };
+    /**
+     * @example {
+     *       "time_entry_ids": [
+     *         "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42"
+     *       ]
+     *     }
+     */
+    InvoiceTimeEntryIds: {
+      /**
+       * @example [
+       *       "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42"
+       *     ]
+       */
+      time_entry_ids: string[];
+    };
+    MeResponse: {
+      data: components["schemas"]["Me"];
+    };
+    Me: {
+      user: {
+        /**
+         * Format: uuid
+         * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+         */
+        id: string;
+        /** @example Ada Lovelace */
+        full_name: string | null;
+        /** @example ada@example.com */
+        email: string;
+        /** @example null */
+        avatar_url: string | null;
+      };
+      organization: {
+        /**
+         * Format: uuid
+         * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+         */
+        id: string;
+        /** @example Analytical Engines Ltd */
+        name: string;
+      };
+      /**
+       * @description owner and admin see and change everything in the organization; a member only their own entries.
+       * @example owner
+       * @enum {string}
+       */
+      role: "owner" | "admin" | "member";
+      /**
+       * @description What this token may do: every scope for a session token, the granted `scope` claim for an OAuth access token.
+       * @example [
+       *       "entries:read",
+       *       "entries:write",
+       *       "invoices:read",
+       *       "invoices:write"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @example session
+       * @enum {string}
+       */
+      token_type: "session" | "oauth";
+      /**
+       * @description The OAuth client the token was issued to; null for a session token.
+       * @example null
+       */
+      client_id: string | null;
     };
   };
   responses: never;
@@ -2638,6 +2959,1104 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listInvoices: {
+    parameters: {
+      query?: {
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        cursor?: string;
+        /** @description Items per page, 1–100. */
+        limit?: number;
+        /** @description Only invoices in this status. */
+        status?: "draft" | "sent" | "paid" | "overdue" | "void";
+        /** @description Only this customer's invoices. */
+        customer_id?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of invoices. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["InvoiceList"];
+        };
+      };
+      /**
+       * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
+       *
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  createInvoice: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The invoice to create. */
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateInvoice"];
+      };
+    };
+    responses: {
+      /** @description The created invoice, with an empty summary. */
+      201: {
+        headers: {
+          /** @description URL of the new invoice. */
+          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["InvoiceResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `DUPLICATE_NUMBER`: Another invoice of the organization already has this number. */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getInvoice: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The resource id (UUID). */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The invoice. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["InvoiceResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  deleteInvoice: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The resource id (UUID). */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INVOICE_NOT_DRAFT`: Only a draft invoice can be edited, deleted, or have time entries attached or detached. */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  updateInvoice: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The resource id (UUID). */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description The fields to change. */
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateInvoice"];
+      };
+    };
+    responses: {
+      /** @description The updated invoice. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["InvoiceResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `DUPLICATE_NUMBER`: Another invoice of the organization already has this number.
+       *
+       *     `INVALID_STATUS_TRANSITION`: The invoice cannot move from its current status to the requested one: `details` names both.
+       *
+       *     `INVOICE_NOT_DRAFT`: Only a draft invoice can be edited, deleted, or have time entries attached or detached.
+       */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  attachInvoiceTimeEntries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The resource id (UUID). */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description The entries to attach, 1 to 100 distinct ids. */
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["InvoiceTimeEntryIds"];
+      };
+    };
+    responses: {
+      /** @description The invoice with its new totals. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["InvoiceResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `INVOICE_NOT_DRAFT`: Only a draft invoice can be edited, deleted, or have time entries attached or detached.
+       *
+       *     `ENTRIES_NOT_ATTACHABLE`: Some time entries cannot be attached or detached: `details` lists the offending ids by reason. Nothing was changed.
+       */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  detachInvoiceTimeEntries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The resource id (UUID). */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description The entries to detach, 1 to 100 distinct ids. */
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["InvoiceTimeEntryIds"];
+      };
+    };
+    responses: {
+      /** @description The invoice with its new totals. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["InvoiceResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `INVOICE_NOT_DRAFT`: Only a draft invoice can be edited, deleted, or have time entries attached or detached.
+       *
+       *     `ENTRIES_NOT_ATTACHABLE`: Some time entries cannot be attached or detached: `details` lists the offending ids by reason. Nothing was changed.
+       */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The caller. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MeResponse"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
           [name: string]: unknown;
         };
         content: {

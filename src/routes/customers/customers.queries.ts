@@ -54,7 +54,10 @@ export async function createCustomer(db: Db, caller: Caller, body: CreateCustome
     db,
     sql`with ${memberCte(caller)},
     inserted as (
-      insert into customers (organization_id, ${sql.join(fields.given.map((key) => sql.identifier(key)), sql`, `)})
+      insert into customers (organization_id, ${sql.join(
+        fields.given.map((key) => sql.identifier(key)),
+        sql`, `,
+      )})
       select ${caller.organizationId}::uuid, ${sql.join(fields.given.map(fields.value), sql`, `)}
       where ${callerIsManager}
       returning *

@@ -56,16 +56,20 @@ export const ListCustomersQuery = z
   .object({
     cursor: Cursor.optional(),
     limit: Limit,
-    q: z
-      .string()
-      .max(200)
-      .optional()
-      .openapi({ description: "Case-insensitive substring of the name; `%` and `_` match themselves.", example: "acme" }),
+    q: z.string().max(200).optional().openapi({
+      description: "Case-insensitive substring of the name; `%` and `_` match themselves.",
+      example: "acme",
+    }),
   })
   .strict();
 
 const fields = {
-  email: z.email({ message: "Must be an e-mail address" }).max(320).nullable().optional().openapi({ example: "billing@acme.example" }),
+  email: z
+    .email({ message: "Must be an e-mail address" })
+    .max(320)
+    .nullable()
+    .optional()
+    .openapi({ example: "billing@acme.example" }),
   phone: OptionalText(50).openapi({ example: "+49 30 1234567" }),
   website: z
     .url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" })

@@ -96,7 +96,10 @@ export async function createProject(db: Db, caller: Caller, body: CreateProjectB
         db,
         sql`with ${memberCte(caller)},
         inserted as (
-          insert into projects (organization_id, ${sql.join(fields.given.map((key) => sql.identifier(key)), sql`, `)})
+          insert into projects (organization_id, ${sql.join(
+            fields.given.map((key) => sql.identifier(key)),
+            sql`, `,
+          )})
           select ${caller.organizationId}::uuid, ${sql.join(fields.given.map(fields.value), sql`, `)}
           where ${callerIsManager} and ${customerExists(caller, body.customer_id)}
           returning *

@@ -4,9 +4,9 @@ import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from ".
 import { IdParams } from "../../lib/schemas";
 import {
   CreateProjectBody,
+  ListProjectsQuery,
   ProjectEnvelope,
   ProjectPage,
-  ListProjectsQuery,
   UpdateProjectBody,
 } from "./projects.schemas";
 

@@ -37,13 +37,18 @@ export const ListProjectsQuery = z
   .object({
     cursor: Cursor.optional(),
     limit: Limit,
-    q: z
-      .string()
-      .max(200)
-      .optional()
-      .openapi({ description: "Case-insensitive substring of the name; `%` and `_` match themselves.", example: "web" }),
-    active: QueryBoolean.optional().openapi({ description: "Only active (`true`) or inactive (`false`) projects." }),
-    customer_id: Id.optional().openapi({ description: "Only this customer's projects." }),
+    q: z.string().max(200).optional().openapi({
+      description: "Case-insensitive substring of the name; `%` and `_` match themselves.",
+      example: "web",
+    }),
+    active: QueryBoolean.optional().openapi({
+      description: "Only active (`true`) or inactive (`false`) projects.",
+      example: "true",
+    }),
+    customer_id: Id.optional().openapi({
+      description: "Only this customer's projects.",
+      example: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+    }),
   })
   .strict();
 
@@ -67,9 +72,10 @@ const Currency = z
   .openapi({ description: "ISO 4217, upper case. Required when `hourly_rate` is set.", example: "EUR" });
 
 const fields = {
-  customer_id: Id.nullable()
-    .optional()
-    .openapi({ description: "A customer of the organization, or null.", example: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f" }),
+  customer_id: Id.nullable().optional().openapi({
+    description: "A customer of the organization, or null.",
+    example: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+  }),
   hourly_rate: HourlyRate,
   currency: Currency,
   active: z.boolean().optional().openapi({ example: true }),
@@ -86,7 +92,12 @@ export const CreateProjectBody = z
     }
   })
   .openapi("CreateProject", {
-    example: { name: "Website relaunch", customer_id: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", hourly_rate: 120, currency: "EUR" },
+    example: {
+      name: "Website relaunch",
+      customer_id: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+      hourly_rate: 120,
+      currency: "EUR",
+    },
   });
 
 export const UpdateProjectBody = z

@@ -1,0 +1,37 @@
+import { sql } from "drizzle-orm";
+import { requireMember } from "../../db/membership";
+import { queryOne } from "../../db/query";
+import type { AppRouteHandler } from "../../lib/types";
+import { ALL_SCOPES, type GetMeRoute } from "./me.routes";
+
+export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
+  const caller = c.get("caller");
+  const row = await queryOne<{
+    role: "owner" | "admin" | "member" | null;
+    user: { id: string; full_name: string | null; email: string; avatar_url: string | null };
+    organization: { id: string; name: string };
+  }>(
+    c.get("db"),
+    sql`select m.role,
+      json_build_object('id', u.id, 'full_name', u.full_name, 'email', u.email, 'avatar_url', u.avatar_url) as user,
+      json_build_object('id', o.id, 'name', o.name) as organization
+    from organization_members m
+    join users u on u.id = m.user_id
+    join organizations o on o.id = m.organization_id
+    where m.organization_id = ${caller.organizationId}::uuid and m.user_id = ${caller.userId}::uuid`,
+  );
+  const role = requireMember(row?.role ?? null);
+  return c.json(
+    {
+      data: {
+        user: row.user,
+        organization: row.organization,
+        role,
+        scopes: caller.scopes ?? [...ALL_SCOPES],
+        token_type: caller.tokenType,
+        client_id: caller.clientId,
+      },
+    },
+    200,
+  );
+};

@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demo, seedDemo } from "../dev/seed";
+import { type Harness, startHarness } from "./support/harness";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+describe("npm start's demo data", () => {
+  it("seeds once and shows a draft invoice with attached entries and its amount", async () => {
+    expect(await seedDemo(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT)).toBe(true);
+    expect(await seedDemo(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT)).toBe(false);
+    const [owner] = demo.users;
+    const token = await h.sessionToken(owner.id, demo.organizationId);
+
+    const res = await h.call("GET", `/v1/invoices/${demo.invoiceId}`, { token });
+
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({
+      number: "INV-DEMO-001",
+      status: "draft",
+      customer: { name: "Acme GmbH" },
+      summary: {
+        entry_count: 2,
+        total_seconds: 23400,
+        billable_seconds: 23400,
+        amounts: [{ currency: "EUR", amount: "780.00" }],
+      },
+    });
+    const entries = await h.call("GET", "/v1/time-entries?limit=100", { token });
+    expect(entries.body.data).toHaveLength(6);
+  });
+});

@@ -1,0 +1,513 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvoiceWithSummary } from "../../src/routes/invoices/invoices.schemas";
+import {
+  createCustomer,
+  createEntry,
+  createInvoice,
+  createOrganization,
+  createProject,
+  createTeam,
+  type Team,
+} from "../support/factories";
+import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+
+let h: Harness;
+let team: Team;
+let customerId: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  team = await createTeam(h);
+  customerId = await createCustomer(h, team.organizationId, "Acme GmbH");
+});
+afterAll(() => h?.close());
+
+const emptySummary = { entry_count: 0, total_seconds: 0, billable_seconds: 0, amounts: [] };
+const number = () => `INV-${crypto.randomUUID().slice(0, 8)}`;
+
+async function newDraft(customer = customerId) {
+  const res = await h.call("POST", "/v1/invoices", {
+    token: team.owner.token,
+    body: { customer_id: customer, number: number(), date: "2026-11-30" },
+  });
+  expect(res.status).toBe(201);
+  return res.body.data.id as string;
+}
+
+describe("POST /v1/invoices", () => {
+  it("creates a draft with its customer and an empty summary", async () => {
+    const res = await h.call("POST", "/v1/invoices", {
+      token: team.admin.token,
+      body: { customer_id: customerId, number: "INV-2026-0001", date: "2026-11-30", due_date: "2026-12-14" },
+    });
+    expect(res.status).toBe(201);
+    const id = res.body.data.id;
+    expect(res.headers.get("location")).toBe(`/v1/invoices/${id}`);
+    const [row] = await h.sql("select created_at, updated_at from invoices where id = $1", [id]);
+    expect(res.body).toEqual({
+      data: {
+        id,
+        organization_id: team.organizationId,
+        customer_id: customerId,
+        number: "INV-2026-0001",
+        status: "draft",
+        date: "2026-11-30",
+        due_date: "2026-12-14",
+        created_at: isoFromPostgres(row?.created_at),
+        updated_at: isoFromPostgres(row?.updated_at),
+        customer: { id: customerId, name: "Acme GmbH", email: null },
+        summary: emptySummary,
+      },
+    });
+    expect(InvoiceWithSummary.parse(res.body.data)).toEqual(res.body.data);
+  });
+
+  it("answers 409 DUPLICATE_NUMBER for a number already used in the organization, but not in another", async () => {
+    await createInvoice(h, team.organizationId, { customerId, number: "DUP-1" });
+    const res = await h.call("POST", "/v1/invoices", {
+      token: team.owner.token,
+      body: { customer_id: customerId, number: "DUP-1", date: "2026-11-30" },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: {
+        code: "DUPLICATE_NUMBER",
+        message: "An invoice numbered DUP-1 already exists",
+        details: { number: "DUP-1" },
+      },
+    });
+
+    const other = await createTeam(h);
+    const otherCustomer = await createCustomer(h, other.organizationId);
+    const elsewhere = await h.call("POST", "/v1/invoices", {
+      token: other.owner.token,
+      body: { customer_id: otherCustomer, number: "DUP-1", date: "2026-11-30" },
+    });
+    expect(elsewhere.status).toBe(201);
+  });
+
+  it("rejects a due date before the date, a bad date and a foreign customer", async () => {
+    const early = await h.call("POST", "/v1/invoices", {
+      token: team.owner.token,
+      body: { customer_id: customerId, number: "E-1", date: "2026-11-30", due_date: "2026-11-29" },
+    });
+    expect(early.status).toBe(400);
+    expect(early.body.error.details).toEqual({ due_date: ["Must be on or after date"] });
+
+    const badDate = await h.call("POST", "/v1/invoices", {
+      token: team.owner.token,
+      body: { customer_id: customerId, number: "E-2", date: "2026-02-30" },
+    });
+    expect(badDate.status).toBe(400);
+    expect(badDate.body.error.details).toEqual({ date: ["Must be a calendar date, YYYY-MM-DD"] });
+
+    const foreign = await createCustomer(h, await createOrganization(h));
+    const res = await h.call("POST", "/v1/invoices", {
+      token: team.owner.token,
+      body: { customer_id: foreign, number: "E-3", date: "2026-11-30" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({
+      code: "VALIDATION_ERROR",
+      message: "Invalid customer_id",
+      details: { customer_id: ["No such customer in this organization"] },
+    });
+    expect(await h.sql("select id from invoices where number like 'E-%'")).toEqual([]);
+  });
+
+  it("is forbidden to a member", async () => {
+    const res = await h.call("POST", "/v1/invoices", {
+      token: team.member.token,
+      body: { customer_id: customerId, number: "M-1", date: "2026-11-30" },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: { code: "FORBIDDEN", message: "Only owners and admins can create invoices" } });
+  });
+});
+
+describe("GET /v1/invoices", () => {
+  it("lists newest date first, filters by status and customer, and pages", async () => {
+    const t = await createTeam(h);
+    const a = await createCustomer(h, t.organizationId, "A");
+    const b = await createCustomer(h, t.organizationId, "B");
+    const ids: string[] = [];
+    for (const [customer, date, status] of [
+      [a, "2026-01-10", "draft"],
+      [a, "2026-03-10", "sent"],
+      [b, "2026-02-10", "paid"],
+    ] as const) {
+      const [row] = await h.sql(
+        "insert into invoices (organization_id, customer_id, number, date, status) values ($1, $2, $3, $4, $5) returning id",
+        [t.organizationId, customer, number(), date, status],
+      );
+      ids.push(row?.id as string);
+    }
+    const list = async (query: string) => {
+      const res = await h.call("GET", `/v1/invoices${query}`, { token: t.admin.token });
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+
+    expect((await list("")).data.map((i: { id: string }) => i.id)).toEqual([ids[1], ids[2], ids[0]]);
+    expect((await list("?status=sent")).data.map((i: { id: string }) => i.id)).toEqual([ids[1]]);
+    expect((await list(`?customer_id=${a}`)).data.map((i: { id: string }) => i.id)).toEqual([ids[1], ids[0]]);
+    const first = await list("?limit=2");
+    expect(first.meta.count).toBe(2);
+    const second = await list(`?limit=2&cursor=${first.meta.next_cursor}`);
+    expect(second).toMatchObject({ data: [{ id: ids[0] }], meta: { count: 1, next_cursor: null } });
+    expect(first.data[0]).not.toHaveProperty("summary");
+  });
+
+  it("is forbidden to a member and rejects an unknown status", async () => {
+    const forbidden = await h.call("GET", "/v1/invoices", { token: team.member.token });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toEqual({
+      error: { code: "FORBIDDEN", message: "Only owners and admins can read invoices" },
+    });
+    const bad = await h.call("GET", "/v1/invoices?status=lost", { token: team.owner.token });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.error.details)).toEqual(["status"]);
+  });
+});
+
+describe("GET /v1/invoices/{id}", () => {
+  it("sums attached entries: seconds, billable seconds and the amount per currency in exact decimals", async () => {
+    const eur = await createProject(h, team.organizationId, { customerId, hourlyRate: "100.00", currency: "EUR" });
+    const usd = await createProject(h, team.organizationId, { customerId, hourlyRate: "33.33", currency: "USD" });
+    const unrated = await createProject(h, team.organizationId, { customerId });
+    const id = await newDraft();
+    // 1 h 30 min at 100 EUR = 150.00; 20 min at 100 EUR = 33.333… ; together 183.33
+    await createEntry(h, team.member, {
+      projectId: eur,
+      invoiceId: id,
+      billable: true,
+      start: "2026-11-02T09:00:00Z",
+      end: "2026-11-02T10:30:00Z",
+    });
+    await createEntry(h, team.admin, {
+      projectId: eur,
+      invoiceId: id,
+      billable: true,
+      start: "2026-11-03T09:00:00Z",
+      end: "2026-11-03T09:20:00Z",
+    });
+    // 10 min at 33.33 USD = 5.555 → 5.56
+    await createEntry(h, team.member, {
+      projectId: usd,
+      invoiceId: id,
+      billable: true,
+      start: "2026-11-04T09:00:00Z",
+      end: "2026-11-04T09:10:00Z",
+    });
+    // not billable, and billable without a rate: counted in seconds only
+    await createEntry(h, team.member, {
+      projectId: eur,
+      invoiceId: id,
+      billable: false,
+      start: "2026-11-05T09:00:00Z",
+      end: "2026-11-05T10:00:00Z",
+    });
+    await createEntry(h, team.member, {
+      projectId: unrated,
+      invoiceId: id,
+      billable: true,
+      start: "2026-11-06T09:00:00Z",
+      end: "2026-11-06T09:00:30Z",
+    });
+
+    const res = await h.call("GET", `/v1/invoices/${id}`, { token: team.admin.token });
+
+    expect(res.status).toBe(200);
+    expect(res.body.data.summary).toEqual({
+      entry_count: 5,
+      total_seconds: 5400 + 1200 + 600 + 3600 + 30,
+      billable_seconds: 5400 + 1200 + 600 + 30,
+      amounts: [
+        { currency: "EUR", amount: "183.33" },
+        { currency: "USD", amount: "5.56" },
+      ],
+    });
+  });
+
+  it("is 404 for an unknown id and forbidden to a member", async () => {
+    const missing = await h.call("GET", `/v1/invoices/${crypto.randomUUID()}`, { token: team.owner.token });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: { code: "NOT_FOUND", message: "Invoice not found" } });
+    const id = await newDraft();
+    expect((await h.call("GET", `/v1/invoices/${id}`, { token: team.member.token })).status).toBe(403);
+  });
+});
+
+describe("PATCH /v1/invoices/{id}", () => {
+  const move = (id: string, status: string) =>
+    h.call("PATCH", `/v1/invoices/${id}`, { token: team.owner.token, body: { status } });
+
+  it("follows draft → sent → overdue → paid, and staying put is a no-op", async () => {
+    const id = await newDraft();
+    for (const status of ["sent", "sent", "overdue", "paid"]) {
+      const res = await move(id, status);
+      expect(res.status, status).toBe(200);
+      expect(res.body.data.status).toBe(status);
+    }
+  });
+
+  it("answers 409 INVALID_STATUS_TRANSITION for a move the lifecycle does not allow", async () => {
+    const id = await newDraft();
+    const toPaid = await move(id, "paid");
+    expect(toPaid.status).toBe(409);
+    expect(toPaid.body).toEqual({
+      error: {
+        code: "INVALID_STATUS_TRANSITION",
+        message: "An invoice cannot move from draft to paid",
+        details: { from: "draft", to: "paid", allowed: ["sent", "void"] },
+      },
+    });
+    await move(id, "sent");
+    await move(id, "paid");
+    const voided = await move(id, "void");
+    expect(voided.status).toBe(409);
+    expect(voided.body.error.details).toEqual({ from: "paid", to: "void", allowed: [] });
+    const back = await move(await newDraft(), "void");
+    expect(back.status).toBe(200);
+    expect((await move(back.body.data.id, "draft")).status).toBe(409);
+  });
+
+  it("edits number and dates of a draft only", async () => {
+    const id = await newDraft();
+    const edited = await h.call("PATCH", `/v1/invoices/${id}`, {
+      token: team.admin.token,
+      body: { number: "EDIT-1", date: "2026-12-01", due_date: "2026-12-31", status: "sent" },
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body.data).toMatchObject({
+      number: "EDIT-1",
+      date: "2026-12-01",
+      due_date: "2026-12-31",
+      status: "sent",
+    });
+
+    const locked = await h.call("PATCH", `/v1/invoices/${id}`, { token: team.admin.token, body: { number: "EDIT-2" } });
+    expect(locked.status).toBe(409);
+    expect(locked.body).toEqual({
+      error: { code: "INVOICE_NOT_DRAFT", message: "The invoice is sent; only drafts can change" },
+    });
+    const [row] = await h.sql("select number from invoices where id = $1", [id]);
+    expect(row?.number).toBe("EDIT-1");
+  });
+
+  it("keeps the due date on or after the date and numbers unique", async () => {
+    const id = await newDraft();
+    const early = await h.call("PATCH", `/v1/invoices/${id}`, {
+      token: team.owner.token,
+      body: { due_date: "2026-01-01" },
+    });
+    expect(early.status).toBe(400);
+    expect(early.body.error).toEqual({
+      code: "VALIDATION_ERROR",
+      message: "Invalid due_date",
+      details: { due_date: ["Must be on or after date"] },
+    });
+    await createInvoice(h, team.organizationId, { customerId, number: "TAKEN-1" });
+    const dup = await h.call("PATCH", `/v1/invoices/${id}`, { token: team.owner.token, body: { number: "TAKEN-1" } });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe("DUPLICATE_NUMBER");
+  });
+
+  it("rejects a customer change, is 404 for an unknown id and forbidden to a member", async () => {
+    const id = await newDraft();
+    const customer = await h.call("PATCH", `/v1/invoices/${id}`, {
+      token: team.owner.token,
+      body: { customer_id: customerId },
+    });
+    expect(customer.status).toBe(400);
+    expect(customer.body.error.details).toMatchObject({ customer_id: ["Unknown field"] });
+    expect((await move(crypto.randomUUID(), "sent")).status).toBe(404);
+    const member = await h.call("PATCH", `/v1/invoices/${id}`, { token: team.member.token, body: { status: "sent" } });
+    expect(member.status).toBe(403);
+  });
+});
+
+describe("DELETE /v1/invoices/{id}", () => {
+  it("deletes a draft and releases its entries", async () => {
+    const id = await newDraft();
+    const entry = await createEntry(h, team.member, { invoiceId: id });
+    const res = await h.call("DELETE", `/v1/invoices/${id}`, { token: team.owner.token });
+    expect(res.status).toBe(204);
+    expect(await h.sql("select id from invoices where id = $1", [id])).toEqual([]);
+    const [row] = await h.sql("select invoice_id from time_entries where id = $1", [entry]);
+    expect(row?.invoice_id).toBeNull();
+  });
+
+  it("refuses anything but a draft", async () => {
+    const id = await createInvoice(h, team.organizationId, { customerId, status: "sent" });
+    const entry = await createEntry(h, team.member, { invoiceId: id });
+    const res = await h.call("DELETE", `/v1/invoices/${id}`, { token: team.owner.token });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("INVOICE_NOT_DRAFT");
+    const [row] = await h.sql("select invoice_id from time_entries where id = $1", [entry]);
+    expect(row?.invoice_id).toBe(id);
+  });
+
+  it("is 404 for an unknown id and forbidden to a member", async () => {
+    expect((await h.call("DELETE", `/v1/invoices/${crypto.randomUUID()}`, { token: team.owner.token })).status).toBe(
+      404,
+    );
+    const id = await newDraft();
+    expect((await h.call("DELETE", `/v1/invoices/${id}`, { token: team.member.token })).status).toBe(403);
+  });
+});
+
+describe("POST and DELETE /v1/invoices/{id}/time-entries", () => {
+  const attach = (id: string, ids: string[], token = team.owner.token) =>
+    h.call("POST", `/v1/invoices/${id}/time-entries`, { token, body: { time_entry_ids: ids } });
+  const detach = (id: string, ids: string[], token = team.owner.token) =>
+    h.call("DELETE", `/v1/invoices/${id}/time-entries`, { token, body: { time_entry_ids: ids } });
+  const invoiceOf = async (entry: string) =>
+    (await h.sql("select invoice_id from time_entries where id = $1", [entry]))[0]?.invoice_id;
+
+  it("attaches stopped entries of the customer's projects, locks them, and detaches them", async () => {
+    const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "60.00", currency: "EUR" });
+    const id = await newDraft();
+    const first = await createEntry(h, team.member, {
+      projectId: project,
+      billable: true,
+      start: "2026-11-10T09:00:00Z",
+      end: "2026-11-10T10:00:00Z",
+    });
+    const second = await createEntry(h, team.otherMember, {
+      projectId: project,
+      billable: true,
+      start: "2026-11-10T09:00:00Z",
+      end: "2026-11-10T09:30:00Z",
+    });
+
+    const res = await attach(id, [first, second]);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({
+      id,
+      summary: {
+        entry_count: 2,
+        total_seconds: 5400,
+        billable_seconds: 5400,
+        amounts: [{ currency: "EUR", amount: "90.00" }],
+      },
+    });
+    expect(await invoiceOf(first)).toBe(id);
+
+    const locked = await h.call("PATCH", `/v1/time-entries/${first}`, {
+      token: team.member.token,
+      body: { description: "x" },
+    });
+    expect(locked.status).toBe(409);
+    expect(locked.body.error.code).toBe("ENTRY_LOCKED");
+
+    const again = await attach(id, [first]);
+    expect(again.status).toBe(200);
+    expect(again.body.data.summary.entry_count).toBe(2);
+
+    const detached = await detach(id, [first]);
+    expect(detached.status).toBe(200);
+    expect(detached.body.data.summary).toEqual({
+      entry_count: 1,
+      total_seconds: 1800,
+      billable_seconds: 1800,
+      amounts: [{ currency: "EUR", amount: "30.00" }],
+    });
+    expect(await invoiceOf(first)).toBeNull();
+    expect(await invoiceOf(second)).toBe(id);
+  });
+
+  it("refuses running, invoiced and other customers' entries, all or nothing, listing them by reason", async () => {
+    const project = await createProject(h, team.organizationId, { customerId });
+    const otherCustomer = await createCustomer(h, team.organizationId, "Other");
+    const otherProject = await createProject(h, team.organizationId, { customerId: otherCustomer });
+    const id = await newDraft();
+    const ok = await createEntry(h, team.member, { projectId: project });
+    const running = await createEntry(h, team.admin, { projectId: project, end: null });
+    const invoiced = await createEntry(h, team.member, { projectId: project, invoiceId: await newDraft() });
+    const foreignCustomer = await createEntry(h, team.member, { projectId: otherProject });
+    const noProject = await createEntry(h, team.member);
+
+    const res = await attach(id, [ok, running, invoiced, foreignCustomer, noProject]);
+
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: {
+        code: "ENTRIES_NOT_ATTACHABLE",
+        message: "Some time entries cannot be attached to this invoice",
+        details: {
+          running: [running],
+          invoiced: [invoiced],
+          other_customer: [foreignCustomer, noProject].sort(),
+        },
+      },
+    });
+    expect(await invoiceOf(ok)).toBeNull();
+  });
+
+  it("answers 404 listing ids that are unknown or another organization's, changing nothing", async () => {
+    const project = await createProject(h, team.organizationId, { customerId });
+    const id = await newDraft();
+    const ok = await createEntry(h, team.member, { projectId: project });
+    const other = await createTeam(h);
+    const foreign = await createEntry(h, other.member);
+    const unknown = crypto.randomUUID();
+
+    const res = await attach(id, [ok, foreign, unknown]);
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      error: {
+        code: "NOT_FOUND",
+        message: "Some time entries were not found",
+        details: { time_entry_ids: [foreign, unknown].sort() },
+      },
+    });
+    expect(await invoiceOf(ok)).toBeNull();
+    expect(await invoiceOf(foreign)).toBeNull();
+  });
+
+  it("detaches only entries on this invoice", async () => {
+    const id = await newDraft();
+    const loose = await createEntry(h, team.member);
+    const res = await detach(id, [loose]);
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: {
+        code: "ENTRIES_NOT_ATTACHABLE",
+        message: "Some time entries are not attached to this invoice",
+        details: { not_attached: [loose] },
+      },
+    });
+  });
+
+  it("works on drafts only", async () => {
+    const sent = await createInvoice(h, team.organizationId, { customerId, status: "sent" });
+    const entry = await createEntry(h, team.member, { invoiceId: sent });
+    const res = await detach(sent, [entry]);
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: { code: "INVOICE_NOT_DRAFT", message: "The invoice is sent; only drafts can change" },
+    });
+    expect((await attach(sent, [await createEntry(h, team.member)])).status).toBe(409);
+    expect(await invoiceOf(entry)).toBe(sent);
+  });
+
+  it("validates the id list and is forbidden to a member", async () => {
+    const id = await newDraft();
+    const entry = await createEntry(h, team.member);
+    const empty = await attach(id, []);
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.details).toEqual({ time_entry_ids: ["Give 1 to 100 ids"] });
+    const tooMany = await attach(
+      id,
+      Array.from({ length: 101 }, () => crypto.randomUUID()),
+    );
+    expect(tooMany.body.error.details).toEqual({ time_entry_ids: ["Give 1 to 100 ids"] });
+    const repeated = await attach(id, [entry, entry.toUpperCase()]);
+    expect(repeated.body.error.details).toEqual({ time_entry_ids: ["Must not repeat an id"] });
+    const member = await attach(id, [entry], team.member.token);
+    expect(member.status).toBe(403);
+    expect(member.body.error.message).toBe("Only owners and admins can attach time entries");
+    expect((await attach(crypto.randomUUID(), [entry])).status).toBe(404);
+  });
+});
