@@ -101,11 +101,11 @@ async function main() {
     const token = await localIssuer.sign({
       userId: owner.id,
       organizationId: demo.organizationId,
-      scope: "entries:read entries:write",
+      scope: "entries:read entries:write invoices:read invoices:write",
     });
     lines.push(
       "",
-      `OAuth access token (local issuer ${localIssuer.issuer}, scope "entries:read entries:write", valid 1 hour):`,
+      `OAuth access token (local issuer ${localIssuer.issuer}, scope "entries:read entries:write invoices:read invoices:write", valid 1 hour):`,
       `    ${token}`,
     );
   }
