@@ -30,11 +30,14 @@ export const CalendarDate = z.iso
   .date({ message: "Must be a calendar date, YYYY-MM-DD" })
   .openapi({ example: "2026-11-28" });
 
-export const Limit = z.coerce
-  .number({ message: "Must be a whole number from 1 to 100" })
-  .int({ message: "Must be a whole number from 1 to 100" })
-  .min(1, { message: "Must be a whole number from 1 to 100" })
-  .max(100, { message: "Must be a whole number from 1 to 100" })
+const limitMessage = { message: "Must be a whole number from 1 to 100" };
+
+/** Digits only: `1e2`, `0x10` and ` 5 ` are refused rather than read as numbers. */
+export const Limit = z
+  .preprocess(
+    (value) => (typeof value === "string" && /^[0-9]{1,3}$/.test(value) ? Number(value) : value),
+    z.number(limitMessage).int(limitMessage).min(1, limitMessage).max(100, limitMessage),
+  )
   .default(20)
   .openapi({ description: "Items per page, 1–100.", example: 20 });
 

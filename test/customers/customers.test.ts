@@ -124,6 +124,15 @@ describe("GET /v1/customers", () => {
     expect(found.body.meta).toEqual({ count: 2, next_cursor: null });
   });
 
+  it("reads limit as digits only", async () => {
+    for (const limit of ["1e2", "0x10", "%205%20", "0", "101", "2.5"]) {
+      const res = await h.call("GET", `/v1/customers?limit=${limit}`, { token: team.owner.token });
+      expect(res.status, limit).toBe(400);
+      expect(res.body.error.details, limit).toEqual({ limit: ["Must be a whole number from 1 to 100"] });
+    }
+    expect((await h.call("GET", "/v1/customers?limit=007", { token: team.owner.token })).status).toBe(200);
+  });
+
   it("rejects a q over 200 characters and a foreign cursor", async () => {
     const long = await h.call("GET", `/v1/customers?q=${"x".repeat(201)}`, { token: team.owner.token });
     expect(long.status).toBe(400);
