@@ -59,17 +59,23 @@ export const PageMeta = z
 /** Fails a strict body that changes nothing, so a PATCH with `{}` is a client bug we report. */
 export const atLeastOneField = (body: object) => Object.keys(body).length > 0;
 
+// Postgres text cannot hold U+0000: refuse it with the field's name rather than as a database error.
+const hasNoNul = (text: string) => !text.includes("\u0000");
+const noNulMessage = { message: "Must not contain the NUL character" };
+
 /** A required, non-blank name. */
 export const Name = z
   .string()
   .max(200, { message: "Must be at most 200 characters" })
-  .regex(/\S/, { message: "Must not be blank" });
+  .regex(/\S/, { message: "Must not be blank" })
+  .refine(hasNoNul, noNulMessage);
 
 /** Optional free text that may be cleared with null. */
 export const OptionalText = (max: number) =>
   z
     .string()
     .max(max, { message: `Must be at most ${max} characters` })
+    .refine(hasNoNul, noNulMessage)
     .nullable()
     .optional();
 

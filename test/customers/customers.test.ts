@@ -83,6 +83,18 @@ describe("POST /v1/customers", () => {
     });
   });
 
+  it("names the field that holds a NUL character", async () => {
+    const res = await h.call("POST", "/v1/customers", {
+      token: team.owner.token,
+      body: { name: "Acme\u0000", notes: "a\u0000b" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual({
+      name: ["Must not contain the NUL character"],
+      notes: ["Must not contain the NUL character"],
+    });
+  });
+
   it("rejects a missing name", async () => {
     const res = await h.call("POST", "/v1/customers", { token: team.owner.token, body: { email: "a@b.example" } });
     expect(res.status).toBe(400);
