@@ -1,7 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ApiError } from "../lib/errors";
+import type { Caller } from "../lib/verify-token";
 import type { Db } from "./client";
 import { postgresErrorOf } from "./errors";
+import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
 
 /** Runs one statement (one round trip) and returns its single row. */
 export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
@@ -40,4 +42,35 @@ export function changedFields<K extends string>(changes: Partial<Record<K, unkno
     has: (key: K) => given.includes(key),
     assignments: given.map((key) => sql`${sql.identifier(key)} = ${value(key)}`),
   };
+}
+
+/**
+ * Deletes one row of `table` (aliased `x` in `inUse`) unless `inUse` says other
+ * rows still reference it: nothing is ever deleted in cascade. Owners and admins
+ * only. A reference created concurrently trips one of `referencingConstraints`,
+ * which then answers `inUseError` too.
+ */
+export async function deleteUnlessReferenced(
+  db: Db,
+  caller: Caller,
+  options: { table: string; id: string; inUse: SQL; referencingConstraints: string[]; inUseError: () => ApiError },
+) {
+  const table = sql.identifier(options.table);
+  return withConstraintErrors(
+    () =>
+      queryOne<{ role: Role | null; found: boolean; in_use: boolean }>(
+        db,
+        sql`with ${memberCte(caller)},
+        target as (
+          select x.id, ${options.inUse} as in_use
+          from ${table} x
+          where x.organization_id = ${caller.organizationId}::uuid and x.id = ${options.id}::uuid and ${callerIsManager}
+          for update
+        ),
+        deleted as (delete from ${table} x using target t where x.id = t.id and not t.in_use returning x.id)
+        select ${callerRole} as role, exists (select 1 from target) as found,
+          coalesce((select in_use from target), false) as in_use`,
+      ),
+    Object.fromEntries(options.referencingConstraints.map((name) => [name, options.inUseError])),
+  );
 }

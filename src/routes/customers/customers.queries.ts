@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
-import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
+import { changedFields, deleteUnlessReferenced, queryOne } from "../../db/query";
 import { containsPattern, jsonObject } from "../../db/sql-fragments";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
@@ -80,28 +80,12 @@ export async function updateCustomer(db: Db, caller: Caller, id: string, changes
   );
 }
 
-export async function deleteCustomer(db: Db, caller: Caller, id: string) {
-  return withConstraintErrors(
-    () =>
-      queryOne<{ role: Role | null; found: boolean; in_use: boolean }>(
-        db,
-        sql`with ${memberCte(caller)},
-        target as (
-          select c.id,
-            exists (select 1 from projects p where p.organization_id = c.organization_id and p.customer_id = c.id)
-            or exists (select 1 from invoices i where i.organization_id = c.organization_id and i.customer_id = c.id)
-              as in_use
-          from customers c
-          where c.organization_id = ${caller.organizationId}::uuid and c.id = ${id}::uuid and ${callerIsManager}
-          for update
-        ),
-        deleted as (
-          delete from customers c using target t where c.id = t.id and not t.in_use returning c.id
-        )
-        select ${callerRole} as role, exists (select 1 from target) as found,
-          coalesce((select in_use from target), false) as in_use`,
-      ),
-    // A project or invoice for this customer was created concurrently.
-    { projects_customer_fk: customerInUse, invoices_customer_fk: customerInUse },
-  );
-}
+export const deleteCustomer = (db: Db, caller: Caller, id: string) =>
+  deleteUnlessReferenced(db, caller, {
+    table: "customers",
+    id,
+    inUse: sql`exists (select 1 from projects p where p.organization_id = x.organization_id and p.customer_id = x.id)
+      or exists (select 1 from invoices i where i.organization_id = x.organization_id and i.customer_id = x.id)`,
+    referencingConstraints: ["projects_customer_fk", "invoices_customer_fk"],
+    inUseError: customerInUse,
+  });

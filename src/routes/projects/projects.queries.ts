@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
-import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
+import { changedFields, deleteUnlessReferenced, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
@@ -131,27 +131,11 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
   );
 }
 
-export async function deleteProject(db: Db, caller: Caller, id: string) {
-  return withConstraintErrors(
-    () =>
-      queryOne<{ role: Role | null; found: boolean; in_use: boolean }>(
-        db,
-        sql`with ${memberCte(caller)},
-        target as (
-          select p.id,
-            exists (select 1 from time_entries te where te.organization_id = p.organization_id and te.project_id = p.id)
-              as in_use
-          from projects p
-          where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid and ${callerIsManager}
-          for update
-        ),
-        deleted as (
-          delete from projects p using target t where p.id = t.id and not t.in_use returning p.id
-        )
-        select ${callerRole} as role, exists (select 1 from target) as found,
-          coalesce((select in_use from target), false) as in_use`,
-      ),
-    // A time entry for this project was created concurrently.
-    { time_entries_project_fk: projectInUse },
-  );
-}
+export const deleteProject = (db: Db, caller: Caller, id: string) =>
+  deleteUnlessReferenced(db, caller, {
+    table: "projects",
+    id,
+    inUse: sql`exists (select 1 from time_entries te where te.organization_id = x.organization_id and te.project_id = x.id)`,
+    referencingConstraints: ["time_entries_project_fk"],
+    inUseError: projectInUse,
+  });
