@@ -74,6 +74,9 @@ describe("GET /openapi.json", () => {
     ).toEqual(
       [
         ...crud("/v1/time-entries"),
+        "GET /v1/time-entries/current",
+        "POST /v1/time-entries/{id}/stop",
+        "POST /v1/time-entries/{id}/restart",
         ...crud("/v1/projects"),
         ...crud("/v1/customers"),
         ...crud("/v1/invoices"),
@@ -106,7 +109,8 @@ describe("GET /openapi.json", () => {
 
   it("requires strict JSON bodies with examples", () => {
     for (const { name, operation } of v1().filter((o) => o.operation.requestBody)) {
-      expect(operation.requestBody?.required, name).toBe(true);
+      // Stopping a timer takes an optional body (end_time defaults to now); every other body is required.
+      expect(operation.requestBody?.required, name).toBe(name !== "POST /v1/time-entries/{id}/stop");
       const ref = operation.requestBody?.content["application/json"]?.schema.$ref ?? "";
       const schema = doc.components.schemas[ref.replace("#/components/schemas/", "")];
       expect(schema.additionalProperties, name).toBe(false);
@@ -145,6 +149,9 @@ describe("GET /openapi.json", () => {
     expect(codes("PATCH /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
     expect(codes("DELETE /v1/time-entries/{id}", "409")).toEqual(["ENTRY_LOCKED"]);
     expect(codes("GET /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
+    expect(codes("POST /v1/time-entries/{id}/stop", "409")).toEqual(["TIMER_NOT_RUNNING", "ENTRY_LOCKED"]);
+    expect(codes("POST /v1/time-entries/{id}/stop", "404")).toEqual(["NOT_FOUND"]);
+    expect(codes("POST /v1/time-entries/{id}/restart", "409")).toEqual(["TIMER_ALREADY_RUNNING"]);
   });
 
   it("documents the headers every response carries", () => {
@@ -156,6 +163,7 @@ describe("GET /openapi.json", () => {
       expect(operation.responses["503"]).toHaveProperty(["headers", "Retry-After"]);
     }
     expect(doc.paths["/v1/time-entries"].post.responses["201"].headers).toHaveProperty("Location");
+    expect(doc.paths["/v1/time-entries/{id}/restart"].post.responses["201"].headers).toHaveProperty("Location");
   });
 });
 

@@ -31,6 +31,23 @@ const successfulCalls: Record<string, () => Promise<Call>> = {
     },
     status: 201,
   }),
+  "GET /v1/time-entries/current": async () => {
+    await stopOwnersTimer();
+    await createEntry(h, team.owner, { end: null });
+    return { path: "/v1/time-entries/current", status: 200 };
+  },
+  "POST /v1/time-entries/{id}/stop": async () => {
+    await stopOwnersTimer();
+    return {
+      path: `/v1/time-entries/${await createEntry(h, team.owner, { start: "2026-11-28T09:00:00Z", end: null })}/stop`,
+      options: { body: { end_time: "2026-11-28T10:00:00Z" } },
+      status: 200,
+    };
+  },
+  "POST /v1/time-entries/{id}/restart": async () => {
+    await stopOwnersTimer();
+    return { path: `/v1/time-entries/${await createEntry(h, team.owner)}/restart`, status: 201 };
+  },
   "GET /v1/time-entries/{id}": async () => ({
     path: `/v1/time-entries/${await createEntry(h, team.owner)}`,
     status: 200,
@@ -99,6 +116,11 @@ const successfulCalls: Record<string, () => Promise<Call>> = {
   "GET /v1/me": async () => ({ path: "/v1/me", status: 200 }),
 };
 
+/** Each timer operation's call is made twice; the owner may run one timer at a time. */
+const stopOwnersTimer = () =>
+  h.sql("update time_entries set end_time = start_time + interval '1 hour' where user_id = $1 and end_time is null", [
+    team.owner.id,
+  ]);
 const customer = () => createCustomer(h, team.organizationId);
 const project = () => createProject(h, team.organizationId);
 const invoice = async () => createInvoice(h, team.organizationId, { customerId: await customer() });

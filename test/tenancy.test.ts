@@ -33,6 +33,22 @@ const foreign: Record<string, { create: () => Promise<string>; table: string; bo
     table: "time_entries",
     body: { description: "mine now" },
   },
+  "/v1/time-entries/{id}/stop": {
+    create: async () => {
+      // One running timer per user: stop the one a previous round left running.
+      await h.sql(
+        "update time_entries set end_time = start_time + interval '1 hour' where user_id = $1 and end_time is null",
+        [stranger.id],
+      );
+      return createEntry(h, stranger, { description: "theirs", end: null });
+    },
+    table: "time_entries",
+    body: {},
+  },
+  "/v1/time-entries/{id}/restart": {
+    create: () => createEntry(h, stranger, { description: "theirs" }),
+    table: "time_entries",
+  },
   "/v1/projects": {
     create: () => createProject(h, stranger.organizationId, { name: "theirs" }),
     table: "projects",

@@ -25,6 +25,7 @@ export const errorCatalog = {
     status: 409,
     description: "The user already has a running timer: `details.running_entry_id` names it.",
   },
+  TIMER_NOT_RUNNING: { status: 409, description: "The entry is not a running timer: it has already been stopped." },
   ENTRY_LOCKED: { status: 409, description: "The entry is attached to an invoice and cannot change." },
   IN_USE: {
     status: 409,
@@ -125,6 +126,7 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     message: "A timer is already running for this user",
     details: { running_entry_id: "7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11" },
   },
+  TIMER_NOT_RUNNING: { message: "The time entry has already been stopped" },
   ENTRY_LOCKED: { message: "The time entry is attached to an invoice and cannot be changed" },
   IN_USE: { message: "The customer has projects or invoices; it cannot be deleted" },
   DUPLICATE_NUMBER: { message: "An invoice numbered INV-2026-001 already exists", details: { number: "INV-2026-001" } },

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 
-type RouteTable = { routes: { pattern: RegExp; methods: Set<string> }[]; size: number };
+type RouteTable = { routes: { pattern: RegExp; methods: Set<string>; literal: boolean }[]; size: number };
 
 const tables = new WeakMap<object, RouteTable>();
 
@@ -16,9 +16,13 @@ export function allowedMethods(app: Hono<any, any, any>, pathname: string): stri
     table = build(app.routes);
     tables.set(app, table);
   }
+  const matching = table.routes.filter((route) => route.pattern.test(pathname));
+  // A path without parameters (`/v1/time-entries/current`) takes precedence over
+  // one whose parameter it would also fill (`/v1/time-entries/:id`).
+  const literal = matching.filter((route) => route.literal);
   const methods = new Set<string>();
-  for (const route of table.routes) {
-    if (route.pattern.test(pathname)) for (const method of route.methods) methods.add(method);
+  for (const route of literal.length > 0 ? literal : matching) {
+    for (const method of route.methods) methods.add(method);
   }
   if (methods.has("GET")) methods.add("HEAD");
   return [...methods].sort();
@@ -33,7 +37,11 @@ function build(routes: readonly { path: string; method: string }[]): RouteTable 
     byPath.set(path, methods);
   }
   return {
-    routes: [...byPath].map(([path, methods]) => ({ pattern: patternOf(path), methods })),
+    routes: [...byPath].map(([path, methods]) => ({
+      pattern: patternOf(path),
+      methods,
+      literal: !path.includes(":") && !path.includes("*"),
+    })),
     size: routes.length,
   };
 }

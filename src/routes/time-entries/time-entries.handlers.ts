@@ -8,12 +8,24 @@ import type { AppRouteHandler } from "../../lib/types";
 import {
   createTimeEntry,
   deleteTimeEntry,
+  getCurrentTimeEntry,
   getTimeEntry,
   listTimeEntries,
+  restartTimeEntry,
+  stopTimeEntry,
   timerAlreadyRunning,
   updateTimeEntry,
 } from "./time-entries.queries";
-import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./time-entries.routes";
+import type {
+  CreateRoute,
+  CurrentRoute,
+  GetOneRoute,
+  ListRoute,
+  PatchRoute,
+  RemoveRoute,
+  RestartRoute,
+  StopRoute,
+} from "./time-entries.routes";
 
 const EntryCursor = z.tuple([UtcTimestamp, Id]);
 
@@ -84,4 +96,32 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   if (!result.found) throw entryNotFound();
   if (!result.deleted) throw entryLocked();
   return c.body(null, 204);
+};
+
+export const current: AppRouteHandler<CurrentRoute> = async (c) => {
+  const result = await getCurrentTimeEntry(c.get("db"), c.get("caller"));
+  requireMember(result.role);
+  return c.json({ data: result.entry }, 200);
+};
+
+export const stop: AppRouteHandler<StopRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await stopTimeEntry(c.get("db"), c.get("caller"), id, c.req.valid("json") ?? {});
+  requireMember(result.role);
+  if (!result.found) throw entryNotFound();
+  if (result.locked) throw entryLocked();
+  if (!result.running) throw new ApiError("TIMER_NOT_RUNNING", "The time entry has already been stopped");
+  if (!result.times_valid) throw invalidField("end_time", "Must be after start_time");
+  if (!result.entry) throw new Error("the stop matched no row although every check passed");
+  return c.json({ data: result.entry }, 200);
+};
+
+export const restart: AppRouteHandler<RestartRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await restartTimeEntry(c.get("db"), c.get("caller"), id);
+  requireMember(result.role);
+  if (!result.found) throw entryNotFound();
+  if (!result.entry) throw timerAlreadyRunning(result.running_entry_id);
+  c.header("Location", `/v1/time-entries/${result.entry.id}`);
+  return c.json({ data: result.entry }, 201);
 };

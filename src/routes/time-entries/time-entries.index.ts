@@ -5,8 +5,12 @@ import * as routes from "./time-entries.routes";
 const router = createRouter()
   .openapi(routes.list, handlers.list)
   .openapi(routes.create, handlers.create)
+  // Before the {id} routes, so that "current" is not taken for an id.
+  .openapi(routes.current, handlers.current)
   .openapi(routes.getOne, handlers.getOne)
   .openapi(routes.patch, handlers.patch)
-  .openapi(routes.remove, handlers.remove);
+  .openapi(routes.remove, handlers.remove)
+  .openapi(routes.stop, handlers.stop)
+  .openapi(routes.restart, handlers.restart);
 
 export default router;

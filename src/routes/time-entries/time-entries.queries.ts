@@ -5,7 +5,7 @@ import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText, startOfNextUtcDay, startOfUtcDay } from "../../db/sql-fragments";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
-import type { CreateTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
+import type { CreateTimeEntryBody, StopTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
 
 // Every function here is one SQL statement, so one round trip: the caller's
 // membership, the checks and the write share it. Each returns the caller's
@@ -136,11 +136,27 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
     ctes.push(projectCte(caller, projectId));
     gates.push(sql`exists (select 1 from project)`);
   }
+  const stopRunning = running && body.stop_running === true;
   ctes.push(sql`running as (
-    select id from time_entries
+    select id, start_time from time_entries
     where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and end_time is null
+    ${stopRunning ? sql`for update` : sql``}
   )`);
-  if (running) gates.push(sql`not exists (select 1 from running)`);
+  if (stopRunning) {
+    // Stops the running timer at the new start_time, only when every other check
+    // passes and only when that leaves it with a positive duration. The insert
+    // reads `stopped`, so the stop is done before the new timer takes its place.
+    ctes.push(sql`stopped as (
+      update time_entries te set end_time = ${body.start_time}::timestamptz, updated_at = now()
+      from running r
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = r.id
+        and r.start_time < ${body.start_time}::timestamptz and ${sql.join(gates, sql` and `)}
+      returning te.id
+    )`);
+    gates.push(sql`(select count(*) from running) = (select count(*) from stopped)`);
+  } else if (running) {
+    gates.push(sql`not exists (select 1 from running)`);
+  }
 
   const billable =
     body.billable !== undefined
@@ -160,7 +176,13 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
     )
     select ${callerRole} as role,
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
-      ${running ? sql`(select id from running)` : sql`null::uuid`} as running_entry_id,
+      ${
+        stopRunning
+          ? sql`(select r.id from running r where r.id not in (select id from stopped))`
+          : running
+            ? sql`(select id from running)`
+            : sql`null::uuid`
+      } as running_entry_id,
       ${entryOf("inserted")} as entry`;
   const row = await queryOne<WriteResult>(db, query);
   if (running && row.role && row.project_found && !row.entry && !row.running_entry_id) {
@@ -253,6 +275,92 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string) {
       coalesce((select invoice_id is not null from target), false) as locked,
       exists (select 1 from deleted) as deleted`,
   );
+}
+
+/** The caller's running entry, if any. */
+export async function getCurrentTimeEntry(db: Db, caller: Caller) {
+  return queryOne<{ role: Role | null; entry: TimeEntry | null }>(
+    db,
+    sql`with ${memberCte(caller)},
+    target as (
+      select * from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.user_id = ${caller.userId}::uuid
+        and te.end_time is null and ${callerIsMember}
+    )
+    select ${callerRole} as role, ${entryOf("target")} as entry`,
+  );
+}
+
+/** Sets end_time of a running entry to `body.end_time`, or to now. */
+export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: StopTimeEntryBody) {
+  const endTime = body.end_time ? sql`${body.end_time}::timestamptz` : sql`now()`;
+  return queryOne<{
+    role: Role | null;
+    found: boolean;
+    locked: boolean;
+    running: boolean;
+    times_valid: boolean;
+    entry: TimeEntry | null;
+  }>(
+    db,
+    sql`with ${memberCte(caller)},
+    target as (
+      select te.* from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      for update
+    ),
+    updated as (
+      update time_entries te set end_time = ${endTime}, updated_at = now()
+      from target t
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = t.id
+        and t.invoice_id is null and t.end_time is null and ${endTime} > t.start_time
+      returning te.*
+    )
+    select ${callerRole} as role,
+      exists (select 1 from target) as found,
+      coalesce((select invoice_id is not null from target), false) as locked,
+      coalesce((select end_time is null from target), false) as running,
+      coalesce((select ${endTime} > start_time from target), false) as times_valid,
+      ${entryOf("updated")} as entry`,
+  );
+}
+
+/** Starts a new running entry for the caller now, copying project, description and billable of entry `id`. */
+export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
+  const row = await queryOne<{
+    role: Role | null;
+    found: boolean;
+    running_entry_id: string | null;
+    entry: TimeEntry | null;
+  }>(
+    db,
+    sql`with ${memberCte(caller)},
+    source as (
+      select te.project_id, te.description, te.billable from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+    ),
+    running as (
+      select id from time_entries
+      where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and end_time is null
+    ),
+    inserted as (
+      insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
+      select ${caller.organizationId}::uuid, ${caller.userId}::uuid, s.project_id, now(), null, s.description, s.billable
+      from source s
+      where ${callerIsMember} and not exists (select 1 from running)
+      on conflict (organization_id, user_id) where end_time is null do nothing
+      returning *
+    )
+    select ${callerRole} as role,
+      exists (select 1 from source) as found,
+      (select id from running) as running_entry_id,
+      ${entryOf("inserted")} as entry`,
+  );
+  if (row.role && row.found && !row.entry && !row.running_entry_id) {
+    // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
+    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, caller.userId));
+  }
+  return row;
 }
 
 export const timerAlreadyRunning = (runningEntryId: string | null) =>

@@ -4,7 +4,9 @@ import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from ".
 import { IdParams } from "../../lib/schemas";
 import {
   CreateTimeEntryBody,
+  CurrentTimeEntryEnvelope,
   ListTimeEntriesQuery,
+  StopTimeEntryBody,
   TimeEntryEnvelope,
   TimeEntryPage,
   UpdateTimeEntryBody,
@@ -13,6 +15,13 @@ import {
 const tags = ["Time entries"];
 const read = scoped("entries:read");
 const write = scoped("entries:write");
+
+const locationHeader = z.object({
+  Location: z.string().openapi({
+    description: "URL of the new entry.",
+    example: "/v1/time-entries/4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+  }),
+});
 
 export const list = createRoute({
   operationId: "listTimeEntries",
@@ -37,18 +46,13 @@ export const create = createRoute({
   tags,
   summary: "Create a time entry or start a timer",
   description:
-    "Records time for the caller. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). Needs scope `entries:write` for OAuth tokens.",
+    "Records time for the caller. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { body: jsonBody(CreateTimeEntryBody, "The entry to create.") },
   responses: {
     201: {
       ...json(TimeEntryEnvelope, "The created entry."),
-      headers: z.object({
-        Location: z.string().openapi({
-          description: "URL of the new entry.",
-          example: "/v1/time-entries/4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
-        }),
-      }),
+      headers: locationHeader,
     },
     ...errorResponses("TIMER_ALREADY_RUNNING", ...bodyErrors, ...authErrors),
   },
@@ -105,6 +109,59 @@ export const remove = createRoute({
   },
 });
 
+export const current = createRoute({
+  operationId: "getCurrentTimeEntry",
+  method: "get",
+  path: "/v1/time-entries/current",
+  tags,
+  summary: "Get the running timer",
+  description:
+    'The caller\'s running entry (no `end_time`), in the same shape as `GET /v1/time-entries/{id}`, or `{"data": null}` when no timer runs. Needs scope `entries:read` for OAuth tokens.',
+  ...read,
+  responses: {
+    200: json(CurrentTimeEntryEnvelope, "The running entry, or null."),
+    ...errorResponses(...authErrors),
+  },
+});
+
+export const stop = createRoute({
+  operationId: "stopTimeEntry",
+  method: "post",
+  path: "/v1/time-entries/{id}/stop",
+  tags,
+  summary: "Stop a running timer",
+  description:
+    "Sets `end_time` to now, or to `end_time` from the optional body, which must be after the entry's start_time. An entry already stopped is 409 `TIMER_NOT_RUNNING`; an invoiced entry is locked (409 `ENTRY_LOCKED`). A member can stop only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.",
+  ...write,
+  request: {
+    params: IdParams,
+    body: { ...json(StopTimeEntryBody, "Optional: when the timer stopped."), required: false },
+  },
+  responses: {
+    200: json(TimeEntryEnvelope, "The stopped entry."),
+    ...errorResponses("NOT_FOUND", "TIMER_NOT_RUNNING", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+  },
+});
+
+export const restart = createRoute({
+  operationId: "restartTimeEntry",
+  method: "post",
+  path: "/v1/time-entries/{id}/restart",
+  tags,
+  summary: "Restart a timer from an entry",
+  description:
+    "Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.",
+  ...write,
+  request: { params: IdParams },
+  responses: {
+    201: { ...json(TimeEntryEnvelope, "The new running entry."), headers: locationHeader },
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "TIMER_ALREADY_RUNNING", ...authErrors),
+  },
+});
+
+export type CurrentRoute = typeof current;
+export type StopRoute = typeof stop;
+export type RestartRoute = typeof restart;
 export type ListRoute = typeof list;
 export type CreateRoute = typeof create;
 export type GetOneRoute = typeof getOne;

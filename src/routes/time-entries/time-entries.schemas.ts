@@ -140,6 +140,11 @@ export const CreateTimeEntryBody = z
     billable: billable.optional().openapi({
       description: "Defaults to true when the project has an hourly rate, else false.",
     }),
+    stop_running: z.boolean().optional().openapi({
+      description:
+        "With a running timer (no `end_time`): stop the caller's running timer at this entry's start_time, in the same statement, instead of answering 409 `TIMER_ALREADY_RUNNING`. Still 409 if that timer started at or after this start_time. Ignored for an entry with an `end_time`.",
+      example: true,
+    }),
   })
   .strict()
   .refine(endsAfterStart, endsAfterStartError)
@@ -169,3 +174,22 @@ export const UpdateTimeEntryBody = z
 
 export type CreateTimeEntryBody = z.infer<typeof CreateTimeEntryBody>;
 export type UpdateTimeEntryBody = z.infer<typeof UpdateTimeEntryBody>;
+
+/** The caller's running entry, or null when no timer runs. */
+export const CurrentTimeEntryEnvelope = z
+  .object({
+    data: z.union([TimeEntry, z.null()]).openapi({ description: "The running entry; null when no timer runs." }),
+  })
+  .openapi("CurrentTimeEntryResponse");
+
+export const StopTimeEntryBody = z
+  .object({
+    end_time: Timestamp.optional().openapi({
+      description: "When the timer stopped; defaults to now. Must be after the entry's start_time.",
+      example: "2026-11-28T10:30:00Z",
+    }),
+  })
+  .strict()
+  .openapi("StopTimeEntry", { example: { end_time: "2026-11-28T10:30:00Z" } });
+
+export type StopTimeEntryBody = z.infer<typeof StopTimeEntryBody>;
