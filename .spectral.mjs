@@ -70,16 +70,6 @@ const rateLimitHeaders = {
 
 export default {
   extends: [oas, owasp],
-  overrides: [
-    {
-      // GET /v1/time-entries `user_id` (`me` or a UUID) has no maxLength in its
-      // schema (src/routes/time-entries/time-entries.schemas.ts, not ours to
-      // change); the route validates it to `me` or a UUID before use. Remove
-      // this once the schema says so (e.g. `.max(36)`).
-      files: ["**#/paths/~1v1~1time-entries/get/parameters"],
-      rules: { "owasp:api4:2023-string-limit": "off" },
-    },
-  ],
   rules: {
     "owasp:api4:2023-rate-limit": rateLimitHeaders,
     "owasp:api4:2023-string-limit": onRequests("owasp:api4:2023-string-limit", "string", stringLimit),

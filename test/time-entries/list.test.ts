@@ -190,6 +190,23 @@ describe("GET /v1/time-entries filters", () => {
     }
   });
 
+  it("accepts a range of 366 days and rejects a longer one, and a user_id over 36 characters", async () => {
+    const leapYear = await h.call("GET", "/v1/time-entries?start_date=2028-01-01&end_date=2028-12-31", {
+      token: team.owner.token,
+    });
+    expect(leapYear.status).toBe(200);
+    const tooLong = await h.call("GET", "/v1/time-entries?start_date=2026-01-01&end_date=2027-01-02", {
+      token: team.owner.token,
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.details).toEqual({
+      end_date: ["The range from start_date to end_date must be at most 366 days"],
+    });
+    const user = await h.call("GET", `/v1/time-entries?user_id=${"a".repeat(37)}`, { token: team.owner.token });
+    expect(user.status).toBe(400);
+    expect(user.body.error.details).toEqual({ user_id: ['Must be "me" or a user id (UUID)'] });
+  });
+
   it("searches descriptions case-insensitively, with % and _ matching themselves", async () => {
     expect(await list("q=client")).toEqual([entry.nov15]);
     expect(await list("q=LATE%20NIGHT")).toEqual([entry.lateOnOct31]);

@@ -80,6 +80,9 @@ export const TimeEntryEnvelope = z.object({ data: TimeEntry }).openapi("TimeEntr
 
 export const TimeEntryPage = z.object({ data: z.array(TimeEntry), meta: PageMeta }).openapi("TimeEntryList");
 
+const MAX_RANGE_DAYS = 366;
+const daysBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 86_400_000;
+
 export const ListTimeEntriesQuery = z
   .object({
     cursor: Cursor.optional(),
@@ -99,6 +102,7 @@ export const ListTimeEntriesQuery = z
     project_id: Id.optional().openapi({ description: "Only entries of this project.", example: exampleIds.project }),
     user_id: z
       .string()
+      .max(36, { message: 'Must be "me" or a user id (UUID)' })
       .refine((value) => value === "me" || Id.safeParse(value).success, { message: 'Must be "me" or a user id (UUID)' })
       .optional()
       .openapi({
@@ -110,6 +114,11 @@ export const ListTimeEntriesQuery = z
   .strict()
   .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, {
     message: "Must not be before start_date",
+    path: ["end_date"],
+  })
+  // A bounded range keeps every query cheap; page through years in steps.
+  .refine((q) => !q.start_date || !q.end_date || daysBetween(q.start_date, q.end_date) < MAX_RANGE_DAYS, {
+    message: `The range from start_date to end_date must be at most ${MAX_RANGE_DAYS} days`,
     path: ["end_date"],
   });
 
