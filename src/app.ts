@@ -4,6 +4,7 @@ import { createApp } from "./lib/create-app";
 import { configureOpenApi } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { database } from "./middleware/database";
+import { idempotency } from "./middleware/idempotency";
 import { rateLimit } from "./middleware/rate-limit";
 import customers from "./routes/customers/customers.index";
 import invoices from "./routes/invoices/invoices.index";
@@ -32,7 +33,7 @@ app.use(
     },
   }),
 );
-app.use("/v1/*", authenticate, rateLimit, database);
+app.use("/v1/*", authenticate, rateLimit, database, idempotency);
 
 const routes = [timeEntries, projects, customers, invoices, me] as const;
 for (const route of routes) app.route("/", route);

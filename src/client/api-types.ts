@@ -477,6 +477,8 @@ export interface components {
           | "TIMER_ALREADY_RUNNING"
           | "TIMER_NOT_RUNNING"
           | "ENTRY_LOCKED"
+          | "IDEMPOTENCY_KEY_IN_USE"
+          | "IDEMPOTENCY_KEY_MISMATCH"
           | "IN_USE"
           | "DUPLICATE_NUMBER"
           | "INVALID_STATUS_TRANSITION"
@@ -1237,7 +1239,10 @@ export interface operations {
   createTimeEntry: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        "Idempotency-Key"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1253,6 +1258,8 @@ export interface operations {
         headers: {
           /** @description URL of the new entry. */
           Location: string;
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1304,7 +1311,11 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it. */
+      /**
+       * @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it.
+       *
+       *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
+       */
       409: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1330,6 +1341,18 @@ export interface operations {
       };
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
       415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `IDEMPOTENCY_KEY_MISMATCH`: This `Idempotency-Key` was used with a different request (method, path or body). */
+      422: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -1888,7 +1911,10 @@ export interface operations {
   stopTimeEntry: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        "Idempotency-Key"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -1905,6 +1931,8 @@ export interface operations {
       /** @description The stopped entry. */
       200: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1972,6 +2000,8 @@ export interface operations {
        * @description `TIMER_NOT_RUNNING`: The entry is not a running timer: it has already been stopped.
        *
        *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change.
+       *
+       *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */
       409: {
         headers: {
@@ -1998,6 +2028,18 @@ export interface operations {
       };
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
       415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `IDEMPOTENCY_KEY_MISMATCH`: This `Idempotency-Key` was used with a different request (method, path or body). */
+      422: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2052,7 +2094,10 @@ export interface operations {
   restartTimeEntry: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        "Idempotency-Key"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -2066,6 +2111,8 @@ export interface operations {
         headers: {
           /** @description URL of the new entry. */
           Location: string;
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2129,8 +2176,24 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it. */
+      /**
+       * @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it.
+       *
+       *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
+       */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `IDEMPOTENCY_KEY_MISMATCH`: This `Idempotency-Key` was used with a different request (method, path or body). */
+      422: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2304,7 +2367,10 @@ export interface operations {
   createProject: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        "Idempotency-Key"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2320,6 +2386,8 @@ export interface operations {
         headers: {
           /** @description URL of the new project. */
           Location: string;
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2371,6 +2439,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
@@ -2385,6 +2465,18 @@ export interface operations {
       };
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
       415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `IDEMPOTENCY_KEY_MISMATCH`: This `Idempotency-Key` was used with a different request (method, path or body). */
+      422: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2950,7 +3042,10 @@ export interface operations {
   createCustomer: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        "Idempotency-Key"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2966,6 +3061,8 @@ export interface operations {
         headers: {
           /** @description URL of the new customer. */
           Location: string;
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3017,6 +3114,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
@@ -3031,6 +3140,18 @@ export interface operations {
       };
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
       415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `IDEMPOTENCY_KEY_MISMATCH`: This `Idempotency-Key` was used with a different request (method, path or body). */
+      422: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -3598,7 +3719,10 @@ export interface operations {
   createInvoice: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        "Idempotency-Key"?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3614,6 +3738,8 @@ export interface operations {
         headers: {
           /** @description URL of the new invoice. */
           Location: string;
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3665,7 +3791,11 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `DUPLICATE_NUMBER`: Another invoice of the organization already has this number. */
+      /**
+       * @description `DUPLICATE_NUMBER`: Another invoice of the organization already has this number.
+       *
+       *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
+       */
       409: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3691,6 +3821,18 @@ export interface operations {
       };
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
       415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `IDEMPOTENCY_KEY_MISMATCH`: This `Idempotency-Key` was used with a different request (method, path or body). */
+      422: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4159,7 +4301,10 @@ export interface operations {
   attachInvoiceTimeEntries: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        "Idempotency-Key"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -4176,6 +4321,8 @@ export interface operations {
       /** @description The invoice with its new totals. */
       200: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4243,6 +4390,8 @@ export interface operations {
        * @description `INVOICE_NOT_DRAFT`: Only a draft invoice can be edited, deleted, or have time entries attached or detached.
        *
        *     `ENTRIES_NOT_ATTACHABLE`: Some time entries cannot be attached or detached: `details` lists the offending ids by reason. Nothing was changed.
+       *
+       *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */
       409: {
         headers: {
@@ -4269,6 +4418,18 @@ export interface operations {
       };
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
       415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `IDEMPOTENCY_KEY_MISMATCH`: This `Idempotency-Key` was used with a different request (method, path or body). */
+      422: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

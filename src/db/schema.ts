@@ -7,6 +7,7 @@ import {
   date,
   foreignKey,
   index,
+  integer,
   numeric,
   pgTable,
   primaryKey,
@@ -201,5 +202,31 @@ export const timeEntries = pgTable(
     index("time_entries_org_user_start_idx").on(t.organizationId, t.userId, t.startTime, t.id),
     index("time_entries_org_project_start_idx").on(t.organizationId, t.projectId, t.startTime, t.id),
     index("time_entries_org_invoice_idx").on(t.organizationId, t.invoiceId).where(sql`${t.invoiceId} is not null`),
+  ],
+);
+
+/**
+ * Idempotency-Key (IETF draft): the first response to a POST with a key, per
+ * organization and user, so a retry replays it. `response_status` is null while
+ * the first request runs. Purged after 24 hours by the scheduled handler.
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    userId: uuid("user_id").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    responseLocation: text("response_location"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.userId, t.key] }),
+    index("idempotency_keys_created_at_idx").on(t.createdAt),
+    check("idempotency_keys_key_check", sql`length(${t.key}) between 1 and 255`),
   ],
 );

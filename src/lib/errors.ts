@@ -27,6 +27,14 @@ export const errorCatalog = {
   },
   TIMER_NOT_RUNNING: { status: 409, description: "The entry is not a running timer: it has already been stopped." },
   ENTRY_LOCKED: { status: 409, description: "The entry is attached to an invoice and cannot change." },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    description: "A request with this `Idempotency-Key` is still being processed; retry after it completes.",
+  },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    status: 422,
+    description: "This `Idempotency-Key` was used with a different request (method, path or body).",
+  },
   IN_USE: {
     status: 409,
     description:
@@ -128,6 +136,8 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
   },
   TIMER_NOT_RUNNING: { message: "The time entry has already been stopped" },
   ENTRY_LOCKED: { message: "The time entry is attached to an invoice and cannot be changed" },
+  IDEMPOTENCY_KEY_IN_USE: { message: "A request with this Idempotency-Key is still in progress" },
+  IDEMPOTENCY_KEY_MISMATCH: { message: "This Idempotency-Key was already used with a different request" },
   IN_USE: { message: "The customer has projects or invoices; it cannot be deleted" },
   DUPLICATE_NUMBER: { message: "An invoice numbered INV-2026-001 already exists", details: { number: "INV-2026-001" } },
   INVALID_STATUS_TRANSITION: {

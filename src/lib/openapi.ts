@@ -1,4 +1,5 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import { errorResponses } from "./errors";
 import type { AppOpenAPI } from "./types";
 
 export const API_VERSION = "1.0.0";
@@ -115,6 +116,8 @@ function withResponseHeaders(document: Document): Document {
     $ref: `#/components/headers/${name}`,
   });
   for (const [path, item] of Object.entries(document.paths ?? {})) {
+    const post = (item as { post?: IdempotentOperation } | undefined)?.post;
+    if (path.startsWith("/v1/") && post) withIdempotencyKey(post);
     for (const operation of Object.values(item ?? {})) {
       const responses = (
         operation as {
@@ -135,4 +138,67 @@ function withResponseHeaders(document: Document): Document {
     }
   }
   return document;
+}
+
+type IdempotentOperation = {
+  parameters?: unknown[];
+  responses?: Record<
+    string,
+    {
+      description?: string;
+      headers?: Record<string, unknown>;
+      content?: Record<string, { schema?: unknown; examples?: Record<string, unknown> }>;
+    }
+  >;
+};
+
+/** Every POST takes `Idempotency-Key`, handled by middleware: its header, replay marker and errors. */
+function withIdempotencyKey(operation: IdempotentOperation) {
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    {
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description:
+        "Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID.",
+      schema: {
+        type: "string",
+        minLength: 1,
+        maxLength: 255,
+        pattern: "^[\\x21-\\x7e]+$",
+        example: "9d3c1f0e-7b2a-4c5d-8e6f-0a1b2c3d4e5f",
+      },
+    },
+  ];
+  const responses = operation.responses ?? {};
+  for (const [status, response] of Object.entries(responses)) {
+    if (status.startsWith("2")) {
+      response.headers = {
+        ...response.headers,
+        "Idempotent-Replayed": {
+          description:
+            "`true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`.",
+          schema: { type: "string", enum: ["true"], example: "true" },
+        },
+      };
+    }
+  }
+  for (const [status, documented] of Object.entries(
+    errorResponses("IDEMPOTENCY_KEY_IN_USE", "IDEMPOTENCY_KEY_MISMATCH"),
+  )) {
+    const existing = responses[status];
+    const examples = documented.content["application/json"].examples;
+    if (!existing) {
+      responses[status] = {
+        description: documented.description,
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" }, examples } },
+      };
+      continue;
+    }
+    existing.description = `${existing.description}\n\n${documented.description}`;
+    const existingExamples = existing.content?.["application/json"]?.examples;
+    if (existingExamples) Object.assign(existingExamples, examples);
+  }
+  operation.responses = responses;
 }

@@ -184,6 +184,21 @@ describe("scheduled handler", () => {
     expect(result.outcome).toBe("ok");
   });
 
+  it.runIf(crons.length > 0)("forgets Idempotency-Key answers older than 24 hours and keeps younger ones", async () => {
+    const insert = (key: string, age: string) =>
+      h.sql(
+        `insert into idempotency_keys (organization_id, user_id, key, request_hash, response_status, created_at)
+         values ($1, $2, $3, 'hash', 201, now() - $4::interval)`,
+        [team.organizationId, team.member.id, key, age],
+      );
+    await insert("scheduled-old", "25 hours");
+    await insert("scheduled-young", "23 hours");
+    const result = await h.worker.scheduled({ cron: crons[0] as string, scheduledTime: new Date() });
+    expect(result.outcome).toBe("ok");
+    const left = await h.sql("select key from idempotency_keys where key like 'scheduled-%' order by key");
+    expect(left).toEqual([{ key: "scheduled-young" }]);
+  });
+
   it.runIf(crons.length === 0)("has none, as wrangler.toml declares no cron trigger", async () => {
     const result = await h.worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });
     expect(result.outcome).toBe("exception");

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTeam, type Team } from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+
+let h: Harness;
+let team: Team;
+
+beforeAll(async () => {
+  h = await startHarness();
+  team = await createTeam(h);
+});
+afterAll(() => h?.close());
+
+const entry = (description: string) => ({
+  start_time: "2026-11-28T09:00:00Z",
+  end_time: "2026-11-28T10:00:00Z",
+  description,
+});
+const post = (key: string, body: unknown, token = team.member.token) =>
+  h.call("POST", "/v1/time-entries", { token, body, headers: { "Idempotency-Key": key } });
+
+describe("Idempotency-Key on POST", () => {
+  it("replays the first answer to a retry with the same key and body, writing once", async () => {
+    const key = crypto.randomUUID();
+    const first = await post(key, entry("once"));
+    expect(first.status).toBe(201);
+    expect(first.headers.get("Idempotent-Replayed")).toBeNull();
+
+    const retry = await post(key, entry("once"));
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(retry.headers.get("Location")).toBe(first.headers.get("Location"));
+    expect(await h.sql("select id from time_entries where description = 'once'")).toHaveLength(1);
+  });
+
+  it("answers 422 for the same key with another body, and writes nothing", async () => {
+    const key = crypto.randomUUID();
+    expect((await post(key, entry("first body"))).status).toBe(201);
+    const other = await post(key, entry("second body"));
+    expect(other.status).toBe(422);
+    expect(other.body).toEqual({
+      error: {
+        code: "IDEMPOTENCY_KEY_MISMATCH",
+        message: "This Idempotency-Key was already used with a different request",
+      },
+    });
+    expect(await h.sql("select id from time_entries where description = 'second body'")).toEqual([]);
+  });
+
+  it("answers 409 while the first request with the key is still running", async () => {
+    const key = crypto.randomUUID();
+    const body = entry("in flight");
+    const path = "/v1/time-entries";
+    const hash = await sha256(`POST ${path}\n${JSON.stringify(body)}`);
+    await h.sql("insert into idempotency_keys (organization_id, user_id, key, request_hash) values ($1, $2, $3, $4)", [
+      team.organizationId,
+      team.member.id,
+      key,
+      hash,
+    ]);
+    const res = await post(key, body);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("IDEMPOTENCY_KEY_IN_USE");
+    expect(res.headers.get("Retry-After")).toBe("1");
+  });
+
+  it("lets a retry take over a claim abandoned for over a minute by a request that died", async () => {
+    const key = crypto.randomUUID();
+    const body = entry("abandoned");
+    const hash = await sha256(`POST /v1/time-entries\n${JSON.stringify(body)}`);
+    await h.sql(
+      `insert into idempotency_keys (organization_id, user_id, key, request_hash, created_at)
+       values ($1, $2, $3, $4, now() - interval '61 seconds')`,
+      [team.organizationId, team.member.id, key, hash],
+    );
+    const retry = await post(key, body);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
+    const [stored] = await h.sql("select response_status from idempotency_keys where key = $1", [key]);
+    expect(stored).toEqual({ response_status: "201" });
+  });
+
+  it("keys are per operation: the same key on another path is a different request", async () => {
+    const key = crypto.randomUUID();
+    expect((await post(key, entry("per path"))).status).toBe(201);
+    const other = await h.call("POST", "/v1/projects", {
+      token: team.owner.token,
+      body: { name: "Per path" },
+      headers: { "Idempotency-Key": key },
+    });
+    expect(other.status).toBe(201);
+    const mismatch = await h.call("POST", "/v1/projects", {
+      token: team.member.token,
+      body: { name: "Per path" },
+      headers: { "Idempotency-Key": key },
+    });
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.body.error.code).toBe("IDEMPOTENCY_KEY_MISMATCH");
+  });
+
+  it("replays errors too, and keeps keys apart per user", async () => {
+    const key = crypto.randomUUID();
+    const bad = { ...entry("x"), end_time: "2026-11-28T08:00:00Z" };
+    const first = await post(key, bad);
+    expect(first.status).toBe(400);
+    const retry = await post(key, bad);
+    expect(retry.status).toBe(400);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+
+    const sameKeyOtherUser = await post(key, entry("other user"), team.otherMember.token);
+    expect(sameKeyOtherUser.status).toBe(201);
+    expect(sameKeyOtherUser.headers.get("Idempotent-Replayed")).toBeNull();
+  });
+
+  it("costs one extra round trip for the claim, plus one to store the answer", async () => {
+    const key = crypto.randomUUID();
+    expect(await h.roundTrips(() => post(key, entry("counted")))).toBe(3);
+    expect(await h.roundTrips(() => post(key, entry("counted")))).toBe(1);
+    expect(
+      await h.roundTrips(() => h.call("POST", "/v1/time-entries", { token: team.member.token, body: entry("no key") })),
+    ).toBe(1);
+  });
+
+  it("rejects a malformed key", async () => {
+    for (const key of ["", "a b", "x".repeat(256), "é"]) {
+      const res = await h.call("POST", "/v1/time-entries", {
+        token: team.member.token,
+        body: entry("bad key"),
+        headers: { "Idempotency-Key": key },
+      });
+      expect(res.status, JSON.stringify(key)).toBe(400);
+      expect(res.body.error.details).toEqual({ "Idempotency-Key": ["Must be 1 to 255 visible ASCII characters"] });
+    }
+    expect(await h.sql("select id from time_entries where description = 'bad key'")).toEqual([]);
+  });
+});
+
+async function sha256(text: string) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
