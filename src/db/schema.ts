@@ -29,9 +29,16 @@ const updatedAt = () => timestamptz("updated_at").notNull().defaultNow();
 export const organizations = pgTable("organizations", {
   id: id(),
   name: text("name"),
+  // When on, a member's entries may not overlap (touching is fine); enforced by
+  // the time_entries_prevent_overlap trigger (drizzle/0003_triggers.sql).
+  preventOverlaps: boolean("prevent_overlaps").notNull().default(false),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+// Bumped by the bump_version trigger on every UPDATE, whoever runs it; the API's
+// ETag and If-Match compare it.
+const version = () => integer("version").notNull().default(1);
 
 export const users = pgTable("users", {
   id: id(),
@@ -84,6 +91,7 @@ export const customers = pgTable(
     postalCode: text("postal_code"),
     taxId: text("tax_id"),
     notes: text("notes"),
+    version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -107,6 +115,7 @@ export const projects = pgTable(
     hourlyRate: numeric("hourly_rate", { precision: 12, scale: 2 }),
     currency: char("currency", { length: 3 }),
     active: boolean("active").notNull().default(true),
+    version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -139,6 +148,7 @@ export const invoices = pgTable(
       .default("draft"),
     date: date("date").notNull(),
     dueDate: date("due_date"),
+    version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -174,13 +184,19 @@ export const timeEntries = pgTable(
     description: text("description").notNull(),
     billable: boolean("billable").notNull().default(false),
     invoiceId: uuid("invoice_id"),
+    version: version(),
+    // Soft delete: a tombstone for sync clients, purged after 30 days by the scheduled handler.
+    deletedAt: timestamptz("deleted_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     check("time_entries_end_after_start_check", sql`${t.endTime} > ${t.startTime}`),
     // At most one running timer per user per organization.
-    uniqueIndex("time_entries_one_running_timer_idx").on(t.organizationId, t.userId).where(sql`${t.endTime} is null`),
+    uniqueIndex("time_entries_one_running_timer_idx")
+      .on(t.organizationId, t.userId)
+      .where(sql`${t.endTime} is null and ${t.deletedAt} is null`),
+    check("time_entries_deleted_unlocked_check", sql`${t.deletedAt} is null or ${t.invoiceId} is null`),
     foreignKey({
       name: "time_entries_member_fk",
       columns: [t.organizationId, t.userId],
@@ -197,10 +213,18 @@ export const timeEntries = pgTable(
       foreignColumns: [invoices.organizationId, invoices.id],
     }),
     // The list is ordered by (start_time desc, id desc) within an organization,
-    // optionally narrowed to one user or one project.
-    index("time_entries_org_start_idx").on(t.organizationId, t.startTime, t.id),
-    index("time_entries_org_user_start_idx").on(t.organizationId, t.userId, t.startTime, t.id),
-    index("time_entries_org_project_start_idx").on(t.organizationId, t.projectId, t.startTime, t.id),
+    // optionally narrowed to one user or one project; it never shows deleted entries.
+    index("time_entries_org_start_idx").on(t.organizationId, t.startTime, t.id).where(sql`${t.deletedAt} is null`),
+    index("time_entries_org_user_start_idx")
+      .on(t.organizationId, t.userId, t.startTime, t.id)
+      .where(sql`${t.deletedAt} is null`),
+    index("time_entries_org_project_start_idx")
+      .on(t.organizationId, t.projectId, t.startTime, t.id)
+      .where(sql`${t.deletedAt} is null`),
+    // Sync: changes (tombstones included) in (updated_at, id) order.
+    index("time_entries_org_updated_idx").on(t.organizationId, t.updatedAt, t.id),
+    index("time_entries_org_user_updated_idx").on(t.organizationId, t.userId, t.updatedAt, t.id),
+    index("time_entries_deleted_at_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
     index("time_entries_org_invoice_idx").on(t.organizationId, t.invoiceId).where(sql`${t.invoiceId} is not null`),
   ],
 );

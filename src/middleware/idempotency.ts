@@ -113,7 +113,3 @@ async function afterResponse(
   if (ctx) ctx.waitUntil(work.catch((error) => console.error("idempotency: storing the response failed", error)));
   else await work;
 }
-
-/** Forgets keys older than 24 hours; run by the scheduled handler. */
-export const purgeIdempotencyKeys = (db: Db) =>
-  db.execute(sql`delete from idempotency_keys where created_at < now() - interval '24 hours'`);

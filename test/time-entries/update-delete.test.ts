@@ -187,14 +187,43 @@ describe("PATCH /v1/time-entries/{id}", () => {
 });
 
 describe("DELETE /v1/time-entries/{id}", () => {
-  it("deletes the entry: 204 with no body, then 404", async () => {
+  it("deletes the entry: 204 with no body, then 404 everywhere, leaving a tombstone", async () => {
     const id = await createEntry(h, team.member);
     const res = await h.call("DELETE", `/v1/time-entries/${id}`, { token: team.member.token });
     expect(res.status).toBe(204);
     expect(res.body).toBe("");
-    expect(await stored(id)).toBeUndefined();
-    const again = await h.call("GET", `/v1/time-entries/${id}`, { token: team.member.token });
-    expect(again.status).toBe(404);
+    const [row] = await h.sql(
+      "select deleted_at is not null as gone, project_id, version from time_entries where id = $1",
+      [id],
+    );
+    expect(row).toEqual({ gone: "t", project_id: null, version: "2" });
+    expect((await h.call("GET", `/v1/time-entries/${id}`, { token: team.member.token })).status).toBe(404);
+    expect(
+      (await h.call("PATCH", `/v1/time-entries/${id}`, { token: team.member.token, body: { description: "x" } }))
+        .status,
+    ).toBe(404);
+    expect((await h.call("DELETE", `/v1/time-entries/${id}`, { token: team.member.token })).status).toBe(404);
+    expect((await h.call("POST", `/v1/time-entries/${id}/restart`, { token: team.member.token })).status).toBe(404);
+    const list = await h.call("GET", "/v1/time-entries?limit=100", { token: team.member.token });
+    expect(list.body.data.map((entry: { id: string }) => entry.id)).not.toContain(id);
+  });
+
+  it("frees the running-timer slot when a running entry is deleted", async () => {
+    const running = await h.call("POST", "/v1/time-entries", {
+      token: team.otherMember.token,
+      body: { start_time: "2026-11-28T09:00:00Z", description: "Running, then deleted" },
+    });
+    expect(running.status).toBe(201);
+    const id = running.body.data.id;
+    expect((await h.call("DELETE", `/v1/time-entries/${id}`, { token: team.otherMember.token })).status).toBe(204);
+    const current = await h.call("GET", "/v1/time-entries/current", { token: team.otherMember.token });
+    expect(current.body).toEqual({ data: null });
+    const next = await h.call("POST", "/v1/time-entries", {
+      token: team.otherMember.token,
+      body: { start_time: "2026-11-28T10:00:00Z", description: "The next timer" },
+    });
+    expect(next.status).toBe(201);
+    await h.call("POST", `/v1/time-entries/${next.body.data.id}/stop`, { token: team.otherMember.token });
   });
 
   it("refuses to delete an invoiced entry", async () => {

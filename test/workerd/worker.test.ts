@@ -184,20 +184,33 @@ describe("scheduled handler", () => {
     expect(result.outcome).toBe("ok");
   });
 
-  it.runIf(crons.length > 0)("forgets Idempotency-Key answers older than 24 hours and keeps younger ones", async () => {
-    const insert = (key: string, age: string) =>
-      h.sql(
-        `insert into idempotency_keys (organization_id, user_id, key, request_hash, response_status, created_at)
+  it.runIf(crons.length > 0)(
+    "purges tombstones older than 30 days and Idempotency-Key answers older than 24 hours",
+    async () => {
+      const tombstone = (description: string, age: string) =>
+        h.sql(
+          `insert into time_entries (organization_id, user_id, start_time, end_time, description, deleted_at)
+         values ($1, $2, '2026-01-01T09:00:00Z', '2026-01-01T10:00:00Z', $3, now() - $4::interval)`,
+          [team.organizationId, team.member.id, description, age],
+        );
+      await tombstone("scheduled-old", "31 days");
+      await tombstone("scheduled-young", "29 days");
+      const insert = (key: string, age: string) =>
+        h.sql(
+          `insert into idempotency_keys (organization_id, user_id, key, request_hash, response_status, created_at)
          values ($1, $2, $3, 'hash', 201, now() - $4::interval)`,
-        [team.organizationId, team.member.id, key, age],
-      );
-    await insert("scheduled-old", "25 hours");
-    await insert("scheduled-young", "23 hours");
-    const result = await h.worker.scheduled({ cron: crons[0] as string, scheduledTime: new Date() });
-    expect(result.outcome).toBe("ok");
-    const left = await h.sql("select key from idempotency_keys where key like 'scheduled-%' order by key");
-    expect(left).toEqual([{ key: "scheduled-young" }]);
-  });
+          [team.organizationId, team.member.id, key, age],
+        );
+      await insert("scheduled-old", "25 hours");
+      await insert("scheduled-young", "23 hours");
+      const result = await h.worker.scheduled({ cron: crons[0] as string, scheduledTime: new Date() });
+      expect(result.outcome).toBe("ok");
+      const left = await h.sql("select key from idempotency_keys where key like 'scheduled-%' order by key");
+      expect(left).toEqual([{ key: "scheduled-young" }]);
+      const entries = await h.sql("select description from time_entries where description like 'scheduled-%'");
+      expect(entries).toEqual([{ description: "scheduled-young" }]);
+    },
+  );
 
   it.runIf(crons.length === 0)("has none, as wrangler.toml declares no cron trigger", async () => {
     const result = await h.worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });

@@ -224,7 +224,7 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
       from time_entries te
       left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
       where te.organization_id = ${caller.organizationId}::uuid and te.id = any(${uuidArray(ids)})
-        and exists (select 1 from target)
+        and te.deleted_at is null and exists (select 1 from target)
       for update of te
     ),
     verdicts as (
@@ -262,7 +262,7 @@ export async function detachEntries(db: Db, caller: Caller, id: string, ids: str
     found as (
       select te.id, te.invoice_id from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = any(${uuidArray(ids)})
-        and exists (select 1 from target)
+        and te.deleted_at is null and exists (select 1 from target)
       for update
     ),
     verdicts as (

@@ -63,7 +63,7 @@ export type EntryFilter = {
 };
 
 export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter) {
-  const conditions: SQL[] = [sql`te.organization_id = ${caller.organizationId}::uuid`];
+  const conditions: SQL[] = [sql`te.organization_id = ${caller.organizationId}::uuid`, sql`te.deleted_at is null`];
   if (filter.startDate) conditions.push(sql`te.start_time >= ${startOfUtcDay(filter.startDate)}::timestamptz`);
   if (filter.endDate) conditions.push(sql`te.start_time < ${startOfNextUtcDay(filter.endDate)}::timestamptz`);
   if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
@@ -106,7 +106,8 @@ export async function getTimeEntry(db: Db, caller: Caller, id: string) {
     sql`with ${memberCte(caller)},
     target as (
       select * from time_entries te
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
     )
     select ${callerRole} as role, ${entryOf("target")} as entry`,
   );
@@ -140,6 +141,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
   ctes.push(sql`running as (
     select id, start_time from time_entries
     where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and end_time is null
+      and deleted_at is null
     ${stopRunning ? sql`for update` : sql``}
   )`);
   if (stopRunning) {
@@ -171,7 +173,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
       select ${caller.organizationId}::uuid, ${caller.userId}::uuid, ${projectId}::uuid,
         ${body.start_time}::timestamptz, ${body.end_time ?? null}::timestamptz, ${body.description}, ${billable}
       where ${sql.join(gates, sql` and `)}
-      on conflict (organization_id, user_id) where end_time is null do nothing
+      on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
       returning *
     )
     select ${callerRole} as role,
@@ -210,13 +212,15 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
     // Locked, so that the checks below see the row as the write will find it.
     sql`target as (
       select te.* from time_entries te
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
       for update
     )`,
     sql`next as (select t.id, t.user_id, ${merged("start_time")} as start_time, ${merged("end_time")} as end_time from target t)`,
     sql`running as (
       select r.id from time_entries r join next n on r.user_id = n.user_id
-      where r.organization_id = ${caller.organizationId}::uuid and r.end_time is null and r.id <> n.id
+      where r.organization_id = ${caller.organizationId}::uuid and r.end_time is null and r.deleted_at is null
+        and r.id <> n.id
         and n.end_time is null
     )`,
   ];
@@ -262,11 +266,15 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string) {
     sql`with ${memberCte(caller)},
     target as (
       select te.id, te.invoice_id from time_entries te
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
       for update
     ),
+    -- A tombstone for sync clients: hidden everywhere else, purged after 30 days. It lets go of its
+    -- project so that the project can be deleted; the tombstone only tells that the entry is gone.
     deleted as (
-      delete from time_entries te using target t
+      update time_entries te set deleted_at = now(), updated_at = now(), project_id = null
+      from target t
       where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and te.invoice_id is null
       returning te.id
     )
@@ -285,7 +293,7 @@ export async function getCurrentTimeEntry(db: Db, caller: Caller) {
     target as (
       select * from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.user_id = ${caller.userId}::uuid
-        and te.end_time is null and ${callerIsMember}
+        and te.end_time is null and te.deleted_at is null and ${callerIsMember}
     )
     select ${callerRole} as role, ${entryOf("target")} as entry`,
   );
@@ -306,7 +314,8 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
     sql`with ${memberCte(caller)},
     target as (
       select te.* from time_entries te
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
       for update
     ),
     updated as (
@@ -337,18 +346,20 @@ export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
     sql`with ${memberCte(caller)},
     source as (
       select te.project_id, te.description, te.billable from time_entries te
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and ${visibleTo(caller, "te")}
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
     ),
     running as (
       select id from time_entries
       where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and end_time is null
+        and deleted_at is null
     ),
     inserted as (
       insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
       select ${caller.organizationId}::uuid, ${caller.userId}::uuid, s.project_id, now(), null, s.description, s.billable
       from source s
       where ${callerIsMember} and not exists (select 1 from running)
-      on conflict (organization_id, user_id) where end_time is null do nothing
+      on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
       returning *
     )
     select ${callerRole} as role,
@@ -373,7 +384,8 @@ async function runningEntryOf(db: Db, organizationId: string, userId: SQL | stri
   const row = await queryOne<{ id: string } | undefined>(
     db,
     sql`select id from time_entries
-    where organization_id = ${organizationId}::uuid and user_id = ${userId}::uuid and end_time is null`,
+    where organization_id = ${organizationId}::uuid and user_id = ${userId}::uuid and end_time is null
+      and deleted_at is null`,
   );
   return row?.id ?? null;
 }
