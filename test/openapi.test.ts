@@ -142,22 +142,28 @@ describe("GET /openapi.json", () => {
         v1().find((o) => o.name === name)?.operation.responses[status]?.content?.["application/json"]?.examples ?? {},
       );
     expect(codes("GET /v1/time-entries", "400")).toEqual(["VALIDATION_ERROR", "INVALID_CURSOR"]);
-    expect(codes("POST /v1/time-entries", "409")).toEqual(["TIMER_ALREADY_RUNNING", "IDEMPOTENCY_KEY_IN_USE"]);
+    expect(codes("POST /v1/time-entries", "409")).toEqual([
+      "TIMER_ALREADY_RUNNING",
+      "OVERLAP",
+      "IDEMPOTENCY_KEY_IN_USE",
+    ]);
     expect(codes("POST /v1/time-entries", "422")).toEqual(["IDEMPOTENCY_KEY_MISMATCH"]);
     expect(codes("POST /v1/time-entries", "413")).toEqual(["PAYLOAD_TOO_LARGE"]);
     expect(codes("POST /v1/time-entries", "415")).toEqual(["UNSUPPORTED_MEDIA_TYPE"]);
-    expect(codes("PATCH /v1/time-entries/{id}", "409")).toEqual(["TIMER_ALREADY_RUNNING", "ENTRY_LOCKED"]);
+    expect(codes("PATCH /v1/time-entries/{id}", "409")).toEqual(["TIMER_ALREADY_RUNNING", "ENTRY_LOCKED", "OVERLAP"]);
     expect(codes("PATCH /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
     expect(codes("DELETE /v1/time-entries/{id}", "409")).toEqual(["ENTRY_LOCKED"]);
     expect(codes("GET /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
     expect(codes("POST /v1/time-entries/{id}/stop", "409")).toEqual([
       "TIMER_NOT_RUNNING",
       "ENTRY_LOCKED",
+      "OVERLAP",
       "IDEMPOTENCY_KEY_IN_USE",
     ]);
     expect(codes("POST /v1/time-entries/{id}/stop", "404")).toEqual(["NOT_FOUND"]);
     expect(codes("POST /v1/time-entries/{id}/restart", "409")).toEqual([
       "TIMER_ALREADY_RUNNING",
+      "OVERLAP",
       "IDEMPOTENCY_KEY_IN_USE",
     ]);
   });

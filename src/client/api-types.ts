@@ -16,7 +16,7 @@ export interface paths {
     put?: never;
     /**
      * Create a time entry or start a timer
-     * @description Records time for the caller. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. Needs scope `entries:write` for OAuth tokens.
+     * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). Needs scope `entries:write` for OAuth tokens.
      */
     post: operations["createTimeEntry"];
     delete?: never;
@@ -61,14 +61,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a time entry
-     * @description Deletes the entry for good. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.
+     * @description Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.
      */
     delete: operations["deleteTimeEntry"];
     options?: never;
     head?: never;
     /**
      * Update a time entry
-     * @description Changes any subset of the create fields and bumps `updated_at`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateTimeEntry"];
     trace?: never;
@@ -477,6 +477,7 @@ export interface components {
           | "TIMER_ALREADY_RUNNING"
           | "TIMER_NOT_RUNNING"
           | "ENTRY_LOCKED"
+          | "OVERLAP"
           | "IDEMPOTENCY_KEY_IN_USE"
           | "IDEMPOTENCY_KEY_MISMATCH"
           | "IN_USE"
@@ -510,6 +511,12 @@ export interface components {
      *     }
      */
     CreateTimeEntry: {
+      /**
+       * Format: uuid
+       * @description On behalf of another member: owner and admin may record or move time for any member of the organization (a user who is not a member is 400); a member may only give their own id (403 `FORBIDDEN` otherwise). Defaults to the caller on create.
+       * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+       */
+      user_id?: string;
       /**
        * Format: uuid
        * @description A project of the caller's organization, or null for none.
@@ -554,6 +561,12 @@ export interface components {
      *     }
      */
     UpdateTimeEntry: {
+      /**
+       * Format: uuid
+       * @description On behalf of another member: owner and admin may record or move time for any member of the organization (a user who is not a member is 400); a member may only give their own id (403 `FORBIDDEN` otherwise). Defaults to the caller on create.
+       * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+       */
+      user_id?: string;
       /**
        * Format: uuid
        * @description A project of the caller's organization, or null for none.
@@ -1063,6 +1076,11 @@ export interface components {
         id: string;
         /** @example Analytical Engines Ltd */
         name: string;
+        /**
+         * @description When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch are fine. Set by an operator in SQL (`organizations.prevent_overlaps`).
+         * @example false
+         */
+        prevent_overlaps: boolean;
       };
       /**
        * @description owner and admin see and change everything in the organization; a member only their own entries.
@@ -1313,6 +1331,8 @@ export interface operations {
       };
       /**
        * @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it.
+       *
+       *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */
@@ -1831,6 +1851,8 @@ export interface operations {
        * @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it.
        *
        *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change.
+       *
+       *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        */
       409: {
         headers: {
@@ -2000,6 +2022,8 @@ export interface operations {
        * @description `TIMER_NOT_RUNNING`: The entry is not a running timer: it has already been stopped.
        *
        *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change.
+       *
+       *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */
@@ -2178,6 +2202,8 @@ export interface operations {
       };
       /**
        * @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it.
+       *
+       *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */

@@ -1,6 +1,11 @@
 import { NeonDbError } from "@neondatabase/serverless";
 
-export type PostgresError = { code: string; constraint: string | undefined; message: string };
+export type PostgresError = {
+  code: string;
+  constraint: string | undefined;
+  detail: string | undefined;
+  message: string;
+};
 
 function neonErrorOf(error: unknown): NeonDbError | undefined {
   // Through Drizzle a single query's error arrives wrapped; a batch's arrives bare.
@@ -14,7 +19,12 @@ function neonErrorOf(error: unknown): NeonDbError | undefined {
 export function postgresErrorOf(error: unknown): PostgresError | undefined {
   const neonError = neonErrorOf(error);
   if (!neonError?.code) return undefined;
-  return { code: neonError.code, constraint: neonError.constraint, message: neonError.message };
+  return {
+    code: neonError.code,
+    constraint: neonError.constraint,
+    detail: neonError.detail,
+    message: neonError.message,
+  };
 }
 
 /** True when the database could not be reached or answered with something other than a Postgres error. */

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { ApiError } from "../lib/errors";
 import type { Caller } from "../lib/verify-token";
 import type { Db } from "./client";
-import { postgresErrorOf } from "./errors";
+import { type PostgresError, postgresErrorOf } from "./errors";
 import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
 
 /** Runs one statement (one round trip) and returns its single row. */
@@ -18,13 +18,14 @@ export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
  */
 export async function withConstraintErrors<T>(
   run: () => Promise<T>,
-  errors: Record<string, () => ApiError | Promise<ApiError>>,
+  errors: Record<string, (error: PostgresError) => ApiError | Promise<ApiError>>,
 ) {
   try {
     return await run();
   } catch (error) {
-    const toApiError = errors[postgresErrorOf(error)?.constraint ?? ""];
-    if (toApiError) throw await toApiError();
+    const postgresError = postgresErrorOf(error);
+    const toApiError = errors[postgresError?.constraint ?? ""];
+    if (postgresError && toApiError) throw await toApiError(postgresError);
     throw error;
   }
 }

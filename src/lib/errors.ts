@@ -27,6 +27,11 @@ export const errorCatalog = {
   },
   TIMER_NOT_RUNNING: { status: 409, description: "The entry is not a running timer: it has already been stopped." },
   ENTRY_LOCKED: { status: 409, description: "The entry is attached to an invoice and cannot change." },
+  OVERLAP: {
+    status: 409,
+    description:
+      "The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.",
+  },
   IDEMPOTENCY_KEY_IN_USE: {
     status: 409,
     description: "A request with this `Idempotency-Key` is still being processed; retry after it completes.",
@@ -136,6 +141,10 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
   },
   TIMER_NOT_RUNNING: { message: "The time entry has already been stopped" },
   ENTRY_LOCKED: { message: "The time entry is attached to an invoice and cannot be changed" },
+  OVERLAP: {
+    message: "The time entry would overlap another entry of the same user",
+    details: { overlapping_entry_id: "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42" },
+  },
   IDEMPOTENCY_KEY_IN_USE: { message: "A request with this Idempotency-Key is still in progress" },
   IDEMPOTENCY_KEY_MISMATCH: { message: "This Idempotency-Key was already used with a different request" },
   IN_USE: { message: "The customer has projects or invoices; it cannot be deleted" },

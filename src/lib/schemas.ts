@@ -70,6 +70,13 @@ export const Name = z
   .regex(/\S/, { message: "Must not be blank" })
   .refine(hasNoNul, noNulMessage);
 
+/** Text of at most `max` characters that Postgres can store. */
+export const Text = (max: number) =>
+  z
+    .string()
+    .max(max, { message: `Must be at most ${max} characters` })
+    .refine(hasNoNul, noNulMessage);
+
 /** Optional free text that may be cleared with null. */
 export const OptionalText = (max: number) =>
   z

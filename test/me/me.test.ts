@@ -19,7 +19,7 @@ describe("GET /v1/me", () => {
     expect(res.body).toEqual({
       data: {
         user: { id: team.admin.id, full_name: "Adam Admin", email: user?.email, avatar_url: null },
-        organization: { id: team.organizationId, name: "Org" },
+        organization: { id: team.organizationId, name: "Org", prevent_overlaps: false },
         role: "admin",
         scopes: ["entries:read", "entries:write", "invoices:read", "invoices:write"],
         token_type: "session",

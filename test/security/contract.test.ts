@@ -45,6 +45,8 @@ const fixtures: Record<string, () => Promise<string>> = {
   customers: () => createCustomer(h, team.organizationId, `Customer ${crypto.randomUUID()}`),
   invoices: async () =>
     createInvoice(h, team.organizationId, { customerId: await createCustomer(h, team.organizationId) }),
+  // `user_id` in a body (time for another member): a member of the caller's organization.
+  users: async () => team.member.id,
 };
 
 /** `project_id` → a project of the caller's organization, `time_entry_ids` → a time entry's id, … */

@@ -188,7 +188,7 @@ describe("POST /v1/time-entries", () => {
     expect(res.body.error.details).toEqual({ end_time: ["Must be after start_time"] });
   });
 
-  it.each(["organization_id", "user_id", "invoice_id", "id", "created_at", "duration", "surprise"])(
+  it.each(["organization_id", "invoice_id", "id", "created_at", "duration", "version", "deleted_at", "surprise"])(
     "rejects the unknown or read-only field %s",
     async (field) => {
       const res = await post(team.member.token, {

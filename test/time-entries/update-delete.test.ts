@@ -166,9 +166,9 @@ describe("PATCH /v1/time-entries/{id}", () => {
     const empty = await patch(team.member.token, id, {});
     expect(empty.status).toBe(400);
     expect(empty.body.error.details).toEqual({ body: ["Provide at least one field to change"] });
-    const unknown = await patch(team.member.token, id, { user_id: team.otherMember.id });
+    const unknown = await patch(team.member.token, id, { organization_id: crypto.randomUUID() });
     expect(unknown.body.error.details).toEqual({
-      user_id: ["Unknown field"],
+      organization_id: ["Unknown field"],
       body: ["Provide at least one field to change"],
     });
     const mixed = await patch(team.member.token, id, { description: "ok", invoice_id: null });

@@ -16,6 +16,11 @@ export const Me = z
     organization: z.object({
       id: Id.openapi({ example: "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01" }),
       name: z.string().openapi({ example: "Analytical Engines Ltd" }),
+      prevent_overlaps: z.boolean().openapi({
+        description:
+          "When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch are fine. Set by an operator in SQL (`organizations.prevent_overlaps`).",
+        example: false,
+      }),
     }),
     role: z.enum(["owner", "admin", "member"]).openapi({
       description: "owner and admin see and change everything in the organization; a member only their own entries.",

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { isManager, requireMember } from "../../db/membership";
+import { isManager, type Role, requireMember } from "../../db/membership";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
+import type { Caller } from "../../lib/verify-token";
 import {
   createTimeEntry,
   deleteTimeEntry,
@@ -33,6 +34,14 @@ const entryNotFound = () => notFound("Time entry");
 const entryLocked = () =>
   new ApiError("ENTRY_LOCKED", "The time entry is attached to an invoice and cannot be changed");
 const unknownProject = () => invalidField("project_id", "No such project in this organization");
+const unknownMember = () => invalidField("user_id", "No such member in this organization");
+
+/** Only owner and admin record or move time for someone else. */
+function requireMayActFor(role: Role, caller: Caller, userId: string | undefined) {
+  if (userId && userId.toLowerCase() !== caller.userId && !isManager(role)) {
+    throw new ApiError("FORBIDDEN", "Only owners and admins can record time for another member");
+  }
+}
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
@@ -60,8 +69,10 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  const result = await createTimeEntry(c.get("db"), c.get("caller"), c.req.valid("json"));
-  requireMember(result.role);
+  const body = c.req.valid("json");
+  const result = await createTimeEntry(c.get("db"), c.get("caller"), body);
+  requireMayActFor(requireMember(result.role), c.get("caller"), body.user_id);
+  if (!result.subject_found) throw unknownMember();
   if (!result.project_found) throw unknownProject();
   if (!result.entry) throw timerAlreadyRunning(result.running_entry_id);
   c.header("Location", `/v1/time-entries/${result.entry.id}`);
@@ -78,10 +89,12 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const result = await updateTimeEntry(c.get("db"), c.get("caller"), id, c.req.valid("json"));
-  requireMember(result.role);
+  const changes = c.req.valid("json");
+  const result = await updateTimeEntry(c.get("db"), c.get("caller"), id, changes);
+  requireMayActFor(requireMember(result.role), c.get("caller"), changes.user_id);
   if (!result.found) throw entryNotFound();
   if (result.locked) throw entryLocked();
+  if (!result.subject_found) throw unknownMember();
   if (!result.project_found) throw unknownProject();
   if (!result.times_valid) throw invalidField("end_time", "Must be after start_time");
   if (result.running_entry_id) throw timerAlreadyRunning(result.running_entry_id);

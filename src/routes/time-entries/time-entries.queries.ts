@@ -1,6 +1,15 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { callerIsManager, callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
+import type { PostgresError } from "../../db/errors";
+import {
+  callerIsManager,
+  callerIsMember,
+  callerRole,
+  isManager,
+  memberCte,
+  type Role,
+  visibleTo,
+} from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText, startOfNextUtcDay, startOfUtcDay } from "../../db/sql-fragments";
 import { ApiError } from "../../lib/errors";
@@ -118,6 +127,8 @@ type WriteResult = {
   entry: TimeEntry | null;
   /** False when a project_id was given that is not a project of the organization. */
   project_found: boolean;
+  /** False when a user_id was given that is not a member of the organization. */
+  subject_found: boolean;
   /** The other running entry that blocks this write, if any. */
   running_entry_id: string | null;
 };
@@ -128,11 +139,28 @@ const projectCte = (caller: Caller, projectId: string) =>
     where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid
   )`;
 
+/** The member an entry is recorded for: only owner and admin may name someone else. */
+const subjectCte = (caller: Caller, userId: string) =>
+  sql`subject as (
+    select user_id from organization_members
+    where organization_id = ${caller.organizationId}::uuid and user_id = ${userId}::uuid
+  )`;
+
+/** A time entry write refused by the overlap trigger (organizations.prevent_overlaps). */
+const overlapErrors = {
+  time_entries_no_overlap: (error: PostgresError) =>
+    new ApiError("OVERLAP", "The time entry would overlap another entry of the same user", {
+      overlapping_entry_id: error.detail ?? null,
+    }),
+};
+
 export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEntryBody) {
   const projectId = body.project_id ?? null;
+  const userId = body.user_id?.toLowerCase() ?? caller.userId;
   const running = body.end_time == null;
-  const ctes: SQL[] = [memberCte(caller)];
-  const gates: SQL[] = [callerIsMember];
+  const ctes: SQL[] = [memberCte(caller), subjectCte(caller, userId)];
+  const gates: SQL[] = [callerIsMember, sql`exists (select 1 from subject)`];
+  if (userId !== caller.userId) gates.push(callerIsManager);
   if (projectId) {
     ctes.push(projectCte(caller, projectId));
     gates.push(sql`exists (select 1 from project)`);
@@ -140,7 +168,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
   const stopRunning = running && body.stop_running === true;
   ctes.push(sql`running as (
     select id, start_time from time_entries
-    where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and end_time is null
+    where organization_id = ${caller.organizationId}::uuid and user_id = ${userId}::uuid and end_time is null
       and deleted_at is null
     ${stopRunning ? sql`for update` : sql``}
   )`);
@@ -170,7 +198,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
   const query = sql`with ${sql.join(ctes, sql`, `)},
     inserted as (
       insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
-      select ${caller.organizationId}::uuid, ${caller.userId}::uuid, ${projectId}::uuid,
+      select ${caller.organizationId}::uuid, ${userId}::uuid, ${projectId}::uuid,
         ${body.start_time}::timestamptz, ${body.end_time ?? null}::timestamptz, ${body.description}, ${billable}
       where ${sql.join(gates, sql` and `)}
       on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
@@ -178,6 +206,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
     )
     select ${callerRole} as role,
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
+      exists (select 1 from subject) as subject_found,
       ${
         stopRunning
           ? sql`(select r.id from running r where r.id not in (select id from stopped))`
@@ -186,15 +215,17 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
             : sql`null::uuid`
       } as running_entry_id,
       ${entryOf("inserted")} as entry`;
-  const row = await queryOne<WriteResult>(db, query);
-  if (running && row.role && row.project_found && !row.entry && !row.running_entry_id) {
+  const row = await withConstraintErrors(() => queryOne<WriteResult>(db, query), overlapErrors);
+  const allowed = row.role && (userId === caller.userId || isManager(row.role));
+  if (running && allowed && row.project_found && row.subject_found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
-    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, caller.userId));
+    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId));
   }
   return row;
 }
 
 const columnTypes = {
+  user_id: "uuid",
   project_id: "uuid",
   start_time: "timestamptz",
   end_time: "timestamptz",
@@ -204,8 +235,10 @@ const columnTypes = {
 
 export async function updateTimeEntry(db: Db, caller: Caller, id: string, changes: UpdateTimeEntryBody) {
   const fields = changedFields(changes, columnTypes);
-  const merged = (key: "start_time" | "end_time") => (fields.has(key) ? fields.value(key) : sql.raw(`t.${key}`));
+  const merged = (key: "start_time" | "end_time" | "user_id") =>
+    fields.has(key) ? fields.value(key) : sql.raw(`t.${key}`);
   const projectId = changes.project_id;
+  const userId = changes.user_id?.toLowerCase();
 
   const ctes: SQL[] = [
     memberCte(caller),
@@ -216,7 +249,10 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
         and ${visibleTo(caller, "te")}
       for update
     )`,
-    sql`next as (select t.id, t.user_id, ${merged("start_time")} as start_time, ${merged("end_time")} as end_time from target t)`,
+    sql`next as (
+      select t.id, ${merged("user_id")} as user_id, ${merged("start_time")} as start_time, ${merged("end_time")} as end_time
+      from target t
+    )`,
     sql`running as (
       select r.id from time_entries r join next n on r.user_id = n.user_id
       where r.organization_id = ${caller.organizationId}::uuid and r.end_time is null and r.deleted_at is null
@@ -233,6 +269,11 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
     ctes.push(projectCte(caller, projectId));
     gates.push(sql`exists (select 1 from project)`);
   }
+  if (userId) {
+    ctes.push(subjectCte(caller, userId));
+    gates.push(sql`exists (select 1 from subject)`);
+    if (userId !== caller.userId) gates.push(callerIsManager);
+  }
 
   const query = sql`with ${sql.join(ctes, sql`, `)},
     updated as (
@@ -246,11 +287,13 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
       coalesce((select invoice_id is not null from target), false) as locked,
       coalesce((select end_time is null or end_time > start_time from next), true) as times_valid,
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
+      ${userId ? sql`exists (select 1 from subject)` : sql`true`} as subject_found,
       (select id from running limit 1) as running_entry_id,
       ${entryOf("updated")} as entry`;
   return withConstraintErrors(
     () => queryOne<WriteResult & { found: boolean; locked: boolean; times_valid: boolean }>(db, query),
     {
+      ...overlapErrors,
       // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
       [RUNNING_TIMER_INDEX]: async () => {
         const userId = sql`(select user_id from time_entries where id = ${id}::uuid)`;
@@ -302,16 +345,7 @@ export async function getCurrentTimeEntry(db: Db, caller: Caller) {
 /** Sets end_time of a running entry to `body.end_time`, or to now. */
 export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: StopTimeEntryBody) {
   const endTime = body.end_time ? sql`${body.end_time}::timestamptz` : sql`now()`;
-  return queryOne<{
-    role: Role | null;
-    found: boolean;
-    locked: boolean;
-    running: boolean;
-    times_valid: boolean;
-    entry: TimeEntry | null;
-  }>(
-    db,
-    sql`with ${memberCte(caller)},
+  const query = sql`with ${memberCte(caller)},
     target as (
       select te.* from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
@@ -330,20 +364,31 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
       coalesce((select invoice_id is not null from target), false) as locked,
       coalesce((select end_time is null from target), false) as running,
       coalesce((select ${endTime} > start_time from target), false) as times_valid,
-      ${entryOf("updated")} as entry`,
-  );
+      ${entryOf("updated")} as entry`;
+  type StopResult = {
+    role: Role | null;
+    found: boolean;
+    locked: boolean;
+    running: boolean;
+    times_valid: boolean;
+    entry: TimeEntry | null;
+  };
+  return withConstraintErrors(() => queryOne<StopResult>(db, query), overlapErrors);
 }
 
 /** Starts a new running entry for the caller now, copying project, description and billable of entry `id`. */
 export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
-  const row = await queryOne<{
+  type RestartResult = {
     role: Role | null;
     found: boolean;
     running_entry_id: string | null;
     entry: TimeEntry | null;
-  }>(
-    db,
-    sql`with ${memberCte(caller)},
+  };
+  const row = await withConstraintErrors(
+    () =>
+      queryOne<RestartResult>(
+        db,
+        sql`with ${memberCte(caller)},
     source as (
       select te.project_id, te.description, te.billable from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
@@ -366,6 +411,8 @@ export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
       exists (select 1 from source) as found,
       (select id from running) as running_entry_id,
       ${entryOf("inserted")} as entry`,
+      ),
+    overlapErrors,
   );
   if (row.role && row.found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.

@@ -46,7 +46,7 @@ export const create = createRoute({
   tags,
   summary: "Create a time entry or start a timer",
   description:
-    "Records time for the caller. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. Needs scope `entries:write` for OAuth tokens.",
+    "Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { body: jsonBody(CreateTimeEntryBody, "The entry to create.") },
   responses: {
@@ -54,7 +54,7 @@ export const create = createRoute({
       ...json(TimeEntryEnvelope, "The created entry."),
       headers: locationHeader,
     },
-    ...errorResponses("TIMER_ALREADY_RUNNING", ...bodyErrors, ...authErrors),
+    ...errorResponses("TIMER_ALREADY_RUNNING", "OVERLAP", ...bodyErrors, ...authErrors),
   },
 });
 
@@ -81,7 +81,7 @@ export const patch = createRoute({
   tags,
   summary: "Update a time entry",
   description:
-    "Changes any subset of the create fields and bumps `updated_at`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+    "Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: {
     params: IdParams,
@@ -89,7 +89,7 @@ export const patch = createRoute({
   },
   responses: {
     200: json(TimeEntryEnvelope, "The updated entry."),
-    ...errorResponses("NOT_FOUND", "TIMER_ALREADY_RUNNING", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+    ...errorResponses("NOT_FOUND", "TIMER_ALREADY_RUNNING", "ENTRY_LOCKED", "OVERLAP", ...bodyErrors, ...authErrors),
   },
 });
 
@@ -100,7 +100,7 @@ export const remove = createRoute({
   tags,
   summary: "Delete a time entry",
   description:
-    "Deletes the entry for good. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+    "Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { params: IdParams },
   responses: {
@@ -139,7 +139,7 @@ export const stop = createRoute({
   },
   responses: {
     200: json(TimeEntryEnvelope, "The stopped entry."),
-    ...errorResponses("NOT_FOUND", "TIMER_NOT_RUNNING", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+    ...errorResponses("NOT_FOUND", "TIMER_NOT_RUNNING", "ENTRY_LOCKED", "OVERLAP", ...bodyErrors, ...authErrors),
   },
 });
 
@@ -155,7 +155,7 @@ export const restart = createRoute({
   request: { params: IdParams },
   responses: {
     201: { ...json(TimeEntryEnvelope, "The new running entry."), headers: locationHeader },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "TIMER_ALREADY_RUNNING", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "TIMER_ALREADY_RUNNING", "OVERLAP", ...authErrors),
   },
 });
 

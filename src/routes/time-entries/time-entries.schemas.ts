@@ -1,5 +1,15 @@
 import { z } from "@hono/zod-openapi";
-import { atLeastOneField, CalendarDate, Cursor, Id, Limit, PageMeta, Timestamp, UtcTimestamp } from "../../lib/schemas";
+import {
+  atLeastOneField,
+  CalendarDate,
+  Cursor,
+  Id,
+  Limit,
+  PageMeta,
+  Text,
+  Timestamp,
+  UtcTimestamp,
+} from "../../lib/schemas";
 
 const exampleIds = {
   entry: "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
@@ -95,7 +105,7 @@ export const ListTimeEntriesQuery = z
       description: "Only entries whose start_time falls on or before this UTC date (inclusive).",
       example: "2026-11-30",
     }),
-    q: z.string().max(200).optional().openapi({
+    q: Text(200).optional().openapi({
       description: "Case-insensitive substring of the description; `%` and `_` match themselves.",
       example: "planning",
     }),
@@ -122,7 +132,7 @@ export const ListTimeEntriesQuery = z
     path: ["end_date"],
   });
 
-const description = z.string().max(3000).openapi({
+const description = Text(3000).openapi({
   description: "What was done; may be empty, at most 3000 characters.",
   example: "Sprint planning",
 });
@@ -131,6 +141,11 @@ const projectId = Id.nullable().openapi({
   example: exampleIds.project,
 });
 const billable = z.boolean().openapi({ example: true });
+const userId = Id.openapi({
+  description:
+    "On behalf of another member: owner and admin may record or move time for any member of the organization (a user who is not a member is 400); a member may only give their own id (403 `FORBIDDEN` otherwise). Defaults to the caller on create.",
+  example: exampleIds.user,
+});
 const endTime = Timestamp.nullable().openapi({
   description: "Null or omitted starts a running timer. Must be after start_time.",
   example: "2026-11-28T10:30:00Z",
@@ -142,6 +157,7 @@ const endsAfterStartError = { message: "Must be after start_time", path: ["end_t
 
 export const CreateTimeEntryBody = z
   .object({
+    user_id: userId.optional(),
     project_id: projectId.optional(),
     start_time: Timestamp,
     end_time: endTime.optional(),
@@ -168,6 +184,7 @@ export const CreateTimeEntryBody = z
 
 export const UpdateTimeEntryBody = z
   .object({
+    user_id: userId.optional(),
     project_id: projectId.optional(),
     start_time: Timestamp.optional(),
     end_time: endTime.optional().openapi({
