@@ -10,7 +10,7 @@ export interface paths {
     };
     /**
      * List time entries
-     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.
+     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.
      */
     get: operations["listTimeEntries"];
     put?: never;
@@ -318,7 +318,8 @@ export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
     TimeEntryList: {
-      data: components["schemas"]["TimeEntry"][];
+      /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`. */
+      data: (components["schemas"]["TimeEntry"] | components["schemas"]["TimeEntryTombstone"])[];
       meta: components["schemas"]["PageMeta"];
     };
     TimeEntry: {
@@ -449,6 +450,20 @@ export interface components {
       /** @example 2026-12-30 */
       due_date: string | null;
     } | null;
+    /** @description A deleted entry, only in a sync listing (`updated_since` with `include_deleted=true`); kept 30 days after deletion. */
+    TimeEntryTombstone: {
+      /**
+       * Format: uuid
+       * @example 4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42
+       */
+      id: string;
+      /**
+       * Format: date-time
+       * @description When the entry was deleted.
+       * @example 2026-11-28T12:00:00.000Z
+       */
+      deleted_at: string;
+    };
     PageMeta: {
       /**
        * @description Number of items in this page.
@@ -1148,6 +1163,10 @@ export interface operations {
         project_id?: string;
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
+        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`. */
+        updated_since?: string;
+        /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters do not apply to tombstones. */
+        include_deleted?: "true" | "false";
       };
       header?: never;
       path?: never;

@@ -63,6 +63,16 @@ const operations: Record<string, () => Promise<Request>> = {
     method: "GET",
     path: `/v1/time-entries?limit=100&cursor=${await cursorAfter("/v1/time-entries?limit=100", "owner")}`,
   }),
+  "sync (owner)": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: "/v1/time-entries?limit=100&updated_since=2026-01-01T00:00:00Z&include_deleted=true",
+  }),
+  "sync (member)": async () => ({
+    caller: "member",
+    method: "GET",
+    path: "/v1/time-entries?limit=100&updated_since=2026-01-01T00:00:00Z",
+  }),
   "get (owner)": async () => ({
     caller: "owner",
     method: "GET",

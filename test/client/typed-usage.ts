@@ -7,6 +7,8 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "../../src/client/api-types";
 
 type TimeEntry = components["schemas"]["TimeEntry"];
+type Tombstone = components["schemas"]["TimeEntryTombstone"];
+const isTombstone = (item: TimeEntry | Tombstone): item is Tombstone => "deleted_at" in item;
 
 export async function typedUsage(baseUrl: string, token: string) {
   const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
@@ -15,7 +17,12 @@ export async function typedUsage(baseUrl: string, token: string) {
     params: { query: { limit: 10, user_id: "me", start_date: "2026-11-01" } },
   });
   if (error) return { code: error.error.code };
-  const first: TimeEntry | undefined = page.data[0];
+  // Tombstones only come with updated_since and include_deleted=true, but the type says they may.
+  const first: TimeEntry | undefined = page.data.find((item): item is TimeEntry => !isTombstone(item));
+  const { data: changes } = await api.GET("/v1/time-entries", {
+    params: { query: { updated_since: "2026-11-28T12:00:00Z", include_deleted: "true" } },
+  });
+  const deleted: string[] = (changes?.data ?? []).filter(isTombstone).map((tombstone) => tombstone.deleted_at);
   const next: string | null = page.meta.next_cursor;
 
   const created = await api.POST("/v1/time-entries", {
@@ -36,5 +43,5 @@ export async function typedUsage(baseUrl: string, token: string) {
   // @ts-expect-error `duration` is a number of seconds
   const wrong: string | null = first?.duration ?? null;
 
-  return { first, next, id, wrong };
+  return { first, next, id, wrong, deleted };
 }

@@ -11,6 +11,7 @@ import {
   deleteTimeEntry,
   getCurrentTimeEntry,
   getTimeEntry,
+  listChanges,
   listTimeEntries,
   restartTimeEntry,
   stopTimeEntry,
@@ -27,8 +28,11 @@ import type {
   RestartRoute,
   StopRoute,
 } from "./time-entries.routes";
+import type { TimeEntry, Tombstone } from "./time-entries.schemas";
 
 const EntryCursor = z.tuple([UtcTimestamp, Id]);
+// Tagged, so a cursor of one ordering cannot be replayed against the other.
+const ChangeCursor = z.tuple([z.literal("changes"), UtcTimestamp, Id]);
 
 const entryNotFound = () => notFound("Time entry");
 const entryLocked = () =>
@@ -46,22 +50,44 @@ function requireMayActFor(role: Role, caller: Caller, userId: string | undefined
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
   const caller = c.get("caller");
-  const cursor = query.cursor ? decodeCursor(query.cursor, EntryCursor) : undefined;
   const userId = query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase();
-
-  const page = await listTimeEntries(c.get("db"), caller, {
-    cursor: cursor && { startTime: cursor[0], id: cursor[1] },
+  const filter = {
     limit: query.limit,
     startDate: query.start_date,
     endDate: query.end_date,
     q: query.q,
     projectId: query.project_id,
     userId,
-  });
-  const role = requireMember(page.role);
-  if (userId && userId !== caller.userId && !isManager(role)) {
-    throw new ApiError("FORBIDDEN", "Members can only list their own time entries");
+  };
+  const requireMayList = (role: Role | null) => {
+    if (userId && userId !== caller.userId && !isManager(requireMember(role))) {
+      throw new ApiError("FORBIDDEN", "Members can only list their own time entries");
+    }
+    return requireMember(role);
+  };
+
+  if (query.updated_since) {
+    const cursor = query.cursor ? decodeCursor(query.cursor, ChangeCursor) : undefined;
+    const page = await listChanges(c.get("db"), caller, {
+      ...filter,
+      updatedSince: query.updated_since,
+      cursor: cursor && { updatedAt: cursor[1], id: cursor[2] },
+      includeDeleted: query.include_deleted ?? false,
+    });
+    requireMayList(page.role);
+    const changedAt = (item: TimeEntry | Tombstone) => ("updated_at" in item ? item.updated_at : item.deleted_at);
+    return c.json(
+      toPage(page.entries, query.limit, (item) => ["changes", changedAt(item), item.id]),
+      200,
+    );
   }
+
+  const cursor = query.cursor ? decodeCursor(query.cursor, EntryCursor) : undefined;
+  const page = await listTimeEntries(c.get("db"), caller, {
+    ...filter,
+    cursor: cursor && { startTime: cursor[0], id: cursor[1] },
+  });
+  requireMayList(page.role);
   return c.json(
     toPage(page.entries, query.limit, (entry) => [entry.start_time, entry.id]),
     200,

@@ -14,7 +14,13 @@ import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText, startOfNextUtcDay, startOfUtcDay } from "../../db/sql-fragments";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
-import type { CreateTimeEntryBody, StopTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
+import type {
+  CreateTimeEntryBody,
+  StopTimeEntryBody,
+  TimeEntry,
+  Tombstone,
+  UpdateTimeEntryBody,
+} from "./time-entries.schemas";
 
 // Every function here is one SQL statement, so one round trip: the caller's
 // membership, the checks and the write share it. Each returns the caller's
@@ -49,9 +55,12 @@ const entryJson = sql.raw(`json_build_object(
   ) end
 )`);
 
+const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${entryJson}
+  else json_build_object('id', te.id, 'deleted_at', ${sql.raw(isoUtcText("te.deleted_at"))}) end`;
+
 /** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */
-const withRelations = (source: string) =>
-  sql`select te.start_time, te.id, ${entryJson} as entry
+const withRelations = (source: string, entry: SQL = entryJson) =>
+  sql`select te.start_time, te.updated_at, te.id, ${entry} as entry
   from ${sql.raw(source)} te
   join users u on u.id = te.user_id
   left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
@@ -71,25 +80,35 @@ export type EntryFilter = {
   userId?: string;
 };
 
-export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter) {
-  const conditions: SQL[] = [sql`te.organization_id = ${caller.organizationId}::uuid`, sql`te.deleted_at is null`];
+/** The list's filters on live entries, as SQL conditions on `te`. */
+function liveEntryConditions(filter: Omit<EntryFilter, "cursor" | "limit" | "userId">): SQL[] {
+  const conditions: SQL[] = [sql`te.deleted_at is null`];
   if (filter.startDate) conditions.push(sql`te.start_time >= ${startOfUtcDay(filter.startDate)}::timestamptz`);
   if (filter.endDate) conditions.push(sql`te.start_time < ${startOfNextUtcDay(filter.endDate)}::timestamptz`);
   if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
   if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
+  return conditions;
+}
+
+/**
+ * Which rows the caller may see depends on their role, known only inside the
+ * statement. Each visibility is its own branch behind a one-time filter, so
+ * Postgres runs just the branch that applies, each on its best index.
+ */
+function visibilityBranches(caller: Caller, userId: string | undefined): SQL[][] {
+  return userId
+    ? [[sql`te.user_id = ${userId}::uuid`, userId === caller.userId ? callerIsMember : callerIsManager]]
+    : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
+}
+
+export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter) {
+  const conditions: SQL[] = [sql`te.organization_id = ${caller.organizationId}::uuid`, ...liveEntryConditions(filter)];
   if (filter.cursor) {
     conditions.push(sql`(te.start_time, te.id) < (${filter.cursor.startTime}::timestamptz, ${filter.cursor.id}::uuid)`);
   }
 
-  // Which rows the caller may see depends on their role, known only inside the
-  // statement. Each visibility is its own branch behind a one-time filter, so
-  // Postgres runs just the branch that applies, each on its best index.
-  const branches: SQL[][] = filter.userId
-    ? [[sql`te.user_id = ${filter.userId}::uuid`, filter.userId === caller.userId ? callerIsMember : callerIsManager]]
-    : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
-
   const pageSize = filter.limit + 1; // one more than asked tells whether another page follows
-  const selects = branches.map(
+  const selects = visibilityBranches(caller, filter.userId).map(
     (visibility) => sql`(select te.* from time_entries te
       where ${sql.join([...conditions, ...visibility], sql` and `)}
       order by te.start_time desc, te.id desc
@@ -107,6 +126,47 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
       ) as entries`,
   );
   return row;
+}
+
+export type ChangeFilter = Omit<EntryFilter, "cursor"> & {
+  updatedSince: string;
+  cursor?: { updatedAt: string; id: string };
+  includeDeleted: boolean;
+};
+
+/**
+ * Sync: entries changed after `updatedSince`, oldest change first, on the
+ * (organization, [user,] updated_at, id) indexes. The list's filters narrow
+ * the live entries; tombstones (with `includeDeleted`) are every deleted entry
+ * the caller could see, since a deleted entry keeps nothing to filter on.
+ */
+export async function listChanges(db: Db, caller: Caller, filter: ChangeFilter) {
+  const live = sql.join(liveEntryConditions(filter), sql` and `);
+  const conditions: SQL[] = [
+    sql`te.organization_id = ${caller.organizationId}::uuid`,
+    sql`te.updated_at > ${filter.updatedSince}::timestamptz`,
+    filter.includeDeleted ? sql`(te.deleted_at is not null or (${live}))` : live,
+  ];
+  if (filter.cursor) {
+    conditions.push(sql`(te.updated_at, te.id) > (${filter.cursor.updatedAt}::timestamptz, ${filter.cursor.id}::uuid)`);
+  }
+  const pageSize = filter.limit + 1;
+  const selects = visibilityBranches(caller, filter.userId).map(
+    (visibility) => sql`(select te.* from time_entries te
+      where ${sql.join([...conditions, ...visibility], sql` and `)}
+      order by te.updated_at, te.id
+      limit ${pageSize})`,
+  );
+  return queryOne<{ role: Role | null; entries: (TimeEntry | Tombstone)[] }>(
+    db,
+    sql`with ${memberCte(caller)},
+    page as (${sql.join(selects, sql` union all `)})
+    select ${callerRole} as role,
+      coalesce(
+        (select json_agg(x.entry order by x.updated_at, x.id) from (${withRelations("page", tombstoneOrEntryJson)}) x),
+        '[]'::json
+      ) as entries`,
+  );
 }
 
 export async function getTimeEntry(db: Db, caller: Caller, id: string) {

@@ -6,6 +6,7 @@ import {
   Id,
   Limit,
   PageMeta,
+  QueryBoolean,
   Text,
   Timestamp,
   UtcTimestamp,
@@ -88,7 +89,30 @@ export type TimeEntry = z.infer<typeof TimeEntry>;
 
 export const TimeEntryEnvelope = z.object({ data: TimeEntry }).openapi("TimeEntryResponse");
 
-export const TimeEntryPage = z.object({ data: z.array(TimeEntry), meta: PageMeta }).openapi("TimeEntryList");
+export const Tombstone = z
+  .object({
+    id: Id.openapi({ example: exampleIds.entry }),
+    deleted_at: UtcTimestamp.openapi({
+      description: "When the entry was deleted.",
+      example: "2026-11-28T12:00:00.000Z",
+    }),
+  })
+  .openapi("TimeEntryTombstone", {
+    description:
+      "A deleted entry, only in a sync listing (`updated_since` with `include_deleted=true`); kept 30 days after deletion.",
+  });
+
+export type Tombstone = z.infer<typeof Tombstone>;
+
+export const TimeEntryPage = z
+  .object({
+    data: z.array(z.union([TimeEntry, Tombstone])).openapi({
+      description:
+        "Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`.",
+    }),
+    meta: PageMeta,
+  })
+  .openapi("TimeEntryList");
 
 const MAX_RANGE_DAYS = 366;
 const daysBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 86_400_000;
@@ -120,11 +144,25 @@ export const ListTimeEntriesQuery = z
           "`me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403.",
         example: "me",
       }),
+    updated_since: Timestamp.optional().openapi({
+      description:
+        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`.",
+      example: "2026-11-28T12:00:00Z",
+    }),
+    include_deleted: QueryBoolean.optional().openapi({
+      description:
+        "With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters do not apply to tombstones.",
+      example: "true",
+    }),
   })
   .strict()
   .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, {
     message: "Must not be before start_date",
     path: ["end_date"],
+  })
+  .refine((q) => q.include_deleted === undefined || q.updated_since !== undefined, {
+    message: "Only with updated_since",
+    path: ["include_deleted"],
   })
   // A bounded range keeps every query cheap; page through years in steps.
   .refine((q) => !q.start_date || !q.end_date || daysBetween(q.start_date, q.end_date) < MAX_RANGE_DAYS, {
