@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { isManager, requireMember } from "../../db/membership";
+import { requireMember } from "../../db/membership";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
@@ -8,9 +8,11 @@ import type { AppRouteHandler } from "../../lib/types";
 import {
   createTimeEntry,
   deleteTimeEntry,
+  entryFilterOf,
   getCurrentTimeEntry,
   getTimeEntry,
   listTimeEntries,
+  requireFilterAllowed,
   restartTimeEntry,
   stopTimeEntry,
   timerAlreadyRunning,
@@ -35,26 +37,18 @@ const entryLocked = () =>
 const unknownProject = () => invalidField("project_id", "No such project in this organization");
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const query = c.req.valid("query");
+  const { cursor, limit, ...query } = c.req.valid("query");
   const caller = c.get("caller");
-  const cursor = query.cursor ? decodeCursor(query.cursor, EntryCursor) : undefined;
-  const userId = query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase();
+  const after = cursor ? decodeCursor(cursor, EntryCursor) : undefined;
+  const filter = entryFilterOf(caller, query);
 
-  const page = await listTimeEntries(c.get("db"), caller, {
-    cursor: cursor && { startTime: cursor[0], id: cursor[1] },
-    limit: query.limit,
-    startDate: query.start_date,
-    endDate: query.end_date,
-    q: query.q,
-    projectId: query.project_id,
-    userId,
+  const page = await listTimeEntries(c.get("db"), caller, filter, {
+    cursor: after && { startTime: after[0], id: after[1] },
+    limit,
   });
-  const role = requireMember(page.role);
-  if (userId && userId !== caller.userId && !isManager(role)) {
-    throw new ApiError("FORBIDDEN", "Members can only list their own time entries");
-  }
+  requireFilterAllowed(page.role, caller, filter);
   return c.json(
-    toPage(page.entries, query.limit, (entry) => [entry.start_time, entry.id]),
+    toPage(page.entries, limit, (entry) => [entry.start_time, entry.id]),
     200,
   );
 };
