@@ -5,6 +5,7 @@ import { ApiError, invalidField, notFound } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
+import { summarizeTimeEntries } from "./summary.queries";
 import {
   createTimeEntry,
   deleteTimeEntry,
@@ -27,6 +28,7 @@ import type {
   RemoveRoute,
   RestartRoute,
   StopRoute,
+  SummaryRoute,
 } from "./time-entries.routes";
 
 const EntryCursor = z.tuple([UtcTimestamp, Id]);
@@ -51,6 +53,18 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     toPage(page.entries, limit, (entry) => [entry.start_time, entry.id]),
     200,
   );
+};
+
+export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
+  const { group_by, rounding, rounding_minutes, ...query } = c.req.valid("query");
+  const caller = c.get("caller");
+  const filter = entryFilterOf(caller, query);
+  const result = await summarizeTimeEntries(c.get("db"), caller, filter, {
+    groupBy: group_by ?? [],
+    rounding: rounding && rounding_minutes !== undefined ? { mode: rounding, minutes: rounding_minutes } : undefined,
+  });
+  requireFilterAllowed(result.role, caller, filter);
+  return c.json({ data: result.summary }, 200);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
