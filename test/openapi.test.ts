@@ -75,6 +75,7 @@ describe("GET /openapi.json", () => {
       [
         ...crud("/v1/time-entries"),
         "GET /v1/time-entries/current",
+        "GET /v1/time-entries/summary",
         "POST /v1/time-entries/{id}/stop",
         "POST /v1/time-entries/{id}/restart",
         ...crud("/v1/projects"),

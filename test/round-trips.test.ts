@@ -19,6 +19,10 @@ type Call = { path: string; options?: CallOptions; status: number };
 /** A successful call of each operation, keyed `METHOD /path` as in the OpenAPI document. */
 const successfulCalls: Record<string, () => Promise<Call>> = {
   "GET /v1/time-entries": async () => ({ path: "/v1/time-entries?limit=5&q=a&start_date=2026-01-01", status: 200 }),
+  "GET /v1/time-entries/summary": async () => ({
+    path: "/v1/time-entries/summary?start_date=2026-11-01&end_date=2026-11-30&timezone=Europe/Berlin&group_by=project,week&rounding=up&rounding_minutes=15&billable=true",
+    status: 200,
+  }),
   "POST /v1/time-entries": async () => ({
     path: "/v1/time-entries",
     options: {
@@ -176,6 +180,11 @@ describe("one database round trip per request", () => {
         { body: { end_time: "2020-01-01T00:00:00Z" }, token: team.member.token },
       ],
       ["GET", `/v1/time-entries?user_id=${team.owner.id}`, { token: team.member.token }],
+      [
+        "GET",
+        `/v1/time-entries/summary?start_date=2026-11-01&end_date=2026-11-30&user_id=${team.owner.id}`,
+        { token: team.member.token },
+      ],
     ];
     for (const [method, path, options] of cases) {
       const trips = await h.roundTrips(async () => {

@@ -45,6 +45,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/time-entries/summary": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Summarize time entries
+     * @description Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded to 2 decimals on each group's total). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens.
+     */
+    get: operations["summarizeTimeEntries"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/time-entries/{id}": {
     parameters: {
       query?: never;
@@ -569,6 +589,204 @@ export interface components {
     CurrentTimeEntryResponse: {
       /** @description The running entry; null when no timer runs. */
       data: components["schemas"]["TimeEntry"] | null;
+    };
+    /**
+     * @example {
+     *       "data": {
+     *         "groups": [
+     *           {
+     *             "key": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+     *             "label": "Website relaunch",
+     *             "entry_count": 3,
+     *             "total_seconds": 14400,
+     *             "billable_seconds": 14400,
+     *             "amounts": [
+     *               {
+     *                 "currency": "EUR",
+     *                 "amount": "480.00"
+     *               }
+     *             ],
+     *             "groups": [
+     *               {
+     *                 "key": "2026-11-02",
+     *                 "label": "2026-11-02",
+     *                 "entry_count": 2,
+     *                 "total_seconds": 9000,
+     *                 "billable_seconds": 9000,
+     *                 "amounts": [
+     *                   {
+     *                     "currency": "EUR",
+     *                     "amount": "300.00"
+     *                   }
+     *                 ]
+     *               },
+     *               {
+     *                 "key": "2026-11-03",
+     *                 "label": "2026-11-03",
+     *                 "entry_count": 1,
+     *                 "total_seconds": 5400,
+     *                 "billable_seconds": 5400,
+     *                 "amounts": [
+     *                   {
+     *                     "currency": "EUR",
+     *                     "amount": "180.00"
+     *                   }
+     *                 ]
+     *               }
+     *             ]
+     *           },
+     *           {
+     *             "key": null,
+     *             "label": "No project",
+     *             "entry_count": 1,
+     *             "total_seconds": 1800,
+     *             "billable_seconds": 0,
+     *             "amounts": [],
+     *             "groups": [
+     *               {
+     *                 "key": "2026-11-02",
+     *                 "label": "2026-11-02",
+     *                 "entry_count": 1,
+     *                 "total_seconds": 1800,
+     *                 "billable_seconds": 0,
+     *                 "amounts": []
+     *               }
+     *             ]
+     *           }
+     *         ],
+     *         "totals": {
+     *           "entry_count": 4,
+     *           "total_seconds": 16200,
+     *           "billable_seconds": 14400,
+     *           "amounts": [
+     *             {
+     *               "currency": "EUR",
+     *               "amount": "480.00"
+     *             }
+     *           ]
+     *         }
+     *       }
+     *     }
+     */
+    TimeEntrySummaryResponse: {
+      data: components["schemas"]["TimeEntrySummary"];
+    };
+    TimeEntrySummary: {
+      /** @description By the first `group_by` dimension, ordered by label (periods chronologically), key null last; empty without `group_by`. */
+      groups: components["schemas"]["TimeEntrySummaryGroup"][];
+      totals: components["schemas"]["TimeEntrySummaryTotals"];
+    };
+    TimeEntrySummaryGroup: {
+      /**
+       * @description The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its Monday, for `month` `2026-11`. Null for the entries without a project (or customer).
+       * @example 9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4
+       */
+      key: string | null;
+      /**
+       * @description The project or customer name, the user's full name (else email), the date, the ISO week (`2026-W45`) or the month; `No project` / `No customer` for key null.
+       * @example Website relaunch
+       */
+      label: string;
+      /**
+       * @description Entries in the group.
+       * @example 12
+       */
+      entry_count: number;
+      /**
+       * @description Their duration in seconds (each rounded first when `rounding` is given; a running entry counts up to now).
+       * @example 27000
+       */
+      total_seconds: number;
+      /**
+       * @description The duration of the billable ones.
+       * @example 21600
+       */
+      billable_seconds: number;
+      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
+      amounts: {
+        /**
+         * @description ISO 4217.
+         * @example EUR
+         */
+        currency: string;
+        /**
+         * @description Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.
+         * @example 720.00
+         */
+        amount: string;
+      }[];
+      /** @description With two `group_by` dimensions: this group's entries by the second one. */
+      groups?: components["schemas"]["TimeEntrySummarySubgroup"][];
+    };
+    TimeEntrySummarySubgroup: {
+      /**
+       * @description The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its Monday, for `month` `2026-11`. Null for the entries without a project (or customer).
+       * @example 9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4
+       */
+      key: string | null;
+      /**
+       * @description The project or customer name, the user's full name (else email), the date, the ISO week (`2026-W45`) or the month; `No project` / `No customer` for key null.
+       * @example Website relaunch
+       */
+      label: string;
+      /**
+       * @description Entries in the group.
+       * @example 12
+       */
+      entry_count: number;
+      /**
+       * @description Their duration in seconds (each rounded first when `rounding` is given; a running entry counts up to now).
+       * @example 27000
+       */
+      total_seconds: number;
+      /**
+       * @description The duration of the billable ones.
+       * @example 21600
+       */
+      billable_seconds: number;
+      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
+      amounts: {
+        /**
+         * @description ISO 4217.
+         * @example EUR
+         */
+        currency: string;
+        /**
+         * @description Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.
+         * @example 720.00
+         */
+        amount: string;
+      }[];
+    };
+    TimeEntrySummaryTotals: {
+      /**
+       * @description Entries in the group.
+       * @example 12
+       */
+      entry_count: number;
+      /**
+       * @description Their duration in seconds (each rounded first when `rounding` is given; a running entry counts up to now).
+       * @example 27000
+       */
+      total_seconds: number;
+      /**
+       * @description The duration of the billable ones.
+       * @example 21600
+       */
+      billable_seconds: number;
+      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
+      amounts: {
+        /**
+         * @description ISO 4217.
+         * @example EUR
+         */
+        currency: string;
+        /**
+         * @description Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.
+         * @example 720.00
+         */
+        amount: string;
+      }[];
     };
     /**
      * @example {
@@ -1153,14 +1371,22 @@ export interface operations {
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
-        /** @description Only entries whose start_time falls on or after this UTC date. */
+        /** @description Only entries whose start_time falls on or after this calendar date in `timezone`. */
         start_date?: string;
-        /** @description Only entries whose start_time falls on or before this UTC date (inclusive). */
+        /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
         end_date?: string;
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account. Default `UTC`. */
+        timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;
         /** @description Only entries of this project. */
         project_id?: string;
+        /** @description Only entries of projects of this customer. */
+        customer_id?: string;
+        /** @description `true` for billable entries only, `false` for non-billable ones only. */
+        billable?: "true" | "false";
+        /** @description `true` for entries attached to an invoice only, `false` for entries not invoiced yet only. */
+        invoiced?: "true" | "false";
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
         /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`. */
@@ -1462,6 +1688,135 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["CurrentTimeEntryResponse"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  summarizeTimeEntries: {
+    parameters: {
+      query: {
+        /** @description First calendar day (in `timezone`) of the summary: entries whose start_time falls on or after it. Required: a summary covers at most 366 days. */
+        start_date: string;
+        /** @description Last calendar day (in `timezone`, inclusive) of the summary. Required. */
+        end_date: string;
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account. Default `UTC`. */
+        timezone?: string;
+        /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
+        q?: string;
+        /** @description Only entries of this project. */
+        project_id?: string;
+        /** @description Only entries of projects of this customer. */
+        customer_id?: string;
+        /** @description `true` for billable entries only, `false` for non-billable ones only. */
+        billable?: "true" | "false";
+        /** @description `true` for entries attached to an invoice only, `false` for entries not invoiced yet only. */
+        invoiced?: "true" | "false";
+        /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
+        user_id?: string;
+        /** @description One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (ISO, from Monday) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone. */
+        group_by?: string;
+        /** @description Rounds each entry's duration to a multiple of `rounding_minutes` (up, down, or to the nearest, halves up) before anything is summed; stored times do not change. */
+        rounding?: "up" | "down" | "nearest";
+        /** @description The rounding step in minutes, 1–60; required with `rounding`, and only with it. */
+        rounding_minutes?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The totals, by group and overall. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TimeEntrySummaryResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */

@@ -34,10 +34,13 @@ const entryOf = async (userId: string) =>
   (
     await h.sql("select id from time_entries where user_id = $1 order by start_time desc limit 1 offset 500", [userId])
   )[0]?.id as string;
+const customerOf = async (organizationId: string) =>
+  (await h.sql("select id from customers where organization_id = $1 order by id limit 1", [organizationId]))[0]
+    ?.id as string;
 const cursorAfter = async (path: string, caller: Caller) =>
   (await h.call("GET", path, { token: tokens[caller] })).body.meta.next_cursor as string;
 
-/** One line per statement the app sends; a summary query gets its line when its route exists. */
+/** One line per statement the app sends. */
 const operations: Record<string, () => Promise<Request>> = {
   "list (owner)": async () => ({ caller: "owner", method: "GET", path: "/v1/time-entries?limit=100" }),
   "list (member)": async () => ({ caller: "member", method: "GET", path: "/v1/time-entries?limit=100" }),
@@ -72,6 +75,26 @@ const operations: Record<string, () => Promise<Request>> = {
     caller: "member",
     method: "GET",
     path: "/v1/time-entries?limit=100&updated_since=2026-01-01T00:00:00Z",
+  }),
+  "summary (owner), by project and week": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: "/v1/time-entries/summary?start_date=2026-10-01&end_date=2026-10-31&timezone=Europe/Berlin&group_by=project,week",
+  }),
+  "summary (member), every filter, rounded": async () => ({
+    caller: "member",
+    method: "GET",
+    path: `/v1/time-entries/summary?start_date=2026-10-01&end_date=2026-10-31&group_by=customer,day&rounding=nearest&rounding_minutes=15&billable=true&invoiced=false&q=review&customer_id=${await customerOf(org.id)}`,
+  }),
+  "summary, user": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: `/v1/time-entries/summary?start_date=2026-01-01&end_date=2026-12-31&user_id=${org.memberId}&group_by=month`,
+  }),
+  "list, customer, billable, invoiced, time zone": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: "/v1/time-entries?limit=100&billable=true&invoiced=false&timezone=America/New_York&start_date=2026-06-01&end_date=2026-06-30",
   }),
   "get (owner)": async () => ({
     caller: "owner",

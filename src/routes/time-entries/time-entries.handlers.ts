@@ -6,13 +6,16 @@ import { toPage } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import type { Caller } from "../../lib/verify-token";
+import { summarizeTimeEntries } from "./summary.queries";
 import {
   createTimeEntry,
   deleteTimeEntry,
+  entryFilterOf,
   getCurrentTimeEntry,
   getTimeEntry,
   listChanges,
   listTimeEntries,
+  requireFilterAllowed,
   restartTimeEntry,
   stopTimeEntry,
   timerAlreadyRunning,
@@ -27,6 +30,7 @@ import type {
   RemoveRoute,
   RestartRoute,
   StopRoute,
+  SummaryRoute,
 } from "./time-entries.routes";
 import type { TimeEntry, Tombstone } from "./time-entries.schemas";
 
@@ -48,50 +52,48 @@ function requireMayActFor(role: Role, caller: Caller, userId: string | undefined
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const query = c.req.valid("query");
+  const { cursor, limit, ...query } = c.req.valid("query");
   const caller = c.get("caller");
-  const userId = query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase();
-  const filter = {
-    limit: query.limit,
-    startDate: query.start_date,
-    endDate: query.end_date,
-    q: query.q,
-    projectId: query.project_id,
-    userId,
-  };
-  const requireMayList = (role: Role | null) => {
-    if (userId && userId !== caller.userId && !isManager(requireMember(role))) {
-      throw new ApiError("FORBIDDEN", "Members can only list their own time entries");
-    }
-    return requireMember(role);
-  };
+  const filter = entryFilterOf(caller, query);
 
   if (query.updated_since) {
-    const cursor = query.cursor ? decodeCursor(query.cursor, ChangeCursor) : undefined;
-    const page = await listChanges(c.get("db"), caller, {
-      ...filter,
+    const after = cursor ? decodeCursor(cursor, ChangeCursor) : undefined;
+    const page = await listChanges(c.get("db"), caller, filter, {
       updatedSince: query.updated_since,
-      cursor: cursor && { updatedAt: cursor[1], id: cursor[2] },
+      cursor: after && { updatedAt: after[1], id: after[2] },
+      limit,
       includeDeleted: query.include_deleted ?? false,
     });
-    requireMayList(page.role);
+    requireFilterAllowed(page.role, caller, filter);
     const changedAt = (item: TimeEntry | Tombstone) => ("updated_at" in item ? item.updated_at : item.deleted_at);
     return c.json(
-      toPage(page.entries, query.limit, (item) => ["changes", changedAt(item), item.id]),
+      toPage(page.entries, limit, (item) => ["changes", changedAt(item), item.id]),
       200,
     );
   }
 
-  const cursor = query.cursor ? decodeCursor(query.cursor, EntryCursor) : undefined;
-  const page = await listTimeEntries(c.get("db"), caller, {
-    ...filter,
-    cursor: cursor && { startTime: cursor[0], id: cursor[1] },
+  const after = cursor ? decodeCursor(cursor, EntryCursor) : undefined;
+  const page = await listTimeEntries(c.get("db"), caller, filter, {
+    cursor: after && { startTime: after[0], id: after[1] },
+    limit,
   });
-  requireMayList(page.role);
+  requireFilterAllowed(page.role, caller, filter);
   return c.json(
-    toPage(page.entries, query.limit, (entry) => [entry.start_time, entry.id]),
+    toPage(page.entries, limit, (entry) => [entry.start_time, entry.id]),
     200,
   );
+};
+
+export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
+  const { group_by, rounding, rounding_minutes, ...query } = c.req.valid("query");
+  const caller = c.get("caller");
+  const filter = entryFilterOf(caller, query);
+  const result = await summarizeTimeEntries(c.get("db"), caller, filter, {
+    groupBy: group_by ?? [],
+    rounding: rounding && rounding_minutes !== undefined ? { mode: rounding, minutes: rounding_minutes } : undefined,
+  });
+  requireFilterAllowed(result.role, caller, filter);
+  return c.json({ data: result.summary }, 200);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

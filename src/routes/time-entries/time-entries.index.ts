@@ -7,6 +7,7 @@ const router = createRouter()
   .openapi(routes.create, handlers.create)
   // Before the {id} routes, so that "current" is not taken for an id.
   .openapi(routes.current, handlers.current)
+  .openapi(routes.summary, handlers.summary)
   .openapi(routes.getOne, handlers.getOne)
   .openapi(routes.patch, handlers.patch)
   .openapi(routes.remove, handlers.remove)

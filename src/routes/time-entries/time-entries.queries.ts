@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import type { PostgresError } from "../../db/errors";
+import { type PostgresError, postgresErrorOf } from "../../db/errors";
 import {
   callerIsManager,
   callerIsMember,
@@ -8,14 +8,16 @@ import {
   isManager,
   memberCte,
   type Role,
+  requireMember,
   visibleTo,
 } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
-import { containsPattern, isoUtcText, startOfNextUtcDay, startOfUtcDay } from "../../db/sql-fragments";
-import { ApiError } from "../../lib/errors";
+import { containsPattern, isoUtcText } from "../../db/sql-fragments";
+import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import type {
   CreateTimeEntryBody,
+  EntryFilterQuery,
   StopTimeEntryBody,
   TimeEntry,
   Tombstone,
@@ -69,103 +71,169 @@ const withRelations = (source: string, entry: SQL = entryJson) =>
 
 const entryOf = (source: string) => sql`(select x.entry from (${withRelations(source)}) x)`;
 
+/** Which live entries a read asks for; built from the query string by `entryFilterOf`. */
 export type EntryFilter = {
-  cursor?: { startTime: string; id: string };
-  limit: number;
+  /** Calendar dates in `timezone`, both inclusive. */
   startDate?: string;
   endDate?: string;
+  /** An IANA name; Postgres refuses one it does not know (see `withTimeZoneErrors`). */
+  timezone: string;
   q?: string;
   projectId?: string;
+  customerId?: string;
+  billable?: boolean;
+  invoiced?: boolean;
   /** A user id; undefined for everything the caller may see. */
   userId?: string;
 };
 
-/** The list's filters on live entries, as SQL conditions on `te`. */
-function liveEntryConditions(filter: Omit<EntryFilter, "cursor" | "limit" | "userId">): SQL[] {
-  const conditions: SQL[] = [sql`te.deleted_at is null`];
-  if (filter.startDate) conditions.push(sql`te.start_time >= ${startOfUtcDay(filter.startDate)}::timestamptz`);
-  if (filter.endDate) conditions.push(sql`te.start_time < ${startOfNextUtcDay(filter.endDate)}::timestamptz`);
-  if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
-  if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
-  return conditions;
+/** The filter a query string of `entryFilterFields` asks for; `user_id=me` is the caller. */
+export function entryFilterOf(caller: Caller, query: EntryFilterQuery): EntryFilter {
+  return {
+    startDate: query.start_date,
+    endDate: query.end_date,
+    timezone: query.timezone,
+    q: query.q,
+    projectId: query.project_id,
+    customerId: query.customer_id,
+    billable: query.billable,
+    invoiced: query.invoiced,
+    userId: query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase(),
+  };
+}
+
+/** A member may ask for their own entries only; owner and admin for anyone's. Call with the statement's role. */
+export function requireFilterAllowed(role: Role | null, caller: Caller, filter: EntryFilter) {
+  const known = requireMember(role);
+  if (filter.userId && filter.userId !== caller.userId && !isManager(known)) {
+    throw new ApiError("FORBIDDEN", "Members can only read their own time entries");
+  }
+  return known;
 }
 
 /**
- * Which rows the caller may see depends on their role, known only inside the
- * statement. Each visibility is its own branch behind a one-time filter, so
- * Postgres runs just the branch that applies, each on its best index.
+ * The conditions on `te` (time_entries) that select the live entries of the caller's organization
+ * matching `filter` and visible to the caller: one list per visibility branch, to be joined with
+ * `union all`. Which rows the caller may see depends on their role, known only inside the statement
+ * (the `member` CTE); each visibility is its own branch behind a one-time filter, so Postgres runs
+ * just the branch that applies, each on its best index. Every read of a set of entries (list,
+ * summary, export) selects them with this.
  */
-function visibilityBranches(caller: Caller, userId: string | undefined): SQL[][] {
-  return userId
-    ? [[sql`te.user_id = ${userId}::uuid`, userId === caller.userId ? callerIsMember : callerIsManager]]
+export function entryConditions(
+  caller: Caller,
+  filter: EntryFilter,
+  options: { includeDeleted?: boolean } = {},
+): SQL[][] {
+  const conditions: SQL[] = [sql`te.deleted_at is null`];
+  const tz = sql`${filter.timezone}::text`;
+  // The bounds are the instants local midnight falls at in `timezone`, daylight saving time included.
+  if (filter.startDate)
+    conditions.push(sql`te.start_time >= ((${filter.startDate}::date)::timestamp at time zone ${tz})`);
+  if (filter.endDate) {
+    conditions.push(sql`te.start_time < ((${filter.endDate}::date + 1)::timestamp at time zone ${tz})`);
+  }
+  if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
+  if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
+  if (filter.customerId) {
+    conditions.push(sql`te.project_id in (
+      select p.id from projects p
+      where p.organization_id = ${caller.organizationId}::uuid and p.customer_id = ${filter.customerId}::uuid
+    )`);
+  }
+  if (filter.billable !== undefined) conditions.push(sql`te.billable = ${filter.billable}::boolean`);
+  if (filter.invoiced !== undefined) {
+    conditions.push(filter.invoiced ? sql`te.invoice_id is not null` : sql`te.invoice_id is null`);
+  }
+  // Sync's tombstones: a deleted entry keeps nothing to filter on, so every visible one qualifies.
+  const live = options.includeDeleted
+    ? [sql`(te.deleted_at is not null or (${sql.join(conditions, sql` and `)}))`]
+    : conditions;
+  const branches: SQL[][] = filter.userId
+    ? [[sql`te.user_id = ${filter.userId}::uuid`, filter.userId === caller.userId ? callerIsMember : callerIsManager]]
     : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
+  return branches.map((visibility) => [
+    sql`te.organization_id = ${caller.organizationId}::uuid`,
+    ...live,
+    ...visibility,
+  ]);
 }
 
-export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter) {
-  const conditions: SQL[] = [sql`te.organization_id = ${caller.organizationId}::uuid`, ...liveEntryConditions(filter)];
-  if (filter.cursor) {
-    conditions.push(sql`(te.start_time, te.id) < (${filter.cursor.startTime}::timestamptz, ${filter.cursor.id}::uuid)`);
+/** A time zone name Intl knows but this Postgres does not is the client's error, named as such. */
+export async function withTimeZoneErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const postgresError = postgresErrorOf(error);
+    if (postgresError?.code === "22023" && /time zone/.test(postgresError.message)) {
+      throw invalidField("timezone", "Unknown time zone");
+    }
+    throw error;
   }
+}
 
-  const pageSize = filter.limit + 1; // one more than asked tells whether another page follows
-  const selects = visibilityBranches(caller, filter.userId).map(
-    (visibility) => sql`(select te.* from time_entries te
-      where ${sql.join([...conditions, ...visibility], sql` and `)}
+export type PageRequest = { cursor?: { startTime: string; id: string }; limit: number };
+
+export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter, page: PageRequest) {
+  const after = page.cursor
+    ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
+    : [];
+  const pageSize = page.limit + 1; // one more than asked tells whether another page follows
+  const selects = entryConditions(caller, filter).map(
+    (conditions) => sql`(select te.* from time_entries te
+      where ${sql.join([...conditions, ...after], sql` and `)}
       order by te.start_time desc, te.id desc
       limit ${pageSize})`,
   );
 
-  const row = await queryOne<{ role: Role | null; entries: TimeEntry[] }>(
-    db,
-    sql`with ${memberCte(caller)},
-    page as (${sql.join(selects, sql` union all `)})
-    select ${callerRole} as role,
-      coalesce(
-        (select json_agg(x.entry order by x.start_time desc, x.id desc) from (${withRelations("page")}) x),
-        '[]'::json
-      ) as entries`,
+  return withTimeZoneErrors(() =>
+    queryOne<{ role: Role | null; entries: TimeEntry[] }>(
+      db,
+      sql`with ${memberCte(caller)},
+      page as (${sql.join(selects, sql` union all `)})
+      select ${callerRole} as role,
+        coalesce(
+          (select json_agg(x.entry order by x.start_time desc, x.id desc) from (${withRelations("page")}) x),
+          '[]'::json
+        ) as entries`,
+    ),
   );
-  return row;
 }
 
-export type ChangeFilter = Omit<EntryFilter, "cursor"> & {
+export type ChangePageRequest = {
   updatedSince: string;
   cursor?: { updatedAt: string; id: string };
+  limit: number;
   includeDeleted: boolean;
 };
 
 /**
  * Sync: entries changed after `updatedSince`, oldest change first, on the
- * (organization, [user,] updated_at, id) indexes. The list's filters narrow
- * the live entries; tombstones (with `includeDeleted`) are every deleted entry
- * the caller could see, since a deleted entry keeps nothing to filter on.
+ * (organization, [user,] updated_at, id) indexes. The filter narrows the live
+ * entries; tombstones (with `includeDeleted`) are every deleted entry the
+ * caller could see, since a deleted entry keeps nothing to filter on.
  */
-export async function listChanges(db: Db, caller: Caller, filter: ChangeFilter) {
-  const live = sql.join(liveEntryConditions(filter), sql` and `);
-  const conditions: SQL[] = [
-    sql`te.organization_id = ${caller.organizationId}::uuid`,
-    sql`te.updated_at > ${filter.updatedSince}::timestamptz`,
-    filter.includeDeleted ? sql`(te.deleted_at is not null or (${live}))` : live,
-  ];
-  if (filter.cursor) {
-    conditions.push(sql`(te.updated_at, te.id) > (${filter.cursor.updatedAt}::timestamptz, ${filter.cursor.id}::uuid)`);
+export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, page: ChangePageRequest) {
+  const changed: SQL[] = [sql`te.updated_at > ${page.updatedSince}::timestamptz`];
+  if (page.cursor) {
+    changed.push(sql`(te.updated_at, te.id) > (${page.cursor.updatedAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }
-  const pageSize = filter.limit + 1;
-  const selects = visibilityBranches(caller, filter.userId).map(
-    (visibility) => sql`(select te.* from time_entries te
-      where ${sql.join([...conditions, ...visibility], sql` and `)}
+  const selects = entryConditions(caller, filter, { includeDeleted: page.includeDeleted }).map(
+    (conditions) => sql`(select te.* from time_entries te
+      where ${sql.join([...conditions, ...changed], sql` and `)}
       order by te.updated_at, te.id
-      limit ${pageSize})`,
+      limit ${page.limit + 1})`,
   );
-  return queryOne<{ role: Role | null; entries: (TimeEntry | Tombstone)[] }>(
-    db,
-    sql`with ${memberCte(caller)},
-    page as (${sql.join(selects, sql` union all `)})
-    select ${callerRole} as role,
-      coalesce(
-        (select json_agg(x.entry order by x.updated_at, x.id) from (${withRelations("page", tombstoneOrEntryJson)}) x),
-        '[]'::json
-      ) as entries`,
+  return withTimeZoneErrors(() =>
+    queryOne<{ role: Role | null; entries: (TimeEntry | Tombstone)[] }>(
+      db,
+      sql`with ${memberCte(caller)},
+      page as (${sql.join(selects, sql` union all `)})
+      select ${callerRole} as role,
+        coalesce(
+          (select json_agg(x.entry order by x.updated_at, x.id) from (${withRelations("page", tombstoneOrEntryJson)}) x),
+          '[]'::json
+        ) as entries`,
+    ),
   );
 }
 

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
+import { SummaryEnvelope, SummaryQuery } from "./summary.schemas";
 import {
   CreateTimeEntryBody,
   CurrentTimeEntryEnvelope,
@@ -36,6 +37,22 @@ export const list = createRoute({
   responses: {
     200: json(TimeEntryPage, "A page of time entries."),
     ...errorResponses("VALIDATION_ERROR", "INVALID_CURSOR", ...authErrors),
+  },
+});
+
+export const summary = createRoute({
+  operationId: "summarizeTimeEntries",
+  method: "get",
+  path: "/v1/time-entries/summary",
+  tags,
+  summary: "Summarize time entries",
+  description:
+    "Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded to 2 decimals on each group's total). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens.",
+  ...read,
+  request: { query: SummaryQuery },
+  responses: {
+    200: json(SummaryEnvelope, "The totals, by group and overall."),
+    ...errorResponses("VALIDATION_ERROR", ...authErrors),
   },
 });
 
@@ -163,6 +180,7 @@ export type CurrentRoute = typeof current;
 export type StopRoute = typeof stop;
 export type RestartRoute = typeof restart;
 export type ListRoute = typeof list;
+export type SummaryRoute = typeof summary;
 export type CreateRoute = typeof create;
 export type GetOneRoute = typeof getOne;
 export type PatchRoute = typeof patch;

@@ -12,7 +12,7 @@ import {
   UtcTimestamp,
 } from "../../lib/schemas";
 
-const exampleIds = {
+export const exampleIds = {
   entry: "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
   organization: "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
   user: "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
@@ -117,33 +117,95 @@ export const TimeEntryPage = z
 const MAX_RANGE_DAYS = 366;
 const daysBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 86_400_000;
 
+/** An IANA name the runtime knows (`Europe/Berlin`, `UTC`); offsets and POSIX rules are refused. */
+const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+const isTimeZone = (name: string) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const timeZoneMessage = { message: "Must be an IANA time zone name, e.g. Europe/Berlin" };
+
+/**
+ * The query fields that select time entries, shared by every operation that reads a set of them
+ * (the list, the summary): spread into a `z.object`, then check it with `checkEntryFilter`.
+ */
+export const entryFilterFields = {
+  start_date: CalendarDate.optional().openapi({
+    description: "Only entries whose start_time falls on or after this calendar date in `timezone`.",
+    example: "2026-11-01",
+  }),
+  end_date: CalendarDate.optional().openapi({
+    description: "Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive).",
+    example: "2026-11-30",
+  }),
+  timezone: z
+    .string()
+    .max(64, timeZoneMessage)
+    .regex(TIME_ZONE_NAME, timeZoneMessage)
+    .refine(isTimeZone, timeZoneMessage)
+    .default("UTC")
+    .openapi({
+      description:
+        "IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account. Default `UTC`.",
+      example: "Europe/Berlin",
+    }),
+  q: Text(200).optional().openapi({
+    description: "Case-insensitive substring of the description; `%` and `_` match themselves.",
+    example: "planning",
+  }),
+  project_id: Id.optional().openapi({ description: "Only entries of this project.", example: exampleIds.project }),
+  customer_id: Id.optional().openapi({
+    description: "Only entries of projects of this customer.",
+    example: exampleIds.customer,
+  }),
+  billable: QueryBoolean.optional().openapi({
+    description: "`true` for billable entries only, `false` for non-billable ones only.",
+    example: "true",
+  }),
+  invoiced: QueryBoolean.optional().openapi({
+    description: "`true` for entries attached to an invoice only, `false` for entries not invoiced yet only.",
+    example: "false",
+  }),
+  user_id: z
+    .string()
+    .max(36, { message: 'Must be "me" or a user id (UUID)' })
+    .refine((value) => value === "me" || Id.safeParse(value).success, { message: 'Must be "me" or a user id (UUID)' })
+    .optional()
+    .openapi({
+      description:
+        "`me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403.",
+      example: "me",
+    }),
+};
+
+type DateRange = { start_date?: string | undefined; end_date?: string | undefined };
+
+/** The checks across fields of `entryFilterFields`: an ordered range of at most 366 days. */
+export const checkEntryFilter = <T extends DateRange>(query: T, ctx: z.RefinementCtx) => {
+  if (!query.start_date || !query.end_date) return;
+  if (query.start_date > query.end_date) {
+    ctx.addIssue({ code: "custom", message: "Must not be before start_date", path: ["end_date"] });
+  } else if (daysBetween(query.start_date, query.end_date) >= MAX_RANGE_DAYS) {
+    // A bounded range keeps every query cheap; page through years in steps.
+    ctx.addIssue({
+      code: "custom",
+      message: `The range from start_date to end_date must be at most ${MAX_RANGE_DAYS} days`,
+      path: ["end_date"],
+    });
+  }
+};
+
+export type EntryFilterQuery = z.infer<z.ZodObject<typeof entryFilterFields>>;
+
 export const ListTimeEntriesQuery = z
   .object({
     cursor: Cursor.optional(),
     limit: Limit,
-    start_date: CalendarDate.optional().openapi({
-      description: "Only entries whose start_time falls on or after this UTC date.",
-      example: "2026-11-01",
-    }),
-    end_date: CalendarDate.optional().openapi({
-      description: "Only entries whose start_time falls on or before this UTC date (inclusive).",
-      example: "2026-11-30",
-    }),
-    q: Text(200).optional().openapi({
-      description: "Case-insensitive substring of the description; `%` and `_` match themselves.",
-      example: "planning",
-    }),
-    project_id: Id.optional().openapi({ description: "Only entries of this project.", example: exampleIds.project }),
-    user_id: z
-      .string()
-      .max(36, { message: 'Must be "me" or a user id (UUID)' })
-      .refine((value) => value === "me" || Id.safeParse(value).success, { message: 'Must be "me" or a user id (UUID)' })
-      .optional()
-      .openapi({
-        description:
-          "`me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403.",
-        example: "me",
-      }),
+    ...entryFilterFields,
     updated_since: Timestamp.optional().openapi({
       description:
         "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`.",
@@ -156,18 +218,10 @@ export const ListTimeEntriesQuery = z
     }),
   })
   .strict()
-  .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, {
-    message: "Must not be before start_date",
-    path: ["end_date"],
-  })
+  .superRefine(checkEntryFilter)
   .refine((q) => q.include_deleted === undefined || q.updated_since !== undefined, {
     message: "Only with updated_since",
     path: ["include_deleted"],
-  })
-  // A bounded range keeps every query cheap; page through years in steps.
-  .refine((q) => !q.start_date || !q.end_date || daysBetween(q.start_date, q.end_date) < MAX_RANGE_DAYS, {
-    message: `The range from start_date to end_date must be at most ${MAX_RANGE_DAYS} days`,
-    path: ["end_date"],
   });
 
 const description = Text(3000).openapi({

@@ -1,0 +1,124 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerRole, memberCte, type Role } from "../../db/membership";
+import { queryOne } from "../../db/query";
+import type { Caller } from "../../lib/verify-token";
+import type { Dimension, Summary } from "./summary.schemas";
+import { type EntryFilter, entryConditions, withTimeZoneErrors } from "./time-entries.queries";
+
+export type SummaryOptions = {
+  groupBy: Dimension[];
+  rounding?: { mode: "up" | "down" | "nearest"; minutes: number };
+};
+
+/** Each dimension's key and label, over `e` (the entry), `u`, `p`, `c` and `local_start` (start_time in the zone). */
+const dimensions: Record<Dimension, { key: string; label: string }> = {
+  project: { key: "p.id::text", label: "coalesce(p.name, 'No project')" },
+  customer: { key: "c.id::text", label: "coalesce(c.name, 'No customer')" },
+  user: { key: "u.id::text", label: "coalesce(nullif(u.full_name, ''), u.email)" },
+  day: { key: "to_char(local_start, 'YYYY-MM-DD')", label: "to_char(local_start, 'YYYY-MM-DD')" },
+  // date_trunc('week') starts weeks on Monday, as ISO 8601 does; the label is the ISO week.
+  week: {
+    key: "to_char(date_trunc('week', local_start), 'YYYY-MM-DD')",
+    label: `to_char(local_start, 'IYYY-"W"IW')`,
+  },
+  month: { key: "to_char(local_start, 'YYYY-MM')", label: "to_char(local_start, 'YYYY-MM')" },
+};
+
+/**
+ * Seconds an entry counts for: its duration, or up to now while it runs (never below 0), then
+ * rounded to a multiple of the step when asked. Numeric arithmetic, so no float is involved.
+ */
+function secondsOf(rounding: SummaryOptions["rounding"]) {
+  const exact = sql`greatest(coalesce(e.duration, floor(extract(epoch from now() - e.start_time))), 0)`;
+  if (!rounding) return exact;
+  const step = rounding.minutes * 60;
+  const round = { up: "ceil", down: "floor", nearest: "round" }[rounding.mode];
+  return sql`(${sql.raw(round)}(${exact}::numeric / ${sql.raw(String(step))}) * ${sql.raw(String(step))})`;
+}
+
+const totalsJson = (alias: string) =>
+  sql.raw(`'entry_count', ${alias}.entry_count, 'total_seconds', ${alias}.total_seconds,
+    'billable_seconds', ${alias}.billable_seconds, 'amounts', ${alias}.amounts`);
+
+const noTotals = sql`json_build_object('entry_count', 0, 'total_seconds', 0, 'billable_seconds', 0, 'amounts', '[]'::json)`;
+
+/**
+ * Totals of the entries `filter` selects, grouped by one or two dimensions, in ONE statement. Each
+ * row of `by_currency` holds one group (or the grand total, by grouping sets) and one currency;
+ * Σ seconds × rate stays exact numeric, divided by 3600 and rounded to cents once per group total.
+ */
+export async function summarizeTimeEntries(db: Db, caller: Caller, filter: EntryFilter, options: SummaryOptions) {
+  const [first, second] = options.groupBy.map((dimension) => dimensions[dimension]);
+  const keyed = (n: 1 | 2, dimension: { key: string; label: string } | undefined) =>
+    dimension
+      ? sql.raw(`${dimension.key} as k${n}, ${dimension.label} as l${n}`)
+      : sql.raw(`null::text as k${n}, null::text as l${n}`);
+  const sets: SQL[] = [sql`(currency)`];
+  if (first) sets.unshift(sql`(k1, l1, currency)`);
+  if (second) sets.unshift(sql`(k1, l1, k2, l2, currency)`);
+  // A dimension not asked for is in no grouping set, so it may not be selected as a column.
+  const grouped = (n: 1 | 2, dimension: { key: string } | undefined) =>
+    sql.raw(dimension ? `k${n}, l${n}` : `null::text as k${n}, null::text as l${n}`);
+  // 0: a subgroup, 3: a group, 15: the grand total (GROUPING names only columns the sets use).
+  const level = second ? sql`grouping(k1, l1, k2, l2)` : first ? sql`grouping(k1, l1) * 4 + 3` : sql`15`;
+
+  const selects = entryConditions(caller, filter).map(
+    (conditions) => sql`(select te.* from time_entries te where ${sql.join(conditions, sql` and `)})`,
+  );
+  // Key null (no project, no customer) last; periods' labels sort chronologically.
+  const order = (n: 1 | 2, alias: string) => sql.raw(`${alias}.k${n} is null, ${alias}.l${n}, ${alias}.k${n}`);
+  const subgroups = second
+    ? sql`, 'groups', (
+        select json_agg(json_build_object('key', s.k2, 'label', s.l2, ${totalsJson("s")}) order by ${order(2, "s")})
+        from grouped s where s.level = 0 and s.k1 is not distinct from g.k1
+      )`
+    : sql``;
+
+  return withTimeZoneErrors(() =>
+    queryOne<{ role: Role | null; summary: Summary }>(
+      db,
+      sql`with ${memberCte(caller)},
+      entries as (${sql.join(selects, sql` union all `)}),
+      measured as (
+        select ${keyed(1, first)}, ${keyed(2, second)},
+          e.billable, p.hourly_rate, p.currency, ${secondsOf(options.rounding)} as seconds
+        from entries e
+        cross join lateral (select e.start_time at time zone ${filter.timezone}::text as local_start) z
+        join users u on u.id = e.user_id
+        left join projects p on p.organization_id = e.organization_id and p.id = e.project_id
+        left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id
+      ),
+      by_currency as (
+        select ${level} as level, ${grouped(1, first)}, ${grouped(2, second)}, currency,
+          count(*) as entry_count,
+          sum(seconds) as total_seconds,
+          coalesce(sum(seconds) filter (where billable), 0) as billable_seconds,
+          sum(seconds * hourly_rate) filter (where billable and hourly_rate is not null) as rated_seconds
+        from measured
+        group by grouping sets (${sql.join(sets, sql`, `)})
+      ),
+      grouped as (
+        select level, k1, l1, k2, l2,
+          sum(entry_count)::bigint as entry_count,
+          sum(total_seconds)::bigint as total_seconds,
+          sum(billable_seconds)::bigint as billable_seconds,
+          coalesce(
+            json_agg(json_build_object('currency', currency, 'amount', round(rated_seconds / 3600, 2)::text)
+              order by currency) filter (where rated_seconds is not null),
+            '[]'::json
+          ) as amounts
+        from by_currency
+        group by level, k1, l1, k2, l2
+      )
+      select ${callerRole} as role, json_build_object(
+        'groups', coalesce((
+          select json_agg(json_build_object('key', g.k1, 'label', g.l1, ${totalsJson("g")} ${subgroups})
+            order by ${order(1, "g")})
+          from grouped g where g.level = 3
+        ), '[]'::json),
+        'totals', coalesce((select json_build_object(${totalsJson("t")}) from grouped t where t.level = 15), ${noTotals})
+      ) as summary`,
+    ),
+  );
+}

@@ -1,0 +1,195 @@
+import { z } from "@hono/zod-openapi";
+import { CalendarDate } from "../../lib/schemas";
+import { checkEntryFilter, entryFilterFields, exampleIds } from "./time-entries.schemas";
+
+export const DIMENSIONS = ["project", "customer", "user", "day", "week", "month"] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+const dimension = `(${DIMENSIONS.join("|")})`;
+const groupByMessage = { message: `Must be one or two of ${DIMENSIONS.join(", ")}, comma separated, e.g. project,day` };
+
+const GroupBy = z
+  .string()
+  .max(20, groupByMessage)
+  .regex(new RegExp(`^${dimension}(,${dimension})?$`), groupByMessage)
+  .refine((value) => new Set(value.split(",")).size === value.split(",").length, {
+    message: "Must not name the same dimension twice",
+  })
+  .transform((value) => value.split(",") as [Dimension] | [Dimension, Dimension])
+  .openapi({
+    description:
+      "One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (ISO, from Monday) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone.",
+    example: "project,day",
+  });
+
+const roundingMinutesMessage = { message: "Must be a whole number of minutes from 1 to 60" };
+
+const RoundingMinutes = z
+  .preprocess(
+    (value) => (typeof value === "string" && /^[0-9]{1,2}$/.test(value) ? Number(value) : value),
+    z
+      .number(roundingMinutesMessage)
+      .int(roundingMinutesMessage)
+      .min(1, roundingMinutesMessage)
+      .max(60, roundingMinutesMessage),
+  )
+  .openapi({
+    type: "integer",
+    minimum: 1,
+    maximum: 60,
+    description: "The rounding step in minutes, 1–60; required with `rounding`, and only with it.",
+    example: 15,
+  });
+
+export const SummaryQuery = z
+  .object({
+    ...entryFilterFields,
+    start_date: CalendarDate.openapi({
+      description:
+        "First calendar day (in `timezone`) of the summary: entries whose start_time falls on or after it. Required: a summary covers at most 366 days.",
+      example: "2026-11-01",
+    }),
+    end_date: CalendarDate.openapi({
+      description: "Last calendar day (in `timezone`, inclusive) of the summary. Required.",
+      example: "2026-11-30",
+    }),
+    group_by: GroupBy.optional(),
+    rounding: z.enum(["up", "down", "nearest"]).optional().openapi({
+      description:
+        "Rounds each entry's duration to a multiple of `rounding_minutes` (up, down, or to the nearest, halves up) before anything is summed; stored times do not change.",
+      example: "up",
+    }),
+    rounding_minutes: RoundingMinutes.optional(),
+  })
+  .strict()
+  .superRefine(checkEntryFilter)
+  .superRefine((query, ctx) => {
+    if (query.rounding && query.rounding_minutes === undefined) {
+      ctx.addIssue({ code: "custom", message: "Required with rounding", path: ["rounding_minutes"] });
+    }
+    if (!query.rounding && query.rounding_minutes !== undefined) {
+      ctx.addIssue({ code: "custom", message: "Only allowed with rounding", path: ["rounding_minutes"] });
+    }
+  });
+
+export type SummaryQuery = z.infer<typeof SummaryQuery>;
+
+const totals = {
+  entry_count: z.number().int().openapi({ description: "Entries in the group.", example: 12 }),
+  total_seconds: z.number().int().openapi({
+    description:
+      "Their duration in seconds (each rounded first when `rounding` is given; a running entry counts up to now).",
+    example: 27000,
+  }),
+  billable_seconds: z.number().int().openapi({ description: "The duration of the billable ones.", example: 21600 }),
+  amounts: z
+    .array(
+      z.object({
+        currency: z.string().openapi({ description: "ISO 4217.", example: "EUR" }),
+        amount: z.string().openapi({
+          description:
+            "Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.",
+          example: "720.00",
+        }),
+      }),
+    )
+    .openapi({ description: "Billable amount per currency, ordered by currency; empty when nothing is rated." }),
+};
+
+const groupFields = {
+  key: z.string().nullable().openapi({
+    description:
+      "The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its Monday, for `month` `2026-11`. Null for the entries without a project (or customer).",
+    example: exampleIds.project,
+  }),
+  label: z.string().openapi({
+    description:
+      "The project or customer name, the user's full name (else email), the date, the ISO week (`2026-W45`) or the month; `No project` / `No customer` for key null.",
+    example: "Website relaunch",
+  }),
+};
+
+const SummarySubgroup = z.object({ ...groupFields, ...totals }).openapi("TimeEntrySummarySubgroup");
+
+const SummaryGroup = z
+  .object({
+    ...groupFields,
+    ...totals,
+    groups: z.array(SummarySubgroup).optional().openapi({
+      description: "With two `group_by` dimensions: this group's entries by the second one.",
+    }),
+  })
+  .openapi("TimeEntrySummaryGroup");
+
+export const SummaryTotals = z.object(totals).openapi("TimeEntrySummaryTotals");
+
+export const Summary = z
+  .object({
+    groups: z.array(SummaryGroup).openapi({
+      description:
+        "By the first `group_by` dimension, ordered by label (periods chronologically), key null last; empty without `group_by`.",
+    }),
+    totals: SummaryTotals,
+  })
+  .openapi("TimeEntrySummary");
+
+export type Summary = z.infer<typeof Summary>;
+
+export const SummaryEnvelope = z.object({ data: Summary }).openapi("TimeEntrySummaryResponse", {
+  example: {
+    data: {
+      groups: [
+        {
+          key: exampleIds.project,
+          label: "Website relaunch",
+          entry_count: 3,
+          total_seconds: 14400,
+          billable_seconds: 14400,
+          amounts: [{ currency: "EUR", amount: "480.00" }],
+          groups: [
+            {
+              key: "2026-11-02",
+              label: "2026-11-02",
+              entry_count: 2,
+              total_seconds: 9000,
+              billable_seconds: 9000,
+              amounts: [{ currency: "EUR", amount: "300.00" }],
+            },
+            {
+              key: "2026-11-03",
+              label: "2026-11-03",
+              entry_count: 1,
+              total_seconds: 5400,
+              billable_seconds: 5400,
+              amounts: [{ currency: "EUR", amount: "180.00" }],
+            },
+          ],
+        },
+        {
+          key: null,
+          label: "No project",
+          entry_count: 1,
+          total_seconds: 1800,
+          billable_seconds: 0,
+          amounts: [],
+          groups: [
+            {
+              key: "2026-11-02",
+              label: "2026-11-02",
+              entry_count: 1,
+              total_seconds: 1800,
+              billable_seconds: 0,
+              amounts: [],
+            },
+          ],
+        },
+      ],
+      totals: {
+        entry_count: 4,
+        total_seconds: 16200,
+        billable_seconds: 14400,
+        amounts: [{ currency: "EUR", amount: "480.00" }],
+      },
+    },
+  },
+});

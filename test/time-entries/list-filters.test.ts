@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createCustomer,
+  createEntry,
+  createInvoice,
+  createMember,
+  createOrganization,
+  createProject,
+  createTeam,
+  type Team,
+} from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filters", () => {
+  let team: Team;
+  const ids: Record<string, string> = {};
+  let acme: string;
+  let globex: string;
+
+  /** The ids listed for `query`, by fixture name, newest first. */
+  async function listed(query: string, token = team.owner.token) {
+    const res = await h.call("GET", `/v1/time-entries?limit=100&${query}`, { token });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const names = Object.fromEntries(Object.entries(ids).map(([name, id]) => [id, name]));
+    return res.body.data.map((e: { id: string }) => names[e.id] ?? e.id);
+  }
+
+  beforeAll(async () => {
+    team = await createTeam(h);
+    acme = await createCustomer(h, team.organizationId, "Acme");
+    globex = await createCustomer(h, team.organizationId, "Globex");
+    const acmeSite = await createProject(h, team.organizationId, { name: "Site", customerId: acme });
+    const acmeApp = await createProject(h, team.organizationId, { name: "App", customerId: acme });
+    const globexWork = await createProject(h, team.organizationId, { name: "Work", customerId: globex });
+    const internal = await createProject(h, team.organizationId, { name: "Internal" });
+    const invoiceId = await createInvoice(h, team.organizationId, { customerId: acme });
+    const at = (day: number, time = "09:00") => `2026-03-${String(day).padStart(2, "0")}T${time}:00Z`;
+    const entry = (start: string, options: Parameters<typeof createEntry>[2] = {}, who = team.member) =>
+      createEntry(h, who, { start, end: start.replace(/T\d\d/, "T23"), ...options });
+
+    ids.siteInvoiced = await entry(at(2), { projectId: acmeSite, billable: true, invoiceId });
+    ids.siteBillable = await entry(at(3), { projectId: acmeSite, billable: true });
+    ids.appFree = await entry(at(4), { projectId: acmeApp, billable: false });
+    ids.globexBillable = await entry(at(5), { projectId: globexWork, billable: true }, team.otherMember);
+    ids.internal = await entry(at(6), { projectId: internal });
+    ids.noProject = await entry(at(7));
+    // Europe/Berlin starts summer time on Sunday 2026-03-29 at 01:00 UTC (02:00 CET → 03:00 CEST).
+    // 2026-03-28T23:30Z is 00:30 on the 29th in Berlin; 2026-03-29T22:30Z is 00:30 on the 30th.
+    ids.lateSaturday = await createEntry(h, team.member, {
+      start: "2026-03-28T23:30:00Z",
+      end: "2026-03-29T00:00:00Z",
+    });
+    ids.lateSunday = await createEntry(h, team.member, { start: "2026-03-29T22:30:00Z", end: "2026-03-29T23:00:00Z" });
+    ids.sundayEvening = await createEntry(h, team.member, {
+      start: "2026-03-29T21:30:00Z",
+      end: "2026-03-29T22:00:00Z",
+    });
+  });
+
+  it("filters by billable", async () => {
+    expect(await listed("billable=true")).toEqual(["globexBillable", "siteBillable", "siteInvoiced"]);
+    expect(await listed("billable=false&end_date=2026-03-10")).toEqual(["noProject", "internal", "appFree"]);
+  });
+
+  it("filters by customer: the entries of all its projects", async () => {
+    expect(await listed(`customer_id=${acme}`)).toEqual(["appFree", "siteBillable", "siteInvoiced"]);
+    expect(await listed(`customer_id=${globex}`)).toEqual(["globexBillable"]);
+    expect(await listed(`customer_id=${globex}`, team.member.token)).toEqual([]);
+    expect(await listed(`customer_id=${crypto.randomUUID()}`)).toEqual([]);
+  });
+
+  it("filters another organization's customer to nothing", async () => {
+    const stranger = await createMember(h, await createOrganization(h, "Elsewhere"), "owner");
+    const theirCustomer = await createCustomer(h, stranger.organizationId, "Theirs");
+    const theirProject = await createProject(h, stranger.organizationId, { customerId: theirCustomer });
+    await createEntry(h, stranger, { projectId: theirProject });
+    expect(await listed(`customer_id=${theirCustomer}`)).toEqual([]);
+  });
+
+  it("filters by invoiced", async () => {
+    expect(await listed("invoiced=true")).toEqual(["siteInvoiced"]);
+    expect(await listed("invoiced=false&end_date=2026-03-10")).toEqual([
+      "noProject",
+      "internal",
+      "globexBillable",
+      "appFree",
+      "siteBillable",
+    ]);
+  });
+
+  it("combines the new filters with the others", async () => {
+    expect(await listed(`customer_id=${acme}&billable=true&invoiced=false`)).toEqual(["siteBillable"]);
+    expect(await listed(`billable=true&user_id=${team.otherMember.id}`)).toEqual(["globexBillable"]);
+    expect(await listed("billable=true&start_date=2026-03-03&end_date=2026-03-04")).toEqual(["siteBillable"]);
+  });
+
+  it("cuts start_date and end_date in the time zone, on the day summer time starts", async () => {
+    // Berlin's 2026-03-29 is 23 hours long: from 2026-03-28T23:00Z to 2026-03-29T22:00Z.
+    const day = "start_date=2026-03-29&end_date=2026-03-29";
+    expect(await listed(`${day}&timezone=Europe/Berlin`)).toEqual(["sundayEvening", "lateSaturday"]);
+    expect(await listed(day)).toEqual(["lateSunday", "sundayEvening"]);
+    expect(await listed(`${day}&timezone=UTC`)).toEqual(["lateSunday", "sundayEvening"]);
+    expect(await listed("start_date=2026-03-30&end_date=2026-03-30&timezone=Europe/Berlin")).toEqual(["lateSunday"]);
+    expect(await listed("end_date=2026-03-28&start_date=2026-03-28&timezone=America/New_York")).toEqual([
+      "lateSaturday",
+    ]);
+  });
+
+  it.each([
+    ["billable=yes", "billable"],
+    ["invoiced=", "invoiced"],
+    ["customer_id=acme", "customer_id"],
+    ["timezone=Europe/Nowhere", "timezone"],
+    ["timezone=%2B02:00", "timezone"],
+    ["timezone=Europe%2FBerlin%00", "timezone"],
+    [`timezone=${"A".repeat(65)}`, "timezone"],
+  ])("%s is 400 VALIDATION_ERROR naming the field", async (query, field) => {
+    const res = await h.call("GET", `/v1/time-entries?${query}`, { token: team.owner.token });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect(Object.keys(res.body.error.details)).toEqual([field]);
+  });
+
+  it("refuses a time zone only Intl knows, naming it", async () => {
+    const res = await h.call("GET", "/v1/time-entries?timezone=US/Pacific-New&start_date=2026-03-01", {
+      token: team.owner.token,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: { code: "VALIDATION_ERROR", message: "Invalid timezone", details: { timezone: ["Unknown time zone"] } },
+    });
+  });
+});
