@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { etagHeader, IfMatchHeaders, ifMatchRule, optionalEtagHeader } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -21,6 +22,7 @@ const locationHeader = z.object({
     description: "URL of the new entry.",
     example: "/v1/time-entries/4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
   }),
+  ...etagHeader.shape,
 });
 
 export const list = createRoute({
@@ -69,7 +71,7 @@ export const getOne = createRoute({
   ...read,
   request: { params: IdParams },
   responses: {
-    200: json(TimeEntryEnvelope, "The entry."),
+    200: { ...json(TimeEntryEnvelope, "The entry."), headers: etagHeader },
     ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
   },
 });
@@ -80,16 +82,23 @@ export const patch = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Update a time entry",
-  description:
-    "Changes any subset of the create fields and bumps `updated_at`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+  description: `Changes any subset of the create fields and bumps \`updated_at\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,
+    headers: IfMatchHeaders,
     body: jsonBody(UpdateTimeEntryBody, "The fields to change."),
   },
   responses: {
-    200: json(TimeEntryEnvelope, "The updated entry."),
-    ...errorResponses("NOT_FOUND", "TIMER_ALREADY_RUNNING", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+    200: { ...json(TimeEntryEnvelope, "The updated entry."), headers: etagHeader },
+    ...errorResponses(
+      "NOT_FOUND",
+      "PRECONDITION_FAILED",
+      "TIMER_ALREADY_RUNNING",
+      "ENTRY_LOCKED",
+      ...bodyErrors,
+      ...authErrors,
+    ),
   },
 });
 
@@ -99,13 +108,12 @@ export const remove = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Delete a time entry",
-  description:
-    "Deletes the entry for good. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+  description: `Deletes the entry for good. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
-  request: { params: IdParams },
+  request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "ENTRY_LOCKED", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", "ENTRY_LOCKED", ...authErrors),
   },
 });
 
@@ -119,7 +127,7 @@ export const current = createRoute({
     'The caller\'s running entry (no `end_time`), in the same shape as `GET /v1/time-entries/{id}`, or `{"data": null}` when no timer runs. Needs scope `entries:read` for OAuth tokens.',
   ...read,
   responses: {
-    200: json(CurrentTimeEntryEnvelope, "The running entry, or null."),
+    200: { ...json(CurrentTimeEntryEnvelope, "The running entry, or null."), headers: optionalEtagHeader },
     ...errorResponses(...authErrors),
   },
 });
@@ -138,7 +146,7 @@ export const stop = createRoute({
     body: { ...json(StopTimeEntryBody, "Optional: when the timer stopped."), required: false },
   },
   responses: {
-    200: json(TimeEntryEnvelope, "The stopped entry."),
+    200: { ...json(TimeEntryEnvelope, "The stopped entry."), headers: etagHeader },
     ...errorResponses("NOT_FOUND", "TIMER_NOT_RUNNING", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
   },
 });

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Version } from "../../lib/conditional";
 import { atLeastOneField, CalendarDate, Cursor, Id, Limit, PageMeta, Timestamp, UtcTimestamp } from "../../lib/schemas";
 
 const exampleIds = {
@@ -68,6 +69,7 @@ export const TimeEntry = z
     }),
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
+    version: Version,
     user: EntryUser,
     project: EntryProject.nullable(),
     invoice: EntryInvoice.nullable(),
