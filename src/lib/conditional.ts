@@ -46,7 +46,7 @@ export const IfMatchHeaders = z.object({
     .openapi({
       param: { name: "If-Match", in: "header" },
       description:
-        'Change only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404.',
+        'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404.',
       example: '"3"',
     }),
 });
@@ -54,17 +54,19 @@ export const IfMatchHeaders = z.object({
 const etagDescription =
   'The strong entity tag of the resource\'s current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has.';
 
+const EntityTag = z.string().regex(/^"[1-9][0-9]*"$/);
+
 /** The `ETag` header of a response carrying one resource. */
 export const etagHeader = z.object({
-  ETag: z.string().openapi({ description: etagDescription, example: '"3"' }),
+  ETag: EntityTag.openapi({ description: etagDescription, example: '"3"' }),
 });
 
 /** `ETag` on a response that may carry no resource (`{"data": null}`). */
 export const optionalEtagHeader = z.object({
-  ETag: z
-    .string()
-    .optional()
-    .openapi({ description: `${etagDescription} Absent when \`data\` is null.`, example: '"3"' }),
+  ETag: EntityTag.optional().openapi({
+    description: `${etagDescription} Absent when \`data\` is null.`,
+    example: '"3"',
+  }),
 });
 
 /** The `version` field of every entry, project, customer and invoice. */
