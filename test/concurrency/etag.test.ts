@@ -154,6 +154,11 @@ describe.each(resources)("$name", (resource) => {
         },
       });
     }
+    const long = await call(resource, "PATCH", id, {
+      body: resource.change.body,
+      headers: { "If-Match": Array(250).fill('"1"').join(", ") },
+    });
+    expect(long.status, "over 1000 characters").toBe(400);
     const del = await call(resource, "DELETE", id, { headers: { "If-Match": "3" } });
     expect(del.status).toBe(400);
     expect((await row(resource, id))?.version).toBe("1");
