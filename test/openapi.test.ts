@@ -45,6 +45,9 @@ function expectedScopes(path: string, method: string) {
 
 const v1 = () => operations().filter((o) => o.path.startsWith("/v1/"));
 
+/** The resources with a version: their PATCH and DELETE take If-Match. */
+const conditionalBases = ["/v1/time-entries", "/v1/projects", "/v1/customers", "/v1/invoices"];
+
 describe("GET /openapi.json", () => {
   it("is an OpenAPI 3.1 document served without a token", async () => {
     const res = await h.call("GET", "/openapi.json");
@@ -167,6 +170,57 @@ describe("GET /openapi.json", () => {
       "OVERLAP",
       "IDEMPOTENCY_KEY_IN_USE",
     ]);
+    for (const base of conditionalBases) {
+      expect(codes(`PATCH ${base}/{id}`, "412"), base).toEqual(["PRECONDITION_FAILED"]);
+      expect(codes(`DELETE ${base}/{id}`, "412"), base).toEqual(["PRECONDITION_FAILED"]);
+    }
+    const preconditions = v1().filter((o) => o.operation.responses["412"]);
+    expect(preconditions.map((o) => o.name).sort()).toEqual(
+      conditionalBases.flatMap((base) => [`PATCH ${base}/{id}`, `DELETE ${base}/{id}`]).sort(),
+    );
+  });
+
+  it("documents If-Match on PATCH and DELETE of the four resources, and nowhere else", () => {
+    const takesIfMatch = v1()
+      .filter((o) => o.operation.parameters?.some((p) => p.in === "header" && p.name === "If-Match"))
+      .map((o) => o.name)
+      .sort();
+    expect(takesIfMatch).toEqual(
+      conditionalBases.flatMap((base) => [`PATCH ${base}/{id}`, `DELETE ${base}/{id}`]).sort(),
+    );
+    const parameter = doc.paths["/v1/projects/{id}"].patch.parameters.find(
+      (p: { name: string }) => p.name === "If-Match",
+    );
+    expect(parameter).toMatchObject({ in: "header", required: false, schema: { type: "string", example: '"3"' } });
+  });
+
+  it("documents ETag on every answer that carries one resource, and version on every resource", () => {
+    const withEtag = v1()
+      .flatMap((o) =>
+        Object.entries(o.operation.responses)
+          .filter(([, response]) => Object.hasOwn((response as { headers?: object }).headers ?? {}, "ETag"))
+          .map(([status]) => `${o.name} ${status}`),
+      )
+      .sort();
+    expect(withEtag).toEqual(
+      [
+        ...conditionalBases.flatMap((base) => [`POST ${base} 201`, `GET ${base}/{id} 200`, `PATCH ${base}/{id} 200`]),
+        "GET /v1/time-entries/current 200",
+        "POST /v1/time-entries/{id}/stop 200",
+        "POST /v1/time-entries/{id}/restart 201",
+        "POST /v1/invoices/{id}/time-entries 200",
+        "DELETE /v1/invoices/{id}/time-entries 200",
+      ].sort(),
+    );
+    expect(doc.paths["/v1/time-entries/{id}"].get.responses["200"].headers.ETag.required).toBe(true);
+    expect(doc.paths["/v1/time-entries/current"].get.responses["200"].headers.ETag.required).toBe(false);
+    for (const schema of ["TimeEntry", "Project", "Customer", "Invoice"]) {
+      expect(doc.components.schemas[schema].properties.version, schema).toMatchObject({ type: "integer" });
+      expect(doc.components.schemas[schema].required, schema).toContain("version");
+    }
+    for (const nested of ["TimeEntryProject", "TimeEntryInvoice"]) {
+      expect(doc.components.schemas[nested].properties, nested).not.toHaveProperty("version");
+    }
   });
 
   it("documents the headers every response carries", () => {

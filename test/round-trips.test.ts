@@ -165,6 +165,28 @@ describe("one database round trip per request", () => {
     expect(trips).toBe(0);
   });
 
+  const conditional = Object.keys(successfulCalls).filter((operation) =>
+    /^(PATCH|DELETE) \/v1\/(time-entries|projects|customers|invoices)\/\{id\}$/.test(operation),
+  );
+
+  it.each(
+    conditional.flatMap((operation) => [
+      [operation, '"1"'],
+      [operation, '"9"'],
+    ]),
+  )("%s with If-Match: %s costs exactly one SQL request, whether it matches or not", async (operation, tag) => {
+    const method = operation.split(" ")[0] as string;
+    const call = await successfulCalls[operation]?.();
+    if (!call) throw new Error(`no call for ${operation}`);
+    let status = 0;
+    const trips = await h.roundTrips(async () => {
+      const options = { ...call.options, token: team.owner.token, headers: { "If-Match": tag } };
+      status = (await h.call(method, call.path, options)).status;
+    });
+    expect(status).toBe(tag === '"1"' ? call.status : 412);
+    expect(trips).toBe(1);
+  });
+
   it("costs one SQL request for the errors the database decides", async () => {
     const running = await createEntry(h, team.member, { end: null });
     const cases: [string, string, CallOptions][] = [

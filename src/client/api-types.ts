@@ -81,14 +81,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a time entry
-     * @description Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.
+     * @description Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
      */
     delete: operations["deleteTimeEntry"];
     options?: never;
     head?: never;
     /**
      * Update a time entry
-     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateTimeEntry"];
     trace?: never;
@@ -173,14 +173,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a project
-     * @description A project that has time entries is 409 `IN_USE` (deactivate it with `active: false` instead): nothing is deleted in cascade. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description A project that has time entries is 409 `IN_USE` (deactivate it with `active: false` instead): nothing is deleted in cascade. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
      */
     delete: operations["deleteProject"];
     options?: never;
     head?: never;
     /**
      * Update a project
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateProject"];
     trace?: never;
@@ -225,14 +225,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a customer
-     * @description A customer that still has projects or invoices is 409 `IN_USE`: nothing is deleted in cascade. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description A customer that still has projects or invoices is 409 `IN_USE`: nothing is deleted in cascade. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     delete: operations["deleteCustomer"];
     options?: never;
     head?: never;
     /**
      * Update a customer
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     patch: operations["updateCustomer"];
     trace?: never;
@@ -277,14 +277,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a draft invoice
-     * @description Only drafts can be deleted (409 `INVOICE_NOT_DRAFT`; void a sent invoice instead). Its attached entries are released, unbilled, in the same statement. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Only drafts can be deleted (409 `INVOICE_NOT_DRAFT`; void a sent invoice instead). Its attached entries are released, unbilled, in the same statement. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     delete: operations["deleteInvoice"];
     options?: never;
     head?: never;
     /**
      * Update an invoice or move its status
-     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 `INVALID_STATUS_TRANSITION`. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 `INVALID_STATUS_TRANSITION`. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     patch: operations["updateInvoice"];
     trace?: never;
@@ -402,6 +402,11 @@ export interface components {
        * @example 2026-11-28T09:00:00.000Z
        */
       updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
       user: components["schemas"]["TimeEntryUser"];
       project: components["schemas"]["TimeEntryProject"];
       invoice: components["schemas"]["TimeEntryInvoice"];
@@ -520,6 +525,7 @@ export interface components {
           | "INVALID_STATUS_TRANSITION"
           | "INVOICE_NOT_DRAFT"
           | "ENTRIES_NOT_ATTACHABLE"
+          | "PRECONDITION_FAILED"
           | "METHOD_NOT_ALLOWED"
           | "PAYLOAD_TOO_LARGE"
           | "UNSUPPORTED_MEDIA_TYPE"
@@ -888,6 +894,11 @@ export interface components {
        * @example 2026-11-28T09:00:00.000Z
        */
       updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
       customer: {
         /**
          * Format: uuid
@@ -1018,6 +1029,11 @@ export interface components {
        * @example 2026-11-28T09:00:00.000Z
        */
       updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
     };
     CustomerResponse: {
       data: components["schemas"]["Customer"];
@@ -1162,6 +1178,11 @@ export interface components {
        * @example 2026-11-28T09:00:00.000Z
        */
       updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
       customer: {
         /**
          * Format: uuid
@@ -1521,6 +1542,8 @@ export interface operations {
         headers: {
           /** @description URL of the new entry. */
           Location: string;
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1681,6 +1704,8 @@ export interface operations {
       /** @description The running entry, or null. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. Absent when `data` is null. */
+          ETag?: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1905,6 +1930,8 @@ export interface operations {
       /** @description The entry. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2012,7 +2039,10 @@ export interface operations {
   deleteTimeEntry: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -2097,6 +2127,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
       429: {
         headers: {
@@ -2141,7 +2183,10 @@ export interface operations {
   updateTimeEntry: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -2158,6 +2203,8 @@ export interface operations {
       /** @description The updated entry. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2229,6 +2276,18 @@ export interface operations {
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -2327,6 +2386,8 @@ export interface operations {
       /** @description The stopped entry. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2509,6 +2570,8 @@ export interface operations {
         headers: {
           /** @description URL of the new entry. */
           Location: string;
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2786,6 +2849,8 @@ export interface operations {
         headers: {
           /** @description URL of the new project. */
           Location: string;
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2943,6 +3008,8 @@ export interface operations {
       /** @description The project. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3050,7 +3117,10 @@ export interface operations {
   deleteProject: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -3135,6 +3205,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
       429: {
         headers: {
@@ -3179,7 +3261,10 @@ export interface operations {
   updateProject: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -3196,6 +3281,8 @@ export interface operations {
       /** @description The updated project. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3249,6 +3336,18 @@ export interface operations {
       };
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -3461,6 +3560,8 @@ export interface operations {
         headers: {
           /** @description URL of the new customer. */
           Location: string;
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3618,6 +3719,8 @@ export interface operations {
       /** @description The customer. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3725,7 +3828,10 @@ export interface operations {
   deleteCustomer: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -3810,6 +3916,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
       429: {
         headers: {
@@ -3854,7 +3972,10 @@ export interface operations {
   updateCustomer: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -3871,6 +3992,8 @@ export interface operations {
       /** @description The updated customer. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3924,6 +4047,18 @@ export interface operations {
       };
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4138,6 +4273,8 @@ export interface operations {
         headers: {
           /** @description URL of the new invoice. */
           Location: string;
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4299,6 +4436,8 @@ export interface operations {
       /** @description The invoice. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4406,7 +4545,10 @@ export interface operations {
   deleteInvoice: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -4491,6 +4633,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
       429: {
         headers: {
@@ -4535,7 +4689,10 @@ export interface operations {
   updateInvoice: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+      };
       path: {
         /** @description The resource id (UUID). */
         id: string;
@@ -4552,6 +4709,8 @@ export interface operations {
       /** @description The updated invoice. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4623,6 +4782,18 @@ export interface operations {
        *     `INVOICE_NOT_DRAFT`: Only a draft invoice can be edited, deleted, or have time entries attached or detached.
        */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4721,6 +4892,8 @@ export interface operations {
       /** @description The invoice with its new totals. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4901,6 +5074,8 @@ export interface operations {
       /** @description The invoice with its new totals. */
       200: {
         headers: {
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

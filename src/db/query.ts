@@ -1,9 +1,11 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { IfMatch } from "../lib/conditional";
 import type { ApiError } from "../lib/errors";
 import type { Caller } from "../lib/verify-token";
 import type { Db } from "./client";
 import { type PostgresError, postgresErrorOf } from "./errors";
 import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
+import { preconditionFailed, versionMatches } from "./versions";
 
 /** Runs one statement (one round trip) and returns its single row. */
 export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
@@ -49,27 +51,40 @@ export function changedFields<K extends string>(changes: Partial<Record<K, unkno
  * Deletes one row of `table` (aliased `x` in `inUse`) unless `inUse` says other
  * rows still reference it: nothing is ever deleted in cascade. Owners and admins
  * only. A reference created concurrently trips one of `referencingConstraints`,
- * which then answers `inUseError` too.
+ * which then answers `inUseError` too. With `ifMatch`, only the version it names
+ * is deleted.
  */
 export async function deleteUnlessReferenced(
   db: Db,
   caller: Caller,
-  options: { table: string; id: string; inUse: SQL; referencingConstraints: string[]; inUseError: () => ApiError },
+  options: {
+    table: string;
+    id: string;
+    inUse: SQL;
+    referencingConstraints: string[];
+    inUseError: () => ApiError;
+    ifMatch?: IfMatch;
+  },
 ) {
   const table = sql.identifier(options.table);
   return withConstraintErrors(
     () =>
-      queryOne<{ role: Role | null; found: boolean; in_use: boolean }>(
+      queryOne<{ role: Role | null; found: boolean; precondition_failed: boolean; in_use: boolean }>(
         db,
         sql`with ${memberCte(caller)},
         target as (
-          select x.id, ${options.inUse} as in_use
+          select x.id, x.version, ${options.inUse} as in_use
           from ${table} x
           where x.organization_id = ${caller.organizationId}::uuid and x.id = ${options.id}::uuid and ${callerIsManager}
           for update
         ),
-        deleted as (delete from ${table} x using target t where x.id = t.id and not t.in_use returning x.id)
+        deleted as (
+          delete from ${table} x using target t
+          where x.id = t.id and not t.in_use and ${versionMatches("x.version", options.ifMatch)}
+          returning x.id
+        )
         select ${callerRole} as role, exists (select 1 from target) as found,
+          ${preconditionFailed("target", options.ifMatch)} as precondition_failed,
           coalesce((select in_use from target), false) as in_use`,
       ),
     Object.fromEntries(options.referencingConstraints.map((name) => [name, options.inUseError])),

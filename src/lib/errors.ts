@@ -59,6 +59,11 @@ export const errorCatalog = {
     description:
       "Some time entries cannot be attached or detached: `details` lists the offending ids by reason. Nothing was changed.",
   },
+  PRECONDITION_FAILED: {
+    status: 412,
+    description:
+      "`If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`.",
+  },
   METHOD_NOT_ALLOWED: {
     status: 405,
     description: "The path exists but not with this method: the `Allow` header lists the methods it has.",
@@ -102,6 +107,10 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);
+
+/** 412: `If-Match` named no current version of `what` (e.g. "time entry"). */
+export const preconditionFailed = (what: string) =>
+  new ApiError("PRECONDITION_FAILED", `The ${what} has changed: If-Match does not match its current ETag`);
 
 /** A 400 naming one field, for checks only the database can make. */
 export const invalidField = (field: string, message: string) =>
@@ -158,6 +167,7 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     message: "Some time entries cannot be attached to this invoice",
     details: { running: ["7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11"], invoiced: [], other_customer: [] },
   },
+  PRECONDITION_FAILED: { message: "The time entry has changed: If-Match does not match its current ETag" },
   METHOD_NOT_ALLOWED: { message: "PUT is not allowed on /v1/time-entries/{id}", details: { allow: ["GET", "PATCH"] } },
   PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },
   UNSUPPORTED_MEDIA_TYPE: { message: "Content-Type must be application/json" },

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import type { Db } from "../db/client";
 import { queryOne } from "../db/query";
+import { entityTag } from "../lib/conditional";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
 import type { Caller } from "../lib/verify-token";
@@ -84,6 +85,8 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     }
     const headers: Record<string, string> = { "Content-Type": "application/json", "Idempotent-Replayed": "true" };
     if (found.response_location) headers.Location = found.response_location;
+    const etag = etagOfStoredBody(found.response_body);
+    if (etag) headers.ETag = etag;
     return c.body(found.response_body ?? "", found.response_status as 200, headers);
   }
 
@@ -98,6 +101,20 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
           where ${keyOf(caller, key)}`);
   await afterResponse(c, done);
 });
+
+/**
+ * The `ETag` the first answer carried: the version of the resource in its body
+ * (`{"data": {"version": 3, …}}`), from which the handler wrote it. Only the
+ * body is stored, so the tag is read back from it.
+ */
+function etagOfStoredBody(body: string | null) {
+  try {
+    const version = (JSON.parse(body ?? "") as { data?: { version?: unknown } } | null)?.data?.version;
+    return Number.isInteger(version) ? entityTag(version as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Off the response's path in a Worker; awaited where there is no execution context (tests, Node). */
 async function afterResponse(

@@ -36,6 +36,7 @@ describe("POST /v1/customers", () => {
     expect(res.status).toBe(201);
     const id = res.body.data.id;
     expect(res.headers.get("location")).toBe(`/v1/customers/${id}`);
+    expect(res.headers.get("ETag")).toBe('"1"');
     const [row] = await h.sql("select * from customers where id = $1", [id]);
     expect(res.body).toEqual({
       data: {
@@ -44,6 +45,7 @@ describe("POST /v1/customers", () => {
         ...fullCustomer,
         created_at: isoFromPostgres(row?.created_at),
         updated_at: isoFromPostgres(row?.updated_at),
+        version: 1,
       },
     });
     expect(Customer.parse(res.body.data)).toEqual(res.body.data);

@@ -43,6 +43,7 @@ describe("POST /v1/invoices", () => {
     expect(res.status).toBe(201);
     const id = res.body.data.id;
     expect(res.headers.get("location")).toBe(`/v1/invoices/${id}`);
+    expect(res.headers.get("ETag")).toBe('"1"');
     const [row] = await h.sql("select created_at, updated_at from invoices where id = $1", [id]);
     expect(res.body).toEqual({
       data: {
@@ -55,6 +56,7 @@ describe("POST /v1/invoices", () => {
         due_date: "2026-12-14",
         created_at: isoFromPostgres(row?.created_at),
         updated_at: isoFromPostgres(row?.updated_at),
+        version: 1,
         customer: { id: customerId, name: "Acme GmbH", email: null },
         summary: emptySummary,
       },

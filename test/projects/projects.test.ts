@@ -32,6 +32,7 @@ describe("POST /v1/projects", () => {
     expect(res.status).toBe(201);
     const id = res.body.data.id;
     expect(res.headers.get("location")).toBe(`/v1/projects/${id}`);
+    expect(res.headers.get("ETag")).toBe('"1"');
     const [row] = await h.sql("select * from projects where id = $1", [id]);
     expect(res.body).toEqual({
       data: {
@@ -44,6 +45,7 @@ describe("POST /v1/projects", () => {
         active: true,
         created_at: isoFromPostgres(row?.created_at),
         updated_at: isoFromPostgres(row?.updated_at),
+        version: 1,
         customer: { id: customerId, name: "Acme GmbH", email: "billing@acme.example" },
       },
     });

@@ -3,10 +3,9 @@
 // really run at the same time; on PGlite they are serialised but must still
 // give the same answers.
 //
-// More races belong here as their features land: concurrent attach of the same
-// entries to two invoices (one winner, the other 409 ENTRIES_NOT_ATTACHABLE,
-// nothing half-attached), and concurrent PATCHes with the same If-Match (one 200,
-// the rest 412 PRECONDITION_FAILED). Use `concurrently` from ../support/races.
+// Other races live beside this file: concurrent attach of the same entries to
+// two invoices (invoices.test.ts), concurrent PATCHes with the same If-Match
+// (etag.test.ts). Use `concurrently` from ../support/races.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMember, createOrganization, type Member } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";

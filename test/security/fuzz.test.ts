@@ -166,11 +166,31 @@ function bodyArbitrary(operation: Operation["operation"]) {
   );
 }
 
+/**
+ * `If-Match` for the operations that take it: none, current and stale tags,
+ * lists, `*`, weak tags, and anything else a header can carry.
+ */
+function ifMatchArbitrary(operation: Operation["operation"]) {
+  const takesIfMatch = (operation.parameters ?? []).some((p) => p.in === "header" && p.name === "If-Match");
+  if (!takesIfMatch) return fc.constant(undefined);
+  const headerText = text.filter((value) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value));
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant(undefined) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('"1"', '"2"', "*", 'W/"1"', '"1", "2"', '"abc"', '"01"', '""', '"2147483648"'),
+    },
+    { weight: 2, arbitrary: fc.constantFrom("1", '"1', "**", '"1", *', "W/1", '"a b"', ",", '"1",,"2"') },
+    { weight: 1, arbitrary: headerText },
+  );
+}
+
 function requestArbitrary({ path, operation }: Operation) {
   const collection = path.split("/")[2] ?? "";
   const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
   return fc.record({
     params: fc.tuple(...names.map(() => pathValue(collection))),
+    ifMatch: ifMatchArbitrary(operation),
     query: queryArbitrary(operation),
     body: bodyArbitrary(operation),
     contentType: fc.oneof(
@@ -210,16 +230,21 @@ describe("fuzzing every documented operation", () => {
           const token = tokens[req.token];
           if (token) headers.Authorization = `Bearer ${token}`;
           if (req.body !== undefined && req.contentType) headers["Content-Type"] = req.contentType;
+          if (req.ifMatch !== undefined) headers["If-Match"] = req.ifMatch;
           const res = await app.request(url, { method: op.method, headers, body: req.body }, h.env);
           const raw = await res.text();
           let body: unknown = raw;
           const contentType = res.headers.get("Content-Type");
           if (contentType?.startsWith("application/json")) body = JSON.parse(raw);
-          const problems = validate(res.status, body, contentType);
+          const problems = validate(res.status, body, contentType, res.headers);
           if (res.status >= 500) problems.unshift(`server error ${res.status}`);
           if (!res.headers.get("X-Request-Id")) problems.push("no X-Request-Id");
           if (res.status === 401 && !res.headers.get("WWW-Authenticate")) problems.push("401 without WWW-Authenticate");
           if (res.status === 201 && !res.headers.get("Location")) problems.push("201 without Location");
+          const etag = res.headers.get("ETag");
+          const version = (body as { data?: { version?: number } | null })?.data?.version;
+          if (etag !== null && etag !== `"${version}"`)
+            problems.push(`ETag ${etag} is not the body's version ${version}`);
           if (problems.length > 0) {
             throw new Error(`${op.method} ${url} → ${res.status} ${raw.slice(0, 500)}\n  ${problems.join("\n  ")}`);
           }

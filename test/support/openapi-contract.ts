@@ -56,24 +56,63 @@ function closed(document: OpenApiDocument, schema: unknown): unknown {
 
 const DOCUMENT_ID = "https://time-entries.test/openapi.json";
 
-export type ResponseValidator = (status: number, body: unknown, contentType: string | null) => string[];
+export type ResponseValidator = (
+  status: number,
+  body: unknown,
+  contentType: string | null,
+  headers?: Headers,
+) => string[];
 
-/** Checks a response against what the document says `operation` answers. */
+type HeaderCheck = { name: string; required: boolean; validate: ValidateFunction };
+
+/**
+ * Checks a response against what the document says `operation` answers: its
+ * status, its body, and, given `headers`, every header the document lists for
+ * that status (a required one must be there, and any one present must fit its
+ * schema; integers are read from their text).
+ */
 export function responseValidator(document: OpenApiDocument, operation: OperationObject): ResponseValidator {
   const ajv = ajvFor(document);
   const validators = new Map<string, ValidateFunction | null>();
+  const headerChecks = new Map<string, HeaderCheck[]>();
   for (const [status, response] of Object.entries(operation.responses)) {
     const schema = response.content?.["application/json"]?.schema;
     validators.set(status, schema ? ajv.compile(absoluteRefs(closed(document, schema)) as Schema) : null);
+    headerChecks.set(
+      status,
+      Object.entries(response.headers ?? {}).map(([name, header]) => {
+        const resolved = deref(document, header as Schema) as { required?: boolean; schema?: Schema };
+        return {
+          name,
+          required: resolved.required === true,
+          validate: ajv.compile(absoluteRefs(closed(document, resolved.schema ?? {})) as Schema),
+        };
+      }),
+    );
   }
-  return (status, body, contentType) => {
+  return (status, body, contentType, headers) => {
     const key = validators.has(String(status)) ? String(status) : `${String(status)[0]}XX`;
     if (!validators.has(key)) return [`status ${status} is not documented (documented: ${[...validators.keys()]})`];
+    const problems: string[] = [];
+    for (const check of headers ? (headerChecks.get(key) ?? []) : []) {
+      const value = headers?.get(check.name) ?? null;
+      if (value === null) {
+        if (check.required) problems.push(`status ${status} without its required header ${check.name}`);
+        continue;
+      }
+      const typed = /^-?[0-9]+$/.test(value) && !check.validate(value) ? Number(value) : value;
+      if (!check.validate(typed))
+        problems.push(`header ${check.name}: ${JSON.stringify(value)} does not fit its schema`);
+    }
     const validate = validators.get(key);
-    if (!validate) return body === "" || body === undefined ? [] : [`status ${status} documents no body`];
-    if (!contentType?.startsWith("application/json")) return [`expected JSON, got ${contentType}`];
-    if (validate(body)) return [];
-    return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
+    if (!validate)
+      return body === "" || body === undefined ? problems : [...problems, `status ${status} documents no body`];
+    if (!contentType?.startsWith("application/json")) return [...problems, `expected JSON, got ${contentType}`];
+    if (validate(body)) return problems;
+    return [
+      ...problems,
+      ...(validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`),
+    ];
   };
 }
 

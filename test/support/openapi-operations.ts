@@ -11,7 +11,10 @@ export type OperationObject = {
   operationId: string;
   parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
-  responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
+  responses: Record<
+    string,
+    { content?: Record<string, { schema: Record<string, unknown> }>; headers?: Record<string, unknown> }
+  >;
 };
 
 export type Operation = { path: string; method: string; operation: OperationObject };

@@ -35,6 +35,7 @@ describe("GET /v1/time-entries/{id}", () => {
     const res = await h.call("GET", `/v1/time-entries/${id}`, { token: team.member.token });
 
     expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe('"1"');
     expect(TimeEntry.parse(res.body.data)).toEqual(res.body.data);
     expect(res.body).toEqual({
       data: {
@@ -50,6 +51,7 @@ describe("GET /v1/time-entries/{id}", () => {
         invoice_id: invoiceId,
         created_at: isoFromPostgres(row?.created_at),
         updated_at: isoFromPostgres(row?.updated_at),
+        version: 1,
         user: {
           id: team.member.id,
           full_name: "Mia Member",

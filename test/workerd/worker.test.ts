@@ -144,17 +144,27 @@ describe("the built Worker in workerd", () => {
       const item = `${group.path}/${idOf(created.body)}`;
       expect(created.headers.get("Location")).toContain(item);
 
+      expect(created.headers.get("ETag")).toBe('"1"');
+
       const read = await h.call("GET", item, { token: team.owner.token });
       expect(read.status).toBe(200);
       expect(read.body.data).toEqual(created.body.data);
+      let etag = read.headers.get("ETag") ?? "";
+      expect(etag).toBe('"1"');
 
       if (group.patch) {
-        const patched = await h.call("PATCH", item, { token: team.owner.token, body: group.patch });
+        const headers = { "If-Match": etag };
+        const patched = await h.call("PATCH", item, { token: team.owner.token, body: group.patch, headers });
         expect(patched.status).toBe(200);
         expect(patched.body.data).toMatchObject(group.patch);
+        etag = patched.headers.get("ETag") ?? "";
+        expect(etag).toBe('"2"');
+        const stale = await h.call("DELETE", item, { token: writer, headers });
+        expect(stale.status).toBe(412);
+        expect(stale.body.error.code).toBe("PRECONDITION_FAILED");
       }
 
-      const deleted = await h.call("DELETE", item, { token: writer });
+      const deleted = await h.call("DELETE", item, { token: writer, headers: { "If-Match": etag } });
       expect(deleted.status).toBe(204);
       const gone = await h.call("GET", item, { token: team.owner.token });
       expect(gone.status).toBe(404);

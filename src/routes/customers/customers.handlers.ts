@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
+import { entityTag } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
-import { notFound } from "../../lib/errors";
+import { notFound, preconditionFailed } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
 import { Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
@@ -17,6 +18,7 @@ import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } fro
 
 const CustomerCursor = z.tuple([z.string(), Id]);
 const customerNotFound = () => notFound("Customer");
+const customerChanged = () => preconditionFailed("customer");
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
@@ -38,6 +40,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   requireManager(result.role, "create customers");
   if (!result.customer) throw new Error("the insert returned no row although the caller may write");
   c.header("Location", `/v1/customers/${result.customer.id}`);
+  c.header("ETag", entityTag(result.customer.version));
   return c.json({ data: result.customer }, 201);
 };
 
@@ -45,21 +48,28 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
   const result = await getCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id);
   requireMember(result.role);
   if (!result.customer) throw customerNotFound();
+  c.header("ETag", entityTag(result.customer.version));
   return c.json({ data: result.customer }, 200);
 };
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const result = await updateCustomer(c.get("db"), c.get("caller"), id, c.req.valid("json"));
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await updateCustomer(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change customers");
-  if (!result.customer) throw customerNotFound();
+  if (!result.found) throw customerNotFound();
+  if (result.precondition_failed) throw customerChanged();
+  if (!result.customer) throw new Error("the update matched no row although every check passed");
+  c.header("ETag", entityTag(result.customer.version));
   return c.json({ data: result.customer }, 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const result = await deleteCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await deleteCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete customers");
   if (!result.found) throw customerNotFound();
+  if (result.precondition_failed) throw customerChanged();
   if (result.in_use) throw customerInUse();
   return c.body(null, 204);
 };

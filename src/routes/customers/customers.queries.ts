@@ -3,12 +3,14 @@ import type { Db } from "../../db/client";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, deleteUnlessReferenced, queryOne } from "../../db/query";
 import { containsPattern, jsonObject } from "../../db/sql-fragments";
+import { preconditionFailed, versionMatches } from "../../db/versions";
+import type { IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { type CreateCustomerBody, type Customer, customerColumns, type UpdateCustomerBody } from "./customers.schemas";
 
 const customerJson = (alias: string) =>
-  sql.raw(jsonObject(alias, ["id", "organization_id", ...customerColumns], ["created_at", "updated_at"]));
+  sql.raw(jsonObject(alias, ["id", "organization_id", ...customerColumns, "version"], ["created_at", "updated_at"]));
 
 export const customerInUse = () =>
   new ApiError("IN_USE", "The customer has projects or invoices; it cannot be deleted");
@@ -66,24 +68,40 @@ export async function createCustomer(db: Db, caller: Caller, body: CreateCustome
   );
 }
 
-export async function updateCustomer(db: Db, caller: Caller, id: string, changes: UpdateCustomerBody) {
+export async function updateCustomer(
+  db: Db,
+  caller: Caller,
+  id: string,
+  changes: UpdateCustomerBody,
+  ifMatch?: IfMatch,
+) {
   const fields = changedFields(changes, columnTypes);
-  return queryOne<{ role: Role | null; customer: Customer | null }>(
+  return queryOne<{ role: Role | null; found: boolean; precondition_failed: boolean; customer: Customer | null }>(
     db,
     sql`with ${memberCte(caller)},
+    -- Locked, so that the If-Match verdict is about the version the write finds.
+    target as (
+      select c.id, c.version from customers c
+      where c.organization_id = ${caller.organizationId}::uuid and c.id = ${id}::uuid and ${callerIsManager}
+      for update
+    ),
     updated as (
       update customers c set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
-      where c.organization_id = ${caller.organizationId}::uuid and c.id = ${id}::uuid and ${callerIsManager}
-      returning *
+      from target t
+      where c.organization_id = ${caller.organizationId}::uuid and c.id = t.id and ${versionMatches("c.version", ifMatch)}
+      returning c.*
     )
-    select ${callerRole} as role, (select ${customerJson("c")} from updated c) as customer`,
+    select ${callerRole} as role, exists (select 1 from target) as found,
+      ${preconditionFailed("target", ifMatch)} as precondition_failed,
+      (select ${customerJson("c")} from updated c) as customer`,
   );
 }
 
-export const deleteCustomer = (db: Db, caller: Caller, id: string) =>
+export const deleteCustomer = (db: Db, caller: Caller, id: string, ifMatch?: IfMatch) =>
   deleteUnlessReferenced(db, caller, {
     table: "customers",
     id,
+    ifMatch,
     inUse: sql`exists (select 1 from projects p where p.organization_id = x.organization_id and p.customer_id = x.id)
       or exists (select 1 from invoices i where i.organization_id = x.organization_id and i.customer_id = x.id)`,
     referencingConstraints: ["projects_customer_fk", "invoices_customer_fk"],

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -49,6 +50,7 @@ export const create = createRoute({
           description: "URL of the new customer.",
           example: "/v1/customers/2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
         }),
+        ...etagHeader.shape,
       }),
     },
     ...errorResponses(...bodyErrors, ...authErrors),
@@ -66,7 +68,7 @@ export const getOne = createRoute({
   ...read,
   request: { params: IdParams },
   responses: {
-    200: json(CustomerEnvelope, "The customer."),
+    200: { ...json(CustomerEnvelope, "The customer."), headers: etagHeader },
     ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
   },
 });
@@ -77,12 +79,16 @@ export const patch = createRoute({
   path: "/v1/customers/{id}",
   tags,
   summary: "Update a customer",
-  description: `Changes any subset of the fields (null clears an optional one) and bumps \`updated_at\`. ${writeRule}`,
+  description: `Changes any subset of the fields (null clears an optional one) and bumps \`updated_at\`. ${ifMatchRule} ${writeRule}`,
   ...write,
-  request: { params: IdParams, body: jsonBody(UpdateCustomerBody, "The fields to change.") },
+  request: {
+    params: IdParams,
+    headers: IfMatchHeaders,
+    body: jsonBody(UpdateCustomerBody, "The fields to change."),
+  },
   responses: {
-    200: json(CustomerEnvelope, "The updated customer."),
-    ...errorResponses("NOT_FOUND", ...bodyErrors, ...authErrors),
+    200: { ...json(CustomerEnvelope, "The updated customer."), headers: etagHeader },
+    ...errorResponses("NOT_FOUND", "PRECONDITION_FAILED", ...bodyErrors, ...authErrors),
   },
 });
 
@@ -92,12 +98,12 @@ export const remove = createRoute({
   path: "/v1/customers/{id}",
   tags,
   summary: "Delete a customer",
-  description: `A customer that still has projects or invoices is 409 \`IN_USE\`: nothing is deleted in cascade. ${writeRule}`,
+  description: `A customer that still has projects or invoices is 409 \`IN_USE\`: nothing is deleted in cascade. ${ifMatchRule} ${writeRule}`,
   ...write,
-  request: { params: IdParams },
+  request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "IN_USE", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", "IN_USE", ...authErrors),
   },
 });
 

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Version } from "../../lib/conditional";
 import { COUNTRY_CODES } from "../../lib/iso-codes";
 import { atLeastOneField, Cursor, Id, Limit, Name, OptionalText, PageMeta, UtcTimestamp } from "../../lib/schemas";
 
@@ -44,6 +45,7 @@ export const Customer = z
     notes: text(null),
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
+    version: Version,
   })
   .openapi("Customer");
 

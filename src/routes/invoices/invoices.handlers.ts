@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager } from "../../db/membership";
+import { entityTag } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
-import { ApiError, notFound } from "../../lib/errors";
+import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
 import { CalendarDate, Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
@@ -29,6 +30,7 @@ import { type InvoiceStatus, STATUS_TRANSITIONS } from "./invoices.schemas";
 
 const InvoiceCursor = z.tuple([CalendarDate, Id]);
 const invoiceNotFound = () => notFound("Invoice");
+const invoiceChanged = () => preconditionFailed("invoice");
 const notDraft = (status: InvoiceStatus) =>
   new ApiError("INVOICE_NOT_DRAFT", `The invoice is ${status}; only drafts can change`);
 
@@ -54,6 +56,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   if (!result.customer_found) throw unknownCustomer();
   if (!result.invoice) throw new Error("the insert returned no row although every check passed");
   c.header("Location", `/v1/invoices/${result.invoice.id}`);
+  c.header("ETag", entityTag(result.invoice.version));
   return c.json({ data: result.invoice }, 201);
 };
 
@@ -61,15 +64,17 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
   const result = await getInvoice(c.get("db"), c.get("caller"), c.req.valid("param").id);
   requireManager(result.role, "read invoices");
   if (!result.invoice) throw invoiceNotFound();
+  c.header("ETag", entityTag(result.invoice.version));
   return c.json({ data: result.invoice }, 200);
 };
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const changes = c.req.valid("json");
-  const result = await updateInvoice(c.get("db"), c.get("caller"), id, changes);
+  const result = await updateInvoice(c.get("db"), c.get("caller"), id, changes, c.req.valid("header")["If-Match"]);
   requireManager(result.role, "change invoices");
   if (!result.status) throw invoiceNotFound();
+  if (result.precondition_failed) throw invoiceChanged();
   if (!result.move_allowed && changes.status) {
     throw new ApiError(
       "INVALID_STATUS_TRANSITION",
@@ -78,13 +83,16 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
     );
   }
   if (!result.invoice) throw notDraft(result.status);
+  c.header("ETag", entityTag(result.invoice.version));
   return c.json({ data: result.invoice }, 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const result = await deleteInvoice(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await deleteInvoice(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete invoices");
   if (!result.status) throw invoiceNotFound();
+  if (result.precondition_failed) throw invoiceChanged();
   if (result.status !== "draft") throw notDraft(result.status);
   return c.body(null, 204);
 };
@@ -104,17 +112,21 @@ function entryChangeOutcome(result: EntryChangeResult, action: "attach" | "detac
     throw new ApiError("ENTRIES_NOT_ATTACHABLE", message, result.refused);
   }
   if (!result.invoice) throw new Error("the invoice vanished although it was locked");
-  return { data: result.invoice };
+  return result.invoice;
 }
 
 export const attach: AppRouteHandler<AttachRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const result = await attachEntries(c.get("db"), c.get("caller"), id, c.req.valid("json").time_entry_ids);
-  return c.json(entryChangeOutcome(result, "attach"), 200);
+  const invoice = entryChangeOutcome(result, "attach");
+  c.header("ETag", entityTag(invoice.version));
+  return c.json({ data: invoice }, 200);
 };
 
 export const detach: AppRouteHandler<DetachRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const result = await detachEntries(c.get("db"), c.get("caller"), id, c.req.valid("json").time_entry_ids);
-  return c.json(entryChangeOutcome(result, "detach"), 200);
+  const invoice = entryChangeOutcome(result, "detach");
+  c.header("ETag", entityTag(invoice.version));
+  return c.json({ data: invoice }, 200);
 };

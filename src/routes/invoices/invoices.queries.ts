@@ -3,6 +3,8 @@ import type { Db } from "../../db/client";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { isoUtcText } from "../../db/sql-fragments";
+import { preconditionFailed, versionMatches } from "../../db/versions";
+import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import {
@@ -28,6 +30,7 @@ const invoiceJson = (extra: SQL = sql``) => sql`json_build_object(
   'due_date', i.due_date,
   'created_at', ${sql.raw(isoUtcText("i.created_at"))},
   'updated_at', ${sql.raw(isoUtcText("i.updated_at"))},
+  'version', i.version,
   'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name, 'email', c.email) end
   ${extra}
 )`;
@@ -144,7 +147,7 @@ const allowedMoves = sql.join(
 
 const columnTypes = { number: "text", date: "date", due_date: "date", status: "text" } as const;
 
-export async function updateInvoice(db: Db, caller: Caller, id: string, changes: UpdateInvoiceBody) {
+export async function updateInvoice(db: Db, caller: Caller, id: string, changes: UpdateInvoiceBody, ifMatch?: IfMatch) {
   const fields = changedFields(changes, columnTypes);
   const editsContent = fields.given.some((key) => key !== "status");
   const moveAllowed = changes.status
@@ -155,6 +158,7 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
       queryOne<{
         role: Role | null;
         status: InvoiceStatus | null;
+        precondition_failed: boolean;
         move_allowed: boolean;
         invoice: InvoiceWithSummary | null;
       }>(
@@ -169,10 +173,12 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
         updated as (
           update invoices i set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
           from verdict v where i.id = v.id and v.move_allowed and v.editable
+            and ${versionMatches("i.version", ifMatch)}
           returning i.*
         ),
         entries as (${attachedEntries(caller, "updated")})
         select ${callerRole} as role, (select status from target) as status,
+          ${preconditionFailed("target", ifMatch)} as precondition_failed,
           coalesce((select move_allowed from verdict), false) as move_allowed,
           ${invoiceWithSummaryOf("updated")} as invoice`,
       ),
@@ -183,19 +189,22 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
   );
 }
 
-export async function deleteInvoice(db: Db, caller: Caller, id: string) {
-  return queryOne<{ role: Role | null; status: InvoiceStatus | null }>(
+export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
+  // The target is locked, so its version is the one the delete finds.
+  const deletable = sql`t.status = 'draft' and ${versionMatches("t.version", ifMatch)}`;
+  return queryOne<{ role: Role | null; status: InvoiceStatus | null; precondition_failed: boolean }>(
     db,
     sql`with ${memberCte(caller)},
     ${targetInvoice(caller, id)},
     released as (
       update time_entries te set invoice_id = null, updated_at = now()
       from target t
-      where te.organization_id = t.organization_id and te.invoice_id = t.id and t.status = 'draft'
+      where te.organization_id = t.organization_id and te.invoice_id = t.id and ${deletable}
       returning te.id
     ),
-    deleted as (delete from invoices i using target t where i.id = t.id and t.status = 'draft' returning i.id)
-    select ${callerRole} as role, (select status from target) as status`,
+    deleted as (delete from invoices i using target t where i.id = t.id and ${deletable} returning i.id)
+    select ${callerRole} as role, (select status from target) as status,
+      ${preconditionFailed("target", ifMatch)} as precondition_failed`,
   );
 }
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -48,6 +49,7 @@ export const create = createRoute({
           description: "URL of the new invoice.",
           example: "/v1/invoices/7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
         }),
+        ...etagHeader.shape,
       }),
     },
     ...errorResponses("DUPLICATE_NUMBER", ...bodyErrors, ...authErrors),
@@ -64,7 +66,7 @@ export const getOne = createRoute({
   ...read,
   request: { params: IdParams },
   responses: {
-    200: json(InvoiceEnvelope, "The invoice."),
+    200: { ...json(InvoiceEnvelope, "The invoice."), headers: etagHeader },
     ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
   },
 });
@@ -75,13 +77,18 @@ export const patch = createRoute({
   path: "/v1/invoices/{id}",
   tags,
   summary: "Update an invoice or move its status",
-  description: `\`status\` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 \`INVALID_STATUS_TRANSITION\`. \`number\`, \`date\` and \`due_date\` change only while the invoice is a draft (409 \`INVOICE_NOT_DRAFT\`), in the same request as a move out of draft if you like. The customer cannot change. ${managersOnly} Needs scope \`invoices:write\` for OAuth tokens.`,
+  description: `\`status\` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 \`INVALID_STATUS_TRANSITION\`. \`number\`, \`date\` and \`due_date\` change only while the invoice is a draft (409 \`INVOICE_NOT_DRAFT\`), in the same request as a move out of draft if you like. The customer cannot change. ${ifMatchRule} ${managersOnly} Needs scope \`invoices:write\` for OAuth tokens.`,
   ...write,
-  request: { params: IdParams, body: jsonBody(UpdateInvoiceBody, "The fields to change.") },
+  request: {
+    params: IdParams,
+    headers: IfMatchHeaders,
+    body: jsonBody(UpdateInvoiceBody, "The fields to change."),
+  },
   responses: {
-    200: json(InvoiceEnvelope, "The updated invoice."),
+    200: { ...json(InvoiceEnvelope, "The updated invoice."), headers: etagHeader },
     ...errorResponses(
       "NOT_FOUND",
+      "PRECONDITION_FAILED",
       "DUPLICATE_NUMBER",
       "INVALID_STATUS_TRANSITION",
       "INVOICE_NOT_DRAFT",
@@ -97,12 +104,12 @@ export const remove = createRoute({
   path: "/v1/invoices/{id}",
   tags,
   summary: "Delete a draft invoice",
-  description: `Only drafts can be deleted (409 \`INVOICE_NOT_DRAFT\`; void a sent invoice instead). Its attached entries are released, unbilled, in the same statement. ${managersOnly} Needs scope \`invoices:write\` for OAuth tokens.`,
+  description: `Only drafts can be deleted (409 \`INVOICE_NOT_DRAFT\`; void a sent invoice instead). Its attached entries are released, unbilled, in the same statement. ${ifMatchRule} ${managersOnly} Needs scope \`invoices:write\` for OAuth tokens.`,
   ...write,
-  request: { params: IdParams },
+  request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "INVOICE_NOT_DRAFT", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", "INVOICE_NOT_DRAFT", ...authErrors),
   },
 });
 
@@ -119,7 +126,7 @@ export const attach = createRoute({
   ...write,
   request: { params: IdParams, body: jsonBody(TimeEntryIdsBody, "The entries to attach, 1 to 100 distinct ids.") },
   responses: {
-    200: json(InvoiceEnvelope, "The invoice with its new totals."),
+    200: { ...json(InvoiceEnvelope, "The invoice with its new totals."), headers: etagHeader },
     ...errorResponses("NOT_FOUND", "INVOICE_NOT_DRAFT", "ENTRIES_NOT_ATTACHABLE", ...bodyErrors, ...authErrors),
   },
 });
@@ -134,7 +141,7 @@ export const detach = createRoute({
   ...write,
   request: { params: IdParams, body: jsonBody(TimeEntryIdsBody, "The entries to detach, 1 to 100 distinct ids.") },
   responses: {
-    200: json(InvoiceEnvelope, "The invoice with its new totals."),
+    200: { ...json(InvoiceEnvelope, "The invoice with its new totals."), headers: etagHeader },
     ...errorResponses("NOT_FOUND", "INVOICE_NOT_DRAFT", "ENTRIES_NOT_ATTACHABLE", ...bodyErrors, ...authErrors),
   },
 });

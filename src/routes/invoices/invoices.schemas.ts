@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Version } from "../../lib/conditional";
 import { atLeastOneField, CalendarDate, Cursor, Id, Limit, PageMeta, UtcTimestamp } from "../../lib/schemas";
 
 export const exampleInvoiceId = "7b6a5948-3726-4150-8f9e-0d1c2b3a4958";
@@ -53,6 +54,7 @@ export const Invoice = z
     due_date: z.string().nullable().openapi({ description: "YYYY-MM-DD, on or after `date`.", example: "2026-12-14" }),
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
+    version: Version,
     customer: z
       .object({
         id: Id.openapi({ example: exampleCustomerId }),

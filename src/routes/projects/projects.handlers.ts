@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
+import { entityTag } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
-import { notFound } from "../../lib/errors";
+import { notFound, preconditionFailed } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
 import { Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
@@ -18,6 +19,7 @@ import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } fro
 
 const ProjectCursor = z.tuple([z.string(), Id]);
 const projectNotFound = () => notFound("Project");
+const projectChanged = () => preconditionFailed("project");
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
@@ -42,6 +44,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   if (!result.customer_found) throw unknownCustomer();
   if (!result.project) throw new Error("the insert returned no row although every check passed");
   c.header("Location", `/v1/projects/${result.project.id}`);
+  c.header("ETag", entityTag(result.project.version));
   return c.json({ data: result.project }, 201);
 };
 
@@ -49,22 +52,29 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
   const result = await getProject(c.get("db"), c.get("caller"), c.req.valid("param").id);
   requireMember(result.role);
   if (!result.project) throw projectNotFound();
+  c.header("ETag", entityTag(result.project.version));
   return c.json({ data: result.project }, 200);
 };
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const result = await updateProject(c.get("db"), c.get("caller"), id, c.req.valid("json"));
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await updateProject(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change projects");
+  if (!result.found) throw projectNotFound();
+  if (result.precondition_failed) throw projectChanged();
   if (!result.customer_found) throw unknownCustomer();
-  if (!result.project) throw projectNotFound();
+  if (!result.project) throw new Error("the update matched no row although every check passed");
+  c.header("ETag", entityTag(result.project.version));
   return c.json({ data: result.project }, 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const result = await deleteProject(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await deleteProject(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete projects");
   if (!result.found) throw projectNotFound();
+  if (result.precondition_failed) throw projectChanged();
   if (result.in_use) throw projectInUse();
   return c.body(null, 204);
 };

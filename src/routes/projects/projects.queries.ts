@@ -3,6 +3,8 @@ import type { Db } from "../../db/client";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, deleteUnlessReferenced, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
+import { preconditionFailed, versionMatches } from "../../db/versions";
+import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { type CreateProjectBody, currencyRequired, type Project, type UpdateProjectBody } from "./projects.schemas";
@@ -17,6 +19,7 @@ const projectJson = sql.raw(`json_build_object(
   'active', p.active,
   'created_at', ${isoUtcText("p.created_at")},
   'updated_at', ${isoUtcText("p.updated_at")},
+  'version', p.version,
   'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name, 'email', c.email) end
 )`);
 
@@ -111,30 +114,46 @@ export async function createProject(db: Db, caller: Caller, body: CreateProjectB
   );
 }
 
-export async function updateProject(db: Db, caller: Caller, id: string, changes: UpdateProjectBody) {
+export async function updateProject(db: Db, caller: Caller, id: string, changes: UpdateProjectBody, ifMatch?: IfMatch) {
   const fields = changedFields(withRateText(changes), columnTypes);
   return withConstraintErrors(
     () =>
-      queryOne<{ role: Role | null; customer_found: boolean; project: Project | null }>(
+      queryOne<{
+        role: Role | null;
+        found: boolean;
+        precondition_failed: boolean;
+        customer_found: boolean;
+        project: Project | null;
+      }>(
         db,
         sql`with ${memberCte(caller)},
+        -- Locked, so that the If-Match verdict is about the version the write finds.
+        target as (
+          select p.id, p.version from projects p
+          where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid and ${callerIsManager}
+          for update
+        ),
         updated as (
           update projects p set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
-          where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid
-            and ${callerIsManager} and ${customerExists(caller, changes.customer_id)}
-          returning *
+          from target t
+          where p.organization_id = ${caller.organizationId}::uuid and p.id = t.id
+            and ${versionMatches("p.version", ifMatch)} and ${customerExists(caller, changes.customer_id)}
+          returning p.*
         )
-        select ${callerRole} as role, ${customerExists(caller, changes.customer_id)} as customer_found,
+        select ${callerRole} as role, exists (select 1 from target) as found,
+          ${preconditionFailed("target", ifMatch)} as precondition_failed,
+          ${customerExists(caller, changes.customer_id)} as customer_found,
           ${projectOf("updated")} as project`,
       ),
     constraintErrors,
   );
 }
 
-export const deleteProject = (db: Db, caller: Caller, id: string) =>
+export const deleteProject = (db: Db, caller: Caller, id: string, ifMatch?: IfMatch) =>
   deleteUnlessReferenced(db, caller, {
     table: "projects",
     id,
+    ifMatch,
     inUse: sql`exists (select 1 from time_entries te where te.organization_id = x.organization_id and te.project_id = x.id)`,
     referencingConstraints: ["time_entries_project_fk"],
     inUseError: projectInUse,

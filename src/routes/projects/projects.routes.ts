@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -49,6 +50,7 @@ export const create = createRoute({
           description: "URL of the new project.",
           example: "/v1/projects/5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
         }),
+        ...etagHeader.shape,
       }),
     },
     ...errorResponses(...bodyErrors, ...authErrors),
@@ -66,7 +68,7 @@ export const getOne = createRoute({
   ...read,
   request: { params: IdParams },
   responses: {
-    200: json(ProjectEnvelope, "The project."),
+    200: { ...json(ProjectEnvelope, "The project."), headers: etagHeader },
     ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
   },
 });
@@ -77,12 +79,16 @@ export const patch = createRoute({
   path: "/v1/projects/{id}",
   tags,
   summary: "Update a project",
-  description: `Changes any subset of the fields (null clears an optional one) and bumps \`updated_at\`. The merged project must still have a \`currency\` when it has an \`hourly_rate\`. Deactivate a project with \`active: false\`. ${writeRule}`,
+  description: `Changes any subset of the fields (null clears an optional one) and bumps \`updated_at\`. The merged project must still have a \`currency\` when it has an \`hourly_rate\`. Deactivate a project with \`active: false\`. ${ifMatchRule} ${writeRule}`,
   ...write,
-  request: { params: IdParams, body: jsonBody(UpdateProjectBody, "The fields to change.") },
+  request: {
+    params: IdParams,
+    headers: IfMatchHeaders,
+    body: jsonBody(UpdateProjectBody, "The fields to change."),
+  },
   responses: {
-    200: json(ProjectEnvelope, "The updated project."),
-    ...errorResponses("NOT_FOUND", ...bodyErrors, ...authErrors),
+    200: { ...json(ProjectEnvelope, "The updated project."), headers: etagHeader },
+    ...errorResponses("NOT_FOUND", "PRECONDITION_FAILED", ...bodyErrors, ...authErrors),
   },
 });
 
@@ -92,12 +98,12 @@ export const remove = createRoute({
   path: "/v1/projects/{id}",
   tags,
   summary: "Delete a project",
-  description: `A project that has time entries is 409 \`IN_USE\` (deactivate it with \`active: false\` instead): nothing is deleted in cascade. ${writeRule}`,
+  description: `A project that has time entries is 409 \`IN_USE\` (deactivate it with \`active: false\` instead): nothing is deleted in cascade. ${ifMatchRule} ${writeRule}`,
   ...write,
-  request: { params: IdParams },
+  request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "IN_USE", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", "IN_USE", ...authErrors),
   },
 });
 

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Version } from "../../lib/conditional";
 import { CURRENCY_CODES } from "../../lib/iso-codes";
 import { atLeastOneField, Cursor, Id, Limit, Name, PageMeta, QueryBoolean, UtcTimestamp } from "../../lib/schemas";
 
@@ -18,6 +19,7 @@ export const Project = z
     active: z.boolean().openapi({ description: "Inactive projects are kept for history.", example: true }),
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
+    version: Version,
     customer: z
       .object({
         id: Id.openapi({ example: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f" }),

@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { isManager, type Role, requireMember } from "../../db/membership";
+import { entityTag } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
-import { ApiError, invalidField, notFound } from "../../lib/errors";
+import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
@@ -39,6 +40,7 @@ const EntryCursor = z.tuple([UtcTimestamp, Id]);
 const ChangeCursor = z.tuple([z.literal("changes"), UtcTimestamp, Id]);
 
 const entryNotFound = () => notFound("Time entry");
+const entryChanged = () => preconditionFailed("time entry");
 const entryLocked = () =>
   new ApiError("ENTRY_LOCKED", "The time entry is attached to an invoice and cannot be changed");
 const unknownProject = () => invalidField("project_id", "No such project in this organization");
@@ -104,6 +106,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   if (!result.project_found) throw unknownProject();
   if (!result.entry) throw timerAlreadyRunning(result.running_entry_id);
   c.header("Location", `/v1/time-entries/${result.entry.id}`);
+  c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 201);
 };
 
@@ -112,29 +115,34 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
   const result = await getTimeEntry(c.get("db"), c.get("caller"), id);
   requireMember(result.role);
   if (!result.entry) throw entryNotFound();
+  c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 200);
 };
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
+  const ifMatch = c.req.valid("header")["If-Match"];
   const changes = c.req.valid("json");
-  const result = await updateTimeEntry(c.get("db"), c.get("caller"), id, changes);
+  const result = await updateTimeEntry(c.get("db"), c.get("caller"), id, changes, ifMatch);
   requireMayActFor(requireMember(result.role), c.get("caller"), changes.user_id);
   if (!result.found) throw entryNotFound();
+  if (result.precondition_failed) throw entryChanged();
   if (result.locked) throw entryLocked();
   if (!result.subject_found) throw unknownMember();
   if (!result.project_found) throw unknownProject();
   if (!result.times_valid) throw invalidField("end_time", "Must be after start_time");
   if (result.running_entry_id) throw timerAlreadyRunning(result.running_entry_id);
   if (!result.entry) throw new Error("the update matched no row although every check passed");
+  c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const result = await deleteTimeEntry(c.get("db"), c.get("caller"), id);
+  const result = await deleteTimeEntry(c.get("db"), c.get("caller"), id, c.req.valid("header")["If-Match"]);
   requireMember(result.role);
   if (!result.found) throw entryNotFound();
+  if (result.precondition_failed) throw entryChanged();
   if (!result.deleted) throw entryLocked();
   return c.body(null, 204);
 };
@@ -142,6 +150,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
 export const current: AppRouteHandler<CurrentRoute> = async (c) => {
   const result = await getCurrentTimeEntry(c.get("db"), c.get("caller"));
   requireMember(result.role);
+  if (result.entry) c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 200);
 };
 
@@ -154,6 +163,7 @@ export const stop: AppRouteHandler<StopRoute> = async (c) => {
   if (!result.running) throw new ApiError("TIMER_NOT_RUNNING", "The time entry has already been stopped");
   if (!result.times_valid) throw invalidField("end_time", "Must be after start_time");
   if (!result.entry) throw new Error("the stop matched no row although every check passed");
+  c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 200);
 };
 
@@ -164,5 +174,6 @@ export const restart: AppRouteHandler<RestartRoute> = async (c) => {
   if (!result.found) throw entryNotFound();
   if (!result.entry) throw timerAlreadyRunning(result.running_entry_id);
   c.header("Location", `/v1/time-entries/${result.entry.id}`);
+  c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 201);
 };

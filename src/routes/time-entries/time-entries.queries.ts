@@ -13,6 +13,8 @@ import {
 } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
+import { preconditionFailed, versionMatches } from "../../db/versions";
+import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import type {
@@ -43,6 +45,7 @@ const entryJson = sql.raw(`json_build_object(
   'invoice_id', te.invoice_id,
   'created_at', ${isoUtcText("te.created_at")},
   'updated_at', ${isoUtcText("te.updated_at")},
+  'version', te.version,
   'user', json_build_object('id', u.id, 'full_name', u.full_name, 'email', u.email, 'avatar_url', u.avatar_url),
   'project', case when p.id is null then null else json_build_object(
     'id', p.id,
@@ -361,7 +364,13 @@ const columnTypes = {
   billable: "boolean",
 } as const satisfies Record<keyof UpdateTimeEntryBody, string>;
 
-export async function updateTimeEntry(db: Db, caller: Caller, id: string, changes: UpdateTimeEntryBody) {
+export async function updateTimeEntry(
+  db: Db,
+  caller: Caller,
+  id: string,
+  changes: UpdateTimeEntryBody,
+  ifMatch?: IfMatch,
+) {
   const fields = changedFields(changes, columnTypes);
   const merged = (key: "start_time" | "end_time" | "user_id") =>
     fields.has(key) ? fields.value(key) : sql.raw(`t.${key}`);
@@ -389,6 +398,7 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
     )`,
   ];
   const gates: SQL[] = [
+    versionMatches("te.version", ifMatch),
     sql`te.invoice_id is null`,
     sql`(n.end_time is null or n.end_time > n.start_time)`,
     sql`not exists (select 1 from running)`,
@@ -412,6 +422,7 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
     )
     select ${callerRole} as role,
       exists (select 1 from target) as found,
+      ${preconditionFailed("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,
       coalesce((select end_time is null or end_time > start_time from next), true) as times_valid,
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
@@ -419,7 +430,11 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
       (select id from running limit 1) as running_entry_id,
       ${entryOf("updated")} as entry`;
   return withConstraintErrors(
-    () => queryOne<WriteResult & { found: boolean; locked: boolean; times_valid: boolean }>(db, query),
+    () =>
+      queryOne<WriteResult & { found: boolean; precondition_failed: boolean; locked: boolean; times_valid: boolean }>(
+        db,
+        query,
+      ),
     {
       ...overlapErrors,
       // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
@@ -431,12 +446,18 @@ export async function updateTimeEntry(db: Db, caller: Caller, id: string, change
   );
 }
 
-export async function deleteTimeEntry(db: Db, caller: Caller, id: string) {
-  return queryOne<{ role: Role | null; found: boolean; locked: boolean; deleted: boolean }>(
+export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
+  return queryOne<{
+    role: Role | null;
+    found: boolean;
+    precondition_failed: boolean;
+    locked: boolean;
+    deleted: boolean;
+  }>(
     db,
     sql`with ${memberCte(caller)},
     target as (
-      select te.id, te.invoice_id from time_entries te
+      select te.id, te.invoice_id, te.version from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
         and ${visibleTo(caller, "te")}
       for update
@@ -447,10 +468,12 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string) {
       update time_entries te set deleted_at = now(), updated_at = now(), project_id = null
       from target t
       where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and te.invoice_id is null
+        and ${versionMatches("te.version", ifMatch)}
       returning te.id
     )
     select ${callerRole} as role,
       exists (select 1 from target) as found,
+      ${preconditionFailed("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,
       exists (select 1 from deleted) as deleted`,
   );

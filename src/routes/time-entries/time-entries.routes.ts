@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { etagHeader, IfMatchHeaders, ifMatchRule, optionalEtagHeader } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -22,6 +23,7 @@ const locationHeader = z.object({
     description: "URL of the new entry.",
     example: "/v1/time-entries/4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
   }),
+  ...etagHeader.shape,
 });
 
 export const list = createRoute({
@@ -86,7 +88,7 @@ export const getOne = createRoute({
   ...read,
   request: { params: IdParams },
   responses: {
-    200: json(TimeEntryEnvelope, "The entry."),
+    200: { ...json(TimeEntryEnvelope, "The entry."), headers: etagHeader },
     ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
   },
 });
@@ -97,16 +99,24 @@ export const patch = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Update a time entry",
-  description:
-    "Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,
+    headers: IfMatchHeaders,
     body: jsonBody(UpdateTimeEntryBody, "The fields to change."),
   },
   responses: {
-    200: json(TimeEntryEnvelope, "The updated entry."),
-    ...errorResponses("NOT_FOUND", "TIMER_ALREADY_RUNNING", "ENTRY_LOCKED", "OVERLAP", ...bodyErrors, ...authErrors),
+    200: { ...json(TimeEntryEnvelope, "The updated entry."), headers: etagHeader },
+    ...errorResponses(
+      "NOT_FOUND",
+      "PRECONDITION_FAILED",
+      "TIMER_ALREADY_RUNNING",
+      "ENTRY_LOCKED",
+      "OVERLAP",
+      ...bodyErrors,
+      ...authErrors,
+    ),
   },
 });
 
@@ -116,13 +126,12 @@ export const remove = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Delete a time entry",
-  description:
-    "Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). Needs scope `entries:write` for OAuth tokens.",
+  description: `Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone \`{id, deleted_at}\` for sync clients (\`GET /v1/time-entries?updated_since=…&include_deleted=true\`) until it is purged 30 days later. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
-  request: { params: IdParams },
+  request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "ENTRY_LOCKED", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", "ENTRY_LOCKED", ...authErrors),
   },
 });
 
@@ -136,7 +145,7 @@ export const current = createRoute({
     'The caller\'s running entry (no `end_time`), in the same shape as `GET /v1/time-entries/{id}`, or `{"data": null}` when no timer runs. Needs scope `entries:read` for OAuth tokens.',
   ...read,
   responses: {
-    200: json(CurrentTimeEntryEnvelope, "The running entry, or null."),
+    200: { ...json(CurrentTimeEntryEnvelope, "The running entry, or null."), headers: optionalEtagHeader },
     ...errorResponses(...authErrors),
   },
 });
@@ -155,7 +164,7 @@ export const stop = createRoute({
     body: { ...json(StopTimeEntryBody, "Optional: when the timer stopped."), required: false },
   },
   responses: {
-    200: json(TimeEntryEnvelope, "The stopped entry."),
+    200: { ...json(TimeEntryEnvelope, "The stopped entry."), headers: etagHeader },
     ...errorResponses("NOT_FOUND", "TIMER_NOT_RUNNING", "ENTRY_LOCKED", "OVERLAP", ...bodyErrors, ...authErrors),
   },
 });

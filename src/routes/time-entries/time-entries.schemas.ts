@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { Version } from "../../lib/conditional";
 import {
   atLeastOneField,
   CalendarDate,
@@ -79,6 +80,7 @@ export const TimeEntry = z
     }),
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
+    version: Version,
     user: EntryUser,
     project: EntryProject.nullable(),
     invoice: EntryInvoice.nullable(),

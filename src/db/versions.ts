@@ -1,0 +1,19 @@
+import { sql } from "drizzle-orm";
+import type { IfMatch } from "../lib/conditional";
+
+/**
+ * SQL: `column` (a row's version) satisfies `If-Match`. Always true without the
+ * header or with `*`; else the version must be one the header names. Goes into
+ * the WHERE of the very UPDATE or DELETE, so the check and the write are one.
+ */
+export const versionMatches = (column: string, ifMatch: IfMatch | undefined) =>
+  ifMatch === undefined || ifMatch === "*"
+    ? sql`true`
+    : sql`${sql.raw(column)} = any(${`{${ifMatch.join(",")}}`}::int[])`;
+
+/**
+ * SQL: the row of `source` (a CTE holding the locked target) fails `If-Match`;
+ * false when there is no such row, which is a 404 rather than a 412.
+ */
+export const preconditionFailed = (source: string, ifMatch: IfMatch | undefined) =>
+  sql`coalesce((select not (${versionMatches("x.version", ifMatch)}) from ${sql.raw(source)} x), false)`;

@@ -1,0 +1,81 @@
+import { z } from "@hono/zod-openapi";
+
+// Conditional requests (RFC 9110 §8.8.3, §13.1.1): every entry, project,
+// customer and invoice has a `version` that a database trigger bumps on every
+// UPDATE. Its strong entity tag is the version in quotes, `"3"`; PATCH and
+// DELETE take `If-Match` and change nothing unless it names the current version.
+
+/** The strong entity tag of a resource at `version`: `"3"`. */
+export const entityTag = (version: number) => `"${version}"`;
+
+/**
+ * What an `If-Match` field asks for: `*` (any current version) or the versions
+ * its strong entity tags name. Weak tags (`W/"3"`) never match under the strong
+ * comparison If-Match uses, and a well-formed tag that is no version of ours
+ * (`"abc"`, `"03"`) matches nothing, so neither adds a version.
+ */
+export type IfMatch = "*" | number[];
+
+const OWS = "[ \\t]*";
+// entity-tag = [ weak ] opaque-tag; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3).
+const ENTITY_TAG = '(?:W/)?"[\\x21\\x23-\\x7e\\x80-\\xff]*"';
+// `*`, or a comma-separated list with at least one entity tag; empty list elements are allowed (§5.6.1).
+const IF_MATCH_PATTERN = `^${OWS}(?:\\*|[ \\t,]*${ENTITY_TAG}(?:${OWS},[ \\t,]*${ENTITY_TAG})*[ \\t,]*)${OWS}$`;
+const MAX_VERSION = 2 ** 31 - 1; // versions are Postgres integers
+
+function versionsOf(field: string): IfMatch {
+  if (field.trim() === "*") return "*";
+  const tags = field.match(new RegExp(ENTITY_TAG, "g")) ?? [];
+  return tags
+    .filter((tag) => !tag.startsWith("W/"))
+    .map((tag) => tag.slice(1, -1))
+    .filter((opaque) => /^(0|[1-9][0-9]{0,9})$/.test(opaque) && Number(opaque) <= MAX_VERSION)
+    .map(Number);
+}
+
+const ifMatchMessage = 'Must be * or a comma-separated list of entity tags, e.g. "3"';
+
+/** The `If-Match` request header of PATCH and DELETE, parsed; a malformed one is a 400. */
+export const IfMatchHeaders = z.object({
+  "If-Match": z
+    .string()
+    .max(1000, { message: ifMatchMessage })
+    .regex(new RegExp(IF_MATCH_PATTERN), { message: ifMatchMessage })
+    .transform(versionsOf)
+    .optional()
+    .openapi({
+      param: { name: "If-Match", in: "header" },
+      description:
+        'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404.',
+      example: '"3"',
+    }),
+});
+
+const etagDescription =
+  'The strong entity tag of the resource\'s current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has.';
+
+const EntityTag = z.string().regex(/^"[1-9][0-9]*"$/);
+
+/** The `ETag` header of a response carrying one resource. */
+export const etagHeader = z.object({
+  ETag: EntityTag.openapi({ description: etagDescription, example: '"3"' }),
+});
+
+/** `ETag` on a response that may carry no resource (`{"data": null}`). */
+export const optionalEtagHeader = z.object({
+  ETag: EntityTag.optional().openapi({
+    description: `${etagDescription} Absent when \`data\` is null.`,
+    example: '"3"',
+  }),
+});
+
+/** The `version` field of every entry, project, customer and invoice. */
+export const Version = z.number().int().openapi({
+  description:
+    'Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.',
+  example: 3,
+});
+
+/** What an operation that takes `If-Match` says about it. */
+export const ifMatchRule =
+  "With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and before every other check the database makes (a 400 on a referenced id, a 409).";
