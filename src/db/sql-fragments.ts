@@ -1,3 +1,5 @@
+import { sql } from "drizzle-orm";
+
 /** SQL text rendering a timestamptz column as the API writes it: UTC, ISO 8601, milliseconds, `Z`. */
 export const isoUtcText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -25,3 +27,6 @@ export function jsonObject(alias: string, columns: readonly string[], timestampC
   ];
   return `json_build_object(${pairs.join(", ")})`;
 }
+
+/** A `uuid[]` parameter: one bind value however many ids (ids are validated UUIDs, so the literal is safe). */
+export const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(",")}}`}::uuid[]`;

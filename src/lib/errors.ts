@@ -19,14 +19,19 @@ export const errorCatalog = {
   INSUFFICIENT_SCOPE: { status: 403, description: "The OAuth access token lacks the scope this operation needs." },
   NOT_FOUND: {
     status: 404,
-    description: "No such resource in the caller's organization (or not visible to the caller).",
+    description:
+      "No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`).",
   },
   TIMER_ALREADY_RUNNING: {
     status: 409,
     description: "The user already has a running timer: `details.running_entry_id` names it.",
   },
   TIMER_NOT_RUNNING: { status: 409, description: "The entry is not a running timer: it has already been stopped." },
-  ENTRY_LOCKED: { status: 409, description: "The entry is attached to an invoice and cannot change." },
+  ENTRY_LOCKED: {
+    status: 409,
+    description:
+      "The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries.",
+  },
   OVERLAP: {
     status: 409,
     description:

@@ -13,6 +13,17 @@ export const IdParams = z.object({
   }),
 });
 
+const idCountMessage = { message: "Give 1 to 100 ids" };
+
+/** 1 to 100 distinct ids (case does not make an id another), for operations on many rows at once. */
+export const IdList = z
+  .array(Id)
+  .min(1, idCountMessage)
+  .max(100, idCountMessage)
+  .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, {
+    message: "Must not repeat an id",
+  });
+
 export const Timestamp = z.iso
   .datetime({ offset: true, message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z" })
   .openapi({

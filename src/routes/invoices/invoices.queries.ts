@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
-import { isoUtcText } from "../../db/sql-fragments";
+import { isoUtcText, uuidArray } from "../../db/sql-fragments";
 import { preconditionFailed, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
@@ -65,8 +65,6 @@ const entryColumns = sql.raw("duration, billable, project_id, organization_id");
 const attachedEntries = (caller: Caller, source: string) =>
   sql`select ${entryColumns} from time_entries
   where organization_id = ${caller.organizationId}::uuid and invoice_id = (select id from ${sql.raw(source)})`;
-
-const uuidArray = (ids: string[]) => sql`${`{${ids.join(",")}}`}::uuid[]`;
 
 export const duplicateNumber = (number: string) =>
   new ApiError("DUPLICATE_NUMBER", `An invoice numbered ${number} already exists`, { number });

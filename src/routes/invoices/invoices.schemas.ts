@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
-import { atLeastOneField, CalendarDate, Cursor, Id, Limit, PageMeta, UtcTimestamp } from "../../lib/schemas";
+import { atLeastOneField, CalendarDate, Cursor, Id, IdList, Limit, PageMeta, UtcTimestamp } from "../../lib/schemas";
 
 export const exampleInvoiceId = "7b6a5948-3726-4150-8f9e-0d1c2b3a4958";
 const exampleCustomerId = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f";
@@ -121,14 +121,7 @@ export const UpdateInvoiceBody = z
 
 export const TimeEntryIdsBody = z
   .object({
-    time_entry_ids: z
-      .array(Id)
-      .min(1, { message: "Give 1 to 100 ids" })
-      .max(100, { message: "Give 1 to 100 ids" })
-      .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, {
-        message: "Must not repeat an id",
-      })
-      .openapi({ example: ["4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42"] }),
+    time_entry_ids: IdList.openapi({ example: ["4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42"] }),
   })
   .strict()
   .openapi("InvoiceTimeEntryIds", { example: { time_entry_ids: ["4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42"] } });

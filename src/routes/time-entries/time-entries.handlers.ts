@@ -8,6 +8,7 @@ import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import type { Caller } from "../../lib/verify-token";
 import { summarizeTimeEntries } from "./summary.queries";
+import { bulkDeleteTimeEntries, bulkUpdateTimeEntries } from "./time-entries.bulk-queries";
 import {
   createTimeEntry,
   deleteTimeEntry,
@@ -23,6 +24,8 @@ import {
   updateTimeEntry,
 } from "./time-entries.queries";
 import type {
+  BulkPatchRoute,
+  BulkRemoveRoute,
   CreateRoute,
   CurrentRoute,
   GetOneRoute,
@@ -176,4 +179,40 @@ export const restart: AppRouteHandler<RestartRoute> = async (c) => {
   c.header("Location", `/v1/time-entries/${result.entry.id}`);
   c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 201);
+};
+
+/** A bulk edit's verdicts, in the documented precedence: not found, then locked. */
+function requireBulkAllowed(result: { missing: string[]; locked: string[] }) {
+  if (result.missing.length > 0) {
+    throw new ApiError("NOT_FOUND", "Some time entries were not found", { ids: result.missing });
+  }
+  if (result.locked.length > 0) {
+    throw new ApiError("ENTRY_LOCKED", "Some time entries are attached to an invoice and cannot be changed", {
+      ids: result.locked,
+    });
+  }
+}
+
+export const bulkPatch: AppRouteHandler<BulkPatchRoute> = async (c) => {
+  const { ids, changes } = c.req.valid("json");
+  const lowerIds = ids.map((id) => id.toLowerCase());
+  const result = await bulkUpdateTimeEntries(c.get("db"), c.get("caller"), lowerIds, changes);
+  requireMember(result.role);
+  requireBulkAllowed(result);
+  if (!result.project_found) throw invalidField("changes.project_id", "No such project in this organization");
+  if (result.entries.length !== ids.length) throw new Error("the bulk update missed rows although every check passed");
+  return c.json({ data: result.entries, meta: { count: result.entries.length } }, 200);
+};
+
+export const bulkRemove: AppRouteHandler<BulkRemoveRoute> = async (c) => {
+  const { ids } = c.req.valid("json");
+  const result = await bulkDeleteTimeEntries(
+    c.get("db"),
+    c.get("caller"),
+    ids.map((id) => id.toLowerCase()),
+  );
+  requireMember(result.role);
+  requireBulkAllowed(result);
+  if (result.deleted !== ids.length) throw new Error("the bulk delete missed rows although every check passed");
+  return c.body(null, 204);
 };

@@ -5,6 +5,8 @@ import * as routes from "./time-entries.routes";
 const router = createRouter()
   .openapi(routes.list, handlers.list)
   .openapi(routes.create, handlers.create)
+  .openapi(routes.bulkPatch, handlers.bulkPatch)
+  .openapi(routes.bulkRemove, handlers.bulkRemove)
   // Before the {id} routes, so that "current" is not taken for an id.
   .openapi(routes.current, handlers.current)
   .openapi(routes.summary, handlers.summary)

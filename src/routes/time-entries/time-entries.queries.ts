@@ -64,7 +64,7 @@ const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${entryJso
   else json_build_object('id', te.id, 'deleted_at', ${sql.raw(isoUtcText("te.deleted_at"))}) end`;
 
 /** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */
-const withRelations = (source: string, entry: SQL = entryJson) =>
+export const withRelations = (source: string, entry: SQL = entryJson) =>
   sql`select te.start_time, te.updated_at, te.id, ${entry} as entry
   from ${sql.raw(source)} te
   join users u on u.id = te.user_id
@@ -355,7 +355,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
   return row;
 }
 
-const columnTypes = {
+export const columnTypes = {
   user_id: "uuid",
   project_id: "uuid",
   start_time: "timestamptz",
@@ -446,6 +446,12 @@ export async function updateTimeEntry(
   );
 }
 
+/**
+ * The SET list of a delete. A tombstone for sync clients: hidden everywhere else, purged after 30 days. It lets go
+ * of its project so that the project can be deleted; the tombstone only tells that the entry is gone.
+ */
+export const tombstone = sql`deleted_at = now(), updated_at = now(), project_id = null`;
+
 export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
   return queryOne<{
     role: Role | null;
@@ -462,10 +468,8 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatc
         and ${visibleTo(caller, "te")}
       for update
     ),
-    -- A tombstone for sync clients: hidden everywhere else, purged after 30 days. It lets go of its
-    -- project so that the project can be deleted; the tombstone only tells that the entry is gone.
     deleted as (
-      update time_entries te set deleted_at = now(), updated_at = now(), project_id = null
+      update time_entries te set ${tombstone}
       from target t
       where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and te.invoice_id is null
         and ${versionMatches("te.version", ifMatch)}

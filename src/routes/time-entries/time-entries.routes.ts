@@ -5,6 +5,9 @@ import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from ".
 import { IdParams } from "../../lib/schemas";
 import { SummaryEnvelope, SummaryQuery } from "./summary.schemas";
 import {
+  BulkDeleteTimeEntriesBody,
+  BulkUpdatedTimeEntries,
+  BulkUpdateTimeEntriesBody,
   CreateTimeEntryBody,
   CurrentTimeEntryEnvelope,
   ListTimeEntriesQuery,
@@ -185,6 +188,41 @@ export const restart = createRoute({
   },
 });
 
+const bulkRules =
+  "All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes.";
+
+export const bulkPatch = createRoute({
+  operationId: "bulkUpdateTimeEntries",
+  method: "patch",
+  path: "/v1/time-entries",
+  tags,
+  summary: "Update many time entries",
+  description: `Sets the same \`changes\` (project_id, billable, description) on 1 to 100 entries and bumps their \`updated_at\`. \`billable\` changes only when given, also when the project changes. ${bulkRules} Then a \`changes.project_id\` that is not a project of the organization is 400 \`VALIDATION_ERROR\` naming \`changes.project_id\`. Answers the updated entries in the order of \`ids\`. Needs scope \`entries:write\` for OAuth tokens.`,
+  ...write,
+  request: { body: jsonBody(BulkUpdateTimeEntriesBody, "The entries and the changes to make to each.") },
+  responses: {
+    200: json(BulkUpdatedTimeEntries, "The updated entries, in the order of `ids`."),
+    ...errorResponses("NOT_FOUND", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+  },
+});
+
+export const bulkRemove = createRoute({
+  operationId: "bulkDeleteTimeEntries",
+  method: "delete",
+  path: "/v1/time-entries",
+  tags,
+  summary: "Delete many time entries",
+  description: `Deletes 1 to 100 entries exactly as \`DELETE /v1/time-entries/{id}\` deletes one (tombstones, projects let go). ${bulkRules} Needs scope \`entries:write\` for OAuth tokens.`,
+  ...write,
+  request: { body: jsonBody(BulkDeleteTimeEntriesBody, "The entries to delete.") },
+  responses: {
+    204: { description: "Deleted, all of them." },
+    ...errorResponses("NOT_FOUND", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+  },
+});
+
+export type BulkPatchRoute = typeof bulkPatch;
+export type BulkRemoveRoute = typeof bulkRemove;
 export type CurrentRoute = typeof current;
 export type StopRoute = typeof stop;
 export type RestartRoute = typeof restart;

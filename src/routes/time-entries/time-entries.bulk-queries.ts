@@ -1,0 +1,90 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
+import { changedFields, queryOne } from "../../db/query";
+import { uuidArray } from "../../db/sql-fragments";
+import type { Caller } from "../../lib/verify-token";
+import { columnTypes, tombstone, withRelations } from "./time-entries.queries";
+import type { BulkTimeEntryChanges, TimeEntry } from "./time-entries.schemas";
+
+// Bulk edits, all or nothing, each in one statement: the candidate rows are
+// locked (in id order, so two bulk edits over the same entries queue instead of
+// deadlocking), every id gets its verdict from the locked rows, and the write
+// happens only when every id passes. A concurrent attach to an invoice or delete
+// either commits first, and the lock then sees its result (locked, or gone), or
+// waits for this statement.
+
+type BulkVerdicts = {
+  role: Role | null;
+  /** Requested ids that are no live entry the caller may change, sorted. */
+  missing: string[];
+  /** Requested ids of entries attached to an invoice, sorted. */
+  locked: string[];
+};
+
+/** The CTEs `found` (the caller's live entries among `ids`, locked) and `allowed` (every id passes `gates`). */
+function lockedCandidates(caller: Caller, ids: string[], gates: SQL[] = []) {
+  return sql`${memberCte(caller)},
+    found as (
+      select te.id, te.invoice_id from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = any(${uuidArray(ids)})
+        and te.deleted_at is null and ${visibleTo(caller, "te")}
+      order by te.id
+      for update
+    ),
+    allowed as (
+      select (select count(*) from found) = ${ids.length}
+        and not exists (select 1 from found where invoice_id is not null)
+        ${sql.join(
+          gates.map((gate) => sql` and ${gate}`),
+          sql``,
+        )} as ok
+    )`;
+}
+
+const verdicts = (ids: string[]) => sql`${callerRole} as role,
+  (select coalesce(json_agg(r.id order by r.id), '[]'::json) from unnest(${uuidArray(ids)}) r(id)
+   where r.id not in (select id from found)) as missing,
+  (select coalesce(json_agg(f.id order by f.id), '[]'::json) from found f where f.invoice_id is not null) as locked`;
+
+/** Sets the same `changes` on every entry of `ids` (lower-case, distinct). */
+export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[], changes: BulkTimeEntryChanges) {
+  const fields = changedFields(changes, columnTypes);
+  const projectId = changes.project_id;
+  const projectGate = projectId
+    ? sql`exists (select 1 from projects where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid)`
+    : sql`true`;
+  return queryOne<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
+    db,
+    sql`with ${lockedCandidates(caller, ids, [projectGate])},
+    updated as (
+      update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
+      from found f
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = f.id and (select ok from allowed)
+      returning te.*
+    )
+    select ${verdicts(ids)},
+      ${projectGate} as project_found,
+      coalesce(
+        (select json_agg(x.entry order by r.position)
+         from (${withRelations("updated")}) x
+         join unnest(${uuidArray(ids)}) with ordinality r(id, position) on r.id = x.id),
+        '[]'::json
+      ) as entries`,
+  );
+}
+
+/** Soft-deletes every entry of `ids` (lower-case, distinct), exactly as the single delete does. */
+export async function bulkDeleteTimeEntries(db: Db, caller: Caller, ids: string[]) {
+  return queryOne<BulkVerdicts & { deleted: number }>(
+    db,
+    sql`with ${lockedCandidates(caller, ids)},
+    deleted as (
+      update time_entries te set ${tombstone}
+      from found f
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = f.id and (select ok from allowed)
+      returning te.id
+    )
+    select ${verdicts(ids)}, (select count(*)::int from deleted) as deleted`,
+  );
+}
