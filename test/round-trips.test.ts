@@ -35,6 +35,21 @@ const successfulCalls: Record<string, () => Promise<Call>> = {
     },
     status: 201,
   }),
+  "PATCH /v1/time-entries": async () => ({
+    path: "/v1/time-entries",
+    options: {
+      body: {
+        ids: [await createEntry(h, team.member), await createEntry(h, team.owner)],
+        changes: { project_id: await createProject(h, team.organizationId), billable: true, description: "bulk" },
+      },
+    },
+    status: 200,
+  }),
+  "DELETE /v1/time-entries": async () => ({
+    path: "/v1/time-entries",
+    options: { body: { ids: [await createEntry(h, team.member), await createEntry(h, team.owner)] } },
+    status: 204,
+  }),
   "GET /v1/time-entries/current": async () => {
     await stopOwnersTimer();
     await createEntry(h, team.owner, { end: null });

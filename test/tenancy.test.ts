@@ -14,15 +14,21 @@ import {
   type Team,
 } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
+import { requestBodySchema, sample } from "./support/openapi-contract";
+import { documentedOperations, type OpenApiDocument, openApiDocument } from "./support/openapi-operations";
 
 let h: Harness;
 let team: Team;
 let stranger: Member;
+let document: OpenApiDocument;
+let ownProject: string;
 
 beforeAll(async () => {
   h = await startHarness();
   team = await createTeam(h);
   stranger = await createMember(h, await createOrganization(h, "Elsewhere"), "owner");
+  document = await openApiDocument(h);
+  ownProject = await createProject(h, team.organizationId);
 });
 afterAll(() => h?.close());
 
@@ -81,6 +87,35 @@ async function operationsWithIdParam() {
     .flatMap(([path, item]) => Object.keys(item).map((method) => ({ method: method.toUpperCase(), path })));
 }
 
+/**
+ * Body properties that list ids: `ids` lists rows of the path's own collection, `time_entry_ids` rows of
+ * /v1/time-entries, and so on.
+ */
+async function operationsWithIdList() {
+  return (await documentedOperations(h, document)).flatMap(({ method, path, operation }) => {
+    const schema = requestBodySchema(document, operation);
+    const properties = (schema?.properties ?? {}) as Record<string, { type?: string; items?: { format?: string } }>;
+    return Object.entries(properties)
+      .filter(([, property]) => property.type === "array" && property.items?.format === "uuid")
+      .map(([property]) => ({
+        method: method.toUpperCase(),
+        path,
+        property,
+        collection: property === "ids" ? (path.split("/")[2] ?? "") : pluralPath(property.replace(/_ids$/, "")),
+        schema: schema ?? {},
+      }));
+  });
+}
+
+/** `time_entry` → `time-entries`, `invoice` → `invoices`. */
+const pluralPath = (noun: string) => `${noun.replace(/y$/, "ie")}s`.replaceAll("_", "-");
+
+/** A row of the caller's own organization for a path's `{id}`, so that only the listed ids are foreign. */
+async function ownRow(path: string) {
+  if (path.startsWith("/v1/invoices/")) return createInvoice(h, team.organizationId);
+  throw new Error(`no own fixture for ${path}`);
+}
+
 const snapshot = async (table: string, id: string) => h.sql(`select * from ${table} where id = $1`, [id]);
 
 describe("cross-organization isolation", () => {
@@ -115,6 +150,47 @@ describe("cross-organization isolation", () => {
     }
   });
 
+  it("covers every body that lists ids", async () => {
+    const lists = await operationsWithIdList();
+    expect(lists.map(({ method, path, property }) => `${method} ${path} ${property}`)).toEqual(
+      expect.arrayContaining([
+        "DELETE /v1/invoices/{id}/time-entries time_entry_ids",
+        "DELETE /v1/time-entries ids",
+        "PATCH /v1/time-entries ids",
+        "POST /v1/invoices/{id}/time-entries time_entry_ids",
+      ]),
+    );
+    for (const { collection } of lists) expect(Object.keys(foreign)).toContain(`/v1/${collection}`);
+  });
+
+  it("answers another organization's ids in a body's id list exactly like missing ids, for every role, changing nothing", async () => {
+    for (const { method, path, property, collection, schema } of await operationsWithIdList()) {
+      const resource = foreign[`/v1/${collection}`];
+      if (!resource) throw new Error(`no foreign fixture for ${collection}`);
+      for (const caller of [team.owner, team.admin, team.member]) {
+        const url = path.includes("{id}") ? path.replace("{id}", await ownRow(path)) : path;
+        const theirs = await resource.create();
+        const before = await snapshot(resource.table, theirs);
+        const missing = crypto.randomUUID();
+        const bodyWith = (id: string) => ({
+          ...(sample(document, schema, (name) => (name === "project_id" ? ownProject : undefined)) as object),
+          [property]: [id],
+        });
+        const name = `${method} ${path} ${property} as ${caller.role}`;
+        const foreignRes = await h.call(method, url, { token: caller.token, body: bodyWith(theirs) });
+        const missingRes = await h.call(method, url, { token: caller.token, body: bodyWith(missing) });
+        // Members are refused invoices (403) whatever the ids; everyone else gets 404 naming the id.
+        expect(foreignRes.status, name).toBe(path.startsWith("/v1/invoices") && caller.role === "member" ? 403 : 404);
+        expect(foreignRes.status, name).toBe(missingRes.status);
+        if (foreignRes.status === 404) expect(foreignRes.body.error.details, name).toEqual({ [property]: [theirs] });
+        expect(JSON.stringify(foreignRes.body).replaceAll(theirs, "<id>"), name).toBe(
+          JSON.stringify(missingRes.body).replaceAll(missing, "<id>"),
+        );
+        expect(await snapshot(resource.table, theirs)).toEqual(before);
+      }
+    }
+  });
+
   it("treats another organization's project in a body like a project that does not exist", async () => {
     const theirProject = await createProject(h, stranger.organizationId);
     const mine = await createEntry(h, team.member);
@@ -137,6 +213,12 @@ describe("cross-organization isolation", () => {
       expect(res.status).toBe(400);
       expect(res.body.error.details).toEqual({ project_id: ["No such project in this organization"] });
     }
+    const bulk = await h.call("PATCH", "/v1/time-entries", {
+      token: team.member.token,
+      body: { ids: [mine], changes: { project_id: theirProject } },
+    });
+    expect(bulk.status).toBe(400);
+    expect(bulk.body.error.details).toEqual({ "changes.project_id": ["No such project in this organization"] });
   });
 
   it("filters lists by another organization's ids to nothing", async () => {

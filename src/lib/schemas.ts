@@ -71,8 +71,8 @@ export const PageMeta = z
 export const atLeastOneField = (body: object) => Object.keys(body).length > 0;
 
 // Postgres text cannot hold U+0000: refuse it with the field's name rather than as a database error.
-const hasNoNul = (text: string) => !text.includes("\u0000");
-const noNulMessage = { message: "Must not contain the NUL character" };
+export const hasNoNul = (text: string) => !text.includes("\u0000");
+export const noNulMessage = { message: "Must not contain the NUL character" };
 
 /** A required, non-blank name. */
 export const Name = z

@@ -37,6 +37,14 @@ const entryOf = async (userId: string) =>
 const customerOf = async (organizationId: string) =>
   (await h.sql("select id from customers where organization_id = $1 order by id limit 1", [organizationId]))[0]
     ?.id as string;
+/** `count` entries of the user that no other operation here touches, none on an invoice. */
+const entriesOf = async (userId: string, count: number) =>
+  (
+    await h.sql(
+      "select id from time_entries where user_id = $1 and deleted_at is null and invoice_id is null order by start_time desc limit $2 offset 600",
+      [userId, count],
+    )
+  ).map((row) => row.id as string);
 const cursorAfter = async (path: string, caller: Caller) =>
   (await h.call("GET", path, { token: tokens[caller] })).body.meta.next_cursor as string;
 
@@ -119,6 +127,18 @@ const operations: Record<string, () => Promise<Request>> = {
     body: { description: "Changed" },
   }),
   delete: async () => ({ caller: "owner", method: "DELETE", path: `/v1/time-entries/${await entryOf(org.memberId)}` }),
+  "bulk patch (member)": async () => ({
+    caller: "member",
+    method: "PATCH",
+    path: "/v1/time-entries",
+    body: { ids: await entriesOf(org.memberId, 20), changes: { project_id: org.projectIds[1], description: "Bulk" } },
+  }),
+  "bulk delete (owner)": async () => ({
+    caller: "owner",
+    method: "DELETE",
+    path: "/v1/time-entries",
+    body: { ids: await entriesOf(org.memberId, 20) },
+  }),
 };
 
 type PlanNode = { "Node Type": string; "Relation Name"?: string; Plans?: PlanNode[] };

@@ -15,7 +15,7 @@ import {
   type Team,
 } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
-import { requestBodySchema, sample } from "../support/openapi-contract";
+import { deref, requestBodySchema, sample } from "../support/openapi-contract";
 import {
   documentedOperations,
   type OpenApiDocument,
@@ -49,8 +49,12 @@ const fixtures: Record<string, () => Promise<string>> = {
   users: async () => team.member.id,
 };
 
-/** `project_id` → a project of the caller's organization, `time_entry_ids` → a time entry's id, … */
-const idFor = (ids: Record<string, string>) => (property: string) => {
+/**
+ * `project_id` → a project of the caller's organization, `time_entry_ids` → a time entry's id, …, and `ids` → a
+ * row of the path's own collection (`PATCH /v1/time-entries` → a time entry).
+ */
+const idFor = (ids: Record<string, string>, path: string) => (property: string) => {
+  if (property === "ids") return ids[path.split("/")[2] ?? ""];
   const collection = property.replace(/_ids?$/, "").replaceAll("_", "-");
   return ids[`${collection}s`] ?? ids[collection];
 };
@@ -118,7 +122,7 @@ describe("mass assignment", () => {
       const listed = Object.keys((schema.properties ?? {}) as object);
       const ids = await fixtureIds();
       const url = await concretePath(path, ids);
-      const base = sample(document, schema, idFor(ids)) as Record<string, unknown>;
+      const base = sample(document, schema, idFor(ids, path)) as Record<string, unknown>;
       const label = `${method.toUpperCase()} ${path}`;
 
       for (const [field, value] of Object.entries(forbiddenFields()).filter(([f]) => !listed.includes(f))) {
@@ -150,7 +154,7 @@ describe("limits", () => {
     for (const { method, path, operation } of withBody()) {
       const ids = await fixtureIds();
       const url = await concretePath(path, ids);
-      const base = sample(document, requestBodySchema(document, operation) ?? {}, idFor(ids)) as object;
+      const base = sample(document, requestBodySchema(document, operation) ?? {}, idFor(ids, path)) as object;
       const body = JSON.stringify({ ...base, padding: "x".repeat(65 * 1024) });
       const before = await databaseState();
       for (const token of [team.owner.token, undefined]) {
@@ -212,7 +216,7 @@ describe("limits", () => {
     for (const { method, path, operation, property } of arrays) {
       const ids = await fixtureIds();
       const url = await concretePath(path, ids);
-      const base = sample(document, requestBodySchema(document, operation) ?? {}, idFor(ids)) as object;
+      const base = sample(document, requestBodySchema(document, operation) ?? {}, idFor(ids, path)) as object;
       const uuids = (n: number) => Array.from({ length: n }, () => crypto.randomUUID());
       const before = await databaseState();
       const tooMany = await h.call(method.toUpperCase(), url, {
@@ -232,27 +236,40 @@ describe("limits", () => {
   });
 });
 
+type PropertySchema = { type?: unknown; format?: string; properties?: Record<string, PropertySchema>; $ref?: string };
+
+/** The free-text fields of a body, top level and one object down (`changes.description`), as paths. */
+function textFields(schema: PropertySchema): string[][] {
+  const isText = (s: PropertySchema) =>
+    (s.type === "string" || (Array.isArray(s.type) && s.type.includes("string"))) && !s.format;
+  return Object.entries(schema.properties ?? {}).flatMap(([name, property]) => {
+    const resolved = deref(document, property as Record<string, unknown>) as PropertySchema;
+    if (isText(resolved)) return [[name]];
+    return Object.entries(resolved.properties ?? {})
+      .filter(([, child]) => isText(child))
+      .map(([child]) => [name, child]);
+  });
+}
+
 describe("values Postgres cannot store", () => {
   it("a NUL character in any text field or query parameter is 400 VALIDATION_ERROR, never 500, and writes nothing", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {
       for (const { method, path, operation } of withBody()) {
         const schema = requestBodySchema(document, operation) ?? {};
-        const properties = (schema.properties ?? {}) as Record<string, { type?: unknown; format?: string }>;
-        const textFields = Object.entries(properties)
-          .filter(([, s]) => (s.type === "string" || (Array.isArray(s.type) && s.type.includes("string"))) && !s.format)
-          .map(([name]) => name);
-        for (const field of textFields) {
+        for (const field of textFields(schema)) {
           const ids = await fixtureIds();
           const url = await concretePath(path, ids);
-          const base = sample(document, schema, idFor(ids)) as object;
+          const body = sample(document, schema, idFor(ids, path)) as Record<string, unknown>;
+          const [parent, name] = field.length === 2 ? field : [undefined, field[0] as string];
+          if (parent) body[parent] = { ...(body[parent] as object), [name]: "a\u0000b" };
+          else body[name] = "a\u0000b";
           const before = await databaseState();
-          const res = await h.call(method.toUpperCase(), url, {
-            token: team.owner.token,
-            body: { ...base, [field]: "a\u0000b" },
-          });
-          expect(res.status, `${method} ${path} ${field}: ${JSON.stringify(res.body)}`).toBe(400);
+          const res = await h.call(method.toUpperCase(), url, { token: team.owner.token, body });
+          const label = `${method} ${path} ${field.join(".")}`;
+          expect(res.status, `${label}: ${JSON.stringify(res.body)}`).toBe(400);
           expect(res.body.error.code).toBe("VALIDATION_ERROR");
+          expect(Object.keys(res.body.error.details), label).toEqual([field.join(".")]);
           expect(await databaseState()).toEqual(before);
         }
       }

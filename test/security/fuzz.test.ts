@@ -51,10 +51,14 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const idFor = (property: string) => {
-  const collection = property.replace(/_ids?$/, "").replaceAll("_", "-");
-  return ids[`${collection}s`] ?? ids[collection];
-};
+/** `project_id` → a project, `time_entry_ids` → a time entry; `ids` → a row of the path's own collection. */
+const idFor =
+  (pathCollection = "") =>
+  (property: string) => {
+    if (property === "ids") return ids[pathCollection];
+    const collection = property.replace(/_ids?$/, "").replaceAll("_", "-");
+    return ids[`${collection}s`] ?? ids[collection];
+  };
 
 /** Strings that have broken parsers before. */
 const nasty = fc.constantFrom(
@@ -109,7 +113,7 @@ function queryArbitrary(operation: Operation["operation"]) {
   const parameters = (operation.parameters ?? []).filter((p) => p.in === "query");
   const valueFor = (parameter: (typeof parameters)[number]) =>
     fc.oneof(
-      { weight: 3, arbitrary: fc.constant(String(sample(document, parameter.schema ?? {}, idFor, parameter.name))) },
+      { weight: 3, arbitrary: fc.constant(String(sample(document, parameter.schema ?? {}, idFor(), parameter.name))) },
       { weight: 2, arbitrary: text },
       { weight: 1, arbitrary: fc.integer({ min: -5, max: 500 }).map(String) },
     );
@@ -132,11 +136,11 @@ function queryArbitrary(operation: Operation["operation"]) {
     );
 }
 
-function bodyArbitrary(operation: Operation["operation"]) {
+function bodyArbitrary(operation: Operation["operation"], collection: string) {
   const schema = requestBodySchema(document, operation);
   if (!schema) return fc.constant(undefined);
   const properties = Object.keys((schema.properties ?? {}) as object);
-  const valid = () => sample(document, schema, idFor) as Record<string, unknown>;
+  const valid = () => sample(document, schema, idFor(collection)) as Record<string, unknown>;
   const anyJson = fc.jsonValue({ maxDepth: 3 });
   const mutated = fc
     .array(
@@ -192,7 +196,7 @@ function requestArbitrary({ path, operation }: Operation) {
     params: fc.tuple(...names.map(() => pathValue(collection))),
     ifMatch: ifMatchArbitrary(operation),
     query: queryArbitrary(operation),
-    body: bodyArbitrary(operation),
+    body: bodyArbitrary(operation, collection),
     contentType: fc.oneof(
       { weight: 8, arbitrary: fc.constant("application/json") },
       { weight: 1, arbitrary: fc.constantFrom("text/plain", "application/json; charset=latin1", undefined) },

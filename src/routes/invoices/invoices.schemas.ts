@@ -1,6 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
-import { atLeastOneField, CalendarDate, Cursor, Id, IdList, Limit, PageMeta, UtcTimestamp } from "../../lib/schemas";
+import {
+  atLeastOneField,
+  CalendarDate,
+  Cursor,
+  hasNoNul,
+  Id,
+  IdList,
+  Limit,
+  noNulMessage,
+  PageMeta,
+  UtcTimestamp,
+} from "../../lib/schemas";
 
 export const exampleInvoiceId = "7b6a5948-3726-4150-8f9e-0d1c2b3a4958";
 const exampleCustomerId = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f";
@@ -87,6 +98,7 @@ const InvoiceNumber = z
   .min(1, { message: "Must not be empty" })
   .max(50, { message: "Must be at most 50 characters" })
   .regex(/^\S(.*\S)?$/, { message: "Must not start or end with whitespace" })
+  .refine(hasNoNul, noNulMessage)
   .openapi({ description: "Unique in the organization.", example: "INV-2026-0042" });
 
 export const dueDateMessage = "Must be on or after date";
