@@ -77,6 +77,8 @@ describe("GET /openapi.json", () => {
     ).toEqual(
       [
         ...crud("/v1/time-entries"),
+        "PATCH /v1/time-entries",
+        "DELETE /v1/time-entries",
         "GET /v1/time-entries/current",
         "GET /v1/time-entries/summary",
         "POST /v1/time-entries/{id}/stop",

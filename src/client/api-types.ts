@@ -19,10 +19,18 @@ export interface paths {
      * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). Needs scope `entries:write` for OAuth tokens.
      */
     post: operations["createTimeEntry"];
-    delete?: never;
+    /**
+     * Delete many time entries
+     * @description Deletes 1 to 100 entries exactly as `DELETE /v1/time-entries/{id}` deletes one (tombstones, projects let go). All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Needs scope `entries:write` for OAuth tokens.
+     */
+    delete: operations["bulkDeleteTimeEntries"];
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Update many time entries
+     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens.
+     */
+    patch: operations["bulkUpdateTimeEntries"];
     trace?: never;
   };
   "/v1/time-entries/current": {
@@ -591,6 +599,81 @@ export interface components {
        * @example true
        */
       stop_running?: boolean;
+    };
+    BulkUpdatedTimeEntries: {
+      /** @description The updated entries, in the order of `ids`. */
+      data: components["schemas"]["TimeEntry"][];
+      meta: {
+        /**
+         * @description Number of entries updated: the number of `ids`.
+         * @example 1
+         */
+        count: number;
+      };
+    };
+    /**
+     * @example {
+     *       "ids": [
+     *         "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42"
+     *       ],
+     *       "changes": {
+     *         "project_id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+     *         "billable": true
+     *       }
+     *     }
+     */
+    BulkUpdateTimeEntries: {
+      /**
+       * @description The entries, 1 to 100 distinct ids. Each must be a live entry of the caller's organization that the caller may change (a member: only their own).
+       * @example [
+       *       "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+       *       "8c2b1e4d-6f3a-4b7c-9d8e-1f2a3b4c5d6e"
+       *     ]
+       */
+      ids: string[];
+      changes: components["schemas"]["BulkTimeEntryChanges"];
+    };
+    /**
+     * @description What to set on every entry; fields not given stay as they are on each entry.
+     * @example {
+     *       "project_id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+     *       "billable": true
+     *     }
+     */
+    BulkTimeEntryChanges: {
+      /**
+       * Format: uuid
+       * @description A project of the caller's organization, or null for none.
+       * @example 9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4
+       */
+      project_id?: string | null;
+      /**
+       * @description Unchanged unless given; a new `project_id` does not change it.
+       * @example true
+       */
+      billable?: boolean;
+      /**
+       * @description What was done; may be empty, at most 3000 characters.
+       * @example Sprint planning
+       */
+      description?: string;
+    };
+    /**
+     * @example {
+     *       "ids": [
+     *         "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42"
+     *       ]
+     *     }
+     */
+    BulkDeleteTimeEntries: {
+      /**
+       * @description The entries, 1 to 100 distinct ids. Each must be a live entry of the caller's organization that the caller may change (a member: only their own).
+       * @example [
+       *       "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+       *       "8c2b1e4d-6f3a-4b7c-9d8e-1f2a3b4c5d6e"
+       *     ]
+       */
+      ids: string[];
     };
     CurrentTimeEntryResponse: {
       /** @description The running entry; null when no timer runs. */
@@ -1692,6 +1775,318 @@ export interface operations {
       };
     };
   };
+  bulkDeleteTimeEntries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The entries to delete. */
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["BulkDeleteTimeEntries"];
+      };
+    };
+    responses: {
+      /** @description Deleted, all of them. */
+      204: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries. */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  bulkUpdateTimeEntries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The entries and the changes to make to each. */
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["BulkUpdateTimeEntries"];
+      };
+    };
+    responses: {
+      /** @description The updated entries, in the order of `ids`. */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["BulkUpdatedTimeEntries"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
+      404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries. */
+      409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
+      413: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      415: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   getCurrentTimeEntry: {
     parameters: {
       query?: never;
@@ -1983,7 +2378,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2103,7 +2498,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2115,7 +2510,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. */
+      /** @description `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries. */
       409: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2256,7 +2651,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2271,7 +2666,7 @@ export interface operations {
       /**
        * @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it.
        *
-       *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change.
+       *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries.
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        */
@@ -2441,7 +2836,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2456,7 +2851,7 @@ export interface operations {
       /**
        * @description `TIMER_NOT_RUNNING`: The entry is not a running timer: it has already been stopped.
        *
-       *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change.
+       *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries.
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
@@ -2625,7 +3020,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3061,7 +3456,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3181,7 +3576,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3334,7 +3729,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3772,7 +4167,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3892,7 +4287,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4045,7 +4440,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4489,7 +4884,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4609,7 +5004,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4762,7 +5157,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4947,7 +5342,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5127,7 +5522,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). */
+      /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

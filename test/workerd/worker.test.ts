@@ -26,6 +26,8 @@ type RouteGroup = {
   create?: () => Promise<Record<string, unknown>>;
   /** A valid body for PATCH on one item. */
   patch?: Record<string, unknown>;
+  /** `changes` for PATCH on the collection itself (bulk edit, `{ids, changes}`); DELETE with `{ids}` then follows. */
+  bulk?: Record<string, unknown>;
   /** A single resource (GET answers one object), not a list. */
   single?: true;
 };
@@ -45,6 +47,7 @@ const routeGroups: RouteGroup[] = [
       description: "In workerd",
     }),
     patch: { description: "Patched in workerd" },
+    bulk: { description: "Bulk-edited in workerd", billable: true },
   },
   { path: "/v1/customers", create: async () => ({ name: `Customer ${unique()}` }), patch: { name: "Renamed" } },
   { path: "/v1/projects", create: async () => ({ name: `Project ${unique()}` }), patch: { active: false } },
@@ -169,6 +172,33 @@ describe("the built Worker in workerd", () => {
       const gone = await h.call("GET", item, { token: team.owner.token });
       expect(gone.status).toBe(404);
       expect(gone.body.error.code).toBe("NOT_FOUND");
+    });
+
+    it.runIf(group.bulk)("bulk-edits (session) and bulk-deletes (OAuth) items, in one SQL request each", async () => {
+      const create = group.create as NonNullable<RouteGroup["create"]>;
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        ids.push(idOf((await h.call("POST", group.path, { token: team.owner.token, body: await create() })).body));
+      }
+      let edited: Awaited<ReturnType<typeof h.call>> | undefined;
+      const editTrips = await h.roundTrips(async () => {
+        edited = await h.call("PATCH", group.path, { token: team.owner.token, body: { ids, changes: group.bulk } });
+      });
+      expect(edited?.status).toBe(200);
+      expect(edited?.body.meta).toEqual({ count: 2 });
+      expect(edited?.body.data.map((item: { id: string }) => item.id)).toEqual(ids);
+      for (const item of edited?.body.data ?? []) expect(item).toMatchObject(group.bulk as object);
+      expect(editTrips).toBe(1);
+
+      const writer = await oauthToken(await scopesOf("DELETE", group.path));
+      let deleted: Awaited<ReturnType<typeof h.call>> | undefined;
+      const deleteTrips = await h.roundTrips(async () => {
+        deleted = await h.call("DELETE", group.path, { token: writer, body: { ids } });
+      });
+      expect(deleted?.status).toBe(204);
+      expect(deleteTrips).toBe(1);
+      for (const id of ids)
+        expect((await h.call("GET", `${group.path}/${id}`, { token: team.owner.token })).status).toBe(404);
     });
   });
 });
