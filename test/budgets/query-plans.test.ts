@@ -42,7 +42,7 @@ const entriesOf = async (userId: string, count: number) =>
   (
     await h.sql(
       "select id from time_entries where user_id = $1 and deleted_at is null and invoice_id is null order by start_time desc limit $2 offset 600",
-      [userId, count],
+      [userId, String(count)],
     )
   ).map((row) => row.id as string);
 const cursorAfter = async (path: string, caller: Caller) =>
