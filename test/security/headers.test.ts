@@ -150,7 +150,7 @@ describe("methods a path does not have", () => {
     expect((await h.call("PUT", "/v2/whatever", { token: team.owner.token, body: {} })).status).toBe(404);
     const options = await h.call("OPTIONS", "/v1/time-entries");
     expect(options.status).toBe(204);
-    expect(options.headers.get("Allow")).toBe("GET, HEAD, POST, OPTIONS");
+    expect(options.headers.get("Allow")).toBe("DELETE, GET, HEAD, PATCH, POST, OPTIONS");
   });
 
   it("answer HEAD like GET, without a body", async () => {
