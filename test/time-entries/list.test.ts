@@ -256,7 +256,7 @@ describe("GET /v1/time-entries filters", () => {
     const res = await h.call("GET", `/v1/time-entries?user_id=${team.otherMember.id}`, { token: team.member.token });
     expect(res.status).toBe(403);
     expect(res.body).toEqual({
-      error: { code: "FORBIDDEN", message: "Members can only list their own time entries" },
+      error: { code: "FORBIDDEN", message: "Members can only read their own time entries" },
     });
   });
 

@@ -9,9 +9,11 @@ import type { Caller } from "../../lib/verify-token";
 import {
   createTimeEntry,
   deleteTimeEntry,
+  entryFilterOf,
   getCurrentTimeEntry,
   getTimeEntry,
   listTimeEntries,
+  requireFilterAllowed,
   restartTimeEntry,
   stopTimeEntry,
   timerAlreadyRunning,
@@ -44,26 +46,18 @@ function requireMayActFor(role: Role, caller: Caller, userId: string | undefined
 }
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  const query = c.req.valid("query");
+  const { cursor, limit, ...query } = c.req.valid("query");
   const caller = c.get("caller");
-  const cursor = query.cursor ? decodeCursor(query.cursor, EntryCursor) : undefined;
-  const userId = query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase();
+  const after = cursor ? decodeCursor(cursor, EntryCursor) : undefined;
+  const filter = entryFilterOf(caller, query);
 
-  const page = await listTimeEntries(c.get("db"), caller, {
-    cursor: cursor && { startTime: cursor[0], id: cursor[1] },
-    limit: query.limit,
-    startDate: query.start_date,
-    endDate: query.end_date,
-    q: query.q,
-    projectId: query.project_id,
-    userId,
+  const page = await listTimeEntries(c.get("db"), caller, filter, {
+    cursor: after && { startTime: after[0], id: after[1] },
+    limit,
   });
-  const role = requireMember(page.role);
-  if (userId && userId !== caller.userId && !isManager(role)) {
-    throw new ApiError("FORBIDDEN", "Members can only list their own time entries");
-  }
+  requireFilterAllowed(page.role, caller, filter);
   return c.json(
-    toPage(page.entries, query.limit, (entry) => [entry.start_time, entry.id]),
+    toPage(page.entries, limit, (entry) => [entry.start_time, entry.id]),
     200,
   );
 };

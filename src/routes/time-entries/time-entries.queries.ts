@@ -8,13 +8,20 @@ import {
   isManager,
   memberCte,
   type Role,
+  requireMember,
   visibleTo,
 } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText, startOfNextUtcDay, startOfUtcDay } from "../../db/sql-fragments";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
-import type { CreateTimeEntryBody, StopTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
+import type {
+  CreateTimeEntryBody,
+  EntryFilterQuery,
+  StopTimeEntryBody,
+  TimeEntry,
+  UpdateTimeEntryBody,
+} from "./time-entries.schemas";
 
 // Every function here is one SQL statement, so one round trip: the caller's
 // membership, the checks and the write share it. Each returns the caller's
@@ -60,9 +67,9 @@ const withRelations = (source: string) =>
 
 const entryOf = (source: string) => sql`(select x.entry from (${withRelations(source)}) x)`;
 
+/** Which live entries a read asks for; built from the query string by `entryFilterOf`. */
 export type EntryFilter = {
-  cursor?: { startTime: string; id: string };
-  limit: number;
+  /** UTC calendar dates, both inclusive. */
   startDate?: string;
   endDate?: string;
   q?: string;
@@ -71,32 +78,63 @@ export type EntryFilter = {
   userId?: string;
 };
 
-export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter) {
+/** The filter a query string of `entryFilterFields` asks for; `user_id=me` is the caller. */
+export function entryFilterOf(caller: Caller, query: EntryFilterQuery): EntryFilter {
+  return {
+    startDate: query.start_date,
+    endDate: query.end_date,
+    q: query.q,
+    projectId: query.project_id,
+    userId: query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase(),
+  };
+}
+
+/** A member may ask for their own entries only; owner and admin for anyone's. Call with the statement's role. */
+export function requireFilterAllowed(role: Role | null, caller: Caller, filter: EntryFilter) {
+  const known = requireMember(role);
+  if (filter.userId && filter.userId !== caller.userId && !isManager(known)) {
+    throw new ApiError("FORBIDDEN", "Members can only read their own time entries");
+  }
+  return known;
+}
+
+/**
+ * The conditions on `te` (time_entries) that select the live entries of the caller's organization
+ * matching `filter` and visible to the caller: one list per visibility branch, to be joined with
+ * `union all`. Which rows the caller may see depends on their role, known only inside the statement
+ * (the `member` CTE); each visibility is its own branch behind a one-time filter, so Postgres runs
+ * just the branch that applies, each on its best index. Every read of a set of entries (list,
+ * export) selects them with this.
+ */
+export function entryConditions(caller: Caller, filter: EntryFilter): SQL[][] {
   const conditions: SQL[] = [sql`te.organization_id = ${caller.organizationId}::uuid`, sql`te.deleted_at is null`];
   if (filter.startDate) conditions.push(sql`te.start_time >= ${startOfUtcDay(filter.startDate)}::timestamptz`);
   if (filter.endDate) conditions.push(sql`te.start_time < ${startOfNextUtcDay(filter.endDate)}::timestamptz`);
   if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
   if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
-  if (filter.cursor) {
-    conditions.push(sql`(te.start_time, te.id) < (${filter.cursor.startTime}::timestamptz, ${filter.cursor.id}::uuid)`);
-  }
-
-  // Which rows the caller may see depends on their role, known only inside the
-  // statement. Each visibility is its own branch behind a one-time filter, so
-  // Postgres runs just the branch that applies, each on its best index.
   const branches: SQL[][] = filter.userId
     ? [[sql`te.user_id = ${filter.userId}::uuid`, filter.userId === caller.userId ? callerIsMember : callerIsManager]]
     : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
+  return branches.map((visibility) => [...conditions, ...visibility]);
+}
 
-  const pageSize = filter.limit + 1; // one more than asked tells whether another page follows
-  const selects = branches.map(
-    (visibility) => sql`(select te.* from time_entries te
-      where ${sql.join([...conditions, ...visibility], sql` and `)}
+/** A keyset page: the entries after `cursor` in the list's order (start_time desc, id desc). */
+export type PageRequest = { cursor?: { startTime: string; id: string }; limit: number };
+
+/** Up to `page.limit + 1` entries: the extra one only tells that another page follows. */
+export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter, page: PageRequest) {
+  const after = page.cursor
+    ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
+    : [];
+  const pageSize = page.limit + 1; // one more than asked tells whether another page follows
+  const selects = entryConditions(caller, filter).map(
+    (conditions) => sql`(select te.* from time_entries te
+      where ${sql.join([...conditions, ...after], sql` and `)}
       order by te.start_time desc, te.id desc
       limit ${pageSize})`,
   );
 
-  const row = await queryOne<{ role: Role | null; entries: TimeEntry[] }>(
+  return queryOne<{ role: Role | null; entries: TimeEntry[] }>(
     db,
     sql`with ${memberCte(caller)},
     page as (${sql.join(selects, sql` union all `)})
@@ -106,7 +144,6 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
         '[]'::json
       ) as entries`,
   );
-  return row;
 }
 
 export async function getTimeEntry(db: Db, caller: Caller, id: string) {

@@ -11,7 +11,7 @@ import {
   UtcTimestamp,
 } from "../../lib/schemas";
 
-const exampleIds = {
+export const exampleIds = {
   entry: "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
   organization: "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
   user: "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
@@ -93,44 +93,59 @@ export const TimeEntryPage = z.object({ data: z.array(TimeEntry), meta: PageMeta
 const MAX_RANGE_DAYS = 366;
 const daysBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 86_400_000;
 
+/**
+ * The query fields that select time entries, shared by every operation that reads a set of them
+ * (the list, the export): spread into a `z.object`, then check it with `checkEntryFilter`.
+ */
+export const entryFilterFields = {
+  start_date: CalendarDate.optional().openapi({
+    description: "Only entries whose start_time falls on or after this UTC date.",
+    example: "2026-11-01",
+  }),
+  end_date: CalendarDate.optional().openapi({
+    description: "Only entries whose start_time falls on or before this UTC date (inclusive).",
+    example: "2026-11-30",
+  }),
+  q: Text(200).optional().openapi({
+    description: "Case-insensitive substring of the description; `%` and `_` match themselves.",
+    example: "planning",
+  }),
+  project_id: Id.optional().openapi({ description: "Only entries of this project.", example: exampleIds.project }),
+  user_id: z
+    .string()
+    .max(36, { message: 'Must be "me" or a user id (UUID)' })
+    .refine((value) => value === "me" || Id.safeParse(value).success, { message: 'Must be "me" or a user id (UUID)' })
+    .optional()
+    .openapi({
+      description:
+        "`me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403.",
+      example: "me",
+    }),
+};
+
+type DateRange = { start_date?: string | undefined; end_date?: string | undefined };
+
+/** The checks across fields of `entryFilterFields`: an ordered range of at most 366 days. */
+export const checkEntryFilter = <T extends DateRange>(query: T, ctx: z.RefinementCtx) => {
+  if (!query.start_date || !query.end_date) return;
+  if (query.start_date > query.end_date) {
+    ctx.addIssue({ code: "custom", message: "Must not be before start_date", path: ["end_date"] });
+  } else if (daysBetween(query.start_date, query.end_date) >= MAX_RANGE_DAYS) {
+    // A bounded range keeps every query cheap; page through years in steps.
+    ctx.addIssue({
+      code: "custom",
+      message: `The range from start_date to end_date must be at most ${MAX_RANGE_DAYS} days`,
+      path: ["end_date"],
+    });
+  }
+};
+
+export type EntryFilterQuery = z.infer<z.ZodObject<typeof entryFilterFields>>;
+
 export const ListTimeEntriesQuery = z
-  .object({
-    cursor: Cursor.optional(),
-    limit: Limit,
-    start_date: CalendarDate.optional().openapi({
-      description: "Only entries whose start_time falls on or after this UTC date.",
-      example: "2026-11-01",
-    }),
-    end_date: CalendarDate.optional().openapi({
-      description: "Only entries whose start_time falls on or before this UTC date (inclusive).",
-      example: "2026-11-30",
-    }),
-    q: Text(200).optional().openapi({
-      description: "Case-insensitive substring of the description; `%` and `_` match themselves.",
-      example: "planning",
-    }),
-    project_id: Id.optional().openapi({ description: "Only entries of this project.", example: exampleIds.project }),
-    user_id: z
-      .string()
-      .max(36, { message: 'Must be "me" or a user id (UUID)' })
-      .refine((value) => value === "me" || Id.safeParse(value).success, { message: 'Must be "me" or a user id (UUID)' })
-      .optional()
-      .openapi({
-        description:
-          "`me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403.",
-        example: "me",
-      }),
-  })
+  .object({ cursor: Cursor.optional(), limit: Limit, ...entryFilterFields })
   .strict()
-  .refine((q) => !q.start_date || !q.end_date || q.start_date <= q.end_date, {
-    message: "Must not be before start_date",
-    path: ["end_date"],
-  })
-  // A bounded range keeps every query cheap; page through years in steps.
-  .refine((q) => !q.start_date || !q.end_date || daysBetween(q.start_date, q.end_date) < MAX_RANGE_DAYS, {
-    message: `The range from start_date to end_date must be at most ${MAX_RANGE_DAYS} days`,
-    path: ["end_date"],
-  });
+  .superRefine(checkEntryFilter);
 
 const description = Text(3000).openapi({
   description: "What was done; may be empty, at most 3000 characters.",
