@@ -1,12 +1,15 @@
 import { createRouter } from "../../lib/create-app";
+import * as exportHandlers from "./export.handlers";
+import * as exportRoutes from "./export.routes";
 import * as handlers from "./time-entries.handlers";
 import * as routes from "./time-entries.routes";
 
 const router = createRouter()
   .openapi(routes.list, handlers.list)
   .openapi(routes.create, handlers.create)
-  // Before the {id} routes, so that "current" is not taken for an id.
+  // Before the {id} routes, so that "current" and "export" are not taken for ids.
   .openapi(routes.current, handlers.current)
+  .openapi(exportRoutes.exportEntries, exportHandlers.exportEntries)
   .openapi(routes.getOne, handlers.getOne)
   .openapi(routes.patch, handlers.patch)
   .openapi(routes.remove, handlers.remove)
