@@ -160,18 +160,28 @@ describe("limits", () => {
   const withQueryParameter = (name: string) =>
     operations.filter((o) => o.operation.parameters?.some((p) => p.in === "query" && p.name === name));
 
+  /** The operation's required query parameters (such as the export's `format`) with their examples, and a `&`. */
+  const requiredQuery = (operation: Operation["operation"]) =>
+    (operation.parameters ?? [])
+      .filter((p) => p.in === "query" && p.required)
+      .map((p) => `${p.name}=${encodeURIComponent(String(sample(document, p.schema ?? {})))}&`)
+      .join("");
+
   it("limit must be a whole number from 1 to 100 wherever it exists", async () => {
     const lists = withQueryParameter("limit");
     expect(lists.length).toBeGreaterThanOrEqual(3);
-    for (const { path } of lists) {
+    for (const { path, operation } of lists) {
+      const required = requiredQuery(operation);
       for (const limit of ["0", "101", "-1", "1.5", "abc", "", "99999999999999999999"]) {
-        const res = await h.call("GET", `${path}?limit=${encodeURIComponent(limit)}`, { token: team.owner.token });
+        const res = await h.call("GET", `${path}?${required}limit=${encodeURIComponent(limit)}`, {
+          token: team.owner.token,
+        });
         expect(res.status, `${path}?limit=${limit}`).toBe(400);
         expect(res.body.error.code).toBe("VALIDATION_ERROR");
         expect(Object.keys(res.body.error.details)).toEqual(["limit"]);
       }
       for (const limit of ["1", "100"]) {
-        const res = await h.call("GET", `${path}?limit=${limit}`, { token: team.owner.token });
+        const res = await h.call("GET", `${path}?${required}limit=${limit}`, { token: team.owner.token });
         expect(res.status, `${path}?limit=${limit}`).toBe(200);
       }
     }
@@ -180,12 +190,13 @@ describe("limits", () => {
   it("q is at most 200 characters wherever it exists", async () => {
     const searches = withQueryParameter("q");
     expect(searches.length).toBeGreaterThanOrEqual(1);
-    for (const { path } of searches) {
-      const tooLong = await h.call("GET", `${path}?q=${"é".repeat(201)}`, { token: team.owner.token });
+    for (const { path, operation } of searches) {
+      const required = requiredQuery(operation);
+      const tooLong = await h.call("GET", `${path}?${required}q=${"é".repeat(201)}`, { token: team.owner.token });
       expect(tooLong.status, path).toBe(400);
       expect(tooLong.body.error.code).toBe("VALIDATION_ERROR");
       expect(Object.keys(tooLong.body.error.details)).toEqual(["q"]);
-      const longest = await h.call("GET", `${path}?q=${"é".repeat(200)}`, { token: team.owner.token });
+      const longest = await h.call("GET", `${path}?${required}q=${"é".repeat(200)}`, { token: team.owner.token });
       expect(longest.status, path).toBe(200);
     }
   });
