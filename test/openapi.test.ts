@@ -81,6 +81,7 @@ describe("GET /openapi.json", () => {
         "DELETE /v1/time-entries",
         "GET /v1/time-entries/current",
         "GET /v1/time-entries/summary",
+        "GET /v1/time-entries/export",
         "POST /v1/time-entries/{id}/stop",
         "POST /v1/time-entries/{id}/restart",
         ...crud("/v1/projects"),
@@ -148,6 +149,7 @@ describe("GET /openapi.json", () => {
         v1().find((o) => o.name === name)?.operation.responses[status]?.content?.["application/json"]?.examples ?? {},
       );
     expect(codes("GET /v1/time-entries", "400")).toEqual(["VALIDATION_ERROR", "INVALID_CURSOR"]);
+    expect(codes("GET /v1/time-entries/export", "400")).toEqual(["VALIDATION_ERROR"]);
     expect(codes("POST /v1/time-entries", "409")).toEqual([
       "TIMER_ALREADY_RUNNING",
       "OVERLAP",
@@ -235,6 +237,26 @@ describe("GET /openapi.json", () => {
     }
     expect(doc.paths["/v1/time-entries"].post.responses["201"].headers).toHaveProperty("Location");
     expect(doc.paths["/v1/time-entries/{id}/restart"].post.responses["201"].headers).toHaveProperty("Location");
+  });
+
+  it("documents the export's streamed 200 as CSV and NDJSON with examples, and its round trip per page", () => {
+    const operation = doc.paths["/v1/time-entries/export"].get;
+    const ok = operation.responses["200"];
+    expect(Object.keys(ok.content)).toEqual(["text/csv", "application/x-ndjson"]);
+    expect(ok.headers).toHaveProperty("Content-Disposition");
+    const csv: string = ok.content["text/csv"].example;
+    expect(csv.split("\r\n")[0]).toBe(
+      "id,start_time,end_time,duration,description,billable,user_id,user_email,user_full_name,project_id,project_name,customer_id,customer_name,hourly_rate,currency,invoice_id,invoice_number",
+    );
+    expect(csv.endsWith("\r\n")).toBe(true);
+    const ndjson = ok.content["application/x-ndjson"];
+    expect(ndjson["x-item-schema"]).toEqual({ $ref: "#/components/schemas/TimeEntry" });
+    const lines = (ndjson.example as string).trimEnd().split("\n");
+    expect(lines.map((line) => Object.keys(JSON.parse(line)))).toEqual(
+      lines.map(() => Object.keys(doc.components.schemas.TimeEntry.properties)),
+    );
+    expect(operation.description).toContain("one per page of 500");
+    expect(operation.parameters.map((p: { name: string }) => p.name)).not.toContain("cursor");
   });
 });
 

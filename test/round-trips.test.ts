@@ -2,7 +2,17 @@
 // operation in the OpenAPI document must cost exactly one SQL request when it
 // succeeds (auth and membership included), and none when the token is refused.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "./support/factories";
+import { EXPORT_PAGE_SIZE } from "../src/routes/time-entries/export.handlers";
+import {
+  createCustomer,
+  createEntry,
+  createInvoice,
+  createMember,
+  createOrganization,
+  createProject,
+  createTeam,
+  type Team,
+} from "./support/factories";
 import { type CallOptions, type Harness, startHarness } from "./support/harness";
 
 let h: Harness;
@@ -23,6 +33,8 @@ const successfulCalls: Record<string, () => Promise<Call>> = {
     path: "/v1/time-entries/summary?start_date=2026-11-01&end_date=2026-11-30&timezone=Europe/Berlin&group_by=project,week&rounding=up&rounding_minutes=15&billable=true",
     status: 200,
   }),
+  // Fewer entries than a page: one request. Bigger exports cost one per page, the documented exception below.
+  "GET /v1/time-entries/export": async () => ({ path: "/v1/time-entries/export?format=csv&q=a", status: 200 }),
   "POST /v1/time-entries": async () => ({
     path: "/v1/time-entries",
     options: {
@@ -202,6 +214,45 @@ describe("one database round trip per request", () => {
     expect(trips).toBe(1);
   });
 
+  // The one documented exception (see the operation's description in /openapi.json): an export streams
+  // keyset pages of EXPORT_PAGE_SIZE entries, one statement each, fetched as the client reads.
+  it("GET /v1/time-entries/export costs one SQL request per page of entries, one when empty", async () => {
+    const org = await createOrganization(h, "Export");
+    const owner = await createMember(h, org, "owner");
+    let seeded = 0;
+    const seedUpTo = (count: number) => {
+      const from = seeded + 1;
+      seeded = count;
+      return h.sql(
+        `insert into time_entries (organization_id, user_id, start_time, end_time, description)
+         select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
+           timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour', 'Entry ' || n
+         from generate_series($3::int, $4::int) n`,
+        [org, owner.id, String(from), String(count)],
+      );
+    };
+    for (const [entries, requests] of [
+      [0, 1],
+      [1, 1],
+      [EXPORT_PAGE_SIZE, 1],
+      [EXPORT_PAGE_SIZE + 1, 2],
+      [2 * EXPORT_PAGE_SIZE, 2],
+      [2 * EXPORT_PAGE_SIZE + 1, 3],
+    ] as const) {
+      await seedUpTo(entries);
+      for (const format of ["csv", "json"]) {
+        let lines = 0;
+        const trips = await h.roundTrips(async () => {
+          const res = await h.call("GET", `/v1/time-entries/export?format=${format}`, { token: owner.token });
+          expect(res.status).toBe(200);
+          lines = res.body.split("\n").length - 1;
+        });
+        expect(lines, `${entries} entries, ${format}`).toBe(format === "csv" ? entries + 1 : entries);
+        expect(trips, `${entries} entries, ${format}`).toBe(requests);
+      }
+    }
+  });
+
   it("costs one SQL request for the errors the database decides", async () => {
     const running = await createEntry(h, team.member, { end: null });
     const cases: [string, string, CallOptions][] = [
@@ -222,6 +273,7 @@ describe("one database round trip per request", () => {
         `/v1/time-entries/summary?start_date=2026-11-01&end_date=2026-11-30&user_id=${team.owner.id}`,
         { token: team.member.token },
       ],
+      ["GET", `/v1/time-entries/export?format=csv&user_id=${team.owner.id}`, { token: team.member.token }],
     ];
     for (const [method, path, options] of cases) {
       const trips = await h.roundTrips(async () => {

@@ -73,6 +73,34 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/time-entries/export": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export time entries as CSV or NDJSON
+     * @description Every entry the list's filters select (all of them, not a page), newest start_time first (ties by id), with the list's visibility: owner and admin see the whole organization, a member only their own (a member asking for another `user_id` gets 403). Needs scope `entries:read` for OAuth tokens.
+     *
+     *     **Streamed.** The answer is sent as it is read from the database, 500 entries per SQL request, the next page only when the client has taken the previous one, so an export of any size costs the server one page of memory. This is the one operation that costs more than one database round trip: one per page of 500 (an empty export costs one). The first page is read before the answer starts, so authentication, membership and validation errors are ordinary JSON errors. Pages are separate statements, not one snapshot: an entry created, changed or deleted during a long export may be missing or, if its start_time moved, appear twice.
+     *
+     *     **Failing mid-stream.** If the database fails after the answer has started, the 200 cannot become an error and HTTP/1.1 has no trailer a client would read, so the transfer is aborted: the chunked body never gets its final chunk (HTTP/2: the stream is reset). Clients report this: curl exits with 18 (`transfer closed with outstanding read data remaining`) or, over HTTP/2, 92; `fetch` rejects while reading the body. Treat such an export as failed and start it again, never as a short file.
+     *
+     *     **CSV** (`format=csv`, `text/csv; charset=utf-8`, UTF-8 without byte order mark): RFC 4180, a header row, CRLF line ends; a field containing a comma, double quote, CR or LF (and also a semicolon or tab, for spreadsheets set to those separators) is enclosed in double quotes with its double quotes doubled. Columns: `id`, `start_time`, `end_time`, `duration`, `description`, `billable`, `user_id`, `user_email`, `user_full_name`, `project_id`, `project_name`, `customer_id`, `customer_name`, `hourly_rate`, `currency`, `invoice_id`, `invoice_number`. Empty cells are nulls: a running entry's `end_time` and `duration`, an entry without project, customer or invoice. `duration` is whole seconds, `billable` is `true` or `false`, `hourly_rate` is the project's rate with 2 decimals. Against spreadsheet formula injection (OWASP CSV Injection), text that people type (`description`, `user_email`, `user_full_name`, `project_name`, `customer_name`, `invoice_number`) starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading single quote (`=1+1` is written `'=1+1`); the other columns are written by the API (UUIDs, timestamps, numbers) and never changed.
+     *
+     *     **NDJSON** (`format=json`, `application/x-ndjson`): one entry per line, each exactly as `GET /v1/time-entries` gives it (`TimeEntry`), every line ended by LF; no entries, no lines.
+     */
+    get: operations["exportTimeEntries"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/time-entries/{id}": {
     parameters: {
       query?: never;
@@ -2225,6 +2253,145 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["TimeEntrySummaryResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
+      401: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /**
+       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
+       *
+       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
+       */
+      403: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          RateLimit: components["headers"]["RateLimit"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `INTERNAL_ERROR`: Something failed on our side; the request id identifies it. */
+      500: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  exportTimeEntries: {
+    parameters: {
+      query: {
+        /** @description `csv`: `text/csv`, a header row then one row per entry (RFC 4180). `json`: `application/x-ndjson`, one entry per line in the list's shape. */
+        format: "csv" | "json";
+        /** @description Only entries whose start_time falls on or after this calendar date in `timezone`. */
+        start_date?: string;
+        /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
+        end_date?: string;
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account. Default `UTC`. */
+        timezone?: string;
+        /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
+        q?: string;
+        /** @description Only entries of this project. */
+        project_id?: string;
+        /** @description Only entries of projects of this customer. */
+        customer_id?: string;
+        /** @description `true` for billable entries only, `false` for non-billable ones only. */
+        billable?: "true" | "false";
+        /** @description `true` for entries attached to an invoice only, `false` for entries not invoiced yet only. */
+        invoiced?: "true" | "false";
+        /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
+        user_id?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The entries, streamed. `Content-Disposition` names the file after today's UTC date. */
+      200: {
+        headers: {
+          /** @description `attachment`, with the file name `time-entries-YYYY-MM-DD.csv` or `.ndjson` (UTC date). */
+          "Content-Disposition": string;
+          /** @description Never cached. */
+          "Cache-Control": string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example id,start_time,end_time,duration,description,billable,user_id,user_email,user_full_name,project_id,project_name,customer_id,customer_name,hourly_rate,currency,invoice_id,invoice_number
+           *     7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11,2026-11-28T11:00:00.000Z,,,"'=HYPERLINK(""http://evil.example"")",false,5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9,ada@example.com,Ada Lovelace,,,,,,,,
+           *     4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42,2026-11-28T09:00:00.000Z,2026-11-28T10:30:00.000Z,5400,"Sprint planning, backlog",true,5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9,ada@example.com,Ada Lovelace,9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4,Website relaunch,2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f,Acme GmbH,120.00,EUR,,
+           */
+          "text/csv": string;
+          /**
+           * @example {"id":"7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11","organization_id":"0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01","user_id":"5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9","project_id":null,"start_time":"2026-11-28T11:00:00.000Z","end_time":null,"duration":null,"description":"=HYPERLINK(\"http://evil.example\")","billable":false,"invoice_id":null,"created_at":"2026-11-28T10:31:02.120Z","updated_at":"2026-11-28T10:31:02.120Z","version":1,"user":{"id":"5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9","full_name":"Ada Lovelace","email":"ada@example.com","avatar_url":null},"project":null,"invoice":null}
+           *     {"id":"4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42","organization_id":"0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01","user_id":"5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9","project_id":"9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4","start_time":"2026-11-28T09:00:00.000Z","end_time":"2026-11-28T10:30:00.000Z","duration":5400,"description":"Sprint planning, backlog","billable":true,"invoice_id":null,"created_at":"2026-11-28T10:31:02.120Z","updated_at":"2026-11-28T10:31:02.120Z","version":1,"user":{"id":"5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9","full_name":"Ada Lovelace","email":"ada@example.com","avatar_url":null},"project":{"id":"9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4","name":"Website relaunch","customer_id":"2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f","hourly_rate":120,"currency":"EUR","customer":{"id":"2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f","name":"Acme GmbH"}},"invoice":null}
+           */
+          "application/x-ndjson": string;
         };
       };
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */

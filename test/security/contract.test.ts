@@ -59,7 +59,7 @@ const idFor = (ids: Record<string, string>, path: string) => (property: string) 
   return ids[`${collection}s`] ?? ids[collection];
 };
 
-/** The required query parameters of an operation (the summary's dates) with their documented examples, each followed by `&`. */
+/** The required query parameters of an operation (the summary's dates, the export's format) with their documented examples, each followed by `&`. */
 const requiredQuery = (operation: Operation["operation"]) =>
   (operation.parameters ?? [])
     .filter((p) => p.in === "query" && p.required)

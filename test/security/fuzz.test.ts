@@ -114,6 +114,10 @@ function queryArbitrary(operation: Operation["operation"]) {
   const valueFor = (parameter: (typeof parameters)[number]) =>
     fc.oneof(
       { weight: 3, arbitrary: fc.constant(String(sample(document, parameter.schema ?? {}, idFor(), parameter.name))) },
+      // Every value of an enum (the export's `format`: each answers in its own media type).
+      ...(Array.isArray(parameter.schema?.enum)
+        ? [{ weight: 2, arbitrary: fc.constantFrom(...(parameter.schema.enum as unknown[]).map(String)) }]
+        : []),
       { weight: 2, arbitrary: text },
       { weight: 1, arbitrary: fc.integer({ min: -5, max: 500 }).map(String) },
     );

@@ -92,7 +92,8 @@ export async function callWith(
   }
   const response = await fetcher({ method, headers, body });
   const text = await response.text();
-  const isJson = response.headers.get("Content-Type")?.includes("json");
+  // JSON bodies (`application/json`, `…+json`) are parsed; anything else, NDJSON and CSV included, stays text.
+  const isJson = /^application\/([\w.-]+\+)?json\b/i.test(response.headers.get("Content-Type") ?? "");
   return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
 }
 

@@ -64,20 +64,39 @@ export type ResponseValidator = (
 ) => string[];
 
 type HeaderCheck = { name: string; required: boolean; validate: ValidateFunction };
+type BodyCheck = (body: unknown) => string[];
+
+/** `text/csv; charset=utf-8` → `text/csv`. */
+const mediaTypeOf = (contentType: string | null) => contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
 
 /**
- * Checks a response against what the document says `operation` answers: its
- * status, its body, and, given `headers`, every header the document lists for
- * that status (a required one must be there, and any one present must fit its
- * schema; integers are read from their text).
+ * Checks a response against what the document says `operation` answers: a documented status, one of
+ * its documented media types, and a body that matches the schema: JSON against its schema; a
+ * line-delimited stream (`application/x-ndjson`) line by line against its `x-item-schema`; other
+ * text (CSV) as text. Errors are documented as JSON only, so an error in any other form fails.
+ * Given `headers`, every header the document lists for that status is checked too (a required one
+ * must be there, and any one present must fit its schema; integers are read from their text).
  */
 export function responseValidator(document: OpenApiDocument, operation: OperationObject): ResponseValidator {
   const ajv = ajvFor(document);
-  const validators = new Map<string, ValidateFunction | null>();
+  const compile = (schema: Schema): BodyCheck => {
+    const validate: ValidateFunction = ajv.compile(absoluteRefs(closed(document, schema)) as Schema);
+    return (body) =>
+      validate(body)
+        ? []
+        : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
+  };
+  const checks = new Map<string, Map<string, BodyCheck>>();
   const headerChecks = new Map<string, HeaderCheck[]>();
   for (const [status, response] of Object.entries(operation.responses)) {
-    const schema = response.content?.["application/json"]?.schema;
-    validators.set(status, schema ? ajv.compile(absoluteRefs(closed(document, schema)) as Schema) : null);
+    const byMediaType = new Map<string, BodyCheck>();
+    for (const [mediaType, media] of Object.entries(response.content ?? {})) {
+      const itemSchema = (media as { "x-item-schema"?: Schema })["x-item-schema"];
+      if (mediaType === "application/json") byMediaType.set(mediaType, compile(media.schema));
+      else if (itemSchema) byMediaType.set(mediaType, linesOf(compile(itemSchema)));
+      else byMediaType.set(mediaType, (body) => (typeof body === "string" ? [] : ["expected a text body"]));
+    }
+    checks.set(status, byMediaType);
     headerChecks.set(
       status,
       Object.entries(response.headers ?? {}).map(([name, header]) => {
@@ -91,8 +110,9 @@ export function responseValidator(document: OpenApiDocument, operation: Operatio
     );
   }
   return (status, body, contentType, headers) => {
-    const key = validators.has(String(status)) ? String(status) : `${String(status)[0]}XX`;
-    if (!validators.has(key)) return [`status ${status} is not documented (documented: ${[...validators.keys()]})`];
+    const key = checks.has(String(status)) ? String(status) : `${String(status)[0]}XX`;
+    const byMediaType = checks.get(key);
+    if (!byMediaType) return [`status ${status} is not documented (documented: ${[...checks.keys()]})`];
     const problems: string[] = [];
     for (const check of headers ? (headerChecks.get(key) ?? []) : []) {
       const value = headers?.get(check.name) ?? null;
@@ -104,17 +124,32 @@ export function responseValidator(document: OpenApiDocument, operation: Operatio
       if (!check.validate(typed))
         problems.push(`header ${check.name}: ${JSON.stringify(value)} does not fit its schema`);
     }
-    const validate = validators.get(key);
-    if (!validate)
+    if (byMediaType.size === 0)
       return body === "" || body === undefined ? problems : [...problems, `status ${status} documents no body`];
-    if (!contentType?.startsWith("application/json")) return [...problems, `expected JSON, got ${contentType}`];
-    if (validate(body)) return problems;
-    return [
-      ...problems,
-      ...(validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`),
-    ];
+    const check = byMediaType.get(mediaTypeOf(contentType));
+    if (!check) return [...problems, `expected ${[...byMediaType.keys()].join(" or ")}, got ${contentType}`];
+    return [...problems, ...check(body)];
   };
 }
+
+/** A newline-delimited body: every line (each ended by LF) is one JSON value that `check` accepts. */
+const linesOf =
+  (check: BodyCheck): BodyCheck =>
+  (body) => {
+    if (typeof body !== "string") return ["expected newline-delimited JSON text"];
+    if (body === "") return [];
+    if (!body.endsWith("\n")) return ["the last line does not end with LF"];
+    return body
+      .slice(0, -1)
+      .split("\n")
+      .flatMap((line, i) => {
+        try {
+          return check(JSON.parse(line)).map((problem) => `line ${i + 1}: ${problem}`);
+        } catch {
+          return [`line ${i + 1} is not JSON: ${line.slice(0, 100)}`];
+        }
+      });
+  };
 
 const ajvs = new WeakMap<OpenApiDocument, Ajv2020>();
 function ajvFor(document: OpenApiDocument) {

@@ -4,10 +4,18 @@
 // one-round-trip rule and the scheduled handler (if any) are checked here, on
 // the Workers runtime rather than in Node.
 import createClient from "openapi-fetch";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
 import type { paths } from "../../src/client/api-types";
-import { createCustomer, createTeam, type Team } from "../support/factories";
+import { EXPORT_PAGE_SIZE } from "../../src/routes/time-entries/export.handlers";
+import {
+  createCustomer,
+  createMember,
+  createOrganization,
+  createTeam,
+  type Member,
+  type Team,
+} from "../support/factories";
 import { cronTriggers, startWorkerdHarness, type WorkerdHarness } from "./workerd-harness";
 
 let h: WorkerdHarness;
@@ -259,6 +267,59 @@ describe("scheduled handler", () => {
   });
 });
 
+/** The owner of an organization with three pages of entries, set by the export test. */
+let exporter: Member | undefined;
+
+// Not a collection, so not a route group: the one operation that streams, page by page, from a pull.
+describe("the streamed export in workerd", () => {
+  it("streams a CSV and an NDJSON export of three pages, one SQL request per page", async () => {
+    const org = await createOrganization(h, "Export in workerd");
+    const owner = await createMember(h, org, "owner");
+    exporter = owner;
+    const total = 2 * EXPORT_PAGE_SIZE + 1;
+    await h.sql(
+      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
+       select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
+         timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour', '=Entry ' || n
+       from generate_series(1, $3::int) n`,
+      [org, owner.id, String(total)],
+    );
+    const expected = (
+      await h.sql("select id from time_entries where organization_id = $1 order by start_time desc, id desc", [org])
+    ).map((row) => row.id);
+
+    let csv: Awaited<ReturnType<typeof h.call>> | undefined;
+    const trips = await h.roundTrips(async () => {
+      csv = await h.call("GET", "/v1/time-entries/export?format=csv", { token: owner.token });
+    });
+    expect(csv?.status).toBe(200);
+    expect(csv?.headers.get("Content-Type")).toBe("text/csv; charset=utf-8");
+    expect(csv?.headers.get("Content-Disposition")).toMatch(/^attachment; filename="time-entries-[\d-]{10}\.csv"$/);
+    expect(csv?.headers.get("Cache-Control")).toBe("no-store");
+    const rows: string[] = csv?.body.split("\r\n") ?? [];
+    expect(rows).toHaveLength(total + 2); // the header, the entries, and the empty string after the last CRLF
+    expect(rows.slice(1, -1).map((row) => row.split(",")[0])).toEqual(expected);
+    expect(rows[1]).toContain(`,'=Entry ${total},`);
+    expect(trips).toBe(3);
+
+    const token = await h.issuer.sign({ userId: owner.id, organizationId: org, scope: "entries:read" });
+    const ndjson = await h.call("GET", "/v1/time-entries/export?format=json", { token });
+    expect(ndjson.headers.get("Content-Type")).toBe("application/x-ndjson");
+    const lines = (ndjson.body as string)
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.id)).toEqual(expected);
+    expect(lines[0].description).toBe(`=Entry ${total}`);
+  });
+
+  it("answers a request without format as a JSON 400, before streaming anything", async () => {
+    const res = await h.call("GET", "/v1/time-entries/export", { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "VALIDATION_ERROR", details: { format: ["Must be csv or json"] } });
+  });
+});
+
 describe("errors in workerd", () => {
   it("refuses a request without a token with 401, the envelope and a challenge, before any SQL", async () => {
     let res: Awaited<ReturnType<typeof h.call>> | undefined;
@@ -294,8 +355,46 @@ describe("errors in workerd", () => {
   });
 
   // Last in the file: it closes the SQL endpoint for good.
-  it("answers 503 with Retry-After when the database cannot be reached", async () => {
-    await h.endpoint.close();
+  it("answers 503 with Retry-After when the database cannot be reached, and aborts an export under way", async () => {
+    if (!exporter) throw new Error("the export test seeds the entries this test needs");
+    // workerd reads a stream ahead as fast as the socket takes it, so the second page's statement is
+    // held at the endpoint until the database has gone away: the export is surely mid-stream then.
+    const run = h.backend.query.bind(h.backend);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let statements = 0;
+    h.backend.query = async (query) => {
+      if (++statements > 1) await held;
+      return run(query);
+    };
+    try {
+      const started = await fetch(new URL("/v1/time-entries/export?format=json", h.url), {
+        headers: { Authorization: `Bearer ${exporter.token}` },
+      });
+      expect(started.status).toBe(200);
+      const reader = (started.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let received = "";
+      while (received.split("\n").length <= EXPORT_PAGE_SIZE) {
+        const chunk = await reader.read();
+        if (chunk.done) throw new Error("the export ended after its first page");
+        received += decoder.decode(chunk.value, { stream: true });
+      }
+      expect(received.split("\n")).toHaveLength(EXPORT_PAGE_SIZE + 1);
+      await vi.waitFor(() => expect(statements).toBe(2));
+      await h.endpoint.close();
+      const rest = (async () => {
+        for (;;) if ((await reader.read()).done) return "ended";
+      })();
+      // Not a quiet end: the transfer breaks, so the client cannot take a short file for the whole export.
+      await expect(rest).rejects.toThrow();
+    } finally {
+      release();
+      h.backend.query = run;
+    }
+
     const res = await h.call("GET", "/v1/time-entries", { token: team.owner.token });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe("SERVICE_UNAVAILABLE");
