@@ -5,9 +5,9 @@
 // same SQL straight at the SQL-over-HTTP endpoint (the floor); prints the table
 // and writes bench/RESULTS.md.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_DRIVER_URL } from "../dev/database";
@@ -39,6 +39,8 @@ const freePort = () =>
 async function openBackend(): Promise<SqlBackend> {
   const url = process.env.DATABASE_URL?.trim();
   if (url) return openPostgres(url, { max: 20 });
+  // PGlite creates its own directory but not the parents: a fresh clone has no .data yet.
+  mkdirSync(join(root, ".data"), { recursive: true });
   return openPglite({ dataDir: join(root, ".data", "bench-pglite") });
 }
 
@@ -68,7 +70,14 @@ async function seeded(run: Run): Promise<{ organizations: SeededOrganization[]; 
     await run({ query: "delete from organizations where id = any($1::uuid[])", params: [ids] });
   }
   const started = Date.now();
-  const organizations = await seed(run, SIZE, { label: LABEL, progress: progressBar("Seeding time entries", started) });
+  const onServer = Boolean(process.env.DATABASE_URL?.trim());
+  const organizations = await seed(run, SIZE, {
+    label: LABEL,
+    progress: progressBar("Seeding time entries", started),
+    // A server inserts chunks on all its cores; embedded PGlite has one connection, a superuser one.
+    concurrency: onServer ? availableParallelism() : 1,
+    withoutTriggers: !onServer,
+  });
   return { organizations, seconds: (Date.now() - started) / 1000 };
 }
 
