@@ -820,20 +820,21 @@ export interface components {
        */
       billable_seconds: number;
       /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
-      amounts: {
-        /**
-         * @description ISO 4217.
-         * @example EUR
-         */
-        currency: string;
-        /**
-         * @description Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.
-         * @example 720.00
-         */
-        amount: string;
-      }[];
+      amounts: components["schemas"]["CurrencyAmount"][];
       /** @description With two `group_by` dimensions: this group's entries by the second one. */
       groups?: components["schemas"]["TimeEntrySummarySubgroup"][];
+    };
+    CurrencyAmount: {
+      /**
+       * @description ISO 4217.
+       * @example EUR
+       */
+      currency: string;
+      /**
+       * @description Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.
+       * @example 720.00
+       */
+      amount: string;
     };
     TimeEntrySummarySubgroup: {
       /**
@@ -862,18 +863,7 @@ export interface components {
        */
       billable_seconds: number;
       /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
-      amounts: {
-        /**
-         * @description ISO 4217.
-         * @example EUR
-         */
-        currency: string;
-        /**
-         * @description Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.
-         * @example 720.00
-         */
-        amount: string;
-      }[];
+      amounts: components["schemas"]["CurrencyAmount"][];
     };
     TimeEntrySummaryTotals: {
       /**
@@ -892,18 +882,7 @@ export interface components {
        */
       billable_seconds: number;
       /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
-      amounts: {
-        /**
-         * @description ISO 4217.
-         * @example EUR
-         */
-        currency: string;
-        /**
-         * @description Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.
-         * @example 720.00
-         */
-        amount: string;
-      }[];
+      amounts: components["schemas"]["CurrencyAmount"][];
     };
     /**
      * @example {
@@ -1329,18 +1308,7 @@ export interface components {
        */
       billable_seconds: number;
       /** @description One amount per currency, ordered by currency. */
-      amounts: {
-        /**
-         * @description ISO 4217.
-         * @example EUR
-         */
-        currency: string;
-        /**
-         * @description Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed in SQL numeric and rounded to 2 decimals; a decimal string so no float ever touches it.
-         * @example 420.00
-         */
-        amount: string;
-      }[];
+      amounts: components["schemas"]["CurrencyAmount"][];
     };
     /**
      * @example {

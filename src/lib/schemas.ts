@@ -101,3 +101,18 @@ export const OptionalText = (max: number) =>
 export const QueryBoolean = z
   .enum(["true", "false"], { message: "Must be true or false" })
   .transform((value) => value === "true");
+
+/**
+ * Money in one currency, as computed in SQL: Σ hours × the project's hourly_rate over billable entries of rated
+ * projects, in numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.
+ */
+export const CurrencyAmount = z
+  .object({
+    currency: z.string().openapi({ description: "ISO 4217.", example: "EUR" }),
+    amount: z.string().openapi({
+      description:
+        "Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.",
+      example: "720.00",
+    }),
+  })
+  .openapi("CurrencyAmount");

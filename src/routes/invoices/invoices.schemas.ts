@@ -3,6 +3,7 @@ import { Version } from "../../lib/conditional";
 import {
   atLeastOneField,
   CalendarDate,
+  CurrencyAmount,
   Cursor,
   hasNoNul,
   Id,
@@ -39,18 +40,7 @@ const Summary = z
     entry_count: z.number().int().openapi({ description: "Attached time entries.", example: 3 }),
     total_seconds: z.number().int().openapi({ description: "Their total duration.", example: 16200 }),
     billable_seconds: z.number().int().openapi({ description: "The duration of the billable ones.", example: 12600 }),
-    amounts: z
-      .array(
-        z.object({
-          currency: z.string().openapi({ description: "ISO 4217.", example: "EUR" }),
-          amount: z.string().openapi({
-            description:
-              "Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed in SQL numeric and rounded to 2 decimals; a decimal string so no float ever touches it.",
-            example: "420.00",
-          }),
-        }),
-      )
-      .openapi({ description: "One amount per currency, ordered by currency." }),
+    amounts: z.array(CurrencyAmount).openapi({ description: "One amount per currency, ordered by currency." }),
   })
   .openapi("InvoiceSummary");
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CalendarDate } from "../../lib/schemas";
+import { CalendarDate, CurrencyAmount } from "../../lib/schemas";
 import { checkEntryFilter, entryFilterFields, exampleIds } from "./time-entries.schemas";
 
 export const DIMENSIONS = ["project", "customer", "user", "day", "week", "month"] as const;
@@ -83,16 +83,7 @@ const totals = {
   }),
   billable_seconds: z.number().int().openapi({ description: "The duration of the billable ones.", example: 21600 }),
   amounts: z
-    .array(
-      z.object({
-        currency: z.string().openapi({ description: "ISO 4217.", example: "EUR" }),
-        amount: z.string().openapi({
-          description:
-            "Σ hours × the project's hourly_rate over the group's billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the group's total; a decimal string so no float ever touches it.",
-          example: "720.00",
-        }),
-      }),
-    )
+    .array(CurrencyAmount)
     .openapi({ description: "Billable amount per currency, ordered by currency; empty when nothing is rated." }),
 };
 
