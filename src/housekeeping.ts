@@ -2,9 +2,9 @@ import { sql } from "drizzle-orm";
 import type { Db } from "./db/client";
 
 /** How long a deleted time entry stays as a tombstone for sync clients. */
-export const TOMBSTONE_DAYS = 30;
+const TOMBSTONE_DAYS = 30;
 /** How long an Idempotency-Key's answer is kept for retries. */
-export const IDEMPOTENCY_KEY_HOURS = 24;
+const IDEMPOTENCY_KEY_HOURS = 24;
 
 /**
  * The scheduled handler's work, in one round trip: purges tombstones older than

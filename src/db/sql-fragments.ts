@@ -6,16 +6,6 @@ export const isoUtcText = (column: string) => `to_char(${column} at time zone 'U
 /** A pattern for ILIKE that matches `text` literally as a substring (`%`, `_` and `\` lose their meaning). */
 export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
 
-/** The UTC instant a calendar date starts at. */
-export const startOfUtcDay = (date: string) => `${date}T00:00:00.000Z`;
-
-/** The UTC instant the day after `date` starts at. */
-export function startOfNextUtcDay(date: string) {
-  const next = new Date(`${date}T00:00:00.000Z`);
-  next.setUTCDate(next.getUTCDate() + 1);
-  return next.toISOString();
-}
-
 /**
  * SQL text building a JSON object from the columns of `alias`; timestamp columns
  * are written as the API writes them.

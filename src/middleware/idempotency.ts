@@ -7,7 +7,7 @@ import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
 import type { Caller } from "../lib/verify-token";
 
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 async function sha256(text: string) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
