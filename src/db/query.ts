@@ -5,7 +5,7 @@ import type { Caller } from "../lib/verify-token";
 import type { Db } from "./client";
 import { type PostgresError, postgresErrorOf } from "./errors";
 import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
-import { preconditionFailed, versionMatches } from "./versions";
+import { failsIfMatch, versionMatches } from "./versions";
 
 /** Runs one statement (one round trip) and returns its single row. */
 export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
@@ -84,7 +84,7 @@ export async function deleteUnlessReferenced(
           returning x.id
         )
         select ${callerRole} as role, exists (select 1 from target) as found,
-          ${preconditionFailed("target", options.ifMatch)} as precondition_failed,
+          ${failsIfMatch("target", options.ifMatch)} as precondition_failed,
           coalesce((select in_use from target), false) as in_use`,
       ),
     Object.fromEntries(options.referencingConstraints.map((name) => [name, options.inUseError])),

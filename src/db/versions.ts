@@ -15,5 +15,5 @@ export const versionMatches = (column: string, ifMatch: IfMatch | undefined) =>
  * SQL: the row of `source` (a CTE holding the locked target) fails `If-Match`;
  * false when there is no such row, which is a 404 rather than a 412.
  */
-export const preconditionFailed = (source: string, ifMatch: IfMatch | undefined) =>
+export const failsIfMatch = (source: string, ifMatch: IfMatch | undefined) =>
   sql`coalesce((select not (${versionMatches("x.version", ifMatch)}) from ${sql.raw(source)} x), false)`;

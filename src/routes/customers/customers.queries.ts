@@ -3,7 +3,7 @@ import type { Db } from "../../db/client";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, deleteUnlessReferenced, queryOne } from "../../db/query";
 import { containsPattern, jsonObject } from "../../db/sql-fragments";
-import { preconditionFailed, versionMatches } from "../../db/versions";
+import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
@@ -92,7 +92,7 @@ export async function updateCustomer(
       returning c.*
     )
     select ${callerRole} as role, exists (select 1 from target) as found,
-      ${preconditionFailed("target", ifMatch)} as precondition_failed,
+      ${failsIfMatch("target", ifMatch)} as precondition_failed,
       (select ${customerJson("c")} from updated c) as customer`,
   );
 }

@@ -3,7 +3,7 @@ import type { Db } from "../../db/client";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { isoUtcText, uuidArray } from "../../db/sql-fragments";
-import { preconditionFailed, versionMatches } from "../../db/versions";
+import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
@@ -176,7 +176,7 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
         ),
         entries as (${attachedEntries(caller, "updated")})
         select ${callerRole} as role, (select status from target) as status,
-          ${preconditionFailed("target", ifMatch)} as precondition_failed,
+          ${failsIfMatch("target", ifMatch)} as precondition_failed,
           coalesce((select move_allowed from verdict), false) as move_allowed,
           ${invoiceWithSummaryOf("updated")} as invoice`,
       ),
@@ -202,7 +202,7 @@ export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?
     ),
     deleted as (delete from invoices i using target t where i.id = t.id and ${deletable} returning i.id)
     select ${callerRole} as role, (select status from target) as status,
-      ${preconditionFailed("target", ifMatch)} as precondition_failed`,
+      ${failsIfMatch("target", ifMatch)} as precondition_failed`,
   );
 }
 

@@ -3,7 +3,7 @@ import type { Db } from "../../db/client";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, deleteUnlessReferenced, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
-import { preconditionFailed, versionMatches } from "../../db/versions";
+import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
@@ -141,7 +141,7 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
           returning p.*
         )
         select ${callerRole} as role, exists (select 1 from target) as found,
-          ${preconditionFailed("target", ifMatch)} as precondition_failed,
+          ${failsIfMatch("target", ifMatch)} as precondition_failed,
           ${customerExists(caller, changes.customer_id)} as customer_found,
           ${projectOf("updated")} as project`,
       ),

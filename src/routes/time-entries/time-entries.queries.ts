@@ -13,7 +13,7 @@ import {
 } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
-import { preconditionFailed, versionMatches } from "../../db/versions";
+import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
@@ -422,7 +422,7 @@ export async function updateTimeEntry(
     )
     select ${callerRole} as role,
       exists (select 1 from target) as found,
-      ${preconditionFailed("target", ifMatch)} as precondition_failed,
+      ${failsIfMatch("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,
       coalesce((select end_time is null or end_time > start_time from next), true) as times_valid,
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
@@ -477,7 +477,7 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatc
     )
     select ${callerRole} as role,
       exists (select 1 from target) as found,
-      ${preconditionFailed("target", ifMatch)} as precondition_failed,
+      ${failsIfMatch("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,
       exists (select 1 from deleted) as deleted`,
   );
