@@ -1,15 +1,17 @@
 // `npm run bench` (never part of the tests): seeds 1,000,000 time entries over
 // 50 users, 40 projects and 3 organizations into DATABASE_URL (a Postgres
-// server) or, when unset, embedded PGlite in .data/bench-pglite; runs the Worker
-// under `wrangler dev` on it; drives each operation with autocannon, and the
+// server) or, when unset, embedded PGlite in .data/bench-pglite; runs the Worker's
+// production bundle in workerd on it; drives each operation with autocannon, and the
 // same SQL straight at the SQL-over-HTTP endpoint (the floor); prints the table
 // and writes bench/RESULTS.md.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { unstable_readConfig } from "wrangler";
 import { LOCAL_DRIVER_URL } from "../dev/database";
 import { migrate } from "../dev/migrate";
 import { openPglite, openPostgres, type Query, type SqlBackend } from "../dev/sql-backends";
@@ -104,45 +106,75 @@ async function describe(run: Run, ids: string[]): Promise<SeededOrganization[]> 
   });
 }
 
-async function startWorker(port: number, sqlHttpEndpoint: string): Promise<ChildProcess> {
-  // The Worker's own config minus the rate limiter: its 600 requests/minute per organization would turn a load
-  // test into a test of 429s. Written beside wrangler.toml so that its relative paths still hold.
-  const config = join(root, ".bench-wrangler.toml");
-  const toml = readFileSync(join(root, "wrangler.toml"), "utf8").replace(/\[\[ratelimits\]\][^[]*/g, "");
-  writeFileSync(config, toml);
-  const vars = { DATABASE_URL: LOCAL_DRIVER_URL, SQL_HTTP_ENDPOINT: sqlHttpEndpoint, SESSION_JWT_SECRET: SECRET };
-  const worker = spawn(
-    join(root, "node_modules", ".bin", "wrangler"),
-    [
-      "dev",
-      "--config",
-      config,
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "warn",
-      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
-    ],
-    {
-      cwd: root,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-    },
+/**
+ * The production bundle (`npm run build`, as `wrangler deploy` would upload it) served by workerd itself, the
+ * runtime `wrangler dev` bundles, with wrangler.toml's compatibility settings and vars. Not `wrangler dev`: its
+ * local proxy (a proxy Worker in a second workerd, the inspector, request logging) costs more per request than
+ * most of the database work measured here, and production has none of it. No rate limiter binding: its 600
+ * requests/minute per organization would turn a load test into a test of 429s.
+ */
+async function startWorker(port: number, relayPort: number, sqlHttpEndpoint: string): Promise<ChildProcess> {
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+  execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env });
+  const modules = readdirSync(join(root, "dist")).filter((file) => /\.m?js$/.test(file));
+  if (modules.length !== 1 || modules[0] !== "index.js") {
+    throw new Error(`Expected dist/index.js alone from npm run build, found: ${modules.join(", ")}`);
+  }
+  const wrangler = unstable_readConfig({ config: join(root, "wrangler.toml") });
+  const vars: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(wrangler.vars).map(([name, value]) => [name, String(value)])),
+    DATABASE_URL: LOCAL_DRIVER_URL,
+    SQL_HTTP_ENDPOINT: sqlHttpEndpoint,
+    SESSION_JWT_SECRET: SECRET,
+  };
+  const text = (value: string) => JSON.stringify(value);
+  const config = join(root, "dist", "bench-workerd.capnp");
+  writeFileSync(
+    config,
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "api", worker = (
+      modules = [(name = "index.js", esModule = embed "index.js")],
+      compatibilityDate = ${text(wrangler.compatibility_date ?? "")},
+      compatibilityFlags = [${wrangler.compatibility_flags.map(text).join(", ")}],
+      bindings = [${Object.entries(vars)
+        .map(([name, value]) => `(name = ${text(name)}, text = ${text(value)})`)
+        .join(", ")}],
+      globalOutbound = "network",
+    )),
+    (name = "relay", worker = (
+      modules = [(name = "relay-worker.js", esModule = embed "../bench/relay-worker.js")],
+      compatibilityDate = ${text(wrangler.compatibility_date ?? "")},
+      bindings = [(name = "SQL_HTTP_ENDPOINT", text = ${text(sqlHttpEndpoint)})],
+      globalOutbound = "network",
+    )),
+    (name = "network", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:${port}", http = (), service = "api"),
+    (name = "relay", address = "127.0.0.1:${relayPort}", http = (), service = "relay"),
+  ],
+);
+`,
   );
-  worker.on("exit", () => rmSync(config, { force: true }));
-  for (const started = Date.now(); Date.now() - started < 120_000; ) {
-    if (worker.exitCode !== null) throw new Error(`wrangler dev exited with code ${worker.exitCode}`);
+  // The workerd that wrangler itself runs, so the bench measures the runtime `wrangler dev` uses.
+  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
+  const workerd = (fromWrangler("workerd") as { default: string }).default;
+  const worker = spawn(workerd, ["serve", config, "--experimental"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (const started = Date.now(); Date.now() - started < 60_000; ) {
+    if (worker.exitCode !== null) throw new Error(`workerd exited with code ${worker.exitCode}`);
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return worker;
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error("wrangler dev did not answer within 2 minutes");
+  throw new Error("workerd did not answer within a minute");
 }
 
 async function main() {
@@ -162,8 +194,8 @@ async function main() {
     return query(q);
   };
 
-  const port = await freePort();
-  const worker = await startWorker(port, endpoint.url);
+  const [port, relayPort] = [await freePort(), await freePort()];
+  const worker = await startWorker(port, relayPort, endpoint.url);
   const base = `http://127.0.0.1:${port}`;
   const owner = await signSessionToken(SECRET, { userId: org.ownerId, organizationId: org.id }, "2h");
   const headers = { Authorization: `Bearer ${owner}`, "Content-Type": "application/json" };
@@ -223,9 +255,19 @@ async function main() {
           amount: pool?.floor.length,
           each: pool && { bodies: pool.floor.map(withId) },
         });
-        rows.push({ name: scenario.name, connections, api, floor });
+        // The relay: the floor's request through a Worker that only passes it on (bench/relay-worker.js).
+        const relay: Stats = await measure({
+          ...load,
+          url: `http://127.0.0.1:${relayPort}/sql`,
+          method: "POST",
+          headers: neonHeaders,
+          body: JSON.stringify(statement),
+          amount: pool?.relay.length,
+          each: pool && { bodies: pool.relay.map(withId) },
+        });
+        rows.push({ name: scenario.name, connections, api, floor, relay });
         console.log(
-          `${connections} × ${scenario.name.padEnd(30)} API p50 ${api.p50} ms, floor p50 ${floor.p50} ms, ratio ${(api.p50 / Math.max(floor.p50, 1)).toFixed(2)}, errors ${api.errors}/${floor.errors}`,
+          `${connections} × ${scenario.name.padEnd(30)} p50 API ${api.p50.toFixed(2)} ms, floor ${floor.p50.toFixed(2)} ms, relay ${relay.p50.toFixed(2)} ms; API / floor ${(api.p50 / floor.p50).toFixed(2)}, API / relay ${(api.p50 / relay.p50).toFixed(2)}; errors ${api.errors}/${floor.errors}/${relay.errors}`,
         );
       }
     }

@@ -9,8 +9,8 @@ export type Scenario = {
   /** With `{id}` when the scenario works through a pool of rows. */
   path: string;
   body?: string;
-  /** Rows for writes that need a fresh one per request: one for the probe, then as many for the API as for the floor. */
-  pool?: { probe: string; api: string[]; floor: string[] };
+  /** Rows for writes that need a fresh one per request: one for the probe, then as many for the API, the floor and the relay. */
+  pool?: { probe: string; api: string[]; floor: string[]; relay: string[] };
 };
 
 const POOL = Number(process.env.BENCH_POOL ?? 3_000);
@@ -26,7 +26,12 @@ async function pool(run: Run, org: SeededOrganization, size: number) {
     params: [org.id, org.ownerId, org.projectIds[0], String(size)],
   });
   const ids = result.rows.map((row) => row[0] as string);
-  return { probe: ids[0] as string, api: ids.slice(1, 1 + POOL), floor: ids.slice(1 + POOL) };
+  return {
+    probe: ids[0] as string,
+    api: ids.slice(1, 1 + POOL),
+    floor: ids.slice(1 + POOL, 1 + 2 * POOL),
+    relay: ids.slice(1 + 2 * POOL),
+  };
 }
 
 /** The cursor that `meta.next_cursor` of page `page - 1` would carry, for pages of `limit` entries. */
@@ -78,8 +83,8 @@ export async function scenarios({ run, org }: { run: Run; org: SeededOrganizatio
       method: "PATCH",
       path: "/v1/time-entries/{id}",
       body: JSON.stringify({ description: "Patched by the bench", billable: true }),
-      pool: await pool(run, org, 1 + 2 * POOL),
+      pool: await pool(run, org, 1 + 3 * POOL),
     },
-    { name: "delete", method: "DELETE", path: "/v1/time-entries/{id}", pool: await pool(run, org, 1 + 2 * POOL) },
+    { name: "delete", method: "DELETE", path: "/v1/time-entries/{id}", pool: await pool(run, org, 1 + 3 * POOL) },
   ];
 }

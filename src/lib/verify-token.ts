@@ -42,8 +42,9 @@ export async function verifyToken(token: string, config: TokenConfig): Promise<C
 }
 
 async function verifySessionToken(token: string, secret: string): Promise<Caller> {
+  const key = await sessionKey(secret);
   const payload = await verifyOrExplain(() =>
-    jwtVerify(token, sessionKey(secret), {
+    jwtVerify(token, key, {
       algorithms: SESSION_ALGORITHMS,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ["exp", "sub", "org_id"],
@@ -109,11 +110,13 @@ function invalidToken(message: string) {
   });
 }
 
-const sessionKeys = new Map<string, Uint8Array>();
+// Imported once per isolate: given raw bytes, jose would import them as a CryptoKey on every request.
+const sessionKeys = new Map<string, Promise<CryptoKey>>();
 function sessionKey(secret: string) {
   let key = sessionKeys.get(secret);
   if (!key) {
-    key = new TextEncoder().encode(secret);
+    const bytes = new TextEncoder().encode(secret);
+    key = crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
     sessionKeys.set(secret, key);
   }
   return key;
