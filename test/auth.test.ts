@@ -122,6 +122,35 @@ describe("session tokens (HS256)", () => {
   });
 });
 
+describe("tokens verified before (kept per isolate, so a signature is checked once)", () => {
+  it("are refused once they expire, as if never seen", async () => {
+    const token = await sessionJwt({ ...validClaims(), exp: now() + 5 });
+    expect((await list(token)).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 20_000);
+      expect((await list(token)).status).toBe(200);
+      vi.setSystemTime(Date.now() + 20_000);
+      expectInvalidToken(await list(token), "The token has expired");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("are refused under another secret", async () => {
+    const { default: app } = await import("../src/app");
+    const token = await sessionJwt(validClaims());
+    expect((await list(token)).status).toBe(200);
+    const res = await app.request(
+      "/v1/time-entries",
+      { headers: { Authorization: `Bearer ${token}` } },
+      { ...h.env, SESSION_JWT_SECRET: "a-rotated-session-secret-of-at-least-32-bytes" },
+    );
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: { code: "UNAUTHORIZED", message: "The token's signature is invalid" } });
+  });
+});
+
 describe("OAuth access tokens (RFC 9068)", () => {
   const claims = () => ({
     userId: team.member.id,
