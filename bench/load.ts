@@ -4,6 +4,9 @@ import autocannon from "autocannon";
 
 export type Stats = { rps: number; p50: number; p99: number; requests: number; errors: number };
 
+/** One measurement: each successful response's time in (fractional) milliseconds. */
+export type Sample = { latencies: number[]; requests: number; errors: number; seconds: number };
+
 export type Load = {
   url: string;
   method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -18,13 +21,14 @@ export type Load = {
   amount?: number;
 };
 
-export async function measure(load: Load): Promise<Stats> {
+export async function measure(load: Load): Promise<Sample> {
   let next = 0;
   const paths = load.each?.paths;
   const bodies = load.each?.bodies;
   // autocannon's own percentiles are whole milliseconds, too coarse for requests that take one or two; each
   // response's own time (fractional milliseconds) is kept here instead, for the successful ones as autocannon does.
   const latencies: number[] = [];
+  const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -53,14 +57,25 @@ export async function measure(load: Load): Promise<Stats> {
       if (status >= 200 && status < 300) latencies.push(responseTime);
     });
   });
-  latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   return {
-    rps: result.requests.average,
-    p50: percentile(0.5),
-    p99: percentile(0.99),
+    latencies,
     requests: result.requests.total,
     errors: result.errors + result.timeouts + result.non2xx,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The statistics of several measurements of the same thing taken together. */
+export function summarize(samples: Sample[]): Stats {
+  const latencies = samples.flatMap((sample) => sample.latencies).sort((a, b) => a - b);
+  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  const total = (field: "requests" | "errors" | "seconds") => samples.reduce((sum, sample) => sum + sample[field], 0);
+  return {
+    rps: total("requests") / total("seconds"),
+    p50: percentile(0.5),
+    p99: percentile(0.99),
+    requests: total("requests"),
+    errors: total("errors"),
   };
 }
 

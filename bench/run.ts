@@ -17,9 +17,9 @@ import { migrate } from "../dev/migrate";
 import { openPglite, openPostgres, type Query, type SqlBackend } from "../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { signSessionToken } from "../dev/tokens";
-import { measure, progressBar, type Stats } from "./load";
+import { measure, progressBar, type Sample, type Stats, summarize } from "./load";
 import { type Row, report } from "./report";
-import { scenarios } from "./scenarios";
+import { removePools, scenarios } from "./scenarios";
 import { type Run, type SeededOrganization, seed } from "./seed";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -29,6 +29,8 @@ const SECRET = "bench-session-secret-that-is-at-least-32-bytes";
 /** Each pass runs every scenario at one concurrency: 1 connection for latency, 10 for throughput. */
 const PASSES = (process.env.BENCH_CONNECTIONS ?? "1,10").split(",").map(Number);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+/** Each measurement is taken in this many rounds, interleaved with the other two of its operation. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -206,13 +208,9 @@ async function main() {
   try {
     for (const connections of PASSES) {
       // The local runtime's own cost per request: GET /healthz, no token, no SQL.
-      runtime[connections] = await measure({
-        url: `${base}/healthz`,
-        method: "GET",
-        headers: {},
-        connections,
-        duration: DURATION,
-      });
+      runtime[connections] = summarize([
+        await measure({ url: `${base}/healthz`, method: "GET", headers: {}, connections, duration: DURATION }),
+      ]);
       for (const scenario of await scenarios({ run, org })) {
         const { pool } = scenario;
         const at = (id: string) => scenario.path.replace("{id}", id);
@@ -233,38 +231,44 @@ async function main() {
           );
         }
         const statement = statements[0] as Query;
-        const load = { connections, duration: DURATION };
-        const api: Stats = await measure({
-          ...load,
-          url: `${base}${pool ? at(pool.probe) : scenario.path}`,
-          method: scenario.method,
-          headers,
-          body: scenario.body,
-          amount: pool?.api.length,
-          each: pool && { paths: pool.api.map(at) },
-        });
-        // The floor: the same statement, with the row of each request in place of the probe's.
+        // The floor and the relay: the same statement, with the row of each request in place of the probe's.
         const withId = (id: string) =>
           JSON.stringify({ query: statement.query, params: statement.params.map((p) => (p === pool?.probe ? id : p)) });
-        const floor: Stats = await measure({
-          ...load,
-          url: endpoint.url,
-          method: "POST",
-          headers: neonHeaders,
-          body: JSON.stringify(statement),
-          amount: pool?.floor.length,
-          each: pool && { bodies: pool.floor.map(withId) },
-        });
-        // The relay: the floor's request through a Worker that only passes it on (bench/relay-worker.js).
-        const relay: Stats = await measure({
-          ...load,
-          url: `http://127.0.0.1:${relayPort}/sql`,
-          method: "POST",
-          headers: neonHeaders,
-          body: JSON.stringify(statement),
-          amount: pool?.relay.length,
-          each: pool && { bodies: pool.relay.map(withId) },
-        });
+        const sql = { method: "POST", headers: neonHeaders, body: JSON.stringify(statement) } as const;
+        const targets = {
+          api: (rows?: string[]) => ({
+            url: `${base}${pool ? at(pool.probe) : scenario.path}`,
+            method: scenario.method,
+            headers,
+            body: scenario.body,
+            each: rows && { paths: rows.map(at) },
+          }),
+          floor: (rows?: string[]) => ({ ...sql, url: endpoint.url, each: rows && { bodies: rows.map(withId) } }),
+          // Through a Worker that only passes the request on (bench/relay-worker.js).
+          relay: (rows?: string[]) => ({
+            ...sql,
+            url: `http://127.0.0.1:${relayPort}/sql`,
+            each: rows && { bodies: rows.map(withId) },
+          }),
+        };
+        // Interleaved in short rounds, the order turning each round, so that drift in what else the machine does
+        // falls on all three alike instead of on whichever ran during a noisy stretch.
+        const kinds = ["api", "floor", "relay"] as const;
+        const samples = { api: [] as Sample[], floor: [] as Sample[], relay: [] as Sample[] };
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const [i] of kinds.entries()) {
+            const kind = kinds[(i + round) % kinds.length] as (typeof kinds)[number];
+            const rows = pool?.[kind].filter((_, n) => n % ROUNDS === round);
+            samples[kind].push(
+              await measure({
+                ...targets[kind](rows),
+                connections,
+                ...(rows ? { amount: rows.length } : { duration: DURATION / ROUNDS }),
+              }),
+            );
+          }
+        }
+        const [api, floor, relay] = kinds.map((kind) => summarize(samples[kind])) as [Stats, Stats, Stats];
         rows.push({ name: scenario.name, connections, api, floor, relay });
         console.log(
           `${connections} × ${scenario.name.padEnd(30)} p50 API ${api.p50.toFixed(2)} ms, floor ${floor.p50.toFixed(2)} ms, relay ${relay.p50.toFixed(2)} ms; API / floor ${(api.p50 / floor.p50).toFixed(2)}, API / relay ${(api.p50 / relay.p50).toFixed(2)}; errors ${api.errors}/${floor.errors}/${relay.errors}`,
@@ -274,6 +278,7 @@ async function main() {
   } finally {
     worker.kill("SIGTERM");
     await endpoint.close();
+    await removePools(run, org);
   }
   const markdown = await report({
     rows,

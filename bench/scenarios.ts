@@ -13,6 +13,8 @@ export type Scenario = {
   pool?: { probe: string; api: string[]; floor: string[]; relay: string[] };
 };
 
+/** The description of the entries the create scenario makes: none of the seeded ones has it. */
+const CREATED = "Created by the bench";
 const POOL = Number(process.env.BENCH_POOL ?? 3_000);
 const DEEP_PAGE = Number(process.env.BENCH_DEEP_PAGE ?? 5_000);
 
@@ -34,6 +36,15 @@ async function pool(run: Run, org: SeededOrganization, size: number) {
   };
 }
 
+/** Deletes what the write scenarios left (pools, soft-deleted rows too, and created entries), so runs do not pile up. */
+export async function removePools(run: Run, org: SeededOrganization) {
+  await run({
+    query: `delete from time_entries where organization_id = $1
+      and (description like 'Bench pool #%' or description = $2)`,
+    params: [org.id, CREATED],
+  });
+}
+
 /** The cursor that `meta.next_cursor` of page `page - 1` would carry, for pages of `limit` entries. */
 async function cursorOfPage(run: Run, org: SeededOrganization, page: number, limit: number) {
   const result = await run({
@@ -47,6 +58,7 @@ async function cursorOfPage(run: Run, org: SeededOrganization, page: number, lim
 }
 
 export async function scenarios({ run, org }: { run: Run; org: SeededOrganization }): Promise<Scenario[]> {
+  await removePools(run, org);
   const list = "/v1/time-entries?limit=100";
   const [entry] = (
     await run({
@@ -75,7 +87,7 @@ export async function scenarios({ run, org }: { run: Run; org: SeededOrganizatio
         project_id: org.projectIds[0],
         start_time: "2026-11-28T09:00:00+01:00",
         end_time: "2026-11-28T10:30:00+01:00",
-        description: "Bench",
+        description: CREATED,
       }),
     },
     {
