@@ -5,7 +5,7 @@ import autocannon from "autocannon";
 export type Stats = { rps: number; p50: number; p99: number; requests: number; errors: number };
 
 /** One measurement: each successful response's time in (fractional) milliseconds. */
-export type Sample = { latencies: number[]; requests: number; errors: number; seconds: number };
+export type Sample = { latencies: number[]; requests: number; errors: number; connections: number };
 
 export type Load = {
   url: string;
@@ -28,7 +28,6 @@ export async function measure(load: Load): Promise<Sample> {
   // autocannon's own percentiles are whole milliseconds, too coarse for requests that take one or two; each
   // response's own time (fractional milliseconds) is kept here instead, for the successful ones as autocannon does.
   const latencies: number[] = [];
-  const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -61,7 +60,7 @@ export async function measure(load: Load): Promise<Sample> {
     latencies,
     requests: result.requests.total,
     errors: result.errors + result.timeouts + result.non2xx,
-    seconds: (performance.now() - started) / 1000,
+    connections: load.connections,
   };
 }
 
@@ -69,9 +68,13 @@ export async function measure(load: Load): Promise<Sample> {
 export function summarize(samples: Sample[]): Stats {
   const latencies = samples.flatMap((sample) => sample.latencies).sort((a, b) => a - b);
   const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  const total = (field: "requests" | "errors" | "seconds") => samples.reduce((sum, sample) => sum + sample[field], 0);
+  const total = (field: "requests" | "errors") => samples.reduce((sum, sample) => sum + sample[field], 0);
+  const mean = latencies.reduce((sum, latency) => sum + latency, 0) / latencies.length;
   return {
-    rps: total("requests") / total("seconds"),
+    // Each connection sends its next request as soon as the last one is answered, so the rate is connections over
+    // the mean latency (Little's law). autocannon's own rate counts whole seconds of its sampling, with a partial
+    // one at the end of each short round.
+    rps: ((samples[0]?.connections ?? 1) * 1000) / mean,
     p50: percentile(0.5),
     p99: percentile(0.99),
     requests: total("requests"),

@@ -32,6 +32,7 @@ export async function report(options: {
   /** GET /healthz through the Worker, per number of connections. */
   runtime: Record<number, Stats>;
   duration: number;
+  rounds: number;
   /** The machine's load average (1 min) when the bench started: other work on the machine skews the numbers. */
   loadAtStart: number;
 }) {
@@ -49,7 +50,7 @@ export async function report(options: {
     `- Database: ${options.backend === "postgres" ? String(server?.[0]).split(" on ")[0] : `PGlite ${version("@electric-sql/pglite")} (${String(server?.[0]).split(" on ")[0]})`}, through the local SQL-over-HTTP endpoint (\`dev/sql-http-endpoint.ts\`, Node.js, ${options.backend === "postgres" ? "node-postgres pool of 20" : "one embedded connection"}).`,
     `- Data: ${size.entries.toLocaleString("en")} time entries over ${size.users} users, ${size.projects} projects and ${size.organizations} organizations${options.seedSeconds ? `, seeded in ${options.seedSeconds.toFixed(1)} s` : ""}. The caller is the owner of the first organization (about a third of the entries).`,
     `- Worker: the production bundle (\`npm run build\`: wrangler ${version("wrangler")}, minified) served by workerd ${version("workerd")} (the runtime wrangler bundles) with wrangler.toml's compatibility date, flags and vars, minus the rate limiter; not \`wrangler dev\`, whose local proxy adds more per request than most of the database work here. Node.js ${process.version}; autocannon ${version("autocannon")}.`,
-    `- Load: autocannon with 1 connection (latency: one request at a time) and with 10 (throughput), ${options.duration} s per measurement (patch and delete: one request per pooled row, a fresh row each time); everything on this one machine, so the load generator, workerd, the endpoint and Postgres share its cores.`,
+    `- Load: autocannon with 1 connection (latency: one request at a time) and with 10 (throughput), ${options.duration} s per measurement, taken in ${options.rounds} rounds interleaved with the other two measurements of the operation, the order turning each round (patch and delete: one request per pooled row, a fresh row each time); req/s is connections ÷ mean latency; everything on this one machine, so the load generator, workerd, the endpoint and Postgres share its cores.`,
     "- Floor: the SQL statement the API sent for the same request (captured at the endpoint), posted straight to the endpoint's `POST /sql` with the same parameters: the database work and the endpoint, without the Worker.",
     "- Latencies: each successful response's own time in fractional milliseconds, from autocannon's `response` events (its summary percentiles are whole milliseconds, too coarse at this scale).",
     "",

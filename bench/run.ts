@@ -289,6 +289,7 @@ async function main() {
     runtime,
     loadAtStart,
     duration: DURATION,
+    rounds: ROUNDS,
   });
   await backend.close();
   const results = join(root, "bench", "RESULTS.md");
