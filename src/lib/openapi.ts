@@ -1,4 +1,5 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import { IDEMPOTENCY_KEY_FORMAT } from "../middleware/idempotency";
 import { errorResponses } from "./errors";
 import type { AppOpenAPI } from "./types";
 
@@ -161,12 +162,13 @@ function withIdempotencyKey(operation: IdempotentOperation) {
       in: "header",
       required: false,
       description:
-        "Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID.",
+        "Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. " +
+        `${IDEMPOTENCY_KEY_FORMAT.description}, e.g. a UUID.`,
       schema: {
         type: "string",
-        minLength: 1,
-        maxLength: 255,
-        pattern: "^[\\x21-\\x7e]+$",
+        minLength: IDEMPOTENCY_KEY_FORMAT.minLength,
+        maxLength: IDEMPOTENCY_KEY_FORMAT.maxLength,
+        pattern: IDEMPOTENCY_KEY_FORMAT.pattern,
         example: "9d3c1f0e-7b2a-4c5d-8e6f-0a1b2c3d4e5f",
       },
     },

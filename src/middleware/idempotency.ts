@@ -7,7 +7,18 @@ import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
 import type { Caller } from "../lib/verify-token";
 
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** What an Idempotency-Key may be; `/openapi.json` documents the header from this too. */
+export const IDEMPOTENCY_KEY_FORMAT = {
+  pattern: "^[\\x21-\\x7e]+$",
+  minLength: 1,
+  maxLength: 255,
+  description: "1 to 255 visible ASCII characters",
+} as const;
+const keyPattern = new RegExp(IDEMPOTENCY_KEY_FORMAT.pattern);
+const isIdempotencyKey = (key: string) =>
+  key.length >= IDEMPOTENCY_KEY_FORMAT.minLength &&
+  key.length <= IDEMPOTENCY_KEY_FORMAT.maxLength &&
+  keyPattern.test(key);
 
 async function sha256(text: string) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -59,9 +70,9 @@ const claim = (db: Db, caller: Caller, key: string, hash: string) =>
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("Idempotency-Key");
   if (c.req.method !== "POST" || key === undefined) return next();
-  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+  if (!isIdempotencyKey(key)) {
     throw new ApiError("VALIDATION_ERROR", "Invalid request header", {
-      "Idempotency-Key": ["Must be 1 to 255 visible ASCII characters"],
+      "Idempotency-Key": [`Must be ${IDEMPOTENCY_KEY_FORMAT.description}`],
     });
   }
   const db = c.get("db");
