@@ -15,6 +15,8 @@ export type Scenario = {
 
 /** The description of the entries the create scenario makes: none of the seeded ones has it. */
 const CREATED = "Created by the bench";
+/** The description the patch scenario gives its pool's rows. */
+const PATCHED = "Patched by the bench";
 const POOL = Number(process.env.BENCH_POOL ?? 3_000);
 const DEEP_PAGE = Number(process.env.BENCH_DEEP_PAGE ?? 5_000);
 
@@ -36,12 +38,12 @@ async function pool(run: Run, org: SeededOrganization, size: number) {
   };
 }
 
-/** Deletes what the write scenarios left (pools, soft-deleted rows too, and created entries), so runs do not pile up. */
+/** Deletes what the write scenarios left (pools, patched and soft-deleted rows too, created entries), so runs do not pile up. */
 export async function removePools(run: Run, org: SeededOrganization) {
   await run({
     query: `delete from time_entries where organization_id = $1
-      and (description like 'Bench pool #%' or description = $2)`,
-    params: [org.id, CREATED],
+      and (description like 'Bench pool #%' or description = any($2::text[]))`,
+    params: [org.id, `{"${CREATED}","${PATCHED}"}`],
   });
 }
 
@@ -94,7 +96,7 @@ export async function scenarios({ run, org }: { run: Run; org: SeededOrganizatio
       name: "patch",
       method: "PATCH",
       path: "/v1/time-entries/{id}",
-      body: JSON.stringify({ description: "Patched by the bench", billable: true }),
+      body: JSON.stringify({ description: PATCHED, billable: true }),
       pool: await pool(run, org, 1 + 3 * POOL),
     },
     { name: "delete", method: "DELETE", path: "/v1/time-entries/{id}", pool: await pool(run, org, 1 + 3 * POOL) },
