@@ -12,11 +12,18 @@ const executablePath = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bi
   (path): path is string => !!path && existsSync(path),
 );
 
+// Like PostgreSQL, the browser is optional on a developer's machine and required in CI.
+const missingChromium = "No Chromium: install Debian's chromium package or set CHROMIUM_PATH";
+if (!executablePath) {
+  if (process.env.CI) throw new Error(`${missingChromium}; CI must run the browser test (.ci/run installs it)`);
+  console.warn(`${missingChromium}: the /docs browser test is skipped (CI runs it)`);
+}
+
 let worker: Awaited<ReturnType<typeof startWorker>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!executablePath) throw new Error("No Chromium: install Debian's chromium package or set CHROMIUM_PATH");
+  if (!executablePath) return;
   worker = await startWorker();
   browser = await chromium.launch({
     executablePath,
@@ -28,7 +35,7 @@ afterAll(async () => {
   await worker?.server.close();
 });
 
-describe("GET /docs in headless Chromium", () => {
+describe.skipIf(!executablePath)("GET /docs in headless Chromium", () => {
   it("lists every operation of /openapi.json, loading nothing from another origin", async () => {
     const document = (await (await fetch(new URL("/openapi.json", worker.url))).json()) as {
       paths: Record<string, Record<string, { summary?: string }>>;

@@ -1,7 +1,8 @@
 import type { AppRouteHandler } from "../../lib/types";
+import { entryFilterOf, requireFilterAllowed } from "./entry-filter";
 import type { ExportRoute } from "./export.routes";
 import { csvHeader, csvRow, type ExportFormat, ndjsonLine } from "./export.schemas";
-import { entryFilterOf, listTimeEntries, requireFilterAllowed } from "./time-entries.queries";
+import { listTimeEntries } from "./time-entries.queries";
 import type { TimeEntry } from "./time-entries.schemas";
 
 /**

@@ -3,8 +3,8 @@ import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
 import type { Caller } from "../../lib/verify-token";
+import { type EntryFilter, entryConditions, withTimeZoneErrors } from "./entry-filter";
 import type { Dimension, Summary } from "./summary.schemas";
-import { type EntryFilter, entryConditions, withTimeZoneErrors } from "./time-entries.queries";
 
 export type SummaryOptions = {
   groupBy: Dimension[];

@@ -4,8 +4,9 @@ import { callerRole, memberCte, type Role, visibleTo } from "../../db/membership
 import { changedFields, queryOne } from "../../db/query";
 import { uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
-import { columnTypes, tombstone, withRelations } from "./time-entries.queries";
+import { withRelations } from "./entry-json";
 import type { BulkTimeEntryChanges, TimeEntry } from "./time-entries.schemas";
+import { columnTypes, tombstone } from "./time-entries.writes";
 
 // Bulk edits, all or nothing, each in one statement: the candidate rows are
 // locked (in id order, so two bulk edits over the same entries queue instead of

@@ -7,22 +7,11 @@ import { toPage } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import type { Caller } from "../../lib/verify-token";
+import { entryFilterOf, requireFilterAllowed } from "./entry-filter";
 import { summarizeTimeEntries } from "./summary.queries";
 import { bulkDeleteTimeEntries, bulkUpdateTimeEntries } from "./time-entries.bulk-queries";
-import {
-  createTimeEntry,
-  deleteTimeEntry,
-  entryFilterOf,
-  getCurrentTimeEntry,
-  getTimeEntry,
-  listChanges,
-  listTimeEntries,
-  requireFilterAllowed,
-  restartTimeEntry,
-  stopTimeEntry,
-  timerAlreadyRunning,
-  updateTimeEntry,
-} from "./time-entries.queries";
+import { timerAlreadyRunning } from "./time-entries.errors";
+import { getCurrentTimeEntry, getTimeEntry, listChanges, listTimeEntries } from "./time-entries.queries";
 import type {
   BulkPatchRoute,
   BulkRemoveRoute,
@@ -37,6 +26,8 @@ import type {
   SummaryRoute,
 } from "./time-entries.routes";
 import type { TimeEntry, Tombstone } from "./time-entries.schemas";
+import { createTimeEntry, deleteTimeEntry, updateTimeEntry } from "./time-entries.writes";
+import { restartTimeEntry, stopTimeEntry } from "./timers.queries";
 
 const EntryCursor = z.tuple([UtcTimestamp, Id]);
 // Tagged, so a cursor of one ordering cannot be replayed against the other.

@@ -1,0 +1,107 @@
+import { type SQL, sql } from "drizzle-orm";
+import { postgresErrorOf } from "../../db/errors";
+import { callerIsManager, callerIsMember, isManager, type Role, requireMember } from "../../db/membership";
+import { containsPattern } from "../../db/sql-fragments";
+import { ApiError, invalidField } from "../../lib/errors";
+import type { Caller } from "../../lib/verify-token";
+import type { EntryFilterQuery } from "./time-entries.schemas";
+
+/** Which live entries a read asks for; built from the query string by `entryFilterOf`. */
+export type EntryFilter = {
+  /** Calendar dates in `timezone`, both inclusive. */
+  startDate?: string;
+  endDate?: string;
+  /** An IANA name; Postgres refuses one it does not know (see `withTimeZoneErrors`). */
+  timezone: string;
+  q?: string;
+  projectId?: string;
+  customerId?: string;
+  billable?: boolean;
+  invoiced?: boolean;
+  /** A user id; undefined for everything the caller may see. */
+  userId?: string;
+};
+
+/** The filter a query string of `entryFilterFields` asks for; `user_id=me` is the caller. */
+export function entryFilterOf(caller: Caller, query: EntryFilterQuery): EntryFilter {
+  return {
+    startDate: query.start_date,
+    endDate: query.end_date,
+    timezone: query.timezone,
+    q: query.q,
+    projectId: query.project_id,
+    customerId: query.customer_id,
+    billable: query.billable,
+    invoiced: query.invoiced,
+    userId: query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase(),
+  };
+}
+
+/** A member may ask for their own entries only; owner and admin for anyone's. Call with the statement's role. */
+export function requireFilterAllowed(role: Role | null, caller: Caller, filter: EntryFilter) {
+  const known = requireMember(role);
+  if (filter.userId && filter.userId !== caller.userId && !isManager(known)) {
+    throw new ApiError("FORBIDDEN", "Members can only read their own time entries");
+  }
+  return known;
+}
+
+/**
+ * The conditions on `te` (time_entries) that select the live entries of the caller's organization
+ * matching `filter` and visible to the caller: one list per visibility branch, to be joined with
+ * `union all`. Which rows the caller may see depends on their role, known only inside the statement
+ * (the `member` CTE); each visibility is its own branch behind a one-time filter, so Postgres runs
+ * just the branch that applies, each on its best index. Every read of a set of entries (list,
+ * summary, export) selects them with this.
+ */
+export function entryConditions(
+  caller: Caller,
+  filter: EntryFilter,
+  options: { includeDeleted?: boolean } = {},
+): SQL[][] {
+  const conditions: SQL[] = [sql`te.deleted_at is null`];
+  const tz = sql`${filter.timezone}::text`;
+  // The bounds are the instants local midnight falls at in `timezone`, daylight saving time included.
+  if (filter.startDate)
+    conditions.push(sql`te.start_time >= ((${filter.startDate}::date)::timestamp at time zone ${tz})`);
+  if (filter.endDate) {
+    conditions.push(sql`te.start_time < ((${filter.endDate}::date + 1)::timestamp at time zone ${tz})`);
+  }
+  if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
+  if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
+  if (filter.customerId) {
+    conditions.push(sql`te.project_id in (
+      select p.id from projects p
+      where p.organization_id = ${caller.organizationId}::uuid and p.customer_id = ${filter.customerId}::uuid
+    )`);
+  }
+  if (filter.billable !== undefined) conditions.push(sql`te.billable = ${filter.billable}::boolean`);
+  if (filter.invoiced !== undefined) {
+    conditions.push(filter.invoiced ? sql`te.invoice_id is not null` : sql`te.invoice_id is null`);
+  }
+  // Sync's tombstones: a deleted entry keeps nothing to filter on, so every visible one qualifies.
+  const live = options.includeDeleted
+    ? [sql`(te.deleted_at is not null or (${sql.join(conditions, sql` and `)}))`]
+    : conditions;
+  const branches: SQL[][] = filter.userId
+    ? [[sql`te.user_id = ${filter.userId}::uuid`, filter.userId === caller.userId ? callerIsMember : callerIsManager]]
+    : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
+  return branches.map((visibility) => [
+    sql`te.organization_id = ${caller.organizationId}::uuid`,
+    ...live,
+    ...visibility,
+  ]);
+}
+
+/** A time zone name Intl knows but this Postgres does not is the client's error, named as such. */
+export async function withTimeZoneErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const postgresError = postgresErrorOf(error);
+    if (postgresError?.code === "22023" && /time zone/.test(postgresError.message)) {
+      throw invalidField("timezone", "Unknown time zone");
+    }
+    throw error;
+  }
+}

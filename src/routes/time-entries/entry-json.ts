@@ -1,0 +1,44 @@
+import { type SQL, sql } from "drizzle-orm";
+import { isoUtcText } from "../../db/sql-fragments";
+
+const entryJson = sql.raw(`json_build_object(
+  'id', te.id,
+  'organization_id', te.organization_id,
+  'user_id', te.user_id,
+  'project_id', te.project_id,
+  'start_time', ${isoUtcText("te.start_time")},
+  'end_time', ${isoUtcText("te.end_time")},
+  'duration', te.duration,
+  'description', te.description,
+  'billable', te.billable,
+  'invoice_id', te.invoice_id,
+  'created_at', ${isoUtcText("te.created_at")},
+  'updated_at', ${isoUtcText("te.updated_at")},
+  'version', te.version,
+  'user', json_build_object('id', u.id, 'full_name', u.full_name, 'email', u.email, 'avatar_url', u.avatar_url),
+  'project', case when p.id is null then null else json_build_object(
+    'id', p.id,
+    'name', p.name,
+    'customer_id', p.customer_id,
+    'hourly_rate', p.hourly_rate,
+    'currency', p.currency,
+    'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name) end
+  ) end,
+  'invoice', case when i.id is null then null else json_build_object(
+    'id', i.id, 'number', i.number, 'status', i.status, 'date', i.date, 'due_date', i.due_date
+  ) end
+)`);
+
+export const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${entryJson}
+  else json_build_object('id', te.id, 'deleted_at', ${sql.raw(isoUtcText("te.deleted_at"))}) end`;
+
+/** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */
+export const withRelations = (source: string, entry: SQL = entryJson) =>
+  sql`select te.start_time, te.updated_at, te.id, ${entry} as entry
+  from ${sql.raw(source)} te
+  join users u on u.id = te.user_id
+  left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
+  left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id
+  left join invoices i on i.organization_id = te.organization_id and i.id = te.invoice_id`;
+
+export const entryOf = (source: string) => sql`(select x.entry from (${withRelations(source)}) x)`;

@@ -1,0 +1,244 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import {
+  callerIsManager,
+  callerIsMember,
+  callerRole,
+  isManager,
+  memberCte,
+  type Role,
+  visibleTo,
+} from "../../db/membership";
+import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
+import { failsIfMatch, versionMatches } from "../../db/versions";
+import type { IfMatch } from "../../lib/conditional";
+import type { Caller } from "../../lib/verify-token";
+import { entryOf } from "./entry-json";
+import { overlapErrors, RUNNING_TIMER_INDEX, runningEntryOf, timerAlreadyRunning } from "./time-entries.errors";
+import type { CreateTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
+
+// Every function here is one SQL statement, so one round trip: the caller's
+// membership, the checks and the write share it. Each returns the caller's
+// role (null when not a member) beside the data so handlers can tell 403 from 404.
+
+type WriteResult = {
+  role: Role | null;
+  entry: TimeEntry | null;
+  /** False when a project_id was given that is not a project of the organization. */
+  project_found: boolean;
+  /** False when a user_id was given that is not a member of the organization. */
+  subject_found: boolean;
+  /** The other running entry that blocks this write, if any. */
+  running_entry_id: string | null;
+};
+
+const projectCte = (caller: Caller, projectId: string) =>
+  sql`project as (
+    select id, hourly_rate from projects
+    where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid
+  )`;
+
+/** The member an entry is recorded for: only owner and admin may name someone else. */
+const subjectCte = (caller: Caller, userId: string) =>
+  sql`subject as (
+    select user_id from organization_members
+    where organization_id = ${caller.organizationId}::uuid and user_id = ${userId}::uuid
+  )`;
+
+export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEntryBody) {
+  const projectId = body.project_id ?? null;
+  const userId = body.user_id?.toLowerCase() ?? caller.userId;
+  const running = body.end_time == null;
+  const ctes: SQL[] = [memberCte(caller), subjectCte(caller, userId)];
+  const gates: SQL[] = [callerIsMember, sql`exists (select 1 from subject)`];
+  if (userId !== caller.userId) gates.push(callerIsManager);
+  if (projectId) {
+    ctes.push(projectCte(caller, projectId));
+    gates.push(sql`exists (select 1 from project)`);
+  }
+  const stopRunning = running && body.stop_running === true;
+  ctes.push(sql`running as (
+    select id, start_time from time_entries
+    where organization_id = ${caller.organizationId}::uuid and user_id = ${userId}::uuid and end_time is null
+      and deleted_at is null
+    ${stopRunning ? sql`for update` : sql``}
+  )`);
+  if (stopRunning) {
+    // Stops the running timer at the new start_time, only when every other check
+    // passes and only when that leaves it with a positive duration. The insert
+    // reads `stopped`, so the stop is done before the new timer takes its place.
+    ctes.push(sql`stopped as (
+      update time_entries te set end_time = ${body.start_time}::timestamptz, updated_at = now()
+      from running r
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = r.id
+        and r.start_time < ${body.start_time}::timestamptz and ${sql.join(gates, sql` and `)}
+      returning te.id
+    )`);
+    gates.push(sql`(select count(*) from running) = (select count(*) from stopped)`);
+  } else if (running) {
+    gates.push(sql`not exists (select 1 from running)`);
+  }
+
+  const billable =
+    body.billable !== undefined
+      ? sql`${body.billable}::boolean`
+      : projectId
+        ? sql`coalesce((select hourly_rate is not null from project), false)`
+        : sql`false`;
+
+  const query = sql`with ${sql.join(ctes, sql`, `)},
+    inserted as (
+      insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
+      select ${caller.organizationId}::uuid, ${userId}::uuid, ${projectId}::uuid,
+        ${body.start_time}::timestamptz, ${body.end_time ?? null}::timestamptz, ${body.description}, ${billable}
+      where ${sql.join(gates, sql` and `)}
+      on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
+      returning *
+    )
+    select ${callerRole} as role,
+      ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
+      exists (select 1 from subject) as subject_found,
+      ${
+        stopRunning
+          ? sql`(select r.id from running r where r.id not in (select id from stopped))`
+          : running
+            ? sql`(select id from running)`
+            : sql`null::uuid`
+      } as running_entry_id,
+      ${entryOf("inserted")} as entry`;
+  const row = await withConstraintErrors(() => queryOne<WriteResult>(db, query), overlapErrors);
+  const allowed = row.role && (userId === caller.userId || isManager(row.role));
+  if (running && allowed && row.project_found && row.subject_found && !row.entry && !row.running_entry_id) {
+    // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
+    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId));
+  }
+  return row;
+}
+
+export const columnTypes = {
+  user_id: "uuid",
+  project_id: "uuid",
+  start_time: "timestamptz",
+  end_time: "timestamptz",
+  description: "text",
+  billable: "boolean",
+} as const satisfies Record<keyof UpdateTimeEntryBody, string>;
+
+export async function updateTimeEntry(
+  db: Db,
+  caller: Caller,
+  id: string,
+  changes: UpdateTimeEntryBody,
+  ifMatch?: IfMatch,
+) {
+  const fields = changedFields(changes, columnTypes);
+  const merged = (key: "start_time" | "end_time" | "user_id") =>
+    fields.has(key) ? fields.value(key) : sql.raw(`t.${key}`);
+  const projectId = changes.project_id;
+  const userId = changes.user_id?.toLowerCase();
+
+  const ctes: SQL[] = [
+    memberCte(caller),
+    // Locked, so that the checks below see the row as the write will find it.
+    sql`target as (
+      select te.* from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
+      for update
+    )`,
+    sql`next as (
+      select t.id, ${merged("user_id")} as user_id, ${merged("start_time")} as start_time, ${merged("end_time")} as end_time
+      from target t
+    )`,
+    sql`running as (
+      select r.id from time_entries r join next n on r.user_id = n.user_id
+      where r.organization_id = ${caller.organizationId}::uuid and r.end_time is null and r.deleted_at is null
+        and r.id <> n.id
+        and n.end_time is null
+    )`,
+  ];
+  const gates: SQL[] = [
+    versionMatches("te.version", ifMatch),
+    sql`te.invoice_id is null`,
+    sql`(n.end_time is null or n.end_time > n.start_time)`,
+    sql`not exists (select 1 from running)`,
+  ];
+  if (projectId) {
+    ctes.push(projectCte(caller, projectId));
+    gates.push(sql`exists (select 1 from project)`);
+  }
+  if (userId) {
+    ctes.push(subjectCte(caller, userId));
+    gates.push(sql`exists (select 1 from subject)`);
+    if (userId !== caller.userId) gates.push(callerIsManager);
+  }
+
+  const query = sql`with ${sql.join(ctes, sql`, `)},
+    updated as (
+      update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
+      from next n
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = n.id and ${sql.join(gates, sql` and `)}
+      returning te.*
+    )
+    select ${callerRole} as role,
+      exists (select 1 from target) as found,
+      ${failsIfMatch("target", ifMatch)} as precondition_failed,
+      coalesce((select invoice_id is not null from target), false) as locked,
+      coalesce((select end_time is null or end_time > start_time from next), true) as times_valid,
+      ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
+      ${userId ? sql`exists (select 1 from subject)` : sql`true`} as subject_found,
+      (select id from running limit 1) as running_entry_id,
+      ${entryOf("updated")} as entry`;
+  return withConstraintErrors(
+    () =>
+      queryOne<WriteResult & { found: boolean; precondition_failed: boolean; locked: boolean; times_valid: boolean }>(
+        db,
+        query,
+      ),
+    {
+      ...overlapErrors,
+      // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
+      [RUNNING_TIMER_INDEX]: async () => {
+        const userId = sql`(select user_id from time_entries where id = ${id}::uuid)`;
+        return timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId));
+      },
+    },
+  );
+}
+
+/**
+ * The SET list of a delete. A tombstone for sync clients: hidden everywhere else, purged after 30 days. It lets go
+ * of its project so that the project can be deleted; the tombstone only tells that the entry is gone.
+ */
+export const tombstone = sql`deleted_at = now(), updated_at = now(), project_id = null`;
+
+export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
+  return queryOne<{
+    role: Role | null;
+    found: boolean;
+    precondition_failed: boolean;
+    locked: boolean;
+    deleted: boolean;
+  }>(
+    db,
+    sql`with ${memberCte(caller)},
+    target as (
+      select te.id, te.invoice_id, te.version from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
+      for update
+    ),
+    deleted as (
+      update time_entries te set ${tombstone}
+      from target t
+      where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and te.invoice_id is null
+        and ${versionMatches("te.version", ifMatch)}
+      returning te.id
+    )
+    select ${callerRole} as role,
+      exists (select 1 from target) as found,
+      ${failsIfMatch("target", ifMatch)} as precondition_failed,
+      coalesce((select invoice_id is not null from target), false) as locked,
+      exists (select 1 from deleted) as deleted`,
+  );
+}

@@ -1,0 +1,87 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
+import { queryOne, withConstraintErrors } from "../../db/query";
+import type { Caller } from "../../lib/verify-token";
+import { entryOf } from "./entry-json";
+import { overlapErrors, runningEntryOf, timerAlreadyRunning } from "./time-entries.errors";
+import type { StopTimeEntryBody, TimeEntry } from "./time-entries.schemas";
+
+/** Sets end_time of a running entry to `body.end_time`, or to now. */
+export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: StopTimeEntryBody) {
+  const endTime = body.end_time ? sql`${body.end_time}::timestamptz` : sql`now()`;
+  const query = sql`with ${memberCte(caller)},
+    target as (
+      select te.* from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
+      for update
+    ),
+    updated as (
+      update time_entries te set end_time = ${endTime}, updated_at = now()
+      from target t
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = t.id
+        and t.invoice_id is null and t.end_time is null and ${endTime} > t.start_time
+      returning te.*
+    )
+    select ${callerRole} as role,
+      exists (select 1 from target) as found,
+      coalesce((select invoice_id is not null from target), false) as locked,
+      coalesce((select end_time is null from target), false) as running,
+      coalesce((select ${endTime} > start_time from target), false) as times_valid,
+      ${entryOf("updated")} as entry`;
+  type StopResult = {
+    role: Role | null;
+    found: boolean;
+    locked: boolean;
+    running: boolean;
+    times_valid: boolean;
+    entry: TimeEntry | null;
+  };
+  return withConstraintErrors(() => queryOne<StopResult>(db, query), overlapErrors);
+}
+
+/** Starts a new running entry for the caller now, copying project, description and billable of entry `id`. */
+export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
+  type RestartResult = {
+    role: Role | null;
+    found: boolean;
+    running_entry_id: string | null;
+    entry: TimeEntry | null;
+  };
+  const row = await withConstraintErrors(
+    () =>
+      queryOne<RestartResult>(
+        db,
+        sql`with ${memberCte(caller)},
+    source as (
+      select te.project_id, te.description, te.billable from time_entries te
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = ${id}::uuid and te.deleted_at is null
+        and ${visibleTo(caller, "te")}
+    ),
+    running as (
+      select id from time_entries
+      where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and end_time is null
+        and deleted_at is null
+    ),
+    inserted as (
+      insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable)
+      select ${caller.organizationId}::uuid, ${caller.userId}::uuid, s.project_id, now(), null, s.description, s.billable
+      from source s
+      where ${callerIsMember} and not exists (select 1 from running)
+      on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
+      returning *
+    )
+    select ${callerRole} as role,
+      exists (select 1 from source) as found,
+      (select id from running) as running_entry_id,
+      ${entryOf("inserted")} as entry`,
+      ),
+    overlapErrors,
+  );
+  if (row.role && row.found && !row.entry && !row.running_entry_id) {
+    // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
+    throw timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, caller.userId));
+  }
+  return row;
+}
