@@ -5,14 +5,14 @@ import type { Caller } from "../lib/verify-token";
 export type Role = "owner" | "admin" | "member";
 
 /**
- * The caller's membership, as a CTE named `member`. Every statement starts with
- * it so that authorization costs no extra round trip and a removed member loses
- * access at once.
+ * The caller's active membership, as a CTE named `member`. Every statement starts
+ * with it so that authorization costs no extra round trip and a removed member
+ * loses access on their very next request.
  */
 export const memberCte = (caller: Caller) =>
   sql`member as (
     select role from organization_members
-    where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid
+    where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and status = 'active'
   )`;
 
 export const callerRole = sql`(select role from member)`;

@@ -18,7 +18,8 @@ export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
     from organization_members m
     join users u on u.id = m.user_id
     join organizations o on o.id = m.organization_id
-    where m.organization_id = ${caller.organizationId}::uuid and m.user_id = ${caller.userId}::uuid`,
+    where m.organization_id = ${caller.organizationId}::uuid and m.user_id = ${caller.userId}::uuid
+      and m.status = 'active'`,
   );
   const role = requireMember(row?.role ?? null);
   return c.json(

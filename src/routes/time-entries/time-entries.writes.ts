@@ -38,11 +38,15 @@ const projectCte = (caller: Caller, projectId: string) =>
     where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid
   )`;
 
-/** The member an entry is recorded for: only owner and admin may name someone else. */
-const subjectCte = (caller: Caller, userId: string) =>
+/**
+ * The member an entry is recorded for: only owner and admin may name someone else. New hours go to active members
+ * only; an edit may keep the entry's own user (`keeping`: the CTE holding the entry) even after they were removed.
+ */
+const subjectCte = (caller: Caller, userId: string, keeping?: string) =>
   sql`subject as (
     select user_id from organization_members
     where organization_id = ${caller.organizationId}::uuid and user_id = ${userId}::uuid
+      and (status = 'active'${keeping ? sql.raw(` or user_id = (select user_id from ${keeping})`) : sql``})
   )`;
 
 export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEntryBody) {
@@ -168,7 +172,7 @@ export async function updateTimeEntry(
     gates.push(sql`exists (select 1 from project)`);
   }
   if (userId) {
-    ctes.push(subjectCte(caller, userId));
+    ctes.push(subjectCte(caller, userId, "target"));
     gates.push(sql`exists (select 1 from subject)`);
     if (userId !== caller.userId) gates.push(callerIsManager);
   }
