@@ -8,6 +8,13 @@ export const demo = {
     { id: "de000000-0000-4000-8000-000000000101", name: "Ada Lovelace", email: "ada@demo.example", role: "owner" },
     { id: "de000000-0000-4000-8000-000000000102", name: "Grace Hopper", email: "grace@demo.example", role: "member" },
   ],
+  /** Offboarded last week: their hours stay on record, their tokens are refused. */
+  removedUser: {
+    id: "de000000-0000-4000-8000-000000000103",
+    name: "Alan Turing",
+    email: "alan@demo.example",
+    role: "member",
+  },
   customerId: "de000000-0000-4000-8000-000000000201",
   invoiceId: "de000000-0000-4000-8000-000000000401",
   projects: {
@@ -24,6 +31,7 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
   if (existing) return false;
 
   const [ada, grace] = demo.users;
+  const alan = demo.removedUser;
   // Entries over the last days, relative to now, so the demo always looks current.
   const day = (daysAgo: number, hour: number, minute = 0) => {
     const d = new Date();
@@ -40,12 +48,14 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
     [grace.id, demo.projects.internal, day(1, 9), day(1, 10), "Team retrospective", false, null],
     [ada.id, null, day(1, 14), day(1, 15), "Admin and e-mail", false, null],
     [grace.id, demo.projects.website, day(0, 8), null, "Accessibility fixes", true, null],
+    [alan.id, demo.projects.website, day(9, 9), day(9, 12), "Search prototype", true, null],
+    [alan.id, demo.projects.internal, day(8, 14), day(8, 15, 30), "Handover notes", false, null],
   ] as const;
   const today = new Date().toISOString().slice(0, 10);
 
   await sql.transaction([
     sql`insert into organizations (id, name) values (${demo.organizationId}, 'Demo Studio')`,
-    ...demo.users.map(
+    ...[...demo.users, alan].map(
       (u) =>
         sql`insert into users (id, full_name, email) values (${u.id}, ${u.name}, ${u.email}) on conflict do nothing`,
     ),
@@ -53,6 +63,8 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
       (u) =>
         sql`insert into organization_members (organization_id, user_id, role) values (${demo.organizationId}, ${u.id}, ${u.role})`,
     ),
+    sql`insert into organization_members (organization_id, user_id, role, joined_at)
+        values (${demo.organizationId}, ${alan.id}, ${alan.role}, ${day(30, 9)})`,
     sql`insert into customers (id, organization_id, name, email, country, country_code, city)
         values (${demo.customerId}, ${demo.organizationId}, 'Acme GmbH', 'billing@acme.example', 'Germany', 'DE', 'Berlin')`,
     sql`insert into projects (id, organization_id, name, customer_id, hourly_rate, currency)
@@ -65,6 +77,8 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
         sql`insert into time_entries (organization_id, user_id, project_id, start_time, end_time, description, billable, invoice_id)
             values (${demo.organizationId}, ${userId}, ${projectId}, ${start}, ${end}, ${description}, ${billable}, ${invoiceId})`,
     ),
+    sql`update organization_members set status = 'removed', removed_at = ${day(7, 17)}
+        where organization_id = ${demo.organizationId} and user_id = ${alan.id}`,
   ]);
   return true;
 }

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ALL_SCOPES } from "../src/routes/me/me.routes";
 import { openDevDatabase } from "./database";
 import { migrate } from "./migrate";
 import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
@@ -101,11 +102,11 @@ async function main() {
     const token = await localIssuer.sign({
       userId: owner.id,
       organizationId: demo.organizationId,
-      scope: "entries:read entries:write invoices:read invoices:write",
+      scope: ALL_SCOPES.join(" "),
     });
     lines.push(
       "",
-      `OAuth access token (local issuer ${localIssuer.issuer}, scope "entries:read entries:write invoices:read invoices:write", valid 1 hour):`,
+      `OAuth access token (local issuer ${localIssuer.issuer}, scope "${ALL_SCOPES.join(" ")}", valid 1 hour):`,
       `    ${token}`,
     );
   }

@@ -34,3 +34,41 @@ BEGIN
 END
 $$;--> statement-breakpoint
 CREATE TRIGGER "organization_members_keep_an_owner" AFTER UPDATE OR DELETE ON "organization_members" FOR EACH ROW EXECUTE FUNCTION "organization_members_keep_an_owner"();
+--> statement-breakpoint
+
+-- Offboarding stops the removed member's running timer, and must never fail: a timer can overlap entries written
+-- before prevent_overlaps was turned on. The statement that removes a member names them in the transaction-local
+-- setting time_entries.offboarding ('<organization id>:<user id>'), and their entries are not checked in it.
+-- Otherwise as in 0003_triggers.sql.
+CREATE OR REPLACE FUNCTION "time_entries_prevent_overlap"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  other uuid;
+BEGIN
+  IF NEW.deleted_at IS NOT NULL THEN
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' AND OLD.deleted_at IS NULL AND NEW.user_id = OLD.user_id
+    AND NEW.start_time = OLD.start_time AND NEW.end_time IS NOT DISTINCT FROM OLD.end_time THEN
+    RETURN NEW;
+  END IF;
+  IF current_setting('time_entries.offboarding', true) = NEW.organization_id || ':' || NEW.user_id THEN
+    RETURN NEW;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM organizations WHERE id = NEW.organization_id AND prevent_overlaps) THEN
+    RETURN NEW;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('time_entries_overlap:' || NEW.organization_id || ':' || NEW.user_id, 0));
+  SELECT te.id INTO other FROM time_entries te
+  WHERE te.organization_id = NEW.organization_id AND te.user_id = NEW.user_id AND te.id <> NEW.id
+    AND te.deleted_at IS NULL
+    AND te.start_time < coalesce(NEW.end_time, 'infinity')
+    AND (te.end_time IS NULL OR te.end_time > NEW.start_time)
+  ORDER BY te.start_time
+  LIMIT 1;
+  IF other IS NOT NULL THEN
+    RAISE EXCEPTION 'time entry overlaps entry %', other
+      USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'time_entries_no_overlap', DETAIL = other::text;
+  END IF;
+  RETURN NEW;
+END
+$$;

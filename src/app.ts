@@ -9,6 +9,8 @@ import { rateLimit } from "./middleware/rate-limit";
 import customers from "./routes/customers/customers.index";
 import invoices from "./routes/invoices/invoices.index";
 import me from "./routes/me/me.index";
+import members from "./routes/members/members.index";
+import organizations from "./routes/organizations/organizations.index";
 import projects from "./routes/projects/projects.index";
 import timeEntries from "./routes/time-entries/time-entries.index";
 
@@ -35,7 +37,7 @@ app.use(
 );
 app.use("/v1/*", authenticate, rateLimit, database, idempotency);
 
-const routes = [timeEntries, projects, customers, invoices, me] as const;
+const routes = [timeEntries, projects, customers, invoices, members, organizations, me] as const;
 for (const route of routes) app.route("/", route);
 
 configureOpenApi(app);

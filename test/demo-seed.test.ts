@@ -31,6 +31,30 @@ describe("npm start's demo data", () => {
       },
     });
     const entries = await h.call("GET", "/v1/time-entries?limit=100", { token });
-    expect(entries.body.data).toHaveLength(6);
+    expect(entries.body.data).toHaveLength(8);
+  });
+
+  it("shows a removed member whose hours stay on record and whose token is refused", async () => {
+    const [owner] = demo.users;
+    const token = await h.sessionToken(owner.id, demo.organizationId);
+    const removed = demo.removedUser;
+
+    const members = await h.call("GET", "/v1/members?status=removed", { token });
+    expect(members.body.data).toEqual([
+      expect.objectContaining({
+        id: removed.id,
+        status: "removed",
+        user: expect.objectContaining({ full_name: removed.name }),
+      }),
+    ]);
+    const hours = await h.call("GET", `/v1/time-entries?user_id=${removed.id}`, { token });
+    expect(hours.body.data.map((entry: { description: string }) => entry.description)).toEqual([
+      "Handover notes",
+      "Search prototype",
+    ]);
+    const theirs = await h.call("GET", "/v1/time-entries", {
+      token: await h.sessionToken(removed.id, demo.organizationId),
+    });
+    expect(theirs.status).toBe(403);
   });
 });

@@ -36,9 +36,13 @@ const operations = () =>
       operation,
     })),
   );
-/** Time entries and projects are under entries:*, customers and invoices under invoices:*; /v1/me needs no scope. */
+/**
+ * Time entries and projects are under entries:*, customers and invoices under invoices:*, members and the
+ * organization under team:read / team:admin; /v1/me needs no scope.
+ */
 function expectedScopes(path: string, method: string) {
   if (path === "/v1/me") return [];
+  if (/^\/v1\/(members|organizations)/.test(path)) return [method === "get" ? "team:read" : "team:admin"];
   const family = /^\/v1\/(customers|invoices)/.test(path) ? "invoices" : "entries";
   return [`${family}:${method === "get" ? "read" : "write"}`];
 }
@@ -47,6 +51,13 @@ const v1 = () => operations().filter((o) => o.path.startsWith("/v1/"));
 
 /** The resources with a version: their PATCH and DELETE take If-Match. */
 const conditionalBases = ["/v1/time-entries", "/v1/projects", "/v1/customers", "/v1/invoices"];
+/** Every operation that takes If-Match: the resources' PATCH and DELETE, a member's and the organization's. */
+const conditionalOperations = [
+  ...conditionalBases.flatMap((base) => [`PATCH ${base}/{id}`, `DELETE ${base}/{id}`]),
+  "PATCH /v1/members/{userId}",
+  "DELETE /v1/members/{userId}",
+  "PATCH /v1/organizations/current",
+].sort();
 
 describe("GET /openapi.json", () => {
   it("is an OpenAPI 3.1 document served without a token", async () => {
@@ -63,12 +74,12 @@ describe("GET /openapi.json", () => {
   });
 
   it("lists every operation", () => {
-    const crud = (base: string) => [
+    const crud = (base: string, param = "{id}") => [
       `GET ${base}`,
       `POST ${base}`,
-      `GET ${base}/{id}`,
-      `PATCH ${base}/{id}`,
-      `DELETE ${base}/{id}`,
+      `GET ${base}/${param}`,
+      `PATCH ${base}/${param}`,
+      `DELETE ${base}/${param}`,
     ];
     expect(
       v1()
@@ -89,6 +100,9 @@ describe("GET /openapi.json", () => {
         ...crud("/v1/invoices"),
         "POST /v1/invoices/{id}/time-entries",
         "DELETE /v1/invoices/{id}/time-entries",
+        ...crud("/v1/members", "{userId}"),
+        "GET /v1/organizations/current",
+        "PATCH /v1/organizations/current",
         "GET /v1/me",
       ].sort(),
     );
@@ -178,20 +192,20 @@ describe("GET /openapi.json", () => {
       expect(codes(`PATCH ${base}/{id}`, "412"), base).toEqual(["PRECONDITION_FAILED"]);
       expect(codes(`DELETE ${base}/{id}`, "412"), base).toEqual(["PRECONDITION_FAILED"]);
     }
+    expect(codes("POST /v1/members", "409")).toEqual(["ALREADY_MEMBER", "IDEMPOTENCY_KEY_IN_USE"]);
+    expect(codes("PATCH /v1/members/{userId}", "409")).toEqual(["MEMBER_REMOVED", "LAST_OWNER"]);
+    expect(codes("DELETE /v1/members/{userId}", "409")).toEqual(["MEMBER_REMOVED", "LAST_OWNER"]);
+    expect(codes("PATCH /v1/organizations/current", "412")).toEqual(["PRECONDITION_FAILED"]);
     const preconditions = v1().filter((o) => o.operation.responses["412"]);
-    expect(preconditions.map((o) => o.name).sort()).toEqual(
-      conditionalBases.flatMap((base) => [`PATCH ${base}/{id}`, `DELETE ${base}/{id}`]).sort(),
-    );
+    expect(preconditions.map((o) => o.name).sort()).toEqual(conditionalOperations);
   });
 
-  it("documents If-Match on PATCH and DELETE of the four resources, and nowhere else", () => {
+  it("documents If-Match on PATCH and DELETE of every resource with a version, and nowhere else", () => {
     const takesIfMatch = v1()
       .filter((o) => o.operation.parameters?.some((p) => p.in === "header" && p.name === "If-Match"))
       .map((o) => o.name)
       .sort();
-    expect(takesIfMatch).toEqual(
-      conditionalBases.flatMap((base) => [`PATCH ${base}/{id}`, `DELETE ${base}/{id}`]).sort(),
-    );
+    expect(takesIfMatch).toEqual(conditionalOperations);
     const parameter = doc.paths["/v1/projects/{id}"].patch.parameters.find(
       (p: { name: string }) => p.name === "If-Match",
     );
@@ -214,11 +228,16 @@ describe("GET /openapi.json", () => {
         "POST /v1/time-entries/{id}/restart 201",
         "POST /v1/invoices/{id}/time-entries 200",
         "DELETE /v1/invoices/{id}/time-entries 200",
+        "POST /v1/members 201",
+        "GET /v1/members/{userId} 200",
+        "PATCH /v1/members/{userId} 200",
+        "GET /v1/organizations/current 200",
+        "PATCH /v1/organizations/current 200",
       ].sort(),
     );
     expect(doc.paths["/v1/time-entries/{id}"].get.responses["200"].headers.ETag.required).toBe(true);
     expect(doc.paths["/v1/time-entries/current"].get.responses["200"].headers.ETag.required).toBe(false);
-    for (const schema of ["TimeEntry", "Project", "Customer", "Invoice"]) {
+    for (const schema of ["TimeEntry", "Project", "Customer", "Invoice", "Member", "Organization"]) {
       expect(doc.components.schemas[schema].properties.version, schema).toMatchObject({ type: "integer" });
       expect(doc.components.schemas[schema].required, schema).toContain("version");
     }

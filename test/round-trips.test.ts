@@ -144,6 +144,30 @@ const successfulCalls: Record<string, () => Promise<Call>> = {
       status: 200,
     };
   },
+  "GET /v1/members": async () => ({ path: "/v1/members?status=all&role=member&q=a&limit=5", status: 200 }),
+  "POST /v1/members": async () => ({
+    path: "/v1/members",
+    options: { body: { email: `${crypto.randomUUID()}@example.com`, full_name: "New", role: "member" } },
+    status: 201,
+  }),
+  "GET /v1/members/{userId}": async () => ({ path: `/v1/members/${await member()}`, status: 200 }),
+  "PATCH /v1/members/{userId}": async () => ({
+    path: `/v1/members/${await member()}`,
+    options: { body: { role: "admin" } },
+    status: 200,
+  }),
+  // Offboarding with a running timer to stop: still one statement.
+  "DELETE /v1/members/{userId}": async () => {
+    const userId = await member();
+    await createEntry(h, { id: userId, organizationId: team.organizationId }, { end: null });
+    return { path: `/v1/members/${userId}`, status: 204 };
+  },
+  "GET /v1/organizations/current": async () => ({ path: "/v1/organizations/current", status: 200 }),
+  "PATCH /v1/organizations/current": async () => ({
+    path: "/v1/organizations/current",
+    options: { body: { name: "Renamed", timezone: "Europe/Berlin", prevent_overlaps: false } },
+    status: 200,
+  }),
   "GET /v1/me": async () => ({ path: "/v1/me", status: 200 }),
 };
 
@@ -153,6 +177,7 @@ const stopOwnersTimer = () =>
     team.owner.id,
   ]);
 const customer = () => createCustomer(h, team.organizationId);
+const member = async () => (await createMember(h, team.organizationId, "member")).id;
 const project = () => createProject(h, team.organizationId);
 const invoice = async () => createInvoice(h, team.organizationId, { customerId: await customer() });
 
@@ -193,7 +218,7 @@ describe("one database round trip per request", () => {
   });
 
   const conditional = Object.keys(successfulCalls).filter((operation) =>
-    /^(PATCH|DELETE) \/v1\/(time-entries|projects|customers|invoices)\/\{id\}$/.test(operation),
+    /^(PATCH|DELETE) \/v1\/((time-entries|projects|customers|invoices)\/\{id\}|members\/\{userId\})$/.test(operation),
   );
 
   it.each(
@@ -274,6 +299,9 @@ describe("one database round trip per request", () => {
         { token: team.member.token },
       ],
       ["GET", `/v1/time-entries/export?format=csv&user_id=${team.owner.id}`, { token: team.member.token }],
+      // The last owner's rule is a trigger's: its refusal comes back with the one statement.
+      ["PATCH", `/v1/members/${team.owner.id}`, { body: { role: "member" }, token: team.owner.token }],
+      ["POST", "/v1/members", { body: { email: "x@example.com", role: "owner" }, token: team.admin.token }],
     ];
     for (const [method, path, options] of cases) {
       const trips = await h.roundTrips(async () => {

@@ -32,8 +32,14 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-/** For each collection, a row of the other organization and a valid body to send with its id. */
-const foreign: Record<string, { create: () => Promise<string>; table: string; body?: Record<string, unknown> }> = {
+/**
+ * For each collection, a row of the other organization and a valid body to send with its id; `key` is the column the
+ * path's id names (`id` unless said).
+ */
+const foreign: Record<
+  string,
+  { create: () => Promise<string>; table: string; key?: string; body?: Record<string, unknown> }
+> = {
   "/v1/time-entries": {
     create: () => createEntry(h, stranger, { description: "theirs" }),
     table: "time_entries",
@@ -76,14 +82,21 @@ const foreign: Record<string, { create: () => Promise<string>; table: string; bo
     // The entry is the caller's own; only the invoice is foreign.
     body: { time_entry_ids: ["00000000-0000-4000-8000-000000000000"] },
   },
+  "/v1/members": {
+    create: async () => (await createMember(h, stranger.organizationId, "member")).id,
+    table: "organization_members",
+    key: "user_id",
+    body: { role: "admin" },
+  },
 };
 
-const collectionOf = (path: string) => path.replace(/\/\{id\}$/, "");
+const PATH_ID = /\{\w+\}/;
+const collectionOf = (path: string) => path.replace(/\/\{\w+\}$/, "");
 
 async function operationsWithIdParam() {
   const { body } = await h.call("GET", "/openapi.json");
   return Object.entries(body.paths as Record<string, Record<string, unknown>>)
-    .filter(([path]) => path.includes("{id}"))
+    .filter(([path]) => PATH_ID.test(path))
     .flatMap(([path, item]) => Object.keys(item).map((method) => ({ method: method.toUpperCase(), path })));
 }
 
@@ -116,7 +129,8 @@ async function ownRow(path: string) {
   throw new Error(`no own fixture for ${path}`);
 }
 
-const snapshot = async (table: string, id: string) => h.sql(`select * from ${table} where id = $1`, [id]);
+const snapshot = async (table: string, id: string, key = "id") =>
+  h.sql(`select * from ${table} where ${key} = $1`, [id]);
 
 describe("cross-organization isolation", () => {
   it("covers every operation that takes an id", async () => {
@@ -131,11 +145,11 @@ describe("cross-organization isolation", () => {
       if (!resource) throw new Error(`no foreign fixture for ${path}`);
       for (const caller of [team.owner, team.admin, team.member]) {
         const theirs = await resource.create();
-        const before = await snapshot(resource.table, theirs);
+        const before = await snapshot(resource.table, theirs, resource.key);
         const takesBody = method !== "GET" && (method !== "DELETE" || path.endsWith("/time-entries"));
         const body = takesBody ? resource.body : undefined;
-        const foreignRes = await h.call(method, path.replace("{id}", theirs), { token: caller.token, body });
-        const missingRes = await h.call(method, path.replace("{id}", crypto.randomUUID()), {
+        const foreignRes = await h.call(method, path.replace(PATH_ID, theirs), { token: caller.token, body });
+        const missingRes = await h.call(method, path.replace(PATH_ID, crypto.randomUUID()), {
           token: caller.token,
           body,
         });
@@ -145,7 +159,7 @@ describe("cross-organization isolation", () => {
         );
         expect([403, 404]).toContain(foreignRes.status);
         expect(foreignRes.body).toEqual(missingRes.body);
-        expect(await snapshot(resource.table, theirs)).toEqual(before);
+        expect(await snapshot(resource.table, theirs, resource.key)).toEqual(before);
       }
     }
   });

@@ -51,6 +51,20 @@ export const errorCatalog = {
       "Other records still reference this one (a customer's projects or invoices, a project's time entries); nothing is deleted in cascade.",
   },
   DUPLICATE_NUMBER: { status: 409, description: "Another invoice of the organization already has this number." },
+  ALREADY_MEMBER: {
+    status: 409,
+    description: "The person is already an active member of the organization: change their role with PATCH instead.",
+  },
+  MEMBER_REMOVED: {
+    status: 409,
+    description:
+      "The member has been removed (offboarded): reinstate them with `POST /v1/members` and their e-mail address.",
+  },
+  LAST_OWNER: {
+    status: 409,
+    description:
+      "The organization must keep at least one active owner: make someone else owner before this owner is demoted or removed.",
+  },
   INVALID_STATUS_TRANSITION: {
     status: 409,
     description: "The invoice cannot move from its current status to the requested one: `details` names both.",
@@ -163,6 +177,12 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
   IDEMPOTENCY_KEY_MISMATCH: { message: "This Idempotency-Key was already used with a different request" },
   IN_USE: { message: "The customer has projects or invoices; it cannot be deleted" },
   DUPLICATE_NUMBER: { message: "An invoice numbered INV-2026-001 already exists", details: { number: "INV-2026-001" } },
+  ALREADY_MEMBER: {
+    message: "grace@example.com is already a member of this organization",
+    details: { user_id: "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9" },
+  },
+  MEMBER_REMOVED: { message: "The member has been removed; reinstate them with POST /v1/members" },
+  LAST_OWNER: { message: "The organization must keep at least one active owner; make someone else owner first" },
   INVALID_STATUS_TRANSITION: {
     message: "An invoice cannot move from paid to draft",
     details: { from: "paid", to: "draft", allowed: [] },

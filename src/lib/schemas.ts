@@ -97,6 +97,25 @@ export const OptionalText = (max: number) =>
     .nullable()
     .optional();
 
+/** An IANA name the runtime knows (`Europe/Berlin`, `UTC`); offsets and POSIX rules are refused. */
+const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+const isTimeZone = (name: string) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const timeZoneMessage = { message: "Must be an IANA time zone name, e.g. Europe/Berlin" };
+
+/** A time zone by its IANA name. Postgres may still refuse one only the runtime knows: see `withTimeZoneErrors`. */
+export const TimeZoneName = z
+  .string()
+  .max(64, timeZoneMessage)
+  .regex(TIME_ZONE_NAME, timeZoneMessage)
+  .refine(isTimeZone, timeZoneMessage);
+
 /** `true` or `false` in a query string. */
 export const QueryBoolean = z
   .enum(["true", "false"], { message: "Must be true or false" })

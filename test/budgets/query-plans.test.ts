@@ -1,7 +1,8 @@
-// Query plans: with a realistic amount of data (60,000 entries, statistics
-// fresh), the statements the app sends for each operation must never read
-// time_entries sequentially. The SQL is captured at the SQL endpoint as the
-// app sent it, then EXPLAINed with its parameters.
+// Query plans: with a realistic amount of data (60,000 entries, 6,000
+// memberships, statistics fresh), the statements the app sends for each
+// operation must never read time_entries or organization_members sequentially.
+// The SQL is captured at the SQL endpoint as the app sent it, then EXPLAINed
+// with its parameters.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SeededOrganization, seed } from "../../bench/seed";
 import type { Query } from "../../dev/sql-backends";
@@ -9,6 +10,8 @@ import { EXPORT_PAGE_SIZE } from "../../src/routes/time-entries/export.handlers"
 import { type Harness, startHarness } from "../support/harness";
 
 const SIZE = { organizations: 3, users: 24, projects: 12, entries: 60_000 };
+/** Memberships beyond the seed's few, over many organizations, so that a table scan is never the cheap way. */
+const EXTRA_MEMBERS = 6_000;
 
 let h: Harness;
 let org: SeededOrganization;
@@ -19,6 +22,24 @@ beforeAll(async () => {
   h = await startHarness();
   const run = h.backend.query.bind(h.backend);
   [org] = (await seed(run, SIZE, { label: "Plans" })) as [SeededOrganization];
+  // Many organizations of a realistic size, the seeded one among them with a hundred more people.
+  await h.sql(
+    `with extra as (insert into organizations (name) select 'Team ' || n from generate_series(1, $2::int) n returning id),
+     orgs as (select array_agg(id) as ids from (select id from extra union all select $3::uuid) o),
+     people as (
+       insert into users (full_name, email)
+       select 'Colleague ' || n, 'colleague-' || n || '@plans.example' from generate_series(1, $1::int) n
+       returning id, (regexp_match(email, '[0-9]+'))[1]::int as n
+     )
+     insert into organization_members (organization_id, user_id, role, status, removed_at)
+     select case when n <= 100 then $3::uuid else orgs.ids[1 + n % array_length(orgs.ids, 1)] end, id,
+       case when n % 20 = 1 then 'owner' else 'member' end,
+       case when n % 5 = 0 then 'removed' else 'active' end, case when n % 5 = 0 then now() end
+     from people, orgs`,
+    [String(EXTRA_MEMBERS), String(EXTRA_MEMBERS / 20), org.id],
+  );
+  await h.sql("analyze users");
+  await h.sql("analyze organization_members");
   tokens = { owner: await h.sessionToken(org.ownerId, org.id), member: await h.sessionToken(org.memberId, org.id) };
   // Record what the endpoint runs while `capture` is on; direct `h.sql` calls are not captured.
   h.backend.query = (query) => {
@@ -29,8 +50,28 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 type Caller = keyof typeof tokens;
-/** `statements`: how many the request sends, when not one (an export: one per page); each is EXPLAINed. */
-type Request = { caller: Caller; method: string; path: string; body?: unknown; statements?: number };
+/**
+ * `statements`: how many the request sends, when not one (an export: one per page); each is EXPLAINed.
+ * `reads`: the table every statement must read (by an index): time_entries unless said.
+ */
+type Request = {
+  caller: Caller;
+  method: string;
+  path: string;
+  body?: unknown;
+  statements?: number;
+  reads?: "time_entries" | "organization_members";
+};
+
+/** A member of the seeded organization that no other operation here touches. */
+const freshMember = async () => {
+  const [row] = await h.sql(
+    `with person as (insert into users (full_name, email) values ('Fresh', $2) returning id)
+     insert into organization_members (organization_id, user_id) select $1, id from person returning user_id`,
+    [org.id, `fresh-${crypto.randomUUID()}@plans.example`],
+  );
+  return row?.user_id as string;
+};
 
 const entryOf = async (userId: string) =>
   (
@@ -160,6 +201,53 @@ const operations: Record<string, () => Promise<Request>> = {
     path: "/v1/time-entries",
     body: { ids: await entriesOf(org.memberId, 20) },
   }),
+  "members, list (member)": async () => ({
+    caller: "member",
+    method: "GET",
+    path: "/v1/members?limit=100",
+    reads: "organization_members",
+  }),
+  "members, list by role, status and q, next page": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: `/v1/members?limit=20&role=member&status=all&q=colleague&cursor=${await cursorAfter("/v1/members?limit=20&role=member&status=all&q=colleague", "owner")}`,
+    reads: "organization_members",
+  }),
+  "members, get": async () => ({
+    caller: "member",
+    method: "GET",
+    path: `/v1/members/${org.ownerId}`,
+    reads: "organization_members",
+  }),
+  "members, add": async () => ({
+    caller: "owner",
+    method: "POST",
+    path: "/v1/members",
+    body: { email: `new-${crypto.randomUUID()}@plans.example`, role: "member" },
+    reads: "organization_members",
+  }),
+  "members, change role": async () => ({
+    caller: "owner",
+    method: "PATCH",
+    path: `/v1/members/${await freshMember()}`,
+    body: { role: "admin" },
+    reads: "organization_members",
+  }),
+  // Offboarding also stops a running timer: it reads the member's entries.
+  "members, remove": async () => ({ caller: "owner", method: "DELETE", path: `/v1/members/${await freshMember()}` }),
+  "organization, get": async () => ({
+    caller: "member",
+    method: "GET",
+    path: "/v1/organizations/current",
+    reads: "organization_members",
+  }),
+  "organization, update": async () => ({
+    caller: "owner",
+    method: "PATCH",
+    path: "/v1/organizations/current",
+    body: { name: "Plans", timezone: "UTC" },
+    reads: "organization_members",
+  }),
 };
 
 type PlanNode = { "Node Type": string; "Relation Name"?: string; Plans?: PlanNode[] };
@@ -181,7 +269,7 @@ describe("query plans on a seeded database", () => {
     expect(Number(row?.reltuples)).toBeGreaterThanOrEqual(SIZE.entries);
   });
 
-  it.each(Object.keys(operations))("%s never scans time_entries sequentially", async (name) => {
+  it.each(Object.keys(operations))("%s never scans time_entries or organization_members sequentially", async (name) => {
     const request = await (operations[name] as () => Promise<Request>)();
     captured = [];
     const res = await h.call(request.method, request.path, { token: tokens[request.caller], body: request.body });
@@ -193,11 +281,11 @@ describe("query plans on a seeded database", () => {
     for (const statement of statements) {
       const used = scans(await explain(statement));
       expect(
-        used.some((scan) => scan.endsWith(" on time_entries")),
+        used.some((scan) => scan.endsWith(` on ${request.reads ?? "time_entries"}`)),
         used.join(", "),
       ).toBe(true);
       expect(
-        used.filter((scan) => /Seq Scan on time_entries$/.test(scan)),
+        used.filter((scan) => /Seq Scan on (time_entries|organization_members)$/.test(scan)),
         used.join(", "),
       ).toEqual([]);
     }

@@ -21,7 +21,7 @@ describe("GET /v1/me", () => {
         user: { id: team.admin.id, full_name: "Adam Admin", email: user?.email, avatar_url: null },
         organization: { id: team.organizationId, name: "Org", prevent_overlaps: false },
         role: "admin",
-        scopes: ["entries:read", "entries:write", "invoices:read", "invoices:write"],
+        scopes: ["entries:read", "entries:write", "invoices:read", "invoices:write", "team:read", "team:admin"],
         token_type: "session",
         client_id: null,
       },

@@ -47,6 +47,7 @@ const fixtures: Record<string, () => Promise<string>> = {
     createInvoice(h, team.organizationId, { customerId: await createCustomer(h, team.organizationId) }),
   // `user_id` in a body (time for another member): a member of the caller's organization.
   users: async () => team.member.id,
+  members: async () => (await createMember(h, team.organizationId, "member")).id,
 };
 
 /**

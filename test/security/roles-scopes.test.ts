@@ -11,7 +11,7 @@ let team: Team;
 // biome-ignore lint/suspicious/noExplicitAny: the document is read structurally.
 let doc: any;
 
-const ALL_SCOPES = ["entries:read", "entries:write", "invoices:read", "invoices:write"];
+const ALL_SCOPES = ["entries:read", "entries:write", "invoices:read", "invoices:write", "team:read", "team:admin"];
 
 type Operation = { method: string; path: string; scope: string | null; body?: unknown };
 
@@ -39,17 +39,26 @@ function operations(): Operation[] {
 /** Who may call an operation: the table the tests are generated from. */
 function allowedRoles({ method, path }: Operation): Member["role"][] {
   if (path.startsWith("/v1/invoices")) return ["owner", "admin"];
-  if (/^\/v1\/(projects|customers)/.test(path) && method !== "GET") return ["owner", "admin"];
+  if (/^\/v1\/(projects|customers|organizations)/.test(path) && method !== "GET") return ["owner", "admin"];
+  // Members may remove themselves (leave), so DELETE is theirs too; whom they may remove is decided per member.
+  if (path.startsWith("/v1/members") && method !== "GET" && method !== "DELETE") return ["owner", "admin"];
   return ["owner", "admin", "member"];
 }
 
 const call = (operation: Operation, token: string) =>
-  h.call(operation.method, operation.path.replaceAll("{id}", crypto.randomUUID()), { token, body: operation.body });
+  h.call(
+    operation.method,
+    operation.path.replace(/\{\w+\}/g, () => crypto.randomUUID()),
+    { token, body: operation.body },
+  );
 
 describe("roles and scopes for every operation", () => {
-  it("guards every operation but /v1/me with one of the four scopes", () => {
+  it("guards every operation but /v1/me with one of the six scopes", () => {
     for (const operation of operations()) {
-      const expected = operation.path === "/v1/me" ? null : expect.stringMatching(/^(entries|invoices):(read|write)$/);
+      const expected =
+        operation.path === "/v1/me"
+          ? null
+          : expect.stringMatching(/^(entries|invoices):(read|write)$|^team:(read|admin)$/);
       expect(operation.scope, `${operation.method} ${operation.path}`).toEqual(expected);
     }
   });

@@ -38,6 +38,8 @@ type RouteGroup = {
   bulk?: Record<string, unknown>;
   /** A single resource (GET answers one object), not a list. */
   single?: true;
+  /** What GET answers after DELETE: 404 (`gone`, the default) or the resource with `status: removed` (offboarding). */
+  deleted?: "gone" | "removed";
 };
 
 const unique = () => crypto.randomUUID().slice(0, 8);
@@ -68,14 +70,26 @@ const routeGroups: RouteGroup[] = [
     }),
     patch: { due_date: "2026-12-14" },
   },
+  {
+    path: "/v1/members",
+    create: async () => ({ email: `${unique()}@workerd.example`, full_name: "In Workerd", role: "member" }),
+    patch: { role: "admin" },
+    deleted: "removed",
+  },
+  { path: "/v1/organizations/current", single: true },
   { path: "/v1/me", single: true },
 ];
 
-/** The collections (`/v1/<name>`) of an OpenAPI document. */
-const collectionsOf = (document: { paths: Record<string, unknown> }) =>
-  Object.keys(document.paths)
-    .filter((path) => /^\/v1\/[^/]+$/.test(path))
+/**
+ * The route groups of an OpenAPI document: its collections (`/v1/<name>`), and the single resources that have no
+ * collection (`/v1/organizations/current`).
+ */
+const collectionsOf = (document: { paths: Record<string, unknown> }) => {
+  const paths = Object.keys(document.paths);
+  return paths
+    .filter((path) => /^\/v1\/[^/]+$/.test(path) || (path.endsWith("/current") && !paths.includes(path.slice(0, -8))))
     .sort();
+};
 
 // Known when the tests are collected: the app's document (the same code as the bundle's, checked below).
 const documented = collectionsOf(await (await app.request("/openapi.json")).json());
@@ -178,8 +192,13 @@ describe("the built Worker in workerd", () => {
       const deleted = await h.call("DELETE", item, { token: writer, headers: { "If-Match": etag } });
       expect(deleted.status).toBe(204);
       const gone = await h.call("GET", item, { token: team.owner.token });
-      expect(gone.status).toBe(404);
-      expect(gone.body.error.code).toBe("NOT_FOUND");
+      if (group.deleted === "removed") {
+        expect(gone.status).toBe(200);
+        expect(gone.body.data.status).toBe("removed");
+      } else {
+        expect(gone.status).toBe(404);
+        expect(gone.body.error.code).toBe("NOT_FOUND");
+      }
     });
 
     it.runIf(group.bulk)("bulk-edits (session) and bulk-deletes (OAuth) items, in one SQL request each", async () => {

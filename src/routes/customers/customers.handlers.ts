@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
-import { entityTag } from "../../lib/conditional";
+import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
@@ -39,17 +39,14 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const result = await createCustomer(c.get("db"), c.get("caller"), c.req.valid("json"));
   requireManager(result.role, "create customers");
   if (!result.customer) throw new Error("the insert returned no row although the caller may write");
-  c.header("Location", `/v1/customers/${result.customer.id}`);
-  c.header("ETag", entityTag(result.customer.version));
-  return c.json({ data: result.customer }, 201);
+  return resourceAnswer(c, result.customer, 201, `/v1/customers/${result.customer.id}`);
 };
 
 export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
   const result = await getCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id);
   requireMember(result.role);
   if (!result.customer) throw customerNotFound();
-  c.header("ETag", entityTag(result.customer.version));
-  return c.json({ data: result.customer }, 200);
+  return resourceAnswer(c, result.customer, 200);
 };
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
@@ -60,8 +57,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   if (!result.found) throw customerNotFound();
   if (result.precondition_failed) throw customerChanged();
   if (!result.customer) throw new Error("the update matched no row although every check passed");
-  c.header("ETag", entityTag(result.customer.version));
-  return c.json({ data: result.customer }, 200);
+  return resourceAnswer(c, result.customer, 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {

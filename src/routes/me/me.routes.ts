@@ -3,7 +3,14 @@ import { errorResponses } from "../../lib/errors";
 import { authErrors, jsonContent as json } from "../../lib/openapi-helpers";
 import { Id } from "../../lib/schemas";
 
-export const ALL_SCOPES = ["entries:read", "entries:write", "invoices:read", "invoices:write"] as const;
+export const ALL_SCOPES = [
+  "entries:read",
+  "entries:write",
+  "invoices:read",
+  "invoices:write",
+  "team:read",
+  "team:admin",
+] as const;
 
 export const Me = z
   .object({
@@ -18,7 +25,7 @@ export const Me = z
       name: z.string().openapi({ example: "Analytical Engines Ltd" }),
       prevent_overlaps: z.boolean().openapi({
         description:
-          "When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch are fine. Set by an operator in SQL (`organizations.prevent_overlaps`).",
+          "When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch are fine. Changed with `PATCH /v1/organizations/current`.",
         example: false,
       }),
     }),

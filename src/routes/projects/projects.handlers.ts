@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
-import { entityTag } from "../../lib/conditional";
+import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
@@ -43,17 +43,14 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   requireManager(result.role, "create projects");
   if (!result.customer_found) throw unknownCustomer();
   if (!result.project) throw new Error("the insert returned no row although every check passed");
-  c.header("Location", `/v1/projects/${result.project.id}`);
-  c.header("ETag", entityTag(result.project.version));
-  return c.json({ data: result.project }, 201);
+  return resourceAnswer(c, result.project, 201, `/v1/projects/${result.project.id}`);
 };
 
 export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
   const result = await getProject(c.get("db"), c.get("caller"), c.req.valid("param").id);
   requireMember(result.role);
   if (!result.project) throw projectNotFound();
-  c.header("ETag", entityTag(result.project.version));
-  return c.json({ data: result.project }, 200);
+  return resourceAnswer(c, result.project, 200);
 };
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
@@ -65,8 +62,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   if (result.precondition_failed) throw projectChanged();
   if (!result.customer_found) throw unknownCustomer();
   if (!result.project) throw new Error("the update matched no row although every check passed");
-  c.header("ETag", entityTag(result.project.version));
-  return c.json({ data: result.project }, 200);
+  return resourceAnswer(c, result.project, 200);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {

@@ -1,8 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
-import { postgresErrorOf } from "../../db/errors";
 import { callerIsManager, callerIsMember, isManager, type Role, requireMember } from "../../db/membership";
 import { containsPattern } from "../../db/sql-fragments";
-import { ApiError, invalidField } from "../../lib/errors";
+import { timeZoneOf } from "../../db/time-zone";
+import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import type { EntryFilterQuery } from "./time-entries.schemas";
 
@@ -11,8 +11,8 @@ export type EntryFilter = {
   /** Calendar dates in `timezone`, both inclusive. */
   startDate?: string;
   endDate?: string;
-  /** An IANA name; Postgres refuses one it does not know (see `withTimeZoneErrors`). */
-  timezone: string;
+  /** An IANA name; Postgres refuses one it does not know (see `withTimeZoneErrors`). Default: the organization's. */
+  timezone?: string;
   q?: string;
   projectId?: string;
   customerId?: string;
@@ -60,7 +60,7 @@ export function entryConditions(
   options: { includeDeleted?: boolean } = {},
 ): SQL[][] {
   const conditions: SQL[] = [sql`te.deleted_at is null`];
-  const tz = sql`${filter.timezone}::text`;
+  const tz = timeZoneOf(caller, filter.timezone);
   // The bounds are the instants local midnight falls at in `timezone`, daylight saving time included.
   if (filter.startDate)
     conditions.push(sql`te.start_time >= ((${filter.startDate}::date)::timestamp at time zone ${tz})`);
@@ -91,17 +91,4 @@ export function entryConditions(
     ...live,
     ...visibility,
   ]);
-}
-
-/** A time zone name Intl knows but this Postgres does not is the client's error, named as such. */
-export async function withTimeZoneErrors<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    const postgresError = postgresErrorOf(error);
-    if (postgresError?.code === "22023" && /time zone/.test(postgresError.message)) {
-      throw invalidField("timezone", "Unknown time zone");
-    }
-    throw error;
-  }
 }

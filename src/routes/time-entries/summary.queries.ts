@@ -2,8 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
+import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import type { Caller } from "../../lib/verify-token";
-import { type EntryFilter, entryConditions, withTimeZoneErrors } from "./entry-filter";
+import { type EntryFilter, entryConditions } from "./entry-filter";
 import type { Dimension, Summary } from "./summary.schemas";
 
 export type SummaryOptions = {
@@ -84,7 +85,7 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
         select ${keyed(1, first)}, ${keyed(2, second)},
           e.billable, p.hourly_rate, p.currency, ${secondsOf(options.rounding)} as seconds
         from entries e
-        cross join lateral (select e.start_time at time zone ${filter.timezone}::text as local_start) z
+        cross join lateral (select e.start_time at time zone ${timeZoneOf(caller, filter.timezone)} as local_start) z
         join users u on u.id = e.user_id
         left join projects p on p.organization_id = e.organization_id and p.id = e.project_id
         left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id

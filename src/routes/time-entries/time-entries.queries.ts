@@ -2,8 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
 import { queryOne } from "../../db/query";
+import { withTimeZoneErrors } from "../../db/time-zone";
 import type { Caller } from "../../lib/verify-token";
-import { type EntryFilter, entryConditions, withTimeZoneErrors } from "./entry-filter";
+import { type EntryFilter, entryConditions } from "./entry-filter";
 import { entryOf, tombstoneOrEntryJson, withRelations } from "./entry-json";
 import type { TimeEntry, Tombstone } from "./time-entries.schemas";
 

@@ -11,6 +11,7 @@ import {
   QueryBoolean,
   Text,
   Timestamp,
+  TimeZoneName,
   UtcTimestamp,
 } from "../../lib/schemas";
 
@@ -120,18 +121,6 @@ export const TimeEntryPage = z
 const MAX_RANGE_DAYS = 366;
 const daysBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 86_400_000;
 
-/** An IANA name the runtime knows (`Europe/Berlin`, `UTC`); offsets and POSIX rules are refused. */
-const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
-const isTimeZone = (name: string) => {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const timeZoneMessage = { message: "Must be an IANA time zone name, e.g. Europe/Berlin" };
-
 /**
  * The query fields that select time entries, shared by every operation that reads a set of them
  * (the list, the summary): spread into a `z.object`, then check it with `checkEntryFilter`.
@@ -145,17 +134,11 @@ export const entryFilterFields = {
     description: "Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive).",
     example: "2026-11-30",
   }),
-  timezone: z
-    .string()
-    .max(64, timeZoneMessage)
-    .regex(TIME_ZONE_NAME, timeZoneMessage)
-    .refine(isTimeZone, timeZoneMessage)
-    .default("UTC")
-    .openapi({
-      description:
-        "IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account. Default `UTC`.",
-      example: "Europe/Berlin",
-    }),
+  timezone: TimeZoneName.optional().openapi({
+    description:
+      "IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account. Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed.",
+    example: "Europe/Berlin",
+  }),
   q: Text(200).optional().openapi({
     description: "Case-insensitive substring of the description; `%` and `_` match themselves.",
     example: "planning",

@@ -1,0 +1,80 @@
+import { z } from "@hono/zod-openapi";
+import { requireManager, requireMember } from "../../db/membership";
+import { resourceAnswer } from "../../lib/crud-responses";
+import { decodeCursor } from "../../lib/cursor";
+import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
+import { toPage } from "../../lib/pagination";
+import { Id } from "../../lib/schemas";
+import type { AppRouteHandler } from "../../lib/types";
+import { addMember, changeMemberRole, getMember, listMembers, removeMember, sortNameOf } from "./members.queries";
+import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./members.routes";
+
+const MemberCursor = z.tuple([z.string(), Id]);
+const memberNotFound = () => notFound("Member");
+const memberChanged = () => preconditionFailed("member");
+const memberRemoved = () =>
+  new ApiError("MEMBER_REMOVED", "The member has been removed; reinstate them with POST /v1/members");
+const ownersOnly = () =>
+  new ApiError("FORBIDDEN", "Only an owner can change an owner or grant the owner role; admins manage the others");
+
+export const list: AppRouteHandler<ListRoute> = async (c) => {
+  const { cursor, ...query } = c.req.valid("query");
+  const after = cursor ? decodeCursor(cursor, MemberCursor) : undefined;
+  const page = await listMembers(c.get("db"), c.get("caller"), {
+    ...query,
+    after: after && { name: after[0], id: after[1] },
+  });
+  requireMember(page.role);
+  return c.json(
+    toPage(page.members, query.limit, (member) => [sortNameOf(member), member.id]),
+    200,
+  );
+};
+
+export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  const body = c.req.valid("json");
+  const result = await addMember(c.get("db"), c.get("caller"), body);
+  requireManager(result.role, "add members");
+  if (!result.allowed) throw ownersOnly();
+  if (!result.member) {
+    // The only membership the upsert leaves alone is an active one.
+    throw new ApiError("ALREADY_MEMBER", `${body.email} is already a member of this organization`, {
+      user_id: result.user_id,
+    });
+  }
+  return resourceAnswer(c, result.member, 201, `/v1/members/${result.member.id}`);
+};
+
+export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
+  const result = await getMember(c.get("db"), c.get("caller"), c.req.valid("param").userId);
+  requireMember(result.role);
+  if (!result.member) throw memberNotFound();
+  return resourceAnswer(c, result.member, 200);
+};
+
+export const patch: AppRouteHandler<PatchRoute> = async (c) => {
+  const { userId } = c.req.valid("param");
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await changeMemberRole(c.get("db"), c.get("caller"), userId, c.req.valid("json").role, ifMatch);
+  requireManager(result.role, "change members");
+  if (!result.found) throw memberNotFound();
+  if (result.precondition_failed) throw memberChanged();
+  if (!result.allowed) throw ownersOnly();
+  if (result.removed) throw memberRemoved();
+  if (!result.member) throw new Error("the update matched no row although every check passed");
+  return resourceAnswer(c, result.member, 200);
+};
+
+/** Members may remove themselves, so the verdict on who may do this comes after 404, from the statement. */
+export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await removeMember(c.get("db"), c.get("caller"), c.req.valid("param").userId, ifMatch);
+  requireMember(result.role);
+  if (!result.found) throw memberNotFound();
+  if (result.precondition_failed) throw memberChanged();
+  if (!result.allowed) {
+    throw result.role === "member" ? new ApiError("FORBIDDEN", "Members can only remove themselves") : ownersOnly();
+  }
+  if (result.removed) throw memberRemoved();
+  return c.body(null, 204);
+};

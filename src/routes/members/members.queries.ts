@@ -1,0 +1,198 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerIsManager, callerIsMember, callerRole, memberCte } from "../../db/membership";
+import { queryOne, withConstraintErrors } from "../../db/query";
+import { containsPattern, isoUtcText } from "../../db/sql-fragments";
+import { failsIfMatch, versionMatches } from "../../db/versions";
+import type { IfMatch } from "../../lib/conditional";
+import { ApiError } from "../../lib/errors";
+import type { Caller } from "../../lib/verify-token";
+import type { AddMemberBody, ListMembersQuery, Member, Role } from "./members.schemas";
+
+// Every function here is one SQL statement: the caller's membership, the role rules and the write share it.
+// The rule that an organization keeps an active owner is the database's (organization_members_keep_an_owner).
+
+/** A membership `m` with its user `u`, as the API shows it. */
+const memberJson = (m: string, u: string) =>
+  sql.raw(`json_build_object(
+    'id', ${m}.user_id, 'role', ${m}.role, 'status', ${m}.status,
+    'joined_at', ${isoUtcText(`${m}.joined_at`)}, 'removed_at', ${isoUtcText(`${m}.removed_at`)},
+    'version', ${m}.version,
+    'user', json_build_object('id', ${u}.id, 'email', ${u}.email, 'full_name', ${u}.full_name, 'avatar_url', ${u}.avatar_url)
+  )`);
+
+/** Members sort by name, or by e-mail address where a user has none; the cursor holds this and the id. */
+const sortName = (u: string) => sql.raw(`coalesce(${u}.full_name, ${u}.email)`);
+export const sortNameOf = (member: Member) => member.user.full_name ?? member.user.email;
+
+export const lastOwner = () =>
+  new ApiError("LAST_OWNER", "The organization must keep at least one active owner; make someone else owner first");
+
+const lastOwnerErrors = { organization_members_last_owner: lastOwner };
+
+/** Only owners and admins manage members, and only an owner touches an owner or makes one. */
+const mayManage = (targetRole: SQL, newRole: SQL) =>
+  sql`(${callerIsManager} and ((${targetRole}) is distinct from 'owner' and (${newRole}) is distinct from 'owner'
+    or ${callerRole} = 'owner'))`;
+
+export type MemberFilter = Omit<ListMembersQuery, "cursor" | "limit"> & {
+  limit: number;
+  after?: { name: string; id: string };
+};
+
+export async function listMembers(db: Db, caller: Caller, filter: MemberFilter) {
+  const conditions: SQL[] = [sql`m.organization_id = ${caller.organizationId}::uuid`, callerIsMember];
+  if (filter.status !== "all") conditions.push(sql`m.status = ${filter.status}`);
+  if (filter.role) conditions.push(sql`m.role = ${filter.role}`);
+  if (filter.q) {
+    const pattern = containsPattern(filter.q);
+    conditions.push(sql`(u.full_name ilike ${pattern} or u.email ilike ${pattern})`);
+  }
+  if (filter.after) {
+    conditions.push(sql`(${sortName("u")}, m.user_id) > (${filter.after.name}, ${filter.after.id}::uuid)`);
+  }
+  return queryOne<{ role: Role | null; members: Member[] }>(
+    db,
+    sql`with ${memberCte(caller)},
+    page as (
+      select m.*, u.id, u.email, u.full_name, u.avatar_url, ${sortName("u")} as sort_name
+      from organization_members m join users u on u.id = m.user_id
+      where ${sql.join(conditions, sql` and `)}
+      order by sort_name, m.user_id limit ${filter.limit + 1}
+    )
+    select ${callerRole} as role,
+      coalesce(
+        (select json_agg(${memberJson("p", "p")} order by p.sort_name, p.user_id) from page p),
+        '[]'::json
+      ) as members`,
+  );
+}
+
+export async function getMember(db: Db, caller: Caller, userId: string) {
+  return queryOne<{ role: Role | null; member: Member | null }>(
+    db,
+    sql`with ${memberCte(caller)}
+    select ${callerRole} as role,
+      (select ${memberJson("m", "u")} from organization_members m join users u on u.id = m.user_id
+       where m.organization_id = ${caller.organizationId}::uuid and m.user_id = ${userId}::uuid and ${callerIsMember}
+      ) as member`,
+  );
+}
+
+/**
+ * Adds the person with this e-mail address (compared case-insensitively): a new user record for an address nobody
+ * has, a new membership for an existing user, or the reinstatement of a removed member with their history.
+ */
+export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
+  const role = sql`${body.role}::text`;
+  return withConstraintErrors(
+    () =>
+      queryOne<{ role: Role | null; allowed: boolean; user_id: string | null; member: Member | null }>(
+        db,
+        sql`with ${memberCte(caller)},
+        allowed as (select where ${mayManage(sql`null::text`, role)}),
+        existing_user as (select * from users where lower(email) = lower(${body.email})),
+        -- A user created concurrently with the same address is taken as it is (the update is a no-op that returns it).
+        new_user as (
+          insert into users (email, full_name)
+          select ${body.email}, ${body.full_name ?? null}::text
+          where exists (select from allowed) and not exists (select from existing_user)
+          on conflict ((lower(email))) do update set email = users.email
+          returning *
+        ),
+        subject as (select * from new_user union all select * from existing_user),
+        joined as (
+          insert into organization_members (organization_id, user_id, role)
+          select ${caller.organizationId}::uuid, s.id, ${role} from subject s where exists (select from allowed)
+          on conflict (organization_id, user_id) do update
+            set role = excluded.role, status = 'active', removed_at = null, joined_at = now()
+            where organization_members.status = 'removed'
+          returning *
+        )
+        select ${callerRole} as role, exists (select from allowed) as allowed, (select id from subject) as user_id,
+          (select ${memberJson("j", "s")} from joined j join subject s on s.id = j.user_id) as member`,
+      ),
+    lastOwnerErrors,
+  );
+}
+
+type MemberWrite = {
+  role: Role | null;
+  found: boolean;
+  precondition_failed: boolean;
+  allowed: boolean;
+  removed: boolean;
+};
+
+/** The member `userId` of the caller's organization, locked so that the checks see it as the write will. */
+const targetCte = (caller: Caller, userId: string) =>
+  sql`target as (
+    select m.* from organization_members m
+    where m.organization_id = ${caller.organizationId}::uuid and m.user_id = ${userId}::uuid and ${callerIsMember}
+    for update
+  )`;
+
+const targetVerdicts = (ifMatch: IfMatch | undefined) =>
+  sql`exists (select from target) as found, ${failsIfMatch("target", ifMatch)} as precondition_failed,
+    coalesce((select status = 'removed' from target), false) as removed`;
+
+export async function changeMemberRole(db: Db, caller: Caller, userId: string, newRole: Role, ifMatch?: IfMatch) {
+  const role = sql`${newRole}::text`;
+  return withConstraintErrors(
+    () =>
+      queryOne<MemberWrite & { member: Member | null }>(
+        db,
+        sql`with ${memberCte(caller)}, ${targetCte(caller, userId)},
+        updated as (
+          update organization_members m set role = ${role}
+          from target t
+          where m.organization_id = t.organization_id and m.user_id = t.user_id and t.status = 'active'
+            and ${versionMatches("t.version", ifMatch)} and ${mayManage(sql`t.role`, role)}
+          returning m.*
+        )
+        select ${callerRole} as role, ${targetVerdicts(ifMatch)},
+          coalesce((select ${mayManage(sql`t.role`, role)} from target t), false) as allowed,
+          (select ${memberJson("x", "u")} from updated x join users u on u.id = x.user_id) as member`,
+      ),
+    lastOwnerErrors,
+  );
+}
+
+/**
+ * Offboarding: the membership becomes `removed` and the member's running timer, if any, stops at that moment (or a
+ * second after its start, for one that starts later). Their user, entries and invoices stay as they are. A member may
+ * remove themselves.
+ */
+export async function removeMember(db: Db, caller: Caller, userId: string, ifMatch?: IfMatch) {
+  const self = userId.toLowerCase() === caller.userId.toLowerCase();
+  const allowed = self ? sql`${callerIsMember}` : mayManage(sql`t.role`, sql`null::text`);
+  return withConstraintErrors(
+    () =>
+      queryOne<MemberWrite & { stopped_entry_id: string | null }>(
+        db,
+        sql`with ${memberCte(caller)}, ${targetCte(caller, userId)},
+        removed as (
+          update organization_members m set status = 'removed', removed_at = now()
+          from target t
+          where m.organization_id = t.organization_id and m.user_id = t.user_id and t.status = 'active'
+            and ${versionMatches("t.version", ifMatch)} and ${allowed}
+          returning m.user_id
+        ),
+        -- The overlap trigger leaves this stop alone (see drizzle/0004): offboarding never fails on overlaps that
+        -- existed before prevent_overlaps was turned on. The setting ends with the statement's transaction.
+        stopped as (
+          update time_entries te
+          set end_time = greatest(now(), te.start_time + interval '1 second'), updated_at = now()
+          from removed r
+          cross join (select set_config('time_entries.offboarding', ${`${caller.organizationId}:${userId}`.toLowerCase()}, true)) offboarding
+          where te.organization_id = ${caller.organizationId}::uuid and te.user_id = r.user_id
+            and te.end_time is null and te.deleted_at is null
+          returning te.id
+        )
+        select ${callerRole} as role, ${targetVerdicts(ifMatch)},
+          coalesce((select ${allowed} from target t), false) as allowed,
+          (select id from stopped) as stopped_entry_id`,
+      ),
+    lastOwnerErrors,
+  );
+}

@@ -1,0 +1,52 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
+import { changedFields, queryOne } from "../../db/query";
+import { jsonObject } from "../../db/sql-fragments";
+import { withTimeZoneErrors } from "../../db/time-zone";
+import { failsIfMatch, versionMatches } from "../../db/versions";
+import type { IfMatch } from "../../lib/conditional";
+import type { Caller } from "../../lib/verify-token";
+import type { Organization, UpdateOrganizationBody } from "./organizations.schemas";
+
+const organizationJson = (alias: string) =>
+  sql.raw(jsonObject(alias, ["id", "name", "timezone", "prevent_overlaps", "version"], ["created_at", "updated_at"]));
+
+export async function getOrganization(db: Db, caller: Caller) {
+  return queryOne<{ role: Role | null; organization: Organization | null }>(
+    db,
+    sql`with ${memberCte(caller)}
+    select ${callerRole} as role,
+      (select ${organizationJson("o")} from organizations o
+       where o.id = ${caller.organizationId}::uuid and ${callerIsMember}) as organization`,
+  );
+}
+
+const columnTypes = { name: "text", timezone: "text", prevent_overlaps: "boolean" } as const;
+
+export async function updateOrganization(db: Db, caller: Caller, changes: UpdateOrganizationBody, ifMatch?: IfMatch) {
+  const fields = changedFields(changes, columnTypes);
+  // Postgres must know the zone as well as the runtime does: `at time zone` refuses a name it does not know.
+  const zoneKnown = fields.has("timezone")
+    ? sql`(now() at time zone ${fields.value("timezone")}) is not null`
+    : sql`true`;
+  return withTimeZoneErrors(() =>
+    queryOne<{ role: Role | null; precondition_failed: boolean; organization: Organization | null }>(
+      db,
+      sql`with ${memberCte(caller)},
+      target as (
+        select o.id, o.version from organizations o
+        where o.id = ${caller.organizationId}::uuid and ${callerIsManager} and ${zoneKnown}
+        for update
+      ),
+      updated as (
+        update organizations o set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
+        from target t
+        where o.id = t.id and ${versionMatches("t.version", ifMatch)}
+        returning o.*
+      )
+      select ${callerRole} as role, ${failsIfMatch("target", ifMatch)} as precondition_failed,
+        (select ${organizationJson("o")} from updated o) as organization`,
+    ),
+  );
+}

@@ -1,0 +1,40 @@
+import { z } from "@hono/zod-openapi";
+import { Version } from "../../lib/conditional";
+import { Id, Name, TimeZoneName, UtcTimestamp } from "../../lib/schemas";
+
+const preventOverlapsDescription =
+  "When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch (one ends 13:00, the next starts 13:00) are fine. Turning it on keeps the overlaps that already exist and checks every new write: creating an entry, or moving an existing one.";
+
+const timezoneDescription =
+  "IANA time zone name: the default `timezone` of the time entry list, summary and export when a request omits it.";
+
+export const Organization = z
+  .object({
+    id: Id.openapi({ example: "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01" }),
+    name: z.string().nullable().openapi({ example: "Analytical Engines Ltd" }),
+    timezone: z.string().openapi({ description: timezoneDescription, example: "Europe/Berlin" }),
+    prevent_overlaps: z.boolean().openapi({ description: preventOverlapsDescription, example: false }),
+    created_at: UtcTimestamp,
+    updated_at: UtcTimestamp,
+    version: Version,
+  })
+  .openapi("Organization");
+
+export type Organization = z.infer<typeof Organization>;
+
+export const OrganizationEnvelope = z.object({ data: Organization }).openapi("OrganizationResponse");
+
+export const UpdateOrganizationBody = z
+  .object({
+    name: Name.optional().openapi({ example: "Analytical Engines Ltd" }),
+    timezone: TimeZoneName.optional().openapi({ description: timezoneDescription, example: "Europe/Berlin" }),
+    prevent_overlaps: z
+      .boolean({ message: "Must be true or false" })
+      .optional()
+      .openapi({ description: preventOverlapsDescription, example: true }),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: "Provide at least one field to change" })
+  .openapi("UpdateOrganization", { minProperties: 1, example: { timezone: "Europe/Berlin", prevent_overlaps: true } });
+
+export type UpdateOrganizationBody = z.infer<typeof UpdateOrganizationBody>;

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Organization } from "../../src/routes/organizations/organizations.schemas";
+import { createEntry, createTeam, type Team } from "../support/factories";
+import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+
+let h: Harness;
+let team: Team;
+
+beforeAll(async () => {
+  h = await startHarness();
+  team = await createTeam(h);
+});
+afterAll(() => h?.close());
+
+async function organizationFromDatabase(id: string) {
+  const [row] = await h.sql("select * from organizations where id = $1", [id]);
+  if (!row) throw new Error("no such organization");
+  return {
+    id,
+    name: row.name,
+    timezone: row.timezone,
+    prevent_overlaps: row.prevent_overlaps === "t",
+    created_at: isoFromPostgres(row.created_at),
+    updated_at: isoFromPostgres(row.updated_at),
+    version: Number(row.version),
+  };
+}
+
+const patch = (token: string, body: unknown, headers?: Record<string, string>) =>
+  h.call("PATCH", "/v1/organizations/current", { token, body, headers });
+
+describe("GET /v1/organizations/current", () => {
+  it("lets every member read the token's organization, with an ETag", async () => {
+    const res = await h.call("GET", "/v1/organizations/current", { token: team.member.token });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe('"1"');
+    expect(res.body).toEqual({ data: await organizationFromDatabase(team.organizationId) });
+    expect(res.body.data).toMatchObject({ timezone: "UTC", prevent_overlaps: false });
+    expect(Organization.parse(res.body.data)).toEqual(res.body.data);
+  });
+});
+
+describe("PATCH /v1/organizations/current", () => {
+  it("changes name, time zone and prevent_overlaps for an owner or admin, with If-Match", async () => {
+    const { organizationId, admin, owner } = await createTeam(h);
+    const res = await patch(admin.token, { name: "Renamed Ltd", timezone: "Europe/Berlin" }, { "If-Match": '"1"' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe('"2"');
+    expect(res.body).toEqual({ data: await organizationFromDatabase(organizationId) });
+    expect(res.body.data).toMatchObject({ name: "Renamed Ltd", timezone: "Europe/Berlin", prevent_overlaps: false });
+
+    const overlaps = await patch(owner.token, { prevent_overlaps: true });
+    expect(overlaps.body.data).toMatchObject({ prevent_overlaps: true, version: 3 });
+    const me = await h.call("GET", "/v1/me", { token: owner.token });
+    expect(me.body.data.organization.prevent_overlaps).toBe(true);
+
+    const stale = await patch(owner.token, { name: "Lost" }, { "If-Match": '"1"' });
+    expect(stale.status).toBe(412);
+    expect(stale.body.error.code).toBe("PRECONDITION_FAILED");
+    expect((await organizationFromDatabase(organizationId)).name).toBe("Renamed Ltd");
+  });
+
+  it("turning prevent_overlaps on keeps existing overlaps and checks new writes", async () => {
+    const { member, owner } = await createTeam(h);
+    await createEntry(h, member, { start: "2026-11-20T09:00:00Z", end: "2026-11-20T11:00:00Z" });
+    await createEntry(h, member, { start: "2026-11-20T10:00:00Z", end: "2026-11-20T12:00:00Z" });
+    expect((await patch(owner.token, { prevent_overlaps: true })).status).toBe(200);
+
+    const both = await h.call("GET", "/v1/time-entries?start_date=2026-11-20", { token: member.token });
+    expect(both.body.data).toHaveLength(2);
+    const res = await h.call("POST", "/v1/time-entries", {
+      token: member.token,
+      body: { start_time: "2026-11-20T11:30:00Z", end_time: "2026-11-20T13:00:00Z", description: "overlapping" },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("OVERLAP");
+  });
+
+  it("is for owners and admins: a member gets 403 and nothing changes", async () => {
+    const res = await patch(team.member.token, { name: "Mine" });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({
+      error: { code: "FORBIDDEN", message: "Only owners and admins can change the organization" },
+    });
+    expect((await organizationFromDatabase(team.organizationId)).version).toBe(1);
+  });
+
+  it("refuses an unknown time zone, a blank name, an empty body and unknown fields", async () => {
+    const invalid = await patch(team.owner.token, { timezone: "Mars/Olympus", name: " ", slug: "x" });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.details).toEqual({
+      timezone: ["Must be an IANA time zone name, e.g. Europe/Berlin"],
+      name: ["Must not be blank"],
+      slug: ["Unknown field"],
+    });
+    expect((await patch(team.owner.token, {})).status).toBe(400);
+    // Known to the runtime's Intl, not to Postgres: still the client's error, on the field.
+    const onlyIntl = await patch(team.owner.token, { timezone: "US/Pacific-New" });
+    expect(onlyIntl.status).toBe(400);
+    expect(onlyIntl.body.error.details).toEqual({ timezone: ["Unknown time zone"] });
+    expect((await organizationFromDatabase(team.organizationId)).timezone).toBe("UTC");
+  });
+
+  it("makes its time zone the default of the list, the summary and the export", async () => {
+    const { owner, member } = await createTeam(h);
+    // 23:30 on 19 November in UTC is already 20 November in Berlin.
+    const entry = await createEntry(h, member, { start: "2026-11-19T23:30:00Z", end: "2026-11-20T00:30:00Z" });
+    const day = "start_date=2026-11-20&end_date=2026-11-20";
+    const read = async () => ({
+      list: (await h.call("GET", `/v1/time-entries?${day}`, { token: owner.token })).body.data.map(
+        (e: { id: string }) => e.id,
+      ),
+      summary: (await h.call("GET", `/v1/time-entries/summary?group_by=day&${day}`, { token: owner.token })).body.data,
+      export: (await h.call("GET", `/v1/time-entries/export?format=csv&${day}`, { token: owner.token })).body,
+    });
+
+    const inUtc = await read();
+    expect(inUtc.list).toEqual([]);
+    expect(inUtc.summary.totals.entry_count).toBe(0);
+    expect(inUtc.export.trim().split("\r\n")).toHaveLength(1);
+
+    await patch(owner.token, { timezone: "Europe/Berlin" });
+    const inBerlin = await read();
+    expect(inBerlin.list).toEqual([entry]);
+    expect(inBerlin.summary.groups).toEqual([expect.objectContaining({ key: "2026-11-20", entry_count: 1 })]);
+    expect(inBerlin.export).toContain(entry);
+
+    // A request's own timezone still wins.
+    const utc = await h.call("GET", `/v1/time-entries?${day}&timezone=UTC`, { token: owner.token });
+    expect(utc.body.data).toEqual([]);
+  });
+});
