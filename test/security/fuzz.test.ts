@@ -40,11 +40,12 @@ beforeAll(async () => {
   });
   ids["time-entries"] = await createEntry(h, team.member, { projectId: ids.projects });
   ids.invoices = await createInvoice(h, team.organizationId, { customerId: customer });
+  ids.members = team.otherMember.id;
   const oauth = (scope: string) => h.issuer.sign({ userId: team.admin.id, organizationId: team.organizationId, scope });
   tokens = {
     owner: team.owner.token,
     member: team.member.token,
-    readOnly: await oauth("entries:read invoices:read"),
+    readOnly: await oauth("entries:read invoices:read team:read"),
     none: undefined,
     garbage: "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl",
   };
