@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BulkUpdatedTimeEntries } from "../../src/routes/time-entries/time-entries.schemas";
+import { BulkUpdatedTimeEntries } from "../../src/routes/time-entries/time-entries.bulk-schemas";
 import {
   createEntry,
   createInvoice,

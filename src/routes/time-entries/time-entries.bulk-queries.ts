@@ -5,7 +5,8 @@ import { changedFields, queryOne } from "../../db/query";
 import { uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 import { withRelations } from "./entry-json";
-import type { BulkTimeEntryChanges, TimeEntry } from "./time-entries.schemas";
+import type { BulkTimeEntryChanges } from "./time-entries.bulk-schemas";
+import type { TimeEntry } from "./time-entries.schemas";
 import { columnTypes, tombstone } from "./time-entries.writes";
 
 // Bulk edits, all or nothing, each in one statement: the candidate rows are

@@ -8,6 +8,8 @@ import {
   BulkDeleteTimeEntriesBody,
   BulkUpdatedTimeEntries,
   BulkUpdateTimeEntriesBody,
+} from "./time-entries.bulk-schemas";
+import {
   CreateTimeEntryBody,
   CurrentTimeEntryEnvelope,
   ListTimeEntriesQuery,

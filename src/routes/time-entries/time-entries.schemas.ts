@@ -5,7 +5,6 @@ import {
   CalendarDate,
   Cursor,
   Id,
-  IdList,
   Limit,
   PageMeta,
   QueryBoolean,
@@ -210,15 +209,15 @@ export const ListTimeEntriesQuery = z
     path: ["include_deleted"],
   });
 
-const description = Text(3000).openapi({
+export const description = Text(3000).openapi({
   description: "What was done; may be empty, at most 3000 characters.",
   example: "Sprint planning",
 });
-const projectId = Id.nullable().openapi({
+export const projectId = Id.nullable().openapi({
   description: "A project of the caller's organization, or null for none.",
   example: exampleIds.project,
 });
-const billable = z.boolean().openapi({ example: true });
+export const billable = z.boolean().openapi({ example: true });
 const userId = Id.openapi({
   description:
     "On behalf of another member: owner and admin may record or move time for any member of the organization (a user who is not a member is 400); a member may only give their own id (403 `FORBIDDEN` otherwise). Defaults to the caller on create.",
@@ -297,48 +296,3 @@ export const StopTimeEntryBody = z
   .openapi("StopTimeEntry", { example: { end_time: "2026-11-28T10:30:00Z" } });
 
 export type StopTimeEntryBody = z.infer<typeof StopTimeEntryBody>;
-
-const bulkIds = IdList.openapi({
-  description:
-    "The entries, 1 to 100 distinct ids. Each must be a live entry of the caller's organization that the caller may change (a member: only their own).",
-  example: [exampleIds.entry, "8c2b1e4d-6f3a-4b7c-9d8e-1f2a3b4c5d6e"],
-});
-
-export const BulkTimeEntryChanges = z
-  .object({
-    project_id: projectId.optional(),
-    billable: billable.optional().openapi({
-      description: "Unchanged unless given; a new `project_id` does not change it.",
-    }),
-    description: description.optional(),
-  })
-  .strict()
-  .refine(atLeastOneField, { message: "Provide at least one field to change" })
-  .openapi("BulkTimeEntryChanges", {
-    minProperties: 1,
-    description: "What to set on every entry; fields not given stay as they are on each entry.",
-    example: { project_id: exampleIds.project, billable: true },
-  });
-
-export const BulkUpdateTimeEntriesBody = z
-  .object({ ids: bulkIds, changes: BulkTimeEntryChanges })
-  .strict()
-  .openapi("BulkUpdateTimeEntries", {
-    example: { ids: [exampleIds.entry], changes: { project_id: exampleIds.project, billable: true } },
-  });
-
-export const BulkDeleteTimeEntriesBody = z
-  .object({ ids: bulkIds })
-  .strict()
-  .openapi("BulkDeleteTimeEntries", { example: { ids: [exampleIds.entry] } });
-
-export const BulkUpdatedTimeEntries = z
-  .object({
-    data: z.array(TimeEntry).openapi({ description: "The updated entries, in the order of `ids`." }),
-    meta: z.object({
-      count: z.number().int().openapi({ description: "Number of entries updated: the number of `ids`.", example: 1 }),
-    }),
-  })
-  .openapi("BulkUpdatedTimeEntries");
-
-export type BulkTimeEntryChanges = z.infer<typeof BulkTimeEntryChanges>;
