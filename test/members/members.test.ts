@@ -184,6 +184,24 @@ describe("POST /v1/members", () => {
     expect(byOwner.body.data.role).toBe("owner");
   });
 
+  it("honours Idempotency-Key: a retry replays the first answer and adds nobody twice", async () => {
+    const email = `retry-${crypto.randomUUID()}@example.com`;
+    const send = () =>
+      h.call("POST", "/v1/members", {
+        token: team.owner.token,
+        body: { email, role: "member" },
+        headers: { "Idempotency-Key": `add-${email}` },
+      });
+    const first = await send();
+    const retry = await send();
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(retry.headers.get("Location")).toBe(first.headers.get("Location"));
+    expect(retry.body).toEqual(first.body);
+    expect(await h.sql("select count(*) from users where email = $1", [email])).toEqual([{ count: "1" }]);
+  });
+
   it("refuses a bad e-mail address, a bad role, a blank name and unknown fields", async () => {
     const res = await h.call("POST", "/v1/members", {
       token: team.owner.token,
