@@ -6,6 +6,7 @@ import { authenticate } from "./middleware/auth";
 import { database } from "./middleware/database";
 import { idempotency } from "./middleware/idempotency";
 import { rateLimit } from "./middleware/rate-limit";
+import { dispatchWebhooks } from "./middleware/webhook-dispatch";
 import customers from "./routes/customers/customers.index";
 import invoices from "./routes/invoices/invoices.index";
 import me from "./routes/me/me.index";
@@ -35,7 +36,7 @@ app.use(
     },
   }),
 );
-app.use("/v1/*", authenticate, rateLimit, database, idempotency);
+app.use("/v1/*", authenticate, rateLimit, database, dispatchWebhooks, idempotency);
 
 const routes = [timeEntries, projects, customers, invoices, members, organizations, me] as const;
 for (const route of routes) app.route("/", route);
