@@ -14,6 +14,7 @@ import members from "./routes/members/members.index";
 import organizations from "./routes/organizations/organizations.index";
 import projects from "./routes/projects/projects.index";
 import timeEntries from "./routes/time-entries/time-entries.index";
+import webhooks from "./routes/webhooks/webhooks.index";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -38,7 +39,7 @@ app.use(
 );
 app.use("/v1/*", authenticate, rateLimit, database, dispatchWebhooks, idempotency);
 
-const routes = [timeEntries, projects, customers, invoices, members, organizations, me] as const;
+const routes = [timeEntries, projects, customers, invoices, members, organizations, webhooks, me] as const;
 for (const route of routes) app.route("/", route);
 
 configureOpenApi(app);

@@ -11,7 +11,16 @@ let team: Team;
 // biome-ignore lint/suspicious/noExplicitAny: the document is read structurally.
 let doc: any;
 
-const ALL_SCOPES = ["entries:read", "entries:write", "invoices:read", "invoices:write", "team:read", "team:admin"];
+const ALL_SCOPES = [
+  "entries:read",
+  "entries:write",
+  "invoices:read",
+  "invoices:write",
+  "team:read",
+  "team:admin",
+  "webhooks:read",
+  "webhooks:write",
+];
 
 type Operation = { method: string; path: string; scope: string | null; body?: unknown };
 
@@ -38,7 +47,7 @@ function operations(): Operation[] {
 
 /** Who may call an operation: the table the tests are generated from. */
 function allowedRoles({ method, path }: Operation): Member["role"][] {
-  if (path.startsWith("/v1/invoices")) return ["owner", "admin"];
+  if (path.startsWith("/v1/invoices") || path.startsWith("/v1/webhooks")) return ["owner", "admin"];
   if (/^\/v1\/(projects|customers|organizations)/.test(path) && method !== "GET") return ["owner", "admin"];
   // Members may remove themselves (leave), so DELETE is theirs too; whom they may remove is decided per member.
   if (path.startsWith("/v1/members") && method !== "GET" && method !== "DELETE") return ["owner", "admin"];
@@ -53,12 +62,12 @@ const call = (operation: Operation, token: string) =>
   );
 
 describe("roles and scopes for every operation", () => {
-  it("guards every operation but /v1/me with one of the six scopes", () => {
+  it("guards every operation but /v1/me with one of the eight scopes", () => {
     for (const operation of operations()) {
       const expected =
         operation.path === "/v1/me"
           ? null
-          : expect.stringMatching(/^(entries|invoices):(read|write)$|^team:(read|admin)$/);
+          : expect.stringMatching(/^(entries|invoices|webhooks):(read|write)$|^team:(read|admin)$/);
       expect(operation.scope, `${operation.method} ${operation.path}`).toEqual(expected);
     }
   });
