@@ -24,9 +24,9 @@ const deliveryJson = sql.raw(`json_build_object(
   'created_at', ${isoUtcText("d.created_at")}
 )`);
 
-/** The deliveries of `source` (aliased `d`) with their event's type. */
-const withEvent = (source: string) =>
-  sql`${sql.raw(source)} d join webhook_events e on e.organization_id = d.organization_id and e.id = d.event_id`;
+/** The deliveries of `source` (aliased `d`) with their event from `events` (a CTE when inserted by the statement). */
+const withEvent = (source: string, events = "webhook_events") =>
+  sql`${sql.raw(source)} d join ${sql.raw(events)} e on e.organization_id = d.organization_id and e.id = d.event_id`;
 
 type DeliveryResult = { role: Role | null; found: boolean; active: boolean; delivery: Delivery | null };
 
@@ -51,7 +51,7 @@ export async function pingWebhook(db: Db, caller: Caller, id: string) {
     )
     select ${callerRole} as role, exists (select 1 from target) as found,
       coalesce((select active from target), false) as active,
-      (select ${deliveryJson} from ${withEvent("webhook_delivery")}) as delivery, ${deliveriesColumn}`,
+      (select ${deliveryJson} from ${withEvent("webhook_delivery", "webhook_event")}) as delivery, ${deliveriesColumn}`,
   );
 }
 
