@@ -71,15 +71,13 @@ export type ReceivedDelivery = {
 };
 
 /**
- * A webhook receiver on 127.0.0.1. Each request is verified with `standardwebhooks` against `secret` (a failed
- * verification answers 400 and is recorded in `rejected`); `answer` decides the status of the verified ones
- * (`"hang"`: never answers).
+ * A webhook receiver on 127.0.0.1. Each request is verified with `standardwebhooks` against `receiver.secret`
+ * (settable: what a receiver's configuration holds; a failed verification answers 400 and is recorded in
+ * `rejected`); `answer` decides the status of the verified ones (`"hang"`: never answers).
  */
 export async function startReceiver(
-  secret: string,
   answer: (delivery: ReceivedDelivery, index: number) => number | "hang" = () => 200,
 ) {
-  const verifier = new Webhook(secret);
   const received: ReceivedDelivery[] = [];
   const rejected: string[] = [];
   const hanging = new Set<ServerResponse>();
@@ -89,7 +87,7 @@ export async function startReceiver(
     const body = Buffer.concat(chunks).toString("utf8");
     const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
     try {
-      const payload = verifier.verify(body, headers);
+      const payload = new Webhook(receiver.secret).verify(body, headers);
       const delivery = { headers, body, payload };
       received.push(delivery);
       const status = answer(delivery, received.length - 1);
@@ -105,8 +103,9 @@ export async function startReceiver(
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const receiver = {
     url: `http://127.0.0.1:${port}/hooks`,
+    secret: testSecret(),
     received,
     rejected,
     async close() {
@@ -115,4 +114,5 @@ export async function startReceiver(
       await new Promise((resolve) => server.close(resolve));
     },
   };
+  return receiver;
 }
