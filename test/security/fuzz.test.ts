@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import app from "../../src/app";
 import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { subscribe } from "../support/webhooks";
 import { requestBodySchema, responseValidator, sample } from "../support/openapi-contract";
 import type { OpenApiDocument, Operation } from "../support/openapi-operations";
 
@@ -40,6 +41,7 @@ beforeAll(async () => {
   });
   ids["time-entries"] = await createEntry(h, team.member, { projectId: ids.projects });
   ids.invoices = await createInvoice(h, team.organizationId, { customerId: customer });
+  ids.webhooks = (await subscribe(h, team.organizationId)).id;
   ids.members = team.otherMember.id;
   const oauth = (scope: string) => h.issuer.sign({ userId: team.admin.id, organizationId: team.organizationId, scope });
   tokens = {

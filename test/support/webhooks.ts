@@ -32,6 +32,33 @@ export async function subscribe(
   return { id: row?.id as string, secret };
 }
 
+/**
+ * An event and its delivery to `subscriptionId`, written in SQL as if `age` ago (`"2 minutes"`), never enqueued:
+ * what the outbox holds when the Worker stopped before the queue.
+ */
+export async function insertDelivery(
+  h: Pick<Harness, "sql">,
+  subscription: { organizationId: string; id: string },
+  options: { type?: string; data?: unknown; age?: string } = {},
+) {
+  const [row] = await h.sql(
+    `with event as (
+       insert into webhook_events (organization_id, type, data, created_at)
+       values ($1, $2, $3::json, now() - $4::interval) returning id, organization_id, created_at
+     )
+     insert into webhook_deliveries (organization_id, event_id, subscription_id, requested_at, created_at)
+     select organization_id, id, $5, created_at, created_at from event returning id`,
+    [
+      subscription.organizationId,
+      options.type ?? "time_entry.created",
+      JSON.stringify(options.data ?? {}),
+      options.age ?? "0 seconds",
+      subscription.id,
+    ],
+  );
+  return row?.id as string;
+}
+
 export type StoredEvent = {
   id: string;
   type: string;

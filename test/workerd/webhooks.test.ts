@@ -12,7 +12,7 @@ import { MAX_DELIVERY_ATTEMPTS } from "../../src/webhooks/retry-schedule";
 import { SWEEP_CRON } from "../../src/webhooks/sweeper";
 import { ROOT } from "../support/build-worker";
 import { createTeam, type Team } from "../support/factories";
-import { startReceiver } from "../support/webhooks";
+import { insertDelivery, startReceiver } from "../support/webhooks";
 import { cronTriggers, startWorkerdHarness, type WorkerdHarness } from "./workerd-harness";
 
 let h: WorkerdHarness;
@@ -206,14 +206,10 @@ describe("webhook delivery in workerd", () => {
     const { receiver, id } = await subscribedReceiver(undefined, ["customer.deleted"]);
     // As if the Worker stopped between the commit and the queue: the outbox rows, never enqueued.
     const deleted = { id: crypto.randomUUID(), version: 2, deleted_at: "2026-11-28T09:00:00.000Z" };
-    await h.sql(
-      `with event as (
-         insert into webhook_events (organization_id, type, data, created_at)
-         values ($1, 'customer.deleted', $2::json, now() - interval '2 minutes') returning id, organization_id
-       )
-       insert into webhook_deliveries (organization_id, event_id, subscription_id, requested_at, created_at)
-       select organization_id, id, $3, now() - interval '2 minutes', now() - interval '2 minutes' from event`,
-      [team.organizationId, JSON.stringify(deleted), id],
+    await insertDelivery(
+      h,
+      { organizationId: team.organizationId, id },
+      { type: "customer.deleted", data: deleted, age: "2 minutes" },
     );
     expect(await deliveriesOf(id)).toEqual([expect.objectContaining({ status: "pending", enqueued: "f" })]);
     const result = await h.worker.scheduled({ cron: SWEEP_CRON, scheduledTime: new Date() });

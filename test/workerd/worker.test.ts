@@ -17,7 +17,7 @@ import {
   type Member,
   type Team,
 } from "../support/factories";
-import { subscribe } from "../support/webhooks";
+import { insertDelivery, subscribe } from "../support/webhooks";
 import { cronTriggers, startWorkerdHarness, type WorkerdHarness } from "./workerd-harness";
 
 let h: WorkerdHarness;
@@ -285,15 +285,7 @@ describe("scheduled handler", () => {
       await insert("scheduled-young", "23 hours");
       const { id: subscription } = await subscribe(h, team.organizationId, { active: false });
       const event = (type: string, age: string) =>
-        h.sql(
-          `with event as (
-             insert into webhook_events (organization_id, type, data, created_at)
-             values ($1, $2, '{}', now() - $3::interval) returning id, organization_id
-           )
-           insert into webhook_deliveries (organization_id, event_id, subscription_id, enqueued_at)
-           select organization_id, id, $4, now() from event`,
-          [team.organizationId, type, age, subscription],
-        );
+        insertDelivery(h, { organizationId: team.organizationId, id: subscription }, { type, age });
       await event("scheduled.old", "31 days");
       await event("scheduled.young", "29 days");
       const purge = crons.find((cron) => cron !== SWEEP_CRON) as string;

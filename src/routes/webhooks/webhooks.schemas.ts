@@ -1,6 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
-import { atLeastOneField, Cursor, Id, Limit, PageMeta, Text, UtcTimestamp } from "../../lib/schemas";
+import {
+  atLeastOneField,
+  Cursor,
+  hasNoNul,
+  Id,
+  Limit,
+  noNulMessage,
+  PageMeta,
+  Text,
+  UtcTimestamp,
+} from "../../lib/schemas";
 import { ALL_EVENTS, EVENT_TYPES } from "../../webhooks/event-types";
 import { URL_RULES } from "../../webhooks/url-policy";
 
@@ -61,6 +71,7 @@ const Events = z
 const Url = z
   .string()
   .max(2000, { message: "Must be at most 2000 characters" })
+  .refine(hasNoNul, noNulMessage)
   .openapi({ description: URL_RULES, example: "https://hooks.example.com/time-entries" });
 
 const fields = {
