@@ -15,8 +15,8 @@ import {
 } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
 import { requestBodySchema, sample } from "./support/openapi-contract";
-import { insertDelivery, subscribe } from "./support/webhooks";
 import { documentedOperations, type OpenApiDocument, openApiDocument } from "./support/openapi-operations";
+import { insertDelivery, subscribe } from "./support/webhooks";
 
 let h: Harness;
 let team: Team;

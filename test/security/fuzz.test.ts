@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import app from "../../src/app";
 import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
-import { subscribe } from "../support/webhooks";
 import { requestBodySchema, responseValidator, sample } from "../support/openapi-contract";
 import type { OpenApiDocument, Operation } from "../support/openapi-operations";
+import { subscribe } from "../support/webhooks";
 
 // The document does not depend on the database: read it at collection time so
 // that each operation gets a test of its own.
