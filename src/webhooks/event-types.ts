@@ -15,6 +15,9 @@ export const EVENT_TYPES = [
   "invoice.updated",
   "invoice.deleted",
   "invoice.status_changed",
+  "member.added",
+  "member.updated",
+  "member.removed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

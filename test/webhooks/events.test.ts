@@ -209,6 +209,36 @@ describe("project, customer and invoice events", () => {
   });
 });
 
+describe("member events", () => {
+  beforeEach(() => subscribe(h, team.organizationId));
+
+  it("added, updated, removed (stopping the member's timer), each as GET /v1/members/{userId} answers", async () => {
+    const email = `${crypto.randomUUID()}@members.example`;
+    const added = (await call("POST", "/v1/members", { email, full_name: "New Colleague", role: "member" })).body.data;
+    const timer = (
+      await call("POST", "/v1/time-entries", {
+        user_id: added.id,
+        start_time: "2026-11-28T09:00:00Z",
+        description: "Running when offboarded",
+      })
+    ).body.data.id;
+    await call("PATCH", `/v1/members/${added.id}`, { role: "admin" });
+    await call("DELETE", `/v1/members/${added.id}`);
+    const events = (await eventsOf(h, team.organizationId)).filter((event) => event.type.startsWith("member."));
+    expect(events.map((event) => event.type)).toEqual(["member.added", "member.updated", "member.removed"]);
+    expect(events[0]?.data).toEqual(added);
+    expect(events[1]?.previous_attributes).toEqual({ role: "member" });
+    expect(events[2]?.data).toEqual(await get(`/v1/members/${added.id}`));
+    expect(events[2]?.data).toMatchObject({ status: "removed", role: "admin" });
+    const stopped = (await eventsOf(h, team.organizationId)).slice(-2);
+    expect(stopped.map((event) => [event.type, event.data.id])).toEqual([
+      ["time_entry.updated", timer],
+      ["timer.stopped", timer],
+    ]);
+    expect(stopped[0]?.previous_attributes).toMatchObject({ end_time: null, duration: null });
+  });
+});
+
 describe("a change that fails writes no event", () => {
   beforeEach(() => subscribe(h, team.organizationId));
 

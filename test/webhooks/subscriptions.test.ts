@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import app from "../../src/app";
 import { Webhook, WebhookWithSecret } from "../../src/routes/webhooks/webhooks.schemas";
+import { EVENT_TYPES } from "../../src/webhooks/event-types";
 import { createMember, createOrganization, createTeam, type Team } from "../support/factories";
 import { type CallOptions, callWith, type Harness, isoFromPostgres, startHarness } from "../support/harness";
 import { subscribe } from "../support/webhooks";
@@ -18,6 +19,7 @@ const url = "https://hooks.example.com/time-entries";
 const create = (body: object, token = team.owner.token) => h.call("POST", "/v1/webhooks", { token, body });
 const stored = async (id: string) => (await h.sql("select * from webhook_subscriptions where id = $1", [id]))[0];
 const secretPattern = /^whsec_[A-Za-z0-9+/]{43}=$/;
+const eventsMessage = `Give ["*"] alone, or 1 to ${EVENT_TYPES.length} distinct event types`;
 
 describe("POST /v1/webhooks", () => {
   it("subscribes a URL and shows its secret, once: 201 with Location and ETag", async () => {
@@ -64,8 +66,8 @@ describe("POST /v1/webhooks", () => {
 
   it("refuses malformed event lists and unknown fields with 400 VALIDATION_ERROR", async () => {
     const cases: [object, Record<string, string[]>][] = [
-      [{ url, events: [] }, { events: ['Give ["*"] alone, or 1 to 15 distinct event types'] }],
-      [{ url, events: ["*", "timer.started"] }, { events: ['Give ["*"] alone, or 1 to 15 distinct event types'] }],
+      [{ url, events: [] }, { events: [eventsMessage] }],
+      [{ url, events: ["*", "timer.started"] }, { events: [eventsMessage] }],
       [{ url, events: ["timer.started", "timer.started"] }, { events: ["Must not repeat an event type"] }],
       [{ url, events: ["webhook.ping"] }, { "events.0": [expect.stringMatching(/^Must be \* or one of: /)] }],
       [{ url }, { events: [expect.any(String)] }],
