@@ -1828,7 +1828,7 @@ export interface components {
        */
       url: string;
       /**
-       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`.
+       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`, `member.added`, `member.updated`, `member.removed`.
        * @example [
        *       "time_entry.created",
        *       "time_entry.updated",
@@ -1852,6 +1852,9 @@ export interface components {
         | "invoice.updated"
         | "invoice.deleted"
         | "invoice.status_changed"
+        | "member.added"
+        | "member.updated"
+        | "member.removed"
       )[];
       /** @example Payroll sync */
       description?: string | null;
@@ -1876,7 +1879,7 @@ export interface components {
        */
       url?: string;
       /**
-       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`.
+       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`, `member.added`, `member.updated`, `member.removed`.
        * @example [
        *       "time_entry.created",
        *       "time_entry.updated",
@@ -1900,6 +1903,9 @@ export interface components {
         | "invoice.updated"
         | "invoice.deleted"
         | "invoice.status_changed"
+        | "member.added"
+        | "member.updated"
+        | "member.removed"
       )[];
       /** @example Payroll sync */
       description?: string | null;

@@ -3,6 +3,7 @@
 // documented. Calls use the document's own examples for bodies and random ids
 // in paths: authorization must be decided the same way whatever the ids.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALL_SCOPES } from "../../src/routes/me/me.routes";
 import { createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
@@ -10,17 +11,6 @@ let h: Harness;
 let team: Team;
 // biome-ignore lint/suspicious/noExplicitAny: the document is read structurally.
 let doc: any;
-
-const ALL_SCOPES = [
-  "entries:read",
-  "entries:write",
-  "invoices:read",
-  "invoices:write",
-  "team:read",
-  "team:admin",
-  "webhooks:read",
-  "webhooks:write",
-];
 
 type Operation = { method: string; path: string; scope: string | null; body?: unknown };
 
