@@ -54,6 +54,8 @@ async function main() {
     OAUTH_ISSUER: oauth.issuer,
     OAUTH_AUDIENCE: oauth.audience,
     OAUTH_JWKS_URL: oauth.jwksUrl,
+    // Lets a subscription name http://127.0.0.1:PORT, so `npm run webhooks:listen` can receive events.
+    WEBHOOK_ALLOW_LOOPBACK: "true",
   };
   const varArgs = Object.entries(vars).flatMap(([name, value]) => (value ? ["--var", `${name}:${value}`] : []));
   const wrangler = spawn(

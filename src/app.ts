@@ -6,6 +6,7 @@ import { authenticate } from "./middleware/auth";
 import { database } from "./middleware/database";
 import { idempotency } from "./middleware/idempotency";
 import { rateLimit } from "./middleware/rate-limit";
+import { dispatchWebhooks } from "./middleware/webhook-dispatch";
 import customers from "./routes/customers/customers.index";
 import invoices from "./routes/invoices/invoices.index";
 import me from "./routes/me/me.index";
@@ -13,6 +14,7 @@ import members from "./routes/members/members.index";
 import organizations from "./routes/organizations/organizations.index";
 import projects from "./routes/projects/projects.index";
 import timeEntries from "./routes/time-entries/time-entries.index";
+import webhooks from "./routes/webhooks/webhooks.index";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -35,9 +37,9 @@ app.use(
     },
   }),
 );
-app.use("/v1/*", authenticate, rateLimit, database, idempotency);
+app.use("/v1/*", authenticate, rateLimit, database, dispatchWebhooks, idempotency);
 
-const routes = [timeEntries, projects, customers, invoices, members, organizations, me] as const;
+const routes = [timeEntries, projects, customers, invoices, members, organizations, webhooks, me] as const;
 for (const route of routes) app.route("/", route);
 
 configureOpenApi(app);

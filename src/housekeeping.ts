@@ -5,10 +5,13 @@ import type { Db } from "./db/client";
 const TOMBSTONE_DAYS = 30;
 /** How long an Idempotency-Key's answer is kept for retries. */
 const IDEMPOTENCY_KEY_HOURS = 24;
+/** How long webhook events and their deliveries log are kept. */
+const WEBHOOK_EVENT_DAYS = 30;
 
 /**
  * The scheduled handler's work, in one round trip: purges tombstones older than
- * 30 days and Idempotency-Key answers older than 24 hours.
+ * 30 days, Idempotency-Key answers older than 24 hours, and webhook events (with
+ * their deliveries) older than 30 days.
  */
 export function purgeExpired(db: Db) {
   return db.batch([
@@ -16,5 +19,7 @@ export function purgeExpired(db: Db) {
       where deleted_at < now() - make_interval(days => ${TOMBSTONE_DAYS})`),
     db.execute(sql`delete from idempotency_keys
       where created_at < now() - make_interval(hours => ${IDEMPOTENCY_KEY_HOURS})`),
+    db.execute(sql`delete from webhook_events
+      where created_at < now() - make_interval(days => ${WEBHOOK_EVENT_DAYS})`),
   ]);
 }

@@ -38,19 +38,23 @@ const operations = () =>
   );
 /**
  * Time entries and projects are under entries:*, customers and invoices under invoices:*, members and the
- * organization under team:read / team:admin; /v1/me needs no scope.
+ * organization under team:read / team:admin, webhook subscriptions under webhooks:*; /v1/me needs no scope.
  */
 function expectedScopes(path: string, method: string) {
   if (path === "/v1/me") return [];
   if (/^\/v1\/(members|organizations)/.test(path)) return [method === "get" ? "team:read" : "team:admin"];
-  const family = /^\/v1\/(customers|invoices)/.test(path) ? "invoices" : "entries";
+  const family = path.startsWith("/v1/webhooks")
+    ? "webhooks"
+    : /^\/v1\/(customers|invoices)/.test(path)
+      ? "invoices"
+      : "entries";
   return [`${family}:${method === "get" ? "read" : "write"}`];
 }
 
 const v1 = () => operations().filter((o) => o.path.startsWith("/v1/"));
 
 /** The resources with a version: their PATCH and DELETE take If-Match. */
-const conditionalBases = ["/v1/time-entries", "/v1/projects", "/v1/customers", "/v1/invoices"];
+const conditionalBases = ["/v1/time-entries", "/v1/projects", "/v1/customers", "/v1/invoices", "/v1/webhooks"];
 /** Every operation that takes If-Match: the resources' PATCH and DELETE, a member's and the organization's. */
 const conditionalOperations = [
   ...conditionalBases.flatMap((base) => [`PATCH ${base}/{id}`, `DELETE ${base}/{id}`]),
@@ -103,6 +107,11 @@ describe("GET /openapi.json", () => {
         ...crud("/v1/members", "{userId}"),
         "GET /v1/organizations/current",
         "PATCH /v1/organizations/current",
+        ...crud("/v1/webhooks"),
+        "POST /v1/webhooks/{id}/rotate-secret",
+        "POST /v1/webhooks/{id}/ping",
+        "GET /v1/webhooks/{id}/deliveries",
+        "POST /v1/webhooks/{id}/deliveries/{deliveryId}/retry",
         "GET /v1/me",
       ].sort(),
     );
@@ -196,6 +205,13 @@ describe("GET /openapi.json", () => {
     expect(codes("PATCH /v1/members/{userId}", "409")).toEqual(["MEMBER_REMOVED", "LAST_OWNER"]);
     expect(codes("DELETE /v1/members/{userId}", "409")).toEqual(["MEMBER_REMOVED", "LAST_OWNER"]);
     expect(codes("PATCH /v1/organizations/current", "412")).toEqual(["PRECONDITION_FAILED"]);
+    expect(codes("POST /v1/webhooks", "400")).toEqual(["VALIDATION_ERROR"]);
+    expect(codes("POST /v1/webhooks/{id}/ping", "409")).toEqual(["WEBHOOK_DISABLED", "IDEMPOTENCY_KEY_IN_USE"]);
+    expect(codes("POST /v1/webhooks/{id}/deliveries/{deliveryId}/retry", "409")).toEqual([
+      "WEBHOOK_DISABLED",
+      "IDEMPOTENCY_KEY_IN_USE",
+    ]);
+    expect(codes("GET /v1/webhooks/{id}/deliveries", "404")).toEqual(["NOT_FOUND"]);
     const preconditions = v1().filter((o) => o.operation.responses["412"]);
     expect(preconditions.map((o) => o.name).sort()).toEqual(conditionalOperations);
   });
@@ -233,11 +249,12 @@ describe("GET /openapi.json", () => {
         "PATCH /v1/members/{userId} 200",
         "GET /v1/organizations/current 200",
         "PATCH /v1/organizations/current 200",
+        "POST /v1/webhooks/{id}/rotate-secret 200",
       ].sort(),
     );
     expect(doc.paths["/v1/time-entries/{id}"].get.responses["200"].headers.ETag.required).toBe(true);
     expect(doc.paths["/v1/time-entries/current"].get.responses["200"].headers.ETag.required).toBe(false);
-    for (const schema of ["TimeEntry", "Project", "Customer", "Invoice", "Member", "Organization"]) {
+    for (const schema of ["TimeEntry", "Project", "Customer", "Invoice", "Member", "Organization", "Webhook"]) {
       expect(doc.components.schemas[schema].properties.version, schema).toMatchObject({ type: "integer" });
       expect(doc.components.schemas[schema].required, schema).toContain("version");
     }
@@ -256,6 +273,7 @@ describe("GET /openapi.json", () => {
     }
     expect(doc.paths["/v1/time-entries"].post.responses["201"].headers).toHaveProperty("Location");
     expect(doc.paths["/v1/time-entries/{id}/restart"].post.responses["201"].headers).toHaveProperty("Location");
+    expect(doc.paths["/v1/webhooks"].post.responses["201"].headers).toHaveProperty("Location");
   });
 
   it("documents the export's streamed 200 as CSV and NDJSON with examples, and its round trip per page", () => {

@@ -14,6 +14,7 @@ import {
   type Team,
 } from "./support/factories";
 import { type CallOptions, type Harness, startHarness } from "./support/harness";
+import { insertDelivery, subscribe } from "./support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -168,6 +169,34 @@ const successfulCalls: Record<string, () => Promise<Call>> = {
     options: { body: { name: "Renamed", timezone: "Europe/Berlin", prevent_overlaps: false } },
     status: 200,
   }),
+  "GET /v1/webhooks": async () => ({ path: "/v1/webhooks?limit=5", status: 200 }),
+  "POST /v1/webhooks": async () => ({
+    path: "/v1/webhooks",
+    options: { body: { url: "https://hooks.example.com/x", events: ["*"], description: "d" } },
+    status: 201,
+  }),
+  "GET /v1/webhooks/{id}": async () => ({ path: `/v1/webhooks/${await webhook()}`, status: 200 }),
+  "PATCH /v1/webhooks/{id}": async () => ({
+    path: `/v1/webhooks/${await webhook()}`,
+    options: { body: { url: "https://hooks.example.com/y", events: ["timer.started"], active: false } },
+    status: 200,
+  }),
+  "DELETE /v1/webhooks/{id}": async () => ({ path: `/v1/webhooks/${await webhook()}`, status: 204 }),
+  "POST /v1/webhooks/{id}/rotate-secret": async () => ({
+    path: `/v1/webhooks/${await webhook()}/rotate-secret`,
+    status: 200,
+  }),
+  "POST /v1/webhooks/{id}/ping": async () => ({ path: `/v1/webhooks/${await webhook()}/ping`, status: 202 }),
+  "GET /v1/webhooks/{id}/deliveries": async () => {
+    const id = await webhook();
+    await insertDelivery(h, { organizationId: team.organizationId, id });
+    return { path: `/v1/webhooks/${id}/deliveries?status=pending&limit=5`, status: 200 };
+  },
+  "POST /v1/webhooks/{id}/deliveries/{deliveryId}/retry": async () => {
+    const id = await webhook();
+    const delivery = await insertDelivery(h, { organizationId: team.organizationId, id });
+    return { path: `/v1/webhooks/${id}/deliveries/${delivery}/retry`, status: 202 };
+  },
   "GET /v1/me": async () => ({ path: "/v1/me", status: 200 }),
 };
 
@@ -180,6 +209,7 @@ const customer = () => createCustomer(h, team.organizationId);
 const member = async () => (await createMember(h, team.organizationId, "member")).id;
 const project = () => createProject(h, team.organizationId);
 const invoice = async () => createInvoice(h, team.organizationId, { customerId: await customer() });
+const webhook = async () => (await subscribe(h, team.organizationId, { events: ["invoice.status_changed"] })).id;
 
 async function documentedOperations() {
   const { body } = await h.call("GET", "/openapi.json");
@@ -218,7 +248,9 @@ describe("one database round trip per request", () => {
   });
 
   const conditional = Object.keys(successfulCalls).filter((operation) =>
-    /^(PATCH|DELETE) \/v1\/((time-entries|projects|customers|invoices)\/\{id\}|members\/\{userId\})$/.test(operation),
+    /^(PATCH|DELETE) \/v1\/((time-entries|projects|customers|invoices|webhooks)\/\{id\}|members\/\{userId\})$/.test(
+      operation,
+    ),
   );
 
   it.each(

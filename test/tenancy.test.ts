@@ -16,6 +16,7 @@ import {
 import { type Harness, startHarness } from "./support/harness";
 import { requestBodySchema, sample } from "./support/openapi-contract";
 import { documentedOperations, type OpenApiDocument, openApiDocument } from "./support/openapi-operations";
+import { insertDelivery, subscribe } from "./support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -32,13 +33,24 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
+const theirWebhook = {
+  create: async () => (await subscribe(h, stranger.organizationId)).id,
+  table: "webhook_subscriptions",
+};
+
 /**
  * For each collection, a row of the other organization and a valid body to send with its id; `key` is the column the
- * path's id names (`id` unless said).
+ * path's id names (`id` unless said); `deliveryOf` gives a delivery of that row for a `{deliveryId}` in the path.
  */
 const foreign: Record<
   string,
-  { create: () => Promise<string>; table: string; key?: string; body?: Record<string, unknown> }
+  {
+    create: () => Promise<string>;
+    table: string;
+    key?: string;
+    body?: Record<string, unknown>;
+    deliveryOf?: (id: string) => Promise<string>;
+  }
 > = {
   "/v1/time-entries": {
     create: () => createEntry(h, stranger, { description: "theirs" }),
@@ -88,6 +100,14 @@ const foreign: Record<
     key: "user_id",
     body: { role: "admin" },
   },
+  "/v1/webhooks": { ...theirWebhook, body: { active: false } },
+  "/v1/webhooks/{id}/rotate-secret": theirWebhook,
+  "/v1/webhooks/{id}/ping": theirWebhook,
+  "/v1/webhooks/{id}/deliveries": theirWebhook,
+  "/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
+    ...theirWebhook,
+    deliveryOf: (id) => insertDelivery(h, { organizationId: stranger.organizationId, id }),
+  },
 };
 
 const PATH_ID = /\{\w+\}/;
@@ -129,8 +149,11 @@ async function ownRow(path: string) {
   throw new Error(`no own fixture for ${path}`);
 }
 
-const snapshot = async (table: string, id: string, key = "id") =>
-  h.sql(`select * from ${table} where ${key} = $1`, [id]);
+/** The row, and the other organization's webhook events (a ping or a retry of theirs must add none). */
+const snapshot = async (table: string, id: string, key = "id") => [
+  await h.sql(`select * from ${table} where ${key} = $1`, [id]),
+  await h.sql("select id from webhook_events where organization_id = $1 order by id", [stranger.organizationId]),
+];
 
 describe("cross-organization isolation", () => {
   it("covers every operation that takes an id", async () => {
@@ -145,15 +168,15 @@ describe("cross-organization isolation", () => {
       if (!resource) throw new Error(`no foreign fixture for ${path}`);
       for (const caller of [team.owner, team.admin, team.member]) {
         const theirs = await resource.create();
+        const theirDelivery = path.includes("{deliveryId}") ? await resource.deliveryOf?.(theirs) : undefined;
         const before = await snapshot(resource.table, theirs, resource.key);
         const takesBody = method !== "GET" && (method !== "DELETE" || path.endsWith("/time-entries"));
         const body = takesBody ? resource.body : undefined;
-        const foreignRes = await h.call(method, path.replace(PATH_ID, theirs), { token: caller.token, body });
-        const missingRes = await h.call(method, path.replace(PATH_ID, crypto.randomUUID()), {
-          token: caller.token,
-          body,
-        });
-        // Members are refused writes to projects, customers and invoices (403) whether the id exists or not.
+        const foreignPath = path.replace(PATH_ID, theirs).replace("{deliveryId}", theirDelivery ?? "");
+        const foreignRes = await h.call(method, foreignPath, { token: caller.token, body });
+        const missingPath = path.replace(PATH_ID, crypto.randomUUID()).replace("{deliveryId}", crypto.randomUUID());
+        const missingRes = await h.call(method, missingPath, { token: caller.token, body });
+        // Members are refused writes to projects, customers, invoices and webhooks (403) whether the id exists or not.
         expect(foreignRes.status, `${method} ${path} as ${caller.role}`).toBe(
           caller.role === "member" ? missingRes.status : 404,
         );

@@ -2,8 +2,10 @@ import { type SQL, sql } from "drizzle-orm";
 import type { IfMatch } from "../lib/conditional";
 import type { ApiError } from "../lib/errors";
 import type { Caller } from "../lib/verify-token";
+import type { EventType } from "../webhooks/event-types";
 import type { Db } from "./client";
 import { type PostgresError, postgresErrorOf } from "./errors";
+import { deliveriesColumn, outboxCtes, queryWithEvents, tombstoneRows } from "./events";
 import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
 import { failsIfMatch, versionMatches } from "./versions";
 
@@ -52,7 +54,7 @@ export function changedFields<K extends string>(changes: Partial<Record<K, unkno
  * rows still reference it: nothing is ever deleted in cascade. Owners and admins
  * only. A reference created concurrently trips one of `referencingConstraints`,
  * which then answers `inUseError` too. With `ifMatch`, only the version it names
- * is deleted.
+ * is deleted. A deletion writes `deletedEvent` (webhooks) in the same statement.
  */
 export async function deleteUnlessReferenced(
   db: Db,
@@ -64,12 +66,13 @@ export async function deleteUnlessReferenced(
     referencingConstraints: string[];
     inUseError: () => ApiError;
     ifMatch?: IfMatch;
+    deletedEvent: EventType;
   },
 ) {
   const table = sql.identifier(options.table);
   return withConstraintErrors(
     () =>
-      queryOne<{ role: Role | null; found: boolean; precondition_failed: boolean; in_use: boolean }>(
+      queryWithEvents<{ role: Role | null; found: boolean; precondition_failed: boolean; in_use: boolean }>(
         db,
         sql`with ${memberCte(caller)},
         target as (
@@ -81,11 +84,12 @@ export async function deleteUnlessReferenced(
         deleted as (
           delete from ${table} x using target t
           where x.id = t.id and not t.in_use and ${versionMatches("x.version", options.ifMatch)}
-          returning x.id
-        )
+          returning x.id, x.version + 1 as version, now() as deleted_at
+        ),
+        ${outboxCtes(caller.organizationId, [{ type: options.deletedEvent, rows: tombstoneRows("deleted") }])}
         select ${callerRole} as role, exists (select 1 from target) as found,
           ${failsIfMatch("target", options.ifMatch)} as precondition_failed,
-          coalesce((select in_use from target), false) as in_use`,
+          coalesce((select in_use from target), false) as in_use, ${deliveriesColumn}`,
       ),
     Object.fromEntries(options.referencingConstraints.map((name) => [name, options.inUseError])),
   );

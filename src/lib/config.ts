@@ -4,15 +4,35 @@ import type { TokenConfig } from "./verify-token";
 
 export type RateLimitPolicy = { requests: number; periodSeconds: number };
 
+export type WebhookSettings = {
+  /** Development only (WEBHOOK_ALLOW_LOOPBACK): subscriptions may name http://127.0.0.1:PORT. */
+  allowLoopback: boolean;
+  /** How long a receiver has to answer (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** The first retry's delay (WEBHOOK_RETRY_BASE_SECONDS); each next one is four times longer. */
+  retryBaseSeconds: number;
+  /** Dead-lettered events in a row after which a subscription is disabled (WEBHOOK_DISABLE_AFTER_FAILURES). */
+  disableAfterFailures: number;
+};
+
 export type Config = TokenConfig & {
   databaseUrl: string;
   sqlHttpEndpoint: string | undefined;
   /** What the RATE_LIMITER binding enforces per organization; the binding itself decides. */
   rateLimit: RateLimitPolicy;
+  webhooks: WebhookSettings;
 };
 
 /** The defaults match `[[ratelimits]]` in wrangler.toml. */
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { requests: 600, periodSeconds: 60 };
+
+/** The defaults match wrangler.toml's [vars]. */
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
+  allowLoopback: false,
+  timeoutMs: 10_000,
+  retryBaseSeconds: 30,
+  disableAfterFailures: 5,
+};
 
 const MIN_SECRET_BYTES = 32; // RFC 7518 §3.2: an HS256 key is at least 256 bits.
 
@@ -49,6 +69,7 @@ function parse(env: Bindings): Config {
   if (requests === undefined) problems.push("RATE_LIMIT_REQUESTS must be a positive whole number");
   // The Workers Rate Limiting binding counts over 10 or 60 seconds only.
   if (periodSeconds !== 10 && periodSeconds !== 60) problems.push("RATE_LIMIT_PERIOD_SECONDS must be 10 or 60");
+  const webhooks = webhookSettings(env, problems);
   if (problems.length > 0) {
     // Operators read this in the logs; callers only learn that it is our fault.
     console.error(JSON.stringify({ level: "error", message: "invalid configuration", problems }));
@@ -60,12 +81,37 @@ function parse(env: Bindings): Config {
     oauth: oauthSettings === 3 ? { issuer, audience, jwksUrl } : null,
     sqlHttpEndpoint: env.SQL_HTTP_ENDPOINT?.trim() || undefined,
     rateLimit: { requests: requests ?? DEFAULT_RATE_LIMIT.requests, periodSeconds: periodSeconds ?? 60 },
+    webhooks,
+  };
+}
+
+function webhookSettings(env: Bindings, problems: string[]): WebhookSettings {
+  const defaults = DEFAULT_WEBHOOK_SETTINGS;
+  const timeoutMs = positiveInteger(env.WEBHOOK_TIMEOUT_MS, defaults.timeoutMs);
+  // 0 retries at once: what tests of the retry path want.
+  const retryBaseSeconds = wholeNumber(env.WEBHOOK_RETRY_BASE_SECONDS, defaults.retryBaseSeconds);
+  const disableAfterFailures = positiveInteger(env.WEBHOOK_DISABLE_AFTER_FAILURES, defaults.disableAfterFailures);
+  const allowLoopback = env.WEBHOOK_ALLOW_LOOPBACK?.trim() ?? "";
+  if (timeoutMs === undefined) problems.push("WEBHOOK_TIMEOUT_MS must be a positive whole number");
+  if (retryBaseSeconds === undefined) problems.push("WEBHOOK_RETRY_BASE_SECONDS must be a whole number");
+  if (disableAfterFailures === undefined)
+    problems.push("WEBHOOK_DISABLE_AFTER_FAILURES must be a positive whole number");
+  if (!["", "true", "false"].includes(allowLoopback)) problems.push("WEBHOOK_ALLOW_LOOPBACK must be true or false");
+  return {
+    allowLoopback: allowLoopback === "true",
+    timeoutMs: timeoutMs ?? defaults.timeoutMs,
+    retryBaseSeconds: retryBaseSeconds ?? defaults.retryBaseSeconds,
+    disableAfterFailures: disableAfterFailures ?? defaults.disableAfterFailures,
   };
 }
 
 function positiveInteger(value: string | undefined, fallback: number) {
   if (value === undefined || value.trim() === "") return fallback;
   return /^[1-9]\d{0,8}$/.test(value.trim()) ? Number(value) : undefined;
+}
+
+function wholeNumber(value: string | undefined, fallback: number) {
+  return value?.trim() === "0" ? 0 : positiveInteger(value, fallback);
 }
 
 const corsOrigins = new WeakMap<Bindings, ReadonlySet<string>>();

@@ -78,6 +78,11 @@ export const errorCatalog = {
     description:
       "Some time entries cannot be attached or detached: `details` lists the offending ids by reason. Nothing was changed.",
   },
+  WEBHOOK_DISABLED: {
+    status: 409,
+    description:
+      'The webhook subscription is disabled (`active: false`): nothing is delivered to it until an admin re-enables it with `PATCH {"active": true}`.',
+  },
   PRECONDITION_FAILED: {
     status: 412,
     description:
@@ -192,6 +197,7 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     message: "Some time entries cannot be attached to this invoice",
     details: { running: ["7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11"], invoiced: [], other_customer: [] },
   },
+  WEBHOOK_DISABLED: { message: "The webhook subscription is disabled; PATCH it with active: true first" },
   PRECONDITION_FAILED: { message: "The time entry has changed: If-Match does not match its current ETag" },
   METHOD_NOT_ALLOWED: { message: "PUT is not allowed on /v1/time-entries/{id}", details: { allow: ["GET", "PATCH"] } },
   PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },

@@ -14,7 +14,7 @@ export function configureOpenApi(app: AppOpenAPI) {
       "Every `/v1` operation needs `Authorization: Bearer <token>`. Two kinds of token are accepted:",
       "",
       "- **Session token**: a JWT signed HS256 with the deployment's `SESSION_JWT_SECRET`, claims `sub` (user id), `org_id` (organization id), `exp` (required) and optionally `iat`. It acts with the user's full rights in that organization.",
-      "- **OAuth2 access token** (RFC 9068): header `typ: at+jwt`, signed RS256 or ES256 with a key from `OAUTH_JWKS_URL`, `iss` = `OAUTH_ISSUER`, `aud` = `OAUTH_AUDIENCE`, claims `sub`, `org_id`, `client_id`, `exp` and `scope` (space separated). `entries:read` and `entries:write` cover time entries and projects, `invoices:read` and `invoices:write` customers and invoices, `team:read` and `team:admin` members and the organization (read for GET, write/admin for the rest); `/v1/me` needs no scope.",
+      "- **OAuth2 access token** (RFC 9068): header `typ: at+jwt`, signed RS256 or ES256 with a key from `OAUTH_JWKS_URL`, `iss` = `OAUTH_ISSUER`, `aud` = `OAUTH_AUDIENCE`, claims `sub`, `org_id`, `client_id`, `exp` and `scope` (space separated). `entries:read` and `entries:write` cover time entries and projects, `invoices:read` and `invoices:write` customers and invoices, `team:read` and `team:admin` members and the organization, `webhooks:read` and `webhooks:write` webhook subscriptions (read for GET, write/admin for the rest); `/v1/me` needs no scope.",
       "",
       "Tokens are verified following RFC8725 (JSON Web Token Best Current Practices): algorithms are allow-listed per token kind (never `none`), `typ` separates access tokens from session tokens, and `iss`, `aud`, `exp` and `nbf` are checked. Clocks may differ by up to 30 seconds. A bad token is 401 with `WWW-Authenticate: Bearer error=\"invalid_token\"`; a missing scope is 403 `INSUFFICIENT_SCOPE`. The caller's role (owner, admin, member) is read from the organization's membership on every request, so a removed member loses access at once.",
     ].join("\n"),
@@ -48,6 +48,11 @@ export function configureOpenApi(app: AppOpenAPI) {
         { name: "Customers", description: "Who is billed." },
         { name: "Invoices", description: "Bills to customers, with the time entries they charge for." },
         { name: "Team", description: "The organization's members, with their life cycle, and its settings." },
+        {
+          name: "Webhooks",
+          description:
+            "Changes pushed to your URL as they happen: signed (Standard Webhooks), retried with backoff for about 23 hours, delivered at least once (de-duplicate on `webhook-id`).",
+        },
         { name: "Me", description: "The caller." },
       ],
     });

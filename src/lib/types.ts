@@ -1,5 +1,6 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Db } from "../db/client";
+import type { DeliveryMessage } from "../webhooks/queues";
 import type { Caller } from "./verify-token";
 
 /** What the Worker receives from wrangler.toml `[vars]` and secrets. */
@@ -19,6 +20,16 @@ export type Bindings = {
   RATE_LIMIT_PERIOD_SECONDS?: string;
   /** Development and tests only: a local Neon SQL-over-HTTP endpoint to use instead of Neon. */
   SQL_HTTP_ENDPOINT?: string;
+  /** The Queue of webhook deliveries (`[[queues.producers]]`); absent (Node tests): the cron's sweep enqueues them. */
+  WEBHOOK_DELIVERIES?: Queue<DeliveryMessage>;
+  /** Development only: `true` lets subscriptions name http://127.0.0.1:PORT (`npm start` sets it). */
+  WEBHOOK_ALLOW_LOOPBACK?: string;
+  /** How long a receiver has to answer, in milliseconds (default 10000). */
+  WEBHOOK_TIMEOUT_MS?: string;
+  /** The first retry's delay in seconds (default 30); each next one is four times longer, at most 12 hours. */
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  /** Dead-lettered events in a row after which a subscription is disabled (default 5). */
+  WEBHOOK_DISABLE_AFTER_FAILURES?: string;
 };
 
 export type AppEnv = {

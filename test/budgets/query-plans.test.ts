@@ -1,27 +1,58 @@
 // Query plans: with a realistic amount of data (60,000 entries, 6,000
-// memberships, statistics fresh), the statements the app sends for each
-// operation must never read time_entries or organization_members sequentially.
-// The SQL is captured at the SQL endpoint as the app sent it, then EXPLAINed
-// with its parameters.
+// memberships, 60,000 webhook deliveries, statistics fresh), the statements the
+// app sends for each operation must never read time_entries,
+// organization_members, webhook_events or webhook_deliveries sequentially.
+// Every seeded organization has a webhook subscription, so the writes carry
+// their outbox. The SQL is captured at the SQL endpoint as the app sent it,
+// then EXPLAINed with its parameters.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SeededOrganization, seed } from "../../bench/seed";
 import type { Query } from "../../dev/sql-backends";
+import { createDb } from "../../src/db/client";
+import { DEFAULT_WEBHOOK_SETTINGS } from "../../src/lib/config";
 import { EXPORT_PAGE_SIZE } from "../../src/routes/time-entries/export.handlers";
+import { loadDeliveries, markDeadLetters, recordAttempts } from "../../src/webhooks/delivery.queries";
+import type { DeliveryMessage } from "../../src/webhooks/queues";
+import { sweepLostDeliveries } from "../../src/webhooks/sweeper";
 import { type Harness, startHarness } from "../support/harness";
+import { subscribe } from "../support/webhooks";
 
 const SIZE = { organizations: 3, users: 24, projects: 12, entries: 60_000 };
 /** Memberships beyond the seed's few, over many organizations, so that a table scan is never the cheap way. */
 const EXTRA_MEMBERS = 6_000;
+const DELIVERIES = 60_000;
 
 let h: Harness;
 let org: SeededOrganization;
 let tokens: { owner: string; member: string };
 let captured: Query[] | undefined;
+let subscriptionId: string;
 
 beforeAll(async () => {
   h = await startHarness();
   const run = h.backend.query.bind(h.backend);
-  [org] = (await seed(run, SIZE, { label: "Plans" })) as [SeededOrganization];
+  const organizations = await seed(run, SIZE, { label: "Plans" });
+  [org] = organizations as [SeededOrganization];
+  // A third of the deliveries for each organization's subscription, all but the newest day's sent long ago.
+  for (const [i, { id }] of organizations.entries()) {
+    const subscription = await subscribe(h, id, { events: ["*"] });
+    if (i === 0) subscriptionId = subscription.id;
+    await h.sql(
+      `with event as (
+         insert into webhook_events (organization_id, type, data, created_at)
+         select $1, 'time_entry.created', '{}', now() - n * interval '1 minute' from generate_series(1, $3::int) n
+         returning id, organization_id, created_at
+       )
+       insert into webhook_deliveries (organization_id, event_id, subscription_id, status, attempts, requested_at,
+         enqueued_at, created_at)
+       select organization_id, id, $2, case when created_at < now() - interval '1 day' then 'delivered' else 'pending' end,
+         1, created_at, case when created_at < now() - interval '5 minutes' then created_at end, created_at
+       from event`,
+      [id, subscription.id, String(DELIVERIES / organizations.length)],
+    );
+  }
+  for (const table of ["webhook_subscriptions", "webhook_events", "webhook_deliveries"])
+    await h.sql(`analyze ${table}`);
   // Many organizations of a realistic size, the seeded one among them with a hundred more people.
   await h.sql(
     `with extra as (insert into organizations (name) select 'Team ' || n from generate_series(1, $2::int) n returning id),
@@ -60,7 +91,7 @@ type Request = {
   path: string;
   body?: unknown;
   statements?: number;
-  reads?: "time_entries" | "organization_members";
+  reads?: "time_entries" | "organization_members" | "webhook_deliveries";
 };
 
 /** A member of the seeded organization that no other operation here touches. */
@@ -248,7 +279,66 @@ const operations: Record<string, () => Promise<Request>> = {
     body: { name: "Plans", timezone: "UTC" },
     reads: "organization_members",
   }),
+  "webhook deliveries, a page and the next": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: `/v1/webhooks/${subscriptionId}/deliveries?limit=100&cursor=${await cursorAfter(`/v1/webhooks/${subscriptionId}/deliveries?limit=100`, "owner")}`,
+    reads: "webhook_deliveries",
+  }),
+  "webhook deliveries, failed only": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: `/v1/webhooks/${subscriptionId}/deliveries?limit=100&status=failed`,
+    reads: "webhook_deliveries",
+  }),
+  "webhook delivery retry": async () => ({
+    caller: "owner",
+    method: "POST",
+    path: `/v1/webhooks/${subscriptionId}/deliveries/${(await deliveriesOf(1))[0]}/retry`,
+    reads: "webhook_deliveries",
+  }),
 };
+
+/** `count` deliveries of the first organization's subscription, recent ones (still pending). */
+const deliveriesOf = async (count: number) =>
+  (
+    await h.sql(
+      "select id from webhook_deliveries where subscription_id = $1 order by created_at desc limit $2 offset 10",
+      [subscriptionId, String(count)],
+    )
+  ).map((row) => row.id as string);
+
+/**
+ * The delivery side's statements (the queue consumer, the dead letters, the sweep), run as the Worker runs them:
+ * each line prepares its input, then gives the work to measure.
+ */
+const deliveryWork: Record<string, () => Promise<() => Promise<unknown>>> = {
+  "consumer: read a batch of deliveries": async () => {
+    const ids = await deliveriesOf(10);
+    return () => loadDeliveries(db(), ids);
+  },
+  "consumer: record a batch's attempts": async () => {
+    const results = (await deliveriesOf(10)).map((id, i) => ({
+      id,
+      outcome: i % 2 ? ("delivered" as const) : ("retry" as const),
+      attempted: true,
+      response_status: i % 2 ? 200 : 500,
+      duration_ms: 12,
+      error: i % 2 ? null : "The receiver answered 500",
+      retry_in_seconds: i % 2 ? null : 30,
+    }));
+    return () => recordAttempts(db(), results);
+  },
+  "dead letters: mark failed": async () => {
+    const ids = await deliveriesOf(5);
+    return () => markDeadLetters(db(), ids, DEFAULT_WEBHOOK_SETTINGS.disableAfterFailures);
+  },
+  // The queue binding's stand-in takes the messages; the sweep's two statements are what is measured.
+  "sweep: lost enqueues": async () => () =>
+    sweepLostDeliveries(db(), { sendBatch: async () => {} } as unknown as Queue<DeliveryMessage>),
+};
+
+const db = () => createDb(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT);
 
 type PlanNode = { "Node Type": string; "Relation Name"?: string; Plans?: PlanNode[] };
 
@@ -269,7 +359,7 @@ describe("query plans on a seeded database", () => {
     expect(Number(row?.reltuples)).toBeGreaterThanOrEqual(SIZE.entries);
   });
 
-  it.each(Object.keys(operations))("%s never scans time_entries or organization_members sequentially", async (name) => {
+  it.each(Object.keys(operations))("%s never scans a large table sequentially", async (name) => {
     const request = await (operations[name] as () => Promise<Request>)();
     captured = [];
     const res = await h.call(request.method, request.path, { token: tokens[request.caller], body: request.body });
@@ -278,16 +368,31 @@ describe("query plans on a seeded database", () => {
     expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
     expect(statements).toHaveLength(request.statements ?? 1);
 
-    for (const statement of statements) {
-      const used = scans(await explain(statement));
-      expect(
-        used.some((scan) => scan.endsWith(` on ${request.reads ?? "time_entries"}`)),
-        used.join(", "),
-      ).toBe(true);
-      expect(
-        used.filter((scan) => /Seq Scan on (time_entries|organization_members)$/.test(scan)),
-        used.join(", "),
-      ).toEqual([]);
-    }
+    for (const statement of statements) await expectIndexed(statement, request.reads ?? "time_entries");
+  });
+
+  it.each(Object.keys(deliveryWork))("%s never scans the webhook tables sequentially", async (name) => {
+    const work = await (deliveryWork[name] as () => Promise<() => Promise<unknown>>)();
+    captured = [];
+    await work();
+    const statements = captured;
+    captured = undefined;
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) await expectIndexed(statement, "webhook_deliveries");
   });
 });
+
+const largeTables = ["time_entries", "organization_members", "webhook_events", "webhook_deliveries"];
+
+/** The statement reads `table`, and reads none of the large tables sequentially. */
+async function expectIndexed(statement: Query, table: string) {
+  const used = scans(await explain(statement));
+  expect(
+    used.some((scan) => scan.endsWith(` on ${table}`)),
+    used.join(", "),
+  ).toBe(true);
+  expect(
+    used.filter((scan) => largeTables.some((large) => scan === `Seq Scan on ${large}`)),
+    used.join(", "),
+  ).toEqual([]);
+}

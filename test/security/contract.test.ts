@@ -22,6 +22,7 @@ import {
   type Operation,
   openApiDocument,
 } from "../support/openapi-operations";
+import { subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -45,6 +46,7 @@ const fixtures: Record<string, () => Promise<string>> = {
   customers: () => createCustomer(h, team.organizationId, `Customer ${crypto.randomUUID()}`),
   invoices: async () =>
     createInvoice(h, team.organizationId, { customerId: await createCustomer(h, team.organizationId) }),
+  webhooks: async () => (await subscribe(h, team.organizationId)).id,
   // `user_id` in a body (time for another member): a member of the caller's organization.
   users: async () => team.member.id,
   members: async () => (await createMember(h, team.organizationId, "member")).id,
@@ -176,7 +178,7 @@ describe("limits", () => {
     const lists = withQueryParameter("limit");
     expect(lists.length).toBeGreaterThanOrEqual(3);
     for (const { path, operation } of lists) {
-      const url = `${path}?${requiredQuery(operation)}`;
+      const url = `${await concretePath(path, await fixtureIds())}?${requiredQuery(operation)}`;
       for (const limit of ["0", "101", "-1", "1.5", "abc", "", "99999999999999999999"]) {
         const res = await h.call("GET", `${url}limit=${encodeURIComponent(limit)}`, { token: team.owner.token });
         expect(res.status, `${path}?limit=${limit}`).toBe(400);
@@ -194,7 +196,7 @@ describe("limits", () => {
     const searches = withQueryParameter("q");
     expect(searches.length).toBeGreaterThanOrEqual(1);
     for (const { path, operation } of searches) {
-      const url = `${path}?${requiredQuery(operation)}`;
+      const url = `${await concretePath(path, await fixtureIds())}?${requiredQuery(operation)}`;
       const tooLong = await h.call("GET", `${url}q=${"é".repeat(201)}`, { token: team.owner.token });
       expect(tooLong.status, path).toBe(400);
       expect(tooLong.body.error.code).toBe("VALIDATION_ERROR");
@@ -278,7 +280,8 @@ describe("values Postgres cannot store", () => {
         for (const parameter of (operation.parameters ?? []).filter((p) => p.in === "query" && !p.schema?.format)) {
           if (parameter.schema?.type !== "string" || parameter.name === "cursor") continue;
           const others = (operation.parameters ?? []).filter((p) => p.name !== parameter.name);
-          const url = `${path}?${requiredQuery({ ...operation, parameters: others })}${parameter.name}=a%00b`;
+          const concrete = await concretePath(path, await fixtureIds());
+          const url = `${concrete}?${requiredQuery({ ...operation, parameters: others })}${parameter.name}=a%00b`;
           const res = await h.call("GET", url, { token: team.owner.token });
           expect(res.status, `${url}: ${JSON.stringify(res.body)}`).toBe(400);
           expect(res.body.error.code).toBe("VALIDATION_ERROR");

@@ -12,6 +12,7 @@ import { createCustomer, createEntry, createInvoice, createProject, createTeam, 
 import { type Harness, startHarness } from "../support/harness";
 import { requestBodySchema, responseValidator, sample } from "../support/openapi-contract";
 import type { OpenApiDocument, Operation } from "../support/openapi-operations";
+import { subscribe } from "../support/webhooks";
 
 // The document does not depend on the database: read it at collection time so
 // that each operation gets a test of its own.
@@ -40,6 +41,7 @@ beforeAll(async () => {
   });
   ids["time-entries"] = await createEntry(h, team.member, { projectId: ids.projects });
   ids.invoices = await createInvoice(h, team.organizationId, { customerId: customer });
+  ids.webhooks = (await subscribe(h, team.organizationId)).id;
   ids.members = team.otherMember.id;
   const oauth = (scope: string) => h.issuer.sign({ userId: team.admin.id, organizationId: team.organizationId, scope });
   tokens = {

@@ -3,6 +3,7 @@
 // documented. Calls use the document's own examples for bodies and random ids
 // in paths: authorization must be decided the same way whatever the ids.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALL_SCOPES } from "../../src/routes/me/me.routes";
 import { createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
@@ -10,8 +11,6 @@ let h: Harness;
 let team: Team;
 // biome-ignore lint/suspicious/noExplicitAny: the document is read structurally.
 let doc: any;
-
-const ALL_SCOPES = ["entries:read", "entries:write", "invoices:read", "invoices:write", "team:read", "team:admin"];
 
 type Operation = { method: string; path: string; scope: string | null; body?: unknown };
 
@@ -38,7 +37,7 @@ function operations(): Operation[] {
 
 /** Who may call an operation: the table the tests are generated from. */
 function allowedRoles({ method, path }: Operation): Member["role"][] {
-  if (path.startsWith("/v1/invoices")) return ["owner", "admin"];
+  if (path.startsWith("/v1/invoices") || path.startsWith("/v1/webhooks")) return ["owner", "admin"];
   if (/^\/v1\/(projects|customers|organizations)/.test(path) && method !== "GET") return ["owner", "admin"];
   // Members may remove themselves (leave), so DELETE is theirs too; whom they may remove is decided per member.
   if (path.startsWith("/v1/members") && method !== "GET" && method !== "DELETE") return ["owner", "admin"];
@@ -53,12 +52,12 @@ const call = (operation: Operation, token: string) =>
   );
 
 describe("roles and scopes for every operation", () => {
-  it("guards every operation but /v1/me with one of the six scopes", () => {
+  it("guards every operation but /v1/me with one of the eight scopes", () => {
     for (const operation of operations()) {
       const expected =
         operation.path === "/v1/me"
           ? null
-          : expect.stringMatching(/^(entries|invoices):(read|write)$|^team:(read|admin)$/);
+          : expect.stringMatching(/^(entries|invoices|webhooks):(read|write)$|^team:(read|admin)$/);
       expect(operation.scope, `${operation.method} ${operation.path}`).toEqual(expected);
     }
   });

@@ -25,12 +25,15 @@ export async function startWorker(bindings: { vars?: Record<string, string>; sec
 /** The cron triggers wrangler.toml declares. */
 export const cronTriggers = () => unstable_readConfig({ config: `${ROOT}/wrangler.toml` }).triggers.crons ?? [];
 
-/** The usual test harness (database, issuer, factories' needs), with `call` going to the Worker in workerd. */
-export async function startWorkerdHarness() {
+/**
+ * The usual test harness (database, issuer, factories' needs), with `call` going to the Worker in workerd; `vars`
+ * override wrangler.toml's.
+ */
+export async function startWorkerdHarness(vars: Record<string, string> = {}) {
   const h: Harness = await startHarness();
   const { SQL_HTTP_ENDPOINT, OAUTH_ISSUER, OAUTH_AUDIENCE, OAUTH_JWKS_URL } = h.env;
   const { server, url } = await startWorker({
-    vars: { SQL_HTTP_ENDPOINT, OAUTH_ISSUER, OAUTH_AUDIENCE, OAUTH_JWKS_URL } as Record<string, string>,
+    vars: { SQL_HTTP_ENDPOINT, OAUTH_ISSUER, OAUTH_AUDIENCE, OAUTH_JWKS_URL, ...vars } as Record<string, string>,
     secrets: { DATABASE_URL: h.env.DATABASE_URL, SESSION_JWT_SECRET: h.env.SESSION_JWT_SECRET } as Record<
       string,
       string

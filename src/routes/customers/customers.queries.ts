@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, deleteUnlessReferenced, queryOne } from "../../db/query";
 import { containsPattern, jsonObject } from "../../db/sql-fragments";
@@ -11,6 +12,9 @@ import { type CreateCustomerBody, type Customer, customerColumns, type UpdateCus
 
 const customerJson = (alias: string) =>
   sql.raw(jsonObject(alias, ["id", "organization_id", ...customerColumns, "version"], ["created_at", "updated_at"]));
+
+/** The customer in `source` (a CTE of one row) as JSON. */
+const customerOf = (source: string) => sql`(select ${customerJson("c")} from ${sql.raw(source)} c)`;
 
 export const customerInUse = () =>
   new ApiError("IN_USE", "The customer has projects or invoices; it cannot be deleted");
@@ -52,7 +56,7 @@ const columnTypes = Object.fromEntries(customerColumns.map((column) => [column, 
 
 export async function createCustomer(db: Db, caller: Caller, body: CreateCustomerBody) {
   const fields = changedFields(body, columnTypes);
-  return queryOne<{ role: Role | null; customer: Customer | null }>(
+  return queryWithEvents<{ role: Role | null; customer: Customer | null }>(
     db,
     sql`with ${memberCte(caller)},
     inserted as (
@@ -63,8 +67,9 @@ export async function createCustomer(db: Db, caller: Caller, body: CreateCustome
       select ${caller.organizationId}::uuid, ${sql.join(fields.given.map(fields.value), sql`, `)}
       where ${callerIsManager}
       returning *
-    )
-    select ${callerRole} as role, (select ${customerJson("c")} from inserted c) as customer`,
+    ),
+    ${outboxCtes(caller.organizationId, [{ type: "customer.created", rows: resourceRows(customerOf("inserted")) }])}
+    select ${callerRole} as role, ${customerOf("inserted")} as customer, ${deliveriesColumn}`,
   );
 }
 
@@ -76,12 +81,17 @@ export async function updateCustomer(
   ifMatch?: IfMatch,
 ) {
   const fields = changedFields(changes, columnTypes);
-  return queryOne<{ role: Role | null; found: boolean; precondition_failed: boolean; customer: Customer | null }>(
+  return queryWithEvents<{
+    role: Role | null;
+    found: boolean;
+    precondition_failed: boolean;
+    customer: Customer | null;
+  }>(
     db,
     sql`with ${memberCte(caller)},
     -- Locked, so that the If-Match verdict is about the version the write finds.
     target as (
-      select c.id, c.version from customers c
+      select c.* from customers c
       where c.organization_id = ${caller.organizationId}::uuid and c.id = ${id}::uuid and ${callerIsManager}
       for update
     ),
@@ -90,10 +100,11 @@ export async function updateCustomer(
       from target t
       where c.organization_id = ${caller.organizationId}::uuid and c.id = t.id and ${versionMatches("c.version", ifMatch)}
       returning c.*
-    )
+    ),
+    ${outboxCtes(caller.organizationId, [{ type: "customer.updated", rows: updateRows(customerOf, "target", "updated") }])}
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failsIfMatch("target", ifMatch)} as precondition_failed,
-      (select ${customerJson("c")} from updated c) as customer`,
+      ${customerOf("updated")} as customer, ${deliveriesColumn}`,
   );
 }
 
@@ -106,4 +117,5 @@ export const deleteCustomer = (db: Db, caller: Caller, id: string, ifMatch?: IfM
       or exists (select 1 from invoices i where i.organization_id = x.organization_id and i.customer_id = x.id)`,
     referencingConstraints: ["projects_customer_fk", "invoices_customer_fk"],
     inUseError: customerInUse,
+    deletedEvent: "customer.deleted",
   });

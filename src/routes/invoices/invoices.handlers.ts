@@ -6,12 +6,10 @@ import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { toPage } from "../../lib/pagination";
 import { CalendarDate, Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
+import { attachEntries, detachEntries, type EntryChangeResult } from "./invoice-entries.queries";
 import {
-  attachEntries,
   createInvoice,
   deleteInvoice,
-  detachEntries,
-  type EntryChangeResult,
   getInvoice,
   listInvoices,
   unknownCustomer,

@@ -1,12 +1,29 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import {
+  deliveriesColumn,
+  type OutboxEvent,
+  outboxCtes,
+  queryWithEvents,
+  resourceRows,
+  tombstoneRows,
+} from "../../db/events";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
-import { isoUtcText, uuidArray } from "../../db/sql-fragments";
 import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
+import { changedEntryRows, entriesBefore } from "../time-entries/entry-json";
+import {
+  attachedEntries,
+  changedInvoiceRows,
+  entryColumns,
+  invoiceJson,
+  invoiceWithSummaryOf,
+  statusChangeRows,
+  withCustomer,
+} from "./invoice-json";
 import {
   type CreateInvoiceBody,
   dueDateMessage,
@@ -20,57 +37,11 @@ import {
 // Invoices are for owners and admins only: every statement gates on the
 // caller's role, and members get 403 from the handler.
 
-const invoiceJson = (extra: SQL = sql``) => sql`json_build_object(
-  'id', i.id,
-  'organization_id', i.organization_id,
-  'customer_id', i.customer_id,
-  'number', i.number,
-  'status', i.status,
-  'date', i.date,
-  'due_date', i.due_date,
-  'created_at', ${sql.raw(isoUtcText("i.created_at"))},
-  'updated_at', ${sql.raw(isoUtcText("i.updated_at"))},
-  'version', i.version,
-  'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name, 'email', c.email) end
-  ${extra}
-)`;
-
-const withCustomer = (source: string) =>
-  sql`${sql.raw(source)} i left join customers c on c.organization_id = i.organization_id and c.id = i.customer_id`;
-
-/**
- * The one invoice in `source` with the summary of the entries in the CTE
- * `entries`. Amounts are numeric all the way: hours × rate summed per currency,
- * then rounded to cents, and sent as text.
- */
-const invoiceWithSummaryOf = (source: string) =>
-  sql`(select ${invoiceJson(sql`, 'summary', json_build_object(
-    'entry_count', (select count(*) from entries),
-    'total_seconds', (select coalesce(sum(e.duration), 0) from entries e),
-    'billable_seconds', (select coalesce(sum(e.duration) filter (where e.billable), 0) from entries e),
-    'amounts', coalesce((
-      select json_agg(json_build_object('currency', a.currency, 'amount', a.amount::text) order by a.currency)
-      from (
-        select p.currency, round(sum(e.duration * p.hourly_rate / 3600), 2) as amount
-        from entries e join projects p on p.organization_id = e.organization_id and p.id = e.project_id
-        where e.billable and p.hourly_rate is not null and e.duration is not null
-        group by p.currency
-      ) a
-    ), '[]'::json)
-  )`)} from ${withCustomer(source)})`;
-
-const entryColumns = sql.raw("duration, billable, project_id, organization_id");
-
-/** The entries attached to the invoice in `source`, as the statement's snapshot sees them. */
-const attachedEntries = (caller: Caller, source: string) =>
-  sql`select ${entryColumns} from time_entries
-  where organization_id = ${caller.organizationId}::uuid and invoice_id = (select id from ${sql.raw(source)})`;
-
 export const duplicateNumber = (number: string) =>
   new ApiError("DUPLICATE_NUMBER", `An invoice numbered ${number} already exists`, { number });
 export const unknownCustomer = () => invalidField("customer_id", "No such customer in this organization");
 
-const targetInvoice = (caller: Caller, id: string) =>
+export const targetInvoice = (caller: Caller, id: string) =>
   sql`target as (
     select * from invoices i
     where i.organization_id = ${caller.organizationId}::uuid and i.id = ${id}::uuid and ${callerIsManager}
@@ -118,7 +89,7 @@ export async function createInvoice(db: Db, caller: Caller, body: CreateInvoiceB
   )`;
   return withConstraintErrors(
     () =>
-      queryOne<{ role: Role | null; customer_found: boolean; invoice: InvoiceWithSummary | null }>(
+      queryWithEvents<{ role: Role | null; customer_found: boolean; invoice: InvoiceWithSummary | null }>(
         db,
         sql`with ${memberCte(caller)},
         inserted as (
@@ -128,8 +99,10 @@ export async function createInvoice(db: Db, caller: Caller, body: CreateInvoiceB
           where ${callerIsManager} and ${customerFound}
           returning *
         ),
-        entries as (select ${entryColumns} from time_entries where false)
-        select ${callerRole} as role, ${customerFound} as customer_found, ${invoiceWithSummaryOf("inserted")} as invoice`,
+        entries as (select ${entryColumns} from time_entries where false),
+        ${outboxCtes(caller.organizationId, [{ type: "invoice.created", rows: resourceRows(invoiceWithSummaryOf("inserted")) }])}
+        select ${callerRole} as role, ${customerFound} as customer_found, ${invoiceWithSummaryOf("inserted")} as invoice,
+          ${deliveriesColumn}`,
       ),
     {
       invoices_organization_id_number_key: () => duplicateNumber(body.number),
@@ -151,9 +124,11 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
   const moveAllowed = changes.status
     ? sql`(t.status = ${changes.status} or (t.status, ${changes.status}::text) in (${allowedMoves}))`
     : sql`true`;
+  const events: OutboxEvent[] = [{ type: "invoice.updated", rows: changedInvoiceRows("target", "updated") }];
+  if (changes.status) events.push({ type: "invoice.status_changed", rows: statusChangeRows("target", "updated") });
   return withConstraintErrors(
     () =>
-      queryOne<{
+      queryWithEvents<{
         role: Role | null;
         status: InvoiceStatus | null;
         precondition_failed: boolean;
@@ -174,11 +149,12 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
             and ${versionMatches("i.version", ifMatch)}
           returning i.*
         ),
-        entries as (${attachedEntries(caller, "updated")})
+        entries as (${attachedEntries(caller, "updated")}),
+        ${outboxCtes(caller.organizationId, events)}
         select ${callerRole} as role, (select status from target) as status,
           ${failsIfMatch("target", ifMatch)} as precondition_failed,
           coalesce((select move_allowed from verdict), false) as move_allowed,
-          ${invoiceWithSummaryOf("updated")} as invoice`,
+          ${invoiceWithSummaryOf("updated")} as invoice, ${deliveriesColumn}`,
       ),
     {
       invoices_organization_id_number_key: () => duplicateNumber(changes.number ?? ""),
@@ -190,7 +166,7 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
 export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
   // The target is locked, so its version is the one the delete finds.
   const deletable = sql`t.status = 'draft' and ${versionMatches("t.version", ifMatch)}`;
-  return queryOne<{ role: Role | null; status: InvoiceStatus | null; precondition_failed: boolean }>(
+  return queryWithEvents<{ role: Role | null; status: InvoiceStatus | null; precondition_failed: boolean }>(
     db,
     sql`with ${memberCte(caller)},
     ${targetInvoice(caller, id)},
@@ -198,111 +174,17 @@ export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?
       update time_entries te set invoice_id = null, updated_at = now()
       from target t
       where te.organization_id = t.organization_id and te.invoice_id = t.id and ${deletable}
-      returning te.id
-    ),
-    deleted as (delete from invoices i using target t where i.id = t.id and ${deletable} returning i.id)
-    select ${callerRole} as role, (select status from target) as status,
-      ${failsIfMatch("target", ifMatch)} as precondition_failed`,
-  );
-}
-
-export type EntryChangeResult = {
-  role: Role | null;
-  status: InvoiceStatus | null;
-  /** Requested ids that are no time entry of the organization. */
-  missing: string[];
-  /** Requested ids that cannot take part, by reason. */
-  refused: Record<string, string[]> | null;
-  invoice: InvoiceWithSummary | null;
-};
-
-/**
- * Attaches entries to a draft invoice, all or nothing. The invoice and the
- * candidate entries are locked first, so a concurrent attach to another
- * invoice waits and then sees these entries as invoiced.
- */
-export async function attachEntries(db: Db, caller: Caller, id: string, ids: string[]) {
-  return queryOne<EntryChangeResult>(
-    db,
-    sql`with ${memberCte(caller)},
-    ${targetInvoice(caller, id)},
-    found as (
-      select te.id, te.end_time, te.invoice_id, p.customer_id
-      from time_entries te
-      left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = any(${uuidArray(ids)})
-        and te.deleted_at is null and exists (select 1 from target)
-      for update of te
-    ),
-    verdicts as (
-      select f.id, case
-        when f.invoice_id = (select id from target) then 'attached'
-        when f.invoice_id is not null then 'invoiced'
-        when f.end_time is null then 'running'
-        when f.customer_id is distinct from (select customer_id from target) then 'other_customer'
-        else 'ok' end as verdict
-      from found f
-    ),
-    allowed as (
-      select (select status from target) = 'draft'
-        and (select count(*) from found) = ${ids.length}
-        and not exists (select 1 from verdicts where verdict not in ('ok', 'attached')) as ok
-    ),
-    changed as (
-      update time_entries te set invoice_id = (select id from target), updated_at = now()
-      where te.organization_id = ${caller.organizationId}::uuid
-        and te.id in (select id from verdicts where verdict = 'ok') and (select ok from allowed)
       returning te.*
     ),
-    touched as (update invoices i set updated_at = now() from target t where i.id = t.id and exists (select 1 from changed) returning i.*),
-    entries as (${attachedEntries(caller, "target")} union all select ${entryColumns} from changed)
-    ${entryChangeResult(ids)}`,
+    deleted as (
+      delete from invoices i using target t where i.id = t.id and ${deletable}
+      returning i.id, i.version + 1 as version, now() as deleted_at
+    ),
+    ${outboxCtes(caller.organizationId, [
+      { type: "time_entry.updated", rows: changedEntryRows(entriesBefore("released"), "released") },
+      { type: "invoice.deleted", rows: tombstoneRows("deleted") },
+    ])}
+    select ${callerRole} as role, (select status from target) as status,
+      ${failsIfMatch("target", ifMatch)} as precondition_failed, ${deliveriesColumn}`,
   );
 }
-
-/** Detaches entries from a draft invoice, all or nothing. */
-export async function detachEntries(db: Db, caller: Caller, id: string, ids: string[]) {
-  return queryOne<EntryChangeResult>(
-    db,
-    sql`with ${memberCte(caller)},
-    ${targetInvoice(caller, id)},
-    found as (
-      select te.id, te.invoice_id from time_entries te
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = any(${uuidArray(ids)})
-        and te.deleted_at is null and exists (select 1 from target)
-      for update
-    ),
-    verdicts as (
-      select f.id, case when f.invoice_id is distinct from (select id from target) then 'not_attached' else 'ok' end
-        as verdict
-      from found f
-    ),
-    allowed as (
-      select (select status from target) = 'draft'
-        and (select count(*) from found) = ${ids.length}
-        and not exists (select 1 from verdicts where verdict <> 'ok') as ok
-    ),
-    changed as (
-      update time_entries te set invoice_id = null, updated_at = now()
-      where te.organization_id = ${caller.organizationId}::uuid
-        and te.id in (select id from found) and (select ok from allowed)
-      returning te.id
-    ),
-    touched as (update invoices i set updated_at = now() from target t where i.id = t.id and exists (select 1 from changed) returning i.*),
-    entries as (
-      select ${entryColumns} from time_entries
-      where organization_id = ${caller.organizationId}::uuid and invoice_id = (select id from target)
-        and id not in (select id from changed)
-    )
-    ${entryChangeResult(ids)}`,
-  );
-}
-
-const entryChangeResult = (ids: string[]) => sql`select ${callerRole} as role, (select status from target) as status,
-  (select coalesce(json_agg(r.id order by r.id), '[]'::json) from unnest(${uuidArray(ids)}) r(id)
-   where r.id not in (select id from found)) as missing,
-  (select json_object_agg(v.verdict, v.ids) from (
-    select verdict, json_agg(id order by id) as ids from verdicts where verdict not in ('ok', 'attached') group by verdict
-  ) v) as refused,
-  ${invoiceWithSummaryOf("(select * from touched union all select * from target where not exists (select 1 from touched))")}
-    as invoice`;

@@ -10,6 +10,8 @@ export const ALL_SCOPES = [
   "invoices:write",
   "team:read",
   "team:admin",
+  "webhooks:read",
+  "webhooks:write",
 ] as const;
 
 export const Me = z

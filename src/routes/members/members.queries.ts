@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte } from "../../db/membership";
 import { queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
@@ -7,6 +8,7 @@ import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
+import { changedEntryRows, entriesBefore, entryRows } from "../time-entries/entry-json";
 import type { AddMemberBody, ListMembersQuery, Member, Role } from "./members.schemas";
 
 // Every function here is one SQL statement: the caller's membership, the role rules and the write share it.
@@ -20,6 +22,10 @@ const memberJson = (m: string, u: string) =>
     'version', ${m}.version,
     'user', json_build_object('id', ${u}.id, 'email', ${u}.email, 'full_name', ${u}.full_name, 'avatar_url', ${u}.avatar_url)
   )`);
+
+/** The membership in `source` (a CTE of one organization_members row) as the API shows it, for webhook events. */
+const memberOf = (source: string) =>
+  sql`(select ${memberJson("x", "u")} from ${sql.raw(source)} x join users u on u.id = x.user_id)`;
 
 /** Members sort by name, or by e-mail address where a user has none; the cursor holds this and the id. */
 const sortName = (u: string) => sql.raw(`coalesce(${u}.full_name, ${u}.email)`);
@@ -87,7 +93,7 @@ export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
   const role = sql`${body.role}::text`;
   return withConstraintErrors(
     () =>
-      queryOne<{ role: Role | null; allowed: boolean; user_id: string | null; member: Member | null }>(
+      queryWithEvents<{ role: Role | null; allowed: boolean; user_id: string | null; member: Member | null }>(
         db,
         sql`with ${memberCte(caller)},
         allowed as (select where ${mayManage(sql`null::text`, role)}),
@@ -108,9 +114,15 @@ export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
             set role = excluded.role, status = 'active', removed_at = null, joined_at = now()
             where organization_members.status = 'removed'
           returning *
-        )
+        ),
+        ${outboxCtes(caller.organizationId, [
+          {
+            type: "member.added",
+            rows: resourceRows(sql`(select ${memberJson("j", "s")} from joined j join subject s on s.id = j.user_id)`),
+          },
+        ])}
         select ${callerRole} as role, exists (select from allowed) as allowed, (select id from subject) as user_id,
-          (select ${memberJson("j", "s")} from joined j join subject s on s.id = j.user_id) as member`,
+          (select ${memberJson("j", "s")} from joined j join subject s on s.id = j.user_id) as member, ${deliveriesColumn}`,
       ),
     lastOwnerErrors,
   );
@@ -140,7 +152,7 @@ export async function changeMemberRole(db: Db, caller: Caller, userId: string, n
   const role = sql`${newRole}::text`;
   return withConstraintErrors(
     () =>
-      queryOne<MemberWrite & { member: Member | null }>(
+      queryWithEvents<MemberWrite & { member: Member | null }>(
         db,
         sql`with ${memberCte(caller)}, ${targetCte(caller, userId)},
         updated as (
@@ -149,8 +161,9 @@ export async function changeMemberRole(db: Db, caller: Caller, userId: string, n
           where m.organization_id = t.organization_id and m.user_id = t.user_id and t.status = 'active'
             and ${versionMatches("t.version", ifMatch)} and ${mayManage(sql`t.role`, role)}
           returning m.*
-        )
-        select ${callerRole} as role, ${targetVerdicts(ifMatch)},
+        ),
+        ${outboxCtes(caller.organizationId, [{ type: "member.updated", rows: updateRows(memberOf, "target", "updated") }])}
+        select ${callerRole} as role, ${targetVerdicts(ifMatch)}, ${deliveriesColumn},
           coalesce((select ${mayManage(sql`t.role`, role)} from target t), false) as allowed,
           (select ${memberJson("x", "u")} from updated x join users u on u.id = x.user_id) as member`,
       ),
@@ -168,7 +181,7 @@ export async function removeMember(db: Db, caller: Caller, userId: string, ifMat
   const allowed = self ? sql`${callerIsMember}` : mayManage(sql`t.role`, sql`null::text`);
   return withConstraintErrors(
     () =>
-      queryOne<MemberWrite & { stopped_entry_id: string | null }>(
+      queryWithEvents<MemberWrite & { stopped_entry_id: string | null }>(
         db,
         sql`with ${memberCte(caller)}, ${targetCte(caller, userId)},
         removed as (
@@ -176,7 +189,7 @@ export async function removeMember(db: Db, caller: Caller, userId: string, ifMat
           from target t
           where m.organization_id = t.organization_id and m.user_id = t.user_id and t.status = 'active'
             and ${versionMatches("t.version", ifMatch)} and ${allowed}
-          returning m.user_id
+          returning m.*
         ),
         -- The overlap trigger leaves this stop alone (see drizzle/0004): offboarding never fails on overlaps that
         -- existed before prevent_overlaps was turned on. The setting ends with the statement's transaction.
@@ -187,9 +200,14 @@ export async function removeMember(db: Db, caller: Caller, userId: string, ifMat
           cross join (select set_config('time_entries.offboarding', ${`${caller.organizationId}:${userId}`.toLowerCase()}, true)) offboarding
           where te.organization_id = ${caller.organizationId}::uuid and te.user_id = r.user_id
             and te.end_time is null and te.deleted_at is null
-          returning te.id
-        )
-        select ${callerRole} as role, ${targetVerdicts(ifMatch)},
+          returning te.*
+        ),
+        ${outboxCtes(caller.organizationId, [
+          { type: "member.removed", rows: resourceRows(memberOf("removed")) },
+          { type: "time_entry.updated", rows: changedEntryRows(entriesBefore("stopped"), "stopped") },
+          { type: "timer.stopped", rows: entryRows("stopped") },
+        ])}
+        select ${callerRole} as role, ${targetVerdicts(ifMatch)}, ${deliveriesColumn},
           coalesce((select ${allowed} from target t), false) as allowed,
           (select id from stopped) as stopped_entry_id`,
       ),

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, deleteUnlessReferenced, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
@@ -95,7 +96,7 @@ export async function createProject(db: Db, caller: Caller, body: CreateProjectB
   const fields = changedFields(withRateText(body), columnTypes);
   return withConstraintErrors(
     () =>
-      queryOne<{ role: Role | null; customer_found: boolean; project: Project | null }>(
+      queryWithEvents<{ role: Role | null; customer_found: boolean; project: Project | null }>(
         db,
         sql`with ${memberCte(caller)},
         inserted as (
@@ -106,9 +107,10 @@ export async function createProject(db: Db, caller: Caller, body: CreateProjectB
           select ${caller.organizationId}::uuid, ${sql.join(fields.given.map(fields.value), sql`, `)}
           where ${callerIsManager} and ${customerExists(caller, body.customer_id)}
           returning *
-        )
+        ),
+        ${outboxCtes(caller.organizationId, [{ type: "project.created", rows: resourceRows(projectOf("inserted")) }])}
         select ${callerRole} as role, ${customerExists(caller, body.customer_id)} as customer_found,
-          ${projectOf("inserted")} as project`,
+          ${projectOf("inserted")} as project, ${deliveriesColumn}`,
       ),
     constraintErrors,
   );
@@ -118,7 +120,7 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
   const fields = changedFields(withRateText(changes), columnTypes);
   return withConstraintErrors(
     () =>
-      queryOne<{
+      queryWithEvents<{
         role: Role | null;
         found: boolean;
         precondition_failed: boolean;
@@ -129,7 +131,7 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
         sql`with ${memberCte(caller)},
         -- Locked, so that the If-Match verdict is about the version the write finds.
         target as (
-          select p.id, p.version from projects p
+          select p.* from projects p
           where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid and ${callerIsManager}
           for update
         ),
@@ -139,11 +141,12 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
           where p.organization_id = ${caller.organizationId}::uuid and p.id = t.id
             and ${versionMatches("p.version", ifMatch)} and ${customerExists(caller, changes.customer_id)}
           returning p.*
-        )
+        ),
+        ${outboxCtes(caller.organizationId, [{ type: "project.updated", rows: updateRows(projectOf, "target", "updated") }])}
         select ${callerRole} as role, exists (select 1 from target) as found,
           ${failsIfMatch("target", ifMatch)} as precondition_failed,
           ${customerExists(caller, changes.customer_id)} as customer_found,
-          ${projectOf("updated")} as project`,
+          ${projectOf("updated")} as project, ${deliveriesColumn}`,
       ),
     constraintErrors,
   );
@@ -157,4 +160,5 @@ export const deleteProject = (db: Db, caller: Caller, id: string, ifMatch?: IfMa
     inUse: sql`exists (select 1 from time_entries te where te.organization_id = x.organization_id and te.project_id = x.id)`,
     referencingConstraints: ["time_entries_project_fk"],
     inUseError: projectInUse,
+    deletedEvent: "project.deleted",
   });

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { previousAttributes } from "../../db/events";
 import { isoUtcText } from "../../db/sql-fragments";
 
 const entryJson = sql.raw(`json_build_object(
@@ -42,3 +43,22 @@ export const withRelations = (source: string, entry: SQL = entryJson) =>
   left join invoices i on i.organization_id = te.organization_id and i.id = te.invoice_id`;
 
 export const entryOf = (source: string) => sql`(select x.entry from (${withRelations(source)}) x)`;
+
+/** Webhook event rows for the entries of `source` (a CTE of time_entries rows), each as GET answers it. */
+export const entryRows = (source: string) =>
+  sql`select x.entry as data, null::json as previous_attributes from (${withRelations(source)}) x`;
+
+/** Webhook event rows for entries changed from the rows of `before` to those of `after`, with what changed. */
+export const changedEntryRows = (before: string, after: string) =>
+  sql`select n.entry as data, ${previousAttributes(sql`o.entry`, sql`n.entry`)} as previous_attributes
+  from (${withRelations(after)}) n join (${withRelations(before)}) o on o.id = n.id`;
+
+/** Webhook event rows for the entries of `after` whose timer started (`end_time` cleared) or stopped since `before`. */
+export const timerRows = (before: string, after: string, transition: "started" | "stopped") =>
+  sql`select x.entry as data, null::json as previous_attributes from (${withRelations(after)}) x
+  join ${sql.raw(after)} a on a.id = x.id join ${sql.raw(before)} b on b.id = x.id
+  where ${transition === "started" ? sql`b.end_time is not null and a.end_time is null` : sql`b.end_time is null and a.end_time is not null`}`;
+
+/** The rows of time_entries as they were before this statement changed the rows of the CTE `changed`. */
+export const entriesBefore = (changed: string) =>
+  `(select * from time_entries where id in (select id from ${changed}))`;

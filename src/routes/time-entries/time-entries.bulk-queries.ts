@@ -1,10 +1,11 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { deliveriesColumn, outboxCtes, queryWithEvents, tombstoneRows } from "../../db/events";
 import { callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
-import { changedFields, queryOne } from "../../db/query";
+import { changedFields } from "../../db/query";
 import { uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
-import { withRelations } from "./entry-json";
+import { changedEntryRows, withRelations } from "./entry-json";
 import type { BulkTimeEntryChanges } from "./time-entries.bulk-schemas";
 import type { TimeEntry } from "./time-entries.schemas";
 import { columnTypes, tombstone } from "./time-entries.writes";
@@ -28,7 +29,7 @@ type BulkVerdicts = {
 function lockedCandidates(caller: Caller, ids: string[], gates: SQL[] = []) {
   return sql`${memberCte(caller)},
     found as (
-      select te.id, te.invoice_id from time_entries te
+      select te.* from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = any(${uuidArray(ids)})
         and te.deleted_at is null and ${visibleTo(caller, "te")}
       order by te.id
@@ -56,7 +57,7 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
   const projectGate = projectId
     ? sql`exists (select 1 from projects where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid)`
     : sql`true`;
-  return queryOne<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
+  return queryWithEvents<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
     db,
     sql`with ${lockedCandidates(caller, ids, [projectGate])},
     updated as (
@@ -64,8 +65,9 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
       from found f
       where te.organization_id = ${caller.organizationId}::uuid and te.id = f.id and (select ok from allowed)
       returning te.*
-    )
-    select ${verdicts(ids)},
+    ),
+    ${outboxCtes(caller.organizationId, [{ type: "time_entry.updated", rows: changedEntryRows("found", "updated") }])}
+    select ${verdicts(ids)}, ${deliveriesColumn},
       ${projectGate} as project_found,
       coalesce(
         (select json_agg(x.entry order by r.position)
@@ -78,15 +80,16 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
 
 /** Soft-deletes every entry of `ids` (lower-case, distinct), exactly as the single delete does. */
 export async function bulkDeleteTimeEntries(db: Db, caller: Caller, ids: string[]) {
-  return queryOne<BulkVerdicts & { deleted: number }>(
+  return queryWithEvents<BulkVerdicts & { deleted: number }>(
     db,
     sql`with ${lockedCandidates(caller, ids)},
     deleted as (
       update time_entries te set ${tombstone}
       from found f
       where te.organization_id = ${caller.organizationId}::uuid and te.id = f.id and (select ok from allowed)
-      returning te.id
-    )
-    select ${verdicts(ids)}, (select count(*)::int from deleted) as deleted`,
+      returning te.id, te.version, te.deleted_at
+    ),
+    ${outboxCtes(caller.organizationId, [{ type: "time_entry.deleted", rows: tombstoneRows("deleted") }])}
+    select ${verdicts(ids)}, (select count(*)::int from deleted) as deleted, ${deliveriesColumn}`,
   );
 }

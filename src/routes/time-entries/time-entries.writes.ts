@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { deliveriesColumn, type OutboxEvent, outboxCtes, queryWithEvents, tombstoneRows } from "../../db/events";
 import {
   callerIsManager,
   callerIsMember,
@@ -9,11 +10,11 @@ import {
   type Role,
   visibleTo,
 } from "../../db/membership";
-import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
+import { changedFields, withConstraintErrors } from "../../db/query";
 import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
-import { entryOf } from "./entry-json";
+import { changedEntryRows, entryOf, entryRows, timerRows } from "./entry-json";
 import { overlapErrors, RUNNING_TIMER_INDEX, runningEntryOf, timerAlreadyRunning } from "./time-entries.errors";
 import type { CreateTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
 
@@ -62,7 +63,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
   }
   const stopRunning = running && body.stop_running === true;
   ctes.push(sql`running as (
-    select id, start_time from time_entries
+    select * from time_entries
     where organization_id = ${caller.organizationId}::uuid and user_id = ${userId}::uuid and end_time is null
       and deleted_at is null
     ${stopRunning ? sql`for update` : sql``}
@@ -76,7 +77,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
       from running r
       where te.organization_id = ${caller.organizationId}::uuid and te.id = r.id
         and r.start_time < ${body.start_time}::timestamptz and ${sql.join(gates, sql` and `)}
-      returning te.id
+      returning te.*
     )`);
     gates.push(sql`(select count(*) from running) = (select count(*) from stopped)`);
   } else if (running) {
@@ -89,6 +90,13 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
       : projectId
         ? sql`coalesce((select hourly_rate is not null from project), false)`
         : sql`false`;
+  const events: OutboxEvent[] = [];
+  if (stopRunning) {
+    events.push({ type: "time_entry.updated", rows: changedEntryRows("running", "stopped") });
+    events.push({ type: "timer.stopped", rows: entryRows("stopped") });
+  }
+  events.push({ type: "time_entry.created", rows: entryRows("inserted") });
+  if (running) events.push({ type: "timer.started", rows: entryRows("inserted") });
 
   const query = sql`with ${sql.join(ctes, sql`, `)},
     inserted as (
@@ -98,8 +106,9 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
       where ${sql.join(gates, sql` and `)}
       on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
       returning *
-    )
-    select ${callerRole} as role,
+    ),
+    ${outboxCtes(caller.organizationId, events)}
+    select ${callerRole} as role, ${deliveriesColumn},
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
       exists (select 1 from subject) as subject_found,
       ${
@@ -110,7 +119,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
             : sql`null::uuid`
       } as running_entry_id,
       ${entryOf("inserted")} as entry`;
-  const row = await withConstraintErrors(() => queryOne<WriteResult>(db, query), overlapErrors);
+  const row = await withConstraintErrors(() => queryWithEvents<WriteResult>(db, query), overlapErrors);
   const allowed = row.role && (userId === caller.userId || isManager(row.role));
   if (running && allowed && row.project_found && row.subject_found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
@@ -177,14 +186,21 @@ export async function updateTimeEntry(
     if (userId !== caller.userId) gates.push(callerIsManager);
   }
 
+  const events: OutboxEvent[] = [{ type: "time_entry.updated", rows: changedEntryRows("target", "updated") }];
+  if (fields.has("end_time")) {
+    const transition = changes.end_time === null ? "started" : "stopped";
+    events.push({ type: `timer.${transition}`, rows: timerRows("target", "updated", transition) });
+  }
+
   const query = sql`with ${sql.join(ctes, sql`, `)},
     updated as (
       update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from next n
       where te.organization_id = ${caller.organizationId}::uuid and te.id = n.id and ${sql.join(gates, sql` and `)}
       returning te.*
-    )
-    select ${callerRole} as role,
+    ),
+    ${outboxCtes(caller.organizationId, events)}
+    select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from target) as found,
       ${failsIfMatch("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,
@@ -195,10 +211,9 @@ export async function updateTimeEntry(
       ${entryOf("updated")} as entry`;
   return withConstraintErrors(
     () =>
-      queryOne<WriteResult & { found: boolean; precondition_failed: boolean; locked: boolean; times_valid: boolean }>(
-        db,
-        query,
-      ),
+      queryWithEvents<
+        WriteResult & { found: boolean; precondition_failed: boolean; locked: boolean; times_valid: boolean }
+      >(db, query),
     {
       ...overlapErrors,
       // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
@@ -217,7 +232,7 @@ export async function updateTimeEntry(
 export const tombstone = sql`deleted_at = now(), updated_at = now(), project_id = null`;
 
 export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
-  return queryOne<{
+  return queryWithEvents<{
     role: Role | null;
     found: boolean;
     precondition_failed: boolean;
@@ -237,9 +252,10 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatc
       from target t
       where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and te.invoice_id is null
         and ${versionMatches("te.version", ifMatch)}
-      returning te.id
-    )
-    select ${callerRole} as role,
+      returning te.id, te.version, te.deleted_at
+    ),
+    ${outboxCtes(caller.organizationId, [{ type: "time_entry.deleted", rows: tombstoneRows("deleted") }])}
+    select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from target) as found,
       ${failsIfMatch("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,

@@ -1,9 +1,10 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { deliveriesColumn, outboxCtes, queryWithEvents } from "../../db/events";
 import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
-import { queryOne, withConstraintErrors } from "../../db/query";
+import { withConstraintErrors } from "../../db/query";
 import type { Caller } from "../../lib/verify-token";
-import { entryOf } from "./entry-json";
+import { changedEntryRows, entryOf, entryRows } from "./entry-json";
 import { overlapErrors, runningEntryOf, timerAlreadyRunning } from "./time-entries.errors";
 import type { StopTimeEntryBody, TimeEntry } from "./time-entries.schemas";
 
@@ -23,8 +24,12 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
       where te.organization_id = ${caller.organizationId}::uuid and te.id = t.id
         and t.invoice_id is null and t.end_time is null and ${endTime} > t.start_time
       returning te.*
-    )
-    select ${callerRole} as role,
+    ),
+    ${outboxCtes(caller.organizationId, [
+      { type: "time_entry.updated", rows: changedEntryRows("target", "updated") },
+      { type: "timer.stopped", rows: entryRows("updated") },
+    ])}
+    select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from target) as found,
       coalesce((select invoice_id is not null from target), false) as locked,
       coalesce((select end_time is null from target), false) as running,
@@ -38,7 +43,7 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
     times_valid: boolean;
     entry: TimeEntry | null;
   };
-  return withConstraintErrors(() => queryOne<StopResult>(db, query), overlapErrors);
+  return withConstraintErrors(() => queryWithEvents<StopResult>(db, query), overlapErrors);
 }
 
 /** Starts a new running entry for the caller now, copying project, description and billable of entry `id`. */
@@ -51,7 +56,7 @@ export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
   };
   const row = await withConstraintErrors(
     () =>
-      queryOne<RestartResult>(
+      queryWithEvents<RestartResult>(
         db,
         sql`with ${memberCte(caller)},
     source as (
@@ -71,8 +76,12 @@ export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
       where ${callerIsMember} and not exists (select 1 from running)
       on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
       returning *
-    )
-    select ${callerRole} as role,
+    ),
+    ${outboxCtes(caller.organizationId, [
+      { type: "time_entry.created", rows: entryRows("inserted") },
+      { type: "timer.started", rows: entryRows("inserted") },
+    ])}
+    select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from source) as found,
       (select id from running) as running_entry_id,
       ${entryOf("inserted")} as entry`,

@@ -1,0 +1,67 @@
+import { type SQL, sql } from "drizzle-orm";
+import { previousAttributes, resourceRows } from "../../db/events";
+import { isoUtcText } from "../../db/sql-fragments";
+import type { Caller } from "../../lib/verify-token";
+
+// An invoice as the API answers it, and its webhook event rows.
+
+export const invoiceJson = (extra: SQL = sql``) => sql`json_build_object(
+  'id', i.id,
+  'organization_id', i.organization_id,
+  'customer_id', i.customer_id,
+  'number', i.number,
+  'status', i.status,
+  'date', i.date,
+  'due_date', i.due_date,
+  'created_at', ${sql.raw(isoUtcText("i.created_at"))},
+  'updated_at', ${sql.raw(isoUtcText("i.updated_at"))},
+  'version', i.version,
+  'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name, 'email', c.email) end
+  ${extra}
+)`;
+
+export const withCustomer = (source: string) =>
+  sql`${sql.raw(source)} i left join customers c on c.organization_id = i.organization_id and c.id = i.customer_id`;
+
+/**
+ * The one invoice in `source` with the summary of the entries in the CTE
+ * `entries`. Amounts are numeric all the way: hours × rate summed per currency,
+ * then rounded to cents, and sent as text.
+ */
+export const invoiceWithSummaryOf = (source: string) =>
+  sql`(select ${invoiceJson(sql`, 'summary', json_build_object(
+    'entry_count', (select count(*) from entries),
+    'total_seconds', (select coalesce(sum(e.duration), 0) from entries e),
+    'billable_seconds', (select coalesce(sum(e.duration) filter (where e.billable), 0) from entries e),
+    'amounts', coalesce((
+      select json_agg(json_build_object('currency', a.currency, 'amount', a.amount::text) order by a.currency)
+      from (
+        select p.currency, round(sum(e.duration * p.hourly_rate / 3600), 2) as amount
+        from entries e join projects p on p.organization_id = e.organization_id and p.id = e.project_id
+        where e.billable and p.hourly_rate is not null and e.duration is not null
+        group by p.currency
+      ) a
+    ), '[]'::json)
+  )`)} from ${withCustomer(source)})`;
+
+export const entryColumns = sql.raw("duration, billable, project_id, organization_id");
+
+/** The entries attached to the invoice in `source`, as the statement's snapshot sees them. */
+export const attachedEntries = (caller: Caller, source: string) =>
+  sql`select ${entryColumns} from time_entries
+  where organization_id = ${caller.organizationId}::uuid and invoice_id = (select id from ${sql.raw(source)})`;
+
+/** The invoice in `source` without its summary: what an update's `previous_attributes` compare. */
+const invoiceOf = (source: string) => sql`(select ${invoiceJson()} from ${withCustomer(source)})`;
+
+/** Webhook event rows for the invoice changed from the row of `before` to the one of `after` (with its summary). */
+export const changedInvoiceRows = (before: string, after: string) =>
+  resourceRows(invoiceWithSummaryOf(after), previousAttributes(invoiceOf(before), invoiceOf(after)));
+
+/** Webhook event rows for an invoice whose status changed from `before` to `after`: `previous_attributes.status`. */
+export const statusChangeRows = (before: string, after: string) =>
+  resourceRows(
+    sql`case when (select status from ${sql.raw(before)}) <> (select status from ${sql.raw(after)})
+      then ${invoiceWithSummaryOf(after)} end`,
+    sql`json_build_object('status', (select status from ${sql.raw(before)}))`,
+  );

@@ -1,0 +1,100 @@
+import { z } from "@hono/zod-openapi";
+import { requireManager } from "../../db/membership";
+import { entityTag } from "../../lib/conditional";
+import { readConfig } from "../../lib/config";
+import { decodeCursor } from "../../lib/cursor";
+import { invalidField, notFound, preconditionFailed } from "../../lib/errors";
+import { toPage } from "../../lib/pagination";
+import { Id, UtcTimestamp } from "../../lib/schemas";
+import type { AppRouteHandler, Bindings } from "../../lib/types";
+import { newSigningSecret } from "../../webhooks/signature";
+import { refusedWebhookUrl } from "../../webhooks/url-policy";
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  rotateWebhookSecret,
+  updateWebhook,
+} from "./webhooks.queries";
+import type {
+  CreateRoute,
+  GetOneRoute,
+  ListRoute,
+  PatchRoute,
+  RemoveRoute,
+  RotateSecretRoute,
+} from "./webhooks.routes";
+
+const WebhookCursor = z.tuple([UtcTimestamp, Id]);
+export const webhookNotFound = () => notFound("Webhook subscription");
+const webhookChanged = () => preconditionFailed("webhook subscription");
+
+/** A URL that may not receive webhooks (SSRF rules, src/webhooks/url-policy.ts) is a 400 on `url`. */
+function requireAllowedUrl(url: string | undefined, env: Bindings) {
+  const refused = url === undefined ? undefined : refusedWebhookUrl(url, readConfig(env).webhooks);
+  if (refused) throw invalidField("url", refused);
+}
+
+export const list: AppRouteHandler<ListRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const cursor = query.cursor ? decodeCursor(query.cursor, WebhookCursor) : undefined;
+  const page = await listWebhooks(c.get("db"), c.get("caller"), {
+    limit: query.limit,
+    after: cursor && { createdAt: cursor[0], id: cursor[1] },
+  });
+  requireManager(page.role, "read webhook subscriptions");
+  return c.json(
+    toPage(page.webhooks, query.limit, (webhook) => [webhook.created_at, webhook.id]),
+    200,
+  );
+};
+
+export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  const body = c.req.valid("json");
+  requireAllowedUrl(body.url, c.env);
+  const result = await createWebhook(c.get("db"), c.get("caller"), body, newSigningSecret());
+  requireManager(result.role, "create webhook subscriptions");
+  if (!result.webhook) throw new Error("the insert returned no row although the caller may write");
+  c.header("Location", `/v1/webhooks/${result.webhook.id}`);
+  c.header("ETag", entityTag(result.webhook.version));
+  return c.json({ data: result.webhook }, 201);
+};
+
+export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
+  const result = await getWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id);
+  requireManager(result.role, "read webhook subscriptions");
+  if (!result.webhook) throw webhookNotFound();
+  c.header("ETag", entityTag(result.webhook.version));
+  return c.json({ data: result.webhook }, 200);
+};
+
+export const patch: AppRouteHandler<PatchRoute> = async (c) => {
+  const changes = c.req.valid("json");
+  requireAllowedUrl(changes.url, c.env);
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await updateWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id, changes, ifMatch);
+  requireManager(result.role, "change webhook subscriptions");
+  if (!result.found) throw webhookNotFound();
+  if (result.precondition_failed) throw webhookChanged();
+  if (!result.webhook) throw new Error("the update matched no row although every check passed");
+  c.header("ETag", entityTag(result.webhook.version));
+  return c.json({ data: result.webhook }, 200);
+};
+
+export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
+  const ifMatch = c.req.valid("header")["If-Match"];
+  const result = await deleteWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
+  requireManager(result.role, "delete webhook subscriptions");
+  if (!result.found) throw webhookNotFound();
+  if (result.precondition_failed) throw webhookChanged();
+  return c.body(null, 204);
+};
+
+export const rotateSecret: AppRouteHandler<RotateSecretRoute> = async (c) => {
+  const result = await rotateWebhookSecret(c.get("db"), c.get("caller"), c.req.valid("param").id, newSigningSecret());
+  requireManager(result.role, "rotate webhook secrets");
+  if (!result.found || !result.webhook) throw webhookNotFound();
+  c.header("ETag", entityTag(result.webhook.version));
+  return c.json({ data: result.webhook }, 200);
+};

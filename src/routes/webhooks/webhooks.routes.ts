@@ -1,0 +1,130 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
+import { errorResponses } from "../../lib/errors";
+import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
+import { IdParams } from "../../lib/schemas";
+import {
+  CreateWebhookBody,
+  exampleWebhookId,
+  ListWebhooksQuery,
+  UpdateWebhookBody,
+  WebhookEnvelope,
+  WebhookPage,
+  WebhookWithSecretEnvelope,
+} from "./webhooks.schemas";
+
+export const tags = ["Webhooks"];
+export const read = scoped("webhooks:read");
+export const write = scoped("webhooks:write");
+export const managersOnly =
+  "Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`).";
+const urlRule =
+  "`url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`.";
+
+export const list = createRoute({
+  operationId: "listWebhooks",
+  method: "get",
+  path: "/v1/webhooks",
+  tags,
+  summary: "List webhook subscriptions",
+  description: `Oldest first (ties by id), with keyset pagination: pass \`meta.next_cursor\` as \`cursor\` for the next page. Secrets are never listed. ${managersOnly} Needs scope \`webhooks:read\` for OAuth tokens.`,
+  ...read,
+  request: { query: ListWebhooksQuery },
+  responses: {
+    200: json(WebhookPage, "A page of webhook subscriptions."),
+    ...errorResponses("VALIDATION_ERROR", "INVALID_CURSOR", ...authErrors),
+  },
+});
+
+export const create = createRoute({
+  operationId: "createWebhook",
+  method: "post",
+  path: "/v1/webhooks",
+  tags,
+  summary: "Subscribe a URL to events",
+  description: `Every change of an event type in \`events\` is then POSTed to \`url\`, signed with the subscription's secret (Standard Webhooks: \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`). The answer is the only one that shows \`secret\`. ${urlRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  ...write,
+  request: { body: jsonBody(CreateWebhookBody, "The subscription to create.") },
+  responses: {
+    201: {
+      ...json(WebhookWithSecretEnvelope, "The created subscription, with its signing secret (shown only here)."),
+      headers: z.object({
+        Location: z
+          .string()
+          .openapi({ description: "URL of the new subscription.", example: `/v1/webhooks/${exampleWebhookId}` }),
+        ...etagHeader.shape,
+      }),
+    },
+    ...errorResponses(...bodyErrors, ...authErrors),
+  },
+});
+
+export const getOne = createRoute({
+  operationId: "getWebhook",
+  method: "get",
+  path: "/v1/webhooks/{id}",
+  tags,
+  summary: "Get a webhook subscription",
+  description: `Another organization's subscription is 404 like an id that does not exist. ${managersOnly} Needs scope \`webhooks:read\` for OAuth tokens.`,
+  ...read,
+  request: { params: IdParams },
+  responses: {
+    200: { ...json(WebhookEnvelope, "The subscription, without its secret."), headers: etagHeader },
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
+  },
+});
+
+export const patch = createRoute({
+  operationId: "updateWebhook",
+  method: "patch",
+  path: "/v1/webhooks/{id}",
+  tags,
+  summary: "Update a webhook subscription",
+  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`; events that failed meanwhile can be sent again with the deliveries' retry). ${urlRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  ...write,
+  request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateWebhookBody, "The fields to change.") },
+  responses: {
+    200: { ...json(WebhookEnvelope, "The updated subscription."), headers: etagHeader },
+    ...errorResponses("NOT_FOUND", "PRECONDITION_FAILED", ...bodyErrors, ...authErrors),
+  },
+});
+
+export const remove = createRoute({
+  operationId: "deleteWebhook",
+  method: "delete",
+  path: "/v1/webhooks/{id}",
+  tags,
+  summary: "Delete a webhook subscription",
+  description: `Deletes the subscription and its deliveries log; nothing more is delivered to it. ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  ...write,
+  request: { params: IdParams, headers: IfMatchHeaders },
+  responses: {
+    204: { description: "Deleted." },
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", ...authErrors),
+  },
+});
+
+export const rotateSecret = createRoute({
+  operationId: "rotateWebhookSecret",
+  method: "post",
+  path: "/v1/webhooks/{id}/rotate-secret",
+  tags,
+  summary: "Rotate a webhook subscription's signing secret",
+  description: `Issues a new secret, shown only in this answer. For the next 24 hours every delivery is signed with both the new and the previous secret (two entries in \`webhook-signature\`), so a receiver can switch to the new one without losing a message; then only with the new one. Rotating again within those 24 hours retires the older previous secret at once. ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  ...write,
+  request: { params: IdParams },
+  responses: {
+    200: {
+      ...json(WebhookWithSecretEnvelope, "The subscription with its new signing secret (shown only here)."),
+      headers: etagHeader,
+    },
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
+  },
+});
+
+export type ListRoute = typeof list;
+export type CreateRoute = typeof create;
+export type GetOneRoute = typeof getOne;
+export type PatchRoute = typeof patch;
+export type RemoveRoute = typeof remove;
+export type RotateSecretRoute = typeof rotateSecret;

@@ -1,0 +1,58 @@
+import { createDb } from "../db/client";
+import { readConfig } from "../lib/config";
+import type { Bindings } from "../lib/types";
+import { attemptDelivery } from "./deliver";
+import { loadDeliveries, markDeadLetters, recordAttempts } from "./delivery.queries";
+import { DEAD_LETTER_QUEUE, type DeliveryMessage } from "./queues";
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The Worker's `queue()` handler for both webhook queues. Deliveries: one statement reads the batch, each is
+ * POSTed (in parallel), one statement records the outcomes; then each message is acknowledged or retried with
+ * its backoff (after the last attempt the retry sends it to the dead-letter queue). Dead letters: one statement
+ * marks them failed and their subscriptions failing or disabled. A delivery no longer pending (delivered, failed,
+ * or gone with its subscription) is acknowledged without a request: a message may arrive twice.
+ */
+export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env: Bindings) {
+  const config = readConfig(env);
+  const db = createDb(config.databaseUrl, config.sqlHttpEndpoint);
+  const messagesById = new Map<string, Message<DeliveryMessage>[]>();
+  for (const message of batch.messages) {
+    const id = message.body?.delivery_id;
+    if (typeof id !== "string" || !uuidPattern.test(id)) {
+      console.error(JSON.stringify({ level: "error", message: "webhooks: a message without a delivery id" }));
+      message.ack();
+      continue;
+    }
+    messagesById.set(id.toLowerCase(), [...(messagesById.get(id.toLowerCase()) ?? []), message]);
+  }
+  const ids = [...messagesById.keys()];
+  if (ids.length === 0) return;
+
+  if (batch.queue === DEAD_LETTER_QUEUE) {
+    await markDeadLetters(db, ids, config.webhooks.disableAfterFailures);
+    batch.ackAll();
+    return;
+  }
+
+  const due = (await loadDeliveries(db, ids)).filter((delivery) => delivery.status === "pending");
+  const results = await Promise.all(
+    due.map((delivery) => {
+      const attempts = Math.max(...(messagesById.get(delivery.id) ?? []).map((message) => message.attempts));
+      return attemptDelivery(delivery, attempts, config.webhooks);
+    }),
+  );
+  await recordAttempts(db, results);
+  const retries = new Map(results.filter((r) => r.outcome === "retry").map((r) => [r.id, r.retry_in_seconds]));
+  for (const [id, messages] of messagesById) {
+    const [first, ...duplicates] = messages;
+    for (const duplicate of duplicates) duplicate.ack();
+    if (!retries.has(id)) first?.ack();
+    else {
+      const delaySeconds = retries.get(id);
+      // After the last attempt there is no delay: this retry moves the message to the dead-letter queue.
+      first?.retry(delaySeconds == null ? {} : { delaySeconds });
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import type { WebhookSettings } from "../lib/config";
+import type { AttemptResult, DueDelivery, WebhookEvent } from "./delivery.queries";
+import { retryDelaySeconds } from "./retry-schedule";
+import { signatureHeader } from "./signature";
+import { refusedWebhookUrl } from "./url-policy";
+
+const USER_AGENT = "time-entries-api-webhooks/1";
+
+/** The body receivers get: `previous_attributes` only where an update has them. */
+export function payloadOf({ previous_attributes, ...event }: WebhookEvent) {
+  return JSON.stringify(previous_attributes ? { ...event, previous_attributes } : event);
+}
+
+const notSent = (id: string, error: string): AttemptResult => ({
+  id,
+  outcome: "failed",
+  attempted: false,
+  response_status: null,
+  duration_ms: null,
+  error,
+  retry_in_seconds: null,
+});
+
+/**
+ * POSTs one delivery, signed (Standard Webhooks), and says what came of it: a 2xx is delivered; any other answer,
+ * a redirect (never followed), no answer within the timeout or a failed connection is retried after
+ * `retryDelaySeconds(attempt)`. `attempt` is the queue's count for this message (1 for its first delivery).
+ */
+export async function attemptDelivery(
+  delivery: DueDelivery,
+  attempt: number,
+  settings: WebhookSettings,
+): Promise<AttemptResult> {
+  if (!delivery.active) return notSent(delivery.id, "The subscription is disabled");
+  const refused = refusedWebhookUrl(delivery.url, settings);
+  if (refused) return notSent(delivery.id, `The URL is refused: ${refused}`);
+
+  const body = payloadOf(delivery.event);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    "content-type": "application/json",
+    "user-agent": USER_AGENT,
+    "webhook-id": delivery.event.id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": await signatureHeader(delivery.secrets, delivery.event.id, timestamp, body),
+  };
+  const started = Date.now();
+  const failure = (error: string, status: number | null = null): AttemptResult => ({
+    id: delivery.id,
+    outcome: "retry",
+    attempted: true,
+    response_status: status,
+    duration_ms: Date.now() - started,
+    error,
+    retry_in_seconds: retryDelaySeconds(attempt, settings.retryBaseSeconds) ?? null,
+  });
+  const signal = AbortSignal.timeout(settings.timeoutMs);
+  try {
+    const response = await fetch(delivery.url, { method: "POST", headers, body, redirect: "manual", signal });
+    await response.body?.cancel();
+    const { status } = response;
+    if (status >= 200 && status < 300) {
+      return { ...failure(""), outcome: "delivered", response_status: status, error: null, retry_in_seconds: null };
+    }
+    if (status >= 300 && status < 400) return failure(`Redirects are not followed (answered ${status})`, status);
+    return failure(`The receiver answered ${status}`, status);
+  } catch (error) {
+    if (signal.aborted) return failure(`No answer within ${settings.timeoutMs} ms`);
+    return failure(`The request failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

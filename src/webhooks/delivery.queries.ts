@@ -1,0 +1,104 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { isoUtcText, uuidArray } from "../db/sql-fragments";
+
+// The consumer's statements: one to read a batch of deliveries, one to record what happened to them.
+
+export type WebhookEvent = {
+  id: string;
+  type: string;
+  created_at: string;
+  organization_id: string;
+  data: unknown;
+  previous_attributes: Record<string, unknown> | null;
+};
+
+export type DueDelivery = {
+  id: string;
+  status: "pending" | "delivered" | "failed";
+  active: boolean;
+  url: string;
+  /** The current secret, and the previous one while a rotation's 24 hours last. */
+  secrets: string[];
+  event: WebhookEvent;
+};
+
+/** The deliveries of `ids` that still exist (a deleted subscription takes its deliveries with it). */
+export async function loadDeliveries(db: Db, ids: string[]): Promise<DueDelivery[]> {
+  const { rows } = await db.execute(sql`select d.id, d.status, s.active, s.url,
+      to_json(array_remove(array[s.secret,
+        case when s.previous_secret_expires_at > now() then s.previous_secret end], null)) as secrets,
+      json_build_object('id', e.id, 'type', e.type, 'created_at', ${sql.raw(isoUtcText("e.created_at"))},
+        'organization_id', e.organization_id, 'data', e.data, 'previous_attributes', e.previous_attributes) as event
+    from webhook_deliveries d
+    join webhook_events e on e.organization_id = d.organization_id and e.id = d.event_id
+    join webhook_subscriptions s on s.organization_id = d.organization_id and s.id = d.subscription_id
+    where d.id = any(${uuidArray(ids)})`);
+  return rows as DueDelivery[];
+}
+
+export type AttemptResult = {
+  id: string;
+  /** `retry`: failed, and the message goes back to the queue (or, after the last attempt, to the dead letters). */
+  outcome: "delivered" | "retry" | "failed";
+  /** False when no request was sent (the subscription was disabled, or its URL is refused now). */
+  attempted: boolean;
+  response_status: number | null;
+  duration_ms: number | null;
+  error: string | null;
+  retry_in_seconds: number | null;
+};
+
+/**
+ * Records a batch's attempts in one statement; a delivered event also makes its subscription healthy again and
+ * restarts its count of consecutive failures.
+ */
+export async function recordAttempts(db: Db, results: AttemptResult[]) {
+  if (results.length === 0) return;
+  await db.execute(sql`with result as (
+      select * from json_to_recordset(${JSON.stringify(results)}::json) as r(id uuid, outcome text, attempted boolean,
+        response_status int, duration_ms int, error text, retry_in_seconds int)
+    ),
+    recorded as (
+      update webhook_deliveries d set
+        status = case when r.outcome = 'retry' then 'pending' else r.outcome end,
+        attempts = d.attempts + r.attempted::int,
+        response_status = r.response_status, duration_ms = r.duration_ms, error = r.error,
+        last_attempt_at = case when r.attempted then now() else d.last_attempt_at end,
+        next_retry_at = now() + make_interval(secs => r.retry_in_seconds),
+        delivered_at = case when r.outcome = 'delivered' then now() else d.delivered_at end
+      from result r where d.id = r.id
+      returning d.organization_id, d.subscription_id, r.outcome
+    )
+    update webhook_subscriptions s set status = 'healthy', consecutive_failures = 0, updated_at = now()
+    from (select distinct organization_id, subscription_id from recorded where outcome = 'delivered') ok
+    where s.organization_id = ok.organization_id and s.id = ok.subscription_id and s.active
+      and (s.status <> 'healthy' or s.consecutive_failures <> 0)`);
+}
+
+/**
+ * The dead-letter queue's work, in one statement: its deliveries failed for good; each subscription that lost an
+ * event is `failing`, and `disabled` (inactive) once `disableAfter` events in a row were lost.
+ */
+export async function markDeadLetters(db: Db, ids: string[], disableAfter: number) {
+  await db.execute(sql`with dead as (
+      update webhook_deliveries d set status = 'failed', next_retry_at = null
+      where d.id = any(${uuidArray(ids)}) and d.status = 'pending'
+      returning d.organization_id, d.subscription_id
+    ),
+    lost as (select organization_id, subscription_id, count(*)::int as events from dead group by 1, 2)
+    update webhook_subscriptions s set consecutive_failures = s.consecutive_failures + l.events,
+      active = s.consecutive_failures + l.events < ${disableAfter}::int,
+      status = case when s.consecutive_failures + l.events < ${disableAfter}::int then 'failing' else 'disabled' end,
+      updated_at = now()
+    from lost l
+    where s.organization_id = l.organization_id and s.id = l.subscription_id and s.active`);
+}
+
+/** Deliveries whose enqueue was lost: not on the queue a minute after they were requested. */
+export async function lostDeliveries(db: Db, limit: number) {
+  const { rows } = await db.execute(sql`select id from webhook_deliveries
+    where enqueued_at is null and requested_at < now() - interval '1 minute'
+    order by requested_at limit ${limit}`);
+  return rows.map((row) => (row as { id: string }).id);
+}
