@@ -7,9 +7,23 @@ import { type PostgresError, postgresErrorOf } from "./errors";
 import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
 import { failsIfMatch, versionMatches } from "./versions";
 
+/** Runs a statement in place of `db.execute`, returning its rows as the driver parses them. */
+export type StatementRunner = (query: SQL) => Promise<Record<string, unknown>[]>;
+const nextStatementRunners = new WeakMap<Db, StatementRunner>();
+
+/**
+ * The next statement `queryOne` runs on `db` goes through `runner`, the ones after it as usual: the
+ * Idempotency-Key middleware extends a request's first statement with its claim this way.
+ */
+export function interceptNextStatement(db: Db, runner: StatementRunner) {
+  nextStatementRunners.set(db, runner);
+}
+
 /** Runs one statement (one round trip) and returns its single row. */
 export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
-  const { rows } = await db.execute(query);
+  const runner = nextStatementRunners.get(db);
+  if (runner) nextStatementRunners.delete(db);
+  const rows = runner ? await runner(query) : (await db.execute(query)).rows;
   return rows[0] as T;
 }
 

@@ -8,6 +8,7 @@ import {
   foreignKey,
   index,
   integer,
+  json,
   numeric,
   pgTable,
   primaryKey,
@@ -244,6 +245,11 @@ export const timeEntries = pgTable(
     index("time_entries_org_user_updated_idx").on(t.organizationId, t.userId, t.updatedAt, t.id),
     index("time_entries_deleted_at_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
     index("time_entries_org_invoice_idx").on(t.organizationId, t.invoiceId).where(sql`${t.invoiceId} is not null`),
+    // `q`: ILIKE '%word%' can use trigrams (pg_trgm) where a B-tree cannot; a rare word then costs a few
+    // index pages instead of a scan of the organization's entries.
+    index("time_entries_description_trgm_idx")
+      .using("gin", sql`${t.description} gin_trgm_ops`)
+      .where(sql`${t.deletedAt} is null`),
   ],
 );
 
@@ -264,6 +270,10 @@ export const idempotencyKeys = pgTable(
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
     responseLocation: text("response_location"),
+    // The result rows of the request's statement, stored by that very statement (see idempotency_claim);
+    // a retry runs the handler's post-processing on them. The response_* columns hold answers given
+    // without such a statement (a 400 before any SQL, say).
+    result: json("result"),
     createdAt: createdAt(),
   },
   (t) => [
