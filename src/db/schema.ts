@@ -233,6 +233,8 @@ export const timeEntries = pgTable(
     }),
     // The list is ordered by (start_time desc, id desc) within an organization,
     // optionally narrowed to one user or one project; it never shows deleted entries.
+    // (The summary's covering index, time_entries_org_start_totals_idx, is hand-written in migration 0006:
+    // drizzle cannot express INCLUDE.)
     index("time_entries_org_start_idx").on(t.organizationId, t.startTime, t.id).where(sql`${t.deletedAt} is null`),
     index("time_entries_org_user_start_idx")
       .on(t.organizationId, t.userId, t.startTime, t.id)
