@@ -1,0 +1,104 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { callerRole, memberCte, type Role } from "../../db/membership";
+import { queryOne } from "../../db/query";
+import { isoUtcText } from "../../db/sql-fragments";
+import type { Caller } from "../../lib/verify-token";
+import { type EntryFilter, entryConditions, withTimeZoneErrors } from "./entry-filter";
+import { entryJson, withRelations } from "./entry-json";
+import type { ExportFormat } from "./export.schemas";
+
+/** A page of an export: its text (CSV rows or NDJSON lines), ready to send, and where the next page starts. */
+export type ExportPage = {
+  role: Role | null;
+  text: string;
+  /** The last entry written, for the next page's keyset; null for an empty page. */
+  last_start_time: string | null;
+  last_id: string | null;
+  /** Whether entries follow the page. */
+  more: boolean;
+};
+
+/** One CSV field as `csvField` (src/lib/csv.ts) writes it: quoted when it holds , " ; tab CR or LF, quotes doubled. */
+const csvField = (value: string) =>
+  `case when ${value} ~ E'[",;\\t\\r\\n]' then '"' || replace(${value}, '"', '""') || '"' else ${value} end`;
+
+/** Text people type, neutralised against formula injection as `neutralizeFormula` does, then a CSV field. */
+const typedCsvField = (value: string) => {
+  const text = `coalesce(${value}, '')`;
+  return csvField(`(case when ${text} ~ E'^[=+@\\t\\r-]' then '''' || ${text} else ${text} end)`);
+};
+
+/**
+ * An entry of `te` (with `u`, `p`, `c`, `i`) as one CSV record, in the columns of `csvColumns`
+ * (export.schemas.ts), which the tests hold this to. Everything but typed text is written by the API
+ * (UUIDs, UTC timestamps, whole seconds, true/false, a numeric(12,2) rate, an ISO 4217 code) and
+ * needs neither quotes nor neutralising.
+ */
+const csvRecord = [
+  "te.id::text",
+  isoUtcText("te.start_time"),
+  `coalesce(${isoUtcText("te.end_time")}, '')`,
+  "coalesce(te.duration::text, '')",
+  typedCsvField("te.description"),
+  "te.billable::text",
+  "te.user_id::text",
+  typedCsvField("u.email"),
+  typedCsvField("u.full_name"),
+  "coalesce(te.project_id::text, '')",
+  typedCsvField("p.name"),
+  "coalesce(p.customer_id::text, '')",
+  typedCsvField("c.name"),
+  "coalesce(p.hourly_rate::text, '')",
+  "coalesce(p.currency, '')",
+  "coalesce(te.invoice_id::text, '')",
+  typedCsvField("i.number"),
+].join(" || ',' || ");
+
+/**
+ * One page of an export in ONE statement (membership included): up to `limits.entries` entries after
+ * `cursor` in the list's order, as text Postgres writes itself, so the Worker sends it on without
+ * parsing or building anything per entry. A page also stops before it passes `limits.bytes` of text
+ * (at least one entry), so that an answer stays well inside what an SQL-over-HTTP response may carry
+ * whatever the descriptions hold.
+ */
+export async function exportPage(
+  db: Db,
+  caller: Caller,
+  filter: EntryFilter,
+  format: ExportFormat,
+  page: { cursor?: { startTime: string; id: string }; limits: { entries: number; bytes: number } },
+) {
+  const after = page.cursor
+    ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
+    : [];
+  const selects = entryConditions(caller, filter).map(
+    (conditions) => sql`(select te.* from time_entries te
+      where ${sql.join([...conditions, ...after], sql` and `)}
+      order by te.start_time desc, te.id desc
+      limit ${page.limits.entries + 1})`,
+  );
+  const line = format === "csv" ? sql.raw(`${csvRecord} || E'\\r\\n'`) : sql`${entryJson}::text || E'\\n'`;
+  return withTimeZoneErrors(() =>
+    queryOne<ExportPage>(
+      db,
+      sql`with ${memberCte(caller)},
+      page as (${sql.join(selects, sql` union all `)}),
+      lines as (
+        select x.start_time, x.id, x.entry as line,
+          row_number() over w as n, sum(octet_length(x.entry)) over w as upto
+        from (${withRelations("page", line)}) x
+        window w as (order by x.start_time desc, x.id desc)
+      ),
+      kept as (
+        select * from lines
+        where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})
+      )
+      select ${callerRole} as role,
+        coalesce((select string_agg(line, '' order by n) from kept), '') as text,
+        (select ${sql.raw(isoUtcText("start_time"))} from kept order by n desc limit 1) as last_start_time,
+        (select id from kept order by n desc limit 1) as last_id,
+        (select count(*) from lines) > (select count(*) from kept) as more`,
+    ),
+  );
+}
