@@ -19,12 +19,16 @@ export function interceptNextStatement(db: Db, runner: StatementRunner) {
   nextStatementRunners.set(db, runner);
 }
 
-/** Runs one statement (one round trip) and returns its single row. */
-export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
+/** Runs one statement (one round trip) and returns its rows. */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   const runner = nextStatementRunners.get(db);
   if (runner) nextStatementRunners.delete(db);
-  const rows = runner ? await runner(query) : (await db.execute(query)).rows;
-  return rows[0] as T;
+  return (runner ? await runner(query) : (await db.execute(query)).rows) as T[];
+}
+
+/** Runs one statement (one round trip) and returns its single row. */
+export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
+  return (await queryRows<T>(db, query))[0] as T;
 }
 
 /**

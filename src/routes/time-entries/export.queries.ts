@@ -1,12 +1,17 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
-import { queryOne } from "../../db/query";
+import { queryRows } from "../../db/query";
 import { isoUtcText } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 import { type EntryFilter, entryConditions, withTimeZoneErrors } from "./entry-filter";
 import { entryJson, withRelations } from "./entry-json";
 import type { ExportFormat } from "./export.schemas";
+
+/** Lines per row of a page's answer. */
+const LINES_PER_ROW = 100;
+
+type ExportPageRow = Omit<ExportPage, "text"> & { text: string | null };
 
 /** A page of an export: its text (CSV rows or NDJSON lines), ready to send, and where the next page starts. */
 export type ExportPage = {
@@ -35,7 +40,7 @@ const typedCsvField = (value: string) => {
  * (UUIDs, UTC timestamps, whole seconds, true/false, a numeric(12,2) rate, an ISO 4217 code) and
  * needs neither quotes nor neutralising.
  */
-const csvRecord = [
+const csvRecord = `concat_ws(',', ${[
   "te.id::text",
   isoUtcText("te.start_time"),
   `coalesce(${isoUtcText("te.end_time")}, '')`,
@@ -53,7 +58,7 @@ const csvRecord = [
   "coalesce(p.currency, '')",
   "coalesce(te.invoice_id::text, '')",
   typedCsvField("i.number"),
-].join(" || ',' || ");
+].join(", ")})`;
 
 /**
  * One page of an export in ONE statement (membership included): up to `limits.entries` entries after
@@ -79,26 +84,32 @@ export async function exportPage(
       limit ${page.limits.entries + 1})`,
   );
   const line = format === "csv" ? sql.raw(`${csvRecord} || E'\\r\\n'`) : sql`${entryJson}::text || E'\\n'`;
-  return withTimeZoneErrors(() =>
-    queryOne<ExportPage>(
+  const rows = await withTimeZoneErrors(() =>
+    queryRows<ExportPageRow>(
       db,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)}),
       lines as (
         select x.start_time, x.id, x.entry as line,
           row_number() over w as n, sum(octet_length(x.entry)) over w as upto
-        from (${withRelations("page", line)}) x
+        -- offset 0 keeps the subquery whole, so each line is built once (not again for its length).
+        from (${withRelations("page", line)} offset 0) x
         window w as (order by x.start_time desc, x.id desc)
       ),
-      kept as (
-        select * from lines
-        where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})
+      kept as (select n, line from lines where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
+      head as (
+        select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
+          (select count(*) from lines) > (select count(*) from kept) as more
+        from (select max(n) as n from kept) k left join lines last on last.n = k.n
       )
-      select ${callerRole} as role,
-        coalesce((select string_agg(line, '' order by n) from kept), '') as text,
-        (select ${sql.raw(isoUtcText("start_time"))} from kept order by n desc limit 1) as last_start_time,
-        (select id from kept order by n desc limit 1) as last_id,
-        (select count(*) from lines) > (select count(*) from kept) as more`,
+      -- In chunks of ${sql.raw(String(LINES_PER_ROW))} lines, the head on each: one huge value is slow to read for some drivers.
+      select h.*, c.text from head h
+      left join lateral (
+        select (n - 1) / ${sql.raw(String(LINES_PER_ROW))} as chunk, string_agg(line, '' order by n) as text
+        from kept group by chunk order by chunk
+      ) c on true`,
     ),
   );
+  const [head] = rows as [ExportPageRow];
+  return { ...head, text: rows.map((row) => row.text ?? "").join("") } satisfies ExportPage;
 }
