@@ -73,6 +73,18 @@ export async function measureInterleaved(scenario: Scenario, setup: Setup): Prom
     // Through a Worker that only passes the request on (bench/relay-worker.js).
     relay: (values) => ({ ...sql, url: setup.relayUrl, each: values && { bodies: values.map(withValue) } }),
   };
+  // A fixed number of requests per round, so that no request is cut off at the end of a round (its SQL would
+  // be counted without its answer): as many as fill a round at the API's pace, from three warm-up requests.
+  let perRound = 0;
+  if (!pool) {
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${base}${probePath}`, { method: scenario.method, headers, body: scenario.body });
+      await res.arrayBuffer();
+    }
+    const latency = (performance.now() - started) / 3;
+    perRound = Math.max(3, Math.round(((setup.duration / setup.rounds) * 1000) / latency)) * setup.connections;
+  }
   // Interleaved in short rounds, the order turning each round, so that drift in what else the machine does
   // falls on all three alike instead of on whichever ran during a noisy stretch.
   const samples: Record<Kind, Sample[]> = { api: [], floor: [], relay: [] };
@@ -86,9 +98,9 @@ export async function measureInterleaved(scenario: Scenario, setup: Setup): Prom
       const sample = await measure({
         ...targets[kind](values),
         connections: setup.connections,
-        ...(values ? { amount: values.length } : { duration: setup.duration / setup.rounds }),
+        amount: values ? values.length : perRound,
       });
-      // Requests cut off at the end of a timed round may still be on their way to the endpoint.
+      // Time for a last request's SQL to be counted at the endpoint.
       await new Promise((resolve) => setTimeout(resolve, 100));
       const cpuAfter = cpuMilliseconds(setup.workerPid);
       if (kind === "api") sqlRequests += endpoint.requests - requestsBefore;

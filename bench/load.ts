@@ -23,7 +23,7 @@ export type Load = {
   /** One path (or body, or extra headers) per request, consumed in order: for writes that need a fresh row or key each time. */
   each?: { paths?: string[]; bodies?: string[]; headers?: Record<string, string>[] };
   connections: number;
-  /** Seconds, or a number of requests when `each` is given. */
+  /** Seconds, or a number of requests. */
   duration?: number;
   amount?: number;
 };

@@ -1,5 +1,5 @@
 ALTER TABLE "idempotency_keys" ADD COLUMN "result" json;--> statement-breakpoint
-CREATE INDEX "time_entries_description_trgm_idx" ON "time_entries" USING gin ("description" gin_trgm_ops) WHERE "time_entries"."deleted_at" is null;--> statement-breakpoint
+CREATE INDEX "time_entries_description_trgm_idx" ON "time_entries" USING gin ("description" gin_trgm_ops) WITH (fastupdate=false) WHERE "time_entries"."deleted_at" is null;--> statement-breakpoint
 
 -- The summary reads a year of an organization's entries: with these columns in the index, Postgres answers
 -- it from the index alone (an index-only scan) instead of visiting ~100,000 table rows. Hand-written:

@@ -249,8 +249,11 @@ export const timeEntries = pgTable(
     index("time_entries_org_invoice_idx").on(t.organizationId, t.invoiceId).where(sql`${t.invoiceId} is not null`),
     // `q`: ILIKE '%word%' can use trigrams (pg_trgm) where a B-tree cannot; a rare word then costs a few
     // index pages instead of a scan of the organization's entries.
+    // fastupdate off: new entries go straight into the index instead of a pending list that every search
+    // would read through until the next vacuum (15 ms at a few thousand writes, against 0.1 ms).
     index("time_entries_description_trgm_idx")
       .using("gin", sql`${t.description} gin_trgm_ops`)
+      .with({ fastupdate: false })
       .where(sql`${t.deletedAt} is null`),
   ],
 );
