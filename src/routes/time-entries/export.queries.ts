@@ -60,6 +60,19 @@ const csvRecord = `concat_ws(',', ${[
   typedCsvField("i.number"),
 ].join(", ")})`;
 
+/** The text people type of an entry (with `u`, `p`, `c`, `i`), in bytes. */
+const typedBytes = `octet_length(te.description) + octet_length(u.email) + octet_length(u.full_name)
+  + coalesce(octet_length(p.name), 0) + coalesce(octet_length(c.name), 0) + coalesce(octet_length(i.number), 0)`;
+
+/**
+ * The most bytes an entry's line can take: the API's own fields (UUIDs, timestamps, numbers, keys) and each
+ * byte of typed text twice in CSV (a doubled quote) or six times in JSON (a control character as \u0000).
+ */
+const lineBound = {
+  csv: sql.raw(`(400 + 2 * (${typedBytes}))`),
+  json: sql.raw(`(800 + 6 * (${typedBytes}))`),
+} as const satisfies Record<ExportFormat, unknown>;
+
 /**
  * One page of an export in ONE statement (membership included): up to `limits.entries` entries after
  * `cursor` in the list's order, as text Postgres writes itself, so the Worker sends it on without
@@ -89,24 +102,25 @@ export async function exportPage(
       db,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)}),
-      lines as (
-        select x.start_time, x.id, x.entry as line,
-          row_number() over w as n, sum(octet_length(x.entry)) over w as upto
-        -- offset 0 keeps the subquery whole, so each line is built once (not again for its length).
-        from (${withRelations("page", line)} offset 0) x
+      -- Each entry's place and the most its line can take, before any line is built.
+      sized as (
+        select x.id, x.start_time, row_number() over w as n, sum(x.entry) over w as upto
+        from (${withRelations("page", lineBound[format])}) x
         window w as (order by x.start_time desc, x.id desc)
       ),
-      kept as (select n, line from lines where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
+      kept as (select id, n from sized where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
+      kept_entries as (select te.* from page te where te.id in (select id from kept)),
       head as (
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
-          (select count(*) from lines) > (select count(*) from kept) as more
-        from (select max(n) as n from kept) k left join lines last on last.n = k.n
+          (select count(*) from sized) > (select count(*) from kept) as more
+        from (select max(n) as n from kept) k left join sized last on last.n = k.n
       )
       -- In chunks of ${sql.raw(String(LINES_PER_ROW))} lines, the head on each: one huge value is slow to read for some drivers.
       select h.*, c.text from head h
       left join lateral (
-        select (n - 1) / ${sql.raw(String(LINES_PER_ROW))} as chunk, string_agg(line, '' order by n) as text
-        from kept group by chunk order by chunk
+        select (k.n - 1) / ${sql.raw(String(LINES_PER_ROW))} as chunk, string_agg(x.entry, '' order by k.n) as text
+        from (${withRelations("kept_entries", line)}) x join kept k on k.id = x.id
+        group by chunk order by chunk
       ) c on true`,
     ),
   );
