@@ -13,7 +13,7 @@ import {
   createTeam,
   type Team,
 } from "./support/factories";
-import { type ApiResponse, type CallOptions, type Harness, startHarness } from "./support/harness";
+import { type CallOptions, type Harness, startHarness } from "./support/harness";
 
 let h: Harness;
 let team: Team;
@@ -192,16 +192,6 @@ describe("one database round trip per request", () => {
     expect(trips).toBe(0);
   });
 
-  /** What `action` answered, and how many SQL requests it cost. */
-  const counted = async (action: () => Promise<ApiResponse>) => {
-    let response: ApiResponse | undefined;
-    const trips = await h.roundTrips(async () => {
-      response = await action();
-    });
-    if (!response) throw new Error("no response");
-    return { trips, response };
-  };
-
   // The key is claimed, and the answer kept, in the operation's own statement; a retry replays it in one too.
   it.each(Object.keys(successfulCalls).filter((operation) => operation.startsWith("POST ")))(
     "%s with Idempotency-Key costs exactly one SQL request, and its retry one, answering the same",
@@ -209,17 +199,17 @@ describe("one database round trip per request", () => {
       const call = await successfulCalls[operation]?.();
       if (!call) throw new Error(`no call for ${operation}`);
       const options = { ...call.options, token: team.owner.token, headers: { "Idempotency-Key": crypto.randomUUID() } };
-      const first = await counted(() => h.call("POST", call.path, options));
-      expect(first.response.status, JSON.stringify(first.response.body)).toBe(call.status);
+      const first = await h.counted(() => h.call("POST", call.path, options));
+      expect(first.result.status, JSON.stringify(first.result.body)).toBe(call.status);
       expect(first.trips).toBe(1);
-      const retry = await counted(() => h.call("POST", call.path, options));
+      const retry = await h.counted(() => h.call("POST", call.path, options));
       expect(retry.trips).toBe(1);
-      expect(retry.response.status).toBe(call.status);
-      expect(retry.response.body).toEqual(first.response.body);
+      expect(retry.result.status).toBe(call.status);
+      expect(retry.result.body).toEqual(first.result.body);
       for (const header of ["Location", "ETag"]) {
-        expect(retry.response.headers.get(header), header).toBe(first.response.headers.get(header));
+        expect(retry.result.headers.get(header), header).toBe(first.result.headers.get(header));
       }
-      expect(retry.response.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(retry.result.headers.get("Idempotent-Replayed")).toBe("true");
     },
   );
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { requestHash } from "./request-hash";
 
 let h: Harness;
 let team: Team;
@@ -52,7 +53,7 @@ describe("Idempotency-Key on POST", () => {
     const key = crypto.randomUUID();
     const body = entry("in flight");
     const path = "/v1/time-entries";
-    const hash = await sha256(`POST ${path}\n${JSON.stringify(body)}`);
+    const hash = await requestHash("POST", path, body);
     await h.sql("insert into idempotency_keys (organization_id, user_id, key, request_hash) values ($1, $2, $3, $4)", [
       team.organizationId,
       team.member.id,
@@ -68,7 +69,7 @@ describe("Idempotency-Key on POST", () => {
   it("lets a retry take over a claim abandoned for over a minute by a request that died", async () => {
     const key = crypto.randomUUID();
     const body = entry("abandoned");
-    const hash = await sha256(`POST /v1/time-entries\n${JSON.stringify(body)}`);
+    const hash = await requestHash("POST", "/v1/time-entries", body);
     await h.sql(
       `insert into idempotency_keys (organization_id, user_id, key, request_hash, created_at)
        values ($1, $2, $3, $4, now() - interval '61 seconds')`,
@@ -139,8 +140,3 @@ describe("Idempotency-Key on POST", () => {
     expect(await h.sql("select id from time_entries where description = 'bad key'")).toEqual([]);
   });
 });
-
-async function sha256(text: string) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}

@@ -11,6 +11,7 @@ import { createApp } from "../../src/lib/create-app";
 import { idempotency } from "../../src/middleware/idempotency";
 import { createMember, createOrganization, createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { requestHash } from "./request-hash";
 
 let h: Harness;
 let team: Team;
@@ -28,21 +29,13 @@ const entry = (description: string, start = "2026-11-28T09:00:00Z", end = "2026-
 });
 const post = (key: string, body: unknown, member: Member = team.member) =>
   h.call("POST", "/v1/time-entries", { token: member.token, body, headers: { "Idempotency-Key": key } });
-/** What `action` answered, and how many SQL requests it cost. */
-async function counted<T>(action: () => Promise<T>) {
-  let result: T | undefined;
-  const trips = await h.roundTrips(async () => {
-    result = await action();
-  });
-  return { trips, result: result as T };
-}
 const storedKey = async (key: string) =>
   (await h.sql("select response_status, response_body, result::text from idempotency_keys where key = $1", [key]))[0];
 
 describe("Idempotency-Key in the request's own statement", () => {
   it("stores the statement's result rows with the write, and makes the same answer from them on a retry", async () => {
     const key = crypto.randomUUID();
-    const { trips, result: first } = await counted(() => post(key, entry("kept with the write")));
+    const { trips, result: first } = await h.counted(() => post(key, entry("kept with the write")));
     expect(trips).toBe(1);
     expect(first.status).toBe(201);
     const stored = await storedKey(key);
@@ -51,7 +44,7 @@ describe("Idempotency-Key in the request's own statement", () => {
     expect(row).toMatchObject({ role: "member", project_found: true, subject_found: true, running_entry_id: null });
     expect(row.entry).toEqual(first.body.data);
 
-    const { trips: retryTrips, result: retry } = await counted(() => post(key, entry("kept with the write")));
+    const { trips: retryTrips, result: retry } = await h.counted(() => post(key, entry("kept with the write")));
     expect(retryTrips).toBe(1);
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
@@ -95,14 +88,14 @@ describe("Idempotency-Key in the request's own statement", () => {
   it("replays an answer stored as a response (by an earlier version, or for an answer before any SQL)", async () => {
     const key = crypto.randomUUID();
     const body = entry("stored as a response");
-    const hash = await sha256(`POST /v1/time-entries\n${JSON.stringify(body)}`);
+    const hash = await requestHash("POST", "/v1/time-entries", body);
     const answer = { data: { id: "a1b2c3d4-0000-4000-8000-000000000001", version: 4 } };
     await h.sql(
       `insert into idempotency_keys (organization_id, user_id, key, request_hash, response_status, response_body, response_location)
        values ($1, $2, $3, $4, 201, $5, '/v1/time-entries/a1b2c3d4-0000-4000-8000-000000000001')`,
       [team.organizationId, team.member.id, key, hash, JSON.stringify(answer)],
     );
-    const { trips, result: replay } = await counted(() => post(key, body));
+    const { trips, result: replay } = await h.counted(() => post(key, body));
     expect(trips).toBe(1);
     expect(replay.status).toBe(201);
     expect(replay.body).toEqual(answer);
@@ -115,10 +108,10 @@ describe("Idempotency-Key in the request's own statement", () => {
   it("an answer before any SQL (a 400) is claimed and stored in one round trip, and the key then holds it", async () => {
     const key = crypto.randomUUID();
     const invalid = { ...entry("invalid"), end_time: "2026-11-28T08:00:00Z" };
-    const first = await counted(() => post(key, invalid));
+    const first = await h.counted(() => post(key, invalid));
     expect([first.result.status, first.trips]).toEqual([400, 1]);
     expect((await storedKey(key))?.response_status).toBe("400");
-    const { trips, result: retry } = await counted(() => post(key, invalid));
+    const { trips, result: retry } = await h.counted(() => post(key, invalid));
     expect([retry.status, trips]).toEqual([400, 1]);
     expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
     expect(retry.body.error.code).toBe("VALIDATION_ERROR");
@@ -139,7 +132,7 @@ describe("Idempotency-Key in the request's own statement", () => {
     const key = crypto.randomUUID();
     const overlapping = entry("overlapping", "2026-11-28T09:30:00Z", "2026-11-28T10:30:00Z");
     // One round trip for the statement, one after the answer to store it (awaited here, in waitUntil in a Worker).
-    const { trips, result: first } = await counted(() => post(key, overlapping, owner));
+    const { trips, result: first } = await h.counted(() => post(key, overlapping, owner));
     expect(trips).toBe(2);
     expect(first.status).toBe(409);
     expect(first.body.error.code).toBe("OVERLAP");
@@ -197,8 +190,3 @@ describe("Idempotency-Key in the request's own statement", () => {
     expect(await storedKey(key)).toBeUndefined();
   });
 });
-
-async function sha256(text: string) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
