@@ -5,7 +5,14 @@ import autocannon from "autocannon";
 export type Stats = { rps: number; p50: number; p99: number; errors: number };
 
 /** One measurement: each successful response's time in (fractional) milliseconds. */
-export type Sample = { latencies: number[]; errors: number; connections: number };
+export type Sample = {
+  latencies: number[];
+  errors: number;
+  connections: number;
+  /** Every response, whatever its status, and the measurement's wall time: for per-request counts and CPU. */
+  responses: number;
+  seconds: number;
+};
 
 export type Load = {
   url: string;
@@ -13,10 +20,10 @@ export type Load = {
   headers: Record<string, string>;
   /** A fixed body, or one per request (then each request also gets its own path from `paths`). */
   body?: string;
-  /** One path (or body) per request, consumed in order: for writes that need a fresh row each time. */
-  each?: { paths?: string[]; bodies?: string[] };
+  /** One path (or body, or extra headers) per request, consumed in order: for writes that need a fresh row or key each time. */
+  each?: { paths?: string[]; bodies?: string[]; headers?: Record<string, string>[] };
   connections: number;
-  /** Seconds, or a number of requests when `each` is given. */
+  /** Seconds, or a number of requests. */
   duration?: number;
   amount?: number;
 };
@@ -25,6 +32,9 @@ export async function measure(load: Load): Promise<Sample> {
   let next = 0;
   const paths = load.each?.paths;
   const bodies = load.each?.bodies;
+  const extraHeaders = load.each?.headers;
+  let responses = 0;
+  const started = performance.now();
   // autocannon's own percentiles are whole milliseconds, too coarse for requests that take one or two; each
   // response's own time (fractional milliseconds) is kept here instead, for the successful ones as autocannon does.
   const latencies: number[] = [];
@@ -44,7 +54,13 @@ export async function measure(load: Load): Promise<Sample> {
                   const i = next++;
                   const path = paths?.[i % paths.length];
                   const body = bodies?.[i % bodies.length];
-                  return { ...request, ...(path ? { path } : {}), ...(body ? { body } : {}) };
+                  const headers = extraHeaders?.[i % extraHeaders.length];
+                  return {
+                    ...request,
+                    ...(path ? { path } : {}),
+                    ...(body ? { body } : {}),
+                    ...(headers ? { headers: { ...request.headers, ...headers } } : {}),
+                  };
                 },
               },
             ]
@@ -53,6 +69,7 @@ export async function measure(load: Load): Promise<Sample> {
       (error, done) => (error ? reject(error) : resolve(done)),
     );
     instance.on("response", (_client, status, _bytes, responseTime) => {
+      responses++;
       if (status >= 200 && status < 300) latencies.push(responseTime);
     });
   });
@@ -60,6 +77,8 @@ export async function measure(load: Load): Promise<Sample> {
     latencies,
     errors: result.errors + result.timeouts + result.non2xx,
     connections: load.connections,
+    responses,
+    seconds: (performance.now() - started) / 1000,
   };
 }
 

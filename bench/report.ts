@@ -1,11 +1,14 @@
-// bench/RESULTS.md: the table, and what it was measured on.
+// bench/RESULTS.md: the tables, and what they were measured on.
 import { readFileSync } from "node:fs";
 import { cpus, freemem, loadavg, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import type { ExportResult, ExportRun } from "./export";
+import type { Measured } from "./interleaved";
 import type { Stats } from "./load";
 import type { Run, SeedSize } from "./seed";
 
-export type Row = { name: string; connections: number; api: Stats; floor: Stats; relay: Stats };
+export type Row = Measured & { name: string; connections: number; latencyMs: number };
+export type RuntimeRow = { latencyMs: number; connections: number; stats: Stats };
 
 const version = (pkg: string) => {
   const path = fileURLToPath(new URL(`../node_modules/${pkg}/package.json`, import.meta.url));
@@ -21,16 +24,72 @@ const osName = () => {
 };
 
 const ms = (value: number) => value.toFixed(2);
-const ratio = (value: number, base: number) => (value / base).toFixed(2);
+const ratio = (value: number, base: number) => (value / base).toFixed(3);
+const optional = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(2));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+function table(rows: Row[], runtime: RuntimeRow | undefined) {
+  return [
+    "| Operation | API p50 ms | Floor p50 ms | Relay p50 ms | p50 API / floor | p50 API − relay ms | SQL requests / request | Worker CPU / request ms (API / relay) | API p99 ms | API req/s | Errors (API / floor / relay) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...(runtime
+      ? [
+          `| GET /healthz (no token, no SQL: the runtime's own cost) | ${ms(runtime.stats.p50)} | | | | | 0 | | ${ms(runtime.stats.p99)} | ${runtime.stats.rps.toFixed(0)} | ${runtime.stats.errors} |`,
+        ]
+      : []),
+    ...rows.map(
+      ({ name, api, floor, relay, sqlPerRequest, cpu }) =>
+        `| ${name} | ${ms(api.p50)} | ${ms(floor.p50)} | ${ms(relay.p50)} | ${ratio(api.p50, floor.p50)} | ${ms(api.p50 - relay.p50)} | ${sqlPerRequest.toFixed(2)} | ${optional(cpu.api)} / ${optional(cpu.relay)} | ${ms(api.p99)} | ${api.rps.toFixed(0)} | ${api.errors} / ${floor.errors} / ${relay.errors} |`,
+    ),
+    "",
+  ];
+}
+
+const mib = (bytes: number | undefined) => (bytes === undefined ? "–" : (bytes / 2 ** 20).toFixed(1));
+
+/** One line per export measurement, for the console. */
+export function exportSummary(result: ExportResult) {
+  const line = (format: string, runs: ExportRun[]) => {
+    const seconds = median(runs.map((run) => run.seconds));
+    return `${format} ${seconds.toFixed(3)} s (${Math.round(result.entries / seconds).toLocaleString("en")} entries/s, peak RSS growth ${mib(Math.max(...runs.map((run) => run.peakRssGrowth ?? 0)))} MiB)`;
+  };
+  const copy = result.copy.length > 0 ? `COPY ${median(result.copy).toFixed(3)} s` : result.copyNote;
+  return `${result.latencyMs} ms, export of ${result.entries.toLocaleString("en")} entries: ${line("CSV", result.csv)}, ${line("NDJSON", result.json)}; ${copy}`;
+}
+
+function exportTable(exports: ExportResult[]) {
+  if (exports.length === 0) return [];
+  const rows = exports.flatMap((result) =>
+    (["csv", "json"] as const).map((format) => {
+      const runs = result[format];
+      const seconds = median(runs.map((run) => run.seconds));
+      const copy = result.copy.length > 0 ? median(result.copy) : undefined;
+      const [run] = runs;
+      return `| ${result.latencyMs} ms | ${format === "csv" ? "CSV" : "NDJSON"} | ${result.entries.toLocaleString("en")} | ${(run?.lines ?? 0).toLocaleString("en")} | ${mib(run?.bytes)} | ${seconds.toFixed(3)} | ${Math.round(result.entries / seconds).toLocaleString("en")} | ${copy === undefined ? (result.copyNote ?? "–") : copy.toFixed(3)} | ${copy === undefined ? "–" : (seconds / copy).toFixed(2)} | ${mib(Math.max(...runs.map((r) => r.peakRssGrowth ?? 0)))} |`;
+    }),
+  );
+  const [first] = exports;
+  return [
+    "## Export of 100,000 entries",
+    "",
+    `The largest organization's entries from ${first?.range.start} to ${first?.range.end} (\`GET /v1/time-entries/export\` with that date range), downloaded whole through the Worker, ${first?.csv.length} times per format and distance (median shown), interleaved with the floor: Postgres' own \`COPY (the same rows and columns, joined and ordered as the export) TO STDOUT WITH (FORMAT csv)\`, timed by psql's \`\\timing\` with its output to /dev/null. Peak RSS growth: workerd's resident memory sampled every 10 ms during a download, highest minus before (the most of any run).`,
+    "",
+    "| Distance | Format | Entries | Lines | MiB | Seconds (p50) | Entries/s | COPY seconds (p50) | Export / COPY | Peak RSS growth MiB |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+    "",
+  ];
+}
 
 export async function report(options: {
   rows: Row[];
+  exports: ExportResult[];
   backend: string;
   run: Run;
   size: SeedSize;
   seedSeconds?: number;
-  /** GET /healthz through the Worker, per number of connections. */
-  runtime: Record<number, Stats>;
+  /** GET /healthz through the Worker, per distance and number of connections. */
+  runtime: RuntimeRow[];
   duration: number;
   rounds: number;
   /** The machine's load average (1 min) when the bench started: other work on the machine skews the numbers. */
@@ -39,6 +98,7 @@ export async function report(options: {
   const { rows, size } = options;
   const [server] = (await options.run({ query: "select version()", params: [] })).rows;
   const cpu = cpus();
+  const passes = [...new Map(rows.map((row) => [`${row.latencyMs}/${row.connections}`, row])).values()];
   const lines = [
     "# Benchmark results",
     "",
@@ -50,35 +110,29 @@ export async function report(options: {
     `- Database: ${options.backend === "postgres" ? String(server?.[0]).split(" on ")[0] : `PGlite ${version("@electric-sql/pglite")} (${String(server?.[0]).split(" on ")[0]})`}, through the local SQL-over-HTTP endpoint (\`dev/sql-http-endpoint.ts\`, Node.js, ${options.backend === "postgres" ? "node-postgres pool of 20" : "one embedded connection"}).`,
     `- Data: ${size.entries.toLocaleString("en")} time entries over ${size.users} users, ${size.projects} projects and ${size.organizations} organizations${options.seedSeconds ? `, seeded in ${options.seedSeconds.toFixed(1)} s` : ""}. The caller is the owner of the first organization (about a third of the entries).`,
     `- Worker: the production bundle (\`npm run build\`: wrangler ${version("wrangler")}, minified) served by workerd ${version("workerd")} (the runtime wrangler bundles) with wrangler.toml's compatibility date, flags and vars, minus the rate limiter; not \`wrangler dev\`, whose local proxy adds more per request than most of the database work here. Node.js ${process.version}; autocannon ${version("autocannon")}.`,
-    `- Load: autocannon with 1 connection (latency: one request at a time) and with 10 (throughput), ${options.duration} s per measurement, taken in ${options.rounds} rounds interleaved with the other two measurements of the operation, the order turning each round (patch and delete: one request per pooled row, a fresh row each time); req/s is connections ÷ mean latency; everything on this one machine, so the load generator, workerd, the endpoint and Postgres share its cores.`,
-    "- Floor: the SQL statement the API sent for the same request (captured at the endpoint), posted straight to the endpoint's `POST /sql` with the same parameters: the database work and the endpoint, without the Worker.",
-    "- Latencies: each successful response's own time in fractional milliseconds, from autocannon's `response` events (its summary percentiles are whole milliseconds, too coarse at this scale).",
+    `- Distance: the endpoint waits the given milliseconds (\`SQL_HTTP_LATENCY_MS\`) before each answer, standing for the network between an edge location and the database's region; floor and relay pay the same.`,
+    `- Load: autocannon, about ${options.duration} s per measurement, taken in ${options.rounds} rounds interleaved with the other two measurements of the operation, the order turning each round; each round a fixed number of requests (as many as fill ${options.duration / options.rounds} s at the API's pace, from three warm-up requests; patch, delete and the idempotent create: one request per pooled row or fresh key), so that no request is cut off; req/s is connections ÷ mean latency; everything on this one machine, so the load generator, workerd, the endpoint and Postgres share its cores.`,
+    "- Floor: the SQL statement the API sent for the same request (captured at the endpoint), posted straight to the endpoint's `POST /sql` with the same parameters: the database work, the endpoint and the distance, without the Worker.",
+    "- SQL requests / request: requests the endpoint served during the API rounds ÷ API responses.",
+    "- Worker CPU / request: workerd's CPU time (user + system, /proc/<pid>/stat) over the API rounds (or the relay's), minus its idle use over as long (measured before each pass), ÷ responses. It is the whole runtime's time, HTTP parsing included, not only the JavaScript.",
+    "- Latencies: each successful response's own time in fractional milliseconds, from autocannon's `response` events.",
     "",
     "## Reading the numbers",
     "",
-    "- The figure that matters is **p50 API / floor**; the goal is below 1.5. The first row of each table is what the runtime costs with no work at all (an HTTP request into workerd and the router).",
-    "- Relay: the floor's very request sent through a Worker that only passes it on to the endpoint and the answer back (`bench/relay-worker.js`, in the same workerd). **p50 relay / floor** is what the runtime's two local HTTP hops cost, a bound below which no Worker's API / floor can go on this machine; **p50 API / relay** is what the API's own code adds (token, validation, query building, the Neon driver, JSON).",
-    "- Deep pages: page 5,000 (after 99,980 entries) must cost what page 1 costs; keyset pagination reads the same index range either way.",
+    "- **p50 API / floor** at a distance: what the Worker adds to a request that must cross the network once anyway (goal ≤ 1.05 at 25 ms, the export aside).",
+    "- **p50 API − relay** at 0 ms: what the API's own code costs (token, validation, query building, the Neon driver, JSON) above a Worker that only passes the floor's request on (`bench/relay-worker.js`), i.e. above the runtime's two local HTTP hops (goal ≤ 0.5 ms).",
+    "- Deep pages: page 5,000 (after 99,980 entries) must cost what page 1 costs; keyset pagination reads the same index range either way. A rare word in `q` must cost at most twice page 1 (the trigram index).",
     "- Everything runs on one small machine at once; other work on it (see the load average above) shows up as noise, most in the p99 and the 10-connection runs.",
     "",
-    ...[...new Set(rows.map((row) => row.connections))].flatMap((connections) => [
-      `## Results, ${connections} connection${connections === 1 ? "" : "s"}`,
+    ...passes.flatMap(({ latencyMs, connections }) => [
+      `## Results, ${latencyMs} ms to the database, ${connections} connection${connections === 1 ? "" : "s"}`,
       "",
-      "| Operation | API req/s | API p50 ms | API p99 ms | Floor req/s | Floor p50 ms | Floor p99 ms | Relay p50 ms | Errors (API / floor / relay) | p50 API / floor | p50 relay / floor | p50 API / relay |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-      ...(options.runtime[connections]
-        ? [
-            `| GET /healthz (no token, no SQL: the runtime's own cost) | ${options.runtime[connections].rps.toFixed(0)} | ${ms(options.runtime[connections].p50)} | ${ms(options.runtime[connections].p99)} | | | | | ${options.runtime[connections].errors} | | | |`,
-          ]
-        : []),
-      ...rows
-        .filter((row) => row.connections === connections)
-        .map(
-          ({ name, api, floor, relay }) =>
-            `| ${name} | ${api.rps.toFixed(0)} | ${ms(api.p50)} | ${ms(api.p99)} | ${floor.rps.toFixed(0)} | ${ms(floor.p50)} | ${ms(floor.p99)} | ${ms(relay.p50)} | ${api.errors} / ${floor.errors} / ${relay.errors} | ${ratio(api.p50, floor.p50)} | ${ratio(relay.p50, floor.p50)} | ${ratio(api.p50, relay.p50)} |`,
-        ),
-      "",
+      ...table(
+        rows.filter((row) => row.latencyMs === latencyMs && row.connections === connections),
+        options.runtime.find((r) => r.latencyMs === latencyMs && r.connections === connections),
+      ),
     ]),
+    ...exportTable(options.exports),
   ];
   return lines.join("\n");
 }

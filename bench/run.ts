@@ -4,23 +4,24 @@
 // production bundle in workerd on it; drives each operation with autocannon, and the
 // same SQL straight at the SQL-over-HTTP endpoint (the floor); prints the table
 // and writes bench/RESULTS.md.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { unstable_readConfig } from "wrangler";
 import { LOCAL_DRIVER_URL } from "../dev/database";
 import { migrate } from "../dev/migrate";
 import { openPglite, openPostgres, type Query, type SqlBackend } from "../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { signSessionToken } from "../dev/tokens";
-import { measure, progressBar, type Sample, type Stats, summarize } from "./load";
-import { type Row, report } from "./report";
+import { type ExportResult, measureExports } from "./export";
+import { measureInterleaved } from "./interleaved";
+import { measure, progressBar, summarize } from "./load";
+import { exportSummary, type Row, type RuntimeRow, report } from "./report";
 import { removePools, scenarios } from "./scenarios";
 import { type Run, type SeededOrganization, seed } from "./seed";
+import { idleCpuRate, startWorker } from "./workerd";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SIZE = { organizations: 3, users: 50, projects: 40, entries: Number(process.env.BENCH_ENTRIES ?? 1_000_000) };
@@ -31,6 +32,17 @@ const PASSES = (process.env.BENCH_CONNECTIONS ?? "1,10").split(",").map(Number);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 /** Each measurement is taken in this many rounds, interleaved with the other two of its operation. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/**
+ * Every operation again at each network distance (ms added to every SQL request by the endpoint, standing for
+ * the network between an edge location and the database); at a distance one connection, as the goal is latency.
+ */
+const LATENCIES = (process.env.BENCH_LATENCIES ?? "0,25").split(",").map(Number);
+const DISTANT_PASSES = (process.env.BENCH_DISTANT_CONNECTIONS ?? "1").split(",").map(Number);
+const POOL = Number(process.env.BENCH_POOL ?? 3_000);
+/** Only the operations whose name matches (a regular expression), to measure some again. */
+const ONLY = new RegExp(process.env.BENCH_ONLY ?? "");
+/** Downloads of the 100,000-entry export per format and distance (0: none). */
+const EXPORT_RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 5);
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -108,77 +120,6 @@ async function describe(run: Run, ids: string[]): Promise<SeededOrganization[]> 
   });
 }
 
-/**
- * The production bundle (`npm run build`, as `wrangler deploy` would upload it) served by workerd itself, the
- * runtime `wrangler dev` bundles, with wrangler.toml's compatibility settings and vars. Not `wrangler dev`: its
- * local proxy (a proxy Worker in a second workerd, the inspector, request logging) costs more per request than
- * most of the database work measured here, and production has none of it. No rate limiter binding: its 600
- * requests/minute per organization would turn a load test into a test of 429s.
- */
-async function startWorker(port: number, relayPort: number, sqlHttpEndpoint: string): Promise<ChildProcess> {
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
-  execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env });
-  const modules = readdirSync(join(root, "dist")).filter((file) => /\.m?js$/.test(file));
-  if (modules.length !== 1 || modules[0] !== "index.js") {
-    throw new Error(`Expected dist/index.js alone from npm run build, found: ${modules.join(", ")}`);
-  }
-  const wrangler = unstable_readConfig({ config: join(root, "wrangler.toml") });
-  const vars: Record<string, string> = {
-    ...Object.fromEntries(Object.entries(wrangler.vars).map(([name, value]) => [name, String(value)])),
-    DATABASE_URL: LOCAL_DRIVER_URL,
-    SQL_HTTP_ENDPOINT: sqlHttpEndpoint,
-    SESSION_JWT_SECRET: SECRET,
-  };
-  const text = (value: string) => JSON.stringify(value);
-  const config = join(root, "dist", "bench-workerd.capnp");
-  writeFileSync(
-    config,
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "api", worker = (
-      modules = [(name = "index.js", esModule = embed "index.js")],
-      compatibilityDate = ${text(wrangler.compatibility_date ?? "")},
-      compatibilityFlags = [${wrangler.compatibility_flags.map(text).join(", ")}],
-      bindings = [${Object.entries(vars)
-        .map(([name, value]) => `(name = ${text(name)}, text = ${text(value)})`)
-        .join(", ")}],
-      globalOutbound = "network",
-    )),
-    (name = "relay", worker = (
-      modules = [(name = "relay-worker.js", esModule = embed "../bench/relay-worker.js")],
-      compatibilityDate = ${text(wrangler.compatibility_date ?? "")},
-      bindings = [(name = "SQL_HTTP_ENDPOINT", text = ${text(sqlHttpEndpoint)})],
-      globalOutbound = "network",
-    )),
-    (name = "network", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [
-    (name = "http", address = "127.0.0.1:${port}", http = (), service = "api"),
-    (name = "relay", address = "127.0.0.1:${relayPort}", http = (), service = "relay"),
-  ],
-);
-`,
-  );
-  // The workerd that wrangler itself runs, so the bench measures the runtime `wrangler dev` uses.
-  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
-  const workerd = (fromWrangler("workerd") as { default: string }).default;
-  const worker = spawn(workerd, ["serve", config, "--experimental"], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  for (const started = Date.now(); Date.now() - started < 60_000; ) {
-    if (worker.exitCode !== null) throw new Error(`workerd exited with code ${worker.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return worker;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("workerd did not answer within a minute");
-}
-
 async function main() {
   const loadAtStart = loadavg()[0] ?? 0;
   const backend = await openBackend();
@@ -195,84 +136,76 @@ async function main() {
     captured?.push(q);
     return query(q);
   };
+  const capture = async (action: () => Promise<void>) => {
+    captured = [];
+    try {
+      await action();
+      return captured;
+    } finally {
+      captured = undefined;
+    }
+  };
 
   const [port, relayPort] = [await freePort(), await freePort()];
-  const worker = await startWorker(port, relayPort, endpoint.url);
+  const worker = await startWorker({ root, port, relayPort, sqlHttpEndpoint: endpoint.url, sessionSecret: SECRET });
   const base = `http://127.0.0.1:${port}`;
   const owner = await signSessionToken(SECRET, { userId: org.ownerId, organizationId: org.id }, "2h");
   const headers = { Authorization: `Bearer ${owner}`, "Content-Type": "application/json" };
-  const neonHeaders = { "Content-Type": "application/json", "Neon-Array-Mode": "true", "Neon-Raw-Text-Output": "true" };
 
   const rows: Row[] = [];
-  const runtime: Record<number, Stats> = {};
+  const runtime: RuntimeRow[] = [];
+  const exports: ExportResult[] = [];
   try {
-    for (const connections of PASSES) {
-      // The local runtime's own cost per request: GET /healthz, no token, no SQL.
-      runtime[connections] = summarize([
-        await measure({ url: `${base}/healthz`, method: "GET", headers: {}, connections, duration: DURATION }),
-      ]);
-      for (const scenario of await scenarios({ run, org })) {
-        const { pool } = scenario;
-        const at = (id: string) => scenario.path.replace("{id}", id);
-        // Stragglers of the previous measurement must not be taken for the probe's SQL.
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        // One request through the API tells which SQL the floor must send.
-        captured = [];
-        const probe = await fetch(`${base}${pool ? at(pool.probe) : scenario.path}`, {
-          method: scenario.method,
-          headers,
-          body: scenario.body,
+    for (const latencyMs of LATENCIES) {
+      endpoint.latencyMs = latencyMs;
+      for (const connections of latencyMs > 0 ? DISTANT_PASSES : PASSES) {
+        const idleCpu = await idleCpuRate(worker.pid);
+        // The local runtime's own cost per request: GET /healthz, no token, no SQL.
+        runtime.push({
+          latencyMs,
+          connections,
+          stats: summarize([
+            await measure({ url: `${base}/healthz`, method: "GET", headers: {}, connections, duration: DURATION }),
+          ]),
         });
-        const statements = captured;
-        captured = undefined;
-        if (probe.status >= 300 || statements.length !== 1) {
-          throw new Error(
-            `${scenario.name}: ${probe.status} with ${statements.length} statements: ${await probe.text()}`,
+        // At a distance each request waits for the network: fewer fresh rows fill a measurement.
+        const poolSize = latencyMs > 0 ? Math.ceil((DURATION * 1000) / latencyMs / connections) * connections : POOL;
+        const chosen = (await scenarios({ run, org, poolSize: Math.min(POOL, poolSize) })).filter((scenario) =>
+          ONLY.test(scenario.name),
+        );
+        for (const scenario of chosen) {
+          const measured = await measureInterleaved(scenario, {
+            base,
+            relayUrl: `http://127.0.0.1:${relayPort}/sql`,
+            endpoint,
+            headers,
+            workerPid: worker.pid,
+            idleCpuRate: idleCpu,
+            connections,
+            duration: DURATION,
+            rounds: ROUNDS,
+            capture,
+          });
+          rows.push({ name: scenario.name, connections, latencyMs, ...measured });
+          const { api, floor, relay, sqlPerRequest, cpu } = measured;
+          console.log(
+            `${latencyMs} ms, ${connections} × ${scenario.name.padEnd(36)} p50 API ${api.p50.toFixed(2)} ms, floor ${floor.p50.toFixed(2)} ms, relay ${relay.p50.toFixed(2)} ms; API / floor ${(api.p50 / floor.p50).toFixed(3)}, API − relay ${(api.p50 - relay.p50).toFixed(2)} ms; SQL/request ${sqlPerRequest.toFixed(2)}; CPU/request ${cpu.api?.toFixed(2) ?? "?"} ms (relay ${cpu.relay?.toFixed(2) ?? "?"}); errors ${api.errors}/${floor.errors}/${relay.errors}`,
           );
         }
-        const statement = statements[0] as Query;
-        // The floor and the relay: the same statement, with the row of each request in place of the probe's.
-        const withId = (id: string) =>
-          JSON.stringify({ query: statement.query, params: statement.params.map((p) => (p === pool?.probe ? id : p)) });
-        const sql = { method: "POST", headers: neonHeaders, body: JSON.stringify(statement) } as const;
-        const targets = {
-          api: (rows?: string[]) => ({
-            url: `${base}${pool ? at(pool.probe) : scenario.path}`,
-            method: scenario.method,
-            headers,
-            body: scenario.body,
-            each: rows && { paths: rows.map(at) },
-          }),
-          floor: (rows?: string[]) => ({ ...sql, url: endpoint.url, each: rows && { bodies: rows.map(withId) } }),
-          // Through a Worker that only passes the request on (bench/relay-worker.js).
-          relay: (rows?: string[]) => ({
-            ...sql,
-            url: `http://127.0.0.1:${relayPort}/sql`,
-            each: rows && { bodies: rows.map(withId) },
-          }),
-        };
-        // Interleaved in short rounds, the order turning each round, so that drift in what else the machine does
-        // falls on all three alike instead of on whichever ran during a noisy stretch.
-        const kinds = ["api", "floor", "relay"] as const;
-        const samples = { api: [] as Sample[], floor: [] as Sample[], relay: [] as Sample[] };
-        for (let round = 0; round < ROUNDS; round++) {
-          for (const [i] of kinds.entries()) {
-            const kind = kinds[(i + round) % kinds.length] as (typeof kinds)[number];
-            const rows = pool?.[kind].filter((_, n) => n % ROUNDS === round);
-            samples[kind].push(
-              await measure({
-                ...targets[kind](rows),
-                connections,
-                ...(rows ? { amount: rows.length } : { duration: DURATION / ROUNDS }),
-              }),
-            );
-          }
-        }
-        const [api, floor, relay] = kinds.map((kind) => summarize(samples[kind])) as [Stats, Stats, Stats];
-        rows.push({ name: scenario.name, connections, api, floor, relay });
-        console.log(
-          `${connections} × ${scenario.name.padEnd(30)} p50 API ${api.p50.toFixed(2)} ms, floor ${floor.p50.toFixed(2)} ms, relay ${relay.p50.toFixed(2)} ms; API / floor ${(api.p50 / floor.p50).toFixed(2)}, API / relay ${(api.p50 / relay.p50).toFixed(2)}; errors ${api.errors}/${floor.errors}/${relay.errors}`,
-        );
+      }
+      if (EXPORT_RUNS > 0) {
+        const result = await measureExports({
+          run,
+          org,
+          base,
+          headers,
+          workerPid: worker.pid,
+          databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
+          latencyMs,
+          runs: EXPORT_RUNS,
+        });
+        exports.push(result);
+        console.log(exportSummary(result));
       }
     }
   } finally {
@@ -282,6 +215,7 @@ async function main() {
   }
   const markdown = await report({
     rows,
+    exports,
     backend: backend.kind,
     run,
     size: SIZE,

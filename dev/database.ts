@@ -23,8 +23,10 @@ export async function openDevDatabase(options: {
   databaseUrl?: string;
   dataDir: string;
   port?: number;
+  /** A delay before every answer of the local endpoint, standing for the network to the database. */
+  latencyMs?: number;
 }): Promise<DevDatabase> {
-  const { databaseUrl, dataDir, port } = options;
+  const { databaseUrl, dataDir, port, latencyMs } = options;
   if (databaseUrl && isNeonUrl(databaseUrl)) {
     return {
       databaseUrl,
@@ -36,13 +38,11 @@ export async function openDevDatabase(options: {
     };
   }
   const backend = databaseUrl ? openPostgres(databaseUrl) : await openPglite({ dataDir });
-  const endpoint = await startSqlHttpEndpoint(backend, { port });
+  const endpoint = await startSqlHttpEndpoint(backend, { port, latencyMs });
   return {
     databaseUrl: LOCAL_DRIVER_URL,
     sqlHttpEndpoint: endpoint.url,
-    description: databaseUrl
-      ? `Postgres at ${new URL(databaseUrl).host}, through the local SQL-over-HTTP endpoint ${endpoint.url}`
-      : `embedded PGlite in ${dataDir}, through the local SQL-over-HTTP endpoint ${endpoint.url}`,
+    description: `${databaseUrl ? `Postgres at ${new URL(databaseUrl).host}` : `embedded PGlite in ${dataDir}`}, through the local SQL-over-HTTP endpoint ${endpoint.url}${latencyMs ? ` (${latencyMs} ms added to every SQL request)` : ""}`,
     backend,
     endpoint,
     async close() {

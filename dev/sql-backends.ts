@@ -2,6 +2,7 @@
 // a Postgres server reached with node-postgres. Both hand back Postgres' own
 // text for every value, because the Neon driver parses values itself by type OID.
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import pg from "pg";
 
 export type Field = { name: string; dataTypeID: number };
@@ -38,7 +39,8 @@ const identity = <T>(value: T) => value;
 export type PgliteBackend = SqlBackend & { readonly pglite: PGlite };
 
 export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteBackend> {
-  const db = await PGlite.create(options);
+  // pg_trgm: the migrations create it (the `q` filter's trigram index); PGlite loads contrib extensions on demand.
+  const db = await PGlite.create({ ...options, extensions: { pg_trgm } });
   await db.exec("set timezone = 'UTC'");
   // Built after start-up so the array types PGlite registers are covered too.
   const rawText = {

@@ -10,8 +10,22 @@ export type SqlHttpEndpoint = {
   readonly url: string;
   /** How many SQL requests (single queries or batches) have been served. */
   readonly requests: number;
+  /**
+   * Milliseconds every answer waits before it is sent (SQL_HTTP_LATENCY_MS): the network between an edge
+   * location and the database's region, which loopback does not have. Settable, so one endpoint can serve
+   * a bench at several distances.
+   */
+  latencyMs: number;
   close(): Promise<void>;
 };
+
+/** SQL_HTTP_LATENCY_MS as a delay: a number of milliseconds ≥ 0, 0 when unset or empty. */
+export function latencyFromEnv(value = process.env.SQL_HTTP_LATENCY_MS): number {
+  const ms = Number(value?.trim() || 0);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new Error(`SQL_HTTP_LATENCY_MS must be a number of milliseconds ≥ 0, not ${value}`);
+  return ms;
+}
 
 // The fields of a Postgres error that the Neon driver copies onto NeonDbError.
 const errorFields = [
@@ -37,13 +51,19 @@ class BadRequest extends Error {}
 
 export async function startSqlHttpEndpoint(
   backend: SqlBackend,
-  { port = 0, host = "127.0.0.1" }: { port?: number; host?: string } = {},
+  { port = 0, host = "127.0.0.1", latencyMs = 0 }: { port?: number; host?: string; latencyMs?: number } = {},
 ): Promise<SqlHttpEndpoint> {
   let requests = 0;
+  let latency = latencyMs;
+  // Applied to every answer, errors included, after the database has answered: one round trip's network.
+  const send = async (res: ServerResponse, status: number, body: unknown) => {
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    sendNow(res, status, body);
+  };
 
   const server = createServer(async (req, res) => {
     if (req.method !== "POST" || new URL(req.url ?? "/", "http://x").pathname !== "/sql") {
-      return send(res, 404, { message: "Not found: POST /sql is the only route" });
+      return sendNow(res, 404, { message: "Not found: POST /sql is the only route" });
     }
     requests++;
     try {
@@ -67,6 +87,12 @@ export async function startSqlHttpEndpoint(
     url: `http://${host}:${address.port}/sql`,
     get requests() {
       return requests;
+    },
+    get latencyMs() {
+      return latency;
+    },
+    set latencyMs(ms: number) {
+      latency = ms;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -143,7 +169,7 @@ function postgresError(error: unknown) {
   return body;
 }
 
-function send(res: ServerResponse, status: number, body: unknown) {
+function sendNow(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);

@@ -10,6 +10,7 @@ import { openDevDatabase } from "./database";
 import { migrate } from "./migrate";
 import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
 import { demo, seedDemo } from "./seed";
+import { latencyFromEnv } from "./sql-http-endpoint";
 import { devSessionSecret, signSessionToken } from "./tokens";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -33,7 +34,12 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   const port = Number(setting("PORT") ?? 8787);
   const secret = devSessionSecret(dataDir);
-  const database = await openDevDatabase({ databaseUrl: setting("DATABASE_URL"), dataDir: join(dataDir, "pglite") });
+  const latencyMs = latencyFromEnv();
+  const database = await openDevDatabase({
+    databaseUrl: setting("DATABASE_URL"),
+    dataDir: join(dataDir, "pglite"),
+    latencyMs,
+  });
   const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
   const seeded = await seedDemo(database.databaseUrl, database.sqlHttpEndpoint);
 

@@ -4,6 +4,7 @@
 import { NeonDbError, type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_DRIVER_URL } from "../dev/database";
+import { latencyFromEnv } from "../dev/sql-http-endpoint";
 import { type Harness, startHarness } from "./support/harness";
 
 let h: Harness;
@@ -99,5 +100,28 @@ describe("the local Neon SQL-over-HTTP endpoint", () => {
       await sql.transaction([sql`select 1`, sql`select 2`]);
     });
     expect(trips).toBe(2);
+  });
+
+  // SQL_HTTP_LATENCY_MS: the network to a database in another region, which loopback lacks.
+  it("waits latencyMs before every answer, errors included", async () => {
+    h.endpoint.latencyMs = 80;
+    try {
+      for (const statement of [() => sql`select 1`, () => sql`select 1 / 0`.catch(() => undefined)]) {
+        const started = performance.now();
+        await statement();
+        expect(performance.now() - started).toBeGreaterThanOrEqual(79);
+      }
+    } finally {
+      h.endpoint.latencyMs = 0;
+    }
+  });
+
+  it("takes its delay from SQL_HTTP_LATENCY_MS: milliseconds, 0 when unset or empty", () => {
+    expect(latencyFromEnv(undefined)).toBe(0);
+    expect(latencyFromEnv(" ")).toBe(0);
+    expect(latencyFromEnv("25")).toBe(25);
+    expect(latencyFromEnv("2.5")).toBe(2.5);
+    for (const wrong of ["-1", "fast", "Infinity"])
+      expect(() => latencyFromEnv(wrong), wrong).toThrow(/SQL_HTTP_LATENCY_MS/);
   });
 });

@@ -292,7 +292,8 @@ describe("GET /openapi.json", () => {
     expect(lines.map((line) => Object.keys(JSON.parse(line)))).toEqual(
       lines.map(() => Object.keys(doc.components.schemas.TimeEntry.properties)),
     );
-    expect(operation.description).toContain("one per page of 500");
+    expect(operation.description).toContain("one per page (an empty export costs one)");
+    expect(operation.description).toContain("pages of 2,000 entries");
     expect(operation.parameters.map((p: { name: string }) => p.name)).not.toContain("cursor");
   });
 });

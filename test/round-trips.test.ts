@@ -247,6 +247,27 @@ describe("one database round trip per request", () => {
     expect(trips).toBe(0);
   });
 
+  // The key is claimed, and the answer kept, in the operation's own statement; a retry replays it in one too.
+  it.each(Object.keys(successfulCalls).filter((operation) => operation.startsWith("POST ")))(
+    "%s with Idempotency-Key costs exactly one SQL request, and its retry one, answering the same",
+    async (operation) => {
+      const call = await successfulCalls[operation]?.();
+      if (!call) throw new Error(`no call for ${operation}`);
+      const options = { ...call.options, token: team.owner.token, headers: { "Idempotency-Key": crypto.randomUUID() } };
+      const first = await h.counted(() => h.call("POST", call.path, options));
+      expect(first.result.status, JSON.stringify(first.result.body)).toBe(call.status);
+      expect(first.trips).toBe(1);
+      const retry = await h.counted(() => h.call("POST", call.path, options));
+      expect(retry.trips).toBe(1);
+      expect(retry.result.status).toBe(call.status);
+      expect(retry.result.body).toEqual(first.result.body);
+      for (const header of ["Location", "ETag"]) {
+        expect(retry.result.headers.get(header), header).toBe(first.result.headers.get(header));
+      }
+      expect(retry.result.headers.get("Idempotent-Replayed")).toBe("true");
+    },
+  );
+
   const conditional = Object.keys(successfulCalls).filter((operation) =>
     /^(PATCH|DELETE) \/v1\/((time-entries|projects|customers|invoices|webhooks)\/\{id\}|members\/\{userId\})$/.test(
       operation,

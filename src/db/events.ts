@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../webhooks/event-types";
 import type { Db } from "./client";
+import { queryRows } from "./query";
 import { isoUtcText } from "./sql-fragments";
 
 // Webhook events ride the write that causes them (a transactional outbox): the statement that changes a resource
@@ -67,8 +68,8 @@ const createdDeliveries = new WeakMap<Db, string[]>();
 
 /** Runs one statement whose final SELECT carries `deliveriesColumn`, and notes its deliveries for the Worker. */
 export async function queryWithEvents<T>(db: Db, query: SQL): Promise<T> {
-  const { rows } = await db.execute(query);
-  const row = rows[0] as (T & { webhook_deliveries?: string[] | null }) | undefined;
+  // Through queryRows, so that an Idempotency-Key claim extends this statement like any other.
+  const [row] = await queryRows<T & { webhook_deliveries?: string[] | null }>(db, query);
   const ids = row?.webhook_deliveries ?? [];
   if (ids.length > 0) createdDeliveries.set(db, [...(createdDeliveries.get(db) ?? []), ...ids]);
   return row as T;

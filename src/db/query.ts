@@ -1,18 +1,30 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { IfMatch } from "../lib/conditional";
 import type { ApiError } from "../lib/errors";
-import type { Caller } from "../lib/verify-token";
-import type { EventType } from "../webhooks/event-types";
 import type { Db } from "./client";
 import { type PostgresError, postgresErrorOf } from "./errors";
-import { deliveriesColumn, outboxCtes, queryWithEvents, tombstoneRows } from "./events";
-import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
-import { failsIfMatch, versionMatches } from "./versions";
+
+/** Runs a statement in place of `db.execute`, returning its rows as the driver parses them. */
+export type StatementRunner = (query: SQL) => Promise<Record<string, unknown>[]>;
+const nextStatementRunners = new WeakMap<Db, StatementRunner>();
+
+/**
+ * The next statement `queryOne` runs on `db` goes through `runner`, the ones after it as usual: the
+ * Idempotency-Key middleware extends a request's first statement with its claim this way.
+ */
+export function interceptNextStatement(db: Db, runner: StatementRunner) {
+  nextStatementRunners.set(db, runner);
+}
+
+/** Runs one statement (one round trip) and returns its rows. */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const runner = nextStatementRunners.get(db);
+  if (runner) nextStatementRunners.delete(db);
+  return (runner ? await runner(query) : (await db.execute(query)).rows) as T[];
+}
 
 /** Runs one statement (one round trip) and returns its single row. */
 export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
-  const { rows } = await db.execute(query);
-  return rows[0] as T;
+  return (await queryRows<T>(db, query))[0] as T;
 }
 
 /**
@@ -47,50 +59,4 @@ export function changedFields<K extends string>(changes: Partial<Record<K, unkno
     has: (key: K) => given.includes(key),
     assignments: given.map((key) => sql`${sql.identifier(key)} = ${value(key)}`),
   };
-}
-
-/**
- * Deletes one row of `table` (aliased `x` in `inUse`) unless `inUse` says other
- * rows still reference it: nothing is ever deleted in cascade. Owners and admins
- * only. A reference created concurrently trips one of `referencingConstraints`,
- * which then answers `inUseError` too. With `ifMatch`, only the version it names
- * is deleted. A deletion writes `deletedEvent` (webhooks) in the same statement.
- */
-export async function deleteUnlessReferenced(
-  db: Db,
-  caller: Caller,
-  options: {
-    table: string;
-    id: string;
-    inUse: SQL;
-    referencingConstraints: string[];
-    inUseError: () => ApiError;
-    ifMatch?: IfMatch;
-    deletedEvent: EventType;
-  },
-) {
-  const table = sql.identifier(options.table);
-  return withConstraintErrors(
-    () =>
-      queryWithEvents<{ role: Role | null; found: boolean; precondition_failed: boolean; in_use: boolean }>(
-        db,
-        sql`with ${memberCte(caller)},
-        target as (
-          select x.id, x.version, ${options.inUse} as in_use
-          from ${table} x
-          where x.organization_id = ${caller.organizationId}::uuid and x.id = ${options.id}::uuid and ${callerIsManager}
-          for update
-        ),
-        deleted as (
-          delete from ${table} x using target t
-          where x.id = t.id and not t.in_use and ${versionMatches("x.version", options.ifMatch)}
-          returning x.id, x.version + 1 as version, now() as deleted_at
-        ),
-        ${outboxCtes(caller.organizationId, [{ type: options.deletedEvent, rows: tombstoneRows("deleted") }])}
-        select ${callerRole} as role, exists (select 1 from target) as found,
-          ${failsIfMatch("target", options.ifMatch)} as precondition_failed,
-          coalesce((select in_use from target), false) as in_use, ${deliveriesColumn}`,
-      ),
-    Object.fromEntries(options.referencingConstraints.map((name) => [name, options.inUseError])),
-  );
 }

@@ -1,11 +1,19 @@
-import { sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
+import { HTTPException } from "hono/http-exception";
 import type { Db } from "../db/client";
-import { queryOne } from "../db/query";
+import { takeDeliveries } from "../db/events";
+import {
+  claimRefusalOf,
+  type IdempotencyKey,
+  releaseKey,
+  runClaimingStatement,
+  type StoredResponse,
+  storeResponse,
+} from "../db/idempotent-statement";
+import { interceptNextStatement } from "../db/query";
 import { entityTag } from "../lib/conditional";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
-import type { Caller } from "../lib/verify-token";
 
 /** What an Idempotency-Key may be; `/openapi.json` documents the header from this too. */
 export const IDEMPOTENCY_KEY_FORMAT = {
@@ -25,93 +33,122 @@ async function sha256(text: string) {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-const keyOf = (caller: Caller, key: string) =>
-  sql`organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and key = ${key}`;
-
 /**
- * A claim without an answer this old belongs to a request that died before it
- * could store or release it (the database went away mid-request, say); a retry
- * takes it over rather than hearing 409 for a day. Each write is one statement,
- * so the dead request either committed nothing or its answer would be stored.
+ * What became of the key in the request's first statement: `claimed` (the statement ran and stored
+ * its result under the key), `replayed` (the key held an answer), `refused` (in use, or another
+ * request's), `failed` (the statement raised, so nothing of it, the claim included, was kept), or
+ * `none` (the handler answered without a statement).
  */
-const ABANDONED_AFTER_SECONDS = 60;
-
-/** Claims the key, or returns what the first request with it stored: one statement. */
-const claim = (db: Db, caller: Caller, key: string, hash: string) =>
-  queryOne<{
-    claimed: boolean;
-    request_hash: string | null;
-    response_status: number | null;
-    response_body: string | null;
-    response_location: string | null;
-  }>(
-    db,
-    sql`with claimed as (
-      insert into idempotency_keys (organization_id, user_id, key, request_hash)
-      values (${caller.organizationId}::uuid, ${caller.userId}::uuid, ${key}, ${hash})
-      on conflict (organization_id, user_id, key) do update set created_at = now()
-        where idempotency_keys.response_status is null
-          and idempotency_keys.request_hash = excluded.request_hash
-          and idempotency_keys.created_at < now() - interval '${sql.raw(String(ABANDONED_AFTER_SECONDS))} seconds'
-      returning 1
-    )
-    select exists (select 1 from claimed) as claimed, k.request_hash, k.response_status, k.response_body, k.response_location
-    from (select 1) one
-    left join idempotency_keys k on ${keyOf(caller, key)} and not exists (select 1 from claimed)`,
-  );
+type Outcome = "none" | "claimed" | "replayed" | "refused" | "failed";
 
 /**
- * `Idempotency-Key` on POST (IETF draft): the first request's final answer is
- * stored for 24 hours, scoped to the caller's organization and user; a retry
- * with the same key and request replays it with `Idempotent-Replayed: true`.
- * A 5xx is not stored, so the retry runs again. The claim is the one extra
- * round trip on the request's path; storing the answer happens after it is sent.
+ * `Idempotency-Key` on POST (IETF draft): the first request's answer is kept for 24 hours, scoped to
+ * the caller's organization and user; a retry with the same key and request gets it again with
+ * `Idempotent-Replayed: true`. No round trip of its own: the handler's first statement is extended
+ * to claim the key and store its result rows in the same transaction as its write
+ * (src/db/idempotent-statement.ts), and a retry runs the handler's post-processing on the stored
+ * rows. A 5xx is not kept, so the retry runs again.
  */
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
-  const key = c.req.header("Idempotency-Key");
-  if (c.req.method !== "POST" || key === undefined) return next();
-  if (!isIdempotencyKey(key)) {
+  const header = c.req.header("Idempotency-Key");
+  if (c.req.method !== "POST" || header === undefined) return next();
+  if (!isIdempotencyKey(header)) {
     throw new ApiError("VALIDATION_ERROR", "Invalid request header", {
       "Idempotency-Key": [`Must be ${IDEMPOTENCY_KEY_FORMAT.description}`],
     });
   }
   const db = c.get("db");
   const caller = c.get("caller");
-  const hash = await sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
-  const found = await claim(db, caller, key, hash);
-
-  if (!found.claimed) {
-    if (found.request_hash !== hash) {
-      throw new ApiError("IDEMPOTENCY_KEY_MISMATCH", "This Idempotency-Key was already used with a different request");
+  const key: IdempotencyKey = {
+    organizationId: caller.organizationId,
+    userId: caller.userId,
+    key: header,
+    requestHash: await sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`),
+  };
+  const state: { outcome: Outcome } = { outcome: "none" };
+  interceptNextStatement(db, async (query) => {
+    try {
+      const rows = await runClaimingStatement(db, query, key);
+      state.outcome = "claimed";
+      return rows;
+    } catch (error) {
+      const refusal = claimRefusalOf(error);
+      if (!refusal) {
+        state.outcome = "failed";
+        throw error;
+      }
+      if ("refused" in refusal) {
+        state.outcome = "refused";
+        throw refusalError(refusal.refused);
+      }
+      state.outcome = "replayed";
+      // The handler makes its answer from the stored rows, exactly as it did the first time.
+      if ("rows" in refusal.answered) return refusal.answered.rows;
+      // A stored response is the answer as it is, and ends the handler here (see createApp's onError).
+      throw new HTTPException(refusal.answered.status as 400, { res: replayOf(refusal.answered) });
     }
-    if (found.response_status === null) {
-      throw new ApiError(
-        "IDEMPOTENCY_KEY_IN_USE",
-        "A request with this Idempotency-Key is still in progress",
-        undefined,
-        {
-          "Retry-After": "1",
-        },
-      );
-    }
-    const headers: Record<string, string> = { "Content-Type": "application/json", "Idempotent-Replayed": "true" };
-    if (found.response_location) headers.Location = found.response_location;
-    const etag = etagOfStoredBody(found.response_body);
-    if (etag) headers.ETag = etag;
-    return c.body(found.response_body ?? "", found.response_status as 200, headers);
-  }
+  });
 
   await next();
+
   const response = c.res;
-  const done =
-    response.status >= 500
-      ? db.execute(sql`delete from idempotency_keys where ${keyOf(caller, key)}`)
-      : db.execute(sql`update idempotency_keys
-          set response_status = ${response.status}, response_body = ${await response.clone().text()},
-            response_location = ${response.headers.get("Location")}
-          where ${keyOf(caller, key)}`);
-  await afterResponse(c, done);
+  switch (state.outcome) {
+    case "replayed":
+      // The stored rows name the webhook deliveries the first request made; they were enqueued then.
+      takeDeliveries(db);
+      c.header("Idempotent-Replayed", "true");
+      return;
+    case "claimed":
+      if (response.status >= 500) await afterResponse(c, releaseKey(db, key));
+      return;
+    case "failed":
+      // Nothing was kept; a 4xx is stored after the answer, so that a retry hears it again.
+      if (response.status < 500) await afterResponse(c, keepResponse(db, key, await storedResponseOf(response)));
+      return;
+    case "none":
+      // Claimed and stored in one statement now, which may find the key taken: replayed, in use or another request's.
+      if (response.status < 500) {
+        const refusal = await keepResponse(db, key, await storedResponseOf(response));
+        if (refusal && "refused" in refusal) throw refusalError(refusal.refused);
+        // Stored rows mean an earlier request with this key reached its statement and this one did not
+        // (its token has lost a scope since, say): its own answer stands.
+        if (refusal && !("rows" in refusal.answered)) c.res = replayOf(refusal.answered);
+      }
+      return;
+  }
 });
+
+/** Stores `response` under the key; what the claim answered instead when the key is taken. */
+async function keepResponse(db: Db, key: IdempotencyKey, response: StoredResponse) {
+  try {
+    await storeResponse(db, key, response);
+    return undefined;
+  } catch (error) {
+    const refusal = claimRefusalOf(error);
+    if (!refusal) throw error;
+    return refusal;
+  }
+}
+
+async function storedResponseOf(response: Response): Promise<StoredResponse> {
+  return { status: response.status, body: await response.clone().text(), location: response.headers.get("Location") };
+}
+
+const refusalError = (refused: "in_use" | "mismatch") =>
+  refused === "in_use"
+    ? new ApiError("IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still in progress", undefined, {
+        "Retry-After": "1",
+      })
+    : new ApiError("IDEMPOTENCY_KEY_MISMATCH", "This Idempotency-Key was already used with a different request");
+
+/** A stored response, replayed. */
+function replayOf({ status, body, location }: StoredResponse): Response {
+  const headers = new Headers({ "Content-Type": "application/json", "Idempotent-Replayed": "true" });
+  if (location) headers.set("Location", location);
+  const etag = etagOfStoredBody(body);
+  if (etag) headers.set("ETag", etag);
+  return new Response(body, { status, headers });
+}
 
 /**
  * The `ETag` the first answer carried: the version of the resource in its body
@@ -138,6 +175,7 @@ async function afterResponse(
   } catch {
     ctx = undefined;
   }
-  if (ctx) ctx.waitUntil(work.catch((error) => console.error("idempotency: storing the response failed", error)));
-  else await work;
+  const logged = work.catch((error) => console.error("idempotency: keeping the answer failed", error));
+  if (ctx) ctx.waitUntil(logged);
+  else await logged;
 }

@@ -72,6 +72,23 @@ beforeAll(async () => {
   await h.sql("analyze users");
   await h.sql("analyze organization_members");
   tokens = { owner: await h.sessionToken(org.ownerId, org.id), member: await h.sessionToken(org.memberId, org.id) };
+  // A word in a handful of entries, and two that only `%` and `_` taken as wildcards would confuse.
+  await h.sql(
+    `update time_entries set description = description || ' quokka'
+    where id in (select id from time_entries where organization_id = $1 order by start_time desc limit 3 offset 100)`,
+    [org.id],
+  );
+  await h.sql(
+    `update time_entries set description = 'Sale: 100% quokka_x' where id = (select id from time_entries
+    where organization_id = $1 order by start_time desc limit 1 offset 200)`,
+    [org.id],
+  );
+  await h.sql(
+    `update time_entries set description = 'Sale: 1000 quokkaax' where id = (select id from time_entries
+    where organization_id = $1 order by start_time desc limit 1 offset 201)`,
+    [org.id],
+  );
+  await h.sql("analyze time_entries");
   // Record what the endpoint runs while `capture` is on; direct `h.sql` calls are not captured.
   h.backend.query = (query) => {
     captured?.push(query);
@@ -90,6 +107,7 @@ type Request = {
   method: string;
   path: string;
   body?: unknown;
+  headers?: Record<string, string>;
   statements?: number;
   reads?: "time_entries" | "organization_members" | "webhook_deliveries";
 };
@@ -173,6 +191,23 @@ const operations: Record<string, () => Promise<Request>> = {
     caller: "member",
     method: "GET",
     path: `/v1/time-entries/summary?start_date=2026-10-01&end_date=2026-10-31&group_by=customer,day&rounding=nearest&rounding_minutes=15&billable=true&invoiced=false&q=review&customer_id=${await customerOf(org.id)}`,
+  }),
+  "summary (owner), a year by project and month": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: "/v1/time-entries/summary?start_date=2025-11-28&end_date=2026-11-28&group_by=project,month",
+  }),
+  "list, q on a rare word": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: "/v1/time-entries?limit=20&q=quokka",
+  }),
+  "create with Idempotency-Key": async () => ({
+    caller: "member",
+    method: "POST",
+    path: "/v1/time-entries",
+    body: { start_time: "2026-11-28T21:00:00Z", end_time: "2026-11-28T22:00:00Z", description: "Keyed" },
+    headers: { "Idempotency-Key": crypto.randomUUID() },
   }),
   "summary, user": async () => ({
     caller: "owner",
@@ -353,6 +388,41 @@ async function explain(query: Query) {
   return (JSON.parse(String(text)) as [{ Plan: PlanNode }])[0].Plan;
 }
 
+/** The statement one API request sends, and the names of the indexes its plan reads. */
+async function statementOf(caller: Caller, path: string) {
+  captured = [];
+  const res = await h.call("GET", path, { token: tokens[caller] });
+  const [statement] = captured;
+  captured = undefined;
+  const indexes = (node: PlanNode & { "Index Name"?: string }): string[] => [
+    ...(node["Index Name"] ? [`${node["Node Type"]} on ${node["Index Name"]}`] : []),
+    ...(node.Plans ?? []).flatMap(indexes),
+  ];
+  return { res, indexes: indexes(await explain(statement as Query)) };
+}
+
+describe("the indexes a million entries need", () => {
+  it("q on a rare word reads the trigram index, with % and _ still literal", async () => {
+    const { res, indexes } = await statementOf("owner", "/v1/time-entries?limit=20&q=quokka");
+    expect(res.body.data.map((entry: { description: string }) => entry.description)).toHaveLength(5);
+    expect(indexes).toContain("Bitmap Index Scan on time_entries_description_trgm_idx");
+    const literal = await statementOf("owner", `/v1/time-entries?limit=20&q=${encodeURIComponent("100% quokka_x")}`);
+    expect(literal.res.body.data.map((entry: { description: string }) => entry.description)).toEqual([
+      "Sale: 100% quokka_x",
+    ]);
+    expect(literal.indexes).toContain("Bitmap Index Scan on time_entries_description_trgm_idx");
+  });
+
+  it("a year's summary of the organization reads its covering index only, not the table", async () => {
+    const { res, indexes } = await statementOf(
+      "owner",
+      "/v1/time-entries/summary?start_date=2025-11-28&end_date=2026-11-28&group_by=user,week",
+    );
+    expect(res.status).toBe(200);
+    expect(indexes).toContain("Index Only Scan on time_entries_org_start_totals_idx");
+  });
+});
+
 describe("query plans on a seeded database", () => {
   it("has the data the planner needs to prefer indexes", async () => {
     const [row] = await h.sql("select reltuples from pg_class where relname = 'time_entries'");
@@ -362,7 +432,11 @@ describe("query plans on a seeded database", () => {
   it.each(Object.keys(operations))("%s never scans a large table sequentially", async (name) => {
     const request = await (operations[name] as () => Promise<Request>)();
     captured = [];
-    const res = await h.call(request.method, request.path, { token: tokens[request.caller], body: request.body });
+    const res = await h.call(request.method, request.path, {
+      token: tokens[request.caller],
+      body: request.body,
+      headers: request.headers,
+    });
     const statements = captured;
     captured = undefined;
     expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);

@@ -69,6 +69,12 @@ export async function startHarness() {
       await action();
       return endpoint.requests - before;
     },
+    /** What `action` answered, and how many SQL requests it cost. */
+    async counted<T>(action: () => Promise<T>) {
+      const before = endpoint.requests;
+      const result = await action();
+      return { result, trips: endpoint.requests - before };
+    },
     async close() {
       await endpoint.close();
       await issuer.close();

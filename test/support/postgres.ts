@@ -51,9 +51,22 @@ export async function createDatabase(url: string, name: string, template?: strin
 }
 
 export async function dropDatabase(url: string, name: string) {
-  await onServer(url, (admin) =>
-    admin.query({ query: `drop database if exists ${quote(name)} with (force)`, params: [] }),
-  );
+  await onServer(url, async (admin) => {
+    // FORCE ends the database's sessions, but an unprivileged role may not end an autovacuum worker that
+    // just started on it (Postgres answers "must be a member of the role whose process is being
+    // terminated"); the worker gives way within moments, so retry briefly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query({ query: `drop database if exists ${quote(name)} with (force)`, params: [] });
+        return;
+      } catch (error) {
+        if (attempt >= 20 || !/whose process is being terminated|being accessed by other users/.test(String(error))) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  });
 }
 
 /** A database of this test file, copied from the migrated template. */

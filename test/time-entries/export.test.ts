@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
-import { EXPORT_PAGE_SIZE } from "../../src/routes/time-entries/export.handlers";
+import { EXPORT_PAGE_BYTES, EXPORT_PAGE_SIZE } from "../../src/routes/time-entries/export.handlers";
+import { csvHeader, csvRow } from "../../src/routes/time-entries/export.schemas";
 import { TimeEntry } from "../../src/routes/time-entries/time-entries.schemas";
 import {
   createCustomer,
@@ -266,6 +267,15 @@ describe("CSV quoting and formula injection", () => {
       hourly_rate: "0.00",
       currency: "USD",
     });
+  });
+
+  // Postgres writes the CSV (export.queries.ts); csvRow (export.schemas.ts, the documented examples) is the
+  // same rules in TypeScript. Each must write what the other does.
+  it("writes every record exactly as csvRow writes the list's entry", async () => {
+    const res = await exportOf("format=csv", team.owner.token);
+    const listed = (await h.call("GET", "/v1/time-entries?limit=100", { token: team.owner.token })).body.data;
+    expect(listed).toHaveLength(descriptions.length);
+    expect(res.body).toBe(csvHeader + listed.map(csvRow).join(""));
   });
 
   it("keeps every other character as it is, in UTF-8 without a byte order mark", async () => {
@@ -535,7 +545,42 @@ describe("exports of many pages", () => {
     expect(csvObjects(res.body).map((row) => row.id)).toEqual(mine);
   });
 
-  it("fetches the next page only when the client reads on: a client that stops stops the queries", async () => {
+  it("ends a page early rather than pass EXPORT_PAGE_BYTES of text, whatever the descriptions hold", async () => {
+    const org = await createOrganization(h, "Verbose");
+    const writer = await createMember(h, org, "owner");
+    // 1,000 entries of 3,000 characters: about 3 MB of CSV, more than one page may carry, in fewer entries than a page takes.
+    await h.sql(
+      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
+       select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
+         timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour', lpad(n::text, 3000, 'x')
+       from generate_series(1, 1000) n`,
+      [org, writer.id],
+    );
+    for (const format of ["csv", "json"] as const) {
+      // Each page is enqueued whole: the chunks read in-process are the pages.
+      const pages: string[] = [];
+      const trips = await h.roundTrips(async () => {
+        const res = await app.request(
+          `/v1/time-entries/export?format=${format}`,
+          { headers: { Authorization: `Bearer ${writer.token}` } },
+          h.env,
+        );
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body as ReadableStream<Uint8Array>) pages.push(decoder.decode(chunk));
+      });
+      expect(pages.length, format).toBeGreaterThan(1);
+      expect(trips, format).toBe(pages.length);
+      for (const page of pages) expect(new TextEncoder().encode(page).length).toBeLessThanOrEqual(EXPORT_PAGE_BYTES);
+      const text = pages.join("");
+      const descriptions =
+        format === "csv"
+          ? csvObjects(text).map((row) => row.description)
+          : ndjsonLines(text).map((line) => line.description);
+      expect(descriptions).toEqual(Array.from({ length: 1000 }, (_, i) => `${1000 - i}`.padStart(3000, "x")));
+    }
+  });
+
+  it("reads one page ahead of the client, never more: a client that stops stops the queries", async () => {
     let first = "";
     const trips = await h.roundTrips(async () => {
       const res = await app.request(
@@ -545,9 +590,12 @@ describe("exports of many pages", () => {
       );
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       first = new TextDecoder().decode((await reader.read()).value);
+      // Time for any further request to reach the endpoint: only the page read ahead may.
+      await new Promise((resolve) => setTimeout(resolve, 300));
       await reader.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 300));
     });
-    expect(trips).toBe(1);
+    expect(trips).toBe(2);
     expect(parseCsv(first)).toHaveLength(1 + EXPORT_PAGE_SIZE);
   });
 
@@ -563,7 +611,9 @@ describe("exports of many pages", () => {
       expect(res.status).toBe(200);
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       const first = new TextDecoder().decode((await reader.read()).value);
-      expect(ndjsonLines(first)).toHaveLength(EXPORT_PAGE_SIZE);
+      // A page of NDJSON ends before EXPORT_PAGE_SIZE entries when they may pass EXPORT_PAGE_BYTES.
+      expect(ndjsonLines(first).length).toBeGreaterThan(0);
+      expect(ndjsonLines(first).length).toBeLessThanOrEqual(EXPORT_PAGE_SIZE);
       await proxy.set("refusing");
       await expect(reader.read()).rejects.toThrow();
       expect(log).toHaveBeenCalledWith(expect.stringContaining("export failed mid-stream"));

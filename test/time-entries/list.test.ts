@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import app from "../../src/app";
 import { TimeEntryPage } from "../../src/routes/time-entries/time-entries.schemas";
 import {
   createEntry,
@@ -57,6 +58,30 @@ describe("GET /v1/time-entries ordering and pagination", () => {
     expect(TimeEntryPage.parse(res.body)).toEqual(res.body);
     expect(ids(res)).toEqual(expected);
     expect(res.body.meta).toEqual({ count: 25, next_cursor: null });
+  });
+
+  // The entries are spliced into the body as Postgres wrote them; the text must be what JSON.stringify writes.
+  it("answers compact JSON, exactly as JSON.stringify would write the same page", async () => {
+    const own = await createTeam(h);
+    const projectId = await createProject(h, own.organizationId, { hourlyRate: "120.50", currency: "EUR" });
+    const other = await createMember(h, own.organizationId, "member", 'Zoë "Q" \\ Tab\t');
+    await createEntry(h, other, { projectId, description: 'line\nbreak, "quotes", \u0001 control, ümlaut ✓' });
+    await createEntry(h, own.owner, {});
+    for (const query of ["limit=100", "limit=1", "limit=100&updated_since=2020-01-01T00:00:00Z"]) {
+      const res = await app.request(
+        `/v1/time-entries?${query}`,
+        { headers: { Authorization: `Bearer ${own.owner.token}` } },
+        h.env,
+      );
+      const text = await res.text();
+      expect(res.headers.get("Content-Type")).toBe("application/json");
+      expect(text).toBe(JSON.stringify(JSON.parse(text)));
+      expect(TimeEntryPage.parse(JSON.parse(text))).toEqual(JSON.parse(text));
+    }
+    const listed = (await h.call("GET", `/v1/time-entries?project_id=${projectId}`, { token: own.owner.token })).body;
+    expect(listed.data[0].project).toMatchObject({ hourly_rate: 120.5, currency: "EUR" });
+    expect(listed.data[0].user.full_name).toBe('Zoë "Q" \\ Tab\t');
+    expect(listed.data[0].description).toBe('line\nbreak, "quotes", \u0001 control, ümlaut ✓');
   });
 
   it("defaults to 20 items a page", async () => {

@@ -1,8 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { deleteUnlessReferenced } from "../../db/delete-unless-referenced";
 import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
-import { changedFields, deleteUnlessReferenced, queryOne } from "../../db/query";
+import { changedFields, queryOne } from "../../db/query";
 import { containsPattern, jsonObject } from "../../db/sql-fragments";
 import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";

@@ -2,36 +2,31 @@ import { type SQL, sql } from "drizzle-orm";
 import { previousAttributes } from "../../db/events";
 import { isoUtcText } from "../../db/sql-fragments";
 
-const entryJson = sql.raw(`json_build_object(
-  'id', te.id,
-  'organization_id', te.organization_id,
-  'user_id', te.user_id,
-  'project_id', te.project_id,
-  'start_time', ${isoUtcText("te.start_time")},
-  'end_time', ${isoUtcText("te.end_time")},
-  'duration', te.duration,
-  'description', te.description,
-  'billable', te.billable,
-  'invoice_id', te.invoice_id,
-  'created_at', ${isoUtcText("te.created_at")},
-  'updated_at', ${isoUtcText("te.updated_at")},
-  'version', te.version,
-  'user', json_build_object('id', u.id, 'full_name', u.full_name, 'email', u.email, 'avatar_url', u.avatar_url),
-  'project', case when p.id is null then null else json_build_object(
-    'id', p.id,
-    'name', p.name,
-    'customer_id', p.customer_id,
-    'hourly_rate', p.hourly_rate,
-    'currency', p.currency,
-    'customer', case when c.id is null then null else json_build_object('id', c.id, 'name', c.name) end
-  ) end,
-  'invoice', case when i.id is null then null else json_build_object(
-    'id', i.id, 'number', i.number, 'status', i.status, 'date', i.date, 'due_date', i.due_date
-  ) end
-)`);
+/** `(select row_to_json(x) from (select <columns>) x)`: a JSON object with these keys, in this order. */
+const object = (columns: string) => `(select row_to_json(x) from (select ${columns}) x)`;
+
+/**
+ * An entry of `te` with `u`, `p`, `c` and `i` as the API sends it, built by row_to_json: compact JSON
+ * (no spaces), exactly the text JSON.stringify makes of it, so it can go into a response as it is
+ * (the export's NDJSON lines); json_build_object would put spaces around each colon. `hourly_rate` goes
+ * out as a float8, which JSON writes as JavaScript does (120, not 120.00).
+ */
+export const entryJson = sql.raw(
+  object(`te.id, te.organization_id, te.user_id, te.project_id,
+  ${isoUtcText("te.start_time")} as start_time,
+  ${isoUtcText("te.end_time")} as end_time,
+  te.duration, te.description, te.billable, te.invoice_id,
+  ${isoUtcText("te.created_at")} as created_at,
+  ${isoUtcText("te.updated_at")} as updated_at,
+  te.version,
+  ${object("u.id, u.full_name, u.email, u.avatar_url")} as "user",
+  case when p.id is null then null else ${object(`p.id, p.name, p.customer_id, p.hourly_rate::float8 as hourly_rate, p.currency,
+    case when c.id is null then null else ${object("c.id, c.name")} end as customer`)} end as project,
+  case when i.id is null then null else ${object("i.id, i.number, i.status, i.date, i.due_date")} end as invoice`),
+);
 
 export const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${entryJson}
-  else json_build_object('id', te.id, 'deleted_at', ${sql.raw(isoUtcText("te.deleted_at"))}) end`;
+  else ${sql.raw(object(`te.id, ${isoUtcText("te.deleted_at")} as deleted_at`))} end`;
 
 /** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */
 export const withRelations = (source: string, entry: SQL = entryJson) =>

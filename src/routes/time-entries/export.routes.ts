@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, scoped } from "../../lib/openapi-helpers";
-import { EXPORT_PAGE_SIZE } from "./export.handlers";
+import { EXPORT_PAGE_BYTES, EXPORT_PAGE_SIZE } from "./export.handlers";
 import { csvColumns, csvExample, ExportTimeEntriesQuery, ndjsonExample } from "./export.schemas";
 
 const columns = csvColumns.map((column) => `\`${column.name}\``).join(", ");
@@ -19,7 +19,7 @@ export const exportEntries = createRoute({
   description: [
     "Every entry the list's filters select (all of them, not a page), newest start_time first (ties by id), with the list's visibility: owner and admin see the whole organization, a member only their own (a member asking for another `user_id` gets 403). Needs scope `entries:read` for OAuth tokens.",
     "",
-    `**Streamed.** The answer is sent as it is read from the database, ${EXPORT_PAGE_SIZE} entries per SQL request, the next page only when the client has taken the previous one, so an export of any size costs the server one page of memory. This is the one operation that costs more than one database round trip: one per page of ${EXPORT_PAGE_SIZE} (an empty export costs one). The first page is read before the answer starts, so authentication, membership and validation errors are ordinary JSON errors. Pages are separate statements, not one snapshot: an entry created, changed or deleted during a long export may be missing or, if its start_time moved, appear twice.`,
+    `**Streamed.** The answer is sent as it is read from the database, in pages of ${EXPORT_PAGE_SIZE.toLocaleString("en")} entries (fewer when they would pass ${EXPORT_PAGE_BYTES / 1_000_000} MB of text) per SQL request, each written as CSV or NDJSON by the database itself; the next page is requested when the client takes one, so that the database writes it while the client reads, and never more than one ahead, so an export of any size costs the server two pages of memory and a client that stops reading stops the queries. This is the one operation that costs more than one database round trip: one per page (an empty export costs one). The first page is read before the answer starts, so authentication, membership and validation errors are ordinary JSON errors. Pages are separate statements, not one snapshot: an entry created, changed or deleted during a long export may be missing or, if its start_time moved, appear twice.`,
     "",
     "**Failing mid-stream.** If the database fails after the answer has started, the 200 cannot become an error and HTTP/1.1 has no trailer a client would read, so the transfer is aborted: the chunked body never gets its final chunk (HTTP/2: the stream is reset). Clients report this: curl exits with 18 (`transfer closed with outstanding read data remaining`) or, over HTTP/2, 92; `fetch` rejects while reading the body. Treat such an export as failed and start it again, never as a short file.",
     "",

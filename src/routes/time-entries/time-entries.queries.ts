@@ -2,16 +2,48 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
 import { queryOne } from "../../db/query";
+import { isoUtcText } from "../../db/sql-fragments";
 import { withTimeZoneErrors } from "../../db/time-zone";
+import type { JsonText } from "../../lib/json-text";
 import type { Caller } from "../../lib/verify-token";
 import { type EntryFilter, entryConditions } from "./entry-filter";
-import { entryOf, tombstoneOrEntryJson, withRelations } from "./entry-json";
+import { entryJson, entryOf, tombstoneOrEntryJson, withRelations } from "./entry-json";
 import type { TimeEntry, Tombstone } from "./time-entries.schemas";
 
 // Reads of time entries: each one SQL statement (one round trip) that also reads the caller's membership and
 // returns the caller's role (null when not a member) so handlers can tell 403 from 404.
 
 export type PageRequest = { cursor?: { startTime: string; id: string }; limit: number };
+
+/**
+ * A page of entries as the response carries it: the entries as one JSON array, compact, in Postgres' own
+ * text (the handler sends it on without parsing it), and what the next cursor needs.
+ */
+export type EntryPage<T> = {
+  role: Role | null;
+  entries: JsonText<T[]>;
+  count: number;
+  /** The sort key of the page's last entry (its start_time, or in a sync listing its updated_at) when more follow. */
+  next: { time: string; id: string } | null;
+};
+
+/**
+ * The final query of a page statement: `page` (a CTE of up to `limit + 1` entries) with their relations as
+ * JSON text, at most `limit` of them in `order`; the extra entry only tells that more follow.
+ */
+const entryPageOf = (page: { limit: number; order: "start_time" | "updated_at"; entry: SQL }) => {
+  const order = page.order === "start_time" ? "x.start_time desc, x.id desc" : "x.updated_at, x.id";
+  return sql`, listed as (
+      select x.${sql.raw(page.order)} as sort_time, x.id, x.entry, row_number() over (order by ${sql.raw(order)}) as n
+      from (${withRelations("page", page.entry)}) x
+    )
+    select ${callerRole} as role,
+      '[' || coalesce((select string_agg(entry::text, ',' order by n) from listed where n <= ${page.limit}), '') || ']'
+        as entries,
+      (select count(*)::int from listed where n <= ${page.limit}) as count,
+      (select json_build_object('time', ${sql.raw(isoUtcText("sort_time"))}, 'id', id) from listed
+        where n = ${page.limit} and exists (select 1 from listed where n > ${page.limit})) as next`;
+};
 
 export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter, page: PageRequest) {
   const after = page.cursor
@@ -26,15 +58,11 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
   );
 
   return withTimeZoneErrors(() =>
-    queryOne<{ role: Role | null; entries: TimeEntry[] }>(
+    queryOne<EntryPage<TimeEntry>>(
       db,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
-      select ${callerRole} as role,
-        coalesce(
-          (select json_agg(x.entry order by x.start_time desc, x.id desc) from (${withRelations("page")}) x),
-          '[]'::json
-        ) as entries`,
+      ${entryPageOf({ limit: page.limit, order: "start_time", entry: entryJson })}`,
     ),
   );
 }
@@ -64,15 +92,11 @@ export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, p
       limit ${page.limit + 1})`,
   );
   return withTimeZoneErrors(() =>
-    queryOne<{ role: Role | null; entries: (TimeEntry | Tombstone)[] }>(
+    queryOne<EntryPage<TimeEntry | Tombstone>>(
       db,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
-      select ${callerRole} as role,
-        coalesce(
-          (select json_agg(x.entry order by x.updated_at, x.id) from (${withRelations("page", tombstoneOrEntryJson)}) x),
-          '[]'::json
-        ) as entries`,
+      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson })}`,
     ),
   );
 }

@@ -1,0 +1,32 @@
+// JSON that is already text (a page of entries as Postgres wrote it) goes into a response as
+// it is: parsing it only to serialize it again would cost the Worker more than the rest of a
+// list's work. The types still say what the text holds, so a handler's answer stays typed
+// against its route, as `c.json(value)`'s is.
+import type { Context, TypedResponse } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+declare const holds: unique symbol;
+
+/**
+ * JSON text of a `T`. Postgres' text is taken for a `T` on the statement's word, exactly as `queryOne<T>`
+ * takes its rows; the contract tests check every answer against the OpenAPI document.
+ */
+export type JsonText<T> = string & { readonly [holds]: T };
+
+/** JSON text Postgres wrote for a `T` (json_agg, row_to_json, string_agg of them). */
+export const postgresJson = <T>(text: string) => text as JsonText<T>;
+
+/** The JSON text of `value`. */
+export const jsonText = <T>(value: T) => JSON.stringify(value) as JsonText<T>;
+
+/** `{"a":…,"b":…}` from the JSON text of each field, in order: nothing is parsed or serialized again. */
+export function jsonObjectText<T extends object>(fields: { [K in keyof T]: JsonText<T[K]> }): JsonText<T> {
+  const members = Object.entries(fields).map(([key, text]) => `${JSON.stringify(key)}:${text as string}`);
+  return `{${members.join(",")}}` as JsonText<T>;
+}
+
+/** A JSON answer with `body` as it is, typed as the value it holds, as `c.json(value, status)` would be. */
+export function jsonTextResponse<T, S extends ContentfulStatusCode>(c: Context, body: JsonText<T>, status: S) {
+  const response: Response = c.body(body, status, { "Content-Type": "application/json" });
+  return response as Response & TypedResponse<T, S, "json">;
+}
