@@ -23,6 +23,15 @@ const osName = () => {
   }
 };
 
+/** Below this line RESULTS.md holds what was measured apart (by hand, with the bench's tools); a new run keeps it. */
+export const KEPT_MARKER = "<!-- Measured apart: npm run bench keeps everything below this line. -->";
+
+/** What an earlier RESULTS.md holds below KEPT_MARKER, marker included; empty when none. */
+export function keptPart(previous: string | undefined) {
+  const at = previous?.indexOf(KEPT_MARKER) ?? -1;
+  return previous && at >= 0 ? previous.slice(at) : "";
+}
+
 const ms = (value: number) => value.toFixed(2);
 const ratio = (value: number, base: number) => (value / base).toFixed(3);
 const optional = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(2));
@@ -94,6 +103,8 @@ export async function report(options: {
   rounds: number;
   /** The machine's load average (1 min) when the bench started: other work on the machine skews the numbers. */
   loadAtStart: number;
+  /** What the previous RESULTS.md kept below KEPT_MARKER. */
+  kept: string;
 }) {
   const { rows, size } = options;
   const [server] = (await options.run({ query: "select version()", params: [] })).rows;
@@ -133,6 +144,7 @@ export async function report(options: {
       ),
     ]),
     ...exportTable(options.exports),
+    ...(options.kept ? [options.kept] : []),
   ];
   return lines.join("\n");
 }

@@ -5,7 +5,7 @@
 // same SQL straight at the SQL-over-HTTP endpoint (the floor); prints the table
 // and writes bench/RESULTS.md.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ import { signSessionToken } from "../dev/tokens";
 import { type ExportResult, measureExports } from "./export";
 import { measureInterleaved } from "./interleaved";
 import { measure, progressBar, summarize } from "./load";
-import { exportSummary, type Row, type RuntimeRow, report } from "./report";
+import { exportSummary, keptPart, type Row, type RuntimeRow, report } from "./report";
 import { removePools, scenarios } from "./scenarios";
 import { type Run, type SeededOrganization, seed } from "./seed";
 import { idleCpuRate, startWorker } from "./workerd";
@@ -213,6 +213,7 @@ async function main() {
     await endpoint.close();
     await removePools(run, org);
   }
+  const results = join(root, "bench", "RESULTS.md");
   const markdown = await report({
     rows,
     exports,
@@ -224,9 +225,9 @@ async function main() {
     loadAtStart,
     duration: DURATION,
     rounds: ROUNDS,
+    kept: keptPart(existsSync(results) ? readFileSync(results, "utf8") : undefined),
   });
   await backend.close();
-  const results = join(root, "bench", "RESULTS.md");
   writeFileSync(results, markdown);
   // Aligned the way `npm run lint` wants it.
   execFileSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", results], {
