@@ -2,6 +2,7 @@
 // as NDJSON, end to end through the Worker, against what Postgres itself needs to produce
 // the same rows as CSV (`COPY (…) TO STDOUT`), with workerd's resident memory watched.
 import { spawnSync } from "node:child_process";
+import type { Query } from "../dev/sql-backends";
 import { removePools } from "./scenarios";
 import type { Run, SeededOrganization } from "./seed";
 import { residentBytes } from "./workerd";
@@ -15,6 +16,11 @@ export type ExportResult = {
   range: { start: string; end: string };
   csv: ExportRun[];
   json: ExportRun[];
+  /**
+   * The export's own SQL requests (captured from its first download), sent again one after the other straight
+   * to the endpoint, in seconds per run: what its pages cost without the Worker, the export's floor.
+   */
+  pages: Record<ExportFormat, { count: number; seconds: number[] }>;
   /** COPY's own times (psql's \timing), in seconds; empty when psql or a server is missing. */
   copy: number[];
   copyNote?: string;
@@ -102,6 +108,20 @@ function copyFloor(databaseUrl: string, org: SeededOrganization, range: { start:
   return Number(ms) / 1000;
 }
 
+type ExportFormat = "csv" | "json";
+const neonHeaders = { "Content-Type": "application/json", "Neon-Array-Mode": "true", "Neon-Raw-Text-Output": "true" };
+
+/** The statements in sequence, each waiting for the answer before the next, as the export's pages do. */
+async function replay(endpointUrl: string, statements: Query[]) {
+  const started = performance.now();
+  for (const statement of statements) {
+    const res = await fetch(endpointUrl, { method: "POST", headers: neonHeaders, body: JSON.stringify(statement) });
+    if (res.status !== 200) throw new Error(`the endpoint answered ${res.status}: ${await res.text()}`);
+    await res.arrayBuffer();
+  }
+  return (performance.now() - started) / 1000;
+}
+
 /** `runs` downloads of each format, interleaved with the COPY floor when a server and psql are there. */
 export async function measureExports(options: {
   run: Run;
@@ -112,16 +132,37 @@ export async function measureExports(options: {
   databaseUrl: string | undefined;
   latencyMs: number;
   runs: number;
+  endpointUrl: string;
+  capture: (action: () => Promise<void>) => Promise<Query[]>;
 }): Promise<ExportResult> {
   // The seeded entries only: what the write scenarios added is gone (removePools).
   await removePools(options.run, options.org);
   const { range, entries } = await rangeOf(options.run, options.org);
-  const result: ExportResult = { latencyMs: options.latencyMs, entries, range, csv: [], json: [], copy: [] };
+  const result: ExportResult = {
+    latencyMs: options.latencyMs,
+    entries,
+    range,
+    csv: [],
+    json: [],
+    pages: { csv: { count: 0, seconds: [] }, json: { count: 0, seconds: [] } },
+    copy: [],
+  };
+  const statements: Partial<Record<ExportFormat, Query[]>> = {};
   if (!options.databaseUrl) result.copyNote = "no COPY floor: embedded PGlite (set DATABASE_URL to a server)";
   for (let i = 0; i < options.runs; i++) {
     for (const format of ["csv", "json"] as const) {
       const url = `${options.base}/v1/time-entries/export?format=${format}&start_date=${range.start}&end_date=${range.end}`;
-      result[format].push(await download(url, options.headers, options.workerPid));
+      const captured = statements[format];
+      if (captured) {
+        result[format].push(await download(url, options.headers, options.workerPid));
+        result.pages[format].seconds.push(await replay(options.endpointUrl, captured));
+      } else {
+        statements[format] = await options.capture(async () => {
+          result[format].push(await download(url, options.headers, options.workerPid));
+        });
+        result.pages[format].count = statements[format]?.length ?? 0;
+        result.pages[format].seconds.push(await replay(options.endpointUrl, statements[format] ?? []));
+      }
     }
     if (options.databaseUrl && !result.copyNote) {
       try {

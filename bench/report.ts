@@ -74,17 +74,19 @@ function exportTable(exports: ExportResult[]) {
       const seconds = median(runs.map((run) => run.seconds));
       const copy = result.copy.length > 0 ? median(result.copy) : undefined;
       const [run] = runs;
-      return `| ${result.latencyMs} ms | ${format === "csv" ? "CSV" : "NDJSON"} | ${result.entries.toLocaleString("en")} | ${(run?.lines ?? 0).toLocaleString("en")} | ${mib(run?.bytes)} | ${seconds.toFixed(3)} | ${Math.round(result.entries / seconds).toLocaleString("en")} | ${copy === undefined ? (result.copyNote ?? "–") : copy.toFixed(3)} | ${copy === undefined ? "–" : (seconds / copy).toFixed(2)} | ${mib(Math.max(...runs.map((r) => r.peakRssGrowth ?? 0)))} |`;
+      const pages = result.pages[format];
+      const pagesSeconds = pages.seconds.length > 0 ? median(pages.seconds) : undefined;
+      return `| ${result.latencyMs} ms | ${format === "csv" ? "CSV" : "NDJSON"} | ${result.entries.toLocaleString("en")} | ${(run?.lines ?? 0).toLocaleString("en")} | ${mib(run?.bytes)} | ${seconds.toFixed(3)} | ${Math.round(result.entries / seconds).toLocaleString("en")} | ${pages.count} | ${pagesSeconds === undefined ? "–" : pagesSeconds.toFixed(3)} | ${pagesSeconds === undefined ? "–" : (seconds / pagesSeconds).toFixed(2)} | ${copy === undefined ? (result.copyNote ?? "–") : copy.toFixed(3)} | ${copy === undefined ? "–" : (seconds / copy).toFixed(2)} | ${copy === undefined || pagesSeconds === undefined ? "–" : (pagesSeconds / copy).toFixed(2)} | ${mib(Math.max(...runs.map((r) => r.peakRssGrowth ?? 0)))} |`;
     }),
   );
   const [first] = exports;
   return [
     "## Export of 100,000 entries",
     "",
-    `The largest organization's entries from ${first?.range.start} to ${first?.range.end} (\`GET /v1/time-entries/export\` with that date range), downloaded whole through the Worker, ${first?.csv.length} times per format and distance (median shown), interleaved with the floor: Postgres' own \`COPY (the same rows and columns, joined and ordered as the export) TO STDOUT WITH (FORMAT csv)\`, timed by psql's \`\\timing\` with its output to /dev/null. Peak RSS growth: workerd's resident memory sampled every 10 ms during a download, highest minus before (the most of any run).`,
+    `The largest organization's entries from ${first?.range.start} to ${first?.range.end} (\`GET /v1/time-entries/export\` with that date range), downloaded whole through the Worker, ${first?.csv.length} times per format and distance (median shown), interleaved with the floor: Postgres' own \`COPY (the same rows and columns, joined and ordered as the export) TO STDOUT WITH (FORMAT csv)\`, timed by psql's \`\\timing\` with its output to /dev/null. Pages in sequence: the export's own SQL requests (captured from its first download, one per page), sent again one after the other straight to the endpoint without the Worker: what the pages cost the database and the local endpoint (which, like Neon's proxy, turns each answer into JSON), the least any Worker reading them in order could take. Peak RSS growth: workerd's resident memory sampled every 10 ms during a download, highest minus before (the most of any run).`,
     "",
-    "| Distance | Format | Entries | Lines | MiB | Seconds (p50) | Entries/s | COPY seconds (p50) | Export / COPY | Peak RSS growth MiB |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| Distance | Format | Entries | Lines | MiB | Seconds (p50) | Entries/s | Pages | Pages in sequence s (p50) | Export / pages | COPY seconds (p50) | Export / COPY | Pages / COPY | Peak RSS growth MiB |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
   ];

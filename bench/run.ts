@@ -203,6 +203,8 @@ async function main() {
           databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
           latencyMs,
           runs: EXPORT_RUNS,
+          endpointUrl: endpoint.url,
+          capture,
         });
         exports.push(result);
         console.log(exportSummary(result));
