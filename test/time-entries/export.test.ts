@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
-import { EXPORT_PAGE_BYTES, EXPORT_PAGE_SIZE } from "../../src/routes/time-entries/export.handlers";
+import { EXPORT_PAGE_BYTES, EXPORT_PAGE_SIZE, PAGES_AHEAD } from "../../src/routes/time-entries/export.handlers";
 import { csvHeader, csvRow } from "../../src/routes/time-entries/export.schemas";
 import { TimeEntry } from "../../src/routes/time-entries/time-entries.schemas";
 import {
@@ -494,7 +494,8 @@ describe("exports of many pages", () => {
   let member: Member;
   /** Every entry id of the organization in export order, from SQL. */
   let expected: string[];
-  const total = 2 * EXPORT_PAGE_SIZE + 1;
+  // Four pages: the first, two read at once (one ending where the other starts), and a last one of one entry.
+  const total = 3 * EXPORT_PAGE_SIZE + 1;
 
   beforeAll(async () => {
     const org = await createOrganization(h, "Busy");
@@ -526,14 +527,14 @@ describe("exports of many pages", () => {
     expect(ids).toHaveLength(total);
     expect(new Set(ids).size).toBe(total);
     expect(ids).toEqual(expected);
-    expect(trips).toBe(3);
+    expect(trips).toBe(4);
 
     let ndjson: Awaited<ReturnType<typeof h.call>> | undefined;
     const ndjsonTrips = await h.roundTrips(async () => {
       ndjson = await exportOf("format=json", owner.token);
     });
     expect(ndjsonLines(ndjson?.body).map((line) => line.id)).toEqual(expected);
-    expect(ndjsonTrips).toBe(3);
+    expect(ndjsonTrips).toBe(4);
   });
 
   it("pages a member's own entries the same way", async () => {
@@ -580,7 +581,46 @@ describe("exports of many pages", () => {
     }
   });
 
-  it("reads one page ahead of the client, never more: a client that stops stops the queries", async () => {
+  it("goes on to where the page read beside it begins when a page read ahead is cut short by EXPORT_PAGE_BYTES", async () => {
+    const org = await createOrganization(h, "Uneven");
+    const writer = await createMember(h, org, "owner");
+    // Newest first: a page of short entries, 1,000 long ones (3 MB of text) and a page and a half of short ones.
+    const long = (n: number) => n > 3000 && n <= 4000;
+    await h.sql(
+      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
+       select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
+         timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour',
+         case when n > 3000 and n <= 4000 then lpad(n::text, 3000, 'x') else 'Entry ' || n end
+       from generate_series(1, 6000) n`,
+      [org, writer.id],
+    );
+    const descriptions = Array.from({ length: 6000 }, (_, i) => 6000 - i).map((n) =>
+      long(n) ? `${n}`.padStart(3000, "x") : `Entry ${n}`,
+    );
+    for (const format of ["csv", "json"] as const) {
+      const pages: string[] = [];
+      const trips = await h.roundTrips(async () => {
+        const res = await app.request(
+          `/v1/time-entries/export?format=${format}`,
+          { headers: { Authorization: `Bearer ${writer.token}` } },
+          h.env,
+        );
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body as ReadableStream<Uint8Array>) pages.push(decoder.decode(chunk));
+      });
+      expect(trips, format).toBe(pages.length);
+      expect(pages.length, format).toBeGreaterThan(4);
+      for (const page of pages) expect(new TextEncoder().encode(page).length).toBeLessThanOrEqual(EXPORT_PAGE_BYTES);
+      const text = pages.join("");
+      const written =
+        format === "csv"
+          ? csvObjects(text).map((row) => row.description)
+          : ndjsonLines(text).map((line) => line.description);
+      expect(written, format).toEqual(descriptions);
+    }
+  });
+
+  it("reads at most two pages ahead of the client: a client that stops stops the queries", async () => {
     let first = "";
     const trips = await h.roundTrips(async () => {
       const res = await app.request(
@@ -590,12 +630,12 @@ describe("exports of many pages", () => {
       );
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       first = new TextDecoder().decode((await reader.read()).value);
-      // Time for any further request to reach the endpoint: only the page read ahead may.
+      // Time for any further request to reach the endpoint: only the PAGES_AHEAD pages read ahead may.
       await new Promise((resolve) => setTimeout(resolve, 300));
       await reader.cancel();
       await new Promise((resolve) => setTimeout(resolve, 300));
     });
-    expect(trips).toBe(2);
+    expect(trips).toBe(1 + PAGES_AHEAD);
     expect(parseCsv(first)).toHaveLength(1 + EXPORT_PAGE_SIZE);
   });
 

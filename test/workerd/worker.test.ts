@@ -7,7 +7,7 @@ import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
 import type { paths } from "../../src/client/api-types";
-import { EXPORT_PAGE_SIZE } from "../../src/routes/time-entries/export.handlers";
+import { EXPORT_PAGE_SIZE, PAGES_AHEAD } from "../../src/routes/time-entries/export.handlers";
 import { SWEEP_CRON } from "../../src/webhooks/sweeper";
 import {
   createCustomer,
@@ -400,8 +400,8 @@ describe("errors in workerd", () => {
   // Last in the file: it closes the SQL endpoint for good.
   it("answers 503 with Retry-After when the database cannot be reached, and aborts an export under way", async () => {
     if (!exporter) throw new Error("the export test seeds the entries this test needs");
-    // workerd reads a stream ahead as fast as the socket takes it, so the second page's statement is
-    // held at the endpoint until the database has gone away: the export is surely mid-stream then.
+    // workerd reads a stream ahead as fast as the socket takes it, so the statements of the pages read
+    // ahead are held at the endpoint until the database has gone away: the export is surely mid-stream then.
     const run = h.backend.query.bind(h.backend);
     let release = () => {};
     const held = new Promise<void>((resolve) => {
@@ -426,7 +426,7 @@ describe("errors in workerd", () => {
         received += decoder.decode(chunk.value, { stream: true });
       }
       expect(received.split("\n")).toHaveLength(EXPORT_PAGE_SIZE + 1);
-      await vi.waitFor(() => expect(statements).toBe(2));
+      await vi.waitFor(() => expect(statements).toBe(1 + PAGES_AHEAD));
       await h.endpoint.close();
       const rest = (async () => {
         for (;;) if ((await reader.read()).done) return "ended";

@@ -1,13 +1,13 @@
 import type { AppRouteHandler } from "../../lib/types";
 import { entryFilterOf, requireFilterAllowed } from "./entry-filter";
-import { type ExportPage, exportPage } from "./export.queries";
+import { type ExportCursor, type ExportPage, exportPage } from "./export.queries";
 import type { ExportRoute } from "./export.routes";
 import { csvHeader, type ExportFormat } from "./export.schemas";
 
 /**
  * Entries per SQL request at most. The one operation that may cost more than one round trip: one per
- * page, so pages are large; Postgres writes each page's CSV or NDJSON itself, and the Worker holds at
- * most two pages (the one it sends and the one it reads ahead).
+ * page, so pages are large; Postgres writes each page's CSV or NDJSON itself, and two pages are asked
+ * for at once while the Worker sends a third (see `pagedStream`).
  */
 export const EXPORT_PAGE_SIZE = 2000;
 /**
@@ -29,13 +29,10 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
   const db = c.get("db");
   const filter = entryFilterOf(caller, query);
 
-  /** One keyset page (one statement, membership included) after the last entry of `previous`. */
-  const pageAfter = async (previous?: ExportPage) => {
+  /** One page (one statement, membership included) of `range`. */
+  const pageOf = async (range: PageRange) => {
     const page = await exportPage(db, caller, filter, format, {
-      cursor:
-        previous?.last_start_time && previous.last_id
-          ? { startTime: previous.last_start_time, id: previous.last_id }
-          : undefined,
+      ...range,
       limits: { entries: EXPORT_PAGE_SIZE, bytes: EXPORT_PAGE_BYTES },
     });
     // Checked on every page: a caller removed from the organization mid-export gets an error, not an end.
@@ -44,9 +41,9 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
   };
 
   // The first page before the answer starts: a refused or invalid request is an ordinary JSON error.
-  const first = await pageAfter();
+  const first = await pageOf({ ahead: true });
   const { contentType, extension, head } = formats[format];
-  const body = pagedStream(head, first, pageAfter, {
+  const body = pagedStream(head, first, pageOf, {
     onError: (error) =>
       console.error(
         JSON.stringify({
@@ -67,39 +64,89 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
   });
 };
 
+/** Which entries a page holds: after `cursor`, up to `until` included; `ahead` asks where the page after next starts. */
+type PageRange = { cursor?: ExportCursor; until?: ExportCursor; ahead?: boolean };
+
+const cursorOf = (startTime: string | null, id: string | null): ExportCursor | undefined =>
+  startTime && id ? { startTime, id } : undefined;
+
+/** The pages that follow `page` (of `range`), as far as it tells. */
+function following(range: PageRange, page: ExportPage): PageRange[] {
+  const last = cursorOf(page.last_start_time, page.last_id);
+  if (!page.more || !last) return [];
+  // A page cut short by EXPORT_PAGE_BYTES: the rest of its range.
+  if (range.until) return [{ cursor: last, until: range.until }];
+  const ahead = cursorOf(page.ahead_start_time, page.ahead_id);
+  if (!ahead) return [{ cursor: last, ahead: true }];
+  // The next EXPORT_PAGE_SIZE entries end at `ahead`, so the page after them can be asked for at once.
+  const next = { cursor: last, until: ahead };
+  return page.ahead_more ? [next, { cursor: ahead, ahead: true }] : [next];
+}
+
+/** Pages asked for and not yet sent, at most: two read at once while the one before them is written. */
+export const PAGES_AHEAD = 2;
+
 /**
- * A byte stream of keyset pages: `first` is already fetched. When the reader takes a page, the next one is
- * requested at once, so that Postgres writes it while this one travels to the client (one page read ahead,
- * never more: `highWaterMark: 0`), so the worker holds at most two pages whatever the export's size, and a
- * client that stops reading stops the queries after that one. A page that fails ends the stream with an
- * error, never with a quiet end: the client sees a broken transfer, not a short file.
+ * A byte stream of keyset pages, in order: `first` is already fetched. A page that asked `ahead` tells where
+ * the page after next starts, so two pages are read at once (one ending where the other starts) while the
+ * client takes the one before: the export waits for one round trip per two pages, not per page. At most
+ * PAGES_AHEAD pages are asked for and unsent whatever the export's size (`highWaterMark: 0`), and a client
+ * that stops reading stops the queries after those. A page that fails ends the stream with an error, never
+ * with a quiet end: the client sees a broken transfer, not a short file.
  */
 function pagedStream(
   head: string,
   first: ExportPage,
-  pageAfter: (previous: ExportPage) => Promise<ExportPage>,
+  pageOf: (range: PageRange) => Promise<ExportPage>,
   { onError }: { onError: (error: unknown) => void },
 ): ReadableStream<Uint8Array> {
+  type Slot = { range: PageRange; page?: Promise<ExportPage> };
   const encoder = new TextEncoder();
-  let next: Promise<ExportPage> | undefined = Promise.resolve(first);
+  const firstRange: PageRange = { ahead: true };
+  // The pages to send, in order; those with `page` are asked for. A page's successors are placed right
+  // after it when it is read (before any pull resumes with it: its reaction is registered first).
+  const slots: Slot[] = [
+    { range: firstRange, page: Promise.resolve(first) },
+    ...following(firstRange, first).map((range) => ({ range })),
+  ];
+  let stopped = false;
+  const ask = () => {
+    for (const slot of slots.slice(0, PAGES_AHEAD)) {
+      if (slot.page || stopped) continue;
+      slot.page = pageOf(slot.range);
+      slot.page.then(
+        (page) => {
+          slots.splice(slots.indexOf(slot) + 1, 0, ...following(slot.range, page).map((range) => ({ range })));
+          ask();
+        },
+        // Settled by a pull, which ends the stream with it; until then it must not count as unhandled.
+        () => {},
+      );
+    }
+  };
   let prefix = head;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        const slot = slots[0] as Slot;
+        ask();
         let page: ExportPage;
         try {
-          page = await (next as Promise<ExportPage>);
+          page = await (slot.page as Promise<ExportPage>);
         } catch (error) {
+          stopped = true;
           onError(error);
           throw error;
         }
-        next = page.more ? pageAfter(page) : undefined;
-        // Settled later by the next pull; until then its failure must not count as unhandled.
-        next?.catch(() => {});
+        slots.shift();
+        ask();
         const text = prefix + page.text;
         prefix = "";
         if (text) controller.enqueue(encoder.encode(text));
-        if (!page.more) controller.close();
+        if (slots.length === 0) controller.close();
+      },
+      cancel() {
+        stopped = true;
       },
     },
     { highWaterMark: 0 },

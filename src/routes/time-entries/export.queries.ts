@@ -14,6 +14,9 @@ const LINES_PER_ROW = 100;
 
 type ExportPageRow = Omit<ExportPage, "text"> & { text: string | null };
 
+/** A place in the export's order: an entry's start time and id. */
+export type ExportCursor = { startTime: string; id: string };
+
 /** A page of an export: its text (CSV rows or NDJSON lines), ready to send, and where the next page starts. */
 export type ExportPage = {
   role: Role | null;
@@ -21,8 +24,16 @@ export type ExportPage = {
   /** The last entry written, for the next page's keyset; null for an empty page. */
   last_start_time: string | null;
   last_id: string | null;
-  /** Whether entries follow the page. */
+  /** Whether entries follow the page (up to `until`, when the page had one). */
   more: boolean;
+  /**
+   * Asked with `ahead`: the entry `limits.entries` places after the page's last one, null when fewer follow.
+   * The next page then ends there, and the page after it can be asked for at the same time.
+   */
+  ahead_start_time: string | null;
+  ahead_id: string | null;
+  /** Whether entries follow that one. */
+  ahead_more: boolean;
 };
 
 /** One CSV field as `csvField` (src/lib/csv.ts) writes it: quoted when it holds , " ; tab CR or LF, quotes doubled. */
@@ -86,11 +97,29 @@ export async function exportPage(
   caller: Caller,
   filter: EntryFilter,
   format: ExportFormat,
-  page: { cursor?: { startTime: string; id: string }; limits: { entries: number; bytes: number } },
+  page: {
+    /** The page starts after this entry (from the first entry when none)… */
+    cursor?: ExportCursor;
+    /** …and ends at this one, included (at the end of the export when none). */
+    until?: ExportCursor;
+    /** Whether to find where the page after next starts (`ahead_start_time`, `ahead_id`). */
+    ahead?: boolean;
+    limits: { entries: number; bytes: number };
+  },
 ) {
   const after = page.cursor
     ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
     : [];
+  if (page.until) {
+    after.push(sql`(te.start_time, te.id) >= (${page.until.startTime}::timestamptz, ${page.until.id}::uuid)`);
+  }
+  // Where the page after next starts: the index read on from the page's last entry, no line built.
+  const aheads = entryConditions(caller, filter).map(
+    (conditions) => sql`(select te.start_time, te.id from time_entries te
+      where ${sql.join([...conditions, sql`(te.start_time, te.id) < (select start_time, id from last_kept)`], sql` and `)}
+      order by te.start_time desc, te.id desc
+      offset ${page.limits.entries - 1} limit 2)`,
+  );
   const selects = entryConditions(caller, filter).map(
     (conditions) => sql`(select te.* from time_entries te
       where ${sql.join([...conditions, ...after], sql` and `)}
@@ -111,10 +140,16 @@ export async function exportPage(
       ),
       kept as (select id, n from sized where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
       kept_entries as (select te.* from page te where te.id in (select id from kept)),
+      last_kept as (select s.start_time, s.id from sized s where s.n = (select max(n) from kept)),
+      ahead as (${page.ahead ? sql.join(aheads, sql` union all `) : sql`select null::timestamptz as start_time, null::uuid as id where false`}),
       head as (
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
-          (select count(*) from sized) > (select count(*) from kept) as more
-        from (select max(n) as n from kept) k left join sized last on last.n = k.n
+          (select count(*) from sized) > (select count(*) from kept) as more,
+          a.id as ahead_id, ${sql.raw(isoUtcText("a.start_time"))} as ahead_start_time,
+          (select count(*) from ahead) > 1 as ahead_more
+        from (select 1) one
+        left join last_kept last on true
+        left join (select * from ahead order by start_time desc, id desc limit 1) a on true
       )
       -- In chunks of ${sql.raw(String(LINES_PER_ROW))} lines, the head on each: one huge value is slow to read for some drivers.
       select h.*, c.text from head h
