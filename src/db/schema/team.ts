@@ -1,0 +1,62 @@
+// The organization, its people and their memberships.
+import { sql } from "drizzle-orm";
+import { boolean, check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
+
+export const organizations = pgTable("organizations", {
+  id: id(),
+  name: text("name"),
+  // When on, a member's entries may not overlap (touching is fine); enforced by
+  // the time_entries_prevent_overlap trigger (drizzle/0003_triggers.sql).
+  preventOverlaps: boolean("prevent_overlaps").notNull().default(false),
+  // IANA name: the default `timezone` of the list, the summary and the export.
+  timezone: text("timezone").notNull().default("UTC"),
+  version: version(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    fullName: text("full_name"),
+    email: text("email").notNull().unique(),
+    avatarUrl: text("avatar_url"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // E-mail addresses are compared case-insensitively: one person, one user.
+  (t) => [uniqueIndex("users_email_lower_idx").on(sql`lower(${t.email})`)],
+);
+
+export const organizationMembers = pgTable(
+  "organization_members",
+  {
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    role: text("role", { enum: ["owner", "admin", "member"] })
+      .notNull()
+      .default("member"),
+    // Offboarding keeps the membership (a removed member's entries still name it) and takes away every right.
+    status: text("status", { enum: ["active", "removed"] })
+      .notNull()
+      .default("active"),
+    removedAt: timestamptz("removed_at"),
+    // When the membership last became active: its creation, or its reinstatement.
+    joinedAt: timestamptz("joined_at").notNull().defaultNow(),
+    version: version(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.userId] }),
+    index("organization_members_user_id_idx").on(t.userId),
+    check("organization_members_role_check", sql`${t.role} in ('owner', 'admin', 'member')`),
+    check("organization_members_status_check", sql`${t.status} in ('active', 'removed')`),
+    check("organization_members_removed_at_check", sql`(${t.status} = 'removed') = (${t.removedAt} is not null)`),
+  ],
+);
