@@ -489,6 +489,21 @@ describe("errors, before anything is streamed", () => {
   });
 });
 
+/** An export as the chunks it was sent in (each page is enqueued whole, so in-process they are the pages), and its SQL requests. */
+async function pagesOf(format: "csv" | "json", token: string) {
+  const pages: string[] = [];
+  const trips = await h.roundTrips(async () => {
+    const res = await app.request(
+      `/v1/time-entries/export?format=${format}`,
+      { headers: { Authorization: `Bearer ${token}` } },
+      h.env,
+    );
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as ReadableStream<Uint8Array>) pages.push(decoder.decode(chunk));
+  });
+  return { pages, trips };
+}
+
 describe("exports of many pages", () => {
   let owner: Member;
   let member: Member;
@@ -558,17 +573,7 @@ describe("exports of many pages", () => {
       [org, writer.id],
     );
     for (const format of ["csv", "json"] as const) {
-      // Each page is enqueued whole: the chunks read in-process are the pages.
-      const pages: string[] = [];
-      const trips = await h.roundTrips(async () => {
-        const res = await app.request(
-          `/v1/time-entries/export?format=${format}`,
-          { headers: { Authorization: `Bearer ${writer.token}` } },
-          h.env,
-        );
-        const decoder = new TextDecoder();
-        for await (const chunk of res.body as ReadableStream<Uint8Array>) pages.push(decoder.decode(chunk));
-      });
+      const { pages, trips } = await pagesOf(format, writer.token);
       expect(pages.length, format).toBeGreaterThan(1);
       expect(trips, format).toBe(pages.length);
       for (const page of pages) expect(new TextEncoder().encode(page).length).toBeLessThanOrEqual(EXPORT_PAGE_BYTES);
@@ -598,16 +603,7 @@ describe("exports of many pages", () => {
       long(n) ? `${n}`.padStart(3000, "x") : `Entry ${n}`,
     );
     for (const format of ["csv", "json"] as const) {
-      const pages: string[] = [];
-      const trips = await h.roundTrips(async () => {
-        const res = await app.request(
-          `/v1/time-entries/export?format=${format}`,
-          { headers: { Authorization: `Bearer ${writer.token}` } },
-          h.env,
-        );
-        const decoder = new TextDecoder();
-        for await (const chunk of res.body as ReadableStream<Uint8Array>) pages.push(decoder.decode(chunk));
-      });
+      const { pages, trips } = await pagesOf(format, writer.token);
       expect(trips, format).toBe(pages.length);
       expect(pages.length, format).toBeGreaterThan(4);
       for (const page of pages) expect(new TextEncoder().encode(page).length).toBeLessThanOrEqual(EXPORT_PAGE_BYTES);
