@@ -2,10 +2,11 @@
 // install (embedded PGlite in .data/ unless DATABASE_URL says otherwise), with
 // the demo organization seeded and ready tokens printed.
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ALL_SCOPES } from "../src/routes/me/me.routes";
+import { scheduleCrons, wranglerCrons } from "./crons";
 import { openDevDatabase } from "./database";
 import { migrate } from "./migrate";
 import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
@@ -90,6 +91,8 @@ async function main() {
 
   const base = `http://127.0.0.1:${port}`;
   await waitUntilServing(`${base}/healthz`, wrangler);
+  const crons = wranglerCrons(readFileSync(join(root, "wrangler.toml"), "utf8"));
+  scheduleCrons(base, crons);
 
   const lines = [
     "",
@@ -98,6 +101,7 @@ async function main() {
     `  Docs      ${base}/docs`,
     `  OpenAPI   ${base}/openapi.json`,
     `  Database  ${database.description}${applied ? ` (${applied} migration(s) applied)` : ""}${seeded ? ", demo data seeded" : ""}`,
+    `  Crons     ${crons.map((cron) => `"${cron}"`).join(", ")} (UTC), fired on schedule at ${base}/cdn-cgi/local/scheduled`,
     "",
     "Session tokens for the demo organization (valid 24 hours):",
   ];

@@ -13,13 +13,14 @@ if (!process.env.TEST_DATABASE_URL?.trim()) {
 }
 /**
  * Suites that never reach the database server, so a second pass would only repeat them: the document, the
- * bundle, the generated client, the /docs page in a browser, a parser, and the rate limit (counted before
- * any SQL). They ran in the PGlite pass just before.
+ * bundle, the generated client, the /docs page in a browser, a parser, the local cron scheduler, and the rate
+ * limit (counted before any SQL). They ran in the PGlite pass just before.
  */
 const BACKEND_AGNOSTIC = [
   "test/budgets/bundle-size.test.ts",
   "test/client/generated-client.test.ts",
   "test/db/with-clause.test.ts",
+  "test/dev-crons.test.ts",
   "test/openapi.test.ts",
   "test/security/rate-limit-workerd.test.ts",
   "test/workerd/docs.test.ts",
