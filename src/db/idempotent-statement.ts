@@ -6,7 +6,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
 import { postgresErrorOf } from "./errors";
-import { splitWithClause } from "./with-clause";
+import { splitWithClause, type WithClause } from "./with-clause";
 
 /** A key as the caller sent it, scoped to their organization and user, with the hash of the request it came with. */
 export type IdempotencyKey = { organizationId: string; userId: string; key: string; requestHash: string };
@@ -41,6 +41,24 @@ const takeOver = `request_hash = excluded.request_hash, result = excluded.result
 const dialect = new PgDialect();
 
 /**
+ * An operation sends the same text on every request (its values are parameters), and reading a statement of a few
+ * KB character by character costs about 0.2 ms: each text is split once per isolate. Bounded, in case some text
+ * varies (a list of ids written inline, say): the cache starts afresh when full.
+ */
+const splits = new Map<string, WithClause>();
+const SPLITS_KEPT = 256;
+
+function splitOnce(text: string): WithClause {
+  let split = splits.get(text);
+  if (!split) {
+    if (splits.size >= SPLITS_KEPT) splits.clear();
+    split = splitWithClause(text);
+    splits.set(text, split);
+  }
+  return split;
+}
+
+/**
  * `query` (`with <ctes> <final query>`) with the key's claim and store added, as text and parameters:
  *
  *   with <ctes>, idempotency_result as (<final query>),
@@ -55,7 +73,7 @@ const dialect = new PgDialect();
  */
 export function claimingStatement(query: SQL, key: IdempotencyKey) {
   const { sql: text, params } = dialect.sqlToQuery(query);
-  const { withList, finalQuery } = splitWithClause(text);
+  const { withList, finalQuery } = splitOnce(text);
   const [organizationId, userId, keyText, requestHash] = [1, 2, 3, 4].map((n) => `$${params.length + n}`);
   const claim = `idempotency_claim(${organizationId}::uuid, ${userId}::uuid, ${keyText}, ${requestHash})`;
   return {
