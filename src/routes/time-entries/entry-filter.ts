@@ -54,19 +54,36 @@ export function requireFilterAllowed(role: Role | null, caller: Caller, filter: 
  * just the branch that applies, each on its best index. Every read of a set of entries (list,
  * summary, export) selects them with this.
  */
+/** The smallest uuid: `(start_time, id) >= (t, NIL_UUID)` holds exactly when `start_time >= t`. */
+const NIL_UUID = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
+
 export function entryConditions(
   caller: Caller,
   filter: EntryFilter,
-  options: { includeDeleted?: boolean } = {},
+  options: {
+    includeDeleted?: boolean;
+    /**
+     * `whole`: the caller reads every entry of the range (the summary, through a covering index that has no id),
+     * so the date bounds are plain comparisons; otherwise entries are read in (start_time, id) order until a page
+     * is full (see below).
+     */
+    range?: "whole";
+  } = {},
 ): SQL[][] {
   const conditions: SQL[] = [sql`te.deleted_at is null`];
   const tz = timeZoneOf(caller, filter.timezone);
-  // The bounds are the instants local midnight falls at in `timezone`, daylight saving time included.
-  if (filter.startDate)
-    conditions.push(sql`te.start_time >= ((${filter.startDate}::date)::timestamp at time zone ${tz})`);
-  if (filter.endDate) {
-    conditions.push(sql`te.start_time < ((${filter.endDate}::date + 1)::timestamp at time zone ${tz})`);
-  }
+  // The bounds are the instants local midnight falls at in `timezone`, daylight saving time included. Each is
+  // written as a row comparison with the smallest uuid, which selects exactly the same entries (every id is at
+  // least that), because the organization's time zone is a subquery the planner cannot see through: it takes a
+  // range `start_time >= x and start_time < y` of unknown bounds for 0.5% of the organization, so a long range
+  // was read whole by a bitmap scan and sorted (an export page over a year of 100,000 entries: 110 ms instead
+  // of 7), whereas row comparisons are estimated one by one and still bound the index scan.
+  const from = (bound: SQL) =>
+    options.range === "whole" ? sql`te.start_time >= ${bound}` : sql`(te.start_time, te.id) >= (${bound}, ${NIL_UUID})`;
+  const before = (bound: SQL) =>
+    options.range === "whole" ? sql`te.start_time < ${bound}` : sql`(te.start_time, te.id) < (${bound}, ${NIL_UUID})`;
+  if (filter.startDate) conditions.push(from(sql`((${filter.startDate}::date)::timestamp at time zone ${tz})`));
+  if (filter.endDate) conditions.push(before(sql`((${filter.endDate}::date + 1)::timestamp at time zone ${tz})`));
   if (filter.q) conditions.push(sql`te.description ilike ${containsPattern(filter.q)}`);
   if (filter.projectId) conditions.push(sql`te.project_id = ${filter.projectId}::uuid`);
   if (filter.customerId) {

@@ -93,7 +93,7 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
 
   // Only what the totals need: with it, the organization's (organization_id, start_time) covering index
   // answers a year of entries without reading the table (migration 0005).
-  const selects = entryConditions(caller, filter).map(
+  const selects = entryConditions(caller, filter, { range: "whole" }).map(
     (conditions) =>
       sql`(select te.organization_id, te.user_id, te.project_id, te.start_time, te.duration, te.billable
         from time_entries te where ${sql.join(conditions, sql` and `)})`,
