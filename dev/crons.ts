@@ -46,27 +46,22 @@ export function cronMatches(cron: string, date: Date): boolean {
   return Boolean(minute && hour && month && day);
 }
 
-/** Fires each of `crons` at `baseUrl` whenever it is due, from the next whole minute on; returns a stop function. */
-export function scheduleCrons(baseUrl: string, crons: string[], now = () => new Date()): () => void {
-  for (const cron of crons) cronMatches(cron, now()); // refuses what it cannot read, at start
-  let interval: ReturnType<typeof setInterval> | undefined;
+/** Fires each of `crons` at `baseUrl` whenever it is due, from the next whole minute on, for as long as the process runs. */
+export function scheduleCrons(baseUrl: string, crons: string[]) {
+  for (const cron of crons) cronMatches(cron, new Date()); // refuses what it cannot read, at start
   const fire = () => {
-    const at = now();
+    const at = new Date();
     for (const cron of crons.filter((c) => cronMatches(c, at))) {
       fetch(`${baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`).catch((error: unknown) =>
         console.error(`The cron "${cron}" could not be fired: ${error instanceof Error ? error.message : error}`),
       );
     }
   };
-  const first = setTimeout(
+  setTimeout(
     () => {
       fire();
-      interval = setInterval(fire, 60_000);
+      setInterval(fire, 60_000);
     },
-    60_000 - (now().getTime() % 60_000),
+    60_000 - (Date.now() % 60_000),
   );
-  return () => {
-    clearTimeout(first);
-    clearInterval(interval);
-  };
 }

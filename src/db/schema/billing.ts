@@ -14,15 +14,13 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt, version } from "./columns";
-import { organizations } from "./team";
+import { organizationId } from "./team";
 
 export const customers = pgTable(
   "customers",
   {
     id: id(),
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     name: text("name").notNull(),
     email: text("email"),
     phone: text("phone"),
@@ -53,9 +51,7 @@ export const projects = pgTable(
   "projects",
   {
     id: id(),
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     name: text("name").notNull(),
     customerId: uuid("customer_id"),
     hourlyRate: numeric("hourly_rate", { precision: 12, scale: 2 }),
@@ -84,9 +80,7 @@ export const invoices = pgTable(
   "invoices",
   {
     id: id(),
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     customerId: uuid("customer_id"),
     number: text("number").notNull(),
     status: text("status", { enum: ["draft", "sent", "paid", "overdue", "void"] })

@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, json, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt } from "./columns";
-import { organizations } from "./team";
+import { organizationId } from "./team";
 
 /**
  * Idempotency-Key (IETF draft): the first response to a POST with a key, per
@@ -12,9 +12,7 @@ import { organizations } from "./team";
 export const idempotencyKeys = pgTable(
   "idempotency_keys",
   {
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     userId: uuid("user_id").notNull(),
     key: text("key").notNull(),
     requestHash: text("request_hash").notNull(),

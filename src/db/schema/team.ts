@@ -16,6 +16,12 @@ export const organizations = pgTable("organizations", {
   updatedAt: updatedAt(),
 });
 
+/** The organization a row belongs to; composite keys on (organization_id, id) keep references inside it. */
+export const organizationId = () =>
+  uuid("organization_id")
+    .notNull()
+    .references(() => organizations.id);
+
 export const users = pgTable(
   "users",
   {
@@ -33,9 +39,7 @@ export const users = pgTable(
 export const organizationMembers = pgTable(
   "organization_members",
   {
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id),

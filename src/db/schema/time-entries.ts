@@ -3,15 +3,13 @@ import { sql } from "drizzle-orm";
 import { bigint, boolean, check, foreignKey, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { invoices, projects } from "./billing";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
-import { organizationMembers, organizations } from "./team";
+import { organizationId, organizationMembers } from "./team";
 
 export const timeEntries = pgTable(
   "time_entries",
   {
     id: id(),
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     userId: uuid("user_id").notNull(),
     projectId: uuid("project_id"),
     startTime: timestamptz("start_time").notNull(),

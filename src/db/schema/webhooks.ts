@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { boolean, check, foreignKey, index, integer, json, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
-import { organizations } from "./team";
+import { organizationId } from "./team";
 
 /**
  * Webhook subscriptions: where an organization wants its changes POSTed. `secret` signs every delivery
@@ -14,9 +14,7 @@ export const webhookSubscriptions = pgTable(
   "webhook_subscriptions",
   {
     id: id(),
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     url: text("url").notNull(),
     events: text("events").array().notNull(),
     description: text("description"),
@@ -55,9 +53,7 @@ export const webhookEvents = pgTable(
   "webhook_events",
   {
     id: id(),
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
+    organizationId: organizationId(),
     type: text("type").notNull(),
     data: json("data").notNull(),
     previousAttributes: json("previous_attributes"),
