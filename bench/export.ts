@@ -5,11 +5,24 @@ import { spawnSync } from "node:child_process";
 import type { Query } from "../dev/sql-backends";
 import { removePools } from "./scenarios";
 import type { Run, SeededOrganization } from "./seed";
-import { residentBytes } from "./workerd";
+import { cpuMilliseconds, machineCpuMilliseconds, residentBytes } from "./workerd";
 
 export const EXPORT_ENTRIES = Number(process.env.BENCH_EXPORT_ENTRIES ?? 100_000);
 
-export type ExportRun = { seconds: number; bytes: number; lines: number; peakRssGrowth: number | undefined };
+export type ExportRun = {
+  seconds: number;
+  bytes: number;
+  lines: number;
+  peakRssGrowth: number | undefined;
+  /** Where the machine's CPU went during the download, in seconds; undefined where there is no /proc. */
+  cpu?: ExportCpu;
+};
+
+/**
+ * CPU seconds spent during a download: the machine's busy time over all its cores (`busy`, of `available`),
+ * workerd's, this process's (the SQL endpoint and the downloading client), and the rest: Postgres, mostly.
+ */
+export type ExportCpu = { available: number; busy: number; workerd: number; benchProcess: number; rest: number };
 export type ExportResult = {
   latencyMs: number;
   entries: number;
@@ -60,6 +73,9 @@ async function download(url: string, headers: Record<string, string>, workerPid:
   const watch = setInterval(() => {
     peak = Math.max(peak, residentBytes(workerPid) ?? 0);
   }, 10);
+  const machineBefore = machineCpuMilliseconds();
+  const workerdBefore = cpuMilliseconds(workerPid);
+  const processBefore = process.cpuUsage();
   const started = performance.now();
   let bytes = 0;
   let lines = 0;
@@ -75,12 +91,24 @@ async function download(url: string, headers: Record<string, string>, workerPid:
   } finally {
     clearInterval(watch);
   }
-  return {
-    seconds: (performance.now() - started) / 1000,
-    bytes,
-    lines,
-    peakRssGrowth: before === undefined ? undefined : peak - before,
-  };
+  const seconds = (performance.now() - started) / 1000;
+  const machineAfter = machineCpuMilliseconds();
+  const workerdAfter = cpuMilliseconds(workerPid);
+  const processUsed = process.cpuUsage(processBefore);
+  let cpu: ExportCpu | undefined;
+  if (machineBefore && machineAfter && workerdBefore !== undefined && workerdAfter !== undefined) {
+    const busy = (machineAfter.busy - machineBefore.busy) / 1000;
+    const workerd = (workerdAfter - workerdBefore) / 1000;
+    const benchProcess = (processUsed.user + processUsed.system) / 1e6;
+    cpu = {
+      available: (machineAfter.total - machineBefore.total) / 1000,
+      busy,
+      workerd,
+      benchProcess,
+      rest: Math.max(0, busy - workerd - benchProcess),
+    };
+  }
+  return { seconds, bytes, lines, peakRssGrowth: before === undefined ? undefined : peak - before, cpu };
 }
 
 /** The export's rows and columns as Postgres' own CSV, timed by psql (`\timing`, output to /dev/null). */

@@ -60,7 +60,11 @@ const mib = (bytes: number | undefined) => (bytes === undefined ? "–" : (bytes
 export function exportSummary(result: ExportResult) {
   const line = (format: string, runs: ExportRun[]) => {
     const seconds = median(runs.map((run) => run.seconds));
-    return `${format} ${seconds.toFixed(3)} s (${Math.round(result.entries / seconds).toLocaleString("en")} entries/s, peak RSS growth ${mib(Math.max(...runs.map((run) => run.peakRssGrowth ?? 0)))} MiB)`;
+    const cpu = runs.at(-1)?.cpu;
+    const busy = cpu
+      ? `, CPU ${((100 * cpu.busy) / cpu.available).toFixed(0)}% busy: ${cpu.rest.toFixed(2)} s Postgres & rest, ${cpu.workerd.toFixed(2)} s workerd, ${cpu.benchProcess.toFixed(2)} s endpoint & client`
+      : "";
+    return `${format} ${seconds.toFixed(3)} s (${Math.round(result.entries / seconds).toLocaleString("en")} entries/s, peak RSS growth ${mib(Math.max(...runs.map((run) => run.peakRssGrowth ?? 0)))} MiB${busy})`;
   };
   const copy = result.copy.length > 0 ? `COPY ${median(result.copy).toFixed(3)} s` : result.copyNote;
   return `${result.latencyMs} ms, export of ${result.entries.toLocaleString("en")} entries: ${line("CSV", result.csv)}, ${line("NDJSON", result.json)}; ${copy}`;
@@ -76,17 +80,22 @@ function exportTable(exports: ExportResult[]) {
       const [run] = runs;
       const pages = result.pages[format];
       const pagesSeconds = pages.seconds.length > 0 ? median(pages.seconds) : undefined;
-      return `| ${result.latencyMs} ms | ${format === "csv" ? "CSV" : "NDJSON"} | ${result.entries.toLocaleString("en")} | ${(run?.lines ?? 0).toLocaleString("en")} | ${mib(run?.bytes)} | ${seconds.toFixed(3)} | ${Math.round(result.entries / seconds).toLocaleString("en")} | ${pages.count} | ${pagesSeconds === undefined ? "–" : pagesSeconds.toFixed(3)} | ${pagesSeconds === undefined ? "–" : (seconds / pagesSeconds).toFixed(2)} | ${copy === undefined ? (result.copyNote ?? "–") : copy.toFixed(3)} | ${copy === undefined ? "–" : (seconds / copy).toFixed(2)} | ${copy === undefined || pagesSeconds === undefined ? "–" : (pagesSeconds / copy).toFixed(2)} | ${mib(Math.max(...runs.map((r) => r.peakRssGrowth ?? 0)))} |`;
+      // The CPU account of the median run.
+      const cpu = [...runs].sort((a, b) => a.seconds - b.seconds)[(runs.length - 1) >> 1]?.cpu;
+      const cpuColumns = cpu
+        ? `${((100 * cpu.busy) / cpu.available).toFixed(0)}% | ${cpu.rest.toFixed(2)} / ${cpu.workerd.toFixed(2)} / ${cpu.benchProcess.toFixed(2)}`
+        : "– | –";
+      return `| ${result.latencyMs} ms | ${format === "csv" ? "CSV" : "NDJSON"} | ${result.entries.toLocaleString("en")} | ${(run?.lines ?? 0).toLocaleString("en")} | ${mib(run?.bytes)} | ${seconds.toFixed(3)} | ${Math.round(result.entries / seconds).toLocaleString("en")} | ${pages.count} | ${pagesSeconds === undefined ? "–" : pagesSeconds.toFixed(3)} | ${pagesSeconds === undefined ? "–" : (seconds / pagesSeconds).toFixed(2)} | ${copy === undefined ? (result.copyNote ?? "–") : copy.toFixed(3)} | ${copy === undefined ? "–" : (seconds / copy).toFixed(2)} | ${copy === undefined || pagesSeconds === undefined ? "–" : (pagesSeconds / copy).toFixed(2)} | ${mib(Math.max(...runs.map((r) => r.peakRssGrowth ?? 0)))} | ${cpuColumns} |`;
     }),
   );
   const [first] = exports;
   return [
     "## Export of 100,000 entries",
     "",
-    `The largest organization's entries from ${first?.range.start} to ${first?.range.end} (\`GET /v1/time-entries/export\` with that date range), downloaded whole through the Worker, ${first?.csv.length} times per format and distance (median shown), interleaved with the floor: Postgres' own \`COPY (the same rows and columns, joined and ordered as the export) TO STDOUT WITH (FORMAT csv)\`, timed by psql's \`\\timing\` with its output to /dev/null. Pages in sequence: the export's own SQL requests (captured from its first download, one per page), sent again one after the other straight to the endpoint without the Worker: what the pages cost the database and the local endpoint (which, like Neon's proxy, turns each answer into JSON), the least any Worker reading them in order could take. Peak RSS growth: workerd's resident memory sampled every 10 ms during a download, highest minus before (the most of any run).`,
+    `The largest organization's entries from ${first?.range.start} to ${first?.range.end} (\`GET /v1/time-entries/export\` with that date range), downloaded whole through the Worker, ${first?.csv.length} times per format and distance (median shown), interleaved with the floor: Postgres' own \`COPY (the same rows and columns, joined and ordered as the export) TO STDOUT WITH (FORMAT csv)\`, timed by psql's \`\\timing\` with its output to /dev/null. Pages in sequence: the export's own SQL requests (captured from its first download, one per page), sent again one after the other straight to the endpoint without the Worker: what the pages cost the database and the local endpoint (which, like Neon's proxy, turns each answer into JSON), the least any Worker reading them in order could take. Peak RSS growth: workerd's resident memory sampled every 10 ms during a download, highest minus before (the most of any run). CPU busy: the machine's CPU time over all its cores during the median download, as a share of what the cores had (time the hypervisor gave to other machines counts as busy); CPU seconds: of that time, the rest (Postgres, mostly) / workerd / the bench's own process (the SQL endpoint and the downloading client).`,
     "",
-    "| Distance | Format | Entries | Lines | MiB | Seconds (p50) | Entries/s | Pages | Pages in sequence s (p50) | Export / pages | COPY seconds (p50) | Export / COPY | Pages / COPY | Peak RSS growth MiB |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| Distance | Format | Entries | Lines | MiB | Seconds (p50) | Entries/s | Pages | Pages in sequence s (p50) | Export / pages | COPY seconds (p50) | Export / COPY | Pages / COPY | Peak RSS growth MiB | CPU busy | CPU s: Postgres & rest / workerd / endpoint & client |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
   ];

@@ -103,6 +103,21 @@ export function cpuMilliseconds(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * The machine's CPU time so far, all cores together, in milliseconds: `busy` (user, system, interrupts, and time
+ * the hypervisor gave to others) and `total` (busy and idle); undefined where there is no /proc.
+ */
+export function machineCpuMilliseconds(): { busy: number; total: number } | undefined {
+  try {
+    const [, ...ticks] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = ticks;
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy: (busy * 1000) / USER_HZ, total: ((busy + idle + iowait) * 1000) / USER_HZ };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The process's resident memory in bytes (VmRSS), or undefined where there is no /proc. */
 export function residentBytes(pid: number | undefined): number | undefined {
   try {
