@@ -6,7 +6,7 @@ import { isoUtcText } from "../../db/sql-fragments";
 import { withTimeZoneErrors } from "../../db/time-zone";
 import type { Caller } from "../../lib/verify-token";
 import { type EntryFilter, entryConditions } from "./entry-filter";
-import { entryJson, withRelations } from "./entry-json";
+import { entryJsonText, relationJson } from "./entry-json";
 import type { ExportFormat } from "./export.schemas";
 
 /** Lines per row of a page's answer. */
@@ -36,21 +36,50 @@ export type ExportPage = {
   ahead_more: boolean;
 };
 
-/** One CSV field as `csvField` (src/lib/csv.ts) writes it: quoted when it holds , " ; tab CR or LF, quotes doubled. */
-const csvField = (value: string) =>
-  `case when ${value} ~ E'[",;\\t\\r\\n]' then '"' || replace(${value}, '"', '""') || '"' else ${value} end`;
-
-/** Text people type, neutralised against formula injection as `neutralizeFormula` does, then a CSV field. */
+/**
+ * Text people type, neutralised against formula injection as `neutralizeFormula` does, then a CSV field as
+ * `csvField` (src/lib/csv.ts) writes it: quoted when it holds , " ; tab CR or LF, quotes doubled. The quote a
+ * formula gets needs no quoting, so the text itself says whether to quote (each check made once).
+ */
 const typedCsvField = (value: string) => {
   const text = `coalesce(${value}, '')`;
-  return csvField(`(case when ${text} ~ E'^[=+@\\t\\r-]' then '''' || ${text} else ${text} end)`);
+  const neutralised = `(case when ${text} ~ E'^[=+@\\t\\r-]' then '''' || ${text} else ${text} end)`;
+  return `case when ${text} ~ E'[",;\\t\\r\\n]' then '"' || replace(${neutralised}, '"', '""') || '"' else ${neutralised} end`;
 };
 
 /**
- * An entry of `te` (with `u`, `p`, `c`, `i`) as one CSV record, in the columns of `csvColumns`
- * (export.schemas.ts), which the tests hold this to. Everything but typed text is written by the API
- * (UUIDs, UTC timestamps, whole seconds, true/false, a numeric(12,2) rate, an ISO 4217 code) and
- * needs neither quotes nor neutralising.
+ * An entry's relations as parts of its line, each over its own alias (`u`; `p` with `c`; `i`): written once a
+ * page for the few users, projects and invoices its entries share, not once for every entry.
+ */
+const relationParts = {
+  csv: {
+    user: `concat_ws(',', ${typedCsvField("u.email")}, ${typedCsvField("u.full_name")})`,
+    project: `concat_ws(',', ${[
+      typedCsvField("p.name"),
+      "coalesce(p.customer_id::text, '')",
+      typedCsvField("c.name"),
+      "coalesce(p.hourly_rate::text, '')",
+      "coalesce(p.currency, '')",
+    ].join(", ")})`,
+    invoice: typedCsvField("i.number"),
+  },
+  json: relationJson,
+} as const satisfies Record<ExportFormat, Record<keyof typeof relationJson, string>>;
+
+/** The text people type of each relation, in bytes, for `lineBound`. */
+const relationBytes = {
+  user: "octet_length(u.email) + octet_length(u.full_name)",
+  project: "octet_length(p.name) + coalesce(octet_length(c.name), 0)",
+  invoice: "octet_length(i.number)",
+} as const satisfies Record<keyof typeof relationJson, string>;
+
+/** Where a line finds its relations' parts: columns of the page's `joined` rows. */
+const partColumns = { user: "te.user_part", project: "te.project_part", invoice: "te.invoice_part" } as const;
+
+/**
+ * An entry of `te` (a `joined` row) as one CSV record, in the columns of `csvColumns` (export.schemas.ts),
+ * which the tests hold this to. Everything but typed text is written by the API (UUIDs, UTC timestamps,
+ * whole seconds, true/false, a numeric(12,2) rate, an ISO 4217 code) and needs neither quotes nor neutralising.
  */
 const csvRecord = `concat_ws(',', ${[
   "te.id::text",
@@ -60,21 +89,22 @@ const csvRecord = `concat_ws(',', ${[
   typedCsvField("te.description"),
   "te.billable::text",
   "te.user_id::text",
-  typedCsvField("u.email"),
-  typedCsvField("u.full_name"),
+  partColumns.user,
   "coalesce(te.project_id::text, '')",
-  typedCsvField("p.name"),
-  "coalesce(p.customer_id::text, '')",
-  typedCsvField("c.name"),
-  "coalesce(p.hourly_rate::text, '')",
-  "coalesce(p.currency, '')",
+  // No project: its five columns, empty.
+  `coalesce(${partColumns.project}, ',,,,')`,
   "coalesce(te.invoice_id::text, '')",
-  typedCsvField("i.number"),
+  `coalesce(${partColumns.invoice}, '')`,
 ].join(", ")})`;
 
-/** The text people type of an entry (with `u`, `p`, `c`, `i`), in bytes. */
-const typedBytes = `octet_length(te.description) + octet_length(u.email) + octet_length(u.full_name)
-  + coalesce(octet_length(p.name), 0) + coalesce(octet_length(c.name), 0) + coalesce(octet_length(i.number), 0)`;
+/** An entry's line (a `joined` row's), ended. */
+const lineOf = {
+  csv: sql.raw(`${csvRecord} || E'\\r\\n'`),
+  json: sql.raw(`${entryJsonText(partColumns)} || E'\\n'`),
+} as const satisfies Record<ExportFormat, unknown>;
+
+/** The text people type of an entry of `te` with its relations' parts `pu`, `pp`, `pi`, in bytes. */
+const typedBytes = "octet_length(te.description) + pu.bytes + coalesce(pp.bytes, 0) + coalesce(pi.bytes, 0)";
 
 /**
  * The most bytes an entry's line can take: the API's own fields (UUIDs, timestamps, numbers, keys) and each
@@ -126,20 +156,41 @@ export async function exportPage(
       order by te.start_time desc, te.id desc
       limit ${page.limits.entries + 1})`,
   );
-  const line = format === "csv" ? sql.raw(`${csvRecord} || E'\\r\\n'`) : sql`${entryJson}::text || E'\\n'`;
   const rows = await withTimeZoneErrors(() =>
     queryRows<ExportPageRow>(
       db,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)}),
-      -- Each entry's place and the most its line can take, before any line is built.
+      -- The page's users, projects and invoices as parts of its lines, each written once.
+      page_users as (
+        select u.id, ${sql.raw(relationParts[format].user)} as part, ${sql.raw(relationBytes.user)} as bytes
+        from users u where u.id in (select user_id from page)
+      ),
+      page_projects as (
+        select p.organization_id, p.id, ${sql.raw(relationParts[format].project)} as part,
+          ${sql.raw(relationBytes.project)} as bytes
+        from projects p left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id
+        where p.organization_id = ${caller.organizationId} and p.id in (select project_id from page)
+      ),
+      page_invoices as (
+        select i.organization_id, i.id, ${sql.raw(relationParts[format].invoice)} as part,
+          ${sql.raw(relationBytes.invoice)} as bytes
+        from invoices i where i.organization_id = ${caller.organizationId} and i.id in (select invoice_id from page)
+      ),
+      joined as (
+        select te.*, pu.part as user_part, pp.part as project_part, pi.part as invoice_part, ${lineBound[format]} as bound
+        from page te
+        join page_users pu on pu.id = te.user_id
+        left join page_projects pp on pp.organization_id = te.organization_id and pp.id = te.project_id
+        left join page_invoices pi on pi.organization_id = te.organization_id and pi.id = te.invoice_id
+      ),
+      -- Each entry's place and the most its line can take, before any line is written.
       sized as (
-        select x.id, x.start_time, row_number() over w as n, sum(x.entry) over w as upto
-        from (${withRelations("page", lineBound[format])}) x
+        select x.id, x.start_time, row_number() over w as n, sum(x.bound) over w as upto
+        from joined x
         window w as (order by x.start_time desc, x.id desc)
       ),
       kept as (select id, n from sized where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
-      kept_entries as (select te.* from page te where te.id in (select id from kept)),
       last_kept as (select s.start_time, s.id from sized s where s.n = (select max(n) from kept)),
       ahead as (${page.ahead ? sql.join(aheads, sql` union all `) : sql`select null::timestamptz as start_time, null::uuid as id where false`}),
       head as (
@@ -155,7 +206,7 @@ export async function exportPage(
       select h.*, c.text from head h
       left join lateral (
         select (k.n - 1) / ${sql.raw(String(LINES_PER_ROW))} as chunk, string_agg(x.entry, '' order by k.n) as text
-        from (${withRelations("kept_entries", line)}) x join kept k on k.id = x.id
+        from (select te.id, ${lineOf[format]} as entry from joined te) x join kept k on k.id = x.id
         group by chunk order by chunk
       ) c on true`,
     ),
