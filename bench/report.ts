@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, freemem, loadavg, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { ExportResult, ExportRun } from "./export";
+import type { ExportCpu, ExportResult, ExportRun } from "./export";
 import type { Measured } from "./interleaved";
 import type { Stats } from "./load";
 import type { Run, SeedSize } from "./seed";
@@ -56,13 +56,19 @@ function table(rows: Row[], runtime: RuntimeRow | undefined) {
 
 const mib = (bytes: number | undefined) => (bytes === undefined ? "–" : (bytes / 2 ** 20).toFixed(1));
 
+/** The CPU account of the median download of `runs`. */
+const medianCpu = (runs: ExportRun[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[(runs.length - 1) >> 1]?.cpu;
+
+/** The machine's busy share of its cores during a download, in percent. */
+const busyPercent = (cpu: ExportCpu) => `${((100 * cpu.busy) / cpu.available).toFixed(0)}%`;
+
 /** One line per export measurement, for the console. */
 export function exportSummary(result: ExportResult) {
   const line = (format: string, runs: ExportRun[]) => {
     const seconds = median(runs.map((run) => run.seconds));
-    const cpu = runs.at(-1)?.cpu;
+    const cpu = medianCpu(runs);
     const busy = cpu
-      ? `, CPU ${((100 * cpu.busy) / cpu.available).toFixed(0)}% busy: ${cpu.rest.toFixed(2)} s Postgres & rest, ${cpu.workerd.toFixed(2)} s workerd, ${cpu.benchProcess.toFixed(2)} s endpoint & client`
+      ? `, CPU ${busyPercent(cpu)} busy: ${cpu.rest.toFixed(2)} s Postgres & rest, ${cpu.workerd.toFixed(2)} s workerd, ${cpu.benchProcess.toFixed(2)} s endpoint & client`
       : "";
     return `${format} ${seconds.toFixed(3)} s (${Math.round(result.entries / seconds).toLocaleString("en")} entries/s, peak RSS growth ${mib(Math.max(...runs.map((run) => run.peakRssGrowth ?? 0)))} MiB${busy})`;
   };
@@ -80,10 +86,9 @@ function exportTable(exports: ExportResult[]) {
       const [run] = runs;
       const pages = result.pages[format];
       const pagesSeconds = pages.seconds.length > 0 ? median(pages.seconds) : undefined;
-      // The CPU account of the median run.
-      const cpu = [...runs].sort((a, b) => a.seconds - b.seconds)[(runs.length - 1) >> 1]?.cpu;
+      const cpu = medianCpu(runs);
       const cpuColumns = cpu
-        ? `${((100 * cpu.busy) / cpu.available).toFixed(0)}% | ${cpu.rest.toFixed(2)} / ${cpu.workerd.toFixed(2)} / ${cpu.benchProcess.toFixed(2)}`
+        ? `${busyPercent(cpu)} | ${cpu.rest.toFixed(2)} / ${cpu.workerd.toFixed(2)} / ${cpu.benchProcess.toFixed(2)}`
         : "– | –";
       return `| ${result.latencyMs} ms | ${format === "csv" ? "CSV" : "NDJSON"} | ${result.entries.toLocaleString("en")} | ${(run?.lines ?? 0).toLocaleString("en")} | ${mib(run?.bytes)} | ${seconds.toFixed(3)} | ${Math.round(result.entries / seconds).toLocaleString("en")} | ${pages.count} | ${pagesSeconds === undefined ? "–" : pagesSeconds.toFixed(3)} | ${pagesSeconds === undefined ? "–" : (seconds / pagesSeconds).toFixed(2)} | ${copy === undefined ? (result.copyNote ?? "–") : copy.toFixed(3)} | ${copy === undefined ? "–" : (seconds / copy).toFixed(2)} | ${copy === undefined || pagesSeconds === undefined ? "–" : (pagesSeconds / copy).toFixed(2)} | ${mib(Math.max(...runs.map((r) => r.peakRssGrowth ?? 0)))} | ${cpuColumns} |`;
     }),

@@ -421,7 +421,8 @@ describe("GET /v1/time-entries/export?format=json (NDJSON)", () => {
     });
   });
 
-  // Postgres writes each line by concatenation (entryJsonText), the list by row_to_json: the same bytes.
+  // Postgres writes each line by concatenation (entryJsonText), the list by row_to_json: the same bytes
+  // (list.test.ts holds the list's text to JSON.stringify of what it holds).
   it("writes one entry per LF-ended line, each exactly the JSON text the list gives it", async () => {
     const res = await exportOf("format=json", team.owner.token);
     expect(res.status).toBe(200);

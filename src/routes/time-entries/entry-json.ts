@@ -35,7 +35,8 @@ const entryFields = [
   ["version", "te.version", "literal"],
 ] as const;
 
-const relationKeys = ["user", "project", "invoice"] as const satisfies readonly (keyof Relations)[];
+/** The relations' keys, in the API's order (relationJson's). */
+const relationKeys = Object.keys(relationJson) as (keyof Relations)[];
 
 /**
  * An entry of `te` as the API sends it, its relations' JSON (or null) given as SQL, built by row_to_json:
