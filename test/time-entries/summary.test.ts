@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import app from "../../src/app";
 import { SummaryEnvelope } from "../../src/routes/time-entries/summary.schemas";
-import { createCustomer, createEntry, createProject, createTeam, type Team } from "../support/factories";
+import { createCustomer, createEntry, createMember, createProject, createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
 let h: Harness;
@@ -206,6 +207,60 @@ describe("GET /v1/time-entries/summary", () => {
         { key: null, label: "No project", ...totals(1, 600, 0) },
       ],
     });
+  });
+
+  // The summary is spliced into the body as Postgres wrote it; the text must be what JSON.stringify writes.
+  it("answers compact JSON, exactly as JSON.stringify would write the same summary", async () => {
+    const own = await createTeam(h);
+    const customer = await createCustomer(h, own.organizationId, 'Kunde "K" \\ \u0001');
+    const projectId = await createProject(h, own.organizationId, {
+      name: 'line\nbreak, "quotes", ümlaut ✓',
+      customerId: customer,
+      hourlyRate: "120.50",
+      currency: "EUR",
+    });
+    const other = await createMember(h, own.organizationId, "member", 'Zoë "Q" \\ Tab\t');
+    await createEntry(h, other, {
+      projectId,
+      billable: true,
+      start: "2026-11-02T09:00:00Z",
+      end: "2026-11-02T10:00:00Z",
+    });
+    await createEntry(h, own.owner, { start: "2026-11-03T09:00:00Z", end: "2026-11-03T09:30:00Z" });
+    const queries = [
+      "",
+      "&group_by=user",
+      "&group_by=customer,project",
+      "&group_by=project,week",
+      "&group_by=month,user",
+    ];
+    // The last: nothing matches (zeros, no groups).
+    for (const query of [
+      ...queries.map((q) => `${NOVEMBER}${q}`),
+      "start_date=2020-01-01&end_date=2020-01-31&group_by=user,day",
+    ]) {
+      const res = await app.request(
+        `/v1/time-entries/summary?${query}`,
+        { headers: { Authorization: `Bearer ${own.owner.token}` } },
+        h.env,
+      );
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect(res.headers.get("Content-Type")).toBe("application/json");
+      expect(text).toBe(JSON.stringify(JSON.parse(text)));
+      expect(SummaryEnvelope.parse(JSON.parse(text))).toEqual(JSON.parse(text));
+    }
+    const byCustomer = await summary(own.owner.token, `${NOVEMBER}&group_by=customer,project`);
+    expect(byCustomer.groups[0]).toEqual({
+      key: customer,
+      label: 'Kunde "K" \\ \u0001',
+      ...totals(1, 3600, 3600, [["EUR", "120.50"]]),
+      groups: [
+        { key: projectId, label: 'line\nbreak, "quotes", ümlaut ✓', ...totals(1, 3600, 3600, [["EUR", "120.50"]]) },
+      ],
+    });
+    const byUser = await summary(own.owner.token, `${NOVEMBER}&group_by=user`);
+    expect(byUser.groups.find((group) => group.key === other.id)?.label).toBe('Zoë "Q" \\ Tab\t');
   });
 
   it("shows a member only their own entries", async () => {

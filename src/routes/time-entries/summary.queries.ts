@@ -2,7 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
+import { jsonArrayText, jsonObjectText } from "../../db/sql-fragments";
 import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
+import type { JsonText } from "../../lib/json-text";
 import type { Caller } from "../../lib/verify-token";
 import { type EntryFilter, entryConditions } from "./entry-filter";
 import type { Dimension, Summary } from "./summary.schemas";
@@ -55,11 +57,27 @@ function secondsOf(rounding: SummaryOptions["rounding"]) {
   return sql`(${sql.raw(round)}(${exact}::numeric / ${sql.raw(String(step))}) * ${sql.raw(String(step))})`;
 }
 
-const totalsJson = (alias: string) =>
-  sql.raw(`'entry_count', ${alias}.entry_count, 'total_seconds', ${alias}.total_seconds,
-    'billable_seconds', ${alias}.billable_seconds, 'amounts', ${alias}.amounts`);
+/** A group's totals (of `alias`, a `grouped` row) as the members of its JSON text. */
+const totalsMembers = (alias: string) =>
+  [
+    ["entry_count", `${alias}.entry_count::text`],
+    ["total_seconds", `${alias}.total_seconds::text`],
+    ["billable_seconds", `${alias}.billable_seconds::text`],
+    ["amounts", `${alias}.amounts`],
+  ] as const;
 
-const noTotals = sql`json_build_object('entry_count', 0, 'total_seconds', 0, 'billable_seconds', 0, 'amounts', '[]'::json)`;
+const noTotals = jsonObjectText([
+  ["entry_count", "'0'"],
+  ["total_seconds", "'0'"],
+  ["billable_seconds", "'0'"],
+  ["amounts", "'[]'"],
+]);
+
+/** A currency's amount of a `by_currency` row, rounded to cents once on the group's total, as JSON text. */
+const amountText = jsonObjectText([
+  ["currency", "to_json(currency)::text"],
+  ["amount", `'"' || round(rated_seconds / 3600, 2)::text || '"'`],
+]);
 
 /**
  * Totals of the entries `filter` selects, grouped by one or two dimensions, in ONE statement. Each
@@ -99,16 +117,21 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
         from time_entries te where ${sql.join(conditions, sql` and `)})`,
   );
   // Key null (no project, no customer) last; periods' labels sort chronologically.
-  const order = (n: 1 | 2, alias: string) => sql.raw(`${alias}.k${n} is null, ${alias}.l${n}, ${alias}.k${n}`);
+  const order = (n: 1 | 2, alias: string) => `${alias}.k${n} is null, ${alias}.l${n}, ${alias}.k${n}`;
+  const groupText = (n: 1 | 2, alias: string, subgroups?: string) =>
+    jsonObjectText([
+      ["key", `to_json(${alias}.k${n})::text`],
+      ["label", `to_json(${alias}.l${n})::text`],
+      ...totalsMembers(alias),
+      ...(subgroups ? [["groups", subgroups] as const] : []),
+    ]);
   const subgroups = second
-    ? sql`, 'groups', (
-        select json_agg(json_build_object('key', s.k2, 'label', s.l2, ${totalsJson("s")}) order by ${order(2, "s")})
-        from grouped s where s.level = 0 and s.k1 is not distinct from g.k1
-      )`
-    : sql``;
+    ? `(select ${jsonArrayText(groupText(2, "s"), order(2, "s"))}
+      from grouped s where s.level = 0 and s.k1 is not distinct from g.k1)`
+    : undefined;
 
   return withTimeZoneErrors(() =>
-    queryOne<{ role: Role | null; summary: Summary }>(
+    queryOne<{ role: Role | null; summary: JsonText<Summary> }>(
       db,
       sql`with ${memberCte(caller)},
       entries as (${sql.join(selects, sql` union all `)}),
@@ -135,22 +158,24 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
           sum(entry_count)::bigint as entry_count,
           sum(total_seconds)::bigint as total_seconds,
           sum(billable_seconds)::bigint as billable_seconds,
-          coalesce(
-            json_agg(json_build_object('currency', currency, 'amount', round(rated_seconds / 3600, 2)::text)
-              order by currency) filter (where rated_seconds is not null),
-            '[]'::json
-          ) as amounts
+          '[' || coalesce(string_agg(${sql.raw(amountText)}, ',' order by currency) filter (where rated_seconds is not null), '')
+            || ']' as amounts
         from by_currency
         group by level, by_currency.k1, by_currency.l1, by_currency.k2, by_currency.l2
       )
-      select ${callerRole} as role, json_build_object(
-        'groups', coalesce((
-          select json_agg(json_build_object('key', g.k1, 'label', g.l1, ${totalsJson("g")} ${subgroups})
-            order by ${order(1, "g")})
-          from grouped g where g.level = 3
-        ), '[]'::json),
-        'totals', coalesce((select json_build_object(${totalsJson("t")}) from grouped t where t.level = 15), ${noTotals})
-      ) as summary`,
+      select ${callerRole} as role, ${sql.raw(
+        jsonObjectText([
+          [
+            "groups",
+            `(select ${jsonArrayText(groupText(1, "g", subgroups), order(1, "g"))}
+            from grouped g where g.level = 3)`,
+          ],
+          [
+            "totals",
+            `coalesce((select ${jsonObjectText(totalsMembers("t"))} from grouped t where t.level = 15), ${noTotals})`,
+          ],
+        ]),
+      )} as summary`,
     ),
   );
 }

@@ -93,7 +93,8 @@ export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
     rounding: rounding && rounding_minutes !== undefined ? { mode: rounding, minutes: rounding_minutes } : undefined,
   });
   requireFilterAllowed(result.role, caller, filter);
-  return c.json({ data: result.summary }, 200);
+  // As Postgres wrote it (compact): a year by user and week is thousands of groups to parse and serialize again.
+  return jsonTextResponse(c, jsonObjectText({ data: result.summary }), 200);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
