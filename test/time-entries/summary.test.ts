@@ -260,7 +260,9 @@ describe("GET /v1/time-entries/summary", () => {
       ],
     });
     const byUser = await summary(own.owner.token, `${NOVEMBER}&group_by=user`);
-    expect(byUser.groups.find((group: { key: string | null }) => group.key === other.id)?.label).toBe('Zoë "Q" \\ Tab\t');
+    expect(byUser.groups.find((group: { key: string | null }) => group.key === other.id)?.label).toBe(
+      'Zoë "Q" \\ Tab\t',
+    );
   });
 
   it("shows a member only their own entries", async () => {
