@@ -7,11 +7,11 @@ export const isoUtcText = (column: string) => `to_char(${column} at time zone 'U
  * SQL text writing a JSON object as compact text (no spaces, exactly as JSON.stringify writes it) from each
  * member's value, itself SQL giving JSON text (null written as `null`): text that goes into a response as it is.
  */
-export const jsonObjectText = (members: readonly (readonly [key: string, jsonText: string])[]) =>
+export const jsonObjectTextSql = (members: readonly (readonly [key: string, jsonText: string])[]) =>
   `concat(${members.map(([key, value], n) => `'${n === 0 ? "{" : ","}"${key}":', coalesce(${value}, 'null')`).join(", ")}, '}')`;
 
 /** SQL aggregating JSON text of `element` into a compact JSON array in `order`: `[]` when there is none. */
-export const jsonArrayText = (element: string, order: string) =>
+export const jsonArrayTextSql = (element: string, order: string) =>
   `coalesce('[' || string_agg(${element}, ',' order by ${order}) || ']', '[]')`;
 
 /** A pattern for ILIKE that matches `text` literally as a substring (`%`, `_` and `\` lose their meaning). */

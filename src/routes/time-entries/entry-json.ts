@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { previousAttributes } from "../../db/events";
-import { isoUtcText, jsonObjectText } from "../../db/sql-fragments";
+import { isoUtcText, jsonObjectTextSql } from "../../db/sql-fragments";
 
 /** `(select row_to_json(x) from (select <columns>) x)`: a JSON object with these keys, in this order. */
 const object = (columns: string) => `(select row_to_json(x) from (select ${columns}) x)`;
@@ -64,7 +64,7 @@ export const entryJsonText = (relations: Relations) => {
     ...entryFields.map(([key, value, kind]) => [key, jsonValue(value, kind)] as const),
     ...relationKeys.map((key) => [key, `${relations[key]}::text`] as const),
   ];
-  return jsonObjectText(pairs);
+  return jsonObjectTextSql(pairs);
 };
 
 /** An entry of `te` with `u`, `p`, `c` and `i` as the API sends it. */

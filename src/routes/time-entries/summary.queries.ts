@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
-import { jsonArrayText, jsonObjectText } from "../../db/sql-fragments";
+import { jsonArrayTextSql, jsonObjectTextSql } from "../../db/sql-fragments";
 import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import type { JsonText } from "../../lib/json-text";
 import type { Caller } from "../../lib/verify-token";
@@ -66,7 +66,7 @@ const totalsMembers = (alias: string) =>
     ["amounts", `${alias}.amounts`],
   ] as const;
 
-const noTotals = jsonObjectText([
+const noTotals = jsonObjectTextSql([
   ["entry_count", "'0'"],
   ["total_seconds", "'0'"],
   ["billable_seconds", "'0'"],
@@ -74,7 +74,7 @@ const noTotals = jsonObjectText([
 ]);
 
 /** A currency's amount of a `by_currency` row, rounded to cents once on the group's total, as JSON text. */
-const amountText = jsonObjectText([
+const amountText = jsonObjectTextSql([
   ["currency", "to_json(currency)::text"],
   ["amount", `'"' || round(rated_seconds / 3600, 2)::text || '"'`],
 ]);
@@ -119,14 +119,14 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
   // Key null (no project, no customer) last; periods' labels sort chronologically.
   const order = (n: 1 | 2, alias: string) => `${alias}.k${n} is null, ${alias}.l${n}, ${alias}.k${n}`;
   const groupText = (n: 1 | 2, alias: string, subgroups?: string) =>
-    jsonObjectText([
+    jsonObjectTextSql([
       ["key", `to_json(${alias}.k${n})::text`],
       ["label", `to_json(${alias}.l${n})::text`],
       ...totalsMembers(alias),
       ...(subgroups ? [["groups", subgroups] as const] : []),
     ]);
   const subgroups = second
-    ? `(select ${jsonArrayText(groupText(2, "s"), order(2, "s"))}
+    ? `(select ${jsonArrayTextSql(groupText(2, "s"), order(2, "s"))}
       from grouped s where s.level = 0 and s.k1 is not distinct from g.k1)`
     : undefined;
 
@@ -164,15 +164,15 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
         group by level, by_currency.k1, by_currency.l1, by_currency.k2, by_currency.l2
       )
       select ${callerRole} as role, ${sql.raw(
-        jsonObjectText([
+        jsonObjectTextSql([
           [
             "groups",
-            `(select ${jsonArrayText(groupText(1, "g", subgroups), order(1, "g"))}
+            `(select ${jsonArrayTextSql(groupText(1, "g", subgroups), order(1, "g"))}
             from grouped g where g.level = 3)`,
           ],
           [
             "totals",
-            `coalesce((select ${jsonObjectText(totalsMembers("t"))} from grouped t where t.level = 15), ${noTotals})`,
+            `coalesce((select ${jsonObjectTextSql(totalsMembers("t"))} from grouped t where t.level = 15), ${noTotals})`,
           ],
         ]),
       )} as summary`,
