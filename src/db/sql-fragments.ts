@@ -10,9 +10,12 @@ export const isoUtcText = (column: string) => `to_char(${column} at time zone 'U
 export const jsonObjectTextSql = (members: readonly (readonly [key: string, jsonText: string])[]) =>
   `concat(${members.map(([key, value], n) => `'${n === 0 ? "{" : ","}"${key}":', coalesce(${value}, 'null')`).join(", ")}, '}')`;
 
-/** SQL aggregating JSON text of `element` into a compact JSON array in `order`: `[]` when there is none. */
-export const jsonArrayTextSql = (element: string, order: string) =>
-  `coalesce('[' || string_agg(${element}, ',' order by ${order}) || ']', '[]')`;
+/**
+ * SQL aggregating JSON text of `element` into a compact JSON array in `order`, of the rows `where` keeps when
+ * given: `[]` when there is none.
+ */
+export const jsonArrayTextSql = (element: string, order: string, where?: string) =>
+  `coalesce('[' || string_agg(${element}, ',' order by ${order})${where ? ` filter (where ${where})` : ""} || ']', '[]')`;
 
 /** A pattern for ILIKE that matches `text` literally as a substring (`%`, `_` and `\` lose their meaning). */
 export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;

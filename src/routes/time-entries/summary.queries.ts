@@ -158,8 +158,7 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
           sum(entry_count)::bigint as entry_count,
           sum(total_seconds)::bigint as total_seconds,
           sum(billable_seconds)::bigint as billable_seconds,
-          '[' || coalesce(string_agg(${sql.raw(amountText)}, ',' order by currency) filter (where rated_seconds is not null), '')
-            || ']' as amounts
+          ${sql.raw(jsonArrayTextSql(amountText, "currency", "rated_seconds is not null"))} as amounts
         from by_currency
         group by level, by_currency.k1, by_currency.l1, by_currency.k2, by_currency.l2
       )
