@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import app from "../../src/app";
 import { TimeEntryPage } from "../../src/routes/time-entries/time-entries.schemas";
 import {
+  createCustomer,
   createEntry,
+  createInvoice,
   createMember,
   createOrganization,
   createProject,
@@ -63,9 +65,17 @@ describe("GET /v1/time-entries ordering and pagination", () => {
   // The entries are spliced into the body as Postgres wrote them; the text must be what JSON.stringify writes.
   it("answers compact JSON, exactly as JSON.stringify would write the same page", async () => {
     const own = await createTeam(h);
-    const projectId = await createProject(h, own.organizationId, { hourlyRate: "120.50", currency: "EUR" });
+    const customerId = await createCustomer(h, own.organizationId, 'Acme "Ltd" \\ \u2028 😀');
+    const projectId = await createProject(h, own.organizationId, {
+      name: 'Roadmap </script> "Q4"\n',
+      customerId,
+      hourlyRate: "120.50",
+      currency: "EUR",
+    });
+    const invoiceId = await createInvoice(h, own.organizationId, { customerId, number: 'INV "7" \\ \u0007' });
     const other = await createMember(h, own.organizationId, "member", 'Zoë "Q" \\ Tab\t');
     await createEntry(h, other, { projectId, description: 'line\nbreak, "quotes", \u0001 control, ümlaut ✓' });
+    await createEntry(h, other, { invoiceId, start: "2026-11-19T09:00:00Z" });
     await createEntry(h, own.owner, {});
     for (const query of ["limit=100", "limit=1", "limit=100&updated_since=2020-01-01T00:00:00Z"]) {
       const res = await app.request(
@@ -79,7 +89,27 @@ describe("GET /v1/time-entries ordering and pagination", () => {
       expect(TimeEntryPage.parse(JSON.parse(text))).toEqual(JSON.parse(text));
     }
     const listed = (await h.call("GET", `/v1/time-entries?project_id=${projectId}`, { token: own.owner.token })).body;
-    expect(listed.data[0].project).toMatchObject({ hourly_rate: 120.5, currency: "EUR" });
+    expect(listed.data[0].project).toEqual({
+      id: projectId,
+      name: 'Roadmap </script> "Q4"\n',
+      customer_id: customerId,
+      hourly_rate: 120.5,
+      currency: "EUR",
+      customer: { id: customerId, name: 'Acme "Ltd" \\ \u2028 😀' },
+    });
+    const invoiced = (await h.call("GET", "/v1/time-entries?limit=100", { token: own.owner.token })).body.data.find(
+      (entry: { invoice_id: string | null }) => entry.invoice_id === invoiceId,
+    );
+    expect(invoiced.invoice).toEqual({
+      id: invoiceId,
+      number: 'INV "7" \\ \u0007',
+      status: "draft",
+      date: "2026-11-30",
+      due_date: null,
+    });
+    // A single entry is read back through the same JSON text.
+    const got = await h.call("GET", `/v1/time-entries/${invoiced.id}`, { token: own.owner.token });
+    expect(got.body.data).toEqual(invoiced);
     expect(listed.data[0].user.full_name).toBe('Zoë "Q" \\ Tab\t');
     expect(listed.data[0].description).toBe('line\nbreak, "quotes", \u0001 control, ümlaut ✓');
   });
