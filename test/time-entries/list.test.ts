@@ -97,6 +97,8 @@ describe("GET /v1/time-entries ordering and pagination", () => {
       currency: "EUR",
       customer: { id: customerId, name: 'Acme "Ltd" \\ \u2028 😀' },
     });
+    expect(listed.data[0].user.full_name).toBe('Zoë "Q" \\ Tab\t');
+    expect(listed.data[0].description).toBe('line\nbreak, "quotes", \u0001 control, ümlaut ✓');
     const invoiced = (await h.call("GET", "/v1/time-entries?limit=100", { token: own.owner.token })).body.data.find(
       (entry: { invoice_id: string | null }) => entry.invoice_id === invoiceId,
     );
@@ -110,8 +112,6 @@ describe("GET /v1/time-entries ordering and pagination", () => {
     // A single entry is read back through the same JSON text.
     const got = await h.call("GET", `/v1/time-entries/${invoiced.id}`, { token: own.owner.token });
     expect(got.body.data).toEqual(invoiced);
-    expect(listed.data[0].user.full_name).toBe('Zoë "Q" \\ Tab\t');
-    expect(listed.data[0].description).toBe('line\nbreak, "quotes", \u0001 control, ümlaut ✓');
   });
 
   it("defaults to 20 items a page", async () => {
