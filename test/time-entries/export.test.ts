@@ -583,6 +583,46 @@ describe("exports of many pages", () => {
     expect(csvObjects(res.body).map((row) => row.id)).toEqual(mine);
   });
 
+  it("keeps a date range on every page, in the organization's time zone or the one asked for", async () => {
+    // The pages after the first read the range between the instants the first resolved (dateRangeBounds).
+    const organization = owner.organizationId;
+    const [before] = await h.sql("select timezone from organizations where id = $1", [organization]);
+    await h.sql("update organizations set timezone = 'Asia/Kolkata' where id = $1", [organization]);
+    try {
+      const range = "start_date=2026-06-10&end_date=2026-08-10";
+      for (const [query, zone] of [
+        [range, "Asia/Kolkata"],
+        [`${range}&timezone=America/New_York`, "America/New_York"],
+      ] as const) {
+        const inRange = (
+          await h.sql(
+            `select id from time_entries where organization_id = $1
+               and start_time >= '2026-06-10'::timestamp at time zone $2 and start_time < '2026-08-11'::timestamp at time zone $2
+             order by start_time desc, id desc`,
+            [organization, zone],
+          )
+        ).map((row) => row.id as string);
+        // Three pages, and entries on both sides of each bound.
+        expect(inRange.length, zone).toBeGreaterThan(2 * EXPORT_PAGE_SIZE);
+        expect(inRange.length, zone).toBeLessThan(expected.length - 500);
+        for (const format of ["csv", "json"] as const) {
+          let res: Awaited<ReturnType<typeof h.call>> | undefined;
+          const trips = await h.roundTrips(async () => {
+            res = await exportOf(`format=${format}&${query}`, owner.token);
+          });
+          const ids =
+            format === "csv"
+              ? csvObjects(res?.body).map((row) => row.id)
+              : ndjsonLines(res?.body).map((line) => line.id);
+          expect(ids, `${zone} ${format}`).toEqual(inRange);
+          expect(trips, `${zone} ${format}`).toBe(3);
+        }
+      }
+    } finally {
+      await h.sql("update organizations set timezone = $2 where id = $1", [organization, before?.timezone]);
+    }
+  });
+
   it("ends a page early rather than pass EXPORT_PAGE_BYTES of text, whatever the descriptions hold", async () => {
     const org = await createOrganization(h, "Verbose");
     const writer = await createMember(h, org, "owner");

@@ -27,7 +27,7 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
   const { format, ...query } = c.req.valid("query");
   const caller = c.get("caller");
   const db = c.get("db");
-  const filter = entryFilterOf(caller, query);
+  let filter = entryFilterOf(caller, query);
 
   /** One page (one statement, membership included) of `range`. */
   const pageOf = async (range: PageRange) => {
@@ -42,6 +42,9 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
 
   // The first page before the answer starts: a refused or invalid request is an ordinary JSON error.
   const first = await pageOf({ ahead: true });
+  // The pages that follow read the dates' range between the instants the first resolved: estimated from the
+  // statistics, it is read from the index in order, page by page (see `dateRangeBounds`).
+  filter = { ...filter, resolvedRange: { start: first.range_start, end: first.range_end } };
   const { contentType, extension, head } = formats[format];
   const body = pagedStream(head, first, pageOf, {
     onError: (error) =>

@@ -5,7 +5,7 @@ import { queryRows } from "../../db/query";
 import { isoUtcText } from "../../db/sql-fragments";
 import { withTimeZoneErrors } from "../../db/time-zone";
 import type { Caller } from "../../lib/verify-token";
-import { type EntryFilter, entryConditions } from "./entry-filter";
+import { dateRangeBounds, type EntryFilter, entryConditions } from "./entry-filter";
 import { entryJsonText, relationJson } from "./entry-json";
 import type { ExportFormat } from "./export.schemas";
 
@@ -34,6 +34,9 @@ export type ExportPage = {
   ahead_id: string | null;
   /** Whether entries follow that one. */
   ahead_more: boolean;
+  /** Where the filter's dates start and end, resolved (`EntryFilter.resolvedRange`) for the pages that follow. */
+  range_start: string | null;
+  range_end: string | null;
 };
 
 /**
@@ -144,18 +147,21 @@ export async function exportPage(
     after.push(sql`(te.start_time, te.id) >= (${page.until.startTime}::timestamptz, ${page.until.id}::uuid)`);
   }
   // Where the page after next starts: the index read on from the page's last entry, no line built.
-  const aheads = entryConditions(caller, filter).map(
+  const aheads = entryConditions(caller, filter, {
+    keyset: [sql`(te.start_time, te.id) < (select start_time, id from last_kept)`],
+  }).map(
     (conditions) => sql`(select te.start_time, te.id from time_entries te
-      where ${sql.join([...conditions, sql`(te.start_time, te.id) < (select start_time, id from last_kept)`], sql` and `)}
+      where ${sql.join(conditions, sql` and `)}
       order by te.start_time desc, te.id desc
       offset ${page.limits.entries - 1} limit 2)`,
   );
-  const selects = entryConditions(caller, filter).map(
+  const selects = entryConditions(caller, filter, { keyset: after }).map(
     (conditions) => sql`(select te.* from time_entries te
-      where ${sql.join([...conditions, ...after], sql` and `)}
+      where ${sql.join(conditions, sql` and `)}
       order by te.start_time desc, te.id desc
       limit ${page.limits.entries + 1})`,
   );
+  const range = dateRangeBounds(caller, filter);
   const rows = await withTimeZoneErrors(() =>
     queryRows<ExportPageRow>(
       db,
@@ -197,7 +203,8 @@ export async function exportPage(
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
           (select count(*) from sized) > (select count(*) from kept) as more,
           a.id as ahead_id, ${sql.raw(isoUtcText("a.start_time"))} as ahead_start_time,
-          (select count(*) from ahead) > 1 as ahead_more
+          (select count(*) from ahead) > 1 as ahead_more,
+          ${range.start ?? sql`null`}::text as range_start, ${range.end ?? sql`null`}::text as range_end
         from (select 1) one
         left join last_kept last on true
         left join (select * from ahead order by start_time desc, id desc limit 1) a on true

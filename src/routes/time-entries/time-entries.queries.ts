@@ -50,9 +50,9 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
     ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
     : [];
   const pageSize = page.limit + 1; // one more than asked tells whether another page follows
-  const selects = entryConditions(caller, filter).map(
+  const selects = entryConditions(caller, filter, { keyset: after }).map(
     (conditions) => sql`(select te.* from time_entries te
-      where ${sql.join([...conditions, ...after], sql` and `)}
+      where ${sql.join(conditions, sql` and `)}
       order by te.start_time desc, te.id desc
       limit ${pageSize})`,
   );
