@@ -472,7 +472,8 @@ describe("the indexes a million entries need", () => {
 
   it("every page of an export over a date range in the organization's time zone reads about what the first reads", async () => {
     // Read whole and sorted, or from the range's end, the pages of this year of 20,000 entries read up to 4 times
-    // as much as the first; read in order from their cursor, at most the last two (the rest, whatever it holds).
+    // as much as the first. Read from their cursor, each reads about what the first reads; near the end the planner
+    // may read what is left of the range whole, which is two pages at most.
     const pages = await buffersOf(
       "owner",
       "/v1/time-entries/export?format=csv&start_date=2025-11-28&end_date=2026-11-28",
