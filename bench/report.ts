@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, freemem, loadavg, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import type { ColdWork } from "./cold-work";
 import type { ExportCpu, ExportResult, ExportRun } from "./export";
 import type { Measured } from "./interleaved";
 import type { Stats } from "./load";
@@ -106,6 +107,14 @@ function exportTable(exports: ExportResult[]) {
   ];
 }
 
+/** The Setup line for what a pause costs the next piece of work on this machine. */
+function coldWorkLine({ backToBackMs, afterPauseMs }: ColdWork) {
+  const pauses = Object.entries(afterPauseMs).map(
+    ([ms, after]) => `${after.toFixed(3)} ms after ${ms} ms idle (${(after / backToBackMs).toFixed(1)}×)`,
+  );
+  return `- Pauses: a fixed piece of CPU work in Node.js (a 30 KB SQL answer parsed, its text spliced into a body, the body encoded; no HTTP, no Worker, no database) took ${backToBackMs.toFixed(3)} ms back to back${pauses.length > 0 ? ` and ${pauses.join(", ")}` : ""}, measured before the passes: on this virtual machine the same work takes longer after a pause (caches gone cold, the host's scheduling of its cores), which every process here pays at a distance.`;
+}
+
 export async function report(options: {
   rows: Row[];
   exports: ExportResult[];
@@ -119,6 +128,8 @@ export async function report(options: {
   rounds: number;
   /** The machine's load average (1 min) when the bench started: other work on the machine skews the numbers. */
   loadAtStart: number;
+  /** A fixed piece of CPU work back to back and after each distance's pause. */
+  coldWork: ColdWork;
   /** What the previous RESULTS.md kept below KEPT_MARKER. */
   kept: string;
 }) {
@@ -134,6 +145,7 @@ export async function report(options: {
     "## Setup",
     "",
     `- Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), ${osName()}, Linux ${release()}; load average ${options.loadAtStart.toFixed(2)} when the bench started, ${loadavg()[0]?.toFixed(2)} at the end.`,
+    coldWorkLine(options.coldWork),
     `- Database: ${options.backend === "postgres" ? String(server?.[0]).split(" on ")[0] : `PGlite ${version("@electric-sql/pglite")} (${String(server?.[0]).split(" on ")[0]})`}, through the local SQL-over-HTTP endpoint (\`dev/sql-http-endpoint.ts\`, Node.js, ${options.backend === "postgres" ? "node-postgres pool of 20" : "one embedded connection"}).`,
     `- Data: ${size.entries.toLocaleString("en")} time entries over ${size.users} users, ${size.projects} projects and ${size.organizations} organizations${options.seedSeconds ? `, seeded in ${options.seedSeconds.toFixed(1)} s` : ""}. The caller is the owner of the first organization (about a third of the entries).`,
     `- Worker: the production bundle (\`npm run build\`: wrangler ${version("wrangler")}, minified) served by workerd ${version("workerd")} (the runtime wrangler bundles) with wrangler.toml's compatibility date, flags and vars, minus the rate limiter; not \`wrangler dev\`, whose local proxy adds more per request than most of the database work here. Node.js ${process.version}; autocannon ${version("autocannon")}.`,
@@ -146,7 +158,7 @@ export async function report(options: {
     "",
     "## Reading the numbers",
     "",
-    "- **p50 API / floor** at a distance: what the Worker adds to a request that must cross the network once anyway (goal ≤ 1.05 at 25 ms, the export aside).",
+    "- **p50 API / floor** at a distance: what the Worker adds to a request that must cross the network once anyway (goal ≤ 1.05 at 25 ms, the export aside). Each request there finds the core idle for as long as the distance, and the same work costs more after a pause (Setup, Pauses): the Worker's CPU per request, the relay's too, grows from its 0 ms figure by about that ratio, so API − relay at 25 ms is API − relay at 0 ms times it, not a different cost of the API's code.",
     "- **p50 API − relay** at 0 ms: what the API's own code costs (token, validation, query building, the Neon driver, JSON) above a Worker that only passes the floor's request on (`bench/relay-worker.js`), i.e. above the runtime's two local HTTP hops (goal ≤ 0.5 ms).",
     "- Deep pages: page 5,000 (after 99,980 entries) must cost what page 1 costs; keyset pagination reads the same index range either way. A rare word in `q` must cost at most twice page 1 (the trigram index).",
     "- Everything runs on one small machine at once; other work on it (see the load average above) shows up as noise, most in the p99 and the 10-connection runs.",

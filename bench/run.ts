@@ -15,6 +15,7 @@ import { migrate } from "../dev/migrate";
 import { openPglite, openPostgres, type Query, type SqlBackend } from "../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { signSessionToken } from "../dev/tokens";
+import { measureColdWork } from "./cold-work";
 import { type ExportResult, measureExports } from "./export";
 import { measureInterleaved } from "./interleaved";
 import { measure, progressBar, summarize } from "./load";
@@ -122,6 +123,7 @@ async function describe(run: Run, ids: string[]): Promise<SeededOrganization[]> 
 
 async function main() {
   const loadAtStart = loadavg()[0] ?? 0;
+  const coldWork = await measureColdWork(LATENCIES);
   const backend = await openBackend();
   const endpoint = await startSqlHttpEndpoint(backend);
   await migrate(LOCAL_DRIVER_URL, endpoint.url);
@@ -225,6 +227,7 @@ async function main() {
     seedSeconds,
     runtime,
     loadAtStart,
+    coldWork,
     duration: DURATION,
     rounds: ROUNDS,
     kept: keptPart(existsSync(results) ? readFileSync(results, "utf8") : undefined),
