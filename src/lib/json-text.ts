@@ -30,8 +30,8 @@ const utf8 = new TextEncoder();
 /**
  * A JSON answer with `body` as it is, typed as the value it holds, as `c.json(value, status)` would be. The body
  * goes out as UTF-8 bytes encoded here: workerd encodes a string body on a slower path, and once a page holds one
- * character beyond ASCII (a name like Müller, a dash) its whole text is two-byte, which cost a list of 100 about
- * 0.12 ms more of the Worker's CPU than `TextEncoder` does.
+ * character beyond ASCII (a name like Müller, a dash) its whole text is two-byte, which cost a list of 100
+ * 0.14–0.24 ms more of the Worker's CPU than `TextEncoder` does (bench/RESULTS.md, "Text beyond ASCII").
  */
 export function jsonTextResponse<T, S extends ContentfulStatusCode>(c: Context, body: JsonText<T>, status: S) {
   const response: Response = c.body(utf8.encode(body) as Uint8Array<ArrayBuffer>, status, {
