@@ -39,3 +39,11 @@ export function jsonTextResponse<T, S extends ContentfulStatusCode>(c: Context, 
   });
   return response as Response & TypedResponse<T, S, "json">;
 }
+
+/**
+ * `c.json(value, status)` for answers that can hold many items (a page of a list, a bulk edit's entries): the same
+ * JSON, sent as UTF-8 bytes like `jsonTextResponse`'s, since names beyond ASCII (a customer "Müller GmbH") make
+ * the whole serialized page two-byte text.
+ */
+export const jsonResponse = <T, S extends ContentfulStatusCode>(c: Context, value: T, status: S) =>
+  jsonTextResponse(c, jsonText(value), status);

@@ -11,8 +11,10 @@ import { EXPORT_PAGE_SIZE, PAGES_AHEAD } from "../../src/routes/time-entries/exp
 import { SWEEP_CRON } from "../../src/webhooks/sweeper";
 import {
   createCustomer,
+  createEntry,
   createMember,
   createOrganization,
+  createProject,
   createTeam,
   type Member,
   type Team,
@@ -242,22 +244,38 @@ describe("the built Worker in workerd", () => {
     });
   });
 
-  it("sends a page whose text goes beyond ASCII as the same characters in UTF-8", async () => {
+  it("sends pages and bulk answers whose text goes beyond ASCII as the same characters in UTF-8", async () => {
     const org = await createOrganization(h, "Beyond ASCII in workerd");
     const owner = await createMember(h, org, "owner", 'Zoë "Q" Müller');
+    const customer = "Bäckerei Müller — Köln";
+    const project = "Überstunden 🙂 \\ Ärger";
     const description = 'Café — Überstunden 🙂 "quoted" \\ tab\t';
-    await h.sql(
-      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
-       values ($1, $2, '2026-11-28T09:00:00Z', '2026-11-28T10:00:00Z', $3)`,
-      [org, owner.id, description],
-    );
-    const res = await h.call("GET", "/v1/time-entries", { token: owner.token });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("Content-Type")).toBe("application/json");
-    const entries = res.body.data as { description: string; user: { full_name: string } }[];
+    const customerId = await createCustomer(h, org, customer);
+    const projectId = await createProject(h, org, { name: project, customerId });
+    const entryId = await createEntry(h, { id: owner.id, organizationId: org }, { projectId, description });
+
+    const list = await h.call("GET", "/v1/time-entries", { token: owner.token });
+    expect(list.status).toBe(200);
+    expect(list.headers.get("Content-Type")).toBe("application/json");
+    const entries = list.body.data as { description: string; user: { full_name: string } }[];
     expect(entries.map((entry) => [entry.description, entry.user.full_name])).toEqual([
       [description, 'Zoë "Q" Müller'],
     ]);
+    const bulk = await h.call("PATCH", "/v1/time-entries", {
+      token: owner.token,
+      body: { ids: [entryId], changes: { billable: false } },
+    });
+    expect(bulk.status).toBe(200);
+    expect(bulk.headers.get("Content-Type")).toBe("application/json");
+    expect((bulk.body.data as { description: string }[]).map((entry) => entry.description)).toEqual([description]);
+    const namesIn = async (path: string, nameOf: (item: Record<string, { full_name?: string }>) => unknown) => {
+      const page = await h.call("GET", path, { token: owner.token });
+      expect([page.status, page.headers.get("Content-Type")]).toEqual([200, "application/json"]);
+      return (page.body.data as Record<string, { full_name?: string }>[]).map(nameOf);
+    };
+    expect(await namesIn("/v1/projects", (item) => item.name)).toEqual([project]);
+    expect(await namesIn("/v1/customers", (item) => item.name)).toEqual([customer]);
+    expect(await namesIn("/v1/members", (item) => item.user?.full_name)).toEqual(['Zoë "Q" Müller']);
   });
 });
 

@@ -3,6 +3,7 @@ import { requireManager } from "../../db/membership";
 import { entityTag } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
+import { jsonResponse } from "../../lib/json-text";
 import { toPage } from "../../lib/pagination";
 import { CalendarDate, Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
@@ -42,7 +43,8 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     before: cursor && { date: cursor[0], id: cursor[1] },
   });
   requireManager(page.role, "read invoices");
-  return c.json(
+  return jsonResponse(
+    c,
     toPage(page.invoices, query.limit, (invoice) => [invoice.date, invoice.id]),
     200,
   );

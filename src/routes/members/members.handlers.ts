@@ -3,6 +3,7 @@ import { requireManager, requireMember } from "../../db/membership";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
+import { jsonResponse } from "../../lib/json-text";
 import { toPage } from "../../lib/pagination";
 import { Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
@@ -25,7 +26,8 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     after: after && { name: after[0], id: after[1] },
   });
   requireMember(page.role);
-  return c.json(
+  return jsonResponse(
+    c,
     toPage(page.members, query.limit, (member) => [sortNameOf(member), member.id]),
     200,
   );

@@ -3,7 +3,7 @@ import { isManager, type Role, requireMember } from "../../db/membership";
 import { entityTag } from "../../lib/conditional";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
-import { jsonObjectText, jsonText, jsonTextResponse } from "../../lib/json-text";
+import { jsonObjectText, jsonResponse, jsonText, jsonTextResponse } from "../../lib/json-text";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import type { Caller } from "../../lib/verify-token";
@@ -197,7 +197,7 @@ export const bulkPatch: AppRouteHandler<BulkPatchRoute> = async (c) => {
   requireBulkAllowed(result);
   if (!result.project_found) throw invalidField("changes.project_id", "No such project in this organization");
   if (result.entries.length !== ids.length) throw new Error("the bulk update missed rows although every check passed");
-  return c.json({ data: result.entries, meta: { count: result.entries.length } }, 200);
+  return jsonResponse(c, { data: result.entries, meta: { count: result.entries.length } }, 200);
 };
 
 export const bulkRemove: AppRouteHandler<BulkRemoveRoute> = async (c) => {

@@ -4,6 +4,7 @@ import { entityTag } from "../../lib/conditional";
 import { readConfig } from "../../lib/config";
 import { decodeCursor } from "../../lib/cursor";
 import { invalidField, notFound, preconditionFailed } from "../../lib/errors";
+import { jsonResponse } from "../../lib/json-text";
 import { toPage } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler, Bindings } from "../../lib/types";
@@ -44,7 +45,8 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     after: cursor && { createdAt: cursor[0], id: cursor[1] },
   });
   requireManager(page.role, "read webhook subscriptions");
-  return c.json(
+  return jsonResponse(
+    c,
     toPage(page.webhooks, query.limit, (webhook) => [webhook.created_at, webhook.id]),
     200,
   );
