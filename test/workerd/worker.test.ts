@@ -268,10 +268,11 @@ describe("the built Worker in workerd", () => {
     expect(bulk.status).toBe(200);
     expect(bulk.headers.get("Content-Type")).toBe("application/json");
     expect((bulk.body.data as { description: string }[]).map((entry) => entry.description)).toEqual([description]);
-    const namesIn = async (path: string, nameOf: (item: Record<string, { full_name?: string }>) => unknown) => {
+    type Named = { name?: string; user?: { full_name: string } };
+    const namesIn = async (path: string, nameOf: (item: Named) => unknown) => {
       const page = await h.call("GET", path, { token: owner.token });
       expect([page.status, page.headers.get("Content-Type")]).toEqual([200, "application/json"]);
-      return (page.body.data as Record<string, { full_name?: string }>[]).map(nameOf);
+      return (page.body.data as Named[]).map(nameOf);
     };
     expect(await namesIn("/v1/projects", (item) => item.name)).toEqual([project]);
     expect(await namesIn("/v1/customers", (item) => item.name)).toEqual([customer]);

@@ -3,8 +3,7 @@ import { requireManager, requireMember } from "../../db/membership";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
-import { jsonResponse } from "../../lib/json-text";
-import { toPage } from "../../lib/pagination";
+import { pageAnswer } from "../../lib/pagination";
 import { Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import {
@@ -30,11 +29,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     after: cursor && { name: cursor[0], id: cursor[1] },
   });
   requireMember(page.role);
-  return jsonResponse(
-    c,
-    toPage(page.customers, query.limit, (customer) => [customer.name, customer.id]),
-    200,
-  );
+  return pageAnswer(c, page.customers, query.limit, (customer) => [customer.name, customer.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

@@ -3,8 +3,7 @@ import { requireManager } from "../../db/membership";
 import { entityTag } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
-import { jsonResponse } from "../../lib/json-text";
-import { toPage } from "../../lib/pagination";
+import { pageAnswer } from "../../lib/pagination";
 import { CalendarDate, Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import { attachEntries, detachEntries, type EntryChangeResult } from "./invoice-entries.queries";
@@ -43,11 +42,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     before: cursor && { date: cursor[0], id: cursor[1] },
   });
   requireManager(page.role, "read invoices");
-  return jsonResponse(
-    c,
-    toPage(page.invoices, query.limit, (invoice) => [invoice.date, invoice.id]),
-    200,
-  );
+  return pageAnswer(c, page.invoices, query.limit, (invoice) => [invoice.date, invoice.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

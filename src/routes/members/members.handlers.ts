@@ -3,8 +3,7 @@ import { requireManager, requireMember } from "../../db/membership";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
-import { jsonResponse } from "../../lib/json-text";
-import { toPage } from "../../lib/pagination";
+import { pageAnswer } from "../../lib/pagination";
 import { Id } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import { addMember, changeMemberRole, getMember, listMembers, removeMember, sortNameOf } from "./members.queries";
@@ -26,11 +25,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     after: after && { name: after[0], id: after[1] },
   });
   requireMember(page.role);
-  return jsonResponse(
-    c,
-    toPage(page.members, query.limit, (member) => [sortNameOf(member), member.id]),
-    200,
-  );
+  return pageAnswer(c, page.members, query.limit, (member) => [sortNameOf(member), member.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

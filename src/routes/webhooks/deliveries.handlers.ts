@@ -2,8 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { requireManager } from "../../db/membership";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound } from "../../lib/errors";
-import { jsonResponse } from "../../lib/json-text";
-import { toPage } from "../../lib/pagination";
+import { pageAnswer } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import { listDeliveries, pingWebhook, retryDelivery } from "./deliveries.queries";
@@ -32,11 +31,7 @@ export const list: AppRouteHandler<ListDeliveriesRoute> = async (c) => {
   });
   requireManager(page.role, "read webhook deliveries");
   if (!page.found) throw webhookNotFound();
-  return jsonResponse(
-    c,
-    toPage(page.deliveries, query.limit, (delivery) => [delivery.created_at, delivery.id]),
-    200,
-  );
+  return pageAnswer(c, page.deliveries, query.limit, (delivery) => [delivery.created_at, delivery.id]);
 };
 
 export const retry: AppRouteHandler<RetryDeliveryRoute> = async (c) => {

@@ -4,8 +4,7 @@ import { entityTag } from "../../lib/conditional";
 import { readConfig } from "../../lib/config";
 import { decodeCursor } from "../../lib/cursor";
 import { invalidField, notFound, preconditionFailed } from "../../lib/errors";
-import { jsonResponse } from "../../lib/json-text";
-import { toPage } from "../../lib/pagination";
+import { pageAnswer } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler, Bindings } from "../../lib/types";
 import { newSigningSecret } from "../../webhooks/signature";
@@ -45,11 +44,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     after: cursor && { createdAt: cursor[0], id: cursor[1] },
   });
   requireManager(page.role, "read webhook subscriptions");
-  return jsonResponse(
-    c,
-    toPage(page.webhooks, query.limit, (webhook) => [webhook.created_at, webhook.id]),
-    200,
-  );
+  return pageAnswer(c, page.webhooks, query.limit, (webhook) => [webhook.created_at, webhook.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
