@@ -4,30 +4,19 @@
 // by a stubbed `fetch`: no HTTP, no workerd, no database. Each operation is timed back to back and after a pause of
 // each distance, since at a distance the Worker waits for the network between requests and on this machine the
 // same work then costs more CPU (bench/cold-work.ts).
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { LOCAL_DRIVER_URL } from "../dev/database";
-import { openPglite, openPostgres, type SqlBackend } from "../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { signSessionToken } from "../dev/tokens";
 import app from "../src/app";
+import { openBenchBackend } from "./database";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const PAUSES_MS = (process.env.BENCH_LATENCIES ?? "0,25").split(",").map(Number);
 const REQUESTS_BACK_TO_BACK = 3_000;
 const REQUESTS_AFTER_PAUSE = 200;
 const ROUNDS = 3;
 const SECRET = "bench-in-process-secret-that-is-at-least-32-bytes";
 
-async function openBackend(): Promise<SqlBackend> {
-  const url = process.env.DATABASE_URL?.trim();
-  if (url) return openPostgres(url, { max: 2 });
-  mkdirSync(join(root, ".data"), { recursive: true });
-  return openPglite({ dataDir: join(root, ".data", "bench-pglite") });
-}
-
-const backend = await openBackend();
+const backend = await openBenchBackend(2);
 const [caller] = (
   await backend.query({
     query: `select o.id, m.user_id,

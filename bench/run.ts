@@ -5,24 +5,24 @@
 // same SQL straight at the SQL-over-HTTP endpoint (the floor); prints the table
 // and writes bench/RESULTS.md.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_DRIVER_URL } from "../dev/database";
 import { migrate } from "../dev/migrate";
-import { openPglite, openPostgres, type Query, type SqlBackend } from "../dev/sql-backends";
+import type { Query } from "../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { signSessionToken } from "../dev/tokens";
 import { measureColdWork } from "./cold-work";
+import { describeOrganizations, openBenchBackend } from "./database";
 import { type ExportResult, measureExports } from "./export";
 import { measureInterleaved } from "./interleaved";
 import { measure, progressBar, summarize } from "./load";
 import { exportSummary, keptPart, type Row, type RuntimeRow, report } from "./report";
 import { removePools, scenarios } from "./scenarios";
 import { type Run, type SeededOrganization, seed } from "./seed";
-import { idleCpuRate, startWorker } from "./workerd";
+import { freePort, idleCpuRate, startWorker } from "./workerd";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SIZE = { organizations: 3, users: 50, projects: 40, entries: Number(process.env.BENCH_ENTRIES ?? 1_000_000) };
@@ -45,22 +45,6 @@ const ONLY = new RegExp(process.env.BENCH_ONLY ?? "");
 /** Downloads of the 100,000-entry export per format and distance (0: none). */
 const EXPORT_RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 5);
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-async function openBackend(): Promise<SqlBackend> {
-  const url = process.env.DATABASE_URL?.trim();
-  if (url) return openPostgres(url, { max: 20 });
-  // PGlite creates its own directory but not the parents: a fresh clone has no .data yet.
-  mkdirSync(join(root, ".data"), { recursive: true });
-  return openPglite({ dataDir: join(root, ".data", "bench-pglite") });
-}
-
 /** The bench organizations from an earlier run, if complete; otherwise a fresh seed (old bench rows removed). */
 async function seeded(run: Run): Promise<{ organizations: SeededOrganization[]; seconds?: number }> {
   const existing = await run({
@@ -72,7 +56,7 @@ async function seeded(run: Run): Promise<{ organizations: SeededOrganization[]; 
   if (existing.rows.length === SIZE.organizations && total >= SIZE.entries && !process.env.BENCH_RESEED) {
     console.log(`Reusing ${total.toLocaleString("en")} seeded entries (BENCH_RESEED=1 to seed afresh)`);
     return {
-      organizations: await describe(
+      organizations: await describeOrganizations(
         run,
         existing.rows.map((row) => row[0] as string),
       ),
@@ -98,33 +82,10 @@ async function seeded(run: Run): Promise<{ organizations: SeededOrganization[]; 
   return { organizations, seconds: (Date.now() - started) / 1000 };
 }
 
-/** Who is who in existing bench organizations (as `seed` returns it). */
-async function describe(run: Run, ids: string[]): Promise<SeededOrganization[]> {
-  const members = await run({
-    query: `select organization_id, user_id, role from organization_members where organization_id = any($1::uuid[]) order by user_id`,
-    params: [`{${ids.join(",")}}`],
-  });
-  const projects = await run({
-    query: "select organization_id, id from projects where organization_id = any($1::uuid[]) order by id",
-    params: [`{${ids.join(",")}}`],
-  });
-  return ids.map((id) => {
-    const people = members.rows.filter((row) => row[0] === id);
-    const ofRole = (role: string) => people.filter((row) => row[2] === role).map((row) => row[1] as string);
-    return {
-      id,
-      ownerId: ofRole("owner")[0] as string,
-      memberId: ofRole("member")[0] as string,
-      otherMemberId: ofRole("member")[1] as string,
-      projectIds: projects.rows.filter((row) => row[0] === id).map((row) => row[1] as string),
-    };
-  });
-}
-
 async function main() {
   const loadAtStart = loadavg()[0] ?? 0;
   const coldWork = await measureColdWork(LATENCIES);
-  const backend = await openBackend();
+  const backend = await openBenchBackend(20);
   const endpoint = await startSqlHttpEndpoint(backend);
   await migrate(LOCAL_DRIVER_URL, endpoint.url);
   const run: Run = (query) => backend.query(query);

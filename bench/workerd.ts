@@ -3,6 +3,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { LOCAL_DRIVER_URL } from "../dev/database";
@@ -84,6 +85,15 @@ const config :Workerd.Config = (
   }
   throw new Error("workerd did not answer within a minute");
 }
+
+/** A port free on loopback, for workerd to listen on. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ): 100 on Linux, whatever the kernel's HZ. */
 const USER_HZ = 100;
