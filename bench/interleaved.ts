@@ -32,6 +32,28 @@ export type Setup = {
   capture: (action: () => Promise<void>) => Promise<Query[]>;
 };
 
+/**
+ * The statements sent while an action runs, for the floor and the relay to send again: `record` sees every statement
+ * the endpoint is asked to run, `capture` returns those one action caused.
+ */
+export function statementRecorder() {
+  let recorded: Query[] | undefined;
+  return {
+    record: (query: Query) => {
+      recorded?.push(query);
+    },
+    capture: async (action: () => Promise<void>) => {
+      recorded = [];
+      try {
+        await action();
+        return recorded;
+      } finally {
+        recorded = undefined;
+      }
+    },
+  };
+}
+
 const neonHeaders = { "Content-Type": "application/json", "Neon-Array-Mode": "true", "Neon-Raw-Text-Output": "true" };
 const kinds = ["api", "floor", "relay"] as const;
 type Kind = (typeof kinds)[number];

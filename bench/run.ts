@@ -11,13 +11,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_DRIVER_URL } from "../dev/database";
 import { migrate } from "../dev/migrate";
-import type { Query } from "../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { signSessionToken } from "../dev/tokens";
 import { measureColdWork } from "./cold-work";
 import { describeOrganizations, openBenchBackend } from "./database";
 import { type ExportResult, measureExports } from "./export";
-import { measureInterleaved } from "./interleaved";
+import { measureInterleaved, statementRecorder } from "./interleaved";
 import { measure, progressBar, summarize } from "./load";
 import { exportSummary, keptPart, type Row, type RuntimeRow, report } from "./report";
 import { removePools, scenarios } from "./scenarios";
@@ -92,21 +91,12 @@ async function main() {
   const { organizations, seconds: seedSeconds } = await seeded(run);
   const [org] = organizations as [SeededOrganization];
 
-  // Every statement the endpoint runs while `captured` is set is recorded: the floor replays them.
-  let captured: Query[] | undefined;
+  // Every statement the endpoint runs is seen by the recorder: the floor and the relay send the probe's again.
+  const { record, capture } = statementRecorder();
   const query = backend.query.bind(backend);
   backend.query = (q) => {
-    captured?.push(q);
+    record(q);
     return query(q);
-  };
-  const capture = async (action: () => Promise<void>) => {
-    captured = [];
-    try {
-      await action();
-      return captured;
-    } finally {
-      captured = undefined;
-    }
   };
 
   const [port, relayPort] = [await freePort(), await freePort()];
