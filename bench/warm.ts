@@ -22,6 +22,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const ONLY = new RegExp(process.env.BENCH_ONLY ?? "");
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1);
+/** `BENCH_REVERSE=1` measures the operations last to first, to see whether a position in the run costs anything. */
+const REVERSE = Boolean(process.env.BENCH_REVERSE);
 /** Requests of each GET operation sent through the API before any is measured. */
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 1_000);
 /** Rows or keys per kind for the writes that take a fresh one per request; their answers are canned too. */
@@ -105,7 +107,7 @@ try {
       await (await fetch(`http://127.0.0.1:${port}${path}`, { method, headers })).arrayBuffer();
   }
   const idle = await idleCpuRate(worker.pid);
-  for (const scenario of chosen) {
+  for (const scenario of REVERSE ? [...chosen].reverse() : chosen) {
     const { pool } = scenario;
     sameAs = pool && { values: new Set([...pool.api, ...pool.floor, ...pool.relay]), probe: pool.probe };
     const measured = await measureInterleaved(scenario, {
