@@ -23,7 +23,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const ONLY = new RegExp(process.env.BENCH_ONLY ?? "");
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1);
 /** `BENCH_REVERSE=1` measures the operations last to first, to see whether a position in the run costs anything. */
-const REVERSE = Boolean(process.env.BENCH_REVERSE);
+const REVERSE = process.env.BENCH_REVERSE === "1";
 /** Requests of each GET operation sent through the API before any is measured. */
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 1_000);
 /** Rows or keys per kind for the writes that take a fresh one per request; their answers are canned too. */
