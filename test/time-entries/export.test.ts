@@ -531,8 +531,10 @@ describe("exports of many pages", () => {
   let member: Member;
   /** Every entry id of the organization in export order, from SQL. */
   let expected: string[];
-  // Four pages: the first, two read at once (one ending where the other starts), and a last one of one entry.
-  const total = 3 * EXPORT_PAGE_SIZE + 1;
+  // More pages than are ever read ahead: the first, the PAGES_AHEAD asked for at once after it (each ending
+  // where the next starts, the last finding where those after it end), and a last one of one entry.
+  const total = (PAGES_AHEAD + 1) * EXPORT_PAGE_SIZE + 1;
+  const pageCount = PAGES_AHEAD + 2;
 
   beforeAll(async () => {
     const org = await createOrganization(h, "Busy");
@@ -564,14 +566,14 @@ describe("exports of many pages", () => {
     expect(ids).toHaveLength(total);
     expect(new Set(ids).size).toBe(total);
     expect(ids).toEqual(expected);
-    expect(trips).toBe(4);
+    expect(trips).toBe(pageCount);
 
     let ndjson: Awaited<ReturnType<typeof h.call>> | undefined;
     const ndjsonTrips = await h.roundTrips(async () => {
       ndjson = await exportOf("format=json", owner.token);
     });
     expect(ndjsonLines(ndjson?.body).map((line) => line.id)).toEqual(expected);
-    expect(ndjsonTrips).toBe(4);
+    expect(ndjsonTrips).toBe(pageCount);
   });
 
   it("pages a member's own entries the same way", async () => {
@@ -668,7 +670,7 @@ describe("exports of many pages", () => {
     }
   });
 
-  it("reads at most two pages ahead of the client: a client that stops stops the queries", async () => {
+  it("reads at most PAGES_AHEAD pages ahead of the client: a client that stops stops the queries", async () => {
     let first = "";
     const trips = await h.roundTrips(async () => {
       const res = await app.request(

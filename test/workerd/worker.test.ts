@@ -347,16 +347,16 @@ describe("scheduled handler", () => {
   });
 });
 
-/** The owner of an organization with three pages of entries, set by the export test. */
+/** The owner of an organization with more pages of entries than are read ahead, set by the export test. */
 let exporter: Member | undefined;
 
 // Not a collection, so not a route group: the one operation that streams, page by page, from a pull.
 describe("the streamed export in workerd", () => {
-  it("streams a CSV and an NDJSON export of three pages, one SQL request per page", async () => {
+  it("streams a CSV and an NDJSON export of PAGES_AHEAD + 2 pages, one SQL request per page", async () => {
     const org = await createOrganization(h, "Export in workerd");
     const owner = await createMember(h, org, "owner");
     exporter = owner;
-    const total = 2 * EXPORT_PAGE_SIZE + 1;
+    const total = (PAGES_AHEAD + 1) * EXPORT_PAGE_SIZE + 1;
     await h.sql(
       `insert into time_entries (organization_id, user_id, start_time, end_time, description)
        select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
@@ -380,7 +380,7 @@ describe("the streamed export in workerd", () => {
     expect(rows).toHaveLength(total + 2); // the header, the entries, and the empty string after the last CRLF
     expect(rows.slice(1, -1).map((row) => row.split(",")[0])).toEqual(expected);
     expect(rows[1]).toContain(`,'=Entry ${total},`);
-    expect(trips).toBe(3);
+    expect(trips).toBe(PAGES_AHEAD + 2);
 
     const token = await h.issuer.sign({ userId: owner.id, organizationId: org, scope: "entries:read" });
     const ndjson = await h.call("GET", "/v1/time-entries/export?format=json", { token });

@@ -6,8 +6,8 @@ import { csvHeader, type ExportFormat } from "./export.schemas";
 
 /**
  * Entries per SQL request at most. The one operation that may cost more than one round trip: one per
- * page, so pages are large; Postgres writes each page's CSV or NDJSON itself, and two pages are asked
- * for at once while the Worker sends a third (see `pagedStream`).
+ * page, so pages are large; Postgres writes each page's CSV or NDJSON itself, and PAGES_AHEAD pages are
+ * asked for at once while the Worker sends the one before them (see `pagedStream`).
  */
 export const EXPORT_PAGE_SIZE = 2000;
 /**
@@ -32,7 +32,9 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
   /** One page (one statement, membership included) of `range`. */
   const pageOf = async (range: PageRange) => {
     const page = await exportPage(db, caller, filter, format, {
-      ...range,
+      cursor: range.cursor,
+      until: range.until,
+      ahead: range.ahead ? PAGES_AHEAD - 1 : 0,
       limits: { entries: EXPORT_PAGE_SIZE, bytes: EXPORT_PAGE_BYTES },
     });
     // Checked on every page: a caller removed from the organization mid-export gets an error, not an end.
@@ -67,8 +69,19 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
   });
 };
 
-/** Which entries a page holds: after `cursor`, up to `until` included; `ahead` asks where the page after next starts. */
-type PageRange = { cursor?: ExportCursor; until?: ExportCursor; ahead?: boolean };
+/**
+ * Pages asked for and not yet sent, at most: read at once while the one before them is written, so an export
+ * waits for one round trip per PAGES_AHEAD pages. Four of the six connections a Worker's request may hold open
+ * at once; six measured faster at a distance (bench/RESULTS.md) but would hold seven pages (up to 3 MB of text
+ * each) in memory for a slow client instead of five.
+ */
+export const PAGES_AHEAD = 4;
+
+/**
+ * Which entries a page holds: after `cursor`, up to `until` included. A page asked `ahead` also tells where
+ * the PAGES_AHEAD - 1 pages after it end, so that they and the one after them can be asked for at once.
+ */
+type PageRange = { cursor?: ExportCursor; until?: ExportCursor; ahead?: true };
 
 const cursorOf = (startTime: string | null, id: string | null): ExportCursor | undefined =>
   startTime && id ? { startTime, id } : undefined;
@@ -79,22 +92,21 @@ function following(range: PageRange, page: ExportPage): PageRange[] {
   if (!page.more || !last) return [];
   // A page cut short by EXPORT_PAGE_BYTES: the rest of its range.
   if (range.until) return [{ cursor: last, until: range.until }];
-  const ahead = cursorOf(page.ahead_start_time, page.ahead_id);
-  if (!ahead) return [{ cursor: last, ahead: true }];
-  // The next EXPORT_PAGE_SIZE entries end at `ahead`, so the page after them can be asked for at once.
-  const next = { cursor: last, until: ahead };
-  return page.ahead_more ? [next, { cursor: ahead, ahead: true }] : [next];
+  const ends = (page.ahead ?? []).map(([startTime, id]) => ({ startTime, id }));
+  if (ends.length === 0) return [{ cursor: last, ahead: true }];
+  // Each of the next pages of EXPORT_PAGE_SIZE entries ends at one of `ends`: all asked for at once, with
+  // the page after the last of them, which finds the ends of those that follow it.
+  const next = ends.map((until, i) => ({ cursor: ends[i - 1] ?? last, until }));
+  const lastEnd = ends[ends.length - 1] as ExportCursor;
+  return page.ahead_more ? [...next, { cursor: lastEnd, ahead: true }] : next;
 }
-
-/** Pages asked for and not yet sent, at most: two read at once while the one before them is written. */
-export const PAGES_AHEAD = 2;
 
 /**
  * A byte stream of keyset pages, in order: `first` is already fetched. A page that asked `ahead` tells where
- * the page after next starts, so two pages are read at once (one ending where the other starts) while the
- * client takes the one before: the export waits for one round trip per two pages, not per page. At most
- * PAGES_AHEAD pages are asked for and unsent whatever the export's size (`highWaterMark: 0`), and a client
- * that stops reading stops the queries after those. A page that fails ends the stream with an error, never
+ * the PAGES_AHEAD - 1 pages after it end, so those and the one after them are read at once (each ending where
+ * the next starts) while the client takes the ones before: the export waits for one round trip per
+ * PAGES_AHEAD pages, not per page. At most PAGES_AHEAD pages are asked for and unsent whatever the export's
+ * size (`highWaterMark: 0`), and a client that stops reading stops the queries after those. A page that fails ends the stream with an error, never
  * with a quiet end: the client sees a broken transfer, not a short file.
  */
 function pagedStream(

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryRows } from "../../db/query";
@@ -16,6 +16,8 @@ type ExportPageRow = Omit<ExportPage, "text"> & { text: string | null };
 
 /** A place in the export's order: an entry's start time and id. */
 export type ExportCursor = { startTime: string; id: string };
+/** An entry's start time (UTC ISO 8601) and id, as a page's answer gives them. */
+export type ExportKey = [startTime: string, id: string];
 
 /** A page of an export: its text (CSV rows or NDJSON lines), ready to send, and where the next page starts. */
 export type ExportPage = {
@@ -27,12 +29,12 @@ export type ExportPage = {
   /** Whether entries follow the page (up to `until`, when the page had one). */
   more: boolean;
   /**
-   * Asked with `ahead`: the entry `limits.entries` places after the page's last one, null when fewer follow.
-   * The next page then ends there, and the page after it can be asked for at the same time.
+   * Asked with `ahead`: where each of the next `ahead` full pages ends (the entries `limits.entries`,
+   * 2 × `limits.entries`… places after the page's last one, as far as there are that many), null when none
+   * is full. Those pages, each ending at one and starting after the one before, can be asked for at once.
    */
-  ahead_start_time: string | null;
-  ahead_id: string | null;
-  /** Whether entries follow that one. */
+  ahead: ExportKey[] | null;
+  /** Whether entries follow the last of them. */
   ahead_more: boolean;
   /** Where the filter's dates start and end, resolved (`EntryFilter.resolvedRange`) for the pages that follow. */
   range_start: string | null;
@@ -135,27 +137,31 @@ export async function exportPage(
     cursor?: ExportCursor;
     /** …and ends at this one, included (at the end of the export when none). */
     until?: ExportCursor;
-    /** Whether to find where the page after next starts (`ahead_start_time`, `ahead_id`). */
-    ahead?: boolean;
+    /** How many of the pages that follow to find the ends of (`ahead`): an index read, no line built. */
+    ahead?: number;
     limits: { entries: number; bytes: number };
   },
 ) {
-  const after = page.cursor
+  // Where the pages that follow end, each `limits.entries` entries after the one before: the index read on
+  // from the page's last entry, no line built.
+  const aheadPages = page.ahead ?? 0;
+  /** The entries of the filter after `key`, in the export's order, one select per role's branch. */
+  const after = (key: SQL, rest: SQL) =>
+    sql.join(
+      entryConditions(caller, filter, { keyset: [sql`(te.start_time, te.id) < ${key}`] }).map(
+        (conditions) => sql`(select te.start_time, te.id from time_entries te
+          where ${sql.join(conditions, sql` and `)}
+          order by te.start_time desc, te.id desc ${rest})`,
+      ),
+      sql` union all `,
+    );
+  const keysetAfter = page.cursor
     ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
     : [];
   if (page.until) {
-    after.push(sql`(te.start_time, te.id) >= (${page.until.startTime}::timestamptz, ${page.until.id}::uuid)`);
+    keysetAfter.push(sql`(te.start_time, te.id) >= (${page.until.startTime}::timestamptz, ${page.until.id}::uuid)`);
   }
-  // Where the page after next starts: the index read on from the page's last entry, no line built.
-  const aheads = entryConditions(caller, filter, {
-    keyset: [sql`(te.start_time, te.id) < (select start_time, id from last_kept)`],
-  }).map(
-    (conditions) => sql`(select te.start_time, te.id from time_entries te
-      where ${sql.join(conditions, sql` and `)}
-      order by te.start_time desc, te.id desc
-      offset ${page.limits.entries - 1} limit 2)`,
-  );
-  const selects = entryConditions(caller, filter, { keyset: after }).map(
+  const selects = entryConditions(caller, filter, { keyset: keysetAfter }).map(
     (conditions) => sql`(select te.* from time_entries te
       where ${sql.join(conditions, sql` and `)}
       order by te.start_time desc, te.id desc
@@ -165,7 +171,7 @@ export async function exportPage(
   const rows = await withTimeZoneErrors(() =>
     queryRows<ExportPageRow>(
       db,
-      sql`with ${memberCte(caller)},
+      sql`with recursive ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)}),
       -- The page's users, projects and invoices as parts of its lines, each written once.
       page_users as (
@@ -198,16 +204,23 @@ export async function exportPage(
       ),
       kept as (select id, n from sized where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
       last_kept as (select s.start_time, s.id from sized s where s.n = (select max(n) from kept)),
-      ahead as (${page.ahead ? sql.join(aheads, sql` union all `) : sql`select null::timestamptz as start_time, null::uuid as id where false`}),
+      -- The page's last entry (level 0), then where each of the next pages ends.
+      ahead(level, start_time, id) as (
+        select 0, start_time, id from last_kept
+        union all
+        select a.level + 1, k.start_time, k.id from ahead a
+        cross join lateral (${after(sql`(a.start_time, a.id)`, sql`offset ${page.limits.entries - 1} limit 1`)}) k
+        where a.level < ${aheadPages}
+      ),
       head as (
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
           (select count(*) from sized) > (select count(*) from kept) as more,
-          a.id as ahead_id, ${sql.raw(isoUtcText("a.start_time"))} as ahead_start_time,
-          (select count(*) from ahead) > 1 as ahead_more,
+          (select json_agg(json_build_array(${sql.raw(isoUtcText("a.start_time"))}, a.id) order by a.level)
+            from ahead a where a.level > 0) as ahead,
+          ${aheadPages ? sql`exists (${after(sql`(select start_time, id from ahead order by level desc limit 1)`, sql`limit 1`)})` : sql`false`} as ahead_more,
           ${range.start ?? sql`null`}::text as range_start, ${range.end ?? sql`null`}::text as range_end
         from (select 1) one
         left join last_kept last on true
-        left join (select * from ahead order by start_time desc, id desc limit 1) a on true
       )
       -- In chunks of ${sql.raw(String(LINES_PER_ROW))} lines, the head on each: one huge value is slow to read for some drivers.
       select h.*, c.text from head h
