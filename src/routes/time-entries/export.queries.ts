@@ -142,8 +142,6 @@ export async function exportPage(
     limits: { entries: number; bytes: number };
   },
 ) {
-  // Where the pages that follow end, each `limits.entries` entries after the one before: the index read on
-  // from the page's last entry, no line built.
   const aheadPages = page.ahead ?? 0;
   /** The entries of the filter after `key`, in the export's order, one select per role's branch. */
   const after = (key: SQL, rest: SQL) =>
@@ -155,6 +153,18 @@ export async function exportPage(
       ),
       sql` union all `,
     );
+  // Where the pages that follow end, asked with `ahead`: from the page's last entry (level 0), the index read on
+  // `limits.entries` entries at a time, no line built; then whether any entry follows the last end found.
+  const aheadRows = aheadPages
+    ? sql`select 0, start_time, id from last_kept
+        union all
+        select a.level + 1, k.start_time, k.id from ahead a
+        cross join lateral (${after(sql`(a.start_time, a.id)`, sql`offset ${page.limits.entries - 1} limit 1`)}) k
+        where a.level < ${aheadPages}`
+    : sql`select 0, null::timestamptz, null::uuid where false`;
+  const aheadMore = aheadPages
+    ? sql`exists (${after(sql`(select start_time, id from ahead order by level desc limit 1)`, sql`limit 1`)})`
+    : sql`false`;
   const keysetAfter = page.cursor
     ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
     : [];
@@ -204,20 +214,14 @@ export async function exportPage(
       ),
       kept as (select id, n from sized where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
       last_kept as (select s.start_time, s.id from sized s where s.n = (select max(n) from kept)),
-      -- The page's last entry (level 0), then where each of the next pages ends.
-      ahead(level, start_time, id) as (
-        select 0, start_time, id from last_kept
-        union all
-        select a.level + 1, k.start_time, k.id from ahead a
-        cross join lateral (${after(sql`(a.start_time, a.id)`, sql`offset ${page.limits.entries - 1} limit 1`)}) k
-        where a.level < ${aheadPages}
-      ),
+      -- Where each of the next pages ends, after the page's last entry (level 0).
+      ahead(level, start_time, id) as (${aheadRows}),
       head as (
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
           (select count(*) from sized) > (select count(*) from kept) as more,
           (select json_agg(json_build_array(${sql.raw(isoUtcText("a.start_time"))}, a.id) order by a.level)
             from ahead a where a.level > 0) as ahead,
-          ${aheadPages ? sql`exists (${after(sql`(select start_time, id from ahead order by level desc limit 1)`, sql`limit 1`)})` : sql`false`} as ahead_more,
+          ${aheadMore} as ahead_more,
           ${range.start ?? sql`null`}::text as range_start, ${range.end ?? sql`null`}::text as range_end
         from (select 1) one
         left join last_kept last on true
