@@ -92,13 +92,12 @@ function following(range: PageRange, page: ExportPage): PageRange[] {
   if (!page.more || !last) return [];
   // A page cut short by EXPORT_PAGE_BYTES: the rest of its range.
   if (range.until) return [{ cursor: last, until: range.until }];
-  const ends = (page.ahead ?? []).map(([startTime, id]) => ({ startTime, id }));
+  const ends = page.ahead ?? [];
   if (ends.length === 0) return [{ cursor: last, ahead: true }];
   // Each of the next pages of EXPORT_PAGE_SIZE entries ends at one of `ends`: all asked for at once, with
   // the page after the last of them, which finds the ends of those that follow it.
   const next = ends.map((until, i) => ({ cursor: ends[i - 1] ?? last, until }));
-  const lastEnd = ends[ends.length - 1] as ExportCursor;
-  return page.ahead_more ? [...next, { cursor: lastEnd, ahead: true }] : next;
+  return page.ahead_more ? [...next, { cursor: ends.at(-1), ahead: true }] : next;
 }
 
 /**
@@ -106,8 +105,8 @@ function following(range: PageRange, page: ExportPage): PageRange[] {
  * the PAGES_AHEAD - 1 pages after it end, so those and the one after them are read at once (each ending where
  * the next starts) while the client takes the ones before: the export waits for one round trip per
  * PAGES_AHEAD pages, not per page. At most PAGES_AHEAD pages are asked for and unsent whatever the export's
- * size (`highWaterMark: 0`), and a client that stops reading stops the queries after those. A page that fails ends the stream with an error, never
- * with a quiet end: the client sees a broken transfer, not a short file.
+ * size (`highWaterMark: 0`), and a client that stops reading stops the queries after those. A page that fails
+ * ends the stream with an error, never with a quiet end: the client sees a broken transfer, not a short file.
  */
 function pagedStream(
   head: string,

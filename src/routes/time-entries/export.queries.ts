@@ -16,8 +16,6 @@ type ExportPageRow = Omit<ExportPage, "text"> & { text: string | null };
 
 /** A place in the export's order: an entry's start time and id. */
 export type ExportCursor = { startTime: string; id: string };
-/** An entry's start time (UTC ISO 8601) and id, as a page's answer gives them. */
-export type ExportKey = [startTime: string, id: string];
 
 /** A page of an export: its text (CSV rows or NDJSON lines), ready to send, and where the next page starts. */
 export type ExportPage = {
@@ -33,7 +31,7 @@ export type ExportPage = {
    * 2 × `limits.entries`… places after the page's last one, as far as there are that many), null when none
    * is full. Those pages, each ending at one and starting after the one before, can be asked for at once.
    */
-  ahead: ExportKey[] | null;
+  ahead: ExportCursor[] | null;
   /** Whether entries follow the last of them. */
   ahead_more: boolean;
   /** Where the filter's dates start and end, resolved (`EntryFilter.resolvedRange`) for the pages that follow. */
@@ -143,27 +141,29 @@ export async function exportPage(
   },
 ) {
   const aheadPages = page.ahead ?? 0;
-  /** The entries of the filter after `key`, in the export's order, one select per role's branch. */
-  const after = (key: SQL, rest: SQL) =>
+  /** `columns` of the filter's entries within `keyset`, in the export's order, one select per role's branch. */
+  const inOrder = (columns: SQL, keyset: SQL[], rest: SQL) =>
     sql.join(
-      entryConditions(caller, filter, { keyset: [sql`(te.start_time, te.id) < ${key}`] }).map(
-        (conditions) => sql`(select te.start_time, te.id from time_entries te
+      entryConditions(caller, filter, { keyset }).map(
+        (conditions) => sql`(select ${columns} from time_entries te
           where ${sql.join(conditions, sql` and `)}
           order by te.start_time desc, te.id desc ${rest})`,
       ),
       sql` union all `,
     );
+  const keysAfter = (key: SQL, rest: SQL) =>
+    inOrder(sql`te.start_time, te.id`, [sql`(te.start_time, te.id) < ${key}`], rest);
   // Where the pages that follow end, asked with `ahead`: from the page's last entry (level 0), the index read on
   // `limits.entries` entries at a time, no line built; then whether any entry follows the last end found.
   const aheadRows = aheadPages
     ? sql`select 0, start_time, id from last_kept
         union all
         select a.level + 1, k.start_time, k.id from ahead a
-        cross join lateral (${after(sql`(a.start_time, a.id)`, sql`offset ${page.limits.entries - 1} limit 1`)}) k
+        cross join lateral (${keysAfter(sql`(a.start_time, a.id)`, sql`offset ${page.limits.entries - 1} limit 1`)}) k
         where a.level < ${aheadPages}`
     : sql`select 0, null::timestamptz, null::uuid where false`;
   const aheadMore = aheadPages
-    ? sql`exists (${after(sql`(select start_time, id from ahead order by level desc limit 1)`, sql`limit 1`)})`
+    ? sql`exists (${keysAfter(sql`(select start_time, id from ahead order by level desc limit 1)`, sql`limit 1`)})`
     : sql`false`;
   const keysetAfter = page.cursor
     ? [sql`(te.start_time, te.id) < (${page.cursor.startTime}::timestamptz, ${page.cursor.id}::uuid)`]
@@ -171,18 +171,12 @@ export async function exportPage(
   if (page.until) {
     keysetAfter.push(sql`(te.start_time, te.id) >= (${page.until.startTime}::timestamptz, ${page.until.id}::uuid)`);
   }
-  const selects = entryConditions(caller, filter, { keyset: keysetAfter }).map(
-    (conditions) => sql`(select te.* from time_entries te
-      where ${sql.join(conditions, sql` and `)}
-      order by te.start_time desc, te.id desc
-      limit ${page.limits.entries + 1})`,
-  );
   const range = dateRangeBounds(caller, filter);
   const rows = await withTimeZoneErrors(() =>
     queryRows<ExportPageRow>(
       db,
       sql`with recursive ${memberCte(caller)},
-      page as (${sql.join(selects, sql` union all `)}),
+      page as (${inOrder(sql`te.*`, keysetAfter, sql`limit ${page.limits.entries + 1}`)}),
       -- The page's users, projects and invoices as parts of its lines, each written once.
       page_users as (
         select u.id, ${sql.raw(relationParts[format].user)} as part, ${sql.raw(relationBytes.user)} as bytes
@@ -219,7 +213,7 @@ export async function exportPage(
       head as (
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
           (select count(*) from sized) > (select count(*) from kept) as more,
-          (select json_agg(json_build_array(${sql.raw(isoUtcText("a.start_time"))}, a.id) order by a.level)
+          (select json_agg(json_build_object('startTime', ${sql.raw(isoUtcText("a.start_time"))}, 'id', a.id) order by a.level)
             from ahead a where a.level > 0) as ahead,
           ${aheadMore} as ahead_more,
           ${range.start ?? sql`null`}::text as range_start, ${range.end ?? sql`null`}::text as range_end
