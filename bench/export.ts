@@ -40,7 +40,7 @@ export type ExportResult = {
 };
 
 /** A date range from the day of the EXPORT_ENTRIES-th newest entry of `org` to its last day, and its entries. */
-async function rangeOf(run: Run, org: SeededOrganization) {
+export async function rangeOf(run: Run, org: SeededOrganization) {
   const day = (text: unknown) => String(text).slice(0, 10);
   const [first] = (
     await run({

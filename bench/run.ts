@@ -21,7 +21,7 @@ import { measure, progressBar, summarize } from "./load";
 import { exportSummary, keptPart, type Row, type RuntimeRow, report } from "./report";
 import { removePools, scenarios } from "./scenarios";
 import { type Run, type SeededOrganization, seed } from "./seed";
-import { freePort, idleCpuRate, startWorker } from "./workerd";
+import { idleCpuRate, startWorker } from "./workerd";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SIZE = { organizations: 3, users: 50, projects: 40, entries: Number(process.env.BENCH_ENTRIES ?? 1_000_000) };
@@ -99,8 +99,7 @@ async function main() {
     return query(q);
   };
 
-  const [port, relayPort] = [await freePort(), await freePort()];
-  const worker = await startWorker({ root, port, relayPort, sqlHttpEndpoint: endpoint.url, sessionSecret: SECRET });
+  const { worker, port, relayPort } = await startWorker({ sqlHttpEndpoint: endpoint.url, sessionSecret: SECRET });
   const base = `http://127.0.0.1:${port}`;
   const owner = await signSessionToken(SECRET, { userId: org.ownerId, organizationId: org.id }, "2h");
   const headers = { Authorization: `Bearer ${owner}`, "Content-Type": "application/json" };

@@ -7,15 +7,13 @@
 // (bench/interleaved.ts), in the same production bundle on workerd. It prints a table; bench/RESULTS.md ("API − relay
 // with the database's wait taken out") holds its runs.
 import { createServer } from "node:http";
-import { fileURLToPath } from "node:url";
 import type { Query } from "../dev/sql-backends";
 import { startSqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { signSessionToken } from "../dev/tokens";
-import { describeOrganizations, openBenchBackend } from "./database";
+import { openBenchBackend, seededBenchOrganization } from "./database";
 import { measureInterleaved, statementRecorder } from "./interleaved";
 import { removePools, scenarios } from "./scenarios";
-import type { SeededOrganization } from "./seed";
-import { freePort, idleCpuRate, startWorker } from "./workerd";
+import { idleCpuRate, startWorker } from "./workerd";
 
 const SECRET = "bench-warm-secret-that-is-at-least-32-bytes";
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -31,11 +29,7 @@ const POOL = 2_000;
 
 const backend = await openBenchBackend(4);
 const run = (query: Query) => backend.query(query);
-const ids = (
-  await run({ query: "select id from organizations where name like 'Bench organization %' order by name", params: [] })
-).rows.map((row) => row[0] as string);
-if (ids.length === 0) throw new Error("No bench organization: run `npm run bench` first to seed its database");
-const [org] = (await describeOrganizations(run, ids)) as [SeededOrganization];
+const org = await seededBenchOrganization(run);
 const database = await startSqlHttpEndpoint(backend);
 
 /**
@@ -83,14 +77,7 @@ const endpoint = {
   close: async () => {},
 };
 
-const [port, relayPort] = [await freePort(), await freePort()];
-const worker = await startWorker({
-  root: fileURLToPath(new URL("..", import.meta.url)),
-  port,
-  relayPort,
-  sqlHttpEndpoint: endpoint.url,
-  sessionSecret: SECRET,
-});
+const { worker, port, relayPort } = await startWorker({ sqlHttpEndpoint: endpoint.url, sessionSecret: SECRET });
 const owner = await signSessionToken(SECRET, { userId: org.ownerId, organizationId: org.id }, "2h");
 const headers = { Authorization: `Bearer ${owner}`, "Content-Type": "application/json" };
 

@@ -5,8 +5,11 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
 import { LOCAL_DRIVER_URL } from "../dev/database";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * The production bundle (`npm run build`, as `wrangler deploy` would upload it) served by workerd itself, the
@@ -16,13 +19,13 @@ import { LOCAL_DRIVER_URL } from "../dev/database";
  * requests/minute per organization would turn a load test into a test of 429s.
  */
 export async function startWorker(options: {
-  root: string;
-  port: number;
-  relayPort: number;
   sqlHttpEndpoint: string;
   sessionSecret: string;
-}): Promise<ChildProcess> {
-  const { root, port, relayPort, sqlHttpEndpoint } = options;
+  /** V8 flags for the whole process (`bench/export-heap.ts` caps the heap with `--max-old-space-size`). */
+  v8Flags?: string[];
+}): Promise<{ worker: ChildProcess; port: number; relayPort: number }> {
+  const { sqlHttpEndpoint } = options;
+  const [port, relayPort] = [await freePort(), await freePort()];
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
   execFileSync("npm", ["run", "-s", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env });
   const modules = readdirSync(join(root, "dist")).filter((file) => /\.m?js$/.test(file));
@@ -42,6 +45,7 @@ export async function startWorker(options: {
     config,
     `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
+  v8Flags = [${(options.v8Flags ?? []).map(text).join(", ")}],
   services = [
     (name = "api", worker = (
       modules = [(name = "index.js", esModule = embed "index.js")],
@@ -77,7 +81,7 @@ const config :Workerd.Config = (
   for (const started = Date.now(); Date.now() - started < 60_000; ) {
     if (worker.exitCode !== null) throw new Error(`workerd exited with code ${worker.exitCode}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return worker;
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { worker, port, relayPort };
     } catch {
       // not listening yet
     }
@@ -87,7 +91,7 @@ const config :Workerd.Config = (
 }
 
 /** A port free on loopback, for workerd to listen on. */
-export const freePort = () =>
+const freePort = () =>
   new Promise<number>((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const { port } = server.address() as { port: number };
