@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
-import { EXPORT_PAGE_BYTES, EXPORT_PAGE_SIZE, PAGES_AHEAD } from "../../src/routes/time-entries/export.handlers";
+import {
+  EXPORT_PAGE_BYTES,
+  EXPORT_PAGE_SIZE,
+  PAGES_AHEAD,
+  PAGES_AHEAD_OF_LARGE_PAGES,
+} from "../../src/routes/time-entries/export.handlers";
 import { csvHeader, csvRow } from "../../src/routes/time-entries/export.schemas";
 import { TimeEntry } from "../../src/routes/time-entries/time-entries.schemas";
 import {
@@ -688,6 +693,38 @@ describe("exports of many pages", () => {
     });
     expect(trips).toBe(1 + PAGES_AHEAD);
     expect(parseCsv(first)).toHaveLength(1 + EXPORT_PAGE_SIZE);
+  });
+
+  it("reads at most PAGES_AHEAD_OF_LARGE_PAGES pages ahead once a page comes back cut short by EXPORT_PAGE_BYTES", async () => {
+    const org = await createOrganization(h, "Long-winded");
+    const writer = await createMember(h, org, "owner");
+    // 7,000 entries of 3,000 characters: every page is cut short by bytes, and the first finds where three full
+    // pages after it end, so that without the limit PAGES_AHEAD pages would be asked for at once.
+    await h.sql(
+      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
+       select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
+         timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour', lpad(n::text, 3000, 'x')
+       from generate_series(1, 7000) n`,
+      [org, writer.id],
+    );
+    let first = "";
+    const trips = await h.roundTrips(async () => {
+      const res = await app.request(
+        "/v1/time-entries/export?format=csv",
+        { headers: { Authorization: `Bearer ${writer.token}` } },
+        h.env,
+      );
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      first = new TextDecoder().decode((await reader.read()).value);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await reader.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    expect(PAGES_AHEAD_OF_LARGE_PAGES).toBeLessThan(PAGES_AHEAD);
+    expect(trips).toBe(1 + PAGES_AHEAD_OF_LARGE_PAGES);
+    const entries = parseCsv(first).length - 1;
+    expect(entries).toBeGreaterThan(0);
+    expect(entries).toBeLessThan(EXPORT_PAGE_SIZE);
   });
 
   it("ends with an error, not a short file, when the database goes away mid-stream", async () => {

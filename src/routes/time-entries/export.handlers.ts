@@ -78,6 +78,13 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
 export const PAGES_AHEAD = 4;
 
 /**
+ * Pages asked for and not yet sent, at most, once a page comes back cut short by EXPORT_PAGE_BYTES: pages of the
+ * longest text, whose SQL answers escape it again, cost the Worker 6–10 MB of heap each while held (32–48 MB for
+ * five; bench/RESULTS.md, "The export's memory under a capped heap"), so fewer are held for the rest of the export.
+ */
+export const PAGES_AHEAD_OF_LARGE_PAGES = 2;
+
+/**
  * Which entries a page holds: after `cursor`, up to `until` included. A page asked `ahead` also tells where
  * the PAGES_AHEAD - 1 pages after it end, so that they and the one after them can be asked for at once.
  */
@@ -105,7 +112,7 @@ function following(range: PageRange, page: ExportPage): PageRange[] {
  * the PAGES_AHEAD - 1 pages after it end, so those and the one after them are read at once (each ending where
  * the next starts) while the client takes the ones before: the export waits for one round trip per
  * PAGES_AHEAD pages, not per page. At most PAGES_AHEAD pages are asked for and unsent whatever the export's
- * size (`highWaterMark: 0`), and a client that stops reading stops the queries after those. A page that fails
+ * size (`highWaterMark: 0`; PAGES_AHEAD_OF_LARGE_PAGES once a page comes back cut short by EXPORT_PAGE_BYTES), and a client that stops reading stops the queries after those. A page that fails
  * ends the stream with an error, never with a quiet end: the client sees a broken transfer, not a short file.
  */
 function pagedStream(
@@ -124,12 +131,22 @@ function pagedStream(
     ...following(firstRange, first).map((range) => ({ range })),
   ];
   let stopped = false;
+  let ahead = PAGES_AHEAD;
+  const heed = (page: ExportPage) => {
+    if (page.more && page.entries < EXPORT_PAGE_SIZE) ahead = PAGES_AHEAD_OF_LARGE_PAGES;
+  };
+  heed(first);
+  // Counted, not taken from the head of `slots`: the rest of a page cut short is placed before pages already asked.
   const ask = () => {
-    for (const slot of slots.slice(0, PAGES_AHEAD)) {
-      if (slot.page || stopped) continue;
+    let asked = slots.filter((slot) => slot.page).length;
+    for (const slot of slots) {
+      if (asked >= ahead || stopped) break;
+      if (slot.page) continue;
+      asked++;
       slot.page = pageOf(slot.range);
       slot.page.then(
         (page) => {
+          heed(page);
           slots.splice(slots.indexOf(slot) + 1, 0, ...following(slot.range, page).map((range) => ({ range })));
           ask();
         },

@@ -24,6 +24,8 @@ export type ExportPage = {
   /** The last entry written, for the next page's keyset; null for an empty page. */
   last_start_time: string | null;
   last_id: string | null;
+  /** Entries the page holds: fewer than `limits.entries` with `more` when `limits.bytes` cut it short. */
+  entries: number;
   /** Whether entries follow the page (up to `until`, when the page had one). */
   more: boolean;
   /**
@@ -212,7 +214,7 @@ export async function exportPage(
       ahead(level, start_time, id) as (${aheadRows}),
       head as (
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
-          (select count(*) from sized) > (select count(*) from kept) as more,
+          (select count(*) from kept)::int as entries, (select count(*) from sized) > (select count(*) from kept) as more,
           (select json_agg(json_build_object('startTime', ${sql.raw(isoUtcText("a.start_time"))}, 'id', a.id) order by a.level)
             from ahead a where a.level > 0) as ahead,
           ${aheadMore} as ahead_more,
