@@ -42,12 +42,12 @@ export async function describeOrganizations(run: Run, ids: string[]): Promise<Se
 
 /** The first organization an earlier `npm run bench` seeded (the largest), for the scripts that measure it again. */
 export async function seededBenchOrganization(run: Run): Promise<SeededOrganization> {
-  const ids = (
+  const [first] = (
     await run({
-      query: "select id from organizations where name like 'Bench organization %' order by name",
+      query: "select id from organizations where name like 'Bench organization %' order by name limit 1",
       params: [],
     })
-  ).rows.map((row) => row[0] as string);
-  if (ids.length === 0) throw new Error("No bench organization: run `npm run bench` first to seed its database");
-  return (await describeOrganizations(run, ids.slice(0, 1)))[0] as SeededOrganization;
+  ).rows;
+  if (!first) throw new Error("No bench organization: run `npm run bench` first to seed its database");
+  return (await describeOrganizations(run, [first[0] as string]))[0] as SeededOrganization;
 }

@@ -112,8 +112,9 @@ function following(range: PageRange, page: ExportPage): PageRange[] {
  * the PAGES_AHEAD - 1 pages after it end, so those and the one after them are read at once (each ending where
  * the next starts) while the client takes the ones before: the export waits for one round trip per
  * PAGES_AHEAD pages, not per page. At most PAGES_AHEAD pages are asked for and unsent whatever the export's
- * size (`highWaterMark: 0`; PAGES_AHEAD_OF_LARGE_PAGES once a page comes back cut short by EXPORT_PAGE_BYTES), and a client that stops reading stops the queries after those. A page that fails
- * ends the stream with an error, never with a quiet end: the client sees a broken transfer, not a short file.
+ * size (`highWaterMark: 0`; PAGES_AHEAD_OF_LARGE_PAGES once a page comes back cut short by EXPORT_PAGE_BYTES),
+ * and a client that stops reading stops the queries after those. A page that fails ends the stream with an
+ * error, never with a quiet end: the client sees a broken transfer, not a short file.
  */
 function pagedStream(
   head: string,

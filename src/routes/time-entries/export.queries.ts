@@ -214,12 +214,12 @@ export async function exportPage(
       ahead(level, start_time, id) as (${aheadRows}),
       head as (
         select ${callerRole} as role, last.id as last_id, ${sql.raw(isoUtcText("last.start_time"))} as last_start_time,
-          (select count(*) from kept)::int as entries, (select count(*) from sized) > (select count(*) from kept) as more,
+          k.entries, (select count(*) from sized) > k.entries as more,
           (select json_agg(json_build_object('startTime', ${sql.raw(isoUtcText("a.start_time"))}, 'id', a.id) order by a.level)
             from ahead a where a.level > 0) as ahead,
           ${aheadMore} as ahead_more,
           ${range.start ?? sql`null`}::text as range_start, ${range.end ?? sql`null`}::text as range_end
-        from (select 1) one
+        from (select count(*)::int as entries from kept) k
         left join last_kept last on true
       )
       -- In chunks of ${sql.raw(String(LINES_PER_ROW))} lines, the head on each: one huge value is slow to read for some drivers.
