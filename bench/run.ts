@@ -63,11 +63,10 @@ async function seeded(run: Run): Promise<{ organizations: SeededOrganization[]; 
   }
   if (existing.rows.length > 0) {
     console.log("Removing an incomplete earlier bench seed");
-    const ids = `{${existing.rows.map((row) => row[0]).join(",")}}`;
-    for (const table of ["time_entries", "invoices", "projects", "customers", "organization_members"]) {
-      await run({ query: `delete from ${table} where organization_id = any($1::uuid[])`, params: [ids] });
-    }
-    await run({ query: "delete from organizations where id = any($1::uuid[])", params: [ids] });
+    await run({
+      query: "select delete_organizations($1::uuid[])",
+      params: [`{${existing.rows.map((row) => row[0]).join(",")}}`],
+    });
   }
   const started = Date.now();
   const onServer = Boolean(process.env.DATABASE_URL?.trim());

@@ -190,6 +190,81 @@ describe("database invariants", () => {
     });
   });
 
+  it("keeps an active owner, whoever writes: removing or demoting the last one is refused", async () => {
+    const org = await createOrganization(h);
+    const owner = await createMember(h, org, "owner");
+    const refused = { code: "23514", constraint: "organization_members_last_owner" };
+    expect(await failure("delete from organization_members where user_id = $1", [owner.id])).toEqual(refused);
+    expect(await failure("update organization_members set role = 'admin' where user_id = $1", [owner.id])).toEqual(
+      refused,
+    );
+    expect(
+      await failure("update organization_members set status = 'removed', removed_at = now() where user_id = $1", [
+        owner.id,
+      ]),
+    ).toEqual(refused);
+  });
+
+  it("deletes organizations with every row they own in one statement, their last owners included, and nothing else", async () => {
+    const organizationTables = (
+      await h.sql(
+        `select table_name from information_schema.columns
+         where table_schema = 'public' and column_name = 'organization_id' order by table_name`,
+      )
+    ).map((row) => row.table_name as string);
+    const rowsOf = async (org: string) =>
+      Object.fromEntries(
+        await Promise.all(
+          organizationTables.map(async (table) => {
+            const [row] = await h.sql(`select count(*)::int as n from ${table} where organization_id = $1`, [org]);
+            return [table, Number(row?.n)];
+          }),
+        ),
+      );
+    const fullOrganization = async () => {
+      const org = await createOrganization(h);
+      const owner = await createMember(h, org, "owner");
+      const customerId = await createCustomer(h, org);
+      const projectId = await createProject(h, org, { customerId });
+      const invoiceId = await createInvoice(h, org, { customerId });
+      await createEntry(h, owner, { projectId, invoiceId });
+      await h.sql(
+        "insert into idempotency_keys (organization_id, user_id, key, request_hash) values ($1, $2, 'k', 'h')",
+        [org, owner.id],
+      );
+      await h.sql(
+        `with subscription as (
+           insert into webhook_subscriptions (organization_id, url, events, secret)
+           values ($1, 'https://hooks.test.example/', '{time_entry.created}', 's') returning id
+         ), event as (
+           insert into webhook_events (organization_id, type, data) values ($1, 'time_entry.created', '{}') returning id
+         )
+         insert into webhook_deliveries (organization_id, event_id, subscription_id)
+         select $1, event.id, subscription.id from event, subscription`,
+        [org],
+      );
+      return { org, owner };
+    };
+    const gone = await fullOrganization();
+    const alsoGone = await fullOrganization();
+    const kept = await fullOrganization();
+    // Every table that holds an organization's rows has some here: a new one must be seeded above.
+    for (const n of Object.values(await rowsOf(gone.org))) expect(n).toBeGreaterThan(0);
+    const keptRows = await rowsOf(kept.org);
+
+    const deleted = await h.sql("select delete_organizations($1::uuid[]) as id", [
+      `{${gone.org},${alsoGone.org},${crypto.randomUUID()}}`,
+    ]);
+    expect(deleted.map((row) => row.id).sort()).toEqual([gone.org, alsoGone.org].sort());
+    for (const { org } of [gone, alsoGone]) {
+      for (const n of Object.values(await rowsOf(org))) expect(n).toBe(0);
+      expect(await h.sql("select id from organizations where id = $1", [org])).toEqual([]);
+    }
+    expect(await rowsOf(kept.org)).toEqual(keptRows);
+    // Users are people, who may belong to other organizations: they stay.
+    expect(await h.sql("select id from users where id = $1", [gone.owner.id])).toEqual([{ id: gone.owner.id }]);
+  });
+
   it("derives duration from the times, whole seconds", async () => {
     const org = await createOrganization(h);
     const member = await createMember(h, org, "member");
