@@ -523,6 +523,23 @@ async function pagesOf(format: "csv" | "json", token: string) {
 }
 
 /**
+ * The owner of a new organization with `count` entries, one an hour from 2026-01-01, whose descriptions are their
+ * number padded to 3,000 characters with `x` (newest first in an export: `count`, `count - 1`, …).
+ */
+async function ownerOfLongEntries(name: string, count: number) {
+  const org = await createOrganization(h, name);
+  const owner = await createMember(h, org, "owner");
+  await h.sql(
+    `insert into time_entries (organization_id, user_id, start_time, end_time, description)
+     select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
+       timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour', lpad(n::text, 3000, 'x')
+     from generate_series(1, $3::int) n`,
+    [org, owner.id, String(count)],
+  );
+  return owner;
+}
+
+/**
  * A CSV export whose client reads the first page, waits, then stops: that page, and the SQL requests the export made
  * meanwhile (the first page's and those of the pages read ahead of the client).
  */
@@ -668,16 +685,8 @@ describe("exports of many pages", () => {
   });
 
   it("ends a page early rather than pass EXPORT_PAGE_BYTES of text, whatever the descriptions hold", async () => {
-    const org = await createOrganization(h, "Verbose");
-    const writer = await createMember(h, org, "owner");
-    // 1,000 entries of 3,000 characters: about 3 MB of CSV, more than one page may carry, in fewer entries than a page takes.
-    await h.sql(
-      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
-       select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
-         timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour', lpad(n::text, 3000, 'x')
-       from generate_series(1, 1000) n`,
-      [org, writer.id],
-    );
+    // About 3 MB of CSV, more than one page may carry, in fewer entries than a page takes.
+    const writer = await ownerOfLongEntries("Verbose", 1000);
     for (const format of ["csv", "json"] as const) {
       const { pages, trips } = await pagesOf(format, writer.token);
       expect(pages.length, format).toBeGreaterThan(1);
@@ -719,17 +728,9 @@ describe("exports of many pages", () => {
   });
 
   it("reads at most PAGES_AHEAD_OF_LARGE_PAGES pages ahead once a page comes back cut short by EXPORT_PAGE_BYTES", async () => {
-    const org = await createOrganization(h, "Long-winded");
-    const writer = await createMember(h, org, "owner");
-    // 7,000 entries of 3,000 characters: every page is cut short by bytes, and the first finds where three full
-    // pages after it end, so that without the limit PAGES_AHEAD pages would be asked for at once.
-    await h.sql(
-      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
-       select $1, $2, timestamptz '2026-01-01T00:00:00Z' + n * interval '1 hour',
-         timestamptz '2026-01-01T00:30:00Z' + n * interval '1 hour', lpad(n::text, 3000, 'x')
-       from generate_series(1, 7000) n`,
-      [org, writer.id],
-    );
+    // Every page is cut short by bytes, and the first finds where three full pages after it end, so that without
+    // the limit PAGES_AHEAD pages would be asked for at once.
+    const writer = await ownerOfLongEntries("Long-winded", 7000);
     const { first, trips } = await firstPageThenStop(writer.token);
     expect(PAGES_AHEAD_OF_LARGE_PAGES).toBeLessThan(PAGES_AHEAD);
     expect(trips).toBe(1 + PAGES_AHEAD_OF_LARGE_PAGES);
