@@ -268,6 +268,36 @@ describe("one database round trip per request", () => {
     },
   );
 
+  // Every POST's statement carries the caller's role, so a replay is refused once they lose it (the first call as the
+  // owner, the retry after their removal; a second owner keeps the organization owned meanwhile).
+  it.each(Object.keys(successfulCalls).filter((operation) => operation.startsWith("POST ")))(
+    "%s with Idempotency-Key: a retry after the caller's removal is 403, in one SQL request",
+    async (operation) => {
+      const call = await successfulCalls[operation]?.();
+      if (!call) throw new Error(`no call for ${operation}`);
+      const options = { ...call.options, token: team.owner.token, headers: { "Idempotency-Key": crypto.randomUUID() } };
+      expect((await h.call("POST", call.path, options)).status).toBe(call.status);
+      const spareOwner = await createMember(h, team.organizationId, "owner");
+      const setStatus = (userId: string, status: "active" | "removed") =>
+        h.sql(
+          `update organization_members set status = $3, removed_at = case when $3 = 'removed' then now() end
+           where organization_id = $1 and user_id = $2`,
+          [team.organizationId, userId, status],
+        );
+      await setStatus(team.owner.id, "removed");
+      try {
+        const retry = await h.counted(() => h.call("POST", call.path, options));
+        expect([retry.result.status, retry.trips]).toEqual([403, 1]);
+        expect(retry.result.body).toEqual({
+          error: { code: "FORBIDDEN", message: "You are not a member of this organization" },
+        });
+      } finally {
+        await setStatus(team.owner.id, "active");
+        await setStatus(spareOwner.id, "removed");
+      }
+    },
+  );
+
   const conditional = Object.keys(successfulCalls).filter((operation) =>
     /^(PATCH|DELETE) \/v1\/((time-entries|projects|customers|invoices|webhooks)\/\{id\}|members\/\{userId\})$/.test(
       operation,

@@ -1,19 +1,23 @@
 // The SQL of Idempotency-Key (src/middleware/idempotency.ts): the request's own statement
 // extended with the claim and the store, so that one round trip claims the key, does the work
 // and keeps its result, all in one transaction; and the statements for answers given without
-// such a statement. The rules live in idempotency_claim() (migration 0006).
+// such a statement. The rules live in idempotency_claim() (migrations 0007 and 0009).
 import { type SQL, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
 import { postgresErrorOf } from "./errors";
+import type { Role } from "./membership";
 import { splitWithClause, type WithClause } from "./with-clause";
 
 /** A key as the caller sent it, scoped to their organization and user, with the hash of the request it came with. */
 export type IdempotencyKey = { organizationId: string; userId: string; key: string; requestHash: string };
 
 export type StoredResponse = { status: number; body: string | null; location: string | null };
-/** What a key already holds: its statement's result rows, or a response stored as such. */
-export type StoredAnswer = { rows: Record<string, unknown>[] } | StoredResponse;
+/**
+ * What a key already holds (its statement's result rows, or a response stored as such), with the caller's role in
+ * the organization now: null once they are no longer an active member (migration 0009).
+ */
+export type StoredAnswer = ({ rows: Record<string, unknown>[] } | StoredResponse) & { role: Role | null };
 
 /** Why idempotency_claim() refused the request, or the answer it found: from the SQLSTATE it raised. */
 export type ClaimRefusal = { refused: "in_use" | "mismatch" } | { answered: StoredAnswer };

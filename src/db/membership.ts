@@ -25,9 +25,11 @@ export const visibleTo = (caller: Caller, alias: string) =>
 
 /** A statement's `role` column is null when the caller is not a member of the token's organization. */
 export function requireMember(role: Role | null): Role {
-  if (!role) throw new ApiError("FORBIDDEN", "You are not a member of this organization");
+  if (!role) throw notAMember();
   return role;
 }
+
+export const notAMember = () => new ApiError("FORBIDDEN", "You are not a member of this organization");
 
 export const isManager = (role: Role) => role === "owner" || role === "admin";
 

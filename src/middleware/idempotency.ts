@@ -10,6 +10,7 @@ import {
   type StoredResponse,
   storeResponse,
 } from "../db/idempotent-statement";
+import { notAMember, type Role } from "../db/membership";
 import { interceptNextStatement } from "../db/query";
 import { entityTag } from "../lib/conditional";
 import { ApiError } from "../lib/errors";
@@ -81,11 +82,19 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         state.outcome = "refused";
         throw refusalError(refusal.refused);
       }
+      const { answered } = refusal;
+      const { role } = answered;
+      if (role === null) {
+        // Removed since the key was first used: refused as any request of theirs is, and nothing is kept.
+        state.outcome = "refused";
+        throw notAMember();
+      }
       state.outcome = "replayed";
-      // The handler makes its answer from the stored rows, exactly as it did the first time.
-      if ("rows" in refusal.answered) return refusal.answered.rows;
+      // The handler makes its answer from the stored rows, exactly as it did the first time, but with no more rights
+      // than the caller has now: demoted since, the handler's own checks refuse what the new role may not do.
+      if ("rows" in answered) return answered.rows.map((row) => withLesserRole(row, role));
       // A stored response is the answer as it is, and ends the handler here (see createApp's onError).
-      throw new HTTPException(refusal.answered.status as 400, { res: replayOf(refusal.answered) });
+      throw new HTTPException(answered.status as 400, { res: replayOf(answered) });
     }
   });
 
@@ -111,12 +120,24 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         const refusal = await keepResponse(db, key, await storedResponseOf(response));
         if (refusal && "refused" in refusal) throw refusalError(refusal.refused);
         // Stored rows mean an earlier request with this key reached its statement and this one did not
-        // (its token has lost a scope since, say): its own answer stands.
-        if (refusal && !("rows" in refusal.answered)) c.res = replayOf(refusal.answered);
+        // (its token has lost a scope since, say): its own answer stands, as it does for a caller who is no longer
+        // a member.
+        if (refusal && !("rows" in refusal.answered) && refusal.answered.role !== null) {
+          c.res = replayOf(refusal.answered);
+        }
       }
       return;
   }
 });
+
+const rank: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
+
+/** A stored result row with the lesser of the role it holds (the caller's then) and the caller's role now. */
+function withLesserRole(row: Record<string, unknown>, now: Role) {
+  if (!Object.hasOwn(row, "role")) return row;
+  const then = row.role as Role | null;
+  return then === null || rank[then] <= rank[now] ? row : { ...row, role: now };
+}
 
 /** Stores `response` under the key; what the claim answered instead when the key is taken. */
 async function keepResponse(db: Db, key: IdempotencyKey, response: StoredResponse) {

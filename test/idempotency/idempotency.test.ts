@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTeam, type Team } from "../support/factories";
+import { createMember, createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 import { requestHash } from "./request-hash";
 
@@ -125,6 +125,89 @@ describe("Idempotency-Key on POST", () => {
     expect(
       await h.roundTrips(() => h.call("POST", "/v1/time-entries", { token: team.member.token, body: entry("no key") })),
     ).toBe(1);
+  });
+
+  describe("a retry is answered for the caller as they are now", () => {
+    const setMembership = (member: Member, change: "removed" | "member" | "admin") =>
+      h.sql(
+        change === "removed"
+          ? "update organization_members set status = 'removed', removed_at = now() where organization_id = $1 and user_id = $2"
+          : "update organization_members set role = $3 where organization_id = $1 and user_id = $2",
+        change === "removed" ? [member.organizationId, member.id] : [member.organizationId, member.id, change],
+      );
+    const keyed = (member: Member, key: string, path: string, body: unknown) =>
+      h.call("POST", path, { token: member.token, body, headers: { "Idempotency-Key": key } });
+
+    it("is 403 once the caller is no longer a member, in one round trip, keeping nothing new", async () => {
+      const admin = await createMember(h, team.organizationId, "admin");
+      const key = crypto.randomUUID();
+      const create = { url: "https://hooks.example.com/removed", events: ["*"] };
+      const first = await keyed(admin, key, "/v1/webhooks", create);
+      expect(first.status).toBe(201);
+      expect(first.body.data.secret).toMatch(/^whsec_/);
+      const webhookId = first.body.data.id;
+      const rotateKey = crypto.randomUUID();
+      const rotated = await keyed(admin, rotateKey, `/v1/webhooks/${webhookId}/rotate-secret`, undefined);
+      expect(rotated.status).toBe(200);
+      await setMembership(admin, "removed");
+
+      for (const [retryKey, path, body] of [
+        [key, "/v1/webhooks", create],
+        [rotateKey, `/v1/webhooks/${webhookId}/rotate-secret`, undefined],
+      ] as const) {
+        const { trips, result: retry } = await h.counted(() => keyed(admin, retryKey, path, body));
+        expect([retry.status, trips]).toEqual([403, 1]);
+        expect(retry.body).toEqual({
+          error: { code: "FORBIDDEN", message: "You are not a member of this organization" },
+        });
+        expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
+      }
+      expect(await h.sql("select key from idempotency_keys where user_id = $1", [admin.id])).toHaveLength(2);
+    });
+
+    it("makes the answer again with the lesser role after a demotion: 403 for what the role no longer allows", async () => {
+      const admin = await createMember(h, team.organizationId, "admin");
+      const webhookKey = crypto.randomUUID();
+      const webhook = { url: "https://hooks.example.com/demoted", events: ["*"] };
+      expect((await keyed(admin, webhookKey, "/v1/webhooks", webhook)).status).toBe(201);
+      const forOtherKey = crypto.randomUUID();
+      const forOther = { ...entry("for a colleague"), user_id: team.member.id };
+      expect((await keyed(admin, forOtherKey, "/v1/time-entries", forOther)).status).toBe(201);
+      const ownKey = crypto.randomUUID();
+      const own = await keyed(admin, ownKey, "/v1/time-entries", entry("their own"));
+      expect(own.status).toBe(201);
+      await setMembership(admin, "member");
+
+      const webhookRetry = await keyed(admin, webhookKey, "/v1/webhooks", webhook);
+      expect(webhookRetry.status).toBe(403);
+      expect(webhookRetry.body).toEqual({
+        error: { code: "FORBIDDEN", message: "Only owners and admins can create webhook subscriptions" },
+      });
+      const forOtherRetry = await keyed(admin, forOtherKey, "/v1/time-entries", forOther);
+      expect(forOtherRetry.status).toBe(403);
+      expect(forOtherRetry.body.error.code).toBe("FORBIDDEN");
+      // What a member may do is replayed as it was.
+      const ownRetry = await keyed(admin, ownKey, "/v1/time-entries", entry("their own"));
+      expect(ownRetry.status).toBe(201);
+      expect(ownRetry.body).toEqual(own.body);
+      expect(ownRetry.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(
+        await h.sql("select id from webhook_subscriptions where url = 'https://hooks.example.com/demoted'"),
+      ).toHaveLength(1);
+    });
+
+    it("replays a refusal as it was after a promotion: the request is not run again", async () => {
+      const member = await createMember(h, team.organizationId, "member");
+      const key = crypto.randomUUID();
+      const first = await keyed(member, key, "/v1/projects", { name: "Before the promotion" });
+      expect(first.status).toBe(403);
+      await setMembership(member, "admin");
+      const retry = await keyed(member, key, "/v1/projects", { name: "Before the promotion" });
+      expect(retry.status).toBe(403);
+      expect(retry.body).toEqual(first.body);
+      expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(await h.sql("select id from projects where name = 'Before the promotion'")).toEqual([]);
+    });
   });
 
   it("rejects a malformed key", async () => {
