@@ -814,7 +814,7 @@ export interface components {
       project_id?: string | null;
       /**
        * Format: date-time
-       * @description RFC 3339 timestamp with an offset (`Z` or `±hh:mm`); stored and returned in UTC at millisecond precision.
+       * @description RFC 3339 timestamp with an offset (`Z` or `±hh:mm`), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC; stored and returned in UTC at millisecond precision (digits beyond the millisecond are dropped, not rounded).
        * @example 2026-11-28T09:00:00Z
        */
       start_time: string;
@@ -1116,7 +1116,7 @@ export interface components {
       project_id?: string | null;
       /**
        * Format: date-time
-       * @description RFC 3339 timestamp with an offset (`Z` or `±hh:mm`); stored and returned in UTC at millisecond precision.
+       * @description RFC 3339 timestamp with an offset (`Z` or `±hh:mm`), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC; stored and returned in UTC at millisecond precision (digits beyond the millisecond are dropped, not rounded).
        * @example 2026-11-28T09:00:00Z
        */
       start_time?: string;
@@ -2210,7 +2210,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path?: never;
@@ -3504,7 +3504,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path: {
@@ -3691,7 +3691,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path: {
@@ -3968,7 +3968,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path?: never;
@@ -4679,7 +4679,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path?: never;
@@ -5392,7 +5392,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path?: never;
@@ -6010,7 +6010,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path: {
@@ -6480,7 +6480,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path?: never;
@@ -7457,7 +7457,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path?: never;
@@ -8041,7 +8041,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path: {
@@ -8191,7 +8191,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path: {
@@ -8473,7 +8473,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. 1 to 255 visible ASCII characters, e.g. a UUID. */
+        /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
       path: {

@@ -24,21 +24,38 @@ export const IdList = z
     message: "Must not repeat an id",
   });
 
+// The instants and days the API can write back as it takes them: four-digit years of the common era.
+const FIRST_INSTANT = Date.parse("0001-01-01T00:00:00.000Z");
+const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
+const inInstantRange = (text: string) => {
+  const instant = Date.parse(text);
+  return instant >= FIRST_INSTANT && instant <= LAST_INSTANT;
+};
+const instantRangeMessage = { message: "Must fall from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC" };
+
+/**
+ * A timestamp as the database will keep it: in UTC, truncated to the millisecond. Checks made before the write
+ * (`end_time` after `start_time`, a timer's stop) then see exactly the instants stored; Postgres would round digits
+ * beyond the millisecond instead, so two instants 0.4 ms apart could become equal after every check had passed.
+ */
 export const Timestamp = z.iso
   .datetime({ offset: true, message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z" })
+  .refine(inInstantRange, instantRangeMessage)
+  .transform((text) => new Date(Date.parse(text)).toISOString())
   .openapi({
     description:
-      "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`); stored and returned in UTC at millisecond precision.",
+      "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC; stored and returned in UTC at millisecond precision (digits beyond the millisecond are dropped, not rounded).",
     example: "2026-11-28T09:00:00Z",
   });
 
-export const UtcTimestamp = z.iso.datetime().openapi({
+export const UtcTimestamp = z.iso.datetime().refine(inInstantRange, instantRangeMessage).openapi({
   description: "UTC timestamp, ISO 8601 with milliseconds.",
   example: "2026-11-28T09:00:00.000Z",
 });
 
 export const CalendarDate = z.iso
   .date({ message: "Must be a calendar date, YYYY-MM-DD" })
+  .refine((date) => date >= "0001-01-01", { message: "Must be a calendar date from 0001-01-01 to 9999-12-31" })
   .openapi({ example: "2026-11-28" });
 
 const limitMessage = { message: "Must be a whole number from 1 to 100" };
@@ -70,30 +87,38 @@ export const PageMeta = z
 /** Fails a strict body that changes nothing, so a PATCH with `{}` is a client bug we report. */
 export const atLeastOneField = (body: object) => Object.keys(body).length > 0;
 
-// Postgres text cannot hold U+0000: refuse it with the field's name rather than as a database error.
-export const hasNoNul = (text: string) => !text.includes("\u0000");
-export const noNulMessage = { message: "Must not contain the NUL character" };
+/**
+ * Text Postgres stores as it was sent: U+0000 cannot be stored at all, and a lone UTF-16 surrogate (`\ud800` without
+ * its pair) has no UTF-8 form, so it would be stored as U+FFFD (two different invoice numbers becoming one). Both are
+ * refused with the field's name rather than failing in the database or changing silently.
+ */
+export function storableText(text: string, ctx: z.RefinementCtx) {
+  if (text.includes("\u0000")) ctx.addIssue({ code: "custom", message: "Must not contain the NUL character" });
+  if (/\p{Surrogate}/u.test(text)) {
+    ctx.addIssue({ code: "custom", message: "Must not contain a lone UTF-16 surrogate (\\ud800–\\udfff)" });
+  }
+}
 
 /** A required, non-blank name. */
 export const Name = z
   .string()
   .max(200, { message: "Must be at most 200 characters" })
   .regex(/\S/, { message: "Must not be blank" })
-  .refine(hasNoNul, noNulMessage);
+  .superRefine(storableText);
 
 /** Text of at most `max` characters that Postgres can store. */
 export const Text = (max: number) =>
   z
     .string()
     .max(max, { message: `Must be at most ${max} characters` })
-    .refine(hasNoNul, noNulMessage);
+    .superRefine(storableText);
 
 /** Optional free text that may be cleared with null. */
 export const OptionalText = (max: number) =>
   z
     .string()
     .max(max, { message: `Must be at most ${max} characters` })
-    .refine(hasNoNul, noNulMessage)
+    .superRefine(storableText)
     .nullable()
     .optional();
 

@@ -231,6 +231,33 @@ describe("GET /v1/invoices/{id}", () => {
     });
   });
 
+  it("rounds the amount once, on the total, to what the summary of the same entries says", async () => {
+    const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "1.00", currency: "EUR" });
+    const id = await newDraft();
+    // 12 + 12 + 12 + 18 s at 1.00 EUR an hour = 0.015 EUR: 0.02. Each entry divided by 3,600 before the sum
+    // (0.00333… three times, then 0.005) came to 0.01499…, hence 0.01.
+    for (const [day, seconds] of [
+      [2, 12],
+      [3, 12],
+      [4, 12],
+      [5, 18],
+    ] as const) {
+      const start = `2026-10-0${day}T09:00:00Z`;
+      const end = new Date(Date.parse(start) + seconds * 1000).toISOString();
+      await createEntry(h, team.member, { projectId: project, invoiceId: id, billable: true, start, end });
+    }
+    const invoice = await h.call("GET", `/v1/invoices/${id}`, { token: team.admin.token });
+    expect(invoice.body.data.summary.amounts).toEqual([{ currency: "EUR", amount: "0.02" }]);
+    const summary = await h.call(
+      "GET",
+      `/v1/time-entries/summary?start_date=2026-10-02&end_date=2026-10-05&project_id=${project}`,
+      {
+        token: team.admin.token,
+      },
+    );
+    expect(summary.body.data.totals.amounts).toEqual([{ currency: "EUR", amount: "0.02" }]);
+  });
+
   it("is 404 for an unknown id and forbidden to a member", async () => {
     const missing = await h.call("GET", `/v1/invoices/${crypto.randomUUID()}`, { token: team.owner.token });
     expect(missing.status).toBe(404);

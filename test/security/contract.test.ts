@@ -3,6 +3,7 @@
 // body fields are 400 and write nothing; bodies over 64 KiB are 413; `limit`
 // out of range, `q` over 200 characters and arrays of over 100 ids are 400.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { encodeCursor } from "../../src/lib/cursor";
 import {
   createCustomer,
   createEntry,
@@ -244,7 +245,8 @@ type PropertySchema = { type?: unknown; format?: string; properties?: Record<str
 /** The free-text fields of a body, top level and one object down (`changes.description`), as paths. */
 function textFields(schema: PropertySchema): string[][] {
   const isText = (s: PropertySchema) =>
-    (s.type === "string" || (Array.isArray(s.type) && s.type.includes("string"))) && !s.format;
+    (s.type === "string" || (Array.isArray(s.type) && s.type.includes("string"))) &&
+    (!s.format || s.format === "uri" || s.format === "email");
   return Object.entries(schema.properties ?? {}).flatMap(([name, property]) => {
     const resolved = deref(document, property as Record<string, unknown>) as PropertySchema;
     if (isText(resolved)) return [[name]];
@@ -255,7 +257,11 @@ function textFields(schema: PropertySchema): string[][] {
 }
 
 describe("values Postgres cannot store", () => {
-  it("a NUL character in any text field or query parameter is 400 VALIDATION_ERROR, never 500, and writes nothing", async () => {
+  // A lone surrogate has no UTF-8 form: stored, it would become U+FFFD, and two different values one.
+  it.each([
+    ["a NUL character", "a\u0000b"],
+    ["a lone UTF-16 surrogate", "a\ud800b"],
+  ])("%s in any text field is 400 VALIDATION_ERROR on that field, never 500, and writes nothing", async (_, text) => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {
       for (const { method, path, operation } of withBody()) {
@@ -265,8 +271,8 @@ describe("values Postgres cannot store", () => {
           const url = await concretePath(path, ids);
           const body = sample(document, schema, idFor(ids, path)) as Record<string, unknown>;
           const [parent, name] = field.length === 2 ? field : [undefined, field[0] as string];
-          if (parent) body[parent] = { ...(body[parent] as object), [name]: "a\u0000b" };
-          else body[name] = "a\u0000b";
+          if (parent) body[parent] = { ...(body[parent] as object), [name]: text };
+          else body[name] = text;
           const before = await databaseState();
           const res = await h.call(method.toUpperCase(), url, { token: team.owner.token, body });
           const label = `${method} ${path} ${field.join(".")}`;
@@ -276,6 +282,14 @@ describe("values Postgres cannot store", () => {
           expect(await databaseState()).toEqual(before);
         }
       }
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("a NUL character in any query parameter is 400 on that parameter, and a cursor holding what the database cannot take is INVALID_CURSOR, never 500", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
       for (const { path, operation } of operations.filter((o) => o.method === "get")) {
         for (const parameter of (operation.parameters ?? []).filter((p) => p.in === "query" && !p.schema?.format)) {
           if (parameter.schema?.type !== "string" || parameter.name === "cursor") continue;
@@ -285,7 +299,21 @@ describe("values Postgres cannot store", () => {
           const res = await h.call("GET", url, { token: team.owner.token });
           expect(res.status, `${url}: ${JSON.stringify(res.body)}`).toBe(400);
           expect(res.body.error.code).toBe("VALIDATION_ERROR");
+          expect(Object.keys(res.body.error.details), url).toEqual([parameter.name]);
         }
+      }
+      // A cursor's sort key goes to the database as it is: one that does not hold is a cursor this API did not issue.
+      for (const [path, key] of [
+        ["/v1/projects", ["a\u0000", crypto.randomUUID()]],
+        ["/v1/customers", ["a\ud800", crypto.randomUUID()]],
+        ["/v1/members", ["a\u0000", crypto.randomUUID()]],
+        ["/v1/invoices", ["0000-01-01", crypto.randomUUID()]],
+        ["/v1/webhooks", ["0000-01-01T00:00:00.000Z", crypto.randomUUID()]],
+        ["/v1/time-entries", ["0000-01-01T00:00:00.000Z", crypto.randomUUID()]],
+        ["/v1/time-entries", ["10000-01-01T00:00:00.000Z", crypto.randomUUID()]],
+      ] as const) {
+        const res = await h.call("GET", `${path}?cursor=${encodeCursor(key)}`, { token: team.owner.token });
+        expect([res.status, res.body.error?.code], `${path} ${JSON.stringify(key)}`).toEqual([400, "INVALID_CURSOR"]);
       }
     } finally {
       warn.mockRestore();

@@ -188,6 +188,39 @@ describe("POST /v1/time-entries", () => {
     expect(res.body.error.details).toEqual({ end_time: ["Must be after start_time"] });
   });
 
+  it("keeps a timestamp to the millisecond, dropping finer digits, and checks the order of what it keeps", async () => {
+    const kept = await post(team.member.token, {
+      start_time: "2026-11-28T09:00:00.9996+01:00",
+      end_time: "2026-11-28T09:00:01.0004+01:00",
+      description: "x",
+    });
+    expect(kept.status).toBe(201);
+    expect([kept.body.data.start_time, kept.body.data.end_time]).toEqual([
+      "2026-11-28T08:00:00.999Z",
+      "2026-11-28T08:00:01.000Z",
+    ]);
+    // 0.4 ms apart, the same millisecond: Postgres' rounding made these equal after every check had passed (a 500).
+    const same = await post(team.member.token, {
+      start_time: "2026-11-28T09:00:00.0001Z",
+      end_time: "2026-11-28T09:00:00.0005Z",
+      description: "x",
+    });
+    expect(same.status).toBe(400);
+    expect(same.body.error.details).toEqual({ end_time: ["Must be after start_time"] });
+  });
+
+  it.each([
+    ["after year 9999 in UTC", "9999-12-31T22:00:00-05:00"],
+    ["before year 1", "0001-01-01T00:00:00+14:00"],
+    ["in year 0", "0000-06-01T00:00:00Z"],
+  ])("rejects a start_time %s, which could not be written back as it was taken", async (_, start_time) => {
+    const res = await post(team.member.token, { start_time, description: "x" });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual({
+      start_time: ["Must fall from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC"],
+    });
+  });
+
   it.each(["organization_id", "invoice_id", "id", "created_at", "duration", "version", "deleted_at", "surprise"])(
     "rejects the unknown or read-only field %s",
     async (field) => {

@@ -121,6 +121,9 @@ describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filt
     ["timezone=%2B02:00", "timezone"],
     ["timezone=Europe%2FBerlin%00", "timezone"],
     [`timezone=${"A".repeat(65)}`, "timezone"],
+    ["start_date=0000-12-31", "start_date"],
+    ["updated_since=0000-06-01T00:00:00Z", "updated_since"],
+    ["updated_since=9999-12-31T20:00:00-05:00", "updated_since"],
   ])("%s is 400 VALIDATION_ERROR naming the field", async (query, field) => {
     const res = await h.call("GET", `/v1/time-entries?${query}`, { token: team.owner.token });
     expect(res.status, JSON.stringify(res.body)).toBe(400);
@@ -128,10 +131,14 @@ describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filt
     expect(Object.keys(res.body.error.details)).toEqual([field]);
   });
 
-  it("refuses a time zone only Intl knows, naming it", async () => {
-    const res = await h.call("GET", "/v1/time-entries?timezone=US/Pacific-New&start_date=2026-03-01", {
-      token: team.owner.token,
-    });
+  it.each([
+    "/v1/time-entries?timezone=US/Pacific-New&start_date=2026-03-01",
+    "/v1/time-entries?timezone=US/Pacific-New",
+    "/v1/time-entries?timezone=US/Pacific-New&updated_since=2026-03-01T00:00:00Z&include_deleted=true",
+    "/v1/time-entries/export?format=csv&timezone=US/Pacific-New",
+    "/v1/time-entries/export?format=json&timezone=US/Pacific-New&end_date=2026-03-01",
+  ])("refuses a time zone only Intl knows, naming it, whether dates use it or not: %s", async (path) => {
+    const res = await h.call("GET", path, { token: team.owner.token });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       error: { code: "VALIDATION_ERROR", message: "Invalid timezone", details: { timezone: ["Unknown time zone"] } },

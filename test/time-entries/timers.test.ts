@@ -134,7 +134,7 @@ describe("POST /v1/time-entries/{id}/stop", () => {
 
   it("is 400 on end_time when it is not after start_time, changing nothing", async () => {
     const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
-    for (const end_time of ["2026-11-28T09:00:00Z", "2026-11-28T08:00:00Z"]) {
+    for (const end_time of ["2026-11-28T09:00:00Z", "2026-11-28T08:00:00Z", "2026-11-28T10:00:00.0004+01:00"]) {
       const res = await stop(team.member.token, id, { end_time });
       expect(res.status).toBe(400);
       expect(res.body).toEqual(endTimeError);

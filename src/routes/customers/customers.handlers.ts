@@ -4,7 +4,7 @@ import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
-import { Id } from "../../lib/schemas";
+import { Id, storableText } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import {
   createCustomer,
@@ -16,7 +16,7 @@ import {
 } from "./customers.queries";
 import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./customers.routes";
 
-const CustomerCursor = z.tuple([z.string(), Id]);
+const CustomerCursor = z.tuple([z.string().superRefine(storableText), Id]);
 const customerNotFound = () => notFound("Customer");
 const customerChanged = () => preconditionFailed("customer");
 

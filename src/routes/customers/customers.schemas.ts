@@ -1,7 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
 import { COUNTRY_CODES } from "../../lib/iso-codes";
-import { atLeastOneField, Cursor, Id, Limit, Name, OptionalText, PageMeta, UtcTimestamp } from "../../lib/schemas";
+import {
+  atLeastOneField,
+  Cursor,
+  Id,
+  Limit,
+  Name,
+  OptionalText,
+  PageMeta,
+  storableText,
+  Text,
+  UtcTimestamp,
+} from "../../lib/schemas";
 
 export const exampleCustomerId = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f";
 
@@ -58,7 +69,7 @@ export const ListCustomersQuery = z
   .object({
     cursor: Cursor.optional(),
     limit: Limit,
-    q: z.string().max(200).optional().openapi({
+    q: Text(200).optional().openapi({
       description: "Case-insensitive substring of the name; `%` and `_` match themselves.",
       example: "acme",
     }),
@@ -76,6 +87,7 @@ const fields = {
   website: z
     .url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" })
     .max(2000)
+    .superRefine(storableText)
     .nullable()
     .optional()
     .openapi({ example: "https://acme.example" }),

@@ -36,7 +36,7 @@ export const invoiceWithSummaryOf = (source: string) =>
     'amounts', coalesce((
       select json_agg(json_build_object('currency', a.currency, 'amount', a.amount::text) order by a.currency)
       from (
-        select p.currency, round(sum(e.duration * p.hourly_rate / 3600), 2) as amount
+        select p.currency, round(sum(e.duration * p.hourly_rate) / 3600, 2) as amount
         from entries e join projects p on p.organization_id = e.organization_id and p.id = e.project_id
         where e.billable and p.hourly_rate is not null and e.duration is not null
         group by p.currency

@@ -5,12 +5,11 @@ import {
   CalendarDate,
   CurrencyAmount,
   Cursor,
-  hasNoNul,
   Id,
   IdList,
   Limit,
-  noNulMessage,
   PageMeta,
+  storableText,
   UtcTimestamp,
 } from "../../lib/schemas";
 
@@ -88,7 +87,7 @@ const InvoiceNumber = z
   .min(1, { message: "Must not be empty" })
   .max(50, { message: "Must be at most 50 characters" })
   .regex(/^\S(.*\S)?$/, { message: "Must not start or end with whitespace" })
-  .refine(hasNoNul, noNulMessage)
+  .superRefine(storableText)
   .openapi({ description: "Unique in the organization.", example: "INV-2026-0042" });
 
 export const dueDateMessage = "Must be on or after date";

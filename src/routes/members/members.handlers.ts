@@ -4,12 +4,12 @@ import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
-import { Id } from "../../lib/schemas";
+import { Id, storableText } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import { addMember, changeMemberRole, getMember, listMembers, removeMember, sortNameOf } from "./members.queries";
 import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./members.routes";
 
-const MemberCursor = z.tuple([z.string(), Id]);
+const MemberCursor = z.tuple([z.string().superRefine(storableText), Id]);
 const memberNotFound = () => notFound("Member");
 const memberChanged = () => preconditionFailed("member");
 const memberRemoved = () =>

@@ -4,7 +4,7 @@ import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
-import { Id } from "../../lib/schemas";
+import { Id, storableText } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import {
   createProject,
@@ -17,7 +17,7 @@ import {
 } from "./projects.queries";
 import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./projects.routes";
 
-const ProjectCursor = z.tuple([z.string(), Id]);
+const ProjectCursor = z.tuple([z.string().superRefine(storableText), Id]);
 const projectNotFound = () => notFound("Project");
 const projectChanged = () => preconditionFailed("project");
 

@@ -1,7 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
 import { CURRENCY_CODES } from "../../lib/iso-codes";
-import { atLeastOneField, Cursor, Id, Limit, Name, PageMeta, QueryBoolean, UtcTimestamp } from "../../lib/schemas";
+import {
+  atLeastOneField,
+  Cursor,
+  Id,
+  Limit,
+  Name,
+  PageMeta,
+  QueryBoolean,
+  Text,
+  UtcTimestamp,
+} from "../../lib/schemas";
 
 export const exampleProjectId = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b";
 
@@ -39,7 +49,7 @@ export const ListProjectsQuery = z
   .object({
     cursor: Cursor.optional(),
     limit: Limit,
-    q: z.string().max(200).optional().openapi({
+    q: Text(200).optional().openapi({
       description: "Case-insensitive substring of the name; `%` and `_` match themselves.",
       example: "web",
     }),

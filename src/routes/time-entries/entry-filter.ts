@@ -138,8 +138,15 @@ export function entryConditions(
   const branches: SQL[][] = filter.userId
     ? [[sql`te.user_id = ${filter.userId}::uuid`, filter.userId === caller.userId ? callerIsMember : callerIsManager]]
     : [[callerIsManager], [sql`(select role from member) = 'member'`, sql`te.user_id = ${caller.userId}::uuid`]];
+  // A time zone given without dates selects nothing, but is still checked: one that only the runtime's Intl knows is
+  // refused by Postgres here too (`withTimeZoneErrors`), as it is when dates use it. A constant: a one-time filter.
+  const zoneCheck =
+    filter.timezone !== undefined && !range.start && !range.end && !filter.resolvedRange
+      ? [sql`(now() at time zone ${filter.timezone}::text) is not null`]
+      : [];
   return branches.map((visibility) => [
     sql`te.organization_id = ${caller.organizationId}::uuid`,
+    ...zoneCheck,
     ...live,
     ...visibility,
   ]);

@@ -1,16 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
-import {
-  atLeastOneField,
-  Cursor,
-  hasNoNul,
-  Id,
-  Limit,
-  noNulMessage,
-  PageMeta,
-  Text,
-  UtcTimestamp,
-} from "../../lib/schemas";
+import { atLeastOneField, Cursor, Id, Limit, PageMeta, storableText, Text, UtcTimestamp } from "../../lib/schemas";
 import { ALL_EVENTS, EVENT_TYPES } from "../../webhooks/event-types";
 import { URL_RULES } from "../../webhooks/url-policy";
 
@@ -71,7 +61,7 @@ const Events = z
 const Url = z
   .string()
   .max(2000, { message: "Must be at most 2000 characters" })
-  .refine(hasNoNul, noNulMessage)
+  .superRefine(storableText)
   .openapi({ description: URL_RULES, example: "https://hooks.example.com/time-entries" });
 
 const fields = {
