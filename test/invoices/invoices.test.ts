@@ -10,6 +10,7 @@ import {
   type Team,
 } from "../support/factories";
 import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+import { eventsOf, subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -278,6 +279,38 @@ describe("PATCH /v1/invoices/{id}", () => {
       expect(res.status, status).toBe(200);
       expect(res.body.data.status).toBe(status);
     }
+  });
+
+  it("changes nothing when asked for the status it has: no new version, no event, the invoice as it is", async () => {
+    await subscribe(h, team.organizationId, { events: ["invoice.updated", "invoice.status_changed"] });
+    const id = await newDraft();
+    await createEntry(h, team.member, { invoiceId: id, start: "2026-10-09T09:00:00Z", end: "2026-10-09T10:00:00Z" });
+    const before = await h.call("GET", `/v1/invoices/${id}`, { token: team.owner.token });
+    const events = (await eventsOf(h, team.organizationId)).length;
+    const same = await h.call("PATCH", `/v1/invoices/${id}`, {
+      token: team.owner.token,
+      body: { status: "draft" },
+      headers: { "If-Match": before.headers.get("ETag") as string },
+    });
+    expect(same.status).toBe(200);
+    expect(same.body).toEqual(before.body);
+    expect(same.headers.get("ETag")).toBe(before.headers.get("ETag"));
+    expect((await eventsOf(h, team.organizationId)).length).toBe(events);
+    const stale = await h.call("PATCH", `/v1/invoices/${id}`, {
+      token: team.owner.token,
+      body: { status: "draft" },
+      headers: { "If-Match": '"99"' },
+    });
+    expect(stale.status).toBe(412);
+    // With another field it is an edit like any other.
+    const renamed = await h.call("PATCH", `/v1/invoices/${id}`, {
+      token: team.owner.token,
+      body: { status: "draft", number: "NOOP-2" },
+    });
+    expect([renamed.status, renamed.body.data.version]).toEqual([200, before.body.data.version + 1]);
+    expect((await eventsOf(h, team.organizationId)).map((event) => event.type).slice(events)).toEqual([
+      "invoice.updated",
+    ]);
   });
 
   it("answers 409 INVALID_STATUS_TRANSITION for a move the lifecycle does not allow", async () => {

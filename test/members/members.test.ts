@@ -244,6 +244,35 @@ describe("PATCH /v1/members/{userId}", () => {
     expect((await memberFromDatabase(org, member.id)).role).toBe("admin");
   });
 
+  it("refuses what the caller may never do with 403 before a stale If-Match's 412", async () => {
+    const org = await createOrganization(h);
+    const owner = await createMember(h, org, "owner");
+    const admin = await createMember(h, org, "admin");
+    const member = await createMember(h, org, "member");
+    const colleague = await createMember(h, org, "member");
+    const stale = { "If-Match": '"99"' };
+    const demoteOwner = await h.call("PATCH", `/v1/members/${owner.id}`, {
+      token: admin.token,
+      body: { role: "member" },
+      headers: stale,
+    });
+    expect(demoteOwner.status).toBe(403);
+    expect(demoteOwner.body.error.code).toBe("FORBIDDEN");
+    const removeColleague = await h.call("DELETE", `/v1/members/${colleague.id}`, {
+      token: member.token,
+      headers: stale,
+    });
+    expect(removeColleague.status).toBe(403);
+    expect(removeColleague.body).toEqual({
+      error: { code: "FORBIDDEN", message: "Members can only remove themselves" },
+    });
+    const removeOwner = await h.call("DELETE", `/v1/members/${owner.id}`, { token: admin.token, headers: stale });
+    expect(removeOwner.status).toBe(403);
+    // What they may do, on a stale copy, is 412.
+    const removeSelf = await h.call("DELETE", `/v1/members/${member.id}`, { token: member.token, headers: stale });
+    expect(removeSelf.status).toBe(412);
+  });
+
   it("lets an admin manage members and admins but never touch an owner or grant owner", async () => {
     const org = await createOrganization(h);
     const owner = await createMember(h, org, "owner");

@@ -364,6 +364,21 @@ describe("POST /v1/time-entries with stop_running", () => {
     expect((await stored(running))?.end_time).toBeNull();
   });
 
+  it("on behalf of a member, stops that member's timer: the one the new entry would collide with", async () => {
+    const admins = await createEntry(h, team.admin, { start: "2026-11-28T08:00:00Z", end: null });
+    const members = await createEntry(h, team.member, { start: "2026-11-28T08:30:00Z", end: null });
+    const res = await create(team.admin.token, {
+      user_id: team.member.id,
+      start_time: "2026-11-28T09:00:00Z",
+      description: "x",
+      stop_running: true,
+    });
+    expect(res.status).toBe(201);
+    const stopped = await h.call("GET", `/v1/time-entries/${members}`, { token: team.member.token });
+    expect(stopped.body.data).toMatchObject({ end_time: "2026-11-28T09:00:00.000Z", duration: 1800 });
+    expect((await stored(admins))?.end_time).toBeNull();
+  });
+
   it("stops only the caller's own timer", async () => {
     const mine = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
     const theirs = await createEntry(h, team.otherMember, { start: "2026-11-28T09:00:00Z", end: null });

@@ -124,6 +124,9 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
   const moveAllowed = changes.status
     ? sql`(t.status = ${changes.status} or (t.status, ${changes.status}::text) in (${allowedMoves}))`
     : sql`true`;
+  // Asking for the status it has, and nothing else, changes nothing: no new version, no event; the answer is the
+  // invoice as it is.
+  const sameStatusOnly = changes.status !== undefined && fields.given.length === 1;
   const events: OutboxEvent[] = [{ type: "invoice.updated", rows: changedInvoiceRows("target", "updated") }];
   if (changes.status) events.push({ type: "invoice.status_changed", rows: statusChangeRows("target", "updated") });
   return withConstraintErrors(
@@ -147,14 +150,24 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
           update invoices i set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
           from verdict v where i.id = v.id and v.move_allowed and v.editable
             and ${versionMatches("i.version", ifMatch)}
+            ${sameStatusOnly ? sql`and i.status <> ${changes.status}` : sql``}
           returning i.*
         ),
-        entries as (${attachedEntries(caller, "updated")}),
+        answered as (
+          select * from updated
+          ${
+            sameStatusOnly
+              ? sql`union all select * from target t
+                  where t.status = ${changes.status} and ${versionMatches("t.version", ifMatch)}`
+              : sql``
+          }
+        ),
+        entries as (${attachedEntries(caller, "answered")}),
         ${outboxCtes(caller.organizationId, events)}
         select ${callerRole} as role, (select status from target) as status,
           ${failsIfMatch("target", ifMatch)} as precondition_failed,
           coalesce((select move_allowed from verdict), false) as move_allowed,
-          ${invoiceWithSummaryOf("updated")} as invoice, ${deliveriesColumn}`,
+          ${invoiceWithSummaryOf("answered")} as invoice, ${deliveriesColumn}`,
       ),
     {
       invoices_organization_id_number_key: () => duplicateNumber(changes.number ?? ""),

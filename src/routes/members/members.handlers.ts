@@ -55,8 +55,9 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const result = await changeMemberRole(c.get("db"), c.get("caller"), userId, c.req.valid("json").role, ifMatch);
   requireManager(result.role, "change members");
   if (!result.found) throw memberNotFound();
-  if (result.precondition_failed) throw memberChanged();
+  // Who may change whom is the caller's rights (403), which come before a stale copy (412), as everywhere.
   if (!result.allowed) throw ownersOnly();
+  if (result.precondition_failed) throw memberChanged();
   if (result.removed) throw memberRemoved();
   if (!result.member) throw new Error("the update matched no row although every check passed");
   return resourceAnswer(c, result.member, 200);
@@ -68,10 +69,10 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const result = await removeMember(c.get("db"), c.get("caller"), c.req.valid("param").userId, ifMatch);
   requireMember(result.role);
   if (!result.found) throw memberNotFound();
-  if (result.precondition_failed) throw memberChanged();
   if (!result.allowed) {
     throw result.role === "member" ? new ApiError("FORBIDDEN", "Members can only remove themselves") : ownersOnly();
   }
+  if (result.precondition_failed) throw memberChanged();
   if (result.removed) throw memberRemoved();
   return c.body(null, 204);
 };

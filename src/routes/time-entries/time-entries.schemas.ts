@@ -244,7 +244,7 @@ export const CreateTimeEntryBody = z
     }),
     stop_running: z.boolean().optional().openapi({
       description:
-        "With a running timer (no `end_time`): stop the caller's running timer at this entry's start_time, in the same statement, instead of answering 409 `TIMER_ALREADY_RUNNING`. Still 409 if that timer started at or after this start_time. Ignored for an entry with an `end_time`.",
+        "With a running timer (no `end_time`): stop the running timer of this entry's user (the caller, or the member given as `user_id`) at this entry's start_time, in the same statement, instead of answering 409 `TIMER_ALREADY_RUNNING`. Still 409 if that timer started at or after this start_time. Ignored for an entry with an `end_time`.",
       example: true,
     }),
   })
