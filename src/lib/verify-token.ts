@@ -101,6 +101,10 @@ async function verifyAccessToken(token: string, oauth: TokenConfig["oauth"]): Pr
 
 /** The caller is shared by every request that presents the same token: frozen so that none can change it. */
 function verified(payload: JWTPayload, grant: Omit<Caller, "userId" | "organizationId">): Verified {
+  // jose checks iat only against a maximum age; a token issued in the future is refused like one before its nbf.
+  if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+    throw invalidToken("The token is not valid yet");
+  }
   if (grant.scopes) Object.freeze(grant.scopes);
   return { caller: Object.freeze({ ...identity(payload), ...grant }), exp: payload.exp as number };
 }

@@ -240,6 +240,18 @@ describe("access token claims", () => {
     expect((await list(await own.sign({ nbf: now() + 20 }), own.env)).status).toBe(200);
   });
 
+  it("are refused when issued in the future beyond the tolerance", async () => {
+    const own = await ownIssuer();
+    expectUnauthorized(await list(await own.sign({ iat: now() + 3600 }), own.env), "The token is not valid yet");
+    expect((await list(await own.sign({ iat: now() + 20 }), own.env)).status).toBe(200);
+    const session = (iat: number) =>
+      new SignJWT({ sub: team.member.id, org_id: team.organizationId, iat, exp: now() + 7200 })
+        .setProtectedHeader({ alg: "HS256" })
+        .sign(new TextEncoder().encode(TEST_SESSION_SECRET));
+    expectUnauthorized(await list(await session(now() + 3600)), "The token is not valid yet");
+    expect((await list(await session(now() - 60))).status).toBe(200);
+  });
+
   it.each([
     ["iss", { iss: "https://evil.example" }, "The token's iss claim is not accepted"],
     ["aud", { aud: "another-api" }, "The token's aud claim is not accepted"],
