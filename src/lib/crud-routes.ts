@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule } from "./conditional";
 import { type ErrorCode, errorResponses } from "./errors";
-import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "./openapi-helpers";
+import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "./openapi-helpers";
 
 // Customers, projects and members share one shape: list, create, get, patch and delete, with keyset
 // pagination, ETag on every single-resource answer, If-Match on PATCH and DELETE, and errors from one table.
@@ -160,7 +160,14 @@ export function crudRoutes<
     request: { params: schemas.params, headers: IfMatchHeaders },
     responses: {
       204: { description: spec.removed ?? "Deleted." },
-      ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", ...(extra.remove ?? []), ...authErrors),
+      ...errorResponses(
+        "VALIDATION_ERROR",
+        "NOT_FOUND",
+        "PRECONDITION_FAILED",
+        ...(extra.remove ?? []),
+        ...noBodyErrors,
+        ...authErrors,
+      ),
     },
   });
 

@@ -28,6 +28,9 @@ export const authErrors = [
   "SERVICE_UNAVAILABLE",
 ] as const satisfies ErrorCode[];
 
+/** Operations that take no body still refuse one over 64 KiB: the limit holds for every /v1 request, before routing. */
+export const noBodyErrors = ["PAYLOAD_TOO_LARGE"] as const satisfies ErrorCode[];
+
 /** Errors of every operation that takes a JSON body. */
 export const bodyErrors = [
   "VALIDATION_ERROR",

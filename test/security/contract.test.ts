@@ -172,6 +172,20 @@ describe("limits", () => {
     }
   });
 
+  it("an operation without a body refuses one over 64 KiB with 413 too, and documents it", async () => {
+    const bodiless = operations.filter((o) => o.method !== "get" && !requestBodySchema(document, o.operation));
+    expect(bodiless.length).toBeGreaterThanOrEqual(8);
+    for (const { method, path, operation } of bodiless) {
+      const url = await concretePath(path, await fixtureIds());
+      const before = await databaseState();
+      const res = await h.call(method.toUpperCase(), url, { token: team.owner.token, body: "x".repeat(65 * 1024) });
+      expect(res.status, `${method} ${path}`).toBe(413);
+      expect(res.body.error.code).toBe("PAYLOAD_TOO_LARGE");
+      expect(await databaseState()).toEqual(before);
+      expect(Object.keys(operation.responses ?? {}), `${method} ${path}`).toContain("413");
+    }
+  });
+
   const withQueryParameter = (name: string) =>
     operations.filter((o) => o.operation.parameters?.some((p) => p.in === "query" && p.name === name));
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
-import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
+import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import {
   CreateInvoiceBody,
@@ -109,7 +109,14 @@ export const remove = createRoute({
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", "INVOICE_NOT_DRAFT", ...authErrors),
+    ...errorResponses(
+      "VALIDATION_ERROR",
+      "NOT_FOUND",
+      "PRECONDITION_FAILED",
+      "INVOICE_NOT_DRAFT",
+      ...noBodyErrors,
+      ...authErrors,
+    ),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule, optionalEtagHeader } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
-import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
+import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import { SummaryEnvelope, SummaryQuery } from "./summary.schemas";
 import {
@@ -136,7 +136,14 @@ export const remove = createRoute({
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", "ENTRY_LOCKED", ...authErrors),
+    ...errorResponses(
+      "VALIDATION_ERROR",
+      "NOT_FOUND",
+      "PRECONDITION_FAILED",
+      "ENTRY_LOCKED",
+      ...noBodyErrors,
+      ...authErrors,
+    ),
   },
 });
 
@@ -186,7 +193,14 @@ export const restart = createRoute({
   request: { params: IdParams },
   responses: {
     201: { ...json(TimeEntryEnvelope, "The new running entry."), headers: locationHeader },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "TIMER_ALREADY_RUNNING", "OVERLAP", ...authErrors),
+    ...errorResponses(
+      "VALIDATION_ERROR",
+      "NOT_FOUND",
+      "TIMER_ALREADY_RUNNING",
+      "OVERLAP",
+      ...noBodyErrors,
+      ...authErrors,
+    ),
   },
 });
 

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses } from "../../lib/errors";
-import { authErrors, jsonContent as json } from "../../lib/openapi-helpers";
+import { authErrors, jsonContent as json, noBodyErrors } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import { managersOnly, read, tags, write } from "./webhooks.routes";
 import { DeliveryEnvelope, DeliveryPage, DeliveryParams, ListDeliveriesQuery } from "./webhooks.schemas";
@@ -16,7 +16,7 @@ export const ping = createRoute({
   request: { params: IdParams },
   responses: {
     202: json(DeliveryEnvelope, "The ping's delivery, queued."),
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "WEBHOOK_DISABLED", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "WEBHOOK_DISABLED", ...noBodyErrors, ...authErrors),
   },
 });
 
@@ -46,7 +46,7 @@ export const retry = createRoute({
   request: { params: DeliveryParams },
   responses: {
     202: json(DeliveryEnvelope, "The delivery, pending again."),
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "WEBHOOK_DISABLED", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "WEBHOOK_DISABLED", ...noBodyErrors, ...authErrors),
   },
 });
 

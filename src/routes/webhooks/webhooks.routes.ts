@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
-import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
+import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import {
   CreateWebhookBody,
@@ -100,7 +100,7 @@ export const remove = createRoute({
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     204: { description: "Deleted." },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", ...noBodyErrors, ...authErrors),
   },
 });
 
@@ -118,7 +118,7 @@ export const rotateSecret = createRoute({
       ...json(WebhookWithSecretEnvelope, "The subscription with its new signing secret (shown only here)."),
       headers: etagHeader,
     },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...noBodyErrors, ...authErrors),
   },
 });
 
