@@ -2713,6 +2713,18 @@ export interface operations {
           "application/json": components["schemas"]["CurrentTimeEntryResponse"];
         };
       };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
@@ -7191,6 +7203,18 @@ export interface operations {
           "application/json": components["schemas"]["OrganizationResponse"];
         };
       };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
@@ -8762,6 +8786,18 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["MeResponse"];
+        };
+      };
+      /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
+      400: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */

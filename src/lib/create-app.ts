@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -10,8 +10,19 @@ import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation";
 
+/** What an operation without query parameters takes: none, so that a misspelt or unknown one is 400, not ignored. */
+const NoQuery = z.object({}).strict();
+
 export function createRouter() {
-  return new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
+  const router = new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
+  const register = router.openapi.bind(router);
+  router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
+    // biome-ignore lint/suspicious/noExplicitAny: passes the handler and hook on exactly as given.
+    (register as any)(
+      route.request?.query ? route : { ...route, request: { ...route.request, query: NoQuery } },
+      ...rest,
+    )) as typeof router.openapi;
+  return router;
 }
 
 /** The app shell every resource router is mounted on: request ids, CORS, the error envelope, 404s and 405s. */

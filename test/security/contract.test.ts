@@ -186,6 +186,23 @@ describe("limits", () => {
     }
   });
 
+  it("an unknown query parameter is 400 on that parameter on every operation, those without parameters too", async () => {
+    for (const { method, path, operation } of operations) {
+      const ids = await fixtureIds();
+      const url = await concretePath(path, ids);
+      const schema = requestBodySchema(document, operation);
+      const body = schema ? sample(document, schema, idFor(ids, path)) : undefined;
+      const before = await databaseState();
+      const res = await h.call(method.toUpperCase(), `${url}?${requiredQuery(operation)}surprise=1`, {
+        token: team.owner.token,
+        body,
+      });
+      expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(400);
+      expect(res.body.error.details, `${method} ${path}`).toEqual({ surprise: ["Unknown field"] });
+      expect(await databaseState()).toEqual(before);
+    }
+  });
+
   const withQueryParameter = (name: string) =>
     operations.filter((o) => o.operation.parameters?.some((p) => p.in === "query" && p.name === name));
 

@@ -59,7 +59,7 @@ export const getMe = createRoute({
   security: [{ bearerAuth: [] }],
   responses: {
     200: json(z.object({ data: Me }).openapi("MeResponse"), "The caller."),
-    ...errorResponses(...authErrors),
+    ...errorResponses("VALIDATION_ERROR", ...authErrors),
   },
 });
 

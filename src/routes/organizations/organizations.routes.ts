@@ -17,7 +17,7 @@ export const getCurrent = createRoute({
   ...scoped("team:read"),
   responses: {
     200: { ...json(OrganizationEnvelope, "The organization."), headers: etagHeader },
-    ...errorResponses(...authErrors),
+    ...errorResponses("VALIDATION_ERROR", ...authErrors),
   },
 });
 

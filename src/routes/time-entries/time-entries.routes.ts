@@ -158,7 +158,7 @@ export const current = createRoute({
   ...read,
   responses: {
     200: { ...json(CurrentTimeEntryEnvelope, "The running entry, or null."), headers: optionalEtagHeader },
-    ...errorResponses(...authErrors),
+    ...errorResponses("VALIDATION_ERROR", ...authErrors),
   },
 });
 
