@@ -78,4 +78,4 @@ export const Version = z.number().int().openapi({
 
 /** What an operation that takes `If-Match` says about it. */
 export const ifMatchRule =
-  "With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403, including who may change whom among members) and before every other check the database makes (a 400 on a referenced id, a 409).";
+  "With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409).";
