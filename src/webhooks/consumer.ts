@@ -1,9 +1,10 @@
 import { createDb } from "../db/client";
-import { readConfig } from "../lib/config";
+import { type Config, readConfig } from "../lib/config";
 import type { Bindings } from "../lib/types";
 import { attemptDelivery } from "./deliver";
 import { loadDeliveries, markDeadLetters, recordAttempts } from "./delivery.queries";
 import { DEAD_LETTER_QUEUE, type DeliveryMessage } from "./queues";
+import { backoffSeconds, DEAD_LETTER_RETRY_BASE_SECONDS, retryDelaySeconds } from "./retry-schedule";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -13,18 +14,45 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * its backoff (after the last attempt the retry sends it to the dead-letter queue). Dead letters: one statement
  * marks them failed and their subscriptions failing or disabled. A delivery no longer pending (delivered, failed,
  * or gone with its subscription) is acknowledged without a request: a message may arrive twice.
+ *
+ * When one of our own statements fails (the database cannot be reached), each message goes back to its queue with
+ * the backoff of its attempt instead of letting the batch fail: a failed batch is retried at once (the consumers
+ * have no `retry_delay`), so a short outage would spend every attempt, then every dead-letter retry, in seconds,
+ * and leave the deliveries `pending` and enqueued for good, where no sweep finds them.
  */
 export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env: Bindings) {
   const config = readConfig(env);
+  try {
+    await consume(batch, config);
+  } catch (error) {
+    const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(JSON.stringify({ level: "error", message: "webhooks: batch failed, retried", error: reason }));
+    // Those without a delivery id were acknowledged already.
+    for (const message of batch.messages.filter(hasDeliveryId)) {
+      const delaySeconds = deadLetters
+        ? backoffSeconds(message.attempts, DEAD_LETTER_RETRY_BASE_SECONDS)
+        : retryDelaySeconds(message.attempts, config.webhooks.retryBaseSeconds);
+      message.retry(delaySeconds == null ? {} : { delaySeconds });
+    }
+  }
+}
+
+const hasDeliveryId = (message: Message<DeliveryMessage>) => {
+  const id = message.body?.delivery_id;
+  return typeof id === "string" && uuidPattern.test(id);
+};
+
+async function consume(batch: MessageBatch<DeliveryMessage>, config: Config) {
   const db = createDb(config.databaseUrl, config.sqlHttpEndpoint);
   const messagesById = new Map<string, Message<DeliveryMessage>[]>();
   for (const message of batch.messages) {
-    const id = message.body?.delivery_id;
-    if (typeof id !== "string" || !uuidPattern.test(id)) {
+    if (!hasDeliveryId(message)) {
       console.error(JSON.stringify({ level: "error", message: "webhooks: a message without a delivery id" }));
       message.ack();
       continue;
     }
+    const id = message.body.delivery_id;
     messagesById.set(id.toLowerCase(), [...(messagesById.get(id.toLowerCase()) ?? []), message]);
   }
   const ids = [...messagesById.keys()];

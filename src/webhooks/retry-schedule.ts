@@ -13,5 +13,16 @@ const MAX_DELAY_SECONDS = 12 * 60 * 60;
 /** Seconds to wait after failed attempt number `attempt` (1-based); undefined after the last one. */
 export function retryDelaySeconds(attempt: number, baseSeconds: number): number | undefined {
   if (attempt >= MAX_DELIVERY_ATTEMPTS) return undefined;
-  return Math.min(baseSeconds * GROWTH ** (attempt - 1), MAX_DELAY_SECONDS);
+  return backoffSeconds(attempt, baseSeconds);
 }
+
+/** The same backoff without a last attempt: `baseSeconds` times four per attempt, at most 12 hours. */
+export function backoffSeconds(attempt: number, baseSeconds: number): number {
+  return Math.min(baseSeconds * GROWTH ** (Math.max(attempt, 1) - 1), MAX_DELAY_SECONDS);
+}
+
+/**
+ * The first delay of a dead letter whose marking failed (the database could not be reached): 1 min, 4 min, 16 min,
+ * 64 min, 4 h 16 min, then 12 h, so that wrangler.toml's 10 retries of the dead-letter queue span about 3 days.
+ */
+export const DEAD_LETTER_RETRY_BASE_SECONDS = 60;

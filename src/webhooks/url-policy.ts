@@ -53,8 +53,11 @@ const IPV4_RANGES: [number[], number, Range][] = [
   [[169, 254], 16, "linkLocal"],
   [[172, 16], 12, "private"],
   [[192, 0, 0], 24, "reserved"],
+  [[192, 0, 2], 24, "reserved"], // TEST-NET-1, documentation
   [[192, 168], 16, "private"],
   [[198, 18], 15, "reserved"],
+  [[198, 51, 100], 24, "reserved"], // TEST-NET-2
+  [[203, 0, 113], 24, "reserved"], // TEST-NET-3
   [[224], 3, "reserved"], // 224.0.0.0/4 multicast and 240.0.0.0/4 reserved, broadcast included
 ];
 
@@ -100,8 +103,13 @@ function refusedIpv6(text: string): string {
   if (zeros(0, 8)) return RANGE_MESSAGES.reserved; // ::
   if (zeros(0, 7) && groups[7] === 1) return RANGE_MESSAGES.loopback; // ::1
   if (zeros(0, 5) && groups[5] === 0xffff) return v4(embeddedIpv4); // ::ffff:a.b.c.d, IPv4-mapped
+  if (zeros(0, 4) && groups[4] === 0xffff && groups[5] === 0) return v4(embeddedIpv4); // ::ffff:0:a.b.c.d, translated
   if (zeros(0, 6)) return v4(embeddedIpv4); // ::a.b.c.d, IPv4-compatible (deprecated)
   if (first === 0x64 && groups[1] === 0xff9b && zeros(2, 6)) return v4(embeddedIpv4); // 64:ff9b::/96, NAT64
+  // 64:ff9b:1::/48, NAT64 for local use (RFC 8215): any IPv4 address behind a local translator.
+  if (first === 0x64 && groups[1] === 0xff9b && groups[2] === 1) return RANGE_MESSAGES.private;
+  if (first === 0x100 && zeros(1, 4)) return RANGE_MESSAGES.reserved; // 100::/64, discard-only
+  if (first === 0x2001 && (groups[1] === 0 || groups[1] === 0xdb8)) return RANGE_MESSAGES.reserved; // Teredo, documentation
   if (first === 0x2002) return v4((groups[1] ?? 0) * 65536 + (groups[2] ?? 0)); // 2002::/16, 6to4
   if ((first & 0xfe00) === 0xfc00) return RANGE_MESSAGES.private; // fc00::/7, unique local (AWS metadata too)
   if ((first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0) return RANGE_MESSAGES.linkLocal; // fe80::/10, fec0::/10

@@ -1,0 +1,95 @@
+// The queue consumer in Node, with stand-ins for a batch's messages: what it does when our own database fails.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { consumeWebhooks } from "../../src/webhooks/consumer";
+import { DEAD_LETTER_QUEUE, DELIVERY_QUEUE, type DeliveryMessage } from "../../src/webhooks/queues";
+import { createTeam } from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+import { insertDelivery, subscribe } from "../support/webhooks";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+/** A batch of `queue` with one message per delivery id and `attempts`, recording what the consumer does to each. */
+function batchOf(queue: string, messages: { id: string; attempts: number }[]) {
+  const outcomes: Record<string, unknown> = {};
+  const batch = {
+    queue,
+    messages: messages.map(({ id, attempts }) => ({
+      id: crypto.randomUUID(),
+      timestamp: new Date(),
+      body: { delivery_id: id },
+      attempts,
+      ack: () => {
+        outcomes[id] = "ack";
+      },
+      retry: (options: unknown) => {
+        outcomes[id] = { retry: options };
+      },
+    })),
+    ackAll: () => {
+      for (const { id } of messages) outcomes[id] = "ack";
+    },
+    retryAll: (options: unknown) => {
+      for (const { id } of messages) outcomes[id] = { retry: options };
+    },
+  };
+  return { batch: batch as unknown as MessageBatch<DeliveryMessage>, outcomes };
+}
+
+describe("the consumer when the database cannot be reached", () => {
+  it("retries each message with the backoff of its attempt instead of failing the batch (retried at once)", async () => {
+    const team = await createTeam(h);
+    const subscription = { organizationId: team.organizationId, id: (await subscribe(h, team.organizationId)).id };
+    const [first, third, last] = [
+      await insertDelivery(h, subscription),
+      await insertDelivery(h, subscription),
+      await insertDelivery(h, subscription),
+    ];
+    // A database endpoint that is down: every SQL request answers 503.
+    const down = createServer((_req, res) => res.writeHead(503).end("unavailable"));
+    await new Promise<void>((resolve) => down.listen(0, "127.0.0.1", resolve));
+    const unreachable = { ...h.env, SQL_HTTP_ENDPOINT: `http://127.0.0.1:${(down.address() as AddressInfo).port}/sql` };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const deliveries = batchOf(DELIVERY_QUEUE, [
+        { id: first as string, attempts: 1 },
+        { id: third as string, attempts: 3 },
+        { id: last as string, attempts: 8 },
+      ]);
+      await expect(consumeWebhooks(deliveries.batch, unreachable)).resolves.toBeUndefined();
+      expect(deliveries.outcomes).toEqual({
+        [first as string]: { retry: { delaySeconds: 30 } },
+        [third as string]: { retry: { delaySeconds: 480 } },
+        // The last attempt: on to the dead-letter queue, as after a receiver's failure.
+        [last as string]: { retry: {} },
+      });
+
+      const deadLetters = batchOf(DEAD_LETTER_QUEUE, [
+        { id: first as string, attempts: 1 },
+        { id: third as string, attempts: 4 },
+        { id: last as string, attempts: 10 },
+      ]);
+      await expect(consumeWebhooks(deadLetters.batch, unreachable)).resolves.toBeUndefined();
+      expect(deadLetters.outcomes).toEqual({
+        [first as string]: { retry: { delaySeconds: 60 } },
+        [third as string]: { retry: { delaySeconds: 3840 } },
+        [last as string]: { retry: { delaySeconds: 43_200 } },
+      });
+      expect(errors).toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+      down.closeAllConnections();
+      await new Promise((resolve) => down.close(resolve));
+    }
+    const rows = await h.sql("select status, attempts from webhook_deliveries where id = any($1::uuid[])", [
+      `{${first},${third},${last}}`,
+    ]);
+    expect(rows).toEqual(Array(3).fill({ status: "pending", attempts: "0" }));
+  });
+});
