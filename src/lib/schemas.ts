@@ -134,12 +134,23 @@ const isTimeZone = (name: string) => {
 };
 const timeZoneMessage = { message: "Must be an IANA time zone name, e.g. Europe/Berlin" };
 
+/**
+ * IANA zones that observe daylight saving time but that Postgres reads first as its fixed-offset abbreviations
+ * (`AT TIME ZONE` looks a name up among the abbreviations before the zones): `CET` would be +01:00 all summer
+ * long, where the zone, and the runtime's Intl, say +02:00. Refused rather than read an hour off half the year.
+ */
+const ABBREVIATION_NAMES = new Set(["cet", "eet", "met", "wet"]);
+const abbreviationMessage = {
+  message: "Postgres reads this name as a fixed offset without daylight saving time; use a city, e.g. Europe/Berlin",
+};
+
 /** A time zone by its IANA name. Postgres may still refuse one only the runtime knows: see `withTimeZoneErrors`. */
 export const TimeZoneName = z
   .string()
   .max(64, timeZoneMessage)
   .regex(TIME_ZONE_NAME, timeZoneMessage)
-  .refine(isTimeZone, timeZoneMessage);
+  .refine(isTimeZone, timeZoneMessage)
+  .refine((name) => !ABBREVIATION_NAMES.has(name.toLowerCase()), abbreviationMessage);
 
 /** `true` or `false` in a query string. */
 export const QueryBoolean = z

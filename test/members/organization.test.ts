@@ -98,6 +98,10 @@ describe("PATCH /v1/organizations/current", () => {
     const onlyIntl = await patch(team.owner.token, { timezone: "US/Pacific-New" });
     expect(onlyIntl.status).toBe(400);
     expect(onlyIntl.body.error.details).toEqual({ timezone: ["Unknown time zone"] });
+    // Known to both, but Postgres reads CET as its abbreviation: +01:00 without summer time.
+    const abbreviation = await patch(team.owner.token, { timezone: "CET" });
+    expect(abbreviation.status).toBe(400);
+    expect(Object.keys(abbreviation.body.error.details)).toEqual(["timezone"]);
     expect((await organizationFromDatabase(team.organizationId)).timezone).toBe("UTC");
   });
 

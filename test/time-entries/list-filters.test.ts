@@ -132,6 +132,19 @@ describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filt
   });
 
   it.each([
+    "/v1/time-entries?timezone=CET&start_date=2026-07-01",
+    "/v1/time-entries?timezone=eet",
+    "/v1/time-entries/summary?timezone=MET&start_date=2026-07-01&end_date=2026-07-01",
+    "/v1/time-entries/export?format=csv&timezone=WET",
+  ])("refuses a zone name Postgres reads as a fixed-offset abbreviation (an hour off all summer): %s", async (path) => {
+    // IANA's CET is +02:00 in summer; Postgres' AT TIME ZONE 'CET' is the abbreviation, +01:00 all year.
+    const res = await h.call("GET", path, { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect(Object.keys(res.body.error.details)).toEqual(["timezone"]);
+  });
+
+  it.each([
     "/v1/time-entries?timezone=US/Pacific-New&start_date=2026-03-01",
     "/v1/time-entries?timezone=US/Pacific-New",
     "/v1/time-entries?timezone=US/Pacific-New&updated_since=2026-03-01T00:00:00Z&include_deleted=true",

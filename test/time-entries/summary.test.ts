@@ -458,6 +458,29 @@ describe("summary calendar periods in a time zone", () => {
   });
 });
 
+describe("summary where local midnight happens twice", () => {
+  // Atlantic/Azores leaves summer time on Sunday 2026-10-25 at 01:00 UTC (01:00 back to 00:00): the day starts at
+  // 00:00Z, and its first hour comes again from 01:00Z.
+  it("gives the hour between the two midnights to the new day, in the range and in the groups", async () => {
+    const team = await createTeam(h);
+    // Azores: Sunday 2026-10-25 00:30, summer time (the first of the two 00:30s).
+    await createEntry(h, team.member, { start: "2026-10-25T00:30:00Z", end: "2026-10-25T00:45:00Z" });
+    const azores = "timezone=Atlantic/Azores&group_by=day";
+    const saturday = await summary(team.owner.token, `start_date=2026-10-24&end_date=2026-10-24&${azores}`);
+    expect(saturday).toEqual({ groups: [], totals: totals(0, 0, 0) });
+    const sunday = await summary(team.owner.token, `start_date=2026-10-25&end_date=2026-10-25&${azores}`);
+    expect(sunday.groups.map((g: { key: string }) => g.key)).toEqual(["2026-10-25"]);
+    const list = await h.call("GET", "/v1/time-entries?start_date=2026-10-25&timezone=Atlantic/Azores", {
+      token: team.owner.token,
+    });
+    expect(list.body.meta.count).toBe(1);
+    const before = await h.call("GET", "/v1/time-entries?end_date=2026-10-24&timezone=Atlantic/Azores", {
+      token: team.owner.token,
+    });
+    expect(before.body.meta.count).toBe(0);
+  });
+});
+
 describe("summary of a running entry", () => {
   it("counts a running entry up to now", async () => {
     const team = await createTeam(h);

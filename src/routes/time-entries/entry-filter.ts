@@ -67,9 +67,25 @@ export function dateRangeBounds(caller: Caller, filter: EntryFilter): { start?: 
     return { start: instant(filter.resolvedRange.start), end: instant(filter.resolvedRange.end) };
   const tz = timeZoneOf(caller, filter.timezone);
   return {
-    start: filter.startDate ? sql`((${filter.startDate}::date)::timestamp at time zone ${tz})` : undefined,
-    end: filter.endDate ? sql`((${filter.endDate}::date + 1)::timestamp at time zone ${tz})` : undefined,
+    start: filter.startDate ? localMidnight(sql`${filter.startDate}::date`, tz) : undefined,
+    end: filter.endDate ? localMidnight(sql`(${filter.endDate}::date + 1)`, tz) : undefined,
   };
+}
+
+/**
+ * The first instant of `date` (SQL, a date) in the time zone `tz`. Where the clocks go back at midnight
+ * (Atlantic/Azores and America/Havana: 01:00 back to 00:00), midnight happens twice and `AT TIME ZONE` takes the
+ * second, which would give the hour between them to the day before (its range) while its entries show the new date
+ * (their summary group); so the first is taken: midnight at the offset in force a day earlier, when that instant
+ * falls on `date` already. Elsewhere both are the same instant. Immutable functions of constants: still constants.
+ */
+function localMidnight(date: SQL, tz: SQL) {
+  const local = sql`(${date})::timestamp`;
+  const second = sql`(${local} at time zone ${tz})`;
+  const dayBefore = sql`(${second} - interval '1 day')`;
+  const offsetBefore = sql`((${dayBefore} at time zone ${tz}) - (${dayBefore} at time zone 'UTC'))`;
+  const first = sql`((${local} - ${offsetBefore}) at time zone 'UTC')`;
+  return sql`(case when (${first} at time zone ${tz}) >= ${local} then least(${first}, ${second}) else ${second} end)`;
 }
 
 /** The smallest uuid: `(start_time, id) >= (t, NIL_UUID)` holds exactly when `start_time >= t`. */
