@@ -39,6 +39,13 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
     d.setUTCDate(d.getUTCDate() - daysAgo);
     return d.toISOString();
   };
+  // The running timer started an hour ago, whatever the time of day, so that it can be stopped now
+  // (one started later today would run from the future until then, and stopping it would be a 400).
+  const anHourAgo = () => {
+    const d = new Date(Date.now() - 60 * 60 * 1000);
+    d.setUTCSeconds(0, 0);
+    return d.toISOString();
+  };
   // The first two are on the draft invoice: 6.5 h at 120 EUR = 780.00 EUR.
   const invoiced = demo.invoiceId;
   const entries = [
@@ -47,7 +54,7 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
     [grace.id, demo.projects.website, day(2, 13), day(2, 17, 15), "Landing page build", true, null],
     [grace.id, demo.projects.internal, day(1, 9), day(1, 10), "Team retrospective", false, null],
     [ada.id, null, day(1, 14), day(1, 15), "Admin and e-mail", false, null],
-    [grace.id, demo.projects.website, day(0, 8), null, "Accessibility fixes", true, null],
+    [grace.id, demo.projects.website, anHourAgo(), null, "Accessibility fixes", true, null],
     [alan.id, demo.projects.website, day(9, 9), day(9, 12), "Search prototype", true, null],
     [alan.id, demo.projects.internal, day(8, 14), day(8, 15, 30), "Handover notes", false, null],
   ] as const;

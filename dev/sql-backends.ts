@@ -1,6 +1,8 @@
 // The databases the local SQL-over-HTTP endpoint can serve: embedded PGlite, or
 // a Postgres server reached with node-postgres. Both hand back Postgres' own
 // text for every value, because the Neon driver parses values itself by type OID.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import pg from "pg";
@@ -39,8 +41,14 @@ const identity = <T>(value: T) => value;
 export type PgliteBackend = SqlBackend & { readonly pglite: PGlite };
 
 export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteBackend> {
+  // PGlite does not lock its directory: a second process (another `npm start`, `npm run db:migrate`) would
+  // open it too, and what one of them writes is silently lost.
+  const releaseLock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   // pg_trgm: the migrations create it (the `q` filter's trigram index); PGlite loads contrib extensions on demand.
-  const db = await PGlite.create({ ...options, extensions: { pg_trgm } });
+  const db = await PGlite.create({ ...options, extensions: { pg_trgm } }).catch((error: unknown) => {
+    releaseLock();
+    throw error;
+  });
   await db.exec("set timezone = 'UTC'");
   // Built after start-up so the array types PGlite registers are covered too.
   const rawText = {
@@ -69,14 +77,65 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
         for (const query of queries) results.push(await run(tx, query));
         return results;
       }),
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      releaseLock();
+    },
     pglite: db,
   };
 }
 
-// PGlite does not report the command tag; the driver only passes it through.
-function commandOf(query: string) {
-  return (/^\s*(?:with\b[\s\S]*?\)\s*)?(\w+)/i.exec(query)?.[1] ?? "").toUpperCase();
+/** Takes `<dataDir>.lock` for this process, or throws naming the live process that holds it. */
+function lockDataDir(dataDir: string) {
+  const file = `${dataDir}.lock`;
+  mkdirSync(dirname(file), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw error;
+      const holder = Number(readFileSync(file, "utf8"));
+      if (isAlive(holder))
+        throw new Error(
+          `The embedded database in ${dataDir} is in use by process ${holder} (npm start?); stop it first`,
+        );
+      rmSync(file, { force: true }); // left by a process that died
+    }
+  }
+}
+
+function isAlive(pid: number) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+// PGlite does not report the command tag; the driver only passes it through (`fullResults`), so it is
+// read from the text as Postgres would tag it: the statement's first word, past comments and
+// parentheses, and for a WITH the first of its statement's words outside the common table expressions.
+const STATEMENT_WORDS = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"]);
+const tagOf = (word: string) => (word === "VALUES" || word === "TABLE" ? "SELECT" : word);
+
+export function commandOf(query: string) {
+  const tokens = query.matchAll(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"|[()]|[A-Za-z_]\w*/g);
+  let depth = 0;
+  let inWith = false;
+  for (const [token] of tokens) {
+    if (token === "(") depth++;
+    else if (token === ")") depth--;
+    else if (/^[A-Za-z_]/.test(token)) {
+      const word = token.toUpperCase();
+      if (!inWith && word !== "WITH") return tagOf(word);
+      inWith = true;
+      if (depth <= 0 && STATEMENT_WORDS.has(word)) return tagOf(word);
+    }
+  }
+  return "";
 }
 
 export function openPostgres(connectionString: string, options: { max?: number } = {}): SqlBackend {

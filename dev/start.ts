@@ -10,6 +10,7 @@ import { scheduleCrons, wranglerCrons } from "./crons";
 import { openDevDatabase } from "./database";
 import { migrate } from "./migrate";
 import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
+import { portIsFree } from "./port";
 import { demo, seedDemo } from "./seed";
 import { latencyFromEnv } from "./sql-http-endpoint";
 import { devSessionSecret, signSessionToken } from "./tokens";
@@ -34,6 +35,11 @@ async function waitUntilServing(url: string, wrangler: { exitCode: number | null
 async function main() {
   mkdirSync(dataDir, { recursive: true });
   const port = Number(setting("PORT") ?? 8787);
+  if (!(await portIsFree(port))) {
+    throw new Error(
+      `Port ${port} on 127.0.0.1 is already in use (another npm start?). Stop that server, or start on another port: PORT=${port + 2} npm start`,
+    );
+  }
   const secret = devSessionSecret(dataDir);
   const latencyMs = latencyFromEnv();
   const database = await openDevDatabase({

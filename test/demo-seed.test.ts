@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { demo, seedDemo } from "../dev/seed";
 import { type Harness, startHarness } from "./support/harness";
 
@@ -10,8 +10,17 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 describe("npm start's demo data", () => {
+  // `npm start` in the small hours (UTC): the demo's running timer must still have started already.
+  const seededAt = new Date(`${new Date().toISOString().slice(0, 10)}T00:30:00.000Z`);
+
   it("seeds once and shows a draft invoice with attached entries and its amount", async () => {
-    expect(await seedDemo(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT)).toBe(true);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(seededAt);
+    try {
+      expect(await seedDemo(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(await seedDemo(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT)).toBe(false);
     const [owner] = demo.users;
     const token = await h.sessionToken(owner.id, demo.organizationId);
@@ -32,6 +41,18 @@ describe("npm start's demo data", () => {
     });
     const entries = await h.call("GET", "/v1/time-entries?limit=100", { token });
     expect(entries.body.data).toHaveLength(8);
+  });
+
+  it("has a running timer that started before the seed ran, so that stopping it works at any time of day", async () => {
+    const grace = demo.users[1];
+    const token = await h.sessionToken(grace.id, demo.organizationId);
+
+    const current = await h.call("GET", "/v1/time-entries/current", { token });
+
+    expect(current.body.data).toMatchObject({ description: "Accessibility fixes", end_time: null });
+    expect(Date.parse(current.body.data.start_time)).toBeLessThan(seededAt.getTime());
+    const stopped = await h.call("POST", `/v1/time-entries/${current.body.data.id}/stop`, { token });
+    expect(stopped.status).toBe(200);
   });
 
   it("shows a removed member whose hours stay on record and whose token is refused", async () => {

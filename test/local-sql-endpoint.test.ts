@@ -52,6 +52,15 @@ describe("the local Neon SQL-over-HTTP endpoint", () => {
     expect(full).toMatchObject({ rowCount: 1, fields: [{ name: "a", dataTypeID: 23 }], rows: [{ a: 1 }] });
   });
 
+  it("tags full results with the statement's command, a WITH's and a commented or parenthesized one's too", async () => {
+    const command = async (query: string) => (await sql.query(query, [], { fullResults: true })).command;
+    expect(await command("with a as (select 1 as x where (true) and true) select * from a")).toBe("SELECT");
+    expect(await command("with a as (select 1) update users set email = email where false")).toBe("UPDATE");
+    expect(await command("(select 1)")).toBe("SELECT");
+    expect(await command("/* why */ -- and how\nselect 1")).toBe("SELECT");
+    expect(await command("with \"a(\" as (select ')') select 1")).toBe("SELECT");
+  });
+
   it("runs a batch as one transaction: all of it or none", async () => {
     await sql`create table if not exists endpoint_probe (id int primary key)`;
     const results = await sql.transaction([

@@ -19,7 +19,8 @@ export const allowedMethodsOnly = (methodsFor: (pathname: string) => string[]) =
         "METHOD_NOT_ALLOWED",
         `${c.req.method} is not allowed on ${pathname}`,
         { allow: methods },
-        { Allow: allow },
+        // A 405 is heuristically cacheable (RFC 9110 §15.5.6); it answers before the /v1 no-store middleware.
+        { Allow: allow, "Cache-Control": "no-store" },
       );
     }
     await next();

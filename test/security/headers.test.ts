@@ -134,6 +134,7 @@ describe("methods a path does not have", () => {
             },
           });
           expect(res.headers.get("Allow")).toBe([...allow, "OPTIONS"].join(", "));
+          expect(res.headers.get("Cache-Control"), `${method} ${path}`).toBe("no-store");
         }
       }
     }
