@@ -36,7 +36,12 @@ export function outboxCtes(organizationId: string, events: OutboxEvent[]) {
     ),
     webhook_delivery as (
       insert into webhook_deliveries (organization_id, event_id, subscription_id)
-      select ${organizationId}::uuid, e.id, s.id from webhook_event e join webhook_subscriber s on s.events && array[e.type, '*']
+      select ${organizationId}::uuid, e.id, s.id from webhook_event e
+      join webhook_subscriptions s on s.organization_id = ${organizationId}::uuid and s.id in (select id from webhook_subscriber)
+        and s.events && array[e.type, '*']
+      -- Locked as the deliveries' foreign key would lock them, but before the insert: a subscription deleted
+      -- meanwhile is left out (its deliveries would go with it) instead of failing the whole write on that key.
+      for key share of s
       returning id
     )`;
 }

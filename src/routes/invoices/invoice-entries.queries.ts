@@ -31,13 +31,18 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     db,
     sql`with ${memberCte(caller)},
     ${targetInvoice(caller, id)},
-    found as (
-      select te.*, p.customer_id
-      from time_entries te
-      left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
+    -- Locked alone, then joined to their projects: a locked row that a concurrent write changed is rechecked on its
+    -- new version, but a join in the locking query would be rechecked against the project the old version named.
+    locked as (
+      select te.* from time_entries te
       where te.organization_id = ${caller.organizationId}::uuid and te.id = any(${uuidArray(ids)})
         and te.deleted_at is null and exists (select 1 from target)
-      for update of te
+      for update
+    ),
+    found as (
+      select l.*, p.customer_id
+      from locked l
+      left join projects p on p.organization_id = l.organization_id and p.id = l.project_id
     ),
     verdicts as (
       select f.id, case

@@ -8,7 +8,7 @@ import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
-import { changedEntryRows, entriesBefore, entryRows } from "../time-entries/entry-json";
+import { changedEntryRows, entryRows } from "../time-entries/entry-json";
 import type { AddMemberBody, ListMembersQuery, Member, Role } from "./members.schemas";
 
 // Every function here is one SQL statement: the caller's membership, the role rules and the write share it.
@@ -191,20 +191,17 @@ export async function removeMember(db: Db, caller: Caller, userId: string, ifMat
             and ${versionMatches("t.version", ifMatch)} and ${allowed}
           returning m.*
         ),
-        -- The overlap trigger leaves this stop alone (see drizzle/0004): offboarding never fails on overlaps that
-        -- existed before prevent_overlaps was turned on. The setting ends with the statement's transaction.
-        stopped as (
-          update time_entries te
-          set end_time = greatest(now(), te.start_time + interval '1 second'), updated_at = now()
-          from removed r
-          cross join (select set_config('time_entries.offboarding', ${`${caller.organizationId}:${userId}`.toLowerCase()}, true)) offboarding
-          where te.organization_id = ${caller.organizationId}::uuid and te.user_id = r.user_id
-            and te.end_time is null and te.deleted_at is null
-          returning te.*
+        -- In a statement of its own (drizzle/0010), whose fresh snapshot, taken once the membership is locked, also
+        -- sees a timer started by a write that held the lock first; the overlap trigger leaves the stop alone.
+        stopped_timers as (
+          select t.before, t.after from removed r
+          cross join lateral offboarding_stop_timers(r.organization_id, r.user_id) t
         ),
+        stopped as (select (s.after).* from stopped_timers s),
+        stopped_before as (select (s.before).* from stopped_timers s),
         ${outboxCtes(caller.organizationId, [
           { type: "member.removed", rows: resourceRows(memberOf("removed")) },
-          { type: "time_entry.updated", rows: changedEntryRows(entriesBefore("stopped"), "stopped") },
+          { type: "time_entry.updated", rows: changedEntryRows("stopped_before", "stopped") },
           { type: "timer.stopped", rows: entryRows("stopped") },
         ])}
         select ${callerRole} as role, ${targetVerdicts(ifMatch)}, ${deliveriesColumn},

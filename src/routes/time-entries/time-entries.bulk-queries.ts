@@ -54,12 +54,18 @@ const verdicts = (ids: string[]) => sql`${callerRole} as role,
 export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[], changes: BulkTimeEntryChanges) {
   const fields = changedFields(changes, columnTypes);
   const projectId = changes.project_id;
-  const projectGate = projectId
-    ? sql`exists (select 1 from projects where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid)`
-    : sql`true`;
+  const projectGate = projectId ? sql`exists (select 1 from project)` : sql`true`;
+  // The project is locked as the entries' foreign key would lock it, but before the write: one deleted meanwhile
+  // is no project (400), never a foreign key violation.
+  const projectCte = projectId
+    ? sql`project as (
+        select id from projects where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid
+        for key share
+      ),`
+    : sql``;
   return queryWithEvents<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
     db,
-    sql`with ${lockedCandidates(caller, ids, [projectGate])},
+    sql`with ${projectCte} ${lockedCandidates(caller, ids, [projectGate])},
     updated as (
       update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from found f

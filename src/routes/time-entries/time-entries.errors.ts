@@ -1,8 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import type { PostgresError } from "../../db/errors";
+import { notAMember } from "../../db/membership";
 import { queryOne } from "../../db/query";
-import { ApiError } from "../../lib/errors";
+import { ApiError, invalidField } from "../../lib/errors";
 
 export const RUNNING_TIMER_INDEX = "time_entries_one_running_timer_idx";
 
@@ -29,3 +30,20 @@ export async function runningEntryOf(db: Db, organizationId: string, userId: SQL
   );
   return row?.id ?? null;
 }
+
+/** The trigger that keeps timers to active members (drizzle/0010): raised when a member was removed meanwhile. */
+export const RUNNING_MEMBER_ACTIVE = "time_entries_running_member_active";
+
+/**
+ * A timer refused because its user is no longer an active member (removed while the request ran): the caller's own
+ * timer is 403 as any request of a removed member is; someone else's names `field`.
+ */
+export const inactiveMemberError = (ownTimer: boolean, field: "user_id" | "end_time") =>
+  ownTimer
+    ? notAMember()
+    : invalidField(
+        field,
+        field === "user_id"
+          ? "No such member in this organization"
+          : "The entry's user is no longer a member of this organization; no timer can run for them",
+      );

@@ -15,7 +15,14 @@ import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryOf, entryRows, timerRows } from "./entry-json";
-import { overlapErrors, RUNNING_TIMER_INDEX, runningEntryOf, timerAlreadyRunning } from "./time-entries.errors";
+import {
+  inactiveMemberError,
+  overlapErrors,
+  RUNNING_MEMBER_ACTIVE,
+  RUNNING_TIMER_INDEX,
+  runningEntryOf,
+  timerAlreadyRunning,
+} from "./time-entries.errors";
 import type { CreateTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
 
 // Every function here is one SQL statement, so one round trip: the caller's
@@ -33,10 +40,15 @@ type WriteResult = {
   running_entry_id: string | null;
 };
 
+/**
+ * The project an entry is put on, locked as the entry's foreign key would lock it, but before the write: a project
+ * deleted meanwhile is no project (400 on project_id), never a foreign key violation.
+ */
 const projectCte = (caller: Caller, projectId: string) =>
   sql`project as (
     select id, hourly_rate from projects
     where organization_id = ${caller.organizationId}::uuid and id = ${projectId}::uuid
+    for key share
   )`;
 
 /**
@@ -119,7 +131,10 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
             : sql`null::uuid`
       } as running_entry_id,
       ${entryOf("inserted")} as entry`;
-  const row = await withConstraintErrors(() => queryWithEvents<WriteResult>(db, query), overlapErrors);
+  const row = await withConstraintErrors(() => queryWithEvents<WriteResult>(db, query), {
+    ...overlapErrors,
+    [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(userId === caller.userId, "user_id"),
+  });
   const allowed = row.role && (userId === caller.userId || isManager(row.role));
   if (running && allowed && row.project_found && row.subject_found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
@@ -216,6 +231,8 @@ export async function updateTimeEntry(
       >(db, query),
     {
       ...overlapErrors,
+      // The entry's user was removed meanwhile (or before, for an entry made to run again).
+      [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(false, userId ? "user_id" : "end_time"),
       // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
       [RUNNING_TIMER_INDEX]: async () => {
         const userId = sql`(select user_id from time_entries where id = ${id}::uuid)`;

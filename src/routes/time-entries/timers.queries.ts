@@ -5,7 +5,13 @@ import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../
 import { withConstraintErrors } from "../../db/query";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryOf, entryRows } from "./entry-json";
-import { overlapErrors, runningEntryOf, timerAlreadyRunning } from "./time-entries.errors";
+import {
+  inactiveMemberError,
+  overlapErrors,
+  RUNNING_MEMBER_ACTIVE,
+  runningEntryOf,
+  timerAlreadyRunning,
+} from "./time-entries.errors";
 import type { StopTimeEntryBody, TimeEntry } from "./time-entries.schemas";
 
 /** Sets end_time of a running entry to `body.end_time`, or to now. */
@@ -86,7 +92,8 @@ export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
       (select id from running) as running_entry_id,
       ${entryOf("inserted")} as entry`,
       ),
-    overlapErrors,
+    // The caller was removed while this request ran.
+    { ...overlapErrors, [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(true, "user_id") },
   );
   if (row.role && row.found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.

@@ -1,0 +1,237 @@
+// Races forced into one interleaving: a transaction of our own (a separate connection) holds a lock, the request under
+// test starts and waits on it, and the transaction then commits (or rolls back). PostgreSQL server only: PGlite runs
+// one statement at a time, so a request cannot wait on another transaction there.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+import { onPostgres, testDatabaseUrl, withDatabase } from "../support/postgres";
+import { eventsOf, subscribe } from "../support/webhooks";
+
+let h: Harness;
+let team: Team;
+let url: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  if (!onPostgres()) return;
+  const [row] = await h.sql("select current_database() as name");
+  url = withDatabase(testDatabaseUrl(), row?.name as string);
+});
+afterAll(() => h?.close());
+
+/** A transaction on a connection of its own, begun. */
+async function transaction() {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query("begin");
+  return {
+    query: (text: string, params: unknown[] = []) => client.query(text, params),
+    async end(how: "commit" | "rollback") {
+      await client.query(how);
+      await client.end();
+    },
+  };
+}
+
+/** Until `count` sessions of this database wait on a lock. */
+async function waitingOnLocks(count: number) {
+  for (let i = 0; i < 500; i++) {
+    const [row] = await h.sql(
+      "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
+    if (Number(row?.n) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`fewer than ${count} sessions ever waited on a lock`);
+}
+
+const runningTimersOf = (userId: string) =>
+  h.sql("select id from time_entries where user_id = $1 and end_time is null and deleted_at is null", [userId]);
+
+describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
+  it("a write while a webhook subscription is deleted succeeds, with no delivery to the deleted subscription", async () => {
+    team = await createTeam(h);
+    const kept = await subscribe(h, team.organizationId);
+    const deleted = await subscribe(h, team.organizationId);
+    const entry = await createEntry(h, team.member);
+    const other = await transaction();
+    await other.query("delete from webhook_subscriptions where id = $1", [deleted.id]);
+    const patch = h.call("PATCH", `/v1/time-entries/${entry}`, {
+      token: team.member.token,
+      body: { description: "while a subscription goes" },
+    });
+    await waitingOnLocks(1);
+    await other.end("commit");
+    const res = await patch;
+    expect(res.status).toBe(200);
+    const events = await eventsOf(h, team.organizationId);
+    expect(events.map((event) => [event.type, event.data.description])).toEqual([
+      ["time_entry.updated", "while a subscription goes"],
+    ]);
+    const deliveries = await h.sql("select subscription_id from webhook_deliveries where organization_id = $1", [
+      team.organizationId,
+    ]);
+    expect(deliveries).toEqual([{ subscription_id: kept.id }]);
+  });
+
+  for (const write of ["create", "patch", "bulk patch"] as const) {
+    it(`${write}: a project deleted while the request ran is 400 on project_id, not a 500`, async () => {
+      team = await createTeam(h);
+      const projectId = await createProject(h, team.organizationId);
+      const entry = await createEntry(h, team.member);
+      const other = await transaction();
+      await other.query("delete from projects where id = $1", [projectId]);
+      const request =
+        write === "create"
+          ? h.call("POST", "/v1/time-entries", {
+              token: team.member.token,
+              body: {
+                project_id: projectId,
+                start_time: "2026-10-01T09:00:00Z",
+                end_time: "2026-10-01T10:00:00Z",
+                description: "On a project going away",
+              },
+            })
+          : write === "patch"
+            ? h.call("PATCH", `/v1/time-entries/${entry}`, {
+                token: team.member.token,
+                body: { project_id: projectId },
+              })
+            : h.call("PATCH", "/v1/time-entries", {
+                token: team.member.token,
+                body: { ids: [entry], changes: { project_id: projectId } },
+              });
+      await waitingOnLocks(1);
+      await other.end("commit");
+      const res = await request;
+      const field = write === "bulk patch" ? "changes.project_id" : "project_id";
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual({ [field]: ["No such project in this organization"] });
+      expect(await h.sql("select project_id from time_entries where user_id = $1", [team.member.id])).toEqual([
+        { project_id: null },
+      ]);
+    });
+  }
+
+  it("an attach rechecks an entry moved meanwhile against its new project's customer", async () => {
+    team = await createTeam(h);
+    const customerId = await createCustomer(h, team.organizationId);
+    const [first, second] = [
+      await createProject(h, team.organizationId, { customerId }),
+      await createProject(h, team.organizationId, { customerId }),
+    ];
+    const otherCustomersProject = await createProject(h, team.organizationId, {
+      customerId: await createCustomer(h, team.organizationId),
+    });
+    // Moved to another project of the invoice's customer: attachable. Moved to another customer's project (the
+    // invoice without customer takes only entries without one): not attachable.
+    const cases = [
+      { invoiceCustomer: customerId, from: first, to: second, status: 200 },
+      { invoiceCustomer: undefined, from: undefined, to: otherCustomersProject, status: 409 },
+    ];
+    for (const { invoiceCustomer, from, to, status } of cases) {
+      const entry = await createEntry(h, team.member, { projectId: from });
+      const invoiceId = await createInvoice(h, team.organizationId, { customerId: invoiceCustomer });
+      const other = await transaction();
+      await other.query("update time_entries set project_id = $1 where id = $2", [to, entry]);
+      const attach = h.call("POST", `/v1/invoices/${invoiceId}/time-entries`, {
+        token: team.owner.token,
+        body: { time_entry_ids: [entry] },
+      });
+      await waitingOnLocks(1);
+      await other.end("commit");
+      const res = await attach;
+      expect(res.status).toBe(status);
+      const [row] = await h.sql("select invoice_id from time_entries where id = $1", [entry]);
+      if (status === 200) {
+        expect(row?.invoice_id).toBe(invoiceId);
+      } else {
+        expect(res.body.error.details).toEqual({ other_customer: [entry] });
+        expect(row?.invoice_id).toBeNull();
+      }
+    }
+  });
+
+  it("a timer started while its member is removed is refused when the removal commits first", async () => {
+    team = await createTeam(h);
+    await h.sql("update organizations set prevent_overlaps = true where id = $1", [team.organizationId]);
+    // The start waits in the overlap trigger, on the lock that serialises the member's writes: past its snapshot,
+    // before its insert.
+    const other = await transaction();
+    await other.query("select pg_advisory_xact_lock(hashtextextended('time_entries_overlap:' || $1 || ':' || $2, 0))", [
+      team.organizationId,
+      team.otherMember.id,
+    ]);
+    const starts = [
+      h.call("POST", "/v1/time-entries", {
+        token: team.otherMember.token,
+        body: { start_time: "2026-11-28T09:00:00Z", description: "Own timer" },
+      }),
+      h.call("POST", "/v1/time-entries", {
+        token: team.owner.token,
+        body: { user_id: team.otherMember.id, start_time: "2026-11-28T09:00:00Z", description: "On their behalf" },
+      }),
+    ];
+    await waitingOnLocks(2);
+    const removal = await h.call("DELETE", `/v1/members/${team.otherMember.id}`, { token: team.owner.token });
+    expect(removal.status).toBe(204);
+    await other.end("commit");
+    const [own, onBehalf] = await Promise.all(starts);
+    expect(own?.status).toBe(403);
+    expect(onBehalf?.status).toBe(400);
+    expect(onBehalf?.body.error.details).toEqual({ user_id: ["No such member in this organization"] });
+    expect(await runningTimersOf(team.otherMember.id)).toEqual([]);
+  });
+
+  it("a timer whose start holds the membership when the removal begins is stopped by the removal, with its events", async () => {
+    team = await createTeam(h);
+    await subscribe(h, team.organizationId);
+    // A running timer of the member that another transaction inserts and never commits: the start waits on the
+    // one-timer index, after its trigger locked the membership.
+    const other = await transaction();
+    await other.query(
+      "insert into time_entries (organization_id, user_id, start_time, description) values ($1, $2, '2026-01-01T00:00:00Z', 'Never committed')",
+      [team.organizationId, team.otherMember.id],
+    );
+    const start = h.call("POST", "/v1/time-entries", {
+      token: team.otherMember.token,
+      body: { start_time: "2026-11-28T09:00:00Z", description: "Own timer" },
+    });
+    await waitingOnLocks(1);
+    const removal = h.call("DELETE", `/v1/members/${team.otherMember.id}`, { token: team.owner.token });
+    await waitingOnLocks(2);
+    await other.end("rollback");
+    const [started, removed] = [await start, await removal];
+    expect(started.status).toBe(201);
+    expect(removed.status).toBe(204);
+    expect(await runningTimersOf(team.otherMember.id)).toEqual([]);
+    const events = await eventsOf(h, team.organizationId);
+    const stop = events.find((event) => event.type === "time_entry.updated");
+    expect(stop?.data.id).toBe(started.body.data.id);
+    expect(stop?.previous_attributes).toMatchObject({ end_time: null, duration: null });
+    expect(events.map((event) => event.type).sort()).toEqual(
+      ["member.removed", "time_entry.created", "time_entry.updated", "timer.started", "timer.stopped"].sort(),
+    );
+  });
+});
+
+describe("a removed member's entries never run again", () => {
+  it("PATCH end_time: null of a removed member's entry is 400 on end_time, and nothing changes", async () => {
+    const t = await createTeam(h);
+    const entry = await createEntry(h, t.otherMember);
+    expect((await h.call("DELETE", `/v1/members/${t.otherMember.id}`, { token: t.owner.token })).status).toBe(204);
+    const res = await h.call("PATCH", `/v1/time-entries/${entry}`, { token: t.owner.token, body: { end_time: null } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual({
+      end_time: ["The entry's user is no longer a member of this organization; no timer can run for them"],
+    });
+    expect(await runningTimersOf(t.otherMember.id)).toEqual([]);
+    // Other edits of their entries stay allowed.
+    const edit = await h.call("PATCH", `/v1/time-entries/${entry}`, {
+      token: t.owner.token,
+      body: { description: "Still editable" },
+    });
+    expect(edit.status).toBe(200);
+  });
+});
