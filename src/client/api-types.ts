@@ -320,7 +320,7 @@ export interface paths {
     head?: never;
     /**
      * Update an invoice or move its status
-     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 `INVALID_STATUS_TRANSITION`. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 `INVALID_STATUS_TRANSITION`. Leaving draft freezes `summary` (a project's later rate or currency no longer moves it). Voiding releases the entries, unbilled (a `time_entry.updated` event each); the void invoice keeps its summary. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     patch: operations["updateInvoice"];
     trace?: never;
@@ -1503,6 +1503,7 @@ export interface components {
     InvoiceWithSummary: components["schemas"]["Invoice"] & {
       summary: components["schemas"]["InvoiceSummary"];
     };
+    /** @description What the invoice bills: a draft's follows its projects' current rates; frozen when the invoice leaves draft. */
     InvoiceSummary: {
       /**
        * @description Attached time entries.

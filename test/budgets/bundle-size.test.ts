@@ -1,15 +1,16 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 216 KiB gzipped; the README states the current figure. It was 200
+// or under 217 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
-// consumer's backoff when the database fails and more refused IP ranges (~0.3 KiB).
+// consumer's backoff when the database fails and more refused IP ranges (~0.3 KiB); then 216 until
+// the fixes of an outside audit (races, time zones, invoices frozen when issued: ~1 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 216;
+const BUDGET_KIB = 217;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

@@ -573,3 +573,93 @@ describe("POST and DELETE /v1/invoices/{id}/time-entries", () => {
     expect((await attach(crypto.randomUUID(), [entry])).status).toBe(404);
   });
 });
+
+describe("what an issued invoice billed", () => {
+  const move = (id: string, status: string) =>
+    h.call("PATCH", `/v1/invoices/${id}`, { token: team.owner.token, body: { status } });
+  const summaryOf = async (id: string) =>
+    (await h.call("GET", `/v1/invoices/${id}`, { token: team.owner.token })).body.data.summary;
+  const billedHour = async (projectId: string, invoiceId: string, day: string) =>
+    createEntry(h, team.member, {
+      projectId,
+      invoiceId,
+      billable: true,
+      start: `2026-10-${day}T09:00:00Z`,
+      end: `2026-10-${day}T10:00:00Z`,
+    });
+  const oneHourAt = (currency: string, amount: string) => ({
+    entry_count: 1,
+    total_seconds: 3600,
+    billable_seconds: 3600,
+    amounts: [{ currency, amount }],
+  });
+
+  it("stays as it was sent when the project's rate, currency or customer changes; a draft follows the project", async () => {
+    const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "100.00", currency: "EUR" });
+    const sent = await newDraft();
+    await billedHour(project, sent, "01");
+    const draft = await newDraft();
+    await billedHour(project, draft, "02");
+    const moved = await move(sent, "sent");
+    expect(moved.status).toBe(200);
+    expect(moved.body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
+
+    const otherCustomer = await createCustomer(h, team.organizationId, "Initech");
+    const changed = await h.call("PATCH", `/v1/projects/${project}`, {
+      token: team.owner.token,
+      body: { hourly_rate: 150, currency: "USD", customer_id: otherCustomer },
+    });
+    expect(changed.status).toBe(200);
+
+    expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
+    expect(await summaryOf(draft)).toEqual(oneHourAt("USD", "150.00"));
+    expect((await move(sent, "paid")).body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
+    const cleared = await h.call("PATCH", `/v1/projects/${project}`, {
+      token: team.owner.token,
+      body: { hourly_rate: null },
+    });
+    expect(cleared.status).toBe(200);
+    expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
+    expect((await summaryOf(draft)).amounts).toEqual([]);
+  });
+
+  it.each(["draft", "sent"])(
+    "voiding a %s invoice releases its entries, unbilled, and keeps its summary",
+    async (from) => {
+      await subscribe(h, team.organizationId, { events: ["time_entry.updated"] });
+      const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "80.00", currency: "EUR" });
+      const id = await newDraft();
+      const entry = await billedHour(project, id, "05");
+      if (from === "sent") expect((await move(id, "sent")).status).toBe(200);
+      const events = (await eventsOf(h, team.organizationId)).length;
+
+      const voided = await move(id, "void");
+      expect(voided.status).toBe(200);
+      expect(voided.body.data).toMatchObject({ status: "void", summary: oneHourAt("EUR", "80.00") });
+      expect(await summaryOf(id)).toEqual(oneHourAt("EUR", "80.00"));
+      const [row] = await h.sql("select invoice_id from time_entries where id = $1", [entry]);
+      expect(row?.invoice_id).toBeNull();
+      const released = (await eventsOf(h, team.organizationId))
+        .slice(events)
+        .filter((event) => event.type === "time_entry.updated");
+      expect(released.map((event) => [event.type, event.data.id, event.previous_attributes])).toEqual([
+        ["time_entry.updated", entry, { invoice_id: id, invoice: expect.objectContaining({ id, status: from }) }],
+      ]);
+
+      // Unbilled again: it can be edited and billed on another invoice.
+      const edited = await h.call("PATCH", `/v1/time-entries/${entry}`, {
+        token: team.member.token,
+        body: { description: "Rebilled" },
+      });
+      expect(edited.status).toBe(200);
+      const next = await newDraft();
+      const attached = await h.call("POST", `/v1/invoices/${next}/time-entries`, {
+        token: team.owner.token,
+        body: { time_entry_ids: [entry] },
+      });
+      expect(attached.status).toBe(200);
+      expect(attached.body.data.summary).toEqual(oneHourAt("EUR", "80.00"));
+      expect(await summaryOf(id)).toEqual(oneHourAt("EUR", "80.00"));
+    },
+  );
+});

@@ -59,3 +59,43 @@ describe(`concurrent invoice attach (${onPostgres() ? "Postgres server" : "PGlit
     }
   });
 });
+
+describe(`an invoice voided or deleted while entries are attached to it (${onPostgres() ? "Postgres server" : "PGlite"})`, () => {
+  // The void (or delete) waits for the attach's lock on the invoice; its snapshot is older than the attach's commit,
+  // so it runs again rather than release (or delete) without the entries attached meanwhile.
+  it.each(["void", "delete"])(
+    "%s: no entry is left on a void or deleted invoice, and nothing fails",
+    async (action) => {
+      for (let round = 0; round < 15; round++) {
+        const customerId = await createCustomer(h, team.organizationId);
+        const projectId = await createProject(h, team.organizationId, { customerId });
+        const entries = await Promise.all(
+          Array.from({ length: 3 }, (_, i) =>
+            createEntry(h, team.member, {
+              projectId,
+              start: `2026-11-0${i + 1}T09:00:00Z`,
+              end: `2026-11-0${i + 1}T10:00:00Z`,
+            }),
+          ),
+        );
+        const invoice = await createInvoice(h, team.organizationId, { customerId });
+        const [attached, ended] = await concurrently(2, (i) =>
+          i === 0
+            ? h.call("POST", `/v1/invoices/${invoice}/time-entries`, {
+                token: team.owner.token,
+                body: { time_entry_ids: entries },
+              })
+            : action === "void"
+              ? h.call("PATCH", `/v1/invoices/${invoice}`, { token: team.owner.token, body: { status: "void" } })
+              : h.call("DELETE", `/v1/invoices/${invoice}`, { token: team.owner.token }),
+        );
+        expect(ended?.status).toBe(action === "void" ? 200 : 204);
+        expect([200, 404, 409]).toContain(attached?.status);
+        const rows = await h.sql("select invoice_id from time_entries where id = any($1::uuid[])", [
+          `{${entries.join(",")}}`,
+        ]);
+        expect(rows).toEqual(entries.map(() => ({ invoice_id: null })));
+      }
+    },
+  );
+});

@@ -7,6 +7,7 @@ import {
   date,
   foreignKey,
   index,
+  json,
   numeric,
   pgTable,
   text,
@@ -88,6 +89,8 @@ export const invoices = pgTable(
       .default("draft"),
     date: date("date").notNull(),
     dueDate: date("due_date"),
+    // What the invoice billed, frozen when it left draft (the API's `summary`); null while a draft.
+    issuedSummary: json("issued_summary"),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -24,25 +24,31 @@ export const withCustomer = (source: string) =>
   sql`${sql.raw(source)} i left join customers c on c.organization_id = i.organization_id and c.id = i.customer_id`;
 
 /**
- * The one invoice in `source` with the summary of the entries in the CTE
- * `entries`. Amounts are numeric all the way: hours × rate summed per currency,
- * then rounded to cents, and sent as text.
+ * The summary of the entries in the CTE `entries`. Amounts are numeric all the way: hours × rate summed per
+ * currency, then rounded to cents, and sent as text.
  */
-export const invoiceWithSummaryOf = (source: string) =>
-  sql`(select ${invoiceJson(sql`, 'summary', json_build_object(
-    'entry_count', (select count(*) from entries),
-    'total_seconds', (select coalesce(sum(e.duration), 0) from entries e),
-    'billable_seconds', (select coalesce(sum(e.duration) filter (where e.billable), 0) from entries e),
+export const summaryOf = (entries: string) => sql`json_build_object(
+    'entry_count', (select count(*) from ${sql.raw(entries)}),
+    'total_seconds', (select coalesce(sum(e.duration), 0) from ${sql.raw(entries)} e),
+    'billable_seconds', (select coalesce(sum(e.duration) filter (where e.billable), 0) from ${sql.raw(entries)} e),
     'amounts', coalesce((
       select json_agg(json_build_object('currency', a.currency, 'amount', a.amount::text) order by a.currency)
       from (
         select p.currency, round(sum(e.duration * p.hourly_rate) / 3600, 2) as amount
-        from entries e join projects p on p.organization_id = e.organization_id and p.id = e.project_id
+        from ${sql.raw(entries)} e join projects p on p.organization_id = e.organization_id and p.id = e.project_id
         where e.billable and p.hourly_rate is not null and e.duration is not null
         group by p.currency
       ) a
     ), '[]'::json)
-  )`)} from ${withCustomer(source)})`;
+  )`;
+
+/**
+ * The one invoice in `source` with its summary: a draft's is computed from the entries in the CTE `entries` at the
+ * projects' current rates; an issued invoice's was frozen when it left draft (`issued_summary`), so a later change
+ * of a project's rate or currency, or voiding (which releases the entries), leaves what was billed as it was.
+ */
+export const invoiceWithSummaryOf = (source: string) =>
+  sql`(select ${invoiceJson(sql`, 'summary', coalesce(i.issued_summary, ${summaryOf("entries")})`)} from ${withCustomer(source)})`;
 
 export const entryColumns = sql.raw("duration, billable, project_id, organization_id");
 

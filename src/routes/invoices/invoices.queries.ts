@@ -22,6 +22,7 @@ import {
   invoiceJson,
   invoiceWithSummaryOf,
   statusChangeRows,
+  summaryOf,
   withCustomer,
 } from "./invoice-json";
 import {
@@ -118,6 +119,23 @@ const allowedMoves = sql.join(
 
 const columnTypes = { number: "text", date: "date", due_date: "date", status: "text" } as const;
 
+/**
+ * Whether the invoice locked in `target` was changed after this statement's snapshot: an attach or detach that
+ * committed while the statement waited for the lock. The statement's other reads (the attached entries) are of the
+ * snapshot, so a statement that acts on the entries must then be run again (`untilFresh`).
+ */
+const changedSinceSnapshot = (caller: Caller, id: string) =>
+  sql`coalesce((select i.updated_at from invoices i
+    where i.organization_id = ${caller.organizationId}::uuid and i.id = ${id}::uuid) <> (select updated_at from target), false)`;
+
+/** Runs `statement` again while it reports a snapshot older than the invoice it locked (rare: a race). */
+async function untilFresh<T extends { stale: boolean }>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await statement();
+    if (!result.stale || attempt === 10) return result;
+  }
+}
+
 export async function updateInvoice(db: Db, caller: Caller, id: string, changes: UpdateInvoiceBody, ifMatch?: IfMatch) {
   const fields = changedFields(changes, columnTypes);
   const editsContent = fields.given.some((key) => key !== "status");
@@ -127,77 +145,104 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
   // Asking for the status it has, and nothing else, changes nothing: no new version, no event; the answer is the
   // invoice as it is.
   const sameStatusOnly = changes.status !== undefined && fields.given.length === 1;
+  // Leaving draft freezes what the invoice bills; voiding releases its entries, unbilled, to be billed again.
+  const assignments = changes.status
+    ? [
+        ...fields.assignments,
+        sql`issued_summary = case when i.status = 'draft' then ${summaryOf("entries")} else i.issued_summary end`,
+      ]
+    : fields.assignments;
+  const voids = changes.status === "void";
   const events: OutboxEvent[] = [{ type: "invoice.updated", rows: changedInvoiceRows("target", "updated") }];
   if (changes.status) events.push({ type: "invoice.status_changed", rows: statusChangeRows("target", "updated") });
-  return withConstraintErrors(
-    () =>
-      queryWithEvents<{
-        role: Role | null;
-        status: InvoiceStatus | null;
-        precondition_failed: boolean;
-        move_allowed: boolean;
-        invoice: InvoiceWithSummary | null;
-      }>(
-        db,
-        sql`with ${memberCte(caller)},
-        ${targetInvoice(caller, id)},
-        verdict as (
-          select t.id, ${moveAllowed} as move_allowed,
-            ${editsContent ? sql`t.status = 'draft'` : sql`true`} as editable
-          from target t
-        ),
-        updated as (
-          update invoices i set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
-          from verdict v where i.id = v.id and v.move_allowed and v.editable
-            and ${versionMatches("i.version", ifMatch)}
-            ${sameStatusOnly ? sql`and i.status <> ${changes.status}` : sql``}
-          returning i.*
-        ),
-        answered as (
-          select * from updated
+  if (voids) events.push({ type: "time_entry.updated", rows: changedEntryRows(entriesBefore("released"), "released") });
+  return untilFresh(() =>
+    withConstraintErrors(
+      () =>
+        queryWithEvents<{
+          role: Role | null;
+          status: InvoiceStatus | null;
+          precondition_failed: boolean;
+          move_allowed: boolean;
+          stale: boolean;
+          invoice: InvoiceWithSummary | null;
+        }>(
+          db,
+          sql`with ${memberCte(caller)},
+          ${targetInvoice(caller, id)},
+          entries as (${attachedEntries(caller, "target")}),
+          verdict as (
+            select t.id, ${moveAllowed} as move_allowed,
+              ${editsContent ? sql`t.status = 'draft'` : sql`true`} as editable,
+              ${changes.status ? changedSinceSnapshot(caller, id) : sql`false`} as stale
+            from target t
+          ),
+          updated as (
+            update invoices i set ${sql.join(assignments, sql`, `)}, updated_at = now()
+            from verdict v where i.id = v.id and v.move_allowed and v.editable and not v.stale
+              and ${versionMatches("i.version", ifMatch)}
+              ${sameStatusOnly ? sql`and i.status <> ${changes.status}` : sql``}
+            returning i.*
+          ),
           ${
-            sameStatusOnly
-              ? sql`union all select * from target t
-                  where t.status = ${changes.status} and ${versionMatches("t.version", ifMatch)}`
+            voids
+              ? sql`released as (
+                  update time_entries te set invoice_id = null, updated_at = now()
+                  from updated u where te.organization_id = u.organization_id and te.invoice_id = u.id
+                  returning te.*
+                ),`
               : sql``
           }
+          answered as (
+            select * from updated
+            ${
+              sameStatusOnly
+                ? sql`union all select * from target t
+                    where t.status = ${changes.status} and ${versionMatches("t.version", ifMatch)}`
+                : sql``
+            }
+          ),
+          ${outboxCtes(caller.organizationId, events)}
+          select ${callerRole} as role, (select status from target) as status,
+            ${failsIfMatch("target", ifMatch)} as precondition_failed,
+            coalesce((select move_allowed from verdict), false) as move_allowed,
+            coalesce((select stale from verdict), false) as stale,
+            ${invoiceWithSummaryOf("answered")} as invoice, ${deliveriesColumn}`,
         ),
-        entries as (${attachedEntries(caller, "answered")}),
-        ${outboxCtes(caller.organizationId, events)}
-        select ${callerRole} as role, (select status from target) as status,
-          ${failsIfMatch("target", ifMatch)} as precondition_failed,
-          coalesce((select move_allowed from verdict), false) as move_allowed,
-          ${invoiceWithSummaryOf("answered")} as invoice, ${deliveriesColumn}`,
-      ),
-    {
-      invoices_organization_id_number_key: () => duplicateNumber(changes.number ?? ""),
-      invoices_due_date_check: () => invalidField("due_date", dueDateMessage),
-    },
+      {
+        invoices_organization_id_number_key: () => duplicateNumber(changes.number ?? ""),
+        invoices_due_date_check: () => invalidField("due_date", dueDateMessage),
+      },
+    ),
   );
 }
 
 export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
-  // The target is locked, so its version is the one the delete finds.
-  const deletable = sql`t.status = 'draft' and ${versionMatches("t.version", ifMatch)}`;
-  return queryWithEvents<{ role: Role | null; status: InvoiceStatus | null; precondition_failed: boolean }>(
-    db,
-    sql`with ${memberCte(caller)},
-    ${targetInvoice(caller, id)},
-    released as (
-      update time_entries te set invoice_id = null, updated_at = now()
-      from target t
-      where te.organization_id = t.organization_id and te.invoice_id = t.id and ${deletable}
-      returning te.*
+  // The target is locked, so its version is the one the delete finds; entries attached while the statement waited
+  // for that lock are not in its snapshot (the delete would break their foreign key): then it runs again.
+  const stale = changedSinceSnapshot(caller, id);
+  const deletable = sql`t.status = 'draft' and ${versionMatches("t.version", ifMatch)} and not ${stale}`;
+  return untilFresh(() =>
+    queryWithEvents<{ role: Role | null; status: InvoiceStatus | null; precondition_failed: boolean; stale: boolean }>(
+      db,
+      sql`with ${memberCte(caller)},
+      ${targetInvoice(caller, id)},
+      released as (
+        update time_entries te set invoice_id = null, updated_at = now()
+        from target t
+        where te.organization_id = t.organization_id and te.invoice_id = t.id and ${deletable}
+        returning te.*
+      ),
+      deleted as (
+        delete from invoices i using target t where i.id = t.id and ${deletable}
+        returning i.id, i.version + 1 as version, now() as deleted_at
+      ),
+      ${outboxCtes(caller.organizationId, [
+        { type: "time_entry.updated", rows: changedEntryRows(entriesBefore("released"), "released") },
+        { type: "invoice.deleted", rows: tombstoneRows("deleted") },
+      ])}
+      select ${callerRole} as role, (select status from target) as status, ${stale} as stale,
+        ${failsIfMatch("target", ifMatch)} as precondition_failed, ${deliveriesColumn}`,
     ),
-    deleted as (
-      delete from invoices i using target t where i.id = t.id and ${deletable}
-      returning i.id, i.version + 1 as version, now() as deleted_at
-    ),
-    ${outboxCtes(caller.organizationId, [
-      { type: "time_entry.updated", rows: changedEntryRows(entriesBefore("released"), "released") },
-      { type: "invoice.deleted", rows: tombstoneRows("deleted") },
-    ])}
-    select ${callerRole} as role, (select status from target) as status,
-      ${failsIfMatch("target", ifMatch)} as precondition_failed, ${deliveriesColumn}`,
   );
 }

@@ -41,7 +41,10 @@ const Summary = z
     billable_seconds: z.number().int().openapi({ description: "The duration of the billable ones.", example: 12600 }),
     amounts: z.array(CurrencyAmount).openapi({ description: "One amount per currency, ordered by currency." }),
   })
-  .openapi("InvoiceSummary");
+  .openapi("InvoiceSummary", {
+    description:
+      "What the invoice bills: a draft's follows its projects' current rates; frozen when the invoice leaves draft.",
+  });
 
 export const Invoice = z
   .object({
