@@ -548,7 +548,7 @@ export interface paths {
     put?: never;
     /**
      * Send a delivery again
-     * @description Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule; the receiver sees the same `webhook-id`. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule that replaces any still running (no second send); the receiver sees the same `webhook-id`. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
      */
     post: operations["retryWebhookDelivery"];
     delete?: never;

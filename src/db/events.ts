@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../webhooks/event-types";
+import { type DeliveryMessage, requestedAtText } from "../webhooks/queues";
 import type { Db } from "./client";
 import { queryRows } from "./query";
 import { isoUtcText } from "./sql-fragments";
@@ -42,12 +43,13 @@ export function outboxCtes(organizationId: string, events: OutboxEvent[]) {
       -- Locked as the deliveries' foreign key would lock them, but before the insert: a subscription deleted
       -- meanwhile is left out (its deliveries would go with it) instead of failing the whole write on that key.
       for key share of s
-      returning id
+      returning id, requested_at
     )`;
 }
 
 /** The final SELECT's column listing the deliveries the statement created (see `queryWithEvents`). */
-export const deliveriesColumn = sql`(select coalesce(json_agg(id), '[]'::json) from webhook_delivery) as webhook_deliveries`;
+export const deliveriesColumn = sql`(select coalesce(json_agg(json_build_object('delivery_id', id,
+    'requested_at', ${sql.raw(requestedAtText("requested_at"))})), '[]'::json) from webhook_delivery) as webhook_deliveries`;
 
 /**
  * SQL: the top-level fields of `before` (a resource's JSON) whose value `after` changed, with their old values.
@@ -69,19 +71,19 @@ export const resourceRows = (json: SQL, previous: SQL = sql`null::json`) =>
 
 // The deliveries a request's statements created, per database client (one per request), until the Worker
 // enqueues them after the response (middleware/webhook-dispatch.ts).
-const createdDeliveries = new WeakMap<Db, string[]>();
+const createdDeliveries = new WeakMap<Db, DeliveryMessage[]>();
 
 /** Runs one statement whose final SELECT carries `deliveriesColumn`, and notes its deliveries for the Worker. */
 export async function queryWithEvents<T>(db: Db, query: SQL): Promise<T> {
   // Through queryRows, so that an Idempotency-Key claim extends this statement like any other.
-  const [row] = await queryRows<T & { webhook_deliveries?: string[] | null }>(db, query);
+  const [row] = await queryRows<T & { webhook_deliveries?: DeliveryMessage[] | null }>(db, query);
   const ids = row?.webhook_deliveries ?? [];
   if (ids.length > 0) createdDeliveries.set(db, [...(createdDeliveries.get(db) ?? []), ...ids]);
   return row as T;
 }
 
 /** The deliveries noted on `db` so far, forgotten once taken. */
-export function takeDeliveries(db: Db): string[] {
+export function takeDeliveries(db: Db): DeliveryMessage[] {
   const ids = createdDeliveries.get(db) ?? [];
   createdDeliveries.delete(db);
   return ids;

@@ -38,9 +38,16 @@ export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env:
   }
 }
 
+const requestedAtPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
 const hasDeliveryId = (message: Message<DeliveryMessage>) => {
   const id = message.body?.delivery_id;
-  return typeof id === "string" && uuidPattern.test(id);
+  const requestedAt = message.body?.requested_at;
+  return (
+    typeof id === "string" &&
+    uuidPattern.test(id) &&
+    (requestedAt === undefined || (typeof requestedAt === "string" && requestedAtPattern.test(requestedAt)))
+  );
 };
 
 async function consume(batch: MessageBatch<DeliveryMessage>, config: Config) {
@@ -59,28 +66,39 @@ async function consume(batch: MessageBatch<DeliveryMessage>, config: Config) {
   if (ids.length === 0) return;
 
   if (batch.queue === DEAD_LETTER_QUEUE) {
-    await markDeadLetters(db, ids, config.webhooks.disableAfterFailures);
+    const messages = [...messagesById.values()].flat().map(({ body }) => body);
+    await markDeadLetters(db, messages, config.webhooks.disableAfterFailures);
     batch.ackAll();
     return;
   }
 
-  const due = (await loadDeliveries(db, ids)).filter((delivery) => delivery.status === "pending");
+  const deliveries = await loadDeliveries(db, ids);
+  // Per delivery, the messages of its current request; an earlier schedule's are acknowledged without a request.
+  const current = new Map<string, Message<DeliveryMessage>[]>();
+  for (const delivery of deliveries) {
+    const messages = (messagesById.get(delivery.id) ?? []).filter(
+      ({ body }) => body.requested_at === undefined || body.requested_at === delivery.requested_at,
+    );
+    if (messages.length > 0) current.set(delivery.id, messages);
+  }
+  const due = deliveries.filter((delivery) => delivery.status === "pending" && current.has(delivery.id));
   const results = await Promise.all(
     due.map((delivery) => {
-      const attempts = Math.max(...(messagesById.get(delivery.id) ?? []).map((message) => message.attempts));
+      const attempts = Math.max(...(current.get(delivery.id) ?? []).map((message) => message.attempts));
       return attemptDelivery(delivery, attempts, config.webhooks);
     }),
   );
   await recordAttempts(db, results);
   const retries = new Map(results.filter((r) => r.outcome === "retry").map((r) => [r.id, r.retry_in_seconds]));
   for (const [id, messages] of messagesById) {
-    const [first, ...duplicates] = messages;
-    for (const duplicate of duplicates) duplicate.ack();
-    if (!retries.has(id)) first?.ack();
+    const [first] = current.get(id) ?? [];
+    for (const message of messages) if (message !== first) message.ack();
+    if (!first) continue;
+    if (!retries.has(id)) first.ack();
     else {
       const delaySeconds = retries.get(id);
       // After the last attempt there is no delay: this retry moves the message to the dead-letter queue.
-      first?.retry(delaySeconds == null ? {} : { delaySeconds });
+      first.retry(delaySeconds == null ? {} : { delaySeconds });
     }
   }
 }

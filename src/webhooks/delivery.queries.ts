@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { isoUtcText, uuidArray } from "../db/sql-fragments";
+import { type DeliveryMessage, messageRows, requestedAtText } from "./queues";
 
 // The consumer's statements: one to read a batch of deliveries, one to record what happened to them.
 
@@ -16,6 +17,8 @@ export type WebhookEvent = {
 export type DueDelivery = {
   id: string;
   status: "pending" | "delivered" | "failed";
+  /** When the current send was requested (see DeliveryMessage). */
+  requested_at: string;
   active: boolean;
   url: string;
   /** The current secret, and the previous one while a rotation's 24 hours last. */
@@ -25,7 +28,9 @@ export type DueDelivery = {
 
 /** The deliveries of `ids` that still exist (a deleted subscription takes its deliveries with it). */
 export async function loadDeliveries(db: Db, ids: string[]): Promise<DueDelivery[]> {
-  const { rows } = await db.execute(sql`select d.id, d.status, s.active, s.url,
+  const { rows } =
+    await db.execute(sql`select d.id, d.status, ${sql.raw(requestedAtText("d.requested_at"))} as requested_at,
+      s.active, s.url,
       to_json(array_remove(array[s.secret,
         case when s.previous_secret_expires_at > now() then s.previous_secret end], null)) as secrets,
       json_build_object('id', e.id, 'type', e.type, 'created_at', ${sql.raw(isoUtcText("e.created_at"))},
@@ -77,13 +82,15 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
 }
 
 /**
- * The dead-letter queue's work, in one statement: its deliveries failed for good; each subscription that lost an
- * event is `failing`, and `disabled` (inactive) once `disableAfter` events in a row were lost.
+ * The dead-letter queue's work, in one statement: its deliveries failed for good (unless requested anew since:
+ * a manual retry's schedule is not ended by an earlier one's dead letter); each subscription that lost an event is
+ * `failing`, and `disabled` (inactive) once `disableAfter` events in a row were lost.
  */
-export async function markDeadLetters(db: Db, ids: string[], disableAfter: number) {
+export async function markDeadLetters(db: Db, messages: DeliveryMessage[], disableAfter: number) {
   await db.execute(sql`with dead as (
       update webhook_deliveries d set status = 'failed', next_retry_at = null
-      where d.id = any(${uuidArray(ids)}) and d.status = 'pending'
+      from ${messageRows(messages)}
+      where d.id = r.delivery_id and d.status = 'pending' and (r.requested_at is null or d.requested_at = r.requested_at)
       returning d.organization_id, d.subscription_id
     ),
     lost as (select organization_id, subscription_id, count(*)::int as events from dead group by 1, 2)
@@ -96,9 +103,11 @@ export async function markDeadLetters(db: Db, ids: string[], disableAfter: numbe
 }
 
 /** Deliveries whose enqueue was lost: not on the queue a minute after they were requested. */
-export async function lostDeliveries(db: Db, limit: number) {
-  const { rows } = await db.execute(sql`select id from webhook_deliveries
+export async function lostDeliveries(db: Db, limit: number): Promise<DeliveryMessage[]> {
+  const { rows } =
+    await db.execute(sql`select id as delivery_id, ${sql.raw(requestedAtText("requested_at"))} as requested_at
+    from webhook_deliveries
     where enqueued_at is null and requested_at < now() - interval '1 minute'
     order by requested_at limit ${limit}`);
-  return rows.map((row) => (row as { id: string }).id);
+  return rows as DeliveryMessage[];
 }

@@ -14,7 +14,7 @@ const SWEEP_LIMIT = 1000;
  */
 export async function sweepLostDeliveries(db: Db, queue: Queue<DeliveryMessage> | undefined) {
   if (!queue) return 0;
-  const ids = await lostDeliveries(db, SWEEP_LIMIT);
-  if (ids.length > 0) await enqueueDeliveries(queue, db, ids);
-  return ids.length;
+  const lost = await lostDeliveries(db, SWEEP_LIMIT);
+  if (lost.length > 0) await enqueueDeliveries(queue, db, lost);
+  return lost.length;
 }

@@ -374,7 +374,8 @@ const deliveryWork: Record<string, () => Promise<() => Promise<unknown>>> = {
   },
   "dead letters: mark failed": async () => {
     const ids = await deliveriesOf(5);
-    return () => markDeadLetters(db(), ids, DEFAULT_WEBHOOK_SETTINGS.disableAfterFailures);
+    const messages = ids.map((delivery_id) => ({ delivery_id }));
+    return () => markDeadLetters(db(), messages, DEFAULT_WEBHOOK_SETTINGS.disableAfterFailures);
   },
   // The queue binding's stand-in takes the messages; the sweep's two statements are what is measured.
   "sweep: lost enqueues": async () => () =>

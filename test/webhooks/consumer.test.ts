@@ -6,7 +6,7 @@ import { consumeWebhooks } from "../../src/webhooks/consumer";
 import { DEAD_LETTER_QUEUE, DELIVERY_QUEUE, type DeliveryMessage } from "../../src/webhooks/queues";
 import { createTeam } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
-import { insertDelivery, subscribe } from "../support/webhooks";
+import { insertDelivery, startReceiver, subscribe } from "../support/webhooks";
 
 let h: Harness;
 
@@ -16,14 +16,14 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 /** A batch of `queue` with one message per delivery id and `attempts`, recording what the consumer does to each. */
-function batchOf(queue: string, messages: { id: string; attempts: number }[]) {
+function batchOf(queue: string, messages: { id: string; attempts: number }[], requestedAt?: string) {
   const outcomes: Record<string, unknown> = {};
   const batch = {
     queue,
     messages: messages.map(({ id, attempts }) => ({
       id: crypto.randomUUID(),
       timestamp: new Date(),
-      body: { delivery_id: id },
+      body: requestedAt ? { delivery_id: id, requested_at: requestedAt } : { delivery_id: id },
       attempts,
       ack: () => {
         outcomes[id] = "ack";
@@ -91,5 +91,59 @@ describe("the consumer when the database cannot be reached", () => {
       `{${first},${third},${last}}`,
     ]);
     expect(rows).toEqual(Array(3).fill({ status: "pending", attempts: "0" }));
+  });
+});
+
+describe("the consumer after a manual retry (a new schedule)", () => {
+  it("drops the earlier schedule's messages: no second send, and its dead letter fails nothing", async () => {
+    const team = await createTeam(h);
+    const receiver = await startReceiver();
+    const env = { ...h.env, WEBHOOK_ALLOW_LOOPBACK: "true" };
+    try {
+      const subscription = await subscribe(h, team.organizationId, { url: receiver.url, secret: receiver.secret });
+      const id = (await insertDelivery(h, { organizationId: team.organizationId, id: subscription.id })) as string;
+      const requestedAt = async () =>
+        (
+          await h.sql(
+            `select to_char(requested_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
+             from webhook_deliveries where id = $1`,
+            [id],
+          )
+        )[0]?.at as string;
+      const earlier = await requestedAt();
+
+      const retried = await h.call("POST", `/v1/webhooks/${subscription.id}/deliveries/${id}/retry`, {
+        token: team.owner.token,
+      });
+      expect(retried.status).toBe(202);
+      const current = await requestedAt();
+      expect(current).not.toBe(earlier);
+
+      // The earlier schedule's last attempt reaches the dead letters: the new schedule goes on.
+      const dead = batchOf(DEAD_LETTER_QUEUE, [{ id, attempts: 1 }], earlier);
+      await consumeWebhooks(dead.batch, env);
+      expect(dead.outcomes).toEqual({ [id]: "ack" });
+      const [afterDead] = await h.sql(
+        "select d.status, s.status as subscription, s.consecutive_failures from webhook_deliveries d join webhook_subscriptions s on s.id = d.subscription_id where d.id = $1",
+        [id],
+      );
+      expect(afterDead).toEqual({ status: "pending", subscription: "healthy", consecutive_failures: "0" });
+
+      // A retry of the earlier schedule: acknowledged without a request.
+      const stale = batchOf(DELIVERY_QUEUE, [{ id, attempts: 3 }], earlier);
+      await consumeWebhooks(stale.batch, env);
+      expect(stale.outcomes).toEqual({ [id]: "ack" });
+      expect(receiver.received).toHaveLength(0);
+
+      // The new schedule's message sends it, once.
+      const fresh = batchOf(DELIVERY_QUEUE, [{ id, attempts: 1 }], current);
+      await consumeWebhooks(fresh.batch, env);
+      expect(fresh.outcomes).toEqual({ [id]: "ack" });
+      expect(receiver.received).toHaveLength(1);
+      const [delivered] = await h.sql("select status, attempts from webhook_deliveries where id = $1", [id]);
+      expect(delivered).toEqual({ status: "delivered", attempts: "1" });
+    } finally {
+      await receiver.close();
+    }
   });
 });

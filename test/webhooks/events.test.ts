@@ -324,11 +324,14 @@ describe("handing deliveries to the queue", () => {
     await Promise.all(work);
     expect(h.endpoint.requests - before).toBe(2);
     const deliveries = await h.sql(
-      "select id, enqueued_at is not null as enqueued from webhook_deliveries where organization_id = $1",
+      `select id, to_char(requested_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as requested_at,
+         enqueued_at is not null as enqueued from webhook_deliveries where organization_id = $1`,
       [team.organizationId],
     );
     expect(deliveries).toHaveLength(3);
-    expect(sent).toEqual(expect.arrayContaining(deliveries.map((d) => ({ body: { delivery_id: d.id } }))));
+    expect(sent).toEqual(
+      expect.arrayContaining(deliveries.map((d) => ({ body: { delivery_id: d.id, requested_at: d.requested_at } }))),
+    );
     expect(sent).toHaveLength(3);
     expect(deliveries.every((d) => d.enqueued === "t")).toBe(true);
   });
