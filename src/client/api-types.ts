@@ -1824,7 +1824,7 @@ export interface components {
      */
     CreateWebhook: {
       /**
-       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name. Redirects are not followed.
+       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name. Redirects are not followed. Stored and answered normalised, as it is called.
        * @example https://hooks.example.com/time-entries
        */
       url: string;
@@ -1875,7 +1875,7 @@ export interface components {
      */
     UpdateWebhook: {
       /**
-       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name. Redirects are not followed.
+       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name. Redirects are not followed. Stored and answered normalised, as it is called.
        * @example https://hooks.example.com/time-entries
        */
       url?: string;

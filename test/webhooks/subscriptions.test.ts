@@ -139,6 +139,19 @@ describe("URLs that could reach a private network (SSRF)", () => {
     }
   });
 
+  it("stores and answers the URL as it will be called: normalised, spaces and tabs gone", async () => {
+    const res = await create({ url: " https://Hooks.Example.COM:443/a\tb/../c?x=1 ", events: ["*"] });
+    expect(res.status).toBe(201);
+    expect(res.body.data.url).toBe("https://hooks.example.com/c?x=1");
+    expect((await stored(res.body.data.id))?.url).toBe("https://hooks.example.com/c?x=1");
+    const patched = await h.call("PATCH", `/v1/webhooks/${res.body.data.id}`, {
+      token: team.owner.token,
+      body: { url: "https://HOOKS.example.com/%7Euser/\n" },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.data.url).toBe("https://hooks.example.com/%7Euser/");
+  });
+
   it("accepts http://127.0.0.1:PORT only with the local-development switch (on under npm start)", async () => {
     const local = { url: "http://127.0.0.1:9999/hooks", events: ["*"] };
     expect((await create(local)).body.error.details).toEqual({ url: ["Must be an https URL"] });

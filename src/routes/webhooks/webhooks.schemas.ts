@@ -58,11 +58,24 @@ const Events = z
     example: ["time_entry.created", "time_entry.updated", "time_entry.deleted"],
   });
 
+/** Stored, answered and called as the URL parser reads it (host in lower case, spaces and tabs gone). */
+const normalisedUrl = (url: string) => {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url; // refused by the URL rules, with their message
+  }
+};
+
 const Url = z
   .string()
   .max(2000, { message: "Must be at most 2000 characters" })
   .superRefine(storableText)
-  .openapi({ description: URL_RULES, example: "https://hooks.example.com/time-entries" });
+  .transform(normalisedUrl)
+  .openapi({
+    description: `${URL_RULES} Stored and answered normalised, as it is called.`,
+    example: "https://hooks.example.com/time-entries",
+  });
 
 const fields = {
   description: Text(500).nullable().optional().openapi({ example: "Payroll sync" }),
