@@ -1780,7 +1780,7 @@ export interface components {
        */
       active: boolean;
       /**
-       * @description `healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row.
+       * @description `healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin, or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row or at once when the receiver answers 410 Gone.
        * @example healthy
        * @enum {string}
        */

@@ -24,7 +24,7 @@ const notSent = (id: string, error: string): AttemptResult => ({
 /**
  * POSTs one delivery, signed (Standard Webhooks), and says what came of it: a 2xx is delivered; any other answer,
  * a redirect (never followed), no answer within the timeout or a failed connection is retried after
- * `retryDelaySeconds(attempt)`. `attempt` is the queue's count for this message (1 for its first delivery).
+ * `retryDelaySeconds(attempt)`; a 410 Gone fails it at once and disables the subscription. `attempt` is the queue's count for this message (1 for its first delivery).
  */
 export async function attemptDelivery(
   delivery: DueDelivery,
@@ -63,6 +63,11 @@ export async function attemptDelivery(
       return { ...failure(""), outcome: "delivered", response_status: status, error: null, retry_in_seconds: null };
     }
     if (status >= 300 && status < 400) return failure(`Redirects are not followed (answered ${status})`, status);
+    // Standard Webhooks: 410 Gone says the endpoint is no more; retrying it would only fail again.
+    if (status === 410) {
+      const gone = "The receiver answered 410 Gone: the subscription is disabled";
+      return { ...failure(gone, status), outcome: "gone", retry_in_seconds: null };
+    }
     return failure(`The receiver answered ${status}`, status);
   } catch (error) {
     if (signal.aborted) return failure(`No answer within ${settings.timeoutMs} ms`);

@@ -44,8 +44,11 @@ export async function loadDeliveries(db: Db, ids: string[]): Promise<DueDelivery
 
 export type AttemptResult = {
   id: string;
-  /** `retry`: failed, and the message goes back to the queue (or, after the last attempt, to the dead letters). */
-  outcome: "delivered" | "retry" | "failed";
+  /**
+   * `retry`: failed, and the message goes back to the queue (or, after the last attempt, to the dead letters);
+   * `gone`: the receiver answered 410, the delivery fails and the subscription is disabled.
+   */
+  outcome: "delivered" | "retry" | "failed" | "gone";
   /** False when no request was sent (the subscription was disabled, or its URL is refused now). */
   attempted: boolean;
   response_status: number | null;
@@ -56,7 +59,7 @@ export type AttemptResult = {
 
 /**
  * Records a batch's attempts in one statement; a delivered event also makes its subscription healthy again and
- * restarts its count of consecutive failures.
+ * restarts its count of consecutive failures; a 410 Gone disables it.
  */
 export async function recordAttempts(db: Db, results: AttemptResult[]) {
   if (results.length === 0) return;
@@ -66,7 +69,7 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
     ),
     recorded as (
       update webhook_deliveries d set
-        status = case when r.outcome = 'retry' then 'pending' else r.outcome end,
+        status = case when r.outcome = 'retry' then 'pending' when r.outcome = 'gone' then 'failed' else r.outcome end,
         attempts = d.attempts + r.attempted::int,
         response_status = r.response_status, duration_ms = r.duration_ms, error = r.error,
         last_attempt_at = case when r.attempted then now() else d.last_attempt_at end,
@@ -75,10 +78,15 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
       from result r where d.id = r.id
       returning d.organization_id, d.subscription_id, r.outcome
     )
-    update webhook_subscriptions s set status = 'healthy', consecutive_failures = 0, updated_at = now()
-    from (select distinct organization_id, subscription_id from recorded where outcome = 'delivered') ok
-    where s.organization_id = ok.organization_id and s.id = ok.subscription_id and s.active
-      and (s.status <> 'healthy' or s.consecutive_failures <> 0)`);
+    update webhook_subscriptions s set status = case when o.gone then 'disabled' else 'healthy' end,
+      active = not o.gone, consecutive_failures = case when o.gone then s.consecutive_failures else 0 end,
+      updated_at = now()
+    from (
+      select organization_id, subscription_id, bool_or(outcome = 'gone') as gone from recorded
+      where outcome in ('delivered', 'gone') group by 1, 2
+    ) o
+    where s.organization_id = o.organization_id and s.id = o.subscription_id and s.active
+      and (o.gone or s.status <> 'healthy' or s.consecutive_failures <> 0)`);
 }
 
 /**

@@ -147,3 +147,35 @@ describe("the consumer after a manual retry (a new schedule)", () => {
     }
   });
 });
+
+describe("a receiver that answers 410 Gone", () => {
+  it("fails the delivery at once (no retry) and disables the subscription", async () => {
+    const team = await createTeam(h);
+    const receiver = await startReceiver(() => 410);
+    const env = { ...h.env, WEBHOOK_ALLOW_LOOPBACK: "true" };
+    try {
+      const subscription = await subscribe(h, team.organizationId, { url: receiver.url, secret: receiver.secret });
+      const id = (await insertDelivery(h, { organizationId: team.organizationId, id: subscription.id })) as string;
+      const batch = batchOf(DELIVERY_QUEUE, [{ id, attempts: 1 }]);
+      await consumeWebhooks(batch.batch, env);
+      expect(batch.outcomes).toEqual({ [id]: "ack" });
+      expect(receiver.received).toHaveLength(1);
+      const [row] = await h.sql(
+        `select d.status, d.attempts, d.response_status, d.error, d.next_retry_at, s.active, s.status as subscription
+         from webhook_deliveries d join webhook_subscriptions s on s.id = d.subscription_id where d.id = $1`,
+        [id],
+      );
+      expect(row).toEqual({
+        status: "failed",
+        attempts: "1",
+        response_status: "410",
+        error: "The receiver answered 410 Gone: the subscription is disabled",
+        next_retry_at: null,
+        active: "f",
+        subscription: "disabled",
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
