@@ -2192,7 +2192,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2364,7 +2364,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2519,7 +2519,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2676,7 +2676,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2782,7 +2782,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2911,7 +2911,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3050,7 +3050,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3171,7 +3171,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3327,7 +3327,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3510,7 +3510,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3697,7 +3697,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3867,7 +3867,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3986,7 +3986,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4152,7 +4152,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4273,7 +4273,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4429,7 +4429,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4594,7 +4594,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4709,7 +4709,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4875,7 +4875,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4996,7 +4996,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5152,7 +5152,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5317,7 +5317,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5434,7 +5434,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5604,7 +5604,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5725,7 +5725,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5881,7 +5881,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6064,7 +6064,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6249,7 +6249,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6415,7 +6415,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6534,7 +6534,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6704,7 +6704,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6825,7 +6825,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6985,7 +6985,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7166,7 +7166,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7272,7 +7272,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7422,7 +7422,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7535,7 +7535,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7701,7 +7701,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7822,7 +7822,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7966,7 +7966,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8131,7 +8131,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8293,7 +8293,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8457,7 +8457,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8587,7 +8587,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8753,7 +8753,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8857,7 +8857,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable; retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

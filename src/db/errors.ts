@@ -34,3 +34,9 @@ export function isDatabaseUnavailable(error: unknown) {
 }
 
 export const UNIQUE_VIOLATION = "23505";
+
+/** Postgres aborted the statement to resolve a conflict with a concurrent one: sending it again may succeed. */
+export const isTransientConflict = (error: unknown) => {
+  const code = postgresErrorOf(error)?.code;
+  return code === "40P01" || code === "40001";
+};

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ApiError } from "../lib/errors";
 import type { Db } from "./client";
-import { type PostgresError, postgresErrorOf } from "./errors";
+import { isTransientConflict, type PostgresError, postgresErrorOf } from "./errors";
 
 /** Runs a statement in place of `db.execute`, returning its rows as the driver parses them. */
 export type StatementRunner = (query: SQL) => Promise<Record<string, unknown>[]>;
@@ -15,11 +15,25 @@ export function interceptNextStatement(db: Db, runner: StatementRunner) {
   nextStatementRunners.set(db, runner);
 }
 
-/** Runs one statement (one round trip) and returns its rows. */
+/** How often a statement that lost a deadlock or a serialization check is sent again. */
+const TRANSIENT_ATTEMPTS = 3;
+
+/**
+ * Runs one statement (one round trip) and returns its rows. A statement Postgres aborted as the loser of a
+ * deadlock (40P01) or a serialization check (40001) was rolled back whole, its Idempotency-Key claim included,
+ * so it is sent again: two concurrent requests that lock rows in opposite orders both succeed instead of one of
+ * them failing. After the last attempt the error stands (a 503 with Retry-After).
+ */
 export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   const runner = nextStatementRunners.get(db);
   if (runner) nextStatementRunners.delete(db);
-  return (runner ? await runner(query) : (await db.execute(query)).rows) as T[];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (runner ? await runner(query) : (await db.execute(query)).rows) as T[];
+    } catch (error) {
+      if (attempt === TRANSIENT_ATTEMPTS || !isTransientConflict(error)) throw error;
+    }
+  }
 }
 
 /** Runs one statement (one round trip) and returns its single row. */

@@ -2,7 +2,7 @@ import { OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isDatabaseUnavailable, postgresErrorOf } from "../db/errors";
+import { isDatabaseUnavailable, isTransientConflict, postgresErrorOf } from "../db/errors";
 import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
 import { ApiError } from "./errors";
@@ -91,6 +91,16 @@ function toApiError(error: unknown): ApiError {
     return new ApiError("VALIDATION_ERROR", "A value in the request cannot be stored", {
       request: ["A value is out of range or contains characters that cannot be stored (such as U+0000)"],
     });
+  }
+  if (isTransientConflict(error)) {
+    return new ApiError(
+      "SERVICE_UNAVAILABLE",
+      "The request kept colliding with concurrent ones; retry shortly",
+      undefined,
+      {
+        "Retry-After": "1",
+      },
+    );
   }
   if (isDatabaseUnavailable(error)) {
     return new ApiError("SERVICE_UNAVAILABLE", "The database is unreachable; retry shortly", undefined, {
