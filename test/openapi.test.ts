@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isoUtcText } from "../src/db/sql-fragments";
+import { payloadOf } from "../src/webhooks/deliver";
+import type { WebhookEvent } from "../src/webhooks/delivery.queries";
+import { EVENT_TYPES, PING_EVENT } from "../src/webhooks/event-types";
+import { createTeam } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
+import { schemaValidator } from "./support/openapi-contract";
+import { subscribe } from "./support/webhooks";
 
 let h: Harness;
 // biome-ignore lint/suspicious/noExplicitAny: the document is inspected structurally.
@@ -295,6 +302,118 @@ describe("GET /openapi.json", () => {
     expect(operation.description).toContain("one per page (an empty export costs one)");
     expect(operation.description).toContain("pages of 2,000 entries");
     expect(operation.parameters.map((p: { name: string }) => p.name)).not.toContain("cursor");
+  });
+});
+
+describe("webhooks", () => {
+  const eventTypes = [...EVENT_TYPES, PING_EVENT];
+  const bodyOf = (type: string) => doc.webhooks[type].post.requestBody.content["application/json"];
+
+  it("lists every event type and webhook.ping, each with the signature headers, a body schema and an example", () => {
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...eventTypes].sort());
+    for (const type of eventTypes) {
+      const operation = doc.webhooks[type].post;
+      expect(operation.parameters.map((p: { name: string; in: string; required: boolean }) => p)).toEqual(
+        ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) =>
+          expect.objectContaining({ name, in: "header", required: true, description: expect.any(String) }),
+        ),
+      );
+      expect(operation.security).toEqual([]);
+      expect(Object.keys(operation.responses)).toEqual(["2XX", "default"]);
+      expect(operation.description).toContain("Answer 2xx within 10 s");
+      const body = bodyOf(type);
+      expect(operation.requestBody.required).toBe(true);
+      const schema = doc.components.schemas[body.schema.$ref.split("/").pop()];
+      expect(schema.properties.type).toEqual({ type: "string", enum: [type] });
+      expect(schema.required).toEqual(expect.arrayContaining(["id", "type", "created_at", "organization_id", "data"]));
+      expect(body.example.type).toBe(type);
+      expect(schemaValidator(doc, body.schema)(body.example), type).toEqual([]);
+    }
+  });
+
+  it("gives each event the schema of what its SQL sends: the resource by reference, a tombstone for a deletion", () => {
+    const dataOf = (type: string) =>
+      doc.components.schemas[bodyOf(type).schema.$ref.split("/").pop()].properties.data.$ref.split("/").pop();
+    expect(Object.fromEntries(eventTypes.map((type) => [type, dataOf(type)]))).toEqual({
+      "time_entry.created": "TimeEntry",
+      "time_entry.updated": "TimeEntry",
+      "time_entry.deleted": "Tombstone",
+      "timer.started": "TimeEntry",
+      "timer.stopped": "TimeEntry",
+      "project.created": "Project",
+      "project.updated": "Project",
+      "project.deleted": "Tombstone",
+      "customer.created": "Customer",
+      "customer.updated": "Customer",
+      "customer.deleted": "Tombstone",
+      "invoice.created": "InvoiceWithSummary",
+      "invoice.updated": "InvoiceWithSummary",
+      "invoice.deleted": "Tombstone",
+      "invoice.status_changed": "InvoiceWithSummary",
+      "member.added": "Member",
+      "member.updated": "Member",
+      "member.removed": "Member",
+      "webhook.ping": "Webhook",
+    });
+  });
+
+  it("describes every event the API stores, as it is delivered, by the schema of its type", async () => {
+    const team = await createTeam(h);
+    const subscription = await subscribe(h, team.organizationId);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await h.call(method, path, { token: team.owner.token, body });
+      expect(res.status, `${method} ${path}`).toBeLessThan(300);
+      return res.body?.data;
+    };
+    const customer = await call("POST", "/v1/customers", { name: "Acme" });
+    await call("PATCH", `/v1/customers/${customer.id}`, { name: "Acme GmbH" });
+    const project = await call("POST", "/v1/projects", {
+      name: "Web",
+      customer_id: customer.id,
+      hourly_rate: 100,
+      currency: "EUR",
+    });
+    await call("PATCH", `/v1/projects/${project.id}`, { name: "Website" });
+    const entry = await call("POST", "/v1/time-entries", {
+      project_id: project.id,
+      start_time: "2026-11-28T09:00:00Z",
+      description: "Work",
+    });
+    await call("POST", `/v1/time-entries/${entry.id}/stop`, { end_time: "2026-11-28T10:00:00Z" });
+    const other = await call("POST", "/v1/time-entries", {
+      start_time: "2026-11-28T11:00:00Z",
+      end_time: "2026-11-28T12:00:00Z",
+      description: "Other",
+    });
+    await call("DELETE", `/v1/time-entries/${other.id}`);
+    const invoice = await call("POST", "/v1/invoices", {
+      customer_id: customer.id,
+      number: "INV-1",
+      date: "2026-11-30",
+    });
+    await call("POST", `/v1/invoices/${invoice.id}/time-entries`, { time_entry_ids: [entry.id] });
+    await call("PATCH", `/v1/invoices/${invoice.id}`, { status: "sent" });
+    const draft = await call("POST", "/v1/invoices", { customer_id: customer.id, number: "INV-2", date: "2026-11-30" });
+    await call("DELETE", `/v1/invoices/${draft.id}`);
+    await call("DELETE", `/v1/projects/${(await call("POST", "/v1/projects", { name: "Spare" })).id}`);
+    await call("DELETE", `/v1/customers/${(await call("POST", "/v1/customers", { name: "Spare" })).id}`);
+    const member = await call("POST", "/v1/members", { email: "grace@example.com", role: "member" });
+    await call("PATCH", `/v1/members/${member.id}`, { role: "admin" });
+    await call("DELETE", `/v1/members/${member.id}`);
+    await call("POST", `/v1/webhooks/${subscription.id}/ping`);
+
+    const rows = await h.sql(
+      `select json_build_object('id', e.id, 'type', e.type, 'created_at', ${isoUtcText("e.created_at")},
+         'organization_id', e.organization_id, 'data', e.data, 'previous_attributes', e.previous_attributes)::text as event
+       from webhook_events e where e.organization_id = $1 order by e.created_at, e.type`,
+      [team.organizationId],
+    );
+    const events = rows.map((row) => JSON.parse(row.event as string) as WebhookEvent);
+    expect(new Set(events.map((event) => event.type))).toEqual(new Set(eventTypes));
+    for (const event of events) {
+      const delivered = JSON.parse(payloadOf(event));
+      expect(schemaValidator(doc, bodyOf(event.type).schema)(delivered), event.type).toEqual([]);
+    }
   });
 });
 

@@ -578,13 +578,426 @@ export interface paths {
     trace?: never;
   };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  "time_entry.created": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Time entry created
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["timeEntryCreatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "time_entry.updated": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Time entry updated
+     * @description Also on attaching to or releasing from an invoice.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["timeEntryUpdatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "time_entry.deleted": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Time entry deleted
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["timeEntryDeletedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "timer.started": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Timer started
+     * @description Beside the entry's own event.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["timerStartedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "timer.stopped": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Timer stopped
+     * @description Beside the entry's own event.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["timerStoppedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "project.created": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Project created
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["projectCreatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "project.updated": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Project updated
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["projectUpdatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "project.deleted": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Project deleted
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["projectDeletedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "customer.created": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Customer created
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["customerCreatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "customer.updated": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Customer updated
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["customerUpdatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "customer.deleted": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Customer deleted
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["customerDeletedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "invoice.created": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Invoice created
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["invoiceCreatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "invoice.updated": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Invoice updated
+     * @description Also when entries are attached or detached.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["invoiceUpdatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "invoice.deleted": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Invoice deleted
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["invoiceDeletedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "invoice.status_changed": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Invoice status changed
+     * @description Beside `invoice.updated`.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["invoiceStatusChangedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "member.added": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Member added
+     * @description Added or reinstated.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["memberAddedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "member.updated": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Member updated
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["memberUpdatedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "member.removed": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Member removed
+     * @description Offboarded.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["memberRemovedWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "webhook.ping": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Webhook ping
+     * @description Sent by `POST /v1/webhooks/{id}/ping`, whatever `events`.
+     *
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     */
+    post: operations["webhookPingWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
 export interface components {
   schemas: {
-    TimeEntryList: {
-      /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`. */
-      data: (components["schemas"]["TimeEntry"] | components["schemas"]["TimeEntryTombstone"])[];
-      meta: components["schemas"]["PageMeta"];
+    TimeEntryCreatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "time_entry.created";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["TimeEntry"];
     };
     TimeEntry: {
       /**
@@ -719,6 +1132,1067 @@ export interface components {
       /** @example 2026-12-30 */
       due_date: string | null;
     } | null;
+    TimeEntryUpdatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "time_entry.updated";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["TimeEntry"];
+      /**
+       * @description The old values of the top-level fields that changed.
+       * @example {
+       *       "description": "Planning"
+       *     }
+       */
+      previous_attributes: {
+        /**
+         * Format: uuid
+         * @example 4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42
+         */
+        id?: string;
+        /**
+         * Format: uuid
+         * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+         */
+        organization_id?: string;
+        /**
+         * Format: uuid
+         * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+         */
+        user_id?: string;
+        /**
+         * Format: uuid
+         * @example 9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4
+         */
+        project_id?: string | null;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        start_time?: string;
+        /**
+         * Format: date-time
+         * @description Null while the timer is running.
+         * @example 2026-11-28T10:30:00.000Z
+         */
+        end_time?: string | null;
+        /**
+         * @description Whole seconds from start to end; null while running.
+         * @example 5400
+         */
+        duration?: number | null;
+        /** @example Sprint planning */
+        description?: string;
+        /** @example true */
+        billable?: boolean;
+        /**
+         * Format: uuid
+         * @description Set when the entry is invoiced; an invoiced entry is locked.
+         * @example null
+         */
+        invoice_id?: string | null;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        created_at?: string;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        updated_at?: string;
+        /**
+         * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+         * @example 3
+         */
+        version?: number;
+        user?: components["schemas"]["TimeEntryUser"];
+        project?: components["schemas"]["TimeEntryProject"];
+        invoice?: components["schemas"]["TimeEntryInvoice"];
+      };
+    };
+    TimeEntryDeletedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "time_entry.deleted";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Tombstone"];
+    };
+    /** @description A deleted resource; `version` is one more than its last. */
+    Tombstone: {
+      /**
+       * Format: uuid
+       * @example 4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42
+       */
+      id: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      deleted_at: string;
+    };
+    TimerStartedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "timer.started";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["TimeEntry"];
+    };
+    TimerStoppedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "timer.stopped";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["TimeEntry"];
+    };
+    ProjectCreatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "project.created";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Project"];
+    };
+    Project: {
+      /**
+       * Format: uuid
+       * @example 5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b
+       */
+      id: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      /** @example Website relaunch */
+      name: string;
+      /**
+       * Format: uuid
+       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+       */
+      customer_id: string | null;
+      /**
+       * @description Rate per hour in `currency`, with at most 2 decimals; stored as numeric(12,2).
+       * @example 120.5
+       */
+      hourly_rate: number | null;
+      /**
+       * @description ISO 4217 code.
+       * @example EUR
+       */
+      currency: string | null;
+      /**
+       * @description Inactive projects are kept for history.
+       * @example true
+       */
+      active: boolean;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
+      customer: {
+        /**
+         * Format: uuid
+         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+         */
+        id: string;
+        /** @example Acme GmbH */
+        name: string;
+        /** @example billing@acme.example */
+        email: string | null;
+      } | null;
+    };
+    ProjectUpdatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "project.updated";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Project"];
+      /**
+       * @description The old values of the top-level fields that changed.
+       * @example {
+       *       "name": "Website"
+       *     }
+       */
+      previous_attributes: {
+        /**
+         * Format: uuid
+         * @example 5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b
+         */
+        id?: string;
+        /**
+         * Format: uuid
+         * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+         */
+        organization_id?: string;
+        /** @example Website relaunch */
+        name?: string;
+        /**
+         * Format: uuid
+         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+         */
+        customer_id?: string | null;
+        /**
+         * @description Rate per hour in `currency`, with at most 2 decimals; stored as numeric(12,2).
+         * @example 120.5
+         */
+        hourly_rate?: number | null;
+        /**
+         * @description ISO 4217 code.
+         * @example EUR
+         */
+        currency?: string | null;
+        /**
+         * @description Inactive projects are kept for history.
+         * @example true
+         */
+        active?: boolean;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        created_at?: string;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        updated_at?: string;
+        /**
+         * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+         * @example 3
+         */
+        version?: number;
+        customer?: {
+          /**
+           * Format: uuid
+           * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+           */
+          id: string;
+          /** @example Acme GmbH */
+          name: string;
+          /** @example billing@acme.example */
+          email: string | null;
+        } | null;
+      };
+    };
+    ProjectDeletedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "project.deleted";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Tombstone"];
+    };
+    CustomerCreatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "customer.created";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Customer"];
+    };
+    Customer: {
+      /**
+       * Format: uuid
+       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+       */
+      id: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      /** @example Acme GmbH */
+      name: string;
+      /** @example billing@acme.example */
+      email: string | null;
+      /** @example +49 30 1234567 */
+      phone: string | null;
+      /** @example https://acme.example */
+      website: string | null;
+      /** @example Wile E. Coyote */
+      contact_person: string | null;
+      /** @example Friedrichstraße 1 */
+      address_line1: string | null;
+      /** @example null */
+      address_line2: string | null;
+      /** @example Germany */
+      country: string | null;
+      /**
+       * @description ISO 3166-1 alpha-2.
+       * @example DE
+       */
+      country_code: string | null;
+      /** @example Berlin */
+      city: string | null;
+      /** @example null */
+      state: string | null;
+      /** @example 10117 */
+      postal_code: string | null;
+      /** @example DE123456789 */
+      tax_id: string | null;
+      /** @example null */
+      notes: string | null;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
+    };
+    CustomerUpdatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "customer.updated";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Customer"];
+      /**
+       * @description The old values of the top-level fields that changed.
+       * @example {
+       *       "name": "Acme"
+       *     }
+       */
+      previous_attributes: {
+        /**
+         * Format: uuid
+         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+         */
+        id?: string;
+        /**
+         * Format: uuid
+         * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+         */
+        organization_id?: string;
+        /** @example Acme GmbH */
+        name?: string;
+        /** @example billing@acme.example */
+        email?: string | null;
+        /** @example +49 30 1234567 */
+        phone?: string | null;
+        /** @example https://acme.example */
+        website?: string | null;
+        /** @example Wile E. Coyote */
+        contact_person?: string | null;
+        /** @example Friedrichstraße 1 */
+        address_line1?: string | null;
+        /** @example null */
+        address_line2?: string | null;
+        /** @example Germany */
+        country?: string | null;
+        /**
+         * @description ISO 3166-1 alpha-2.
+         * @example DE
+         */
+        country_code?: string | null;
+        /** @example Berlin */
+        city?: string | null;
+        /** @example null */
+        state?: string | null;
+        /** @example 10117 */
+        postal_code?: string | null;
+        /** @example DE123456789 */
+        tax_id?: string | null;
+        /** @example null */
+        notes?: string | null;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        created_at?: string;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        updated_at?: string;
+        /**
+         * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+         * @example 3
+         */
+        version?: number;
+      };
+    };
+    CustomerDeletedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "customer.deleted";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Tombstone"];
+    };
+    InvoiceCreatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "invoice.created";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["InvoiceWithSummary"];
+    };
+    InvoiceWithSummary: components["schemas"]["Invoice"] & {
+      summary: components["schemas"]["InvoiceSummary"];
+    };
+    /** @description What the invoice bills: a draft's follows its projects' current rates; frozen when the invoice leaves draft. */
+    InvoiceSummary: {
+      /**
+       * @description Attached time entries.
+       * @example 3
+       */
+      entry_count: number;
+      /**
+       * @description Their total duration.
+       * @example 16200
+       */
+      total_seconds: number;
+      /**
+       * @description The duration of the billable ones.
+       * @example 12600
+       */
+      billable_seconds: number;
+      /** @description One amount per currency, ordered by currency. */
+      amounts: components["schemas"]["CurrencyAmount"][];
+    };
+    CurrencyAmount: {
+      /**
+       * @description ISO 4217.
+       * @example EUR
+       */
+      currency: string;
+      /**
+       * @description Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.
+       * @example 720.00
+       */
+      amount: string;
+    };
+    Invoice: {
+      /**
+       * Format: uuid
+       * @example 7b6a5948-3726-4150-8f9e-0d1c2b3a4958
+       */
+      id: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      /**
+       * Format: uuid
+       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+       */
+      customer_id: string | null;
+      /** @example INV-2026-0042 */
+      number: string;
+      /**
+       * @description draft → sent → paid, sent → overdue → paid, and any status but paid → void. Only a draft can be edited or have entries attached.
+       * @example draft
+       * @enum {string}
+       */
+      status: "draft" | "sent" | "paid" | "overdue" | "void";
+      /**
+       * @description Invoice date, YYYY-MM-DD.
+       * @example 2026-11-30
+       */
+      date: string;
+      /**
+       * @description YYYY-MM-DD, on or after `date`.
+       * @example 2026-12-14
+       */
+      due_date: string | null;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
+      customer: {
+        /**
+         * Format: uuid
+         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+         */
+        id: string;
+        /** @example Acme GmbH */
+        name: string;
+        /** @example billing@acme.example */
+        email: string | null;
+      } | null;
+    };
+    InvoiceUpdatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "invoice.updated";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["InvoiceWithSummary"];
+      /**
+       * @description The old values of the top-level fields that changed.
+       * @example {
+       *       "due_date": "2026-12-07"
+       *     }
+       */
+      previous_attributes: {
+        /**
+         * Format: uuid
+         * @example 7b6a5948-3726-4150-8f9e-0d1c2b3a4958
+         */
+        id?: string;
+        /**
+         * Format: uuid
+         * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+         */
+        organization_id?: string;
+        /**
+         * Format: uuid
+         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+         */
+        customer_id?: string | null;
+        /** @example INV-2026-0042 */
+        number?: string;
+        /**
+         * @description draft → sent → paid, sent → overdue → paid, and any status but paid → void. Only a draft can be edited or have entries attached.
+         * @example draft
+         * @enum {string}
+         */
+        status?: "draft" | "sent" | "paid" | "overdue" | "void";
+        /**
+         * @description Invoice date, YYYY-MM-DD.
+         * @example 2026-11-30
+         */
+        date?: string;
+        /**
+         * @description YYYY-MM-DD, on or after `date`.
+         * @example 2026-12-14
+         */
+        due_date?: string | null;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        created_at?: string;
+        /**
+         * Format: date-time
+         * @description UTC timestamp, ISO 8601 with milliseconds.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        updated_at?: string;
+        /**
+         * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+         * @example 3
+         */
+        version?: number;
+        customer?: {
+          /**
+           * Format: uuid
+           * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
+           */
+          id: string;
+          /** @example Acme GmbH */
+          name: string;
+          /** @example billing@acme.example */
+          email: string | null;
+        } | null;
+      };
+    };
+    InvoiceDeletedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "invoice.deleted";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Tombstone"];
+    };
+    InvoiceStatusChangedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "invoice.status_changed";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["InvoiceWithSummary"];
+      previous_attributes: {
+        /**
+         * @description draft → sent → paid, sent → overdue → paid, and any status but paid → void. Only a draft can be edited or have entries attached.
+         * @example draft
+         * @enum {string}
+         */
+        status: "draft" | "sent" | "paid" | "overdue" | "void";
+      };
+    };
+    MemberAddedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "member.added";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Member"];
+    };
+    Member: {
+      /**
+       * Format: uuid
+       * @description The member's user id (the `sub` of their tokens).
+       * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+       */
+      id: string;
+      /**
+       * @description `owner` and `admin` see and change everything in the organization, `member` only their own time entries. Only an owner grants or takes away `owner`; an admin never changes an owner.
+       * @example member
+       * @enum {string}
+       */
+      role: "owner" | "admin" | "member";
+      /**
+       * @description `removed`: offboarded. The membership, the user and every hour they logged stay; their tokens are refused (403) and no new entries can be recorded for them.
+       * @example active
+       * @enum {string}
+       */
+      status: "active" | "removed";
+      /**
+       * Format: date-time
+       * @description When the membership last became active: when the person was added, or reinstated.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      joined_at: string;
+      /**
+       * Format: date-time
+       * @description When the member was removed; null while active.
+       * @example null
+       */
+      removed_at: string | null;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
+      user: {
+        /**
+         * Format: uuid
+         * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+         */
+        id: string;
+        /** @example grace@example.com */
+        email: string;
+        /** @example Grace Hopper */
+        full_name: string | null;
+        /** @example null */
+        avatar_url: string | null;
+      };
+    };
+    MemberUpdatedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "member.updated";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Member"];
+      /**
+       * @description The old values of the top-level fields that changed.
+       * @example {
+       *       "role": "admin"
+       *     }
+       */
+      previous_attributes: {
+        /**
+         * Format: uuid
+         * @description The member's user id (the `sub` of their tokens).
+         * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+         */
+        id?: string;
+        /**
+         * @description `owner` and `admin` see and change everything in the organization, `member` only their own time entries. Only an owner grants or takes away `owner`; an admin never changes an owner.
+         * @example member
+         * @enum {string}
+         */
+        role?: "owner" | "admin" | "member";
+        /**
+         * @description `removed`: offboarded. The membership, the user and every hour they logged stay; their tokens are refused (403) and no new entries can be recorded for them.
+         * @example active
+         * @enum {string}
+         */
+        status?: "active" | "removed";
+        /**
+         * Format: date-time
+         * @description When the membership last became active: when the person was added, or reinstated.
+         * @example 2026-11-28T09:00:00.000Z
+         */
+        joined_at?: string;
+        /**
+         * Format: date-time
+         * @description When the member was removed; null while active.
+         * @example null
+         */
+        removed_at?: string | null;
+        /**
+         * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+         * @example 3
+         */
+        version?: number;
+        user?: {
+          /**
+           * Format: uuid
+           * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+           */
+          id: string;
+          /** @example grace@example.com */
+          email: string;
+          /** @example Grace Hopper */
+          full_name: string | null;
+          /** @example null */
+          avatar_url: string | null;
+        };
+      };
+    };
+    MemberRemovedEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "member.removed";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Member"];
+    };
+    WebhookPingEvent: {
+      /**
+       * Format: uuid
+       * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
+       */
+      id: string;
+      /** @enum {string} */
+      type: "webhook.ping";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
+       */
+      organization_id: string;
+      data: components["schemas"]["Webhook"];
+    };
+    Webhook: {
+      /**
+       * Format: uuid
+       * @example 3f2e1d0c-9b8a-4765-8432-10fedcba9876
+       */
+      id: string;
+      /** @example https://hooks.example.com/time-entries */
+      url: string;
+      /**
+       * @description The event types delivered, or `["*"]` for every type.
+       * @example [
+       *       "time_entry.created",
+       *       "time_entry.updated"
+       *     ]
+       */
+      events: string[];
+      /** @example Payroll sync */
+      description: string | null;
+      /**
+       * @description Whether events are delivered.
+       * @example true
+       */
+      active: boolean;
+      /**
+       * @description `healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin, or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row or at once when the receiver answers 410 Gone.
+       * @example healthy
+       * @enum {string}
+       */
+      status: "healthy" | "failing" | "disabled";
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description UTC timestamp, ISO 8601 with milliseconds.
+       * @example 2026-11-28T09:00:00.000Z
+       */
+      updated_at: string;
+      /**
+       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
+       * @example 3
+       */
+      version: number;
+    };
+    TimeEntryList: {
+      /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`. */
+      data: (components["schemas"]["TimeEntry"] | components["schemas"]["TimeEntryTombstone"])[];
+      meta: components["schemas"]["PageMeta"];
+    };
     /** @description A deleted entry, only in a sync listing (`updated_since` with `include_deleted=true`); kept 30 days after deletion. */
     TimeEntryTombstone: {
       /**
@@ -1036,18 +2510,6 @@ export interface components {
       /** @description With two `group_by` dimensions: this group's entries by the second one. */
       groups?: components["schemas"]["TimeEntrySummarySubgroup"][];
     };
-    CurrencyAmount: {
-      /**
-       * @description ISO 4217.
-       * @example EUR
-       */
-      currency: string;
-      /**
-       * @description Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.
-       * @example 720.00
-       */
-      amount: string;
-    };
     TimeEntrySummarySubgroup: {
       /**
        * @description The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its Monday, for `month` `2026-11`. Null for the entries without a project (or customer).
@@ -1151,68 +2613,6 @@ export interface components {
       data: components["schemas"]["Project"][];
       meta: components["schemas"]["PageMeta"];
     };
-    Project: {
-      /**
-       * Format: uuid
-       * @example 5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b
-       */
-      id: string;
-      /**
-       * Format: uuid
-       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
-       */
-      organization_id: string;
-      /** @example Website relaunch */
-      name: string;
-      /**
-       * Format: uuid
-       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
-       */
-      customer_id: string | null;
-      /**
-       * @description Rate per hour in `currency`, with at most 2 decimals; stored as numeric(12,2).
-       * @example 120.5
-       */
-      hourly_rate: number | null;
-      /**
-       * @description ISO 4217 code.
-       * @example EUR
-       */
-      currency: string | null;
-      /**
-       * @description Inactive projects are kept for history.
-       * @example true
-       */
-      active: boolean;
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      created_at: string;
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      updated_at: string;
-      /**
-       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
-       * @example 3
-       */
-      version: number;
-      customer: {
-        /**
-         * Format: uuid
-         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
-         */
-        id: string;
-        /** @example Acme GmbH */
-        name: string;
-        /** @example billing@acme.example */
-        email: string | null;
-      } | null;
-    };
     ProjectResponse: {
       data: components["schemas"]["Project"];
     };
@@ -1276,66 +2676,6 @@ export interface components {
     CustomerList: {
       data: components["schemas"]["Customer"][];
       meta: components["schemas"]["PageMeta"];
-    };
-    Customer: {
-      /**
-       * Format: uuid
-       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
-       */
-      id: string;
-      /**
-       * Format: uuid
-       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
-       */
-      organization_id: string;
-      /** @example Acme GmbH */
-      name: string;
-      /** @example billing@acme.example */
-      email: string | null;
-      /** @example +49 30 1234567 */
-      phone: string | null;
-      /** @example https://acme.example */
-      website: string | null;
-      /** @example Wile E. Coyote */
-      contact_person: string | null;
-      /** @example Friedrichstraße 1 */
-      address_line1: string | null;
-      /** @example null */
-      address_line2: string | null;
-      /** @example Germany */
-      country: string | null;
-      /**
-       * @description ISO 3166-1 alpha-2.
-       * @example DE
-       */
-      country_code: string | null;
-      /** @example Berlin */
-      city: string | null;
-      /** @example null */
-      state: string | null;
-      /** @example 10117 */
-      postal_code: string | null;
-      /** @example DE123456789 */
-      tax_id: string | null;
-      /** @example null */
-      notes: string | null;
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      created_at: string;
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      updated_at: string;
-      /**
-       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
-       * @example 3
-       */
-      version: number;
     };
     CustomerResponse: {
       data: components["schemas"]["Customer"];
@@ -1434,94 +2774,8 @@ export interface components {
       data: components["schemas"]["Invoice"][];
       meta: components["schemas"]["PageMeta"];
     };
-    Invoice: {
-      /**
-       * Format: uuid
-       * @example 7b6a5948-3726-4150-8f9e-0d1c2b3a4958
-       */
-      id: string;
-      /**
-       * Format: uuid
-       * @example 0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01
-       */
-      organization_id: string;
-      /**
-       * Format: uuid
-       * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
-       */
-      customer_id: string | null;
-      /** @example INV-2026-0042 */
-      number: string;
-      /**
-       * @description draft → sent → paid, sent → overdue → paid, and any status but paid → void. Only a draft can be edited or have entries attached.
-       * @example draft
-       * @enum {string}
-       */
-      status: "draft" | "sent" | "paid" | "overdue" | "void";
-      /**
-       * @description Invoice date, YYYY-MM-DD.
-       * @example 2026-11-30
-       */
-      date: string;
-      /**
-       * @description YYYY-MM-DD, on or after `date`.
-       * @example 2026-12-14
-       */
-      due_date: string | null;
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      created_at: string;
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      updated_at: string;
-      /**
-       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
-       * @example 3
-       */
-      version: number;
-      customer: {
-        /**
-         * Format: uuid
-         * @example 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f
-         */
-        id: string;
-        /** @example Acme GmbH */
-        name: string;
-        /** @example billing@acme.example */
-        email: string | null;
-      } | null;
-    };
     InvoiceResponse: {
       data: components["schemas"]["InvoiceWithSummary"];
-    };
-    InvoiceWithSummary: components["schemas"]["Invoice"] & {
-      summary: components["schemas"]["InvoiceSummary"];
-    };
-    /** @description What the invoice bills: a draft's follows its projects' current rates; frozen when the invoice leaves draft. */
-    InvoiceSummary: {
-      /**
-       * @description Attached time entries.
-       * @example 3
-       */
-      entry_count: number;
-      /**
-       * @description Their total duration.
-       * @example 16200
-       */
-      total_seconds: number;
-      /**
-       * @description The duration of the billable ones.
-       * @example 12600
-       */
-      billable_seconds: number;
-      /** @description One amount per currency, ordered by currency. */
-      amounts: components["schemas"]["CurrencyAmount"][];
     };
     /**
      * @example {
@@ -1600,56 +2854,6 @@ export interface components {
     MemberList: {
       data: components["schemas"]["Member"][];
       meta: components["schemas"]["PageMeta"];
-    };
-    Member: {
-      /**
-       * Format: uuid
-       * @description The member's user id (the `sub` of their tokens).
-       * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
-       */
-      id: string;
-      /**
-       * @description `owner` and `admin` see and change everything in the organization, `member` only their own time entries. Only an owner grants or takes away `owner`; an admin never changes an owner.
-       * @example member
-       * @enum {string}
-       */
-      role: "owner" | "admin" | "member";
-      /**
-       * @description `removed`: offboarded. The membership, the user and every hour they logged stay; their tokens are refused (403) and no new entries can be recorded for them.
-       * @example active
-       * @enum {string}
-       */
-      status: "active" | "removed";
-      /**
-       * Format: date-time
-       * @description When the membership last became active: when the person was added, or reinstated.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      joined_at: string;
-      /**
-       * Format: date-time
-       * @description When the member was removed; null while active.
-       * @example null
-       */
-      removed_at: string | null;
-      /**
-       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
-       * @example 3
-       */
-      version: number;
-      user: {
-        /**
-         * Format: uuid
-         * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
-         */
-        id: string;
-        /** @example grace@example.com */
-        email: string;
-        /** @example Grace Hopper */
-        full_name: string | null;
-        /** @example null */
-        avatar_url: string | null;
-      };
     };
     MemberResponse: {
       data: components["schemas"]["Member"];
@@ -1755,53 +2959,6 @@ export interface components {
     WebhookList: {
       data: components["schemas"]["Webhook"][];
       meta: components["schemas"]["PageMeta"];
-    };
-    Webhook: {
-      /**
-       * Format: uuid
-       * @example 3f2e1d0c-9b8a-4765-8432-10fedcba9876
-       */
-      id: string;
-      /** @example https://hooks.example.com/time-entries */
-      url: string;
-      /**
-       * @description The event types delivered, or `["*"]` for every type.
-       * @example [
-       *       "time_entry.created",
-       *       "time_entry.updated"
-       *     ]
-       */
-      events: string[];
-      /** @example Payroll sync */
-      description: string | null;
-      /**
-       * @description Whether events are delivered.
-       * @example true
-       */
-      active: boolean;
-      /**
-       * @description `healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin, or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row or at once when the receiver answers 410 Gone.
-       * @example healthy
-       * @enum {string}
-       */
-      status: "healthy" | "failing" | "disabled";
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      created_at: string;
-      /**
-       * Format: date-time
-       * @description UTC timestamp, ISO 8601 with milliseconds.
-       * @example 2026-11-28T09:00:00.000Z
-       */
-      updated_at: string;
-      /**
-       * @description Increases on every change. The `ETag` of a response carrying the resource is this number in quotes, `"3"`.
-       * @example 3
-       */
-      version: number;
     };
     WebhookWithSecretResponse: {
       data: components["schemas"]["WebhookWithSecret"];
@@ -8869,6 +10026,1252 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["Error"];
         };
+      };
+    };
+  };
+  timeEntryCreatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "time_entry.created",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "user_id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *         "project_id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *         "start_time": "2026-11-28T09:00:00.000Z",
+         *         "end_time": "2026-11-28T10:30:00.000Z",
+         *         "duration": 5400,
+         *         "description": "Sprint planning",
+         *         "billable": true,
+         *         "invoice_id": null,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "user": {
+         *           "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *           "full_name": "Ada Lovelace",
+         *           "email": "ada@example.com",
+         *           "avatar_url": null
+         *         },
+         *         "project": {
+         *           "id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *           "name": "Website relaunch",
+         *           "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "hourly_rate": 120,
+         *           "currency": "EUR",
+         *           "customer": {
+         *             "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *             "name": "Acme GmbH"
+         *           }
+         *         },
+         *         "invoice": {
+         *           "id": "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+         *           "number": "INV-2026-0042",
+         *           "status": "draft",
+         *           "date": "2026-11-30",
+         *           "due_date": "2026-12-30"
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["TimeEntryCreatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  timeEntryUpdatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "time_entry.updated",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "user_id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *         "project_id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *         "start_time": "2026-11-28T09:00:00.000Z",
+         *         "end_time": "2026-11-28T10:30:00.000Z",
+         *         "duration": 5400,
+         *         "description": "Sprint planning",
+         *         "billable": true,
+         *         "invoice_id": null,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "user": {
+         *           "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *           "full_name": "Ada Lovelace",
+         *           "email": "ada@example.com",
+         *           "avatar_url": null
+         *         },
+         *         "project": {
+         *           "id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *           "name": "Website relaunch",
+         *           "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "hourly_rate": 120,
+         *           "currency": "EUR",
+         *           "customer": {
+         *             "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *             "name": "Acme GmbH"
+         *           }
+         *         },
+         *         "invoice": {
+         *           "id": "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+         *           "number": "INV-2026-0042",
+         *           "status": "draft",
+         *           "date": "2026-11-30",
+         *           "due_date": "2026-12-30"
+         *         }
+         *       },
+         *       "previous_attributes": {
+         *         "description": "Planning"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["TimeEntryUpdatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  timeEntryDeletedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "time_entry.deleted",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "version": 3,
+         *         "deleted_at": "2026-11-28T09:00:00.000Z"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["TimeEntryDeletedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  timerStartedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "timer.started",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "user_id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *         "project_id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *         "start_time": "2026-11-28T09:00:00.000Z",
+         *         "end_time": "2026-11-28T10:30:00.000Z",
+         *         "duration": 5400,
+         *         "description": "Sprint planning",
+         *         "billable": true,
+         *         "invoice_id": null,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "user": {
+         *           "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *           "full_name": "Ada Lovelace",
+         *           "email": "ada@example.com",
+         *           "avatar_url": null
+         *         },
+         *         "project": {
+         *           "id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *           "name": "Website relaunch",
+         *           "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "hourly_rate": 120,
+         *           "currency": "EUR",
+         *           "customer": {
+         *             "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *             "name": "Acme GmbH"
+         *           }
+         *         },
+         *         "invoice": {
+         *           "id": "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+         *           "number": "INV-2026-0042",
+         *           "status": "draft",
+         *           "date": "2026-11-30",
+         *           "due_date": "2026-12-30"
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["TimerStartedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  timerStoppedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "timer.stopped",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "user_id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *         "project_id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *         "start_time": "2026-11-28T09:00:00.000Z",
+         *         "end_time": "2026-11-28T10:30:00.000Z",
+         *         "duration": 5400,
+         *         "description": "Sprint planning",
+         *         "billable": true,
+         *         "invoice_id": null,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "user": {
+         *           "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *           "full_name": "Ada Lovelace",
+         *           "email": "ada@example.com",
+         *           "avatar_url": null
+         *         },
+         *         "project": {
+         *           "id": "9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4",
+         *           "name": "Website relaunch",
+         *           "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "hourly_rate": 120,
+         *           "currency": "EUR",
+         *           "customer": {
+         *             "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *             "name": "Acme GmbH"
+         *           }
+         *         },
+         *         "invoice": {
+         *           "id": "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+         *           "number": "INV-2026-0042",
+         *           "status": "draft",
+         *           "date": "2026-11-30",
+         *           "due_date": "2026-12-30"
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["TimerStoppedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  projectCreatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "project.created",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "name": "Website relaunch",
+         *         "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *         "hourly_rate": 120.5,
+         *         "currency": "EUR",
+         *         "active": true,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "customer": {
+         *           "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "name": "Acme GmbH",
+         *           "email": "billing@acme.example"
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["ProjectCreatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  projectUpdatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "project.updated",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "name": "Website relaunch",
+         *         "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *         "hourly_rate": 120.5,
+         *         "currency": "EUR",
+         *         "active": true,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "customer": {
+         *           "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "name": "Acme GmbH",
+         *           "email": "billing@acme.example"
+         *         }
+         *       },
+         *       "previous_attributes": {
+         *         "name": "Website"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["ProjectUpdatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  projectDeletedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "project.deleted",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "version": 3,
+         *         "deleted_at": "2026-11-28T09:00:00.000Z"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["ProjectDeletedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  customerCreatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "customer.created",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "name": "Acme GmbH",
+         *         "email": "billing@acme.example",
+         *         "phone": "+49 30 1234567",
+         *         "website": "https://acme.example",
+         *         "contact_person": "Wile E. Coyote",
+         *         "address_line1": "Friedrichstraße 1",
+         *         "address_line2": null,
+         *         "country": "Germany",
+         *         "country_code": "DE",
+         *         "city": "Berlin",
+         *         "state": null,
+         *         "postal_code": "10117",
+         *         "tax_id": "DE123456789",
+         *         "notes": null,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["CustomerCreatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  customerUpdatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "customer.updated",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "name": "Acme GmbH",
+         *         "email": "billing@acme.example",
+         *         "phone": "+49 30 1234567",
+         *         "website": "https://acme.example",
+         *         "contact_person": "Wile E. Coyote",
+         *         "address_line1": "Friedrichstraße 1",
+         *         "address_line2": null,
+         *         "country": "Germany",
+         *         "country_code": "DE",
+         *         "city": "Berlin",
+         *         "state": null,
+         *         "postal_code": "10117",
+         *         "tax_id": "DE123456789",
+         *         "notes": null,
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3
+         *       },
+         *       "previous_attributes": {
+         *         "name": "Acme"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["CustomerUpdatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  customerDeletedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "customer.deleted",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "version": 3,
+         *         "deleted_at": "2026-11-28T09:00:00.000Z"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["CustomerDeletedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  invoiceCreatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "invoice.created",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *         "number": "INV-2026-0042",
+         *         "status": "draft",
+         *         "date": "2026-11-30",
+         *         "due_date": "2026-12-14",
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "customer": {
+         *           "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "name": "Acme GmbH",
+         *           "email": "billing@acme.example"
+         *         },
+         *         "summary": {
+         *           "entry_count": 3,
+         *           "total_seconds": 16200,
+         *           "billable_seconds": 12600,
+         *           "amounts": [
+         *             {
+         *               "currency": "EUR",
+         *               "amount": "720.00"
+         *             }
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["InvoiceCreatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  invoiceUpdatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "invoice.updated",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *         "number": "INV-2026-0042",
+         *         "status": "draft",
+         *         "date": "2026-11-30",
+         *         "due_date": "2026-12-14",
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "customer": {
+         *           "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "name": "Acme GmbH",
+         *           "email": "billing@acme.example"
+         *         },
+         *         "summary": {
+         *           "entry_count": 3,
+         *           "total_seconds": 16200,
+         *           "billable_seconds": 12600,
+         *           "amounts": [
+         *             {
+         *               "currency": "EUR",
+         *               "amount": "720.00"
+         *             }
+         *           ]
+         *         }
+         *       },
+         *       "previous_attributes": {
+         *         "due_date": "2026-12-07"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["InvoiceUpdatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  invoiceDeletedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "invoice.deleted",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42",
+         *         "version": 3,
+         *         "deleted_at": "2026-11-28T09:00:00.000Z"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["InvoiceDeletedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  invoiceStatusChangedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "invoice.status_changed",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "7b6a5948-3726-4150-8f9e-0d1c2b3a4958",
+         *         "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *         "customer_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *         "number": "INV-2026-0042",
+         *         "status": "draft",
+         *         "date": "2026-11-30",
+         *         "due_date": "2026-12-14",
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3,
+         *         "customer": {
+         *           "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *           "name": "Acme GmbH",
+         *           "email": "billing@acme.example"
+         *         },
+         *         "summary": {
+         *           "entry_count": 3,
+         *           "total_seconds": 16200,
+         *           "billable_seconds": 12600,
+         *           "amounts": [
+         *             {
+         *               "currency": "EUR",
+         *               "amount": "720.00"
+         *             }
+         *           ]
+         *         }
+         *       },
+         *       "previous_attributes": {
+         *         "status": "draft"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["InvoiceStatusChangedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  memberAddedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "member.added",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *         "role": "member",
+         *         "status": "active",
+         *         "joined_at": "2026-11-28T09:00:00.000Z",
+         *         "removed_at": null,
+         *         "version": 3,
+         *         "user": {
+         *           "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *           "email": "grace@example.com",
+         *           "full_name": "Grace Hopper",
+         *           "avatar_url": null
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["MemberAddedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  memberUpdatedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "member.updated",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *         "role": "member",
+         *         "status": "active",
+         *         "joined_at": "2026-11-28T09:00:00.000Z",
+         *         "removed_at": null,
+         *         "version": 3,
+         *         "user": {
+         *           "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *           "email": "grace@example.com",
+         *           "full_name": "Grace Hopper",
+         *           "avatar_url": null
+         *         }
+         *       },
+         *       "previous_attributes": {
+         *         "role": "admin"
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["MemberUpdatedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  memberRemovedWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "member.removed",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *         "role": "member",
+         *         "status": "active",
+         *         "joined_at": "2026-11-28T09:00:00.000Z",
+         *         "removed_at": null,
+         *         "version": 3,
+         *         "user": {
+         *           "id": "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+         *           "email": "grace@example.com",
+         *           "full_name": "Grace Hopper",
+         *           "avatar_url": null
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["MemberRemovedEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  webhookPingWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The event's `id`, the same on every retry. */
+        "webhook-id": string;
+        /** @description Unix seconds of this attempt. */
+        "webhook-timestamp": number;
+        /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret; one per secret (space separated) after a rotation. */
+        "webhook-signature": string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "1ec50d7a-63d8-4151-b3ab-588a692887b5",
+         *       "type": "webhook.ping",
+         *       "created_at": "2026-11-28T09:00:00.000Z",
+         *       "organization_id": "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01",
+         *       "data": {
+         *         "id": "3f2e1d0c-9b8a-4765-8432-10fedcba9876",
+         *         "url": "https://hooks.example.com/time-entries",
+         *         "events": [
+         *           "time_entry.created",
+         *           "time_entry.updated"
+         *         ],
+         *         "description": "Payroll sync",
+         *         "active": true,
+         *         "status": "healthy",
+         *         "created_at": "2026-11-28T09:00:00.000Z",
+         *         "updated_at": "2026-11-28T09:00:00.000Z",
+         *         "version": 3
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["WebhookPingEvent"];
+      };
+    };
+    responses: {
+      /** @description Received. */
+      "2XX": {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not received: retried. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
     };
   };

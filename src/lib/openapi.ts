@@ -1,5 +1,6 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { IDEMPOTENCY_KEY_FORMAT } from "../middleware/idempotency";
+import { registerWebhookEvents } from "../routes/webhooks/webhook-events";
 import { errorResponses } from "./errors";
 import type { AppOpenAPI } from "./types";
 
@@ -19,6 +20,8 @@ export function configureOpenApi(app: AppOpenAPI) {
       "Tokens are verified following RFC8725 (JSON Web Token Best Current Practices): algorithms are allow-listed per token kind (never `none`), `typ` separates access tokens from session tokens, and `iss`, `aud`, `exp` and `nbf` are checked. Clocks may differ by up to 30 seconds. A bad token is 401 with `WWW-Authenticate: Bearer error=\"invalid_token\"`; a missing scope is 403 `INSUFFICIENT_SCOPE`. The caller's role (owner, admin, member) is read from the organization's membership on every request, so a removed member loses access at once.",
     ].join("\n"),
   });
+
+  registerWebhookEvents(app);
 
   app.get("/openapi.json", (c) => {
     const document = app.getOpenAPI31Document({
@@ -56,7 +59,7 @@ export function configureOpenApi(app: AppOpenAPI) {
         { name: "Me", description: "The caller." },
       ],
     });
-    return c.json(withResponseHeaders(document));
+    return c.json(withWebhookExamples(withResponseHeaders(document)));
   });
 
   // The reference's script is a static asset of this Worker (public/docs/scalar.js, see wrangler.toml
@@ -143,6 +146,38 @@ function withResponseHeaders(document: Document): Document {
         if (status === "429") response.headers.RateLimit = ref("RateLimit");
       }
     }
+  }
+  return document;
+}
+
+type Schema = {
+  $ref?: string;
+  example?: unknown;
+  enum?: unknown[];
+  properties?: object;
+  allOf?: Schema[];
+  items?: Schema;
+};
+
+/** A value of `schema` made of its properties' examples. */
+function exampleOf(document: Document, schema: Schema): unknown {
+  const ref = schema.$ref?.split("/").pop();
+  if (ref) return exampleOf(document, document.components?.schemas?.[ref] as Schema);
+  if ("example" in schema) return schema.example;
+  if (schema.enum) return schema.enum[0];
+  if (schema.items) return [exampleOf(document, schema.items)];
+  if (schema.allOf) return Object.assign({}, ...schema.allOf.map((part) => exampleOf(document, part)));
+  return Object.fromEntries(
+    Object.entries(schema.properties ?? {}).map(([name, property]) => [name, exampleOf(document, property)]),
+  );
+}
+
+/** Each webhook's body gets an example built from its schema. */
+function withWebhookExamples(document: Document): Document {
+  for (const item of Object.values(document.webhooks ?? {})) {
+    const media = (item as { post: { requestBody: { content: { "application/json": Schema & { schema: Schema } } } } })
+      .post.requestBody.content["application/json"];
+    media.example = exampleOf(document, media.schema);
   }
   return document;
 }

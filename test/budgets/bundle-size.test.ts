@@ -1,16 +1,18 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 217 KiB gzipped; the README states the current figure. It was 200
+// or under 220 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
 // consumer's backoff when the database fails and more refused IP ranges (~0.3 KiB); then 216 until
-// the fixes of an outside audit (races, time zones, invoices frozen when issued: ~1 KiB).
+// the fixes of an outside audit (races, time zones, invoices frozen when issued: ~1 KiB); then 217 until
+// the document's `webhooks` (one per event type, with its schema, headers and example: ~1.3 KiB) and the
+// retries of deadlocked statements (~0.2 KiB); 220 leaves the next change a little room.
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 217;
+const BUDGET_KIB = 220;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

@@ -79,13 +79,7 @@ const mediaTypeOf = (contentType: string | null) => contentType?.split(";")[0]?.
  */
 export function responseValidator(document: OpenApiDocument, operation: OperationObject): ResponseValidator {
   const ajv = ajvFor(document);
-  const compile = (schema: Schema): BodyCheck => {
-    const validate: ValidateFunction = ajv.compile(absoluteRefs(closed(document, schema)) as Schema);
-    return (body) =>
-      validate(body)
-        ? []
-        : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
-  };
+  const compile = (schema: Schema) => schemaValidator(document, schema);
   const checks = new Map<string, Map<string, BodyCheck>>();
   const headerChecks = new Map<string, HeaderCheck[]>();
   for (const [status, response] of Object.entries(operation.responses)) {
@@ -130,6 +124,18 @@ export function responseValidator(document: OpenApiDocument, operation: Operatio
     if (!check) return [...problems, `expected ${[...byMediaType.keys()].join(" or ")}, got ${contentType}`];
     return [...problems, ...check(body)];
   };
+}
+
+/**
+ * A check of a JSON value against `schema` (a schema of `document`, e.g. a `$ref` to a component), with every object
+ * closed as above; it answers the problems found, none when the value fits.
+ */
+export function schemaValidator(document: OpenApiDocument, schema: Schema): BodyCheck {
+  const validate: ValidateFunction = ajvFor(document).compile(absoluteRefs(closed(document, schema)) as Schema);
+  return (body) =>
+    validate(body)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
 }
 
 /** A newline-delimited body: every line (each ended by LF) is one JSON value that `check` accepts. */

@@ -1,7 +1,7 @@
 // /docs in a real browser: headless Chromium opens the API reference as the
 // Worker serves it in workerd (HTML from the app, script from the static
 // assets), with every request to another origin refused, and finds every
-// operation of /openapi.json on the page.
+// operation and webhook of /openapi.json on the page.
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,11 +36,13 @@ afterAll(async () => {
 });
 
 describe.skipIf(!executablePath)("GET /docs in headless Chromium", () => {
-  it("lists every operation of /openapi.json, loading nothing from another origin", async () => {
+  it("lists every operation and webhook of /openapi.json, loading nothing from another origin", async () => {
     const document = (await (await fetch(new URL("/openapi.json", worker.url))).json()) as {
       paths: Record<string, Record<string, { summary?: string }>>;
+      webhooks: Record<string, Record<string, { summary?: string }>>;
     };
-    const expected = Object.entries(document.paths)
+    // Webhooks are listed like operations, by their summary.
+    const expected = [...Object.entries(document.paths), ...Object.entries(document.webhooks)]
       .flatMap(([path, item]) =>
         Object.entries(item).map(([method, operation]) => `${method.toUpperCase()} ${operation.summary ?? path}`),
       )
