@@ -140,7 +140,7 @@ export interface paths {
     put?: never;
     /**
      * Stop a running timer
-     * @description Sets `end_time` to now, or to `end_time` from the optional body, which must be after the entry's start_time. An entry already stopped is 409 `TIMER_NOT_RUNNING`; an invoiced entry is locked (409 `ENTRY_LOCKED`). A member can stop only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.
+     * @description Sets `end_time` to now, or to `end_time` from the optional body (empty is none, whatever its Content-Type), which must be after the entry's start_time. An entry already stopped is 409 `TIMER_NOT_RUNNING`; an invoiced entry is locked (409 `ENTRY_LOCKED`). A member can stop only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.
      */
     post: operations["stopTimeEntry"];
     delete?: never;

@@ -1,4 +1,5 @@
 import { OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -13,15 +14,33 @@ import { validationHook } from "./validation";
 /** What an operation without query parameters takes: none, so that a misspelt or unknown one is 400, not ignored. */
 const NoQuery = z.object({}).strict();
 
+/**
+ * An optional body sent empty is no body, even under `Content-Type: application/json` (what `curl -X POST -H
+ * "Content-Type: application/json"` sends without `-d`): otherwise it would be parsed as JSON and refused.
+ */
+const emptyBodyIsNone: MiddlewareHandler = async (c, next) => {
+  // Read once (Hono caches it for the validator); only routes whose body is optional pay for it.
+  if (c.req.header("content-type") && (await c.req.text()) === "") {
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("content-type");
+    c.req.raw = new Request(c.req.raw, { headers });
+  }
+  await next();
+};
+
+/** The routes' router: strict query strings, optional bodies that may come empty, the shared validation hook. */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
   const register = router.openapi.bind(router);
+  const withDefaults = (route: RouteConfig): RouteConfig => {
+    const request = route.request?.query ? route.request : { ...route.request, query: NoQuery };
+    const optionalBody = route.request?.body?.required === false;
+    const middleware = [route.middleware ?? []].flat();
+    return { ...route, request, ...(optionalBody && { middleware: [emptyBodyIsNone, ...middleware] }) };
+  };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
     // biome-ignore lint/suspicious/noExplicitAny: passes the handler and hook on exactly as given.
-    (register as any)(
-      route.request?.query ? route : { ...route, request: { ...route.request, query: NoQuery } },
-      ...rest,
-    )) as typeof router.openapi;
+    (register as any)(withDefaults(route), ...rest)) as typeof router.openapi;
   return router;
 }
 

@@ -132,6 +132,18 @@ describe("POST /v1/time-entries/{id}/stop", () => {
     expect(res.body.data.end_time).not.toBeNull();
   });
 
+  it("takes no body sent as Content-Type: application/json (curl -H without -d)", async () => {
+    const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
+    const res = await h.call("POST", `/v1/time-entries/${id}/stop`, {
+      token: team.member.token,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data.end_time).not.toBeNull();
+    const malformed = await stop(team.member.token, id, "{");
+    expect(malformed.status).toBe(400);
+  });
+
   it("is 400 on end_time when it is not after start_time, changing nothing", async () => {
     const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
     for (const end_time of ["2026-11-28T09:00:00Z", "2026-11-28T08:00:00Z", "2026-11-28T10:00:00.0004+01:00"]) {
