@@ -3,18 +3,28 @@ import { sql } from "drizzle-orm";
 import { boolean, check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
 
-export const organizations = pgTable("organizations", {
-  id: id(),
-  name: text("name"),
-  // When on, a member's entries may not overlap (touching is fine); enforced by
-  // the time_entries_prevent_overlap trigger (drizzle/0003_triggers.sql).
-  preventOverlaps: boolean("prevent_overlaps").notNull().default(false),
-  // IANA name: the default `timezone` of the list, the summary and the export.
-  timezone: text("timezone").notNull().default("UTC"),
-  version: version(),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+export const organizations = pgTable(
+  "organizations",
+  {
+    id: id(),
+    name: text("name"),
+    // When on, a member's entries may not overlap (touching is fine); enforced by
+    // the time_entries_prevent_overlap trigger (drizzle/0003_triggers.sql).
+    preventOverlaps: boolean("prevent_overlaps").notNull().default(false),
+    // IANA name: the default `timezone` of the list, the summary and the export.
+    timezone: text("timezone").notNull().default("UTC"),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // Zones Postgres reads as its fixed-offset abbreviations (CET is +01:00 all year there), not as the IANA zones.
+  (t) => [
+    check(
+      "organizations_timezone_not_abbreviation_check",
+      sql`upper(${t.timezone}) not in ('CET', 'EET', 'MET', 'WET')`,
+    ),
+  ],
+);
 
 /** The organization a row belongs to; composite keys on (organization_id, id) keep references inside it. */
 export const organizationId = () =>
