@@ -28,7 +28,7 @@ export interface paths {
     head?: never;
     /**
      * Update many time entries
-     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens.
+     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`; one that already has every given value is left as it is. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["bulkUpdateTimeEntries"];
     trace?: never;
@@ -124,7 +124,7 @@ export interface paths {
     head?: never;
     /**
      * Update a time entry
-     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateTimeEntry"];
     trace?: never;
@@ -216,7 +216,7 @@ export interface paths {
     head?: never;
     /**
      * Update a project
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateProject"];
     trace?: never;
@@ -268,7 +268,7 @@ export interface paths {
     head?: never;
     /**
      * Update a customer
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     patch: operations["updateCustomer"];
     trace?: never;
@@ -320,7 +320,7 @@ export interface paths {
     head?: never;
     /**
      * Update an invoice or move its status
-     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 `INVALID_STATUS_TRANSITION`. Leaving draft freezes `summary` (a project's later rate or currency no longer moves it). Voiding releases the entries, unbilled (a `time_entry.updated` event each); the void invoice keeps its summary. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; any other move is 409 `INVALID_STATUS_TRANSITION`. Leaving draft freezes `summary` (a project's later rate or currency no longer moves it). Voiding releases the entries, unbilled (a `time_entry.updated` event each); the void invoice keeps its summary. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     patch: operations["updateInvoice"];
     trace?: never;
@@ -396,7 +396,7 @@ export interface paths {
     head?: never;
     /**
      * Update a member
-     * @description Changes the member's role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Changes the member's role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     patch: operations["updateMember"];
     trace?: never;
@@ -420,7 +420,7 @@ export interface paths {
     head?: never;
     /**
      * Update the organization
-     * @description Changes any subset of `name`, `timezone` and `prevent_overlaps`, and bumps `updated_at`. A time zone Postgres does not know is 400 on `timezone`. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Changes any subset of `name`, `timezone` and `prevent_overlaps`, and bumps `updated_at`. A time zone Postgres does not know is 400 on `timezone`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     patch: operations["updateCurrentOrganization"];
     trace?: never;
@@ -472,7 +472,7 @@ export interface paths {
     head?: never;
     /**
      * Update a webhook subscription
-     * @description Changes any subset of `url`, `events`, `description` and `active`. `active: false` stops deliveries (`status: disabled`); `active: true` re-enables a subscription, disabled by hand or by the API after too many failed events (`status: healthy`; events that failed meanwhile can be sent again with the deliveries' retry). `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Changes any subset of `url`, `events`, `description` and `active`. `active: false` stops deliveries (`status: disabled`); `active: true` re-enables a subscription, disabled by hand or by the API after too many failed events (`status: healthy`; events that failed meanwhile can be sent again with the deliveries' retry). `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
      */
     patch: operations["updateWebhook"];
     trace?: never;

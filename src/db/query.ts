@@ -63,14 +63,25 @@ export async function withConstraintErrors<T>(
 /**
  * The fields a PATCH body gives, as typed SQL values: `value(key)` is the new
  * value cast to its column type; `assignments` is the SET list.
+ *
+ * A PATCH that changes nothing writes nothing: its UPDATE also requires `differs(alias)` (some given field of the
+ * row `alias` is distinct from its new value, compared as typed values: numeric 120.5 = 120.50, timestamps as
+ * instants, text exactly), and the statement answers from `answered(ok)`: the row `updated` wrote or else, when
+ * every check (`ok`) passed and nothing differs, the row of `target` as it is. Same version, no event.
  */
 export function changedFields<K extends string>(changes: Partial<Record<K, unknown>>, columnTypes: Record<K, string>) {
   const given = (Object.keys(columnTypes) as K[]).filter((key) => changes[key] !== undefined);
   const value = (key: K) => sql`${changes[key] ?? null}::${sql.raw(columnTypes[key])}`;
+  const differs = (alias: string) =>
+    sql`(false${sql.join(given.map((key) => sql` or ${sql.raw(alias)}.${sql.identifier(key)} is distinct from ${value(key)}`))})`;
   return {
     given,
     value,
     has: (key: K) => given.includes(key),
     assignments: given.map((key) => sql`${sql.identifier(key)} = ${value(key)}`),
+    differs,
+    /** The CTE `answered`; `alias` names the locked row in `ok`, `from` is the FROM list holding it. */
+    answered: (ok: SQL, alias = "t", from = `target ${alias}`) =>
+      sql`answered as (select * from updated union all select ${sql.raw(alias)}.* from ${sql.raw(from)} where ${ok} and not ${differs(alias)})`,
   };
 }

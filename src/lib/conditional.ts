@@ -76,6 +76,10 @@ export const Version = z.number().int().openapi({
   example: 3,
 });
 
+/** What every PATCH of one resource says about a change to the values it has. */
+export const noChangeRule =
+  "Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event.";
+
 /** What an operation that takes `If-Match` says about it. */
 export const ifMatchRule =
   "With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409).";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { etagHeader, IfMatchHeaders, ifMatchRule } from "./conditional";
+import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule } from "./conditional";
 import { type ErrorCode, errorResponses } from "./errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "./openapi-helpers";
 
@@ -136,7 +136,7 @@ export function crudRoutes<
     path: itemPath,
     tags,
     summary: `Update a ${noun.one}`,
-    description: `${spec.describe.patch} ${ifMatchRule} ${writeRule}`,
+    description: `${spec.describe.patch} ${noChangeRule} ${ifMatchRule} ${writeRule}`,
     ...write,
     request: {
       params: schemas.params,

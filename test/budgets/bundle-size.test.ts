@@ -7,7 +7,8 @@
 // consumer's backoff when the database fails and more refused IP ranges (~0.3 KiB); then 216 until
 // the fixes of an outside audit (races, time zones, invoices frozen when issued: ~1 KiB); then 217 until
 // the document's `webhooks` (one per event type, with its schema, headers and example: ~1.3 KiB) and the
-// retries of deadlocked statements (~0.2 KiB); 220 leaves the next change a little room.
+// retries of deadlocked statements (~0.2 KiB) and a PATCH that changes nothing writing nothing (~0.35 KiB:
+// its condition and answer in every PATCH, and their OpenAPI rule).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Customer } from "../../src/routes/customers/customers.schemas";
 import { createCustomer, createInvoice, createProject, createTeam, type Team } from "../support/factories";
 import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
 
 let h: Harness;
 let team: Team;
@@ -205,6 +206,22 @@ describe("PATCH /v1/customers/{id}", () => {
     expect(res.body.error.code).toBe("FORBIDDEN");
     const [row] = await h.sql("select name from customers where id = $1", [id]);
     expect(row?.name).toBe("Stable");
+  });
+
+  it("changes nothing when every given field has that value: same version and updated_at, no event", async () => {
+    const own = await createTeam(h);
+    const id = await createCustomer(h, own.organizationId, "Acme");
+    await expectNoOpPatch(h, {
+      path: `/v1/customers/${id}`,
+      token: own.admin.token,
+      organizationId: own.organizationId,
+      same: { name: "Acme", email: null, notes: null },
+      change: { name: "Acme", notes: "New terms" },
+      changedEvent: "customer.updated",
+    });
+    // A caller who may not make the change still may not, even when it would change nothing.
+    const forbidden = await h.call("PATCH", `/v1/customers/${id}`, { token: own.member.token, body: { name: "Acme" } });
+    expect(forbidden.status).toBe(403);
   });
 
   it("answers 404 for an unknown id", async () => {

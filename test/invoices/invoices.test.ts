@@ -10,6 +10,7 @@ import {
   type Team,
 } from "../support/factories";
 import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
 import { eventsOf, subscribe } from "../support/webhooks";
 
 let h: Harness;
@@ -311,6 +312,28 @@ describe("PATCH /v1/invoices/{id}", () => {
     expect((await eventsOf(h, team.organizationId)).map((event) => event.type).slice(events)).toEqual([
       "invoice.updated",
     ]);
+  });
+
+  it("changes nothing when every given field has that value, whichever fields: no new version, no event", async () => {
+    const own = await createTeam(h);
+    const customer = await createCustomer(h, own.organizationId);
+    const id = await createInvoice(h, own.organizationId, { customerId: customer, number: "SAME-1" });
+    await h.sql("update invoices set due_date = '2026-12-14' where id = $1", [id]);
+    await createEntry(h, own.member, { invoiceId: id, start: "2026-10-09T09:00:00Z", end: "2026-10-09T10:00:00Z" });
+    await expectNoOpPatch(h, {
+      path: `/v1/invoices/${id}`,
+      token: own.admin.token,
+      organizationId: own.organizationId,
+      same: { number: "SAME-1", date: "2026-11-30", due_date: "2026-12-14", status: "draft" },
+      change: { number: "SAME-1", due_date: null },
+      changedEvent: "invoice.updated",
+    });
+    // Other checks stand: the content of an invoice that left draft cannot be edited, even to what it is.
+    await h.call("PATCH", `/v1/invoices/${id}`, { token: own.owner.token, body: { status: "sent" } });
+    const sent = await h.call("PATCH", `/v1/invoices/${id}`, { token: own.owner.token, body: { number: "SAME-1" } });
+    expect([sent.status, sent.body.error?.code]).toEqual([409, "INVOICE_NOT_DRAFT"]);
+    const byMember = await h.call("PATCH", `/v1/invoices/${id}`, { token: own.member.token, body: { status: "sent" } });
+    expect(byMember.status).toBe(403);
   });
 
   it("answers 409 INVALID_STATUS_TRANSITION for a move the lifecycle does not allow", async () => {

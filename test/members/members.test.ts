@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Member } from "../../src/routes/members/members.schemas";
 import { createMember, createOrganization, createTeam, createUser, type Team } from "../support/factories";
 import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
 
 let h: Harness;
 let team: Team;
@@ -317,6 +318,33 @@ describe("PATCH /v1/members/{userId}", () => {
     ).toBe(200);
     const now = await h.call("PATCH", `/v1/members/${second.id}`, { token: second.token, body: { role: "member" } });
     expect(now.body.error.code).toBe("LAST_OWNER");
+  });
+
+  it("changes nothing when asked for the role a member has, but refuses it to whom it would refuse the change", async () => {
+    const org = await createOrganization(h);
+    const owner = await createMember(h, org, "owner");
+    const admin = await createMember(h, org, "admin");
+    const member = await createMember(h, org, "member");
+    await expectNoOpPatch(h, {
+      path: `/v1/members/${member.id}`,
+      token: admin.token,
+      organizationId: org,
+      same: { role: "member" },
+      change: { role: "admin" },
+      changedEvent: "member.updated",
+    });
+    // An admin may not touch an owner, nor a member change anyone: 403 even when nothing would change.
+    const ownerAsOwner = await h.call("PATCH", `/v1/members/${owner.id}`, {
+      token: admin.token,
+      body: { role: "owner" },
+    });
+    expect([ownerAsOwner.status, ownerAsOwner.body.error?.code]).toEqual([403, "FORBIDDEN"]);
+    const plain = await createMember(h, org, "member");
+    const byMember = await h.call("PATCH", `/v1/members/${admin.id}`, { token: plain.token, body: { role: "admin" } });
+    expect(byMember.status).toBe(403);
+    await h.call("DELETE", `/v1/members/${plain.id}`, { token: owner.token });
+    const removed = await h.call("PATCH", `/v1/members/${plain.id}`, { token: owner.token, body: { role: "member" } });
+    expect([removed.status, removed.body.error?.code]).toEqual([409, "MEMBER_REMOVED"]);
   });
 
   it("answers 409 MEMBER_REMOVED for a removed member and 404 for another organization's", async () => {

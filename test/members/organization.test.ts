@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Organization } from "../../src/routes/organizations/organizations.schemas";
 import { createEntry, createTeam, type Team } from "../support/factories";
 import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
 
 let h: Harness;
 let team: Team;
@@ -74,6 +75,18 @@ describe("PATCH /v1/organizations/current", () => {
     });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe("OVERLAP");
+  });
+
+  it("changes nothing when every given field has that value: same version and updated_at", async () => {
+    const { organizationId, owner, member } = await createTeam(h);
+    await expectNoOpPatch(h, {
+      path: "/v1/organizations/current",
+      token: owner.token,
+      organizationId,
+      same: { name: "Org", timezone: "UTC", prevent_overlaps: false },
+      change: { name: "Org", prevent_overlaps: true },
+    });
+    expect((await patch(member.token, { name: "Org" })).status).toBe(403);
   });
 
   it("is for owners and admins: a member gets 403 and nothing changes", async () => {

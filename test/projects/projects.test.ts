@@ -9,6 +9,7 @@ import {
   type Team,
 } from "../support/factories";
 import { type Harness, isoFromPostgres, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
 
 let h: Harness;
 let team: Team;
@@ -221,6 +222,27 @@ describe("PATCH /v1/projects/{id}", () => {
     expect(forbidden.status).toBe(403);
     const [row] = await h.sql("select name, customer_id from projects where id = $1", [id]);
     expect(row).toEqual({ name: "Mine", customer_id: null });
+  });
+
+  it("changes nothing when every given field has that value, compared as typed values: 120.5 is 120.50", async () => {
+    const own = await createTeam(h);
+    const customer = await createCustomer(h, own.organizationId);
+    const id = await createProject(h, own.organizationId, {
+      name: "Rated",
+      customerId: customer,
+      hourlyRate: "120.50",
+      currency: "EUR",
+    });
+    await expectNoOpPatch(h, {
+      path: `/v1/projects/${id}`,
+      token: own.owner.token,
+      organizationId: own.organizationId,
+      same: { name: "Rated", customer_id: customer.toUpperCase(), hourly_rate: 120.5, currency: "EUR", active: true },
+      change: { name: "Rated", hourly_rate: 120.51 },
+      changedEvent: "project.updated",
+    });
+    const forbidden = await h.call("PATCH", `/v1/projects/${id}`, { token: own.member.token, body: { name: "Rated" } });
+    expect(forbidden.status).toBe(403);
   });
 
   it("answers 404 for an unknown id", async () => {

@@ -11,6 +11,7 @@ import {
   type Team,
 } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { eventsOf, subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -93,6 +94,24 @@ describe("PATCH /v1/time-entries", () => {
       expect(row.updated_at).not.toBe(old?.updated_at);
       expect(row).toMatchObject({ project_id: ratedProject, billable: "f", description: "Invoiced work" });
     }
+  });
+
+  it("leaves the entries that already have every given value as they are: same version, no event", async () => {
+    await subscribe(h, team.organizationId, { events: ["*"] });
+    const same = await createEntry(h, team.member, { projectId: otherProject, description: "Same" });
+    const other = await createEntry(h, team.member, { projectId: otherProject, description: "Other" });
+    const [sameBefore, otherBefore] = [await get(team.member.token, same), await get(team.member.token, other)];
+    const res = await patch(team.member.token, {
+      ids: [other, same],
+      changes: { project_id: otherProject.toUpperCase(), description: "Same" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data[1]).toEqual(sameBefore.data);
+    expect(res.body.data[0]).toMatchObject({ description: "Same", version: otherBefore.data.version + 1 });
+    expect(res.body.meta).toEqual({ count: 2 });
+    expect(await get(team.member.token, same)).toEqual(sameBefore);
+    const events = await eventsOf(h, team.organizationId);
+    expect(events.map((event) => [event.type, event.data.id])).toEqual([["time_entry.updated", other]]);
   });
 
   it("sets billable only, and clears the project with project_id null without touching billable", async () => {

@@ -9,6 +9,8 @@ import {
   type Team,
 } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
+import { eventsOf, subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -138,6 +140,62 @@ describe("PATCH /v1/time-entries/{id}", () => {
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual({ project_id: ["No such project in this organization"] });
     expect((await stored(id))?.project_id).toBeNull();
+  });
+
+  it("changes nothing when every given field has that value, compared as typed values; sync does not list it", async () => {
+    const projectId = await createProject(h, team.organizationId, { name: "P", hourlyRate: "10", currency: "EUR" });
+    const id = await createEntry(h, team.member, {
+      projectId,
+      start: "2026-11-20T09:00:00Z",
+      end: "2026-11-20T10:30:00Z",
+    });
+    await h.sql("update time_entries set updated_at = '2026-01-01T00:00:00Z' where id = $1", [id]);
+    const same = {
+      // Instants written otherwise, an upper-case id: the same values.
+      start_time: "2026-11-20T10:00:00+01:00",
+      end_time: "2026-11-20T10:30:00.000Z",
+      user_id: team.member.id.toUpperCase(),
+      project_id: projectId,
+      description: "Work",
+      billable: false,
+    };
+    expect((await patch(team.admin.token, id, same)).status).toBe(200);
+    const sync = await h.call("GET", "/v1/time-entries?updated_since=2026-06-01T00:00:00Z", {
+      token: team.admin.token,
+    });
+    expect(sync.body.data).toEqual([]);
+    await expectNoOpPatch(h, {
+      path: `/v1/time-entries/${id}`,
+      token: team.admin.token,
+      organizationId: team.organizationId,
+      same,
+      change: { ...same, billable: true },
+      changedEvent: "time_entry.updated",
+    });
+  });
+
+  it("changes nothing for end_time null on a running entry: no restart, no timer event", async () => {
+    const id = await createEntry(h, team.member, { start: "2026-11-28T08:00:00Z", end: null });
+    await expectNoOpPatch(h, {
+      path: `/v1/time-entries/${id}`,
+      token: team.member.token,
+      organizationId: team.organizationId,
+      same: { end_time: null, start_time: "2026-11-28T08:00:00Z" },
+      change: { end_time: null, description: "Running" },
+      changedEvent: "time_entry.updated",
+    });
+  });
+
+  it("keeps its checks for a patch that would change nothing: 409 for an invoiced entry, 404 for a colleague's", async () => {
+    await subscribe(h, team.organizationId, { events: ["*"] });
+    const invoiceId = await createInvoice(h, team.organizationId);
+    const billed = await createEntry(h, team.member, { invoiceId, description: "billed" });
+    const locked = await patch(team.owner.token, billed, { description: "billed" });
+    expect([locked.status, locked.body.error?.code]).toEqual([409, "ENTRY_LOCKED"]);
+    const id = await createEntry(h, team.member);
+    const colleague = await patch(team.otherMember.token, id, { description: "Work" });
+    expect(colleague.status).toBe(404);
+    expect(await eventsOf(h, team.organizationId)).toEqual([]);
   });
 
   it("refuses to change an invoiced entry", async () => {

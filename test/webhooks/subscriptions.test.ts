@@ -4,6 +4,7 @@ import { Webhook, WebhookWithSecret } from "../../src/routes/webhooks/webhooks.s
 import { EVENT_TYPES } from "../../src/webhooks/event-types";
 import { createMember, createOrganization, createTeam, type Team } from "../support/factories";
 import { type CallOptions, callWith, type Harness, isoFromPostgres, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
 import { subscribe } from "../support/webhooks";
 
 let h: Harness;
@@ -185,6 +186,27 @@ describe("PATCH and DELETE /v1/webhooks/{id}", () => {
       description: null,
     });
     expect(await stored(id)).toMatchObject({ consecutive_failures: "0" });
+  });
+
+  it("changes nothing when every given field has that value: a failing subscription stays failing", async () => {
+    const own = await createTeam(h);
+    const { id } = await subscribe(h, own.organizationId, { events: ["timer.started", "timer.stopped"] });
+    await h.sql("update webhook_subscriptions set status = 'failing', consecutive_failures = 2 where id = $1", [id]);
+    await expectNoOpPatch(h, {
+      path: `/v1/webhooks/${id}`,
+      token: own.admin.token,
+      organizationId: own.organizationId,
+      // The URL as it is stored once normalised; true for an active subscription does not re-enable it.
+      same: {
+        url: " HTTPS://Hooks.Example.COM/time-entries",
+        events: ["timer.started", "timer.stopped"],
+        active: true,
+      },
+      change: { events: ["timer.stopped", "timer.started"], description: null },
+    });
+    expect(await stored(id)).toMatchObject({ status: "failing", consecutive_failures: "2" });
+    const member = await h.call("PATCH", `/v1/webhooks/${id}`, { token: own.member.token, body: { active: true } });
+    expect(member.status).toBe(403);
   });
 
   it("answers 412 to a stale If-Match and changes nothing", async () => {

@@ -82,6 +82,7 @@ export async function updateCustomer(
   ifMatch?: IfMatch,
 ) {
   const fields = changedFields(changes, columnTypes);
+  const ok = versionMatches("t.version", ifMatch);
   return queryWithEvents<{
     role: Role | null;
     found: boolean;
@@ -99,13 +100,14 @@ export async function updateCustomer(
     updated as (
       update customers c set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from target t
-      where c.organization_id = ${caller.organizationId}::uuid and c.id = t.id and ${versionMatches("c.version", ifMatch)}
+      where c.organization_id = ${caller.organizationId}::uuid and c.id = t.id and ${ok} and ${fields.differs("t")}
       returning c.*
     ),
+    ${fields.answered(ok)},
     ${outboxCtes(caller.organizationId, [{ type: "customer.updated", rows: updateRows(customerOf, "target", "updated") }])}
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failsIfMatch("target", ifMatch)} as precondition_failed,
-      ${customerOf("updated")} as customer, ${deliveriesColumn}`,
+      ${customerOf("answered")} as customer, ${deliveriesColumn}`,
   );
 }
 

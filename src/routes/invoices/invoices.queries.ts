@@ -142,9 +142,6 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
   const moveAllowed = changes.status
     ? sql`(t.status = ${changes.status} or (t.status, ${changes.status}::text) in (${allowedMoves}))`
     : sql`true`;
-  // Asking for the status it has, and nothing else, changes nothing: no new version, no event; the answer is the
-  // invoice as it is.
-  const sameStatusOnly = changes.status !== undefined && fields.given.length === 1;
   // Leaving draft freezes what the invoice bills; voiding releases its entries, unbilled, to be billed again.
   const assignments = changes.status
     ? [
@@ -180,8 +177,7 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
           updated as (
             update invoices i set ${sql.join(assignments, sql`, `)}, updated_at = now()
             from verdict v where i.id = v.id and v.move_allowed and v.editable and not v.stale
-              and ${versionMatches("i.version", ifMatch)}
-              ${sameStatusOnly ? sql`and i.status <> ${changes.status}` : sql``}
+              and ${versionMatches("i.version", ifMatch)} and ${fields.differs("i")}
             returning i.*
           ),
           ${
@@ -193,15 +189,11 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
                 ),`
               : sql``
           }
-          answered as (
-            select * from updated
-            ${
-              sameStatusOnly
-                ? sql`union all select * from target t
-                    where t.status = ${changes.status} and ${versionMatches("t.version", ifMatch)}`
-                : sql``
-            }
-          ),
+          ${fields.answered(
+            sql`v.move_allowed and v.editable and not v.stale and ${versionMatches("t.version", ifMatch)}`,
+            "t",
+            "target t, verdict v",
+          )},
           ${outboxCtes(caller.organizationId, events)}
           select ${callerRole} as role, (select status from target) as status,
             ${failsIfMatch("target", ifMatch)} as precondition_failed,

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
+import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -77,7 +77,7 @@ export const patch = createRoute({
   path: "/v1/invoices/{id}",
   tags,
   summary: "Update an invoice or move its status",
-  description: `\`status\` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; asking for the current status changes nothing; any other move is 409 \`INVALID_STATUS_TRANSITION\`. Leaving draft freezes \`summary\` (a project's later rate or currency no longer moves it). Voiding releases the entries, unbilled (a \`time_entry.updated\` event each); the void invoice keeps its summary. \`number\`, \`date\` and \`due_date\` change only while the invoice is a draft (409 \`INVOICE_NOT_DRAFT\`), in the same request as a move out of draft if you like. The customer cannot change. ${ifMatchRule} ${managersOnly} Needs scope \`invoices:write\` for OAuth tokens.`,
+  description: `\`status\` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; any other move is 409 \`INVALID_STATUS_TRANSITION\`. Leaving draft freezes \`summary\` (a project's later rate or currency no longer moves it). Voiding releases the entries, unbilled (a \`time_entry.updated\` event each); the void invoice keeps its summary. \`number\`, \`date\` and \`due_date\` change only while the invoice is a draft (409 \`INVOICE_NOT_DRAFT\`), in the same request as a move out of draft if you like. The customer cannot change. ${noChangeRule} ${ifMatchRule} ${managersOnly} Needs scope \`invoices:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte } from "../../db/membership";
-import { queryOne, withConstraintErrors } from "../../db/query";
+import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
 import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
@@ -149,7 +149,9 @@ const targetVerdicts = (ifMatch: IfMatch | undefined) =>
     coalesce((select status = 'removed' from target), false) as removed`;
 
 export async function changeMemberRole(db: Db, caller: Caller, userId: string, newRole: Role, ifMatch?: IfMatch) {
-  const role = sql`${newRole}::text`;
+  const fields = changedFields({ role: newRole }, { role: "text" });
+  const role = fields.value("role");
+  const ok = sql`t.status = 'active' and ${versionMatches("t.version", ifMatch)} and ${mayManage(sql`t.role`, role)}`;
   return withConstraintErrors(
     () =>
       queryWithEvents<MemberWrite & { member: Member | null }>(
@@ -158,14 +160,14 @@ export async function changeMemberRole(db: Db, caller: Caller, userId: string, n
         updated as (
           update organization_members m set role = ${role}
           from target t
-          where m.organization_id = t.organization_id and m.user_id = t.user_id and t.status = 'active'
-            and ${versionMatches("t.version", ifMatch)} and ${mayManage(sql`t.role`, role)}
+          where m.organization_id = t.organization_id and m.user_id = t.user_id and ${ok} and ${fields.differs("t")}
           returning m.*
         ),
+        ${fields.answered(ok)},
         ${outboxCtes(caller.organizationId, [{ type: "member.updated", rows: updateRows(memberOf, "target", "updated") }])}
         select ${callerRole} as role, ${targetVerdicts(ifMatch)}, ${deliveriesColumn},
           coalesce((select ${mayManage(sql`t.role`, role)} from target t), false) as allowed,
-          (select ${memberJson("x", "u")} from updated x join users u on u.id = x.user_id) as member`,
+          (select ${memberJson("x", "u")} from answered x join users u on u.id = x.user_id) as member`,
       ),
     lastOwnerErrors,
   );

@@ -35,18 +35,19 @@ export async function updateOrganization(db: Db, caller: Caller, changes: Update
       db,
       sql`with ${memberCte(caller)},
       target as (
-        select o.id, o.version from organizations o
+        select o.* from organizations o
         where o.id = ${caller.organizationId}::uuid and ${callerIsManager} and ${zoneKnown}
         for update
       ),
       updated as (
         update organizations o set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
         from target t
-        where o.id = t.id and ${versionMatches("t.version", ifMatch)}
+        where o.id = t.id and ${versionMatches("t.version", ifMatch)} and ${fields.differs("t")}
         returning o.*
-      )
+      ),
+      ${fields.answered(versionMatches("t.version", ifMatch))}
       select ${callerRole} as role, ${failsIfMatch("target", ifMatch)} as precondition_failed,
-        (select ${organizationJson("o")} from updated o) as organization`,
+        (select ${organizationJson("o")} from answered o) as organization`,
     ),
   );
 }

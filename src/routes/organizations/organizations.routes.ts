@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
+import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, scoped } from "../../lib/openapi-helpers";
 import { OrganizationEnvelope, UpdateOrganizationBody } from "./organizations.schemas";
@@ -27,7 +27,7 @@ export const patchCurrent = createRoute({
   path: "/v1/organizations/current",
   tags,
   summary: "Update the organization",
-  description: `Changes any subset of \`name\`, \`timezone\` and \`prevent_overlaps\`, and bumps \`updated_at\`. A time zone Postgres does not know is 400 on \`timezone\`. ${ifMatchRule} Only owner and admin may do this (a member gets 403 \`FORBIDDEN\`). Needs scope \`team:admin\` for OAuth tokens.`,
+  description: `Changes any subset of \`name\`, \`timezone\` and \`prevent_overlaps\`, and bumps \`updated_at\`. A time zone Postgres does not know is 400 on \`timezone\`. ${noChangeRule} ${ifMatchRule} Only owner and admin may do this (a member gets 403 \`FORBIDDEN\`). Needs scope \`team:admin\` for OAuth tokens.`,
   ...scoped("team:admin"),
   request: {
     headers: IfMatchHeaders,

@@ -119,6 +119,7 @@ export async function createProject(db: Db, caller: Caller, body: CreateProjectB
 
 export async function updateProject(db: Db, caller: Caller, id: string, changes: UpdateProjectBody, ifMatch?: IfMatch) {
   const fields = changedFields(withRateText(changes), columnTypes);
+  const ok = sql`${versionMatches("t.version", ifMatch)} and ${customerExists(caller, changes.customer_id)}`;
   return withConstraintErrors(
     () =>
       queryWithEvents<{
@@ -139,15 +140,15 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
         updated as (
           update projects p set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
           from target t
-          where p.organization_id = ${caller.organizationId}::uuid and p.id = t.id
-            and ${versionMatches("p.version", ifMatch)} and ${customerExists(caller, changes.customer_id)}
+          where p.organization_id = ${caller.organizationId}::uuid and p.id = t.id and ${ok} and ${fields.differs("t")}
           returning p.*
         ),
+        ${fields.answered(ok)},
         ${outboxCtes(caller.organizationId, [{ type: "project.updated", rows: updateRows(projectOf, "target", "updated") }])}
         select ${callerRole} as role, exists (select 1 from target) as found,
           ${failsIfMatch("target", ifMatch)} as precondition_failed,
           ${customerExists(caller, changes.customer_id)} as customer_found,
-          ${projectOf("updated")} as project, ${deliveriesColumn}`,
+          ${projectOf("answered")} as project, ${deliveriesColumn}`,
       ),
     constraintErrors,
   );

@@ -52,6 +52,7 @@ const verdicts = (ids: string[]) => sql`${callerRole} as role,
 
 /** Sets the same `changes` on every entry of `ids` (lower-case, distinct). */
 export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[], changes: BulkTimeEntryChanges) {
+  // Entries that already have every given value are not written, and answered as they are.
   const fields = changedFields(changes, columnTypes);
   const projectId = changes.project_id;
   const projectGate = projectId ? sql`exists (select 1 from project)` : sql`true`;
@@ -70,14 +71,16 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
       update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from found f
       where te.organization_id = ${caller.organizationId}::uuid and te.id = f.id and (select ok from allowed)
+        and ${fields.differs("f")}
       returning te.*
     ),
+    ${fields.answered(sql`(select ok from allowed)`, "f", "found f")},
     ${outboxCtes(caller.organizationId, [{ type: "time_entry.updated", rows: changedEntryRows("found", "updated") }])}
     select ${verdicts(ids)}, ${deliveriesColumn},
       ${projectGate} as project_found,
       coalesce(
         (select json_agg(x.entry order by r.position)
-         from (${withRelations("updated")}) x
+         from (${withRelations("answered")}) x
          join unnest(${uuidArray(ids)}) with ordinality r(id, position) on r.id = x.id),
         '[]'::json
       ) as entries`,

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { etagHeader, IfMatchHeaders, ifMatchRule, optionalEtagHeader } from "../../lib/conditional";
+import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule, optionalEtagHeader } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -104,7 +104,7 @@ export const patch = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Update a time entry",
-  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${noChangeRule} ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,
@@ -213,7 +213,7 @@ export const bulkPatch = createRoute({
   path: "/v1/time-entries",
   tags,
   summary: "Update many time entries",
-  description: `Sets the same \`changes\` (project_id, billable, description) on 1 to 100 entries and bumps their \`updated_at\`. \`billable\` changes only when given, also when the project changes. ${bulkRules} Then a \`changes.project_id\` that is not a project of the organization is 400 \`VALIDATION_ERROR\` naming \`changes.project_id\`. Answers the updated entries in the order of \`ids\`. Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Sets the same \`changes\` (project_id, billable, description) on 1 to 100 entries and bumps their \`updated_at\`; one that already has every given value is left as it is. \`billable\` changes only when given, also when the project changes. ${bulkRules} Then a \`changes.project_id\` that is not a project of the organization is 400 \`VALIDATION_ERROR\` naming \`changes.project_id\`. Answers the updated entries in the order of \`ids\`. Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: { body: jsonBody(BulkUpdateTimeEntriesBody, "The entries and the changes to make to each.") },
   responses: {

@@ -207,13 +207,15 @@ export async function updateTimeEntry(
     events.push({ type: `timer.${transition}`, rows: timerRows("target", "updated", transition) });
   }
 
+  const ok = sql.join(gates, sql` and `);
   const query = sql`with ${sql.join(ctes, sql`, `)},
     updated as (
       update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from next n
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = n.id and ${sql.join(gates, sql` and `)}
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = n.id and ${ok} and ${fields.differs("te")}
       returning te.*
     ),
+    ${fields.answered(ok, "te", "target te, next n")},
     ${outboxCtes(caller.organizationId, events)}
     select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from target) as found,
@@ -223,7 +225,7 @@ export async function updateTimeEntry(
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
       ${userId ? sql`exists (select 1 from subject)` : sql`true`} as subject_found,
       (select id from running limit 1) as running_entry_id,
-      ${entryOf("updated")} as entry`;
+      ${entryOf("answered")} as entry`;
   return withConstraintErrors(
     () =>
       queryWithEvents<

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
-import { queryOne } from "../../db/query";
+import { changedFields, queryOne } from "../../db/query";
 import { jsonObject } from "../../db/sql-fragments";
 import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
@@ -81,16 +81,15 @@ export async function createWebhook(db: Db, caller: Caller, body: CreateWebhookB
 
 type WriteResult = { role: Role | null; found: boolean; precondition_failed: boolean; webhook: Webhook | null };
 
+const columnTypes = { url: "text", events: "text[]", description: "text", active: "boolean" } as const;
+
 export async function updateWebhook(db: Db, caller: Caller, id: string, changes: UpdateWebhookBody, ifMatch?: IfMatch) {
-  const assignments: SQL[] = [sql`updated_at = now()`];
-  if (changes.url !== undefined) assignments.push(sql`url = ${changes.url}`);
-  if (changes.events !== undefined) assignments.push(sql`events = ${eventsArray(changes.events)}`);
-  if (changes.description !== undefined) assignments.push(sql`description = ${changes.description}`);
+  const fields = changedFields({ ...changes, events: changes.events && eventsArray(changes.events) }, columnTypes);
+  const assignments: SQL[] = [sql`updated_at = now()`, ...fields.assignments];
   if (changes.active !== undefined) {
     // Re-enabling starts afresh: healthy, no failures counted. Disabling is `disabled`.
-    const active = sql`${changes.active}::boolean`;
+    const active = fields.value("active");
     assignments.push(
-      sql`active = ${active}`,
       sql`status = case when not ${active} then 'disabled' when t.active then t.status else 'healthy' end`,
       sql`consecutive_failures = case when ${active} and not t.active then 0 else t.consecutive_failures end`,
     );
@@ -101,12 +100,13 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
     ${targetWebhook(caller, id)},
     updated as (
       update webhook_subscriptions w set ${sql.join(assignments, sql`, `)}
-      from target t where w.id = t.id and ${versionMatches("w.version", ifMatch)}
+      from target t where w.id = t.id and ${versionMatches("t.version", ifMatch)} and ${fields.differs("t")}
       returning w.*
-    )
+    ),
+    ${fields.answered(versionMatches("t.version", ifMatch))}
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failsIfMatch("target", ifMatch)} as precondition_failed,
-      (select ${webhookJson("w")} from updated w) as webhook`,
+      (select ${webhookJson("w")} from answered w) as webhook`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { etagHeader, IfMatchHeaders, ifMatchRule } from "../../lib/conditional";
+import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule } from "../../lib/conditional";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
@@ -80,7 +80,7 @@ export const patch = createRoute({
   path: "/v1/webhooks/{id}",
   tags,
   summary: "Update a webhook subscription",
-  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`; events that failed meanwhile can be sent again with the deliveries' retry). ${urlRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`; events that failed meanwhile can be sent again with the deliveries' retry). ${urlRule} ${noChangeRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
   ...write,
   request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateWebhookBody, "The fields to change.") },
   responses: {
