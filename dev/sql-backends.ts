@@ -2,7 +2,7 @@
 // a Postgres server reached with node-postgres. Both hand back Postgres' own
 // text for every value, because the Neon driver parses values itself by type OID.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import pg from "pg";
@@ -85,18 +85,26 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
   };
 }
 
+/** The lock files this process holds: one naming this pid that is not among them was left by an earlier process. */
+const heldLocks = new Set<string>();
+
 /** Takes `<dataDir>.lock` for this process, or throws naming the live process that holds it. */
 function lockDataDir(dataDir: string) {
-  const file = `${dataDir}.lock`;
+  const file = resolve(`${dataDir}.lock`);
   mkdirSync(dirname(file), { recursive: true });
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: "wx" });
-      return () => rmSync(file, { force: true });
+      heldLocks.add(file);
+      return () => {
+        if (heldLocks.delete(file)) rmSync(file, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw error;
       const holder = Number(readFileSync(file, "utf8"));
-      if (isAlive(holder))
+      // A pid is reused: after a crash or a container restart, this very process may bear the dead holder's pid.
+      const inUse = holder === process.pid ? heldLocks.has(file) : isAlive(holder);
+      if (inUse)
         throw new Error(
           `The embedded database in ${dataDir} is in use by process ${holder} (npm start?); stop it first`,
         );
@@ -124,16 +132,24 @@ const tagOf = (word: string) => (word === "VALUES" || word === "TABLE" ? "SELECT
 export function commandOf(query: string) {
   const tokens = query.matchAll(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"|[()]|[A-Za-z_]\w*/g);
   let depth = 0;
-  let inWith = false;
+  // The depth of the WITH (1 in `(with … select …)`), once read; its statement is at that depth.
+  let withDepth: number | undefined;
+  let previous = "";
   for (const [token] of tokens) {
-    if (token === "(") depth++;
-    else if (token === ")") depth--;
+    if (token.startsWith("--") || token.startsWith("/*")) continue;
+    if (token === "(") {
+      // Right after a common table expression's closing parenthesis: the statement itself, parenthesised (a SELECT).
+      if (withDepth !== undefined && depth === withDepth && previous === ")") return "SELECT";
+      depth++;
+    } else if (token === ")") depth--;
     else if (/^[A-Za-z_]/.test(token)) {
       const word = token.toUpperCase();
-      if (!inWith && word !== "WITH") return tagOf(word);
-      inWith = true;
-      if (depth <= 0 && STATEMENT_WORDS.has(word)) return tagOf(word);
+      if (withDepth === undefined) {
+        if (word !== "WITH") return tagOf(word);
+        withDepth = depth;
+      } else if (depth <= withDepth && STATEMENT_WORDS.has(word)) return tagOf(word);
     }
+    previous = token;
   }
   return "";
 }

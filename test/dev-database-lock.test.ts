@@ -25,4 +25,15 @@ describe("the embedded database's directory", () => {
     expect((await again.query({ query: "select 1 as one", params: [] })).rows).toEqual([["1"]]);
     await again.close();
   }, 60_000);
+
+  it("is taken over from a dead holder whose pid this process now bears (a container restarted after a crash)", async () => {
+    writeFileSync(`${dataDir}.lock`, String(process.pid)); // left by the process that had this pid before
+    const db = await openPglite({ dataDir });
+    try {
+      await expect(openPglite({ dataDir })).rejects.toThrow(`is in use by process ${process.pid}`);
+    } finally {
+      await db.close();
+    }
+    expect(existsSync(`${dataDir}.lock`)).toBe(false);
+  }, 60_000);
 });

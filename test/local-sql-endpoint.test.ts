@@ -59,6 +59,9 @@ describe("the local Neon SQL-over-HTTP endpoint", () => {
     expect(await command("(select 1)")).toBe("SELECT");
     expect(await command("/* why */ -- and how\nselect 1")).toBe("SELECT");
     expect(await command("with \"a(\" as (select ')') select 1")).toBe("SELECT");
+    expect(await command("(with a as (select 1) select * from a)")).toBe("SELECT");
+    expect(await command("with a as (select 1) /* then */ (select * from a) union all (select 2)")).toBe("SELECT");
+    expect(await command("with a(n) as (values (1)) delete from users where false")).toBe("DELETE");
   });
 
   it("runs a batch as one transaction: all of it or none", async () => {

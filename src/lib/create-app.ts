@@ -6,7 +6,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isDatabaseUnavailable, isTransientConflict, postgresErrorOf } from "../db/errors";
 import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
-import { ApiError } from "./errors";
+import { ApiError, keptColliding } from "./errors";
 import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation";
@@ -23,7 +23,10 @@ const emptyBodyIsNone: MiddlewareHandler = async (c, next) => {
   if (c.req.header("content-type") && (await c.req.text()) === "") {
     const headers = new Headers(c.req.raw.headers);
     headers.delete("content-type");
-    c.req.raw = new Request(c.req.raw, { headers });
+    // Rebuilt from its URL, not from the request: an empty body that was sent (Content-Length: 0) is read now, and a
+    // Request cannot be made from one whose body was read (a TypeError, answered 500).
+    const { url, method, signal } = c.req.raw;
+    c.req.raw = new Request(url, { method, headers, signal });
   }
   await next();
 };
@@ -111,16 +114,7 @@ function toApiError(error: unknown): ApiError {
       request: ["A value is out of range or contains characters that cannot be stored (such as U+0000)"],
     });
   }
-  if (isTransientConflict(error)) {
-    return new ApiError(
-      "SERVICE_UNAVAILABLE",
-      "The request kept colliding with concurrent ones; retry shortly",
-      undefined,
-      {
-        "Retry-After": "1",
-      },
-    );
-  }
+  if (isTransientConflict(error)) return keptColliding();
   if (isDatabaseUnavailable(error)) {
     return new ApiError("SERVICE_UNAVAILABLE", "The database is unreachable; retry shortly", undefined, {
       "Retry-After": "2",

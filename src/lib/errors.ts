@@ -132,6 +132,12 @@ export class ApiError extends Error {
 
 export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);
 
+/** A request that kept losing to concurrent ones and wrote nothing: the client may send it again. */
+export const keptColliding = () =>
+  new ApiError("SERVICE_UNAVAILABLE", "The request kept colliding with concurrent ones; retry shortly", undefined, {
+    "Retry-After": "1",
+  });
+
 /** 412: `If-Match` named no current version of `what` (e.g. "time entry"). */
 export const preconditionFailed = (what: string) =>
   new ApiError("PRECONDITION_FAILED", `The ${what} has changed: If-Match does not match its current ETag`);

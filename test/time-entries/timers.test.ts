@@ -144,6 +144,19 @@ describe("POST /v1/time-entries/{id}/stop", () => {
     expect(malformed.status).toBe(400);
   });
 
+  it("takes an empty body sent with Content-Length: 0 under Content-Type: application/json (curl -d '')", async () => {
+    for (const headers of [{}, { "Idempotency-Key": "stop-empty-body" }] as Record<string, string>[]) {
+      const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
+      const res = await h.call("POST", `/v1/time-entries/${id}/stop`, {
+        token: team.member.token,
+        body: "",
+        headers: { "Content-Type": "application/json", ...headers },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.data.end_time).not.toBeNull();
+    }
+  });
+
   it("is 400 on end_time when it is not after start_time, changing nothing", async () => {
     const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
     for (const end_time of ["2026-11-28T09:00:00Z", "2026-11-28T08:00:00Z", "2026-11-28T10:00:00.0004+01:00"]) {

@@ -12,7 +12,7 @@ import { callerIsManager, callerRole, memberCte, type Role } from "../../db/memb
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { failsIfMatch, versionMatches } from "../../db/versions";
 import type { IfMatch } from "../../lib/conditional";
-import { ApiError, invalidField } from "../../lib/errors";
+import { ApiError, invalidField, keptColliding } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entriesBefore } from "../time-entries/entry-json";
 import {
@@ -128,12 +128,16 @@ const changedSinceSnapshot = (caller: Caller, id: string) =>
   sql`coalesce((select i.updated_at from invoices i
     where i.organization_id = ${caller.organizationId}::uuid and i.id = ${id}::uuid) <> (select updated_at from target), false)`;
 
-/** Runs `statement` again while it reports a snapshot older than the invoice it locked (rare: a race). */
+/**
+ * Runs `statement` again while it reports a snapshot older than the invoice it locked (rare: a race); a stale run
+ * writes nothing. Still stale after a few runs (the invoice keeps changing under it): 503, retry shortly.
+ */
 async function untilFresh<T extends { stale: boolean }>(statement: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; attempt <= 5; attempt++) {
     const result = await statement();
-    if (!result.stale || attempt === 10) return result;
+    if (!result.stale) return result;
   }
+  throw keptColliding();
 }
 
 export async function updateInvoice(db: Db, caller: Caller, id: string, changes: UpdateInvoiceBody, ifMatch?: IfMatch) {
