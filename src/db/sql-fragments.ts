@@ -1,7 +1,11 @@
 import { sql } from "drizzle-orm";
 
-/** SQL text rendering a timestamptz column as the API writes it: UTC, ISO 8601, milliseconds, `Z`. */
-export const isoUtcText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * SQL text rendering a timestamptz column as the API writes it: UTC, ISO 8601, milliseconds (or `US`, microseconds,
+ * where the value must come back exactly), `Z`.
+ */
+export const isoUtcText = (column: string, fraction: "MS" | "US" = "MS") =>
+  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.${fraction}"Z"')`;
 
 /**
  * SQL text writing a JSON object as compact text (no spaces, exactly as JSON.stringify writes it) from each

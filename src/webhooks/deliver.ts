@@ -24,7 +24,8 @@ const notSent = (id: string, error: string): AttemptResult => ({
 /**
  * POSTs one delivery, signed (Standard Webhooks), and says what came of it: a 2xx is delivered; any other answer,
  * a redirect (never followed), no answer within the timeout or a failed connection is retried after
- * `retryDelaySeconds(attempt)`; a 410 Gone fails it at once and disables the subscription. `attempt` is the queue's count for this message (1 for its first delivery).
+ * `retryDelaySeconds(attempt)`; a 410 Gone fails it at once and disables the subscription. `attempt` is the
+ * queue's count for this message (1 for its first delivery).
  */
 export async function attemptDelivery(
   delivery: DueDelivery,

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { isoUtcText } from "../db/sql-fragments";
 
 /**
  * What the webhook queues carry: one delivery (an event for one subscription), read afresh by the consumer, and
@@ -10,8 +11,7 @@ import type { Db } from "../db/client";
 export type DeliveryMessage = { delivery_id: string; requested_at?: string };
 
 /** SQL text of a delivery's `requested_at` to the microsecond, as messages carry it: UTC, ISO 8601. */
-export const requestedAtText = (column: string) =>
-  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const requestedAtText = (column: string) => isoUtcText(column, "US");
 
 /** SQL: the deliveries of `messages` (a JSON array of DeliveryMessage) as rows `r(delivery_id uuid, requested_at)`. */
 export const messageRows = (messages: DeliveryMessage[]) =>

@@ -1,12 +1,11 @@
 // A statement Postgres aborts as a deadlock's victim (40P01) or on a serialization check (40001) was rolled back
 // whole: it is sent again, so the request succeeds; if it keeps losing, a 503 with Retry-After, never a 500.
 // A proxy in front of the SQL endpoint answers the first requests with that error, as Neon would relay it.
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
 import { createTeam, type Team } from "../support/factories";
 import { callWith, type Harness, startHarness } from "../support/harness";
+import { startSqlProxy } from "../support/races";
 
 let h: Harness;
 let team: Team;
@@ -17,35 +16,16 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-/** Forwards to the real endpoint, but answers the first `failures` requests with SQLSTATE `code`. */
+/** The shared SQL proxy, answering the first `failures` requests with SQLSTATE `code`; `requests` counts all. */
 async function failingFirst(failures: number, code: string) {
-  let seen = 0;
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    if (seen++ < failures) {
-      const body = JSON.stringify({ message: "deadlock detected", code, severity: "ERROR" });
-      res.writeHead(400, { "content-type": "application/json" }).end(body);
-      return;
-    }
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === "string" && name !== "host" && name !== "connection") headers.set(name, value);
-    }
-    const answer = await fetch(h.env.SQL_HTTP_ENDPOINT as string, {
-      method: "POST",
-      headers,
-      body: Buffer.concat(chunks),
-    });
-    res.writeHead(answer.status, { "content-type": "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const proxy = await startSqlProxy(h.endpoint.url);
+  proxy.failNext(failures, code);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sql`,
+    url: proxy.url,
     get requests() {
-      return seen;
+      return proxy.failed + proxy.forwarded;
     },
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () => proxy.close(),
   };
 }
 

@@ -24,12 +24,15 @@ export type SqlProxyState = "up" | "refusing" | "gone";
  * Forwards `POST /sql` to `target`. `refusing`: every new request has its
  * connection reset before anything reaches the database (requests already
  * forwarded finish normally); `gone`: nothing listens on the port at all. `up`
- * listens again on the same port, as a restarted service would.
+ * listens again on the same port, as a restarted service would. `failNext(n, code)`:
+ * the next n requests are answered with that SQLSTATE, as Neon relays a Postgres error.
  */
 export async function startSqlProxy(target: string) {
   let state: SqlProxyState = "up";
   let forwarded = 0;
   let refused = 0;
+  let failed = 0;
+  let failures: { left: number; code: string } = { left: 0, code: "" };
   const sockets = new Set<Socket>(); // to end them on close
   let server: Server;
   let port = 0;
@@ -41,9 +44,16 @@ export async function startSqlProxy(target: string) {
         req.socket.destroy();
         return;
       }
-      forwarded++;
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
+      if (failures.left > 0) {
+        failures.left--;
+        failed++;
+        const body = JSON.stringify({ message: "the database aborted the statement", code: failures.code });
+        res.writeHead(400, { "content-type": "application/json" }).end(body);
+        return;
+      }
+      forwarded++;
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
         if (typeof value === "string" && name !== "host" && name !== "connection") headers.set(name, value);
@@ -82,6 +92,12 @@ export async function startSqlProxy(target: string) {
     },
     get refused() {
       return refused;
+    },
+    get failed() {
+      return failed;
+    },
+    failNext(count: number, code: string) {
+      failures = { left: count, code };
     },
     async set(next: SqlProxyState) {
       const previous = state;
