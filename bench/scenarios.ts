@@ -89,7 +89,7 @@ async function cursorOfPage(run: Run, org: SeededOrganization, page: number, lim
   });
   const [row] = result.rows;
   if (!row) throw new Error(`the bench organization has fewer than ${(page - 1) * limit} entries`);
-  return encodeCursor([row[0], row[1]]);
+  return encodeCursor("time-entries", [row[0], row[1]]);
 }
 
 /**

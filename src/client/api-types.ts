@@ -2215,7 +2215,7 @@ export interface components {
       count: number;
       /**
        * @description Pass as `cursor` to get the next page; null on the last page.
-       * @example MjAyNi0xMS0yOFQwOTowMDowMC4wMDBafDRhM2Q3ZjNlLTJhNTEtNGY1ZS05YThiLTViN2UyYzFkMGY0Mg
+       * @example WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ
        */
       next_cursor: string | null;
     };
@@ -3280,7 +3280,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
        */
       400: {
         headers: {
@@ -5074,7 +5074,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
        */
       400: {
         headers: {
@@ -5797,7 +5797,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
        */
       400: {
         headers: {
@@ -6522,7 +6522,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
        */
       400: {
         headers: {
@@ -7622,7 +7622,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
        */
       400: {
         headers: {
@@ -8623,7 +8623,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
        */
       400: {
         headers: {
@@ -9663,7 +9663,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued.
+       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
        */
       400: {
         headers: {

@@ -6,7 +6,7 @@ export const errorCatalog = {
     status: 400,
     description: "The request is malformed: `details` maps each offending field to its messages.",
   },
-  INVALID_CURSOR: { status: 400, description: "The `cursor` is not one this API issued." },
+  INVALID_CURSOR: { status: 400, description: "The `cursor` is not one this API issued for this list." },
   UNAUTHORIZED: {
     status: 401,
     description:

@@ -71,7 +71,8 @@ export const Limit = z
 
 export const Cursor = z.string().max(200).openapi({
   description: "Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page.",
-  example: "MjAyNi0xMS0yOFQwOTowMDowMC4wMDBafDRhM2Q3ZjNlLTJhNTEtNGY1ZS05YThiLTViN2UyYzFkMGY0Mg",
+  example:
+    "WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ",
 });
 
 export const PageMeta = z
@@ -79,7 +80,8 @@ export const PageMeta = z
     count: z.number().int().openapi({ description: "Number of items in this page.", example: 20 }),
     next_cursor: z.string().nullable().openapi({
       description: "Pass as `cursor` to get the next page; null on the last page.",
-      example: "MjAyNi0xMS0yOFQwOTowMDowMC4wMDBafDRhM2Q3ZjNlLTJhNTEtNGY1ZS05YThiLTViN2UyYzFkMGY0Mg",
+      example:
+        "WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ",
     }),
   })
   .openapi("PageMeta");

@@ -473,7 +473,7 @@ describe("the indexes a million entries need", () => {
     const [first] = await buffersOf("owner", `/v1/time-entries?limit=20&${range}`);
     const [deepPage] = await buffersOf(
       "owner",
-      `/v1/time-entries?limit=20&${range}&cursor=${encodeCursor([deep?.time, deep?.id])}`,
+      `/v1/time-entries?limit=20&${range}&cursor=${encodeCursor("time-entries", [deep?.time, deep?.id])}`,
     );
     expect(deepPage).toBeLessThanOrEqual(1.25 * (first as number));
   });

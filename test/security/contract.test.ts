@@ -334,16 +334,17 @@ describe("values Postgres cannot store", () => {
         }
       }
       // A cursor's sort key goes to the database as it is: one that does not hold is a cursor this API did not issue.
-      for (const [path, key] of [
-        ["/v1/projects", ["a\u0000", crypto.randomUUID()]],
-        ["/v1/customers", ["a\ud800", crypto.randomUUID()]],
-        ["/v1/members", ["a\u0000", crypto.randomUUID()]],
-        ["/v1/invoices", ["0000-01-01", crypto.randomUUID()]],
-        ["/v1/webhooks", ["0000-01-01T00:00:00.000Z", crypto.randomUUID()]],
-        ["/v1/time-entries", ["0000-01-01T00:00:00.000Z", crypto.randomUUID()]],
-        ["/v1/time-entries", ["10000-01-01T00:00:00.000Z", crypto.randomUUID()]],
+      for (const [list, key] of [
+        ["projects", ["a\u0000", crypto.randomUUID()]],
+        ["customers", ["a\ud800", crypto.randomUUID()]],
+        ["members", ["a\u0000", crypto.randomUUID()]],
+        ["invoices", ["0000-01-01", crypto.randomUUID()]],
+        ["webhooks", ["0000-01-01T00:00:00.000Z", crypto.randomUUID()]],
+        ["time-entries", ["0000-01-01T00:00:00.000Z", crypto.randomUUID()]],
+        ["time-entries", ["10000-01-01T00:00:00.000Z", crypto.randomUUID()]],
       ] as const) {
-        const res = await h.call("GET", `${path}?cursor=${encodeCursor(key)}`, { token: team.owner.token });
+        const path = `/v1/${list}`;
+        const res = await h.call("GET", `${path}?cursor=${encodeCursor(list, key)}`, { token: team.owner.token });
         expect([res.status, res.body.error?.code], `${path} ${JSON.stringify(key)}`).toEqual([400, "INVALID_CURSOR"]);
       }
     } finally {

@@ -22,14 +22,14 @@ const customerChanged = () => preconditionFailed("customer");
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, CustomerCursor) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "customers", CustomerCursor) : undefined;
   const page = await listCustomers(c.get("db"), c.get("caller"), {
     limit: query.limit,
     q: query.q,
     after: cursor && { name: cursor[0], id: cursor[1] },
   });
   requireMember(page.role);
-  return pageAnswer(c, page.customers, query.limit, (customer) => [customer.name, customer.id]);
+  return pageAnswer(c, "customers", page.customers, query.limit, (customer) => [customer.name, customer.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

@@ -34,7 +34,7 @@ const notDraft = (status: InvoiceStatus) =>
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, InvoiceCursor) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "invoices", InvoiceCursor) : undefined;
   const page = await listInvoices(c.get("db"), c.get("caller"), {
     limit: query.limit,
     status: query.status,
@@ -42,7 +42,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     before: cursor && { date: cursor[0], id: cursor[1] },
   });
   requireManager(page.role, "read invoices");
-  return pageAnswer(c, page.invoices, query.limit, (invoice) => [invoice.date, invoice.id]);
+  return pageAnswer(c, "invoices", page.invoices, query.limit, (invoice) => [invoice.date, invoice.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

@@ -19,13 +19,13 @@ const ownersOnly = () =>
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { cursor, ...query } = c.req.valid("query");
-  const after = cursor ? decodeCursor(cursor, MemberCursor) : undefined;
+  const after = cursor ? decodeCursor(cursor, "members", MemberCursor) : undefined;
   const page = await listMembers(c.get("db"), c.get("caller"), {
     ...query,
     after: after && { name: after[0], id: after[1] },
   });
   requireMember(page.role);
-  return pageAnswer(c, page.members, query.limit, (member) => [sortNameOf(member), member.id]);
+  return pageAnswer(c, "members", page.members, query.limit, (member) => [sortNameOf(member), member.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

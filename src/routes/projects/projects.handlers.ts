@@ -23,7 +23,7 @@ const projectChanged = () => preconditionFailed("project");
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, ProjectCursor) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "projects", ProjectCursor) : undefined;
   const page = await listProjects(c.get("db"), c.get("caller"), {
     limit: query.limit,
     q: query.q,
@@ -32,7 +32,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     after: cursor && { name: cursor[0], id: cursor[1] },
   });
   requireMember(page.role);
-  return pageAnswer(c, page.projects, query.limit, (project) => [project.name, project.id]);
+  return pageAnswer(c, "projects", page.projects, query.limit, (project) => [project.name, project.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {

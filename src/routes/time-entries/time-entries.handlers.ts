@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isManager, type Role, requireMember } from "../../db/membership";
 import { entityTag } from "../../lib/conditional";
-import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { type CursorList, decodeCursor, encodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { jsonObjectText, jsonResponse, jsonText, jsonTextResponse } from "../../lib/json-text";
 import { Id, UtcTimestamp } from "../../lib/schemas";
@@ -35,8 +35,7 @@ import { createTimeEntry, deleteTimeEntry, updateTimeEntry } from "./time-entrie
 import { restartTimeEntry, stopTimeEntry } from "./timers.queries";
 
 const EntryCursor = z.tuple([UtcTimestamp, Id]);
-// Tagged, so a cursor of one ordering cannot be replayed against the other.
-const ChangeCursor = z.tuple([z.literal("changes"), UtcTimestamp, Id]);
+const ChangeCursor = z.tuple([UtcTimestamp, Id]);
 
 const entryNotFound = () => notFound("Time entry");
 const entryChanged = () => preconditionFailed("time entry");
@@ -59,29 +58,32 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 
   // The entries go out as the JSON text Postgres wrote: a page of 100 would cost more to parse and serialize
   // again than all the rest of the request's own work.
-  const respond = <T>(page: EntryPage<T>, cursorOf: (next: { time: string; id: string }) => readonly unknown[]) => {
+  const respond = <T>(page: EntryPage<T>, list: CursorList) => {
     requireFilterAllowed(page.role, caller, filter);
-    const meta = { count: page.count, next_cursor: page.next ? encodeCursor(cursorOf(page.next)) : null };
+    const meta = {
+      count: page.count,
+      next_cursor: page.next ? encodeCursor(list, [page.next.time, page.next.id]) : null,
+    };
     return jsonTextResponse(c, jsonObjectText({ data: page.entries, meta: jsonText(meta) }), 200);
   };
 
   if (query.updated_since) {
-    const after = cursor ? decodeCursor(cursor, ChangeCursor) : undefined;
+    const after = cursor ? decodeCursor(cursor, "changes", ChangeCursor) : undefined;
     const page = await listChanges(c.get("db"), caller, filter, {
       updatedSince: query.updated_since,
-      cursor: after && { updatedAt: after[1], id: after[2] },
+      cursor: after && { updatedAt: after[0], id: after[1] },
       limit,
       includeDeleted: query.include_deleted ?? false,
     });
-    return respond(page, (next) => ["changes", next.time, next.id]);
+    return respond(page, "changes");
   }
 
-  const after = cursor ? decodeCursor(cursor, EntryCursor) : undefined;
+  const after = cursor ? decodeCursor(cursor, "time-entries", EntryCursor) : undefined;
   const page = await listTimeEntries(c.get("db"), caller, filter, {
     cursor: after && { startTime: after[0], id: after[1] },
     limit,
   });
-  return respond(page, (next) => [next.time, next.id]);
+  return respond(page, "time-entries");
 };
 
 export const summary: AppRouteHandler<SummaryRoute> = async (c) => {

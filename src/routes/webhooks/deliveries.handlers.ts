@@ -23,7 +23,7 @@ export const ping: AppRouteHandler<PingRoute> = async (c) => {
 
 export const list: AppRouteHandler<ListDeliveriesRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, DeliveryCursor) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "deliveries", DeliveryCursor) : undefined;
   const page = await listDeliveries(c.get("db"), c.get("caller"), c.req.valid("param").id, {
     limit: query.limit,
     status: query.status,
@@ -31,7 +31,7 @@ export const list: AppRouteHandler<ListDeliveriesRoute> = async (c) => {
   });
   requireManager(page.role, "read webhook deliveries");
   if (!page.found) throw webhookNotFound();
-  return pageAnswer(c, page.deliveries, query.limit, (delivery) => [delivery.created_at, delivery.id]);
+  return pageAnswer(c, "deliveries", page.deliveries, query.limit, (delivery) => [delivery.created_at, delivery.id]);
 };
 
 export const retry: AppRouteHandler<RetryDeliveryRoute> = async (c) => {

@@ -38,13 +38,13 @@ function requireAllowedUrl(url: string | undefined, env: Bindings) {
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, WebhookCursor) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "webhooks", WebhookCursor) : undefined;
   const page = await listWebhooks(c.get("db"), c.get("caller"), {
     limit: query.limit,
     after: cursor && { createdAt: cursor[0], id: cursor[1] },
   });
   requireManager(page.role, "read webhook subscriptions");
-  return pageAnswer(c, page.webhooks, query.limit, (webhook) => [webhook.created_at, webhook.id]);
+  return pageAnswer(c, "webhooks", page.webhooks, query.limit, (webhook) => [webhook.created_at, webhook.id]);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
