@@ -26,9 +26,16 @@ const targetNames: Record<string, string> = { json: "body", param: "path", query
 
 // Shared by every route: a failed validation is one VALIDATION_ERROR envelope.
 // biome-ignore lint/suspicious/noExplicitAny: the hook is generic over every route's env and schemas.
-export const validationHook: Hook<any, any, any, any> = (result) => {
+export const validationHook: Hook<any, any, any, any> = (result, c) => {
   if (!result.success) {
     const target = targetNames[result.target] ?? result.target;
-    throw new ApiError("VALIDATION_ERROR", `Invalid request ${target}`, fieldMessages(result.error, target));
+    const details = fieldMessages(result.error, target);
+    // No query parameter takes a list: a repeated one gets told so, not that its array is not a number.
+    if (result.target === "query") {
+      for (const [name, values] of Object.entries(c.req.queries())) {
+        if (values.length > 1 && name in details) details[name] = ["Must be given once"];
+      }
+    }
+    throw new ApiError("VALIDATION_ERROR", `Invalid request ${target}`, details);
   }
 };

@@ -174,8 +174,16 @@ describe("GET /v1/time-entries ordering and pagination", () => {
   it("rejects a repeated query parameter", async () => {
     const res = await h.call("GET", "/v1/time-entries?limit=1&limit=2", { token: team.owner.token });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe("VALIDATION_ERROR");
-    expect(Object.keys(res.body.error.details)).toEqual(["limit"]);
+    expect(res.body.error).toEqual({
+      code: "VALIDATION_ERROR",
+      message: "Invalid request query",
+      details: { limit: ["Must be given once"] },
+    });
+    const twice = await h.call("GET", "/v1/time-entries?user_id=me&user_id=me&limit=500", { token: team.owner.token });
+    expect(twice.body.error.details).toEqual({
+      user_id: ["Must be given once"],
+      limit: ["Must be a whole number from 1 to 100"],
+    });
   });
 });
 
