@@ -55,6 +55,16 @@ describe("the bearer token", () => {
   it("must be a JWT", async () => {
     expectInvalidToken(await list("not-a-jwt"), "The bearer token is not a JWT");
   });
+
+  it.each([[123], [true], [null], [{}], [["at+jwt"]]])(
+    "must have a string typ header, not %j: 401 on either path, never a 500",
+    async (typ) => {
+      expectInvalidToken(
+        await list(await sessionJwt(validClaims(), { typ })),
+        "The token's typ header is not accepted",
+      );
+    },
+  );
 });
 
 describe("session tokens (HS256)", () => {

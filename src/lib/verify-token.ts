@@ -4,6 +4,7 @@ import {
   errors,
   type JWTPayload,
   type JWTVerifyGetKey,
+  type JWTVerifyOptions,
   jwtVerify,
 } from "jose";
 import { ApiError } from "./errors";
@@ -56,12 +57,15 @@ export async function verifyToken(token: string, config: TokenConfig): Promise<C
 type Verified = { caller: Caller; exp: number };
 
 async function verifyUncached(token: string, config: TokenConfig): Promise<Verified> {
-  let typ: string | undefined;
+  // Whatever the header holds: jose types it as a JOSE header, but it is the caller's JSON, not yet verified.
+  let typ: unknown;
   try {
     typ = decodeProtectedHeader(token).typ;
   } catch {
     throw invalidToken("The bearer token is not a JWT");
   }
+  // RFC 7515 §4.1.9: typ is a string; a number or an object is no token either path could accept.
+  if (typ !== undefined && typeof typ !== "string") throw invalidToken("The token's typ header is not accepted");
   // RFC 9068 access tokens announce themselves with `typ: at+jwt` (RFC 8725 §3.11).
   const isAccessToken = typ?.toLowerCase().replace(/^application\//, "") === "at+jwt";
   return isAccessToken ? verifyAccessToken(token, config.oauth) : verifySessionToken(token, config.sessionSecret);
@@ -82,7 +86,7 @@ async function verifySessionToken(token: string, secret: string): Promise<Verifi
 async function verifyAccessToken(token: string, oauth: TokenConfig["oauth"]): Promise<Verified> {
   if (!oauth) throw invalidToken("OAuth access tokens are not accepted by this deployment");
   const payload = await verifyOrExplain(() =>
-    jwtVerify(token, keySet(oauth.jwksUrl), {
+    jwtVerifyAnyKey(token, keySet(oauth.jwksUrl), {
       algorithms: OAUTH_ALGORITHMS,
       issuer: oauth.issuer,
       audience: oauth.audience,
@@ -97,6 +101,27 @@ async function verifyAccessToken(token: string, oauth: TokenConfig["oauth"]): Pr
   if (typeof payload.client_id !== "string") throw invalidToken("The client_id claim must be a string");
   const scopes = (payload.scope ?? "").split(" ").filter(Boolean);
   return verified(payload, { tokenType: "oauth", scopes, clientId: payload.client_id });
+}
+
+/**
+ * `kid` is a hint (RFC 7515 §4.1.4): where several keys of the set fit the token (a kid two keys share, or none
+ * and two keys of its algorithm), jose refuses it with JWKSMultipleMatchingKeys, which lists them; each is tried,
+ * as jose documents, and the token verifies if one of them signed it.
+ */
+async function jwtVerifyAnyKey(token: string, getKey: JWTVerifyGetKey, options: JWTVerifyOptions) {
+  try {
+    return await jwtVerify(token, getKey, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const key of error) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (keyError) {
+        if (!(keyError instanceof errors.JWSSignatureVerificationFailed)) throw keyError;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
 }
 
 /** The caller is shared by every request that presents the same token: frozen so that none can change it. */

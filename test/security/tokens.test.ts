@@ -90,15 +90,18 @@ async function publishedKeys(issuer: OAuthIssuer): Promise<(JWK & { kid: string;
 }
 
 /**
- * An issuer whose every claim and header a test controls: one ES256 key, its
- * JWKS served locally. For claims dev/oauth-issuer.ts cannot shape (nbf, iat…).
+ * An issuer whose every claim and header a test controls: one ES256 key (or
+ * `keys` of them, all published under the same kid), its JWKS served locally.
+ * For claims and key sets dev/oauth-issuer.ts cannot shape (nbf, iat, kids…).
  */
-async function ownIssuer() {
-  const { privateKey, publicKey } = await generateKeyPair("ES256");
+async function ownIssuer({ keys = 1 } = {}) {
+  const pairs = await Promise.all(Array.from({ length: keys }, () => generateKeyPair("ES256")));
   const kid = `own-${crypto.randomUUID()}`;
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  const jwks = await Promise.all(
+    pairs.map(async ({ publicKey }) => ({ ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" })),
+  );
   const server = createServer((_, res) => {
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] }));
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: jwks }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -110,7 +113,8 @@ async function ownIssuer() {
       }),
   );
   const env: Bindings = { ...h.env, OAUTH_ISSUER: url, OAUTH_AUDIENCE: "api", OAUTH_JWKS_URL: `${url}/jwks.json` };
-  const sign = (payload: JWTPayload, header: Record<string, unknown> = {}) =>
+  const privateKeys = pairs.map(({ privateKey }) => privateKey);
+  const sign = (payload: JWTPayload, header: Record<string, unknown> = {}, privateKey = privateKeys[0] as CryptoKey) =>
     new SignJWT({
       iss: url,
       aud: "api",
@@ -124,7 +128,7 @@ async function ownIssuer() {
     })
       .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid, ...header })
       .sign(privateKey);
-  return { env, sign, kid };
+  return { env, sign, kid, privateKeys };
 }
 
 describe("algorithm confusion", () => {
@@ -215,6 +219,19 @@ describe("key headers", () => {
       expectUnauthorized(res, "No key of the issuer matches the token");
     }
     expect(issuer.jwksRequests - fetchesBefore).toBeLessThanOrEqual(1);
+  });
+
+  it("treat kid as a hint: where several published keys share it (or none is given), the one that signed verifies", async () => {
+    const own = await ownIssuer({ keys: 3 });
+    for (const privateKey of own.privateKeys) {
+      expect((await list(await own.sign({}, {}, privateKey), own.env)).status).toBe(200);
+      expect((await list(await own.sign({}, { kid: undefined }, privateKey), own.env)).status).toBe(200);
+    }
+    const { privateKey: stranger } = await generateKeyPair("ES256");
+    expectUnauthorized(await list(await own.sign({}, {}, stranger), own.env), "The token's signature is invalid");
+    // Claims are still checked with the key that signed.
+    const expired = await own.sign({ exp: now() - 120 }, {}, own.privateKeys[1]);
+    expectUnauthorized(await list(expired, own.env), "The token has expired");
   });
 
   it("refuse a token whose kid names a key of another algorithm", async () => {
