@@ -2909,7 +2909,7 @@ export interface components {
       /** @example Analytical Engines Ltd */
       name: string | null;
       /**
-       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time: name a city): the default `timezone` of the time entry list, summary and export when a request omits it.
+       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it.
        * @example Europe/Berlin
        */
       timezone: string;
@@ -2946,7 +2946,7 @@ export interface components {
       /** @example Analytical Engines Ltd */
       name?: string;
       /**
-       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time: name a city): the default `timezone` of the time entry list, summary and export when a request omits it.
+       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it.
        * @example Europe/Berlin
        */
       timezone?: string;
@@ -3240,7 +3240,7 @@ export interface operations {
         start_date?: string;
         /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
         end_date?: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;
@@ -3961,7 +3961,7 @@ export interface operations {
         start_date: string;
         /** @description Last calendar day (in `timezone`, inclusive) of the summary. Required. */
         end_date: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;
@@ -4092,7 +4092,7 @@ export interface operations {
         start_date?: string;
         /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
         end_date?: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;

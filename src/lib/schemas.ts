@@ -137,13 +137,31 @@ const isTimeZone = (name: string) => {
 const timeZoneMessage = { message: "Must be an IANA time zone name, e.g. Europe/Berlin" };
 
 /**
- * IANA zones that observe daylight saving time but that Postgres reads first as its fixed-offset abbreviations
- * (`AT TIME ZONE` looks a name up among the abbreviations before the zones): `CET` would be +01:00 all summer
- * long, where the zone, and the runtime's Intl, say +02:00. Refused rather than read an hour off half the year.
+ * Names the runtime's Intl takes for a zone but that Postgres reads first as its fixed-offset abbreviations
+ * (`AT TIME ZONE` looks a name up among the abbreviations before the zones), at another offset for part or all of
+ * the year. IANA's `CET`, `EET`, `MET` and `WET` observe summer time (`CET` would be +01:00 all summer long, where
+ * the zone says +02:00). ICU's legacy three-letter ids are no IANA names at all, and mean other places to Postgres:
+ * `IST` is Asia/Kolkata (+05:30) to Intl and Israel's +02:00 to Postgres, `PST` and `CST` lose their summer time,
+ * `ACT`, `ART`, `AST`, `BST` and `NST` are other continents. Refused rather than cut days at the wrong hour.
+ * (`EST`, `MST`, `HST`, `EAT` and `JST` are the same fixed offset to both; `GMT`, `UTC`, `UCT` and `Zulu` are UTC.)
  */
-const ABBREVIATION_NAMES = new Set(["cet", "eet", "met", "wet"]);
+const ABBREVIATION_NAMES = new Set([
+  "cet",
+  "eet",
+  "met",
+  "wet",
+  "act",
+  "art",
+  "ast",
+  "bst",
+  "cst",
+  "ist",
+  "nst",
+  "pst",
+]);
 const abbreviationMessage = {
-  message: "Postgres reads this name as a fixed offset without daylight saving time; use a city, e.g. Europe/Berlin",
+  message:
+    "Postgres reads this name as a fixed-offset abbreviation, not as that time zone; use a city, e.g. Europe/Berlin",
 };
 
 /** A time zone by its IANA name. Postgres may still refuse one only the runtime knows: see `withTimeZoneErrors`. */

@@ -380,6 +380,38 @@ describe("PATCH /v1/invoices/{id}", () => {
     expect(row?.number).toBe("EDIT-1");
   });
 
+  it("keeps a draft following its entries when an edit names status draft beside another field", async () => {
+    const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "100.00", currency: "EUR" });
+    const id = await newDraft();
+    const hour = (day: string) =>
+      createEntry(h, team.member, {
+        projectId: project,
+        billable: true,
+        start: `${day}T09:00:00Z`,
+        end: `${day}T10:00:00Z`,
+      });
+    const [first, second] = [await hour("2026-11-16"), await hour("2026-11-17")];
+    const attach = (ids: string[]) =>
+      h.call("POST", `/v1/invoices/${id}/time-entries`, { token: team.owner.token, body: { time_entry_ids: ids } });
+    expect((await attach([first])).status).toBe(200);
+
+    // A client sending the draft back as it holds it, with a new number: still a draft, summary not frozen.
+    const edited = await h.call("PATCH", `/v1/invoices/${id}`, {
+      token: team.owner.token,
+      body: { status: "draft", number: number() },
+    });
+    expect(edited.status).toBe(200);
+    expect((await h.sql("select issued_summary from invoices where id = $1", [id]))[0]?.issued_summary).toBeNull();
+
+    const attached = await attach([second]);
+    expect(attached.status).toBe(200);
+    const twoHours = { entry_count: 2, total_seconds: 7200, billable_seconds: 7200 };
+    expect(attached.body.data.summary).toEqual({ ...twoHours, amounts: [{ currency: "EUR", amount: "200.00" }] });
+    await h.sql("update projects set hourly_rate = 150 where id = $1", [project]);
+    const got = await h.call("GET", `/v1/invoices/${id}`, { token: team.owner.token });
+    expect(got.body.data.summary).toEqual({ ...twoHours, amounts: [{ currency: "EUR", amount: "300.00" }] });
+  });
+
   it("keeps the due date on or after the date and numbers unique", async () => {
     const id = await newDraft();
     const early = await h.call("PATCH", `/v1/invoices/${id}`, {

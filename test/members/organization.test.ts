@@ -122,6 +122,29 @@ describe("PATCH /v1/organizations/current", () => {
     ).rejects.toThrow(/organizations_timezone_not_abbreviation_check/);
   });
 
+  it.each(["IST", "pst", "CST", "BST", "ACT", "ART", "AST", "NST"])(
+    "refuses %s, an id the runtime takes for a zone and Postgres for another offset, in the body, the query and the database",
+    async (name) => {
+      // Intl: IST is Asia/Kolkata (+05:30); Postgres' AT TIME ZONE 'IST' is Israel's +02:00, and PST has no summer.
+      const res = await patch(team.owner.token, { timezone: name });
+      expect(res.status).toBe(400);
+      expect(Object.keys(res.body.error.details)).toEqual(["timezone"]);
+      expect((await organizationFromDatabase(team.organizationId)).timezone).toBe("UTC");
+      const summary = await h.call(
+        "GET",
+        `/v1/time-entries/summary?start_date=2026-11-20&end_date=2026-11-21&timezone=${name}`,
+        {
+          token: team.owner.token,
+        },
+      );
+      expect(summary.status).toBe(400);
+      expect(Object.keys(summary.body.error.details)).toEqual(["timezone"]);
+      await expect(
+        h.sql("update organizations set timezone = $2 where id = $1", [team.organizationId, name]),
+      ).rejects.toThrow(/organizations_timezone_not_abbreviation_check/);
+    },
+  );
+
   it("makes its time zone the default of the list, the summary and the export", async () => {
     const { owner, member } = await createTeam(h);
     // 23:30 on 19 November in UTC is already 20 November in Berlin.

@@ -17,11 +17,12 @@ export const organizations = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  // Zones Postgres reads as its fixed-offset abbreviations (CET is +01:00 all year there), not as the IANA zones.
+  // Names Postgres reads as its fixed-offset abbreviations (CET is +01:00 all year there, IST +02:00), not as the zones
+  // the runtime's Intl knows by them (src/lib/schemas.ts, ABBREVIATION_NAMES).
   (t) => [
     check(
       "organizations_timezone_not_abbreviation_check",
-      sql`upper(${t.timezone}) not in ('CET', 'EET', 'MET', 'WET')`,
+      sql`upper(${t.timezone}) not in ('CET', 'EET', 'MET', 'WET', 'ACT', 'ART', 'AST', 'BST', 'CST', 'IST', 'NST', 'PST')`,
     ),
   ],
 );

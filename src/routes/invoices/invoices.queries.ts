@@ -146,13 +146,15 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
   const moveAllowed = changes.status
     ? sql`(t.status = ${changes.status} or (t.status, ${changes.status}::text) in (${allowedMoves}))`
     : sql`true`;
-  // Leaving draft freezes what the invoice bills; voiding releases its entries, unbilled, to be billed again.
-  const assignments = changes.status
-    ? [
-        ...fields.assignments,
-        sql`issued_summary = case when i.status = 'draft' then ${summaryOf("entries")} else i.issued_summary end`,
-      ]
-    : fields.assignments;
+  // Leaving draft freezes what the invoice bills (a draft asked to stay a draft still follows its entries); voiding
+  // releases its entries, unbilled, to be billed again.
+  const assignments =
+    changes.status && changes.status !== "draft"
+      ? [
+          ...fields.assignments,
+          sql`issued_summary = case when i.status = 'draft' then ${summaryOf("entries")} else i.issued_summary end`,
+        ]
+      : fields.assignments;
   const voids = changes.status === "void";
   const events: OutboxEvent[] = [{ type: "invoice.updated", rows: changedInvoiceRows("target", "updated") }];
   if (changes.status) events.push({ type: "invoice.status_changed", rows: statusChangeRows("target", "updated") });

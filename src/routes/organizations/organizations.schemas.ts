@@ -6,7 +6,7 @@ const preventOverlapsDescription =
   "When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch (one ends 13:00, the next starts 13:00) are fine. Turning it on keeps the overlaps that already exist and checks every new write: creating an entry, or moving an existing one.";
 
 const timezoneDescription =
-  "IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time: name a city): the default `timezone` of the time entry list, summary and export when a request omits it.";
+  "IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it.";
 
 export const Organization = z
   .object({
