@@ -14,7 +14,7 @@ import {
   type Team,
 } from "./support/factories";
 import { type CallOptions, type Harness, startHarness } from "./support/harness";
-import { insertDelivery, subscribe } from "./support/webhooks";
+import { allowSubscriptions, insertDelivery, subscribe } from "./support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -22,6 +22,7 @@ let team: Team;
 beforeAll(async () => {
   h = await startHarness();
   team = await createTeam(h);
+  await allowSubscriptions(h, team.organizationId, 1000); // a subscription per operation walked
 });
 afterAll(() => h?.close());
 

@@ -16,7 +16,7 @@ import {
 import { type Harness, startHarness } from "./support/harness";
 import { requestBodySchema, sample } from "./support/openapi-contract";
 import { documentedOperations, type OpenApiDocument, openApiDocument } from "./support/openapi-operations";
-import { insertDelivery, subscribe } from "./support/webhooks";
+import { allowSubscriptions, insertDelivery, subscribe } from "./support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -28,6 +28,7 @@ beforeAll(async () => {
   h = await startHarness();
   team = await createTeam(h);
   stranger = await createMember(h, await createOrganization(h, "Elsewhere"), "owner");
+  await allowSubscriptions(h, stranger.organizationId, 1000); // a subscription per operation walked
   document = await openApiDocument(h);
   ownProject = await createProject(h, team.organizationId);
 });

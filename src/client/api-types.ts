@@ -440,7 +440,7 @@ export interface paths {
     put?: never;
     /**
      * Subscribe a URL to events
-     * @description Every change of an event type in `events` is then POSTed to `url`, signed with the subscription's secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer is the only one that shows `secret`. `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Every change of an event type in `events` is then POSTed to `url`, signed with the subscription's secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer is the only one that shows `secret`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 `WEBHOOK_LIMIT_REACHED`. `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
      */
     post: operations["createWebhook"];
     delete?: never;
@@ -2247,6 +2247,7 @@ export interface components {
           | "INVOICE_NOT_DRAFT"
           | "ENTRIES_NOT_ATTACHABLE"
           | "WEBHOOK_DISABLED"
+          | "WEBHOOK_LIMIT_REACHED"
           | "PRECONDITION_FAILED"
           | "METHOD_NOT_ALLOWED"
           | "PAYLOAD_TOO_LARGE"
@@ -8784,7 +8785,11 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+      /**
+       * @description `WEBHOOK_LIMIT_REACHED`: The organization has as many webhook subscriptions (active or disabled) as it may keep, 20 unless raised on request: delete one first. `details.limit` is its limit.
+       *
+       *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
+       */
       409: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -83,6 +83,11 @@ export const errorCatalog = {
     description:
       'The webhook subscription is disabled (`active: false`): nothing is delivered to it until an admin re-enables it with `PATCH {"active": true}`.',
   },
+  WEBHOOK_LIMIT_REACHED: {
+    status: 409,
+    description:
+      "The organization has as many webhook subscriptions (active or disabled) as it may keep, 20 unless raised on request: delete one first. `details.limit` is its limit.",
+  },
   PRECONDITION_FAILED: {
     status: 412,
     description:
@@ -204,6 +209,10 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     details: { running: ["7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11"], invoiced: [], other_customer: [] },
   },
   WEBHOOK_DISABLED: { message: "The webhook subscription is disabled; PATCH it with active: true first" },
+  WEBHOOK_LIMIT_REACHED: {
+    message: "The organization has reached its limit of 20 webhook subscriptions; delete one first",
+    details: { limit: 20 },
+  },
   PRECONDITION_FAILED: { message: "The time entry has changed: If-Match does not match its current ETag" },
   METHOD_NOT_ALLOWED: { message: "PUT is not allowed on /v1/time-entries/{id}", details: { allow: ["GET", "PATCH"] } },
   PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },

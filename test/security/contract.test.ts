@@ -23,7 +23,7 @@ import {
   type Operation,
   openApiDocument,
 } from "../support/openapi-operations";
-import { subscribe } from "../support/webhooks";
+import { allowSubscriptions, subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -35,6 +35,7 @@ beforeAll(async () => {
   h = await startHarness();
   team = await createTeam(h);
   stranger = await createMember(h, await createOrganization(h, "Elsewhere"), "owner");
+  await allowSubscriptions(h, team.organizationId, 1000); // a subscription per operation walked
   document = await openApiDocument(h);
   operations = await documentedOperations(h, document);
 });

@@ -9,6 +9,14 @@ import type { Harness } from "./harness";
 /** A signing secret as the API makes them: `whsec_` and the base64 of 32 random bytes. */
 export const testSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}`;
 
+/**
+ * Sets how many subscriptions `organizationId` may keep (20 by default), as an operator would: for tests that make
+ * one per operation they walk.
+ */
+export async function allowSubscriptions(h: Pick<Harness, "sql">, organizationId: string, limit: number) {
+  await h.sql("update organizations set webhook_subscriptions_limit = $2 where id = $1", [organizationId, String(limit)]);
+}
+
 /** An active subscription of `organizationId` to `events`, written in SQL. */
 export async function subscribe(
   h: Pick<Harness, "sql">,

@@ -1,17 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import app from "../../src/app";
 import { Webhook, WebhookWithSecret } from "../../src/routes/webhooks/webhooks.schemas";
 import { EVENT_TYPES } from "../../src/webhooks/event-types";
 import { createMember, createOrganization, createTeam, type Team } from "../support/factories";
 import { type CallOptions, callWith, type Harness, isoFromPostgres, startHarness } from "../support/harness";
 import { expectNoOpPatch } from "../support/no-op";
-import { subscribe } from "../support/webhooks";
+import { allowSubscriptions, subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
 
 beforeAll(async () => {
   h = await startHarness();
+});
+// Each test its own organization: an organization keeps at most 20 subscriptions, and the tests make more.
+beforeEach(async () => {
   team = await createTeam(h);
 });
 afterAll(() => h?.close());
@@ -79,6 +82,44 @@ describe("POST /v1/webhooks", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error).toEqual({ code: "VALIDATION_ERROR", message: "Invalid request body", details });
     }
+  });
+
+  it("keeps an organization to 20 subscriptions, disabled ones included: creations racing for the last places get them once, the others 409 WEBHOOK_LIMIT_REACHED", async () => {
+    const owner = await createMember(h, await createOrganization(h, "Many hooks"), "owner");
+    const count = async () =>
+      Number(
+        (
+          await h.sql("select count(*) from webhook_subscriptions where organization_id = $1", [owner.organizationId])
+        )[0]?.count,
+      );
+    for (let i = 0; i < 17; i++) await subscribe(h, owner.organizationId, { active: i % 2 === 0 });
+    const racing = await Promise.all(Array.from({ length: 6 }, () => create({ url, events: ["*"] }, owner.token)));
+    expect(racing.map((res) => res.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
+    for (const refused of racing.filter((res) => res.status === 409)) {
+      expect(refused.body).toEqual({
+        error: {
+          code: "WEBHOOK_LIMIT_REACHED",
+          message: "The organization has reached its limit of 20 webhook subscriptions; delete one first",
+          details: { limit: 20 },
+        },
+      });
+    }
+    expect(await count()).toBe(20);
+    await expect(subscribe(h, owner.organizationId)).rejects.toThrow(/20 at most/);
+
+    // Another organization is not counted, and deleting one makes room again.
+    expect((await create({ url, events: ["*"] })).status).toBe(201);
+    const created = racing.find((res) => res.status === 201)?.body.data.id;
+    expect((await h.call("DELETE", `/v1/webhooks/${created}`, { token: owner.token })).status).toBe(204);
+    expect((await create({ url, events: ["*"] }, owner.token)).status).toBe(201);
+    expect(await count()).toBe(20);
+
+    // An operator raises one organization's limit in SQL; the answer names the limit it has.
+    await allowSubscriptions(h, owner.organizationId, 21);
+    expect((await create({ url, events: ["*"] }, owner.token)).status).toBe(201);
+    const over = await create({ url, events: ["*"] }, owner.token);
+    expect([over.status, over.body.error.details]).toEqual([409, { limit: 21 }]);
+    expect(await count()).toBe(21);
   });
 });
 

@@ -1,6 +1,6 @@
 // The organization, its people and their memberships.
 import { sql } from "drizzle-orm";
-import { boolean, check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
 
 export const organizations = pgTable(
@@ -13,6 +13,9 @@ export const organizations = pgTable(
     preventOverlaps: boolean("prevent_overlaps").notNull().default(false),
     // IANA name: the default `timezone` of the list, the summary and the export.
     timezone: text("timezone").notNull().default("UTC"),
+    // How many webhook subscriptions the organization may keep, enforced by the
+    // webhook_subscriptions_per_organization_limit trigger (drizzle/0015); an operator's to raise, not the API's.
+    webhookSubscriptionsLimit: integer("webhook_subscriptions_limit").notNull().default(20),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -24,6 +27,7 @@ export const organizations = pgTable(
       "organizations_timezone_not_abbreviation_check",
       sql`upper(${t.timezone}) not in ('CET', 'EET', 'MET', 'WET', 'ACT', 'ART', 'AST', 'BST', 'CST', 'IST', 'NST', 'PST')`,
     ),
+    check("organizations_webhook_subscriptions_limit_check", sql`${t.webhookSubscriptionsLimit} >= 0`),
   ],
 );
 

@@ -1,9 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import type { PostgresError } from "../../db/errors";
 import { requireManager } from "../../db/membership";
+import { withConstraintErrors } from "../../db/query";
 import { entityTag } from "../../lib/conditional";
 import { readConfig } from "../../lib/config";
 import { decodeCursor } from "../../lib/cursor";
-import { invalidField, notFound, preconditionFailed } from "../../lib/errors";
+import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler, Bindings } from "../../lib/types";
@@ -27,6 +29,16 @@ import type {
 } from "./webhooks.routes";
 
 const WebhookCursor = z.tuple([UtcTimestamp, Id]);
+/** The trigger that keeps an organization to its limit (drizzle/0015_webhook_subscriptions_limit.sql). */
+const SUBSCRIPTIONS_LIMIT = "webhook_subscriptions_per_organization_limit";
+const subscriptionsLimitReached = (error: PostgresError) => {
+  const limit = Number(error.detail);
+  return new ApiError(
+    "WEBHOOK_LIMIT_REACHED",
+    `The organization has reached its limit of ${limit} webhook subscriptions; delete one first`,
+    { limit },
+  );
+};
 export const webhookNotFound = () => notFound("Webhook subscription");
 const webhookChanged = () => preconditionFailed("webhook subscription");
 
@@ -50,7 +62,12 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
   requireAllowedUrl(body.url, c.env);
-  const result = await createWebhook(c.get("db"), c.get("caller"), body, newSigningSecret());
+  const result = await withConstraintErrors(
+    () => createWebhook(c.get("db"), c.get("caller"), body, newSigningSecret()),
+    {
+      [SUBSCRIPTIONS_LIMIT]: subscriptionsLimitReached,
+    },
+  );
   requireManager(result.role, "create webhook subscriptions");
   if (!result.webhook) throw new Error("the insert returned no row although the caller may write");
   c.header("Location", `/v1/webhooks/${result.webhook.id}`);

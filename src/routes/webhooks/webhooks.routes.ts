@@ -42,7 +42,7 @@ export const create = createRoute({
   path: "/v1/webhooks",
   tags,
   summary: "Subscribe a URL to events",
-  description: `Every change of an event type in \`events\` is then POSTed to \`url\`, signed with the subscription's secret (Standard Webhooks: \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`). The answer is the only one that shows \`secret\`. ${urlRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Every change of an event type in \`events\` is then POSTed to \`url\`, signed with the subscription's secret (Standard Webhooks: \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`). The answer is the only one that shows \`secret\`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 \`WEBHOOK_LIMIT_REACHED\`. ${urlRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
   ...write,
   request: { body: jsonBody(CreateWebhookBody, "The subscription to create.") },
   responses: {
@@ -55,7 +55,7 @@ export const create = createRoute({
         ...etagHeader.shape,
       }),
     },
-    ...errorResponses(...bodyErrors, ...authErrors),
+    ...errorResponses("WEBHOOK_LIMIT_REACHED", ...bodyErrors, ...authErrors),
   },
 });
 
