@@ -117,14 +117,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a time entry
-     * @description Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
+     * @description Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
      */
     delete: operations["deleteTimeEntry"];
     options?: never;
     head?: never;
     /**
      * Update a time entry
-     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateTimeEntry"];
     trace?: never;
@@ -209,14 +209,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a project
-     * @description A project that has time entries is 409 `IN_USE` (deactivate it with `active: false` instead): nothing is deleted in cascade. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description A project that has time entries is 409 `IN_USE` (deactivate it with `active: false` instead): nothing is deleted in cascade. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
      */
     delete: operations["deleteProject"];
     options?: never;
     head?: never;
     /**
      * Update a project
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateProject"];
     trace?: never;
@@ -261,14 +261,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a customer
-     * @description A customer that still has projects or invoices is 409 `IN_USE`: nothing is deleted in cascade. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description A customer that still has projects or invoices is 409 `IN_USE`: nothing is deleted in cascade. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     delete: operations["deleteCustomer"];
     options?: never;
     head?: never;
     /**
      * Update a customer
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     patch: operations["updateCustomer"];
     trace?: never;
@@ -313,14 +313,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a draft invoice
-     * @description Only drafts can be deleted (409 `INVOICE_NOT_DRAFT`; void a sent invoice instead). Its attached entries are released, unbilled, in the same statement. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Only drafts can be deleted (409 `INVOICE_NOT_DRAFT`; void a sent invoice instead). Its attached entries are released, unbilled, in the same statement. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     delete: operations["deleteInvoice"];
     options?: never;
     head?: never;
     /**
      * Update an invoice or move its status
-     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; any other move is 409 `INVALID_STATUS_TRANSITION`. Leaving draft freezes `summary` (a project's later rate or currency no longer moves it). Voiding releases the entries, unbilled (a `time_entry.updated` event each); the void invoice keeps its summary. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description `status` moves draft → sent → paid, sent → overdue → paid, and any status but paid → void; any other move is 409 `INVALID_STATUS_TRANSITION`. Leaving draft freezes `summary` (a project's later rate or currency no longer moves it). Voiding releases the entries, unbilled (a `time_entry.updated` event each); the void invoice keeps its summary. `number`, `date` and `due_date` change only while the invoice is a draft (409 `INVOICE_NOT_DRAFT`), in the same request as a move out of draft if you like. The customer cannot change. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
      */
     patch: operations["updateInvoice"];
     trace?: never;
@@ -389,14 +389,14 @@ export interface paths {
     post?: never;
     /**
      * Remove a member
-     * @description Offboarding, not deletion: the membership becomes `removed` with `removed_at`, and the user, their time entries, invoices and everything that shows them stay exactly as they are. Every token of theirs for this organization is 403 from their very next request; a running timer of theirs stops at the moment of removal (one whose start lies ahead stops a second after it). Owners and admins still list, filter (`user_id`), edit, invoice, summarize and export their entries; nobody can record new ones for them. Removing the last active owner is 409 `LAST_OWNER`; an already removed member is 409 `MEMBER_REMOVED`. A member may remove themselves (leave). With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Offboarding, not deletion: the membership becomes `removed` with `removed_at`, and the user, their time entries, invoices and everything that shows them stay exactly as they are. Every token of theirs for this organization is 403 from their very next request; a running timer of theirs stops at the moment of removal (one whose start lies ahead stops a second after it). Owners and admins still list, filter (`user_id`), edit, invoice, summarize and export their entries; nobody can record new ones for them. Removing the last active owner is 409 `LAST_OWNER`; an already removed member is 409 `MEMBER_REMOVED`. A member may remove themselves (leave). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     delete: operations["deleteMember"];
     options?: never;
     head?: never;
     /**
      * Update a member
-     * @description Changes the member's role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Changes the member's role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     patch: operations["updateMember"];
     trace?: never;
@@ -420,7 +420,7 @@ export interface paths {
     head?: never;
     /**
      * Update the organization
-     * @description Changes any subset of `name`, `timezone` and `prevent_overlaps`, and bumps `updated_at`. A time zone Postgres does not know is 400 on `timezone`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Changes any subset of `name`, `timezone` and `prevent_overlaps`, and bumps `updated_at`. A time zone Postgres does not know is 400 on `timezone`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     patch: operations["updateCurrentOrganization"];
     trace?: never;
@@ -465,14 +465,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a webhook subscription
-     * @description Deletes the subscription and its deliveries log; nothing more is delivered to it. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Deletes the subscription and its deliveries log; nothing more is delivered to it. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
      */
     delete: operations["deleteWebhook"];
     options?: never;
     head?: never;
     /**
      * Update a webhook subscription
-     * @description Changes any subset of `url`, `events`, `description` and `active`. `active: false` stops deliveries (`status: disabled`); `active: true` re-enables a subscription, disabled by hand or by the API after too many failed events (`status: healthy`; events that failed meanwhile can be sent again with the deliveries' retry). `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Changes any subset of `url`, `events`, `description` and `active`. `active: false` stops deliveries (`status: disabled`); `active: true` re-enables a subscription, disabled by hand or by the API after too many failed events (`status: healthy`; events that failed meanwhile can be sent again with the deliveries' retry). `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
      */
     patch: operations["updateWebhook"];
     trace?: never;
@@ -4350,6 +4350,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -4506,6 +4508,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -5452,6 +5456,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -5608,6 +5614,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -6175,6 +6183,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -6331,6 +6341,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -6904,6 +6916,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -7060,6 +7074,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -8004,6 +8020,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The member's user id (UUID). */
@@ -8164,6 +8182,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The member's user id (UUID). */
@@ -8451,6 +8471,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path?: never;
       cookie?: never;
@@ -9005,6 +9027,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */
@@ -9149,6 +9173,8 @@ export interface operations {
       header?: {
         /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
         "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
       };
       path: {
         /** @description The resource id (UUID). */

@@ -14,7 +14,14 @@ export const entityTag = (version: number) => `"${version}"`;
  * comparison If-Match uses, and a well-formed tag that is no version of ours
  * (`"abc"`, `"03"`) matches nothing, so neither adds a version.
  */
-export type IfMatch = "*" | number[];
+export type EntityTags = "*" | number[];
+
+/**
+ * A write's preconditions: the versions `If-Match` names, or, with `If-None-Match` too, those of them that
+ * `If-None-Match` does not name (RFC 9110 §13.2.2 evaluates both). `If-None-Match: *` on an existing resource
+ * never holds: 412.
+ */
+export type IfMatch = EntityTags | { match: EntityTags; noneMatch: EntityTags };
 
 const OWS = "[ \\t]*";
 // entity-tag = [ weak ] opaque-tag; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3).
@@ -23,33 +30,51 @@ const ENTITY_TAG = '(?:W/)?"[\\x21\\x23-\\x7e\\x80-\\xff]*"';
 const IF_MATCH_PATTERN = `^${OWS}(?:\\*|[ \\t,]*${ENTITY_TAG}(?:${OWS},[ \\t,]*${ENTITY_TAG})*[ \\t,]*)${OWS}$`;
 const MAX_VERSION = 2 ** 31 - 1; // versions are Postgres integers
 
-function versionsOf(field: string): IfMatch {
+/** The versions a field's tags name; weak tags count only under the weak comparison (If-None-Match). */
+function versionsOf(field: string, comparison: "strong" | "weak" = "strong"): EntityTags {
   if (field.trim() === "*") return "*";
   const tags = field.match(new RegExp(ENTITY_TAG, "g")) ?? [];
   return tags
-    .filter((tag) => !tag.startsWith("W/"))
-    .map((tag) => tag.slice(1, -1))
+    .filter((tag) => comparison === "weak" || !tag.startsWith("W/"))
+    .map((tag) => tag.replace(/^W\//, "").slice(1, -1))
     .filter((opaque) => /^(0|[1-9][0-9]{0,9})$/.test(opaque) && Number(opaque) <= MAX_VERSION)
     .map(Number);
 }
 
 const ifMatchMessage = 'Must be * or a comma-separated list of entity tags, e.g. "3"';
 
-/** The `If-Match` request header of PATCH and DELETE, parsed; a malformed one is a 400. */
-export const IfMatchHeaders = z.object({
-  "If-Match": z
+const entityTagsField = (comparison: "strong" | "weak") =>
+  z
     .string()
     .max(1000, { message: ifMatchMessage })
     .regex(new RegExp(IF_MATCH_PATTERN), { message: ifMatchMessage })
-    .transform(versionsOf)
-    .optional()
-    .openapi({
-      param: { name: "If-Match", in: "header" },
-      description:
-        'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404.',
-      example: '"3"',
-    }),
+    .transform((field) => versionsOf(field, comparison))
+    .optional();
+
+/** The `If-Match` and `If-None-Match` request headers of PATCH and DELETE, parsed; a malformed one is a 400. */
+export const IfMatchHeaders = z.object({
+  "If-Match": entityTagsField("strong").openapi({
+    param: { name: "If-Match", in: "header" },
+    description:
+      'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404.',
+    example: '"3"',
+  }),
+  "If-None-Match": entityTagsField("weak").openapi({
+    param: { name: "If-None-Match", in: "header" },
+    description:
+      'Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404.',
+    example: '"3"',
+  }),
 });
+
+/** The preconditions of a PATCH or DELETE, from its parsed `If-Match` and `If-None-Match`. */
+export const preconditionsOf = (headers: {
+  "If-Match"?: EntityTags;
+  "If-None-Match"?: EntityTags;
+}): IfMatch | undefined => {
+  const { "If-Match": match, "If-None-Match": noneMatch } = headers;
+  return noneMatch === undefined ? match : { match: match ?? "*", noneMatch };
+};
 
 const etagDescription =
   'The strong entity tag of the resource\'s current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has.';
@@ -82,4 +107,4 @@ export const noChangeRule =
 
 /** What an operation that takes `If-Match` says about it. */
 export const ifMatchRule =
-  "With `If-Match`, acts only on the version it names: otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409).";
+  "With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409).";

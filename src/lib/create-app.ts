@@ -19,8 +19,9 @@ const NoQuery = z.object({}).strict();
  * "Content-Type: application/json"` sends without `-d`): otherwise it would be parsed as JSON and refused.
  */
 const emptyBodyIsNone: MiddlewareHandler = async (c, next) => {
-  // Read once (Hono caches it for the validator); only routes whose body is optional pay for it.
-  if (c.req.header("content-type") && (await c.req.text()) === "") {
+  // Read once (Hono caches it for the validator); only routes whose body is optional pay for it. Read as bytes, not
+  // text, so that jsonBodyOnly still sees what was sent (text would have turned invalid UTF-8 into U+FFFD already).
+  if (c.req.header("content-type") && (await c.req.arrayBuffer()).byteLength === 0) {
     const headers = new Headers(c.req.raw.headers);
     headers.delete("content-type");
     // Rebuilt from its URL, not from the request: an empty body that was sent (Content-Length: 0) is read now, and a
@@ -31,15 +32,58 @@ const emptyBodyIsNone: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
+// media-type = type "/" subtype parameters, parameters = *( OWS ";" OWS [ parameter ] ) (RFC 9110 §8.3.1).
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const QUOTED_STRING = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+const MEDIA_TYPE = new RegExp(
+  `^[ \\t]*(${TOKEN}/${TOKEN})(?:[ \\t]*;[ \\t]*(?:${TOKEN}=(?:${TOKEN}|${QUOTED_STRING}))?)*[ \\t]*$`,
+);
+/** What the routes' validators parse as JSON: `application/json`, or `application/…+json`. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+/** The `Content-Type` values @hono/zod-openapi's media-type gate accepts as they are (415 for the rest). */
+const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+
+/**
+ * A JSON body as RFC 8259 and RFC 9110 have it, before the route's validators read it: UTF-8 only (invalid bytes are a
+ * 400, not text quietly changed to U+FFFD and stored), and any well-formed `Content-Type` of a JSON media type, with
+ * whitespace before a `;` or an empty parameter too (the validators would answer those 415). Runs after the
+ * route's scope check, as the validators do.
+ */
+const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
+  const essence = MEDIA_TYPE.exec(c.req.header("content-type") ?? "")?.[1];
+  if (essence && JSON_MEDIA_TYPE.test(essence)) {
+    const bytes = await c.req.arrayBuffer();
+    try {
+      strictUtf8.decode(bytes);
+    } catch {
+      throw new ApiError("VALIDATION_ERROR", "The request body is not valid UTF-8", {
+        body: ["Must be JSON encoded in UTF-8"],
+      });
+    }
+    // Parameters mean nothing to application/json (RFC 8259 §11): a header the validators would refuse reaches them
+    // as its media type alone. The request is rebuilt for that only (the body stays read: Hono caches it), so
+    // `application/json` and `application/json; charset=utf-8`, what clients send, cost nothing more.
+    if (!VALIDATORS_TAKE.test(c.req.header("content-type") ?? "")) {
+      const headers = new Headers(c.req.raw.headers);
+      headers.set("content-type", essence);
+      const { url, method, signal } = c.req.raw;
+      c.req.raw = new Request(url, { method, headers, signal, body: bytes });
+    }
+  }
+  await next();
+};
+
 /** The routes' router: strict query strings, optional bodies that may come empty, the shared validation hook. */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
   const register = router.openapi.bind(router);
   const withDefaults = (route: RouteConfig): RouteConfig => {
     const request = route.request?.query ? route.request : { ...route.request, query: NoQuery };
-    const optionalBody = route.request?.body?.required === false;
-    const middleware = [route.middleware ?? []].flat();
-    return { ...route, request, ...(optionalBody && { middleware: [emptyBodyIsNone, ...middleware] }) };
+    const body = route.request?.body;
+    const optionalBody = body?.required === false;
+    const middleware = [...(optionalBody ? [emptyBodyIsNone] : []), ...[route.middleware ?? []].flat()];
+    return { ...route, request, middleware: body ? [...middleware, jsonBodyOnly] : middleware };
   };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
     // biome-ignore lint/suspicious/noExplicitAny: passes the handler and hook on exactly as given.

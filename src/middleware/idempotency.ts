@@ -29,8 +29,13 @@ const isIdempotencyKey = (key: string) =>
   key.length <= IDEMPOTENCY_KEY_FORMAT.maxLength &&
   keyPattern.test(key);
 
-async function sha256(text: string) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+/** SHA-256 of `head` (as UTF-8) followed by `body`, in hex. */
+async function sha256(head: string, body: ArrayBuffer) {
+  const prefix = new TextEncoder().encode(head);
+  const bytes = new Uint8Array(prefix.byteLength + body.byteLength);
+  bytes.set(prefix);
+  bytes.set(new Uint8Array(body), prefix.byteLength);
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
@@ -64,7 +69,9 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     organizationId: caller.organizationId,
     userId: caller.userId,
     key: header,
-    requestHash: await sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`),
+    // The body's bytes as sent (the same hash as of its text when it is valid UTF-8): read as text first, invalid UTF-8
+    // would be U+FFFD before the route could refuse it.
+    requestHash: await sha256(`${c.req.method} ${c.req.path}\n`, await c.req.arrayBuffer()),
   };
   const state: { outcome: Outcome } = { outcome: "none" };
   interceptNextStatement(db, async (query) => {

@@ -191,6 +191,42 @@ describe.each(resources)("$name", (resource) => {
     expect(current.status).toBe(204);
     expect(await h.sql(`select id from ${resource.table} where id = $1${live}`, [id])).toEqual([]);
   });
+  it("If-None-Match naming the current version (weak comparison) or * is 412 and changes nothing", async () => {
+    const id = await resource.make();
+    for (const tag of ['"1"', 'W/"1"', '"7", "1"', "*"]) {
+      const res = await call(resource, "PATCH", id, { body: resource.change.body, headers: { "If-None-Match": tag } });
+      expect(res.status, tag).toBe(412);
+      expect(res.body, tag).toEqual(preconditionFailed(resource.name));
+    }
+    const both = await call(resource, "PATCH", id, {
+      body: resource.change.body,
+      headers: { "If-Match": '"1"', "If-None-Match": '"1"' },
+    });
+    expect(both.status, "If-Match and If-None-Match are both evaluated").toBe(412);
+    const del = await call(resource, "DELETE", id, { headers: { "If-None-Match": "*" } });
+    expect(del.status).toBe(412);
+    expect((await row(resource, id))?.version).toBe("1");
+    const other = await call(resource, "PATCH", id, {
+      body: resource.change.body,
+      headers: { "If-Match": '"1"', "If-None-Match": '"2", W/"3"' },
+    });
+    expect(other.status).toBe(200);
+    expect(other.headers.get("ETag")).toBe('"2"');
+  });
+
+  it("If-None-Match: * on an unknown id is still 404, and a malformed If-None-Match is 400", async () => {
+    const missing = await call(resource, "DELETE", crypto.randomUUID(), { headers: { "If-None-Match": "*" } });
+    expect(missing.status).toBe(404);
+    const id = await resource.make();
+    const malformed = await call(resource, "PATCH", id, {
+      body: resource.change.body,
+      headers: { "If-None-Match": "1" },
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.details).toEqual({
+      "If-None-Match": ['Must be * or a comma-separated list of entity tags, e.g. "3"'],
+    });
+  });
 });
 
 describe("ETag on every answer that carries one resource", () => {

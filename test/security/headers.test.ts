@@ -45,7 +45,7 @@ describe("CORS", () => {
       expect(res.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
       expect(res.headers.get("Access-Control-Allow-Methods")?.split(", ")).toContain(method.toUpperCase());
       expect(res.headers.get("Access-Control-Allow-Headers")).toBe(
-        "Authorization, Content-Type, Idempotency-Key, If-Match, X-Request-Id",
+        "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id",
       );
       expect(res.headers.get("Vary")).toContain("Origin");
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import app from "../../src/app";
 import { TimeEntryEnvelope } from "../../src/routes/time-entries/time-entries.schemas";
 import {
   createEntry,
@@ -262,6 +263,78 @@ describe("POST /v1/time-entries", () => {
         message: "The request body must be sent as Content-Type: application/json",
       },
     });
+  });
+
+  it.each([
+    ["whitespace before a parameter", "application/json ; charset=utf-8"],
+    ["an empty parameter", "application/json;"],
+    ["a trailing semicolon after a parameter", "application/json; charset=utf-8;"],
+    ["a quoted parameter", 'application/json; charset="UTF-8"'],
+  ])("takes a JSON body whose Content-Type has %s (RFC 9110 §8.3.1)", async (_, contentType) => {
+    const res = await h.call("POST", "/v1/time-entries", {
+      token: team.member.token,
+      body: JSON.stringify({ start_time: "2026-11-28T09:00:00Z", end_time: "2026-11-28T10:00:00Z", description: "x" }),
+      headers: { "Content-Type": contentType },
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it("still refuses a malformed Content-Type with 415", async () => {
+    for (const contentType of ["application/json; charset", "application/json, text/plain", "application/jsonx"]) {
+      const res = await h.call("POST", "/v1/time-entries", {
+        token: team.member.token,
+        body: JSON.stringify({ start_time: "2026-11-28T09:00:00Z", description: "x" }),
+        headers: { "Content-Type": contentType },
+      });
+      expect(res.status, contentType).toBe(415);
+    }
+  });
+
+  it("rejects a body that is not UTF-8 with 400 instead of storing U+FFFD, with or without an Idempotency-Key", async () => {
+    const head = new TextEncoder().encode('{"start_time":"2026-11-28T09:00:00Z","description":"caf');
+    const body = new Uint8Array([...head, 0xe9, ...new TextEncoder().encode('"}')]); // é in Latin-1
+    for (const key of [undefined, crypto.randomUUID()]) {
+      const res = await app.request(
+        "/v1/time-entries",
+        {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${team.member.token}`,
+            "Content-Type": "application/json",
+            ...(key && { "Idempotency-Key": key }),
+          },
+          body,
+        },
+        h.env,
+      );
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: {
+          code: "VALIDATION_ERROR",
+          message: "The request body is not valid UTF-8",
+          details: { body: ["Must be JSON encoded in UTF-8"] },
+        },
+      });
+    }
+    const [count] = await h.sql("select count(*) from time_entries where organization_id = $1", [team.organizationId]);
+    expect(count?.count).toBe("0");
+  });
+
+  it("rejects a stop whose optional body is not UTF-8", async () => {
+    const id = await createEntry(h, team.member, { end: null });
+    const res = await app.request(
+      `/v1/time-entries/${id}/stop`,
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${team.member.token}`, "Content-Type": "application/json" },
+        body: new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]),
+      },
+      h.env,
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      "The request body is not valid UTF-8",
+    );
   });
 
   it("rejects a body over 64 KiB with 413", async () => {

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
+import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
@@ -48,7 +49,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await updateCustomer(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change customers");
   if (!result.found) throw customerNotFound();
@@ -58,7 +59,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await deleteCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete customers");
   if (!result.found) throw customerNotFound();

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager } from "../../db/membership";
-import { entityTag } from "../../lib/conditional";
+import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
@@ -66,7 +66,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const changes = c.req.valid("json");
-  const result = await updateInvoice(c.get("db"), c.get("caller"), id, changes, c.req.valid("header")["If-Match"]);
+  const result = await updateInvoice(c.get("db"), c.get("caller"), id, changes, preconditionsOf(c.req.valid("header")));
   requireManager(result.role, "change invoices");
   if (!result.status) throw invoiceNotFound();
   if (result.precondition_failed) throw invoiceChanged();
@@ -83,7 +83,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await deleteInvoice(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete invoices");
   if (!result.status) throw invoiceNotFound();

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
+import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
@@ -51,7 +52,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { userId } = c.req.valid("param");
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await changeMemberRole(c.get("db"), c.get("caller"), userId, c.req.valid("json").role, ifMatch);
   requireManager(result.role, "change members");
   if (!result.found) throw memberNotFound();
@@ -65,7 +66,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
 
 /** Members may remove themselves, so the verdict on who may do this comes after 404, from the statement. */
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await removeMember(c.get("db"), c.get("caller"), c.req.valid("param").userId, ifMatch);
   requireMember(result.role);
   if (!result.found) throw memberNotFound();

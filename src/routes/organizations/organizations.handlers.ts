@@ -1,4 +1,5 @@
 import { requireManager, requireMember } from "../../db/membership";
+import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { preconditionFailed } from "../../lib/errors";
 import type { AppRouteHandler } from "../../lib/types";
@@ -13,7 +14,7 @@ export const getCurrent: AppRouteHandler<GetCurrentRoute> = async (c) => {
 };
 
 export const patchCurrent: AppRouteHandler<PatchCurrentRoute> = async (c) => {
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await updateOrganization(c.get("db"), c.get("caller"), c.req.valid("json"), ifMatch);
   requireManager(result.role, "change the organization");
   if (result.precondition_failed) throw preconditionFailed("organization");

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
+import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
@@ -52,7 +53,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await updateProject(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change projects");
   if (!result.found) throw projectNotFound();
@@ -63,7 +64,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await deleteProject(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete projects");
   if (!result.found) throw projectNotFound();

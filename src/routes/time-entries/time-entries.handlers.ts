@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isManager, type Role, requireMember } from "../../db/membership";
-import { entityTag } from "../../lib/conditional";
+import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { type CursorList, decodeCursor, encodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { jsonObjectText, jsonResponse, jsonText, jsonTextResponse } from "../../lib/json-text";
@@ -122,7 +122,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const changes = c.req.valid("json");
   const result = await updateTimeEntry(c.get("db"), c.get("caller"), id, changes, ifMatch);
   requireMayActFor(requireMember(result.role), c.get("caller"), changes.user_id);
@@ -140,7 +140,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const result = await deleteTimeEntry(c.get("db"), c.get("caller"), id, c.req.valid("header")["If-Match"]);
+  const result = await deleteTimeEntry(c.get("db"), c.get("caller"), id, preconditionsOf(c.req.valid("header")));
   requireMember(result.role);
   if (!result.found) throw entryNotFound();
   if (result.precondition_failed) throw entryChanged();

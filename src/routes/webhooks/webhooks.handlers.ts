@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { PostgresError } from "../../db/errors";
 import { requireManager } from "../../db/membership";
 import { withConstraintErrors } from "../../db/query";
-import { entityTag } from "../../lib/conditional";
+import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { readConfig } from "../../lib/config";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
@@ -86,7 +86,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const changes = c.req.valid("json");
   requireAllowedUrl(changes.url, c.env);
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await updateWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id, changes, ifMatch);
   requireManager(result.role, "change webhook subscriptions");
   if (!result.found) throw webhookNotFound();
@@ -97,7 +97,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  const ifMatch = c.req.valid("header")["If-Match"];
+  const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await deleteWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete webhook subscriptions");
   if (!result.found) throw webhookNotFound();
