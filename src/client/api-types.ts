@@ -216,7 +216,7 @@ export interface paths {
     head?: never;
     /**
      * Update a project
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. While time entries of the project are on a draft invoice (which bills the project's customer) its `customer_id` cannot change: 409 `PROJECT_ON_DRAFT_INVOICE` naming the drafts; detach the entries or issue the invoice first. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateProject"];
     trace?: never;
@@ -2243,6 +2243,7 @@ export interface components {
           | "ALREADY_MEMBER"
           | "MEMBER_REMOVED"
           | "LAST_OWNER"
+          | "PROJECT_ON_DRAFT_INVOICE"
           | "INVALID_STATUS_TRANSITION"
           | "INVOICE_NOT_DRAFT"
           | "ENTRIES_NOT_ATTACHABLE"
@@ -5688,6 +5689,18 @@ export interface operations {
       };
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PROJECT_ON_DRAFT_INVOICE`: The project's time entries are on draft invoices, which bill the project's customer: detach them, or issue those invoices, before the project changes customer. `details.invoice_ids` names the drafts. */
+      409: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

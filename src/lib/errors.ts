@@ -65,6 +65,11 @@ export const errorCatalog = {
     description:
       "The organization must keep at least one active owner: make someone else owner before this owner is demoted or removed.",
   },
+  PROJECT_ON_DRAFT_INVOICE: {
+    status: 409,
+    description:
+      "The project's time entries are on draft invoices, which bill the project's customer: detach them, or issue those invoices, before the project changes customer. `details.invoice_ids` names the drafts.",
+  },
   INVALID_STATUS_TRANSITION: {
     status: 409,
     description: "The invoice cannot move from its current status to the requested one: `details` names both.",
@@ -199,6 +204,11 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
   },
   MEMBER_REMOVED: { message: "The member has been removed; reinstate them with POST /v1/members" },
   LAST_OWNER: { message: "The organization must keep at least one active owner; make someone else owner first" },
+  PROJECT_ON_DRAFT_INVOICE: {
+    message:
+      "The project's time entries are on draft invoices of its customer; detach them or issue the invoices first",
+    details: { invoice_ids: ["b7c2a1e0-5d4f-4e3a-9b8c-7d6e5f4a3b2c"] },
+  },
   INVALID_STATUS_TRANSITION: {
     message: "An invoice cannot move from paid to draft",
     details: { from: "paid", to: "draft", allowed: [] },

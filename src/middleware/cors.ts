@@ -2,7 +2,14 @@ import { createMiddleware } from "hono/factory";
 import { allowedOrigins } from "../lib/config";
 import type { AppEnv } from "../lib/types";
 
-const ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-Id"];
+const ALLOWED_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Idempotency-Key",
+  "If-Match",
+  "If-None-Match",
+  "X-Request-Id",
+];
 const EXPOSED_HEADERS = [
   "X-Request-Id",
   "ETag",

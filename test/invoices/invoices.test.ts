@@ -649,33 +649,48 @@ describe("what an issued invoice billed", () => {
     amounts: [{ currency, amount }],
   });
 
-  it("stays as it was sent when the project's rate, currency or customer changes; a draft follows the project", async () => {
+  it("stays as it was sent when the project's rate, currency or customer changes; a draft follows rate and currency, and keeps the project's customer", async () => {
     const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "100.00", currency: "EUR" });
     const sent = await newDraft();
     await billedHour(project, sent, "01");
     const draft = await newDraft();
-    await billedHour(project, draft, "02");
+    const drafted = await billedHour(project, draft, "02");
     const moved = await move(sent, "sent");
     expect(moved.status).toBe(200);
     expect(moved.body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
 
+    // The draft bills the project's customer: the project keeps it while its entry is on the draft.
     const otherCustomer = await createCustomer(h, team.organizationId, "Initech");
-    const changed = await h.call("PATCH", `/v1/projects/${project}`, {
-      token: team.owner.token,
-      body: { hourly_rate: 150, currency: "USD", customer_id: otherCustomer },
+    const patchProject = (body: object) =>
+      h.call("PATCH", `/v1/projects/${project}`, { token: team.owner.token, body });
+    const version = async () =>
+      Number((await h.sql("select version from projects where id = $1", [project]))[0]?.version);
+    const before = await version();
+    const refused = await patchProject({ hourly_rate: 150, currency: "USD", customer_id: otherCustomer });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({
+      code: "PROJECT_ON_DRAFT_INVOICE",
+      message:
+        "The project's time entries are on draft invoices of its customer; detach them or issue the invoices first",
+      details: { invoice_ids: [draft] },
     });
-    expect(changed.status).toBe(200);
-
+    expect(await version()).toBe(before);
+    expect((await patchProject({ customer_id: customerId })).status).toBe(200);
+    expect((await patchProject({ hourly_rate: 150, currency: "USD" })).status).toBe(200);
     expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
     expect(await summaryOf(draft)).toEqual(oneHourAt("USD", "150.00"));
-    expect((await move(sent, "paid")).body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
-    const cleared = await h.call("PATCH", `/v1/projects/${project}`, {
+
+    // Detached from the draft, the project may change customer; the sent invoice keeps what it billed.
+    const detached = await h.call("DELETE", `/v1/invoices/${draft}/time-entries`, {
       token: team.owner.token,
-      body: { hourly_rate: null },
+      body: { time_entry_ids: [drafted] },
     });
-    expect(cleared.status).toBe(200);
+    expect(detached.status).toBe(200);
+    expect((await patchProject({ customer_id: otherCustomer })).status).toBe(200);
     expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
-    expect((await summaryOf(draft)).amounts).toEqual([]);
+    expect((await move(sent, "paid")).body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
+    expect((await patchProject({ hourly_rate: null })).status).toBe(200);
+    expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
   });
 
   it.each(["draft", "sent"])(

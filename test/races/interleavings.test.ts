@@ -153,6 +153,55 @@ describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
     }
   });
 
+  it("an attach that waits on a project changing customer reads the new customer: no draft bills another customer's work", async () => {
+    team = await createTeam(h);
+    const customerId = await createCustomer(h, team.organizationId);
+    const projectId = await createProject(h, team.organizationId, { customerId });
+    const entry = await createEntry(h, team.member, { projectId });
+    const invoiceId = await createInvoice(h, team.organizationId, { customerId });
+    const other = await transaction();
+    await other.query("update projects set customer_id = $1 where id = $2", [
+      await createCustomer(h, team.organizationId),
+      projectId,
+    ]);
+    const attach = h.call("POST", `/v1/invoices/${invoiceId}/time-entries`, {
+      token: team.owner.token,
+      body: { time_entry_ids: [entry] },
+    });
+    await waitingOnLocks(1);
+    await other.end("commit");
+    const res = await attach;
+    expect([res.status, res.body.error?.details]).toEqual([409, { other_customer: [entry] }]);
+    const [row] = await h.sql("select invoice_id from time_entries where id = $1", [entry]);
+    expect(row?.invoice_id).toBeNull();
+  });
+
+  it("a project that waits on an attach of its entries keeps its customer: 409 PROJECT_ON_DRAFT_INVOICE", async () => {
+    team = await createTeam(h);
+    const customerId = await createCustomer(h, team.organizationId);
+    const projectId = await createProject(h, team.organizationId, { customerId });
+    const entry = await createEntry(h, team.member, { projectId });
+    const invoiceId = await createInvoice(h, team.organizationId, { customerId });
+    // The attach's own locks (its entries, their project FOR SHARE), held by a transaction that then commits.
+    const other = await transaction();
+    await other.query("select 1 from projects where id = $1 for share", [projectId]);
+    await other.query("update time_entries set invoice_id = $1 where id = $2", [invoiceId, entry]);
+    const move = h.call("PATCH", `/v1/projects/${projectId}`, {
+      token: team.owner.token,
+      body: { customer_id: await createCustomer(h, team.organizationId) },
+    });
+    await waitingOnLocks(1);
+    await other.end("commit");
+    const res = await move;
+    expect([res.status, res.body.error?.code, res.body.error?.details]).toEqual([
+      409,
+      "PROJECT_ON_DRAFT_INVOICE",
+      { invoice_ids: [invoiceId] },
+    ]);
+    const [row] = await h.sql("select customer_id from projects where id = $1", [projectId]);
+    expect(row?.customer_id).toBe(customerId);
+  });
+
   it("a timer started while its member is removed is refused when the removal commits first", async () => {
     team = await createTeam(h);
     await h.sql("update organizations set prevent_overlaps = true where id = $1", [team.organizationId]);

@@ -39,10 +39,17 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
         and te.deleted_at is null and exists (select 1 from target)
       for update
     ),
+    -- Their projects locked FOR SHARE and read as locked: a project moving to another customer meanwhile is read with
+    -- its new customer, and cannot move until this attach commits (the projects_customer_fixed_while_on_draft
+    -- trigger then sees the entries on this draft, drizzle/0016).
     found as (
       select l.*, p.customer_id
       from locked l
-      left join projects p on p.organization_id = l.organization_id and p.id = l.project_id
+      left join lateral (
+        select p.customer_id from projects p
+        where p.organization_id = l.organization_id and p.id = l.project_id
+        for share
+      ) p on true
     ),
     verdicts as (
       select f.id, case

@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { deleteUnlessReferenced } from "../../db/delete-unless-referenced";
+import type { PostgresError } from "../../db/errors";
 import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
@@ -39,6 +40,13 @@ export const unknownCustomer = () => invalidField("customer_id", "No such custom
 const constraintErrors = {
   projects_customer_fk: unknownCustomer,
   projects_rate_needs_currency_check: () => invalidField("currency", currencyRequired),
+  // The trigger of drizzle/0016 names the drafts in its DETAIL.
+  projects_customer_fixed_while_on_draft: (error: PostgresError) =>
+    new ApiError(
+      "PROJECT_ON_DRAFT_INVOICE",
+      "The project's time entries are on draft invoices of its customer; detach them or issue the invoices first",
+      { invoice_ids: error.detail?.split(",") ?? [] },
+    ),
 };
 
 /** True when `customerId` is absent, null, or a customer of the caller's organization. */
