@@ -3473,7 +3473,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3640,7 +3640,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3797,7 +3797,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4635,7 +4635,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4810,7 +4810,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5265,7 +5265,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5735,7 +5735,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6004,7 +6004,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6462,7 +6462,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6737,7 +6737,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7213,7 +7213,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7386,7 +7386,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7564,7 +7564,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7841,7 +7841,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8319,7 +8319,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8577,7 +8577,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8848,7 +8848,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9294,7 +9294,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`. */
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -51,6 +51,17 @@ const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]
  * route's scope check, as the validators do.
  */
 const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
+  // No content coding is decoded here (Workers hand the body over as sent): a compressed body is refused as such, with
+  // the coding that is accepted (RFC 9110 §15.5.16), rather than read as broken JSON.
+  const coding = c.req.header("content-encoding")?.trim().toLowerCase();
+  if (coding && coding !== "identity") {
+    throw new ApiError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      "The request body must not be compressed: send it without Content-Encoding",
+      { "Content-Encoding": [`Unsupported: ${coding.slice(0, 40)}`] },
+      { "Accept-Encoding": "identity" },
+    );
+  }
   const essence = MEDIA_TYPE.exec(c.req.header("content-type") ?? "")?.[1];
   if (essence && JSON_MEDIA_TYPE.test(essence)) {
     const bytes = await c.req.arrayBuffer();

@@ -103,7 +103,11 @@ export const errorCatalog = {
     description: "The path exists but not with this method: the `Allow` header lists the methods it has.",
   },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is over 64 KiB." },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "The request body must be `application/json`." },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    description:
+      "The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`).",
+  },
   RATE_LIMITED: {
     status: 429,
     description:

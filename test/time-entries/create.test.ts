@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import app from "../../src/app";
 import { TimeEntryEnvelope } from "../../src/routes/time-entries/time-entries.schemas";
@@ -288,6 +289,42 @@ describe("POST /v1/time-entries", () => {
       });
       expect(res.status, contentType).toBe(415);
     }
+  });
+
+  it("refuses a compressed body with 415 and Accept-Encoding: identity, and takes Content-Encoding: identity", async () => {
+    const json = JSON.stringify({
+      start_time: "2026-11-28T09:00:00Z",
+      end_time: "2026-11-28T10:00:00Z",
+      description: "x",
+    });
+    const send = (coding: string, body: Uint8Array | string) =>
+      app.request(
+        "/v1/time-entries",
+        {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${team.member.token}`,
+            "Content-Type": "application/json",
+            "Content-Encoding": coding,
+          },
+          body,
+        },
+        h.env,
+      );
+    for (const coding of ["gzip", "br", "GZIP, identity"]) {
+      const res = await send(coding, coding === "br" ? json : new Uint8Array(gzipSync(json)));
+      expect([coding, res.status, res.headers.get("Accept-Encoding")]).toEqual([coding, 415, "identity"]);
+      expect(await res.json()).toEqual({
+        error: {
+          code: "UNSUPPORTED_MEDIA_TYPE",
+          message: "The request body must not be compressed: send it without Content-Encoding",
+          details: { "Content-Encoding": [`Unsupported: ${coding.toLowerCase()}`] },
+        },
+      });
+    }
+    const [count] = await h.sql("select count(*) from time_entries where organization_id = $1", [team.organizationId]);
+    expect(count?.count).toBe("0");
+    expect((await send("identity", json)).status).toBe(201);
   });
 
   it("rejects a body that is not UTF-8 with 400 instead of storing U+FFFD, with or without an Idempotency-Key", async () => {
