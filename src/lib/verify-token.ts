@@ -92,9 +92,11 @@ async function verifyAccessToken(token: string, oauth: TokenConfig["oauth"]): Pr
       audience: oauth.audience,
       typ: "at+jwt",
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ["exp", "sub", "org_id", "client_id"],
+      // RFC 9068 §2.2 requires iat and jti of every access token; jose checks that iat is a number.
+      requiredClaims: ["exp", "iat", "jti", "sub", "org_id", "client_id"],
     }),
   );
+  if (typeof payload.jti !== "string" || payload.jti === "") throw invalidToken("The jti claim must be a string");
   if (payload.scope !== undefined && typeof payload.scope !== "string") {
     throw invalidToken("The scope claim must be a space-separated string");
   }

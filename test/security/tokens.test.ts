@@ -123,6 +123,7 @@ async function ownIssuer({ keys = 1 } = {}) {
       client_id: "c",
       scope: "entries:read",
       iat: now(),
+      jti: crypto.randomUUID(),
       exp: now() + 300,
       ...payload,
     })
@@ -283,11 +284,28 @@ describe("access token claims", () => {
     expect((await list(await own.sign({ aud: ["other", "api"] }), own.env)).status).toBe(200);
   });
 
-  it.each(["exp", "iss", "aud", "sub", "org_id", "client_id"])("are refused without %s", async (claim) => {
+  it.each(["exp", "iat", "jti", "iss", "aud", "sub", "org_id", "client_id"])(
+    "are refused without %s",
+    async (claim) => {
+      const own = await ownIssuer();
+      const res = await list(await own.sign({ [claim]: undefined }), own.env);
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe("UNAUTHORIZED");
+    },
+  );
+
+  it.each([
+    ["a number", 7],
+    ["empty", ""],
+    ["an object", { id: 1 }],
+  ])("are refused when jti is %s (RFC 9068 §2.2: a string)", async (_, jti) => {
     const own = await ownIssuer();
-    const res = await list(await own.sign({ [claim]: undefined }), own.env);
-    expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe("UNAUTHORIZED");
+    expectUnauthorized(await list(await own.sign({ jti } as JWTPayload), own.env), "The jti claim must be a string");
+  });
+
+  it("are accepted with every claim RFC 9068 requires", async () => {
+    const own = await ownIssuer();
+    expect((await list(await own.sign({}), own.env)).status).toBe(200);
   });
 
   it("are refused when scope is not a string", async () => {

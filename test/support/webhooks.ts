@@ -14,7 +14,10 @@ export const testSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new 
  * one per operation they walk.
  */
 export async function allowSubscriptions(h: Pick<Harness, "sql">, organizationId: string, limit: number) {
-  await h.sql("update organizations set webhook_subscriptions_limit = $2 where id = $1", [organizationId, String(limit)]);
+  await h.sql("update organizations set webhook_subscriptions_limit = $2 where id = $1", [
+    organizationId,
+    String(limit),
+  ]);
 }
 
 /** An active subscription of `organizationId` to `events`, written in SQL. */
