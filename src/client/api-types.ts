@@ -4438,7 +4438,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4611,7 +4611,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5544,7 +5544,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5711,7 +5711,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6283,7 +6283,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6438,7 +6438,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7016,7 +7016,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7189,7 +7189,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8124,7 +8124,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8295,7 +8295,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8553,7 +8553,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9115,7 +9115,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9270,7 +9270,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

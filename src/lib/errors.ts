@@ -96,7 +96,7 @@ export const errorCatalog = {
   PRECONDITION_FAILED: {
     status: 412,
     description:
-      "`If-Match` names no current version of the resource: someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`.",
+      "`If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`.",
   },
   METHOD_NOT_ALLOWED: {
     status: 405,

@@ -69,8 +69,8 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     organizationId: caller.organizationId,
     userId: caller.userId,
     key: header,
-    // The body's bytes as sent (the same hash as of its text when it is valid UTF-8): read as text first, invalid UTF-8
-    // would be U+FFFD before the route could refuse it.
+    // The body's bytes as sent (the same hash as of its text when it is valid UTF-8 without a BOM, which text dropped):
+    // read as text first, invalid UTF-8 would be U+FFFD before the route could refuse it.
     requestHash: await sha256(`${c.req.method} ${c.req.path}\n`, await c.req.arrayBuffer()),
   };
   const state: { outcome: Outcome } = { outcome: "none" };

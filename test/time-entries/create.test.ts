@@ -291,6 +291,18 @@ describe("POST /v1/time-entries", () => {
     }
   });
 
+  it("refuses a Content-Type of many empty parameters that fails at its end at once (no exponential backtracking)", async () => {
+    const started = performance.now();
+    const res = await h.call("POST", "/v1/time-entries", {
+      token: team.member.token,
+      body: JSON.stringify({ start_time: "2026-11-28T09:00:00Z", description: "x" }),
+      headers: { "Content-Type": `application/json${";\t \t".repeat(13)}x` },
+    });
+    expect(res.status).toBe(415);
+    // Seconds with whitespace on both sides of each ';' in the pattern, a few milliseconds now.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it("refuses a compressed body with 415 and Accept-Encoding: identity, and takes Content-Encoding: identity", async () => {
     const json = JSON.stringify({
       start_time: "2026-11-28T09:00:00Z",
@@ -352,6 +364,35 @@ describe("POST /v1/time-entries", () => {
           details: { body: ["Must be JSON encoded in UTF-8"] },
         },
       });
+    }
+    const [count] = await h.sql("select count(*) from time_entries where organization_id = $1", [team.organizationId]);
+    expect(count?.count).toBe("0");
+  });
+
+  it("rejects a body that is not UTF-8 under a Content-Type the validators take though RFC 9110 does not", async () => {
+    const head = new TextEncoder().encode(
+      '{"start_time":"2026-11-28T09:00:00Z","end_time":"2026-11-28T10:00:00Z","description":"caf',
+    );
+    const body = new Uint8Array([...head, 0xe9, ...new TextEncoder().encode('"}')]); // é in Latin-1
+    // An unterminated quoted value; two Content-Type fields joined; a value that is no token.
+    for (const contentType of [
+      'application/json; charset="utf-8',
+      "application/json; charset=utf-8, text/plain",
+      "application/json; charset=utf 8",
+    ]) {
+      const res = await app.request(
+        "/v1/time-entries",
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${team.member.token}`, "Content-Type": contentType },
+          body,
+        },
+        h.env,
+      );
+      expect([contentType, res.status]).toEqual([contentType, 400]);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        "The request body is not valid UTF-8",
+      );
     }
     const [count] = await h.sql("select count(*) from time_entries where organization_id = $1", [team.organizationId]);
     expect(count?.count).toBe("0");

@@ -184,6 +184,9 @@ describe("GET /v1/time-entries ordering and pagination", () => {
       user_id: ["Must be given once"],
       limit: ["Must be a whole number from 1 to 100"],
     });
+    // A parameter no list takes is unknown, however often it is given.
+    const unknown = await h.call("GET", "/v1/time-entries?foo=1&foo=2", { token: team.owner.token });
+    expect(unknown.body.error.details).toEqual({ foo: ["Unknown field"] });
   });
 });
 
