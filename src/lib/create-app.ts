@@ -1,5 +1,5 @@
 import { OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -21,16 +21,22 @@ const NoQuery = z.object({}).strict();
 const emptyBodyIsNone: MiddlewareHandler = async (c, next) => {
   // Read once (Hono caches it for the validator); only routes whose body is optional pay for it. Read as bytes, not
   // text, so that jsonBodyOnly still sees what was sent (text would have turned invalid UTF-8 into U+FFFD already).
-  if (c.req.header("content-type") && (await c.req.arrayBuffer()).byteLength === 0) {
-    const headers = new Headers(c.req.raw.headers);
-    headers.delete("content-type");
-    // Rebuilt from its URL, not from the request: an empty body that was sent (Content-Length: 0) is read now, and a
-    // Request cannot be made from one whose body was read (a TypeError, answered 500).
-    const { url, method, signal } = c.req.raw;
-    c.req.raw = new Request(url, { method, headers, signal });
-  }
+  if (c.req.header("content-type") && (await c.req.arrayBuffer()).byteLength === 0) withContentType(c, null);
   await next();
 };
+
+/**
+ * Puts in place of the request one with another `Content-Type` (`null`: none), what the validators read. Rebuilt from
+ * its URL, not from the request, whose body has been read here (Hono keeps it cached for the validators): a Request
+ * cannot be made from one whose body was read (a TypeError, answered 500).
+ */
+function withContentType(c: Context, contentType: string | null, body?: ArrayBuffer) {
+  const headers = new Headers(c.req.raw.headers);
+  if (contentType === null) headers.delete("content-type");
+  else headers.set("content-type", contentType);
+  const { url, method, signal } = c.req.raw;
+  c.req.raw = new Request(url, { method, headers, signal, body });
+}
 
 // media-type = type "/" subtype parameters, parameters = *( OWS ";" OWS [ parameter ] ) (RFC 9110 §8.3.1). Each run of
 // whitespace has one place in the pattern (after the media type, after a ';', after a parameter): with two, as in
@@ -81,12 +87,7 @@ const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
     // Parameters mean nothing to application/json (RFC 8259 §11): a header the validators would refuse reaches them
     // as its media type alone. The request is rebuilt for that only (the body stays read: Hono caches it), so
     // `application/json` and `application/json; charset=utf-8`, what clients send, cost nothing more.
-    if (!validatorsTake && essence) {
-      const headers = new Headers(c.req.raw.headers);
-      headers.set("content-type", essence);
-      const { url, method, signal } = c.req.raw;
-      c.req.raw = new Request(url, { method, headers, signal, body: bytes });
-    }
+    if (!validatorsTake && essence) withContentType(c, essence, bytes);
   }
   await next();
 };

@@ -46,6 +46,16 @@ async function waitingOnLocks(count: number) {
   throw new Error(`fewer than ${count} sessions ever waited on a lock`);
 }
 
+/** A new team's stopped entry on a project of a customer, and a draft invoice of that customer. */
+async function entryAndDraftOfOneCustomer() {
+  team = await createTeam(h);
+  const customerId = await createCustomer(h, team.organizationId);
+  const projectId = await createProject(h, team.organizationId, { customerId });
+  const entry = await createEntry(h, team.member, { projectId });
+  const invoiceId = await createInvoice(h, team.organizationId, { customerId });
+  return { customerId, projectId, entry, invoiceId };
+}
+
 const runningTimersOf = (userId: string) =>
   h.sql("select id from time_entries where user_id = $1 and end_time is null and deleted_at is null", [userId]);
 
@@ -154,11 +164,7 @@ describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
   });
 
   it("an attach that waits on a project changing customer reads the new customer: no draft bills another customer's work", async () => {
-    team = await createTeam(h);
-    const customerId = await createCustomer(h, team.organizationId);
-    const projectId = await createProject(h, team.organizationId, { customerId });
-    const entry = await createEntry(h, team.member, { projectId });
-    const invoiceId = await createInvoice(h, team.organizationId, { customerId });
+    const { projectId, entry, invoiceId } = await entryAndDraftOfOneCustomer();
     const other = await transaction();
     await other.query("update projects set customer_id = $1 where id = $2", [
       await createCustomer(h, team.organizationId),
@@ -177,11 +183,7 @@ describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
   });
 
   it("a project that waits on an attach of its entries keeps its customer: 409 PROJECT_ON_DRAFT_INVOICE", async () => {
-    team = await createTeam(h);
-    const customerId = await createCustomer(h, team.organizationId);
-    const projectId = await createProject(h, team.organizationId, { customerId });
-    const entry = await createEntry(h, team.member, { projectId });
-    const invoiceId = await createInvoice(h, team.organizationId, { customerId });
+    const { customerId, projectId, entry, invoiceId } = await entryAndDraftOfOneCustomer();
     // The attach's own locks (its entries, their project FOR SHARE), held by a transaction that then commits.
     const other = await transaction();
     await other.query("select 1 from projects where id = $1 for share", [projectId]);
