@@ -67,11 +67,11 @@ const call = (resource: Resource, method: string, id: string, options: CallOptio
 const row = async (resource: Resource, id: string) =>
   (await h.sql(`select version, ${resource.change.column} as changed from ${resource.table} where id = $1`, [id]))[0];
 
-const preconditionFailed = (name: string) => ({
-  error: {
-    code: "PRECONDITION_FAILED",
-    message: `The ${name} has changed: If-Match does not match its current ETag`,
-  },
+const preconditionFailed = (
+  name: string,
+  message = `The ${name} has changed: If-Match does not match its current ETag`,
+) => ({
+  error: { code: "PRECONDITION_FAILED", message },
 });
 
 describe.each(resources)("$name", (resource) => {
@@ -193,18 +193,37 @@ describe.each(resources)("$name", (resource) => {
   });
   it("If-None-Match naming the current version (weak comparison) or * is 412 and changes nothing", async () => {
     const id = await resource.make();
-    for (const tag of ['"1"', 'W/"1"', '"7", "1"', "*"]) {
+    const namesIt = `The ${resource.name} is at a version If-None-Match names: its current ETag`;
+    for (const tag of ['"1"', 'W/"1"', '"7", "1"']) {
       const res = await call(resource, "PATCH", id, { body: resource.change.body, headers: { "If-None-Match": tag } });
       expect(res.status, tag).toBe(412);
-      expect(res.body, tag).toEqual(preconditionFailed(resource.name));
+      expect(res.body, tag).toEqual(preconditionFailed(resource.name, namesIt));
     }
+    const exists = `The ${resource.name} exists: If-None-Match: * holds only where there is none`;
+    const any = await call(resource, "PATCH", id, { body: resource.change.body, headers: { "If-None-Match": "*" } });
+    expect(any.status).toBe(412);
+    expect(any.body).toEqual(preconditionFailed(resource.name, exists));
     const both = await call(resource, "PATCH", id, {
       body: resource.change.body,
       headers: { "If-Match": '"1"', "If-None-Match": '"1"' },
     });
     expect(both.status, "If-Match and If-None-Match are both evaluated").toBe(412);
+    expect(both.body).toEqual(
+      preconditionFailed(
+        resource.name,
+        `The ${resource.name} has changed: If-Match does not match its current ETag, or If-None-Match names it`,
+      ),
+    );
+    const anyAndStar = await call(resource, "PATCH", id, {
+      body: resource.change.body,
+      headers: { "If-Match": "*", "If-None-Match": '"1"' },
+    });
+    expect(anyAndStar.body, "beside If-Match: * only If-None-Match can fail").toEqual(
+      preconditionFailed(resource.name, namesIt),
+    );
     const del = await call(resource, "DELETE", id, { headers: { "If-None-Match": "*" } });
     expect(del.status).toBe(412);
+    expect(del.body).toEqual(preconditionFailed(resource.name, exists));
     expect((await row(resource, id))?.version).toBe("1");
     const other = await call(resource, "PATCH", id, {
       body: resource.change.body,
