@@ -60,9 +60,10 @@ const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]
  */
 const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
   // No content coding is decoded here (Workers hand the body over as sent): a compressed body is refused as such, with
-  // the coding that is accepted (RFC 9110 §15.5.16), rather than read as broken JSON.
+  // the coding that is accepted (RFC 9110 §15.5.16), rather than read as broken JSON. Without a body there is nothing
+  // coded (a client that labels every request alike), so an optional body left out is taken.
   const coding = c.req.header("content-encoding")?.trim().toLowerCase();
-  if (coding && coding !== "identity") {
+  if (coding && coding !== "identity" && (await c.req.arrayBuffer()).byteLength > 0) {
     throw new ApiError(
       "UNSUPPORTED_MEDIA_TYPE",
       "The request body must not be compressed: send it without Content-Encoding",

@@ -157,6 +157,23 @@ describe("POST /v1/time-entries/{id}/stop", () => {
     }
   });
 
+  it("takes no body under a Content-Encoding (nothing is coded) and refuses a compressed one with 415", async () => {
+    const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
+    const compressed = await h.call("POST", `/v1/time-entries/${id}/stop`, {
+      token: team.member.token,
+      body: { end_time: "2026-11-28T10:00:00Z" },
+      headers: { "Content-Encoding": "gzip" },
+    });
+    expect(compressed.status).toBe(415);
+    expect((await stored(id))?.end_time).toBeNull();
+    const res = await h.call("POST", `/v1/time-entries/${id}/stop`, {
+      token: team.member.token,
+      headers: { "Content-Encoding": "gzip" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.end_time).not.toBeNull();
+  });
+
   it("is 400 on end_time when it is not after start_time, changing nothing", async () => {
     const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
     for (const end_time of ["2026-11-28T09:00:00Z", "2026-11-28T08:00:00Z", "2026-11-28T10:00:00.0004+01:00"]) {
