@@ -93,6 +93,41 @@ const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
+const NOT_UTF8 = "Must be percent-encoded UTF-8 (RFC 3986; a % of the text itself is %25)";
+
+/** A query component decoded as Hono decodes it (`+` is a space), or null when its escapes are no UTF-8. */
+const decodedComponent = (component: string) => {
+  try {
+    return decodeURIComponent(component.replace(/\+/g, " "));
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * A query string as RFC 3986 has it, before the validators read it: every percent-escape decodes to UTF-8, and every
+ * parameter has a name. Hono keeps an escape it cannot decode as its text (`q=caf%E9`, Latin-1's `é`, searched for
+ * `caf%E9`; `q=50%` for `50%`) and drops `=1` without a word: 400 on the parameter instead, as bodies are.
+ */
+const strictQueryString: MiddlewareHandler = async (c, next) => {
+  const url = c.req.url;
+  const start = url.indexOf("?");
+  if (start !== -1) {
+    const details: Record<string, string[]> = Object.create(null);
+    for (const pair of url.slice(start + 1).split("&")) {
+      const equals = pair.indexOf("=");
+      const rawName = equals === -1 ? pair : pair.slice(0, equals);
+      const name = decodedComponent(rawName);
+      if (name === null) details[rawName.slice(0, 100)] = [NOT_UTF8];
+      else if (equals !== -1 && decodedComponent(pair.slice(equals + 1)) === null) details[name] = [NOT_UTF8];
+      else if (name === "" && equals !== -1)
+        details.query = ["Every parameter needs a name: found one starting with ="];
+    }
+    if (Object.keys(details).length > 0) throw new ApiError("VALIDATION_ERROR", "Invalid request query", details);
+  }
+  await next();
+};
+
 /** The routes' router: strict query strings, optional bodies that may come empty, the shared validation hook. */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
@@ -102,7 +137,7 @@ export function createRouter() {
     const body = route.request?.body;
     const optionalBody = body?.required === false;
     const middleware = [...(optionalBody ? [emptyBodyIsNone] : []), ...[route.middleware ?? []].flat()];
-    return { ...route, request, middleware: body ? [...middleware, jsonBodyOnly] : middleware };
+    return { ...route, request, middleware: [...middleware, strictQueryString, ...(body ? [jsonBodyOnly] : [])] };
   };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
     // biome-ignore lint/suspicious/noExplicitAny: passes the handler and hook on exactly as given.

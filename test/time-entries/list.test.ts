@@ -171,6 +171,30 @@ describe("GET /v1/time-entries ordering and pagination", () => {
     });
   });
 
+  it("rejects percent-escapes that are no UTF-8 and a parameter without a name, instead of reading them as text", async () => {
+    const notUtf8 = ["Must be percent-encoded UTF-8 (RFC 3986; a % of the text itself is %25)"];
+    for (const [query, details] of [
+      ["q=caf%E9", { q: notUtf8 }], // Latin-1's é
+      ["q=50%", { q: notUtf8 }],
+      ["q=%ED%A0%80", { q: notUtf8 }], // a lone surrogate, encoded
+      ["limit=1&q%FF=x", { "q%FF": notUtf8 }],
+      ["=1", { query: ["Every parameter needs a name: found one starting with ="] }],
+    ] as const) {
+      const res = await h.call("GET", `/v1/time-entries?${query}`, { token: team.owner.token });
+      expect([query, res.status, res.body]).toEqual([
+        query,
+        400,
+        { error: { code: "VALIDATION_ERROR", message: "Invalid request query", details } },
+      ]);
+    }
+    for (const query of ["q=caf%C3%A9", "q=50%25", "q=a+b", "&&limit=1&", "limit"]) {
+      const res = await h.call("GET", `/v1/time-entries?${query}`, { token: team.owner.token });
+      expect([query, res.status]).toEqual([query, query === "limit" ? 400 : 200]);
+    }
+    const projects = await h.call("GET", "/v1/projects?q=%E9", { token: team.owner.token });
+    expect(projects.body.error.details).toEqual({ q: notUtf8 });
+  });
+
   it("rejects a repeated query parameter", async () => {
     const res = await h.call("GET", "/v1/time-entries?limit=1&limit=2", { token: team.owner.token });
     expect(res.status).toBe(400);
