@@ -243,7 +243,10 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     details: { limit: 20 },
   },
   PRECONDITION_FAILED: { message: "The time entry has changed: If-Match does not match its current ETag" },
-  METHOD_NOT_ALLOWED: { message: "PUT is not allowed on /v1/time-entries/{id}", details: { allow: ["GET", "PATCH"] } },
+  METHOD_NOT_ALLOWED: {
+    message: "PUT is not allowed on /v1/time-entries/{id}",
+    details: { allow: ["DELETE", "GET", "HEAD", "PATCH", "OPTIONS"] },
+  },
   PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },
   UNSUPPORTED_MEDIA_TYPE: { message: "Content-Type must be application/json" },
   RATE_LIMITED: { message: "Too many requests for this organization; retry in 60 seconds" },

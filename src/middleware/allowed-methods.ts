@@ -13,12 +13,14 @@ export const allowedMethodsOnly = (methodsFor: (pathname: string) => string[]) =
     const pathname = new URL(c.req.url).pathname;
     const methods = methodsFor(pathname);
     if (methods.length > 0 && !methods.includes(c.req.method)) {
-      const allow = [...methods, "OPTIONS"].join(", ");
+      const allowed = [...methods, "OPTIONS"];
+      const allow = allowed.join(", ");
       if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: allow });
       throw new ApiError(
         "METHOD_NOT_ALLOWED",
         `${c.req.method} is not allowed on ${pathname}`,
-        { allow: methods },
+        // The same list as `Allow`, so a client reading either learns the same.
+        { allow: allowed },
         // A 405 is heuristically cacheable (RFC 9110 §15.5.6); it answers before the /v1 no-store middleware.
         { Allow: allow, "Cache-Control": "no-store" },
       );
