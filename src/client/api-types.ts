@@ -2920,6 +2920,14 @@ export interface components {
        * @example false
        */
       prevent_overlaps: boolean;
+      /** @description What the organization may keep, as the API enforces it. Read-only: set by the operator (a PATCH naming it is 400); a change of it is a change of the organization (new `version`). */
+      limits: {
+        /**
+         * @description How many webhook subscriptions, active or disabled, the organization may keep (20 unless raised on request); one more is 409 `WEBHOOK_LIMIT_REACHED`.
+         * @example 20
+         */
+        webhook_subscriptions: number;
+      };
       /**
        * Format: date-time
        * @description UTC timestamp, ISO 8601 with milliseconds.
@@ -8821,7 +8829,7 @@ export interface operations {
         };
       };
       /**
-       * @description `WEBHOOK_LIMIT_REACHED`: The organization has as many webhook subscriptions (active or disabled) as it may keep, 20 unless raised on request: delete one first. `details.limit` is its limit.
+       * @description `WEBHOOK_LIMIT_REACHED`: The organization has as many webhook subscriptions (active or disabled) as it may keep, 20 unless raised on request: delete one first. `details.limit` is its limit, also shown as `limits.webhook_subscriptions` of `GET /v1/organizations/current`.
        *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */

@@ -26,11 +26,17 @@ export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, "\\
 
 /**
  * SQL text building a JSON object from the columns of `alias`; timestamp columns
- * are written as the API writes them.
+ * are written as the API writes them, and `computed` keys take SQL expressions.
  */
-export function jsonObject(alias: string, columns: readonly string[], timestampColumns: readonly string[] = []) {
+export function jsonObject(
+  alias: string,
+  columns: readonly string[],
+  timestampColumns: readonly string[] = [],
+  computed: Readonly<Record<string, string>> = {},
+) {
   const pairs = [
     ...columns.map((column) => `'${column}', ${alias}.${column}`),
+    ...Object.entries(computed).map(([key, expression]) => `'${key}', ${expression}`),
     ...timestampColumns.map((column) => `'${column}', ${isoUtcText(`${alias}.${column}`)}`),
   ];
   return `json_build_object(${pairs.join(", ")})`;

@@ -92,7 +92,7 @@ export const errorCatalog = {
   WEBHOOK_LIMIT_REACHED: {
     status: 409,
     description:
-      "The organization has as many webhook subscriptions (active or disabled) as it may keep, 20 unless raised on request: delete one first. `details.limit` is its limit.",
+      "The organization has as many webhook subscriptions (active or disabled) as it may keep, 20 unless raised on request: delete one first. `details.limit` is its limit, also shown as `limits.webhook_subscriptions` of `GET /v1/organizations/current`.",
   },
   PRECONDITION_FAILED: {
     status: 412,

@@ -1,6 +1,6 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 221 KiB gzipped; the README states the current figure. It was 200
+// or under 222 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
@@ -10,12 +10,13 @@
 // retries of deadlocked statements (~0.2 KiB) and a PATCH that changes nothing writing nothing (~0.35 KiB:
 // its condition and answer in every PATCH, and their OpenAPI rule); then 220 until the second audit's fixes (strict
 // UTF-8 bodies and lenient Content-Type parameters, If-None-Match, cursors tagged with their list, the webhook and
-// draft-invoice rules with their errors and descriptions: ~1.8 KiB).
+// draft-invoice rules with their errors and descriptions: ~1.8 KiB); then 221 until the strict query string, the
+// 412 messages that name the failed header and the organization's read-only `limits` (~0.7 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 221;
+const BUDGET_KIB = 222;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

@@ -21,6 +21,7 @@ async function organizationFromDatabase(id: string) {
     name: row.name,
     timezone: row.timezone,
     prevent_overlaps: row.prevent_overlaps === "t",
+    limits: { webhook_subscriptions: Number(row.webhook_subscriptions_limit) },
     created_at: isoFromPostgres(row.created_at),
     updated_at: isoFromPostgres(row.updated_at),
     version: Number(row.version),
@@ -38,6 +39,22 @@ describe("GET /v1/organizations/current", () => {
     expect(res.body).toEqual({ data: await organizationFromDatabase(team.organizationId) });
     expect(res.body.data).toMatchObject({ timezone: "UTC", prevent_overlaps: false });
     expect(Organization.parse(res.body.data)).toEqual(res.body.data);
+  });
+
+  it("shows its limits, read-only: a limit the operator raises is a new version, a PATCH naming one is 400", async () => {
+    const { organizationId, owner, member } = await createTeam(h);
+    const before = await h.call("GET", "/v1/organizations/current", { token: member.token });
+    expect(before.body.data.limits).toEqual({ webhook_subscriptions: 20 });
+    await h.sql("update organizations set webhook_subscriptions_limit = 50 where id = $1", [organizationId]);
+    const after = await h.call("GET", "/v1/organizations/current", { token: member.token });
+    expect(after.body.data).toMatchObject({ limits: { webhook_subscriptions: 50 }, version: 2 });
+    expect(after.headers.get("ETag")).toBe('"2"');
+    for (const body of [{ limits: { webhook_subscriptions: 100 } }, { webhook_subscriptions_limit: 100 }]) {
+      const res = await patch(owner.token, body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toMatchObject({ [Object.keys(body)[0] as string]: ["Unknown field"] });
+    }
+    expect((await organizationFromDatabase(organizationId)).limits).toEqual({ webhook_subscriptions: 50 });
   });
 });
 

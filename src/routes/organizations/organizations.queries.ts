@@ -10,7 +10,11 @@ import type { Caller } from "../../lib/verify-token";
 import type { Organization, UpdateOrganizationBody } from "./organizations.schemas";
 
 const organizationJson = (alias: string) =>
-  sql.raw(jsonObject(alias, ["id", "name", "timezone", "prevent_overlaps", "version"], ["created_at", "updated_at"]));
+  sql.raw(
+    jsonObject(alias, ["id", "name", "timezone", "prevent_overlaps", "version"], ["created_at", "updated_at"], {
+      limits: `json_build_object('webhook_subscriptions', ${alias}.webhook_subscriptions_limit)`,
+    }),
+  );
 
 export async function getOrganization(db: Db, caller: Caller) {
   return queryOne<{ role: Role | null; organization: Organization | null }>(

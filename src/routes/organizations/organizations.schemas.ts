@@ -14,6 +14,18 @@ export const Organization = z
     name: z.string().nullable().openapi({ example: "Analytical Engines Ltd" }),
     timezone: z.string().openapi({ description: timezoneDescription, example: "Europe/Berlin" }),
     prevent_overlaps: z.boolean().openapi({ description: preventOverlapsDescription, example: false }),
+    limits: z
+      .object({
+        webhook_subscriptions: z.number().int().openapi({
+          description:
+            "How many webhook subscriptions, active or disabled, the organization may keep (20 unless raised on request); one more is 409 `WEBHOOK_LIMIT_REACHED`.",
+          example: 20,
+        }),
+      })
+      .openapi({
+        description:
+          "What the organization may keep, as the API enforces it. Read-only: set by the operator (a PATCH naming it is 400); a change of it is a change of the organization (new `version`).",
+      }),
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
     version: Version,
