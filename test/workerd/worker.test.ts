@@ -302,7 +302,7 @@ describe("scheduled handler", () => {
   });
 
   it.runIf(crons.length > 0)(
-    "purges tombstones older than 30 days, Idempotency-Key answers older than 24 hours, and webhook events older than 30 days with their deliveries",
+    "purges tombstones older than 30 days, Idempotency-Key answers older than 24 hours, webhook events older than 30 days with their deliveries, and expired previous secrets",
     async () => {
       const tombstone = (description: string, age: string) =>
         h.sql(
@@ -325,6 +325,23 @@ describe("scheduled handler", () => {
         insertDelivery(h, { organizationId: team.organizationId, id: subscription }, { type, age });
       await event("scheduled.old", "31 days");
       await event("scheduled.young", "29 days");
+      const rotated = async (expiresIn: string) => {
+        const { id } = await subscribe(h, team.organizationId, { active: false });
+        await h.sql(
+          `update webhook_subscriptions set previous_secret = 'whsec_old', previous_secret_expires_at = now() + $2::interval
+           where id = $1`,
+          [id, expiresIn],
+        );
+        return id;
+      };
+      const expired = await rotated("-1 minute");
+      const signing = await rotated("1 hour");
+      const secretsOf = () =>
+        h.sql(
+          "select id, previous_secret, version from webhook_subscriptions where id = any($1::uuid[]) order by id = $2 desc",
+          [`{${expired},${signing}}`, expired],
+        );
+      const [expiredBefore, signingBefore] = await secretsOf();
       const purge = crons.find((cron) => cron !== SWEEP_CRON) as string;
       const result = await h.worker.scheduled({ cron: purge, scheduledTime: new Date() });
       expect(result.outcome).toBe("ok");
@@ -332,7 +349,14 @@ describe("scheduled handler", () => {
         "select e.type, count(d.id)::int as deliveries from webhook_events e left join webhook_deliveries d on d.event_id = e.id where e.type like 'scheduled.%' group by e.type",
       );
       expect(events).toEqual([{ type: "scheduled.young", deliveries: "1" }]);
-      await h.sql("delete from webhook_subscriptions where id = $1", [subscription]);
+      // Cleared without a new version: the API shows neither column.
+      expect(await secretsOf()).toEqual([
+        { id: expired, previous_secret: null, version: expiredBefore?.version },
+        { id: signing, previous_secret: "whsec_old", version: signingBefore?.version },
+      ]);
+      await h.sql("delete from webhook_subscriptions where id = any($1::uuid[])", [
+        `{${subscription},${expired},${signing}}`,
+      ]);
       const left = await h.sql("select key from idempotency_keys where key like 'scheduled-%' order by key");
       expect(left).toEqual([{ key: "scheduled-young" }]);
       const entries = await h.sql("select description from time_entries where description like 'scheduled-%'");
