@@ -9,7 +9,7 @@ import { cors } from "../middleware/cors";
 import { ApiError, keptColliding } from "./errors";
 import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
-import { validationHook } from "./validation";
+import { UNKNOWN_FIELD, validationHook } from "./validation";
 
 /** What an operation without query parameters takes: none, so that a misspelt or unknown one is 400, not ignored. */
 const NoQuery = z.object({}).strict();
@@ -128,6 +128,35 @@ const strictQueryString: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
+/**
+ * An operation that takes no body (restart, ping, a DELETE of one resource) refuses one that asks for something, as a
+ * strict object refuses an unknown field: `{"description": "x"}` sent to restart is 400 on `description`, not quietly
+ * ignored. No body, an empty one and `{}` (what generic clients send with every POST) are taken.
+ */
+const noBody: MiddlewareHandler = async (c, next) => {
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > 0) {
+    let value: unknown;
+    try {
+      value = JSON.parse(strictUtf8.decode(bytes));
+    } catch {
+      value = undefined;
+    }
+    const fields = value && typeof value === "object" && !Array.isArray(value) ? Object.keys(value) : undefined;
+    if (fields === undefined) {
+      throw new ApiError("VALIDATION_ERROR", "Invalid request body", {
+        body: ["This operation takes no body: send none, or {}"],
+      });
+    }
+    if (fields.length > 0) {
+      throw new ApiError("VALIDATION_ERROR", "Invalid request body", {
+        ...Object.fromEntries(fields.map((field) => [field, [UNKNOWN_FIELD]])),
+      });
+    }
+  }
+  await next();
+};
+
 /** The routes' router: strict query strings, optional bodies that may come empty, the shared validation hook. */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
@@ -137,7 +166,8 @@ export function createRouter() {
     const body = route.request?.body;
     const optionalBody = body?.required === false;
     const middleware = [...(optionalBody ? [emptyBodyIsNone] : []), ...[route.middleware ?? []].flat()];
-    return { ...route, request, middleware: [...middleware, strictQueryString, ...(body ? [jsonBodyOnly] : [])] };
+    const bodyRule = body ? [jsonBodyOnly] : route.method === "get" ? [] : [noBody];
+    return { ...route, request, middleware: [...middleware, strictQueryString, ...bodyRule] };
   };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
     // biome-ignore lint/suspicious/noExplicitAny: passes the handler and hook on exactly as given.

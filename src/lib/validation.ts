@@ -2,7 +2,7 @@ import type { Hook } from "@hono/zod-openapi";
 import type { z } from "zod";
 import { ApiError } from "./errors";
 
-const UNKNOWN_FIELD = "Unknown field";
+export const UNKNOWN_FIELD = "Unknown field";
 
 /** Turns zod issues into `details`: each field (dotted path) → its messages. */
 export function fieldMessages(error: z.ZodError, target: string) {

@@ -11,7 +11,8 @@
 // its condition and answer in every PATCH, and their OpenAPI rule); then 220 until the second audit's fixes (strict
 // UTF-8 bodies and lenient Content-Type parameters, If-None-Match, cursors tagged with their list, the webhook and
 // draft-invoice rules with their errors and descriptions: ~1.8 KiB); then 221 until the strict query string, the
-// 412 messages that name the failed header and the organization's read-only `limits` (~0.7 KiB).
+// 412 messages that name the failed header, the organization's read-only `limits` and the refusal of a body by an
+// operation that takes none (~0.8 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";

@@ -154,6 +154,40 @@ describe("mass assignment", () => {
   });
 });
 
+describe("operations without a body", () => {
+  const bodiless = () => operations.filter((o) => o.method !== "get" && !requestBodySchema(document, o.operation));
+
+  it("refuse a body that asks for something (400 on each field, or on body), take none, an empty one or {}", async () => {
+    expect(bodiless().length).toBeGreaterThanOrEqual(8);
+    for (const { method, path, operation } of bodiless()) {
+      const label = `${method.toUpperCase()} ${path}`;
+      expect(Object.keys(operation.responses ?? {}), label).toContain("400");
+      const url = await concretePath(path, await fixtureIds());
+      const before = await databaseState();
+      for (const [body, details] of [
+        [
+          { description: "ignored?", force: true },
+          { description: ["Unknown field"], force: ["Unknown field"] },
+        ],
+        ["not json", { body: ["This operation takes no body: send none, or {}"] }],
+        [[], { body: ["This operation takes no body: send none, or {}"] }],
+      ] as const) {
+        const res = await h.call(method.toUpperCase(), url, { token: team.owner.token, body });
+        expect([label, res.status, res.body], JSON.stringify(body)).toEqual([
+          label,
+          400,
+          { error: { code: "VALIDATION_ERROR", message: "Invalid request body", details } },
+        ]);
+      }
+      expect(await databaseState(), `${label} wrote something`).toEqual(before);
+      for (const body of [{}, "", " {} "]) {
+        const res = await h.call(method.toUpperCase(), url, { token: team.owner.token, body });
+        expect(res.body?.error?.message, `${label} with ${JSON.stringify(body)}`).not.toBe("Invalid request body");
+      }
+    }
+  });
+});
+
 describe("limits", () => {
   it("a body over 64 KiB is 413 PAYLOAD_TOO_LARGE on every operation with a body, before anything else", async () => {
     for (const { method, path, operation } of withBody()) {
