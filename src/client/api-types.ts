@@ -3228,9 +3228,9 @@ export interface components {
     "WWW-Authenticate": string;
     /** @description Seconds to wait before retrying. */
     "Retry-After": number;
-    /** @description The organization's rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-organization";q=600;w=60`. Sent on every `/v1` response of a deployment with rate limiting. */
+    /** @description The caller's rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response of a deployment with rate limiting. */
     "RateLimit-Policy": string;
-    /** @description What is left of the organization's quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-organization";r=0;t=60`. */
+    /** @description What is left of the caller's quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-caller";r=0;t=60`. */
     RateLimit: string;
     /** @description CORS: the request's `Origin`, when it is one of the deployment's allowed origins (`CORS_ALLOWED_ORIGINS`); absent otherwise. */
     "Access-Control-Allow-Origin": string;
@@ -3333,7 +3333,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3505,7 +3505,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3660,7 +3660,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3817,7 +3817,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3923,7 +3923,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4052,7 +4052,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4191,7 +4191,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4312,7 +4312,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4470,7 +4470,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4655,7 +4655,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4842,7 +4842,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5012,7 +5012,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5131,7 +5131,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5297,7 +5297,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5418,7 +5418,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5576,7 +5576,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5755,7 +5755,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5870,7 +5870,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6036,7 +6036,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6157,7 +6157,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6315,7 +6315,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6482,7 +6482,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6599,7 +6599,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6769,7 +6769,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6890,7 +6890,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7048,7 +7048,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7233,7 +7233,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7418,7 +7418,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7584,7 +7584,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7703,7 +7703,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7873,7 +7873,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7994,7 +7994,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8156,7 +8156,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8339,7 +8339,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8445,7 +8445,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8597,7 +8597,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8710,7 +8710,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8880,7 +8880,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9001,7 +9001,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9147,7 +9147,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9314,7 +9314,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9476,7 +9476,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9640,7 +9640,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9770,7 +9770,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9936,7 +9936,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10040,7 +10040,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `RATE_LIMITED`: The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. */
+      /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

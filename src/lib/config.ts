@@ -18,7 +18,7 @@ export type WebhookSettings = {
 export type Config = TokenConfig & {
   databaseUrl: string;
   sqlHttpEndpoint: string | undefined;
-  /** What the RATE_LIMITER binding enforces per organization; the binding itself decides. */
+  /** What the RATE_LIMITER binding enforces per caller (src/middleware/rate-limit.ts); the binding itself decides. */
   rateLimit: RateLimitPolicy;
   webhooks: WebhookSettings;
 };

@@ -112,7 +112,7 @@ export const errorCatalog = {
   RATE_LIMITED: {
     status: 429,
     description:
-      "The organization sent more requests than its rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds.",
+      "The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back.",
   },
   INTERNAL_ERROR: { status: 500, description: "Something failed on our side; the request id identifies it." },
   SERVICE_UNAVAILABLE: {
@@ -249,7 +249,7 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
   },
   PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },
   UNSUPPORTED_MEDIA_TYPE: { message: "Content-Type must be application/json" },
-  RATE_LIMITED: { message: "Too many requests for this organization; retry in 60 seconds" },
+  RATE_LIMITED: { message: "Too many requests for this user; retry in 60 seconds" },
   INTERNAL_ERROR: { message: "An unexpected error occurred" },
   SERVICE_UNAVAILABLE: { message: "The database is unreachable; retry shortly" },
 };

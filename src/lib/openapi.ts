@@ -101,13 +101,13 @@ const headers = {
   },
   "RateLimit-Policy": {
     description:
-      'The organization\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-organization";q=600;w=60`. Sent on every `/v1` response of a deployment with rate limiting.',
-    schema: { type: "string", maxLength: 100, example: '"per-organization";q=600;w=60' },
+      'The caller\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response of a deployment with rate limiting.',
+    schema: { type: "string", maxLength: 100, example: '"per-caller";q=600;w=60' },
   },
   RateLimit: {
     description:
-      'What is left of the organization\'s quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-organization";r=0;t=60`.',
-    schema: { type: "string", maxLength: 100, example: '"per-organization";r=0;t=60' },
+      'What is left of the caller\'s quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-caller";r=0;t=60`.',
+    schema: { type: "string", maxLength: 100, example: '"per-caller";r=0;t=60' },
   },
   "Access-Control-Allow-Origin": {
     description:

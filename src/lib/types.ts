@@ -12,7 +12,7 @@ export type Bindings = {
   OAUTH_JWKS_URL?: string;
   /** Origins allowed to call the API from a browser, comma separated (`https://app.example.com`); empty: none. */
   CORS_ALLOWED_ORIGINS?: string;
-  /** The Workers Rate Limiting binding (`[[ratelimits]]`), one counter per organization; absent: no limiting. */
+  /** The Workers Rate Limiting binding (`[[ratelimits]]`), one counter per caller (rateLimitKey); absent: no limiting. */
   RATE_LIMITER?: RateLimit;
   /** What RATE_LIMITER's `simple` settings are, announced in `RateLimit-Policy`: requests per period. */
   RATE_LIMIT_REQUESTS?: string;

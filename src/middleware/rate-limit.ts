@@ -2,11 +2,20 @@ import { createMiddleware } from "hono/factory";
 import { readConfig } from "../lib/config";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
+import type { Caller } from "../lib/verify-token";
 
-export const RATE_LIMIT_POLICY_NAME = "per-organization";
+export const RATE_LIMIT_POLICY_NAME = "per-caller";
 
 /**
- * Counts the request against the caller's organization with the Workers Rate
+ * Whose quota a request spends: the token's user in the token's organization, and for an OAuth token its client too.
+ * Not the organization's: one runaway integration, or a removed member whose session token is still valid (the
+ * membership is known only in the request's SQL), would otherwise spend the whole team's quota.
+ */
+export const rateLimitKey = ({ organizationId, userId, clientId }: Caller) =>
+  `org:${organizationId}:user:${userId}${clientId === null ? "" : `:client:${clientId}`}`;
+
+/**
+ * Counts the request against its caller (`rateLimitKey`) with the Workers Rate
  * Limiting binding (after authentication, so the key is one the caller proved).
  * Over the limit: 429 RATE_LIMITED with `Retry-After` and `RateLimit-Policy`
  * (IETF RateLimit header fields draft); every other response announces the
@@ -19,10 +28,9 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (limiter) {
     const { requests, periodSeconds } = readConfig(c.env).rateLimit;
     const policy = `"${RATE_LIMIT_POLICY_NAME}";q=${requests};w=${periodSeconds}`;
-    const { organizationId } = c.get("caller");
     let allowed = true;
     try {
-      allowed = (await limiter.limit({ key: `org:${organizationId}` })).success;
+      allowed = (await limiter.limit({ key: rateLimitKey(c.get("caller")) })).success;
     } catch (error) {
       console.error(
         JSON.stringify({
@@ -36,7 +44,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     if (!allowed) {
       throw new ApiError(
         "RATE_LIMITED",
-        `Too many requests for this organization; retry in ${periodSeconds} seconds`,
+        `Too many requests for this user${c.get("caller").clientId === null ? "" : " through this client"}; retry in ${periodSeconds} seconds`,
         undefined,
         {
           "Retry-After": String(periodSeconds),

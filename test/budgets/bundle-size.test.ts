@@ -12,7 +12,7 @@
 // UTF-8 bodies and lenient Content-Type parameters, If-None-Match, cursors tagged with their list, the webhook and
 // draft-invoice rules with their errors and descriptions: ~1.8 KiB); then 221 until the strict query string, the
 // 412 messages that name the failed header, the organization's read-only `limits` and the refusal of a body by an
-// operation that takes none (~0.8 KiB).
+// operation that takes none, the rate limit per caller (~1 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";

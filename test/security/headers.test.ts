@@ -1,6 +1,6 @@
 // Response headers and the app shell's guards: CORS only for configured
 // origins, 405 with Allow for methods a path does not have (derived from the
-// registered routes, so new routes are covered), and the per-organization
+// registered routes, so new routes are covered), and the per-caller
 // rate limit through a binding shaped like the Workers Rate Limiting API.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -191,7 +191,7 @@ function fakeLimiter(limit: number) {
   };
 }
 
-describe("rate limiting per organization", () => {
+describe("rate limiting per caller", () => {
   it("answers 429 RATE_LIMITED with Retry-After and RateLimit-Policy over the limit", async () => {
     const limiter = fakeLimiter(3);
     const env = { ...h.env, RATE_LIMITER: limiter.binding, RATE_LIMIT_REQUESTS: "3", RATE_LIMIT_PERIOD_SECONDS: "10" };
@@ -199,40 +199,58 @@ describe("rate limiting per organization", () => {
     for (let i = 0; i < 3; i++) {
       const ok = await request("GET", "/v1/time-entries", auth, env);
       expect(ok.status).toBe(200);
-      expect(ok.headers.get("RateLimit-Policy")).toBe('"per-organization";q=3;w=10');
+      expect(ok.headers.get("RateLimit-Policy")).toBe('"per-caller";q=3;w=10');
       expect(ok.headers.get("RateLimit")).toBeNull();
     }
     const res = await request("GET", "/v1/time-entries", auth, env);
     expect(res.status).toBe(429);
     expect(res.body).toEqual({
-      error: { code: "RATE_LIMITED", message: "Too many requests for this organization; retry in 10 seconds" },
+      error: { code: "RATE_LIMITED", message: "Too many requests for this user; retry in 10 seconds" },
     });
     expect(res.headers.get("Retry-After")).toBe("10");
-    expect(res.headers.get("RateLimit-Policy")).toBe('"per-organization";q=3;w=10');
-    expect(res.headers.get("RateLimit")).toBe('"per-organization";r=0;t=10');
+    expect(res.headers.get("RateLimit-Policy")).toBe('"per-caller";q=3;w=10');
+    expect(res.headers.get("RateLimit")).toBe('"per-caller";r=0;t=10');
     expect(res.headers.get("Cache-Control")).toBe("no-store");
   });
 
-  it("counts every member and every token kind of an organization together, and organizations apart", async () => {
+  it("counts each user of an organization apart, and each OAuth client apart from the user's session", async () => {
     const limiter = fakeLimiter(2);
     const env = { ...h.env, RATE_LIMITER: limiter.binding };
     const oauth = await h.issuer.sign({
       userId: team.admin.id,
       organizationId: team.organizationId,
       scope: "entries:read",
+      clientId: "payroll-sync",
     });
-    const call = async (token: string) =>
-      (await request("GET", "/v1/time-entries", { Authorization: `Bearer ${token}` }, env)).status;
-    expect(await call(team.owner.token)).toBe(200);
-    expect(await call(oauth)).toBe(200);
-    expect(await call(team.member.token)).toBe(429);
+    const call = async (token: string) => {
+      const res = await request("GET", "/v1/time-entries", { Authorization: `Bearer ${token}` }, env);
+      return [res.status, res.status === 429 ? res.body.error.message : null];
+    };
+    const owner = team.owner.token;
+    expect([await call(owner), await call(owner), await call(owner)]).toEqual([
+      [200, null],
+      [200, null],
+      [429, "Too many requests for this user; retry in 60 seconds"],
+    ]);
+    // The owner spent their quota; the member and the admin did not.
+    expect(await call(team.member.token)).toEqual([200, null]);
+    expect([await call(oauth), await call(oauth), await call(oauth)]).toEqual([
+      [200, null],
+      [200, null],
+      [429, "Too many requests for this user through this client; retry in 60 seconds"],
+    ]);
+    expect(await call(team.admin.token)).toEqual([200, null]);
     const other = await createTeam(h);
-    expect(await call(other.owner.token)).toBe(200);
+    expect(await call(other.owner.token)).toEqual([200, null]);
+    const session = (member: { id: string }, organizationId = team.organizationId) =>
+      `org:${organizationId}:user:${member.id}`;
+    const client = `${session(team.admin)}:client:payroll-sync`;
     expect(limiter.keys).toEqual([
-      `org:${team.organizationId}`,
-      `org:${team.organizationId}`,
-      `org:${team.organizationId}`,
-      `org:${other.organizationId}`,
+      ...Array(3).fill(session(team.owner)),
+      session(team.member),
+      ...Array(3).fill(client),
+      session(team.admin),
+      session(other.owner, other.organizationId),
     ]);
   });
 
@@ -293,7 +311,7 @@ describe("rate limiting per organization", () => {
       env,
     );
     expect(res.status).toBe(404);
-    expect(res.headers.get("RateLimit-Policy")).toBe('"per-organization";q=600;w=60');
+    expect(res.headers.get("RateLimit-Policy")).toBe('"per-caller";q=600;w=60');
   });
 
   it("is configured in wrangler.toml, with the policy the headers announce", () => {
