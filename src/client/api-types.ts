@@ -2483,12 +2483,12 @@ export interface components {
     };
     TimeEntrySummaryGroup: {
       /**
-       * @description The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its Monday, for `month` `2026-11`. Null for the entries without a project (or customer).
+       * @description The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its first day (its Monday unless `week_start` says otherwise), for `month` `2026-11`. Null for the entries without a project (or customer).
        * @example 9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4
        */
       key: string | null;
       /**
-       * @description The project or customer name, the user's full name (else email), the date, the ISO week (`2026-W45`) or the month; `No project` / `No customer` for key null.
+       * @description The project or customer name, the user's full name (else email), the date, the week (the ISO week `2026-W45` when weeks start on Monday, else its first and last day as an ISO 8601 interval, `2026-11-01/2026-11-07`) or the month; `No project` / `No customer` for key null.
        * @example Website relaunch
        */
       label: string;
@@ -2514,12 +2514,12 @@ export interface components {
     };
     TimeEntrySummarySubgroup: {
       /**
-       * @description The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its Monday, for `month` `2026-11`. Null for the entries without a project (or customer).
+       * @description The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its first day (its Monday unless `week_start` says otherwise), for `month` `2026-11`. Null for the entries without a project (or customer).
        * @example 9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4
        */
       key: string | null;
       /**
-       * @description The project or customer name, the user's full name (else email), the date, the ISO week (`2026-W45`) or the month; `No project` / `No customer` for key null.
+       * @description The project or customer name, the user's full name (else email), the date, the week (the ISO week `2026-W45` when weeks start on Monday, else its first and last day as an ISO 8601 interval, `2026-11-01/2026-11-07`) or the month; `No project` / `No customer` for key null.
        * @example Website relaunch
        */
       label: string;
@@ -2920,6 +2920,12 @@ export interface components {
        * @example false
        */
       prevent_overlaps: boolean;
+      /**
+       * @description The day a week starts on: the default `week_start` of the summary, whose `week` groups run from that day for seven days. `monday` (ISO 8601) unless changed.
+       * @example monday
+       * @enum {string}
+       */
+      week_start: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
       /** @description What the organization may keep, as the API enforces it. Read-only: set by the operator (a PATCH naming it is 400); a change of it is a change of the organization (new `version`). */
       limits: {
         /**
@@ -2965,6 +2971,12 @@ export interface components {
        * @example true
        */
       prevent_overlaps?: boolean;
+      /**
+       * @description The day a week starts on: the default `week_start` of the summary, whose `week` groups run from that day for seven days. `monday` (ISO 8601) unless changed.
+       * @example sunday
+       * @enum {string}
+       */
+      week_start?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
     };
     WebhookList: {
       data: components["schemas"]["Webhook"][];
@@ -3985,12 +3997,14 @@ export interface operations {
         invoiced?: "true" | "false";
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
-        /** @description One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (ISO, from Monday) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone. */
+        /** @description One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (seven days from `week_start`: ISO weeks from Monday unless changed) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone. */
         group_by?: string;
         /** @description Rounds each entry's duration to a multiple of `rounding_minutes` (up, down, or to the nearest, halves up) before anything is summed; stored times do not change. */
         rounding?: "up" | "down" | "nearest";
         /** @description The rounding step in minutes, 1–60; required with `rounding`, and only with it. */
         rounding_minutes?: number;
+        /** @description The day the `week` groups start on, `monday` to `sunday`. Default: the organization's `week_start` (`GET /v1/organizations/current`), itself `monday` (ISO 8601) unless changed. */
+        week_start?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
       };
       header?: never;
       path?: never;

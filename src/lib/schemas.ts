@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { WEEK_DAYS } from "../db/schema/team";
 
 // Building blocks shared by every resource's request and response schemas.
 
@@ -191,3 +192,8 @@ export const CurrencyAmount = z
     }),
   })
   .openapi("CurrencyAmount");
+
+const weekStartMessage = { message: `Must be a day of the week in lower case: ${WEEK_DAYS.join(", ")}` };
+
+/** The day a week starts on (`monday`, as ISO 8601 has it, …, `sunday`). */
+export const WeekStart = z.enum(WEEK_DAYS, weekStartMessage);

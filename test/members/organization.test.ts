@@ -21,6 +21,7 @@ async function organizationFromDatabase(id: string) {
     name: row.name,
     timezone: row.timezone,
     prevent_overlaps: row.prevent_overlaps === "t",
+    week_start: row.week_start,
     limits: { webhook_subscriptions: Number(row.webhook_subscriptions_limit) },
     created_at: isoFromPostgres(row.created_at),
     updated_at: isoFromPostgres(row.updated_at),
@@ -67,8 +68,22 @@ describe("PATCH /v1/organizations/current", () => {
     expect(res.body).toEqual({ data: await organizationFromDatabase(organizationId) });
     expect(res.body.data).toMatchObject({ name: "Renamed Ltd", timezone: "Europe/Berlin", prevent_overlaps: false });
 
+    const week = await patch(owner.token, { week_start: "sunday" });
+    expect(week.body.data).toMatchObject({ week_start: "sunday", version: 3 });
+    expect(await organizationFromDatabase(organizationId)).toEqual(week.body.data);
+    const invalid = await patch(owner.token, { week_start: "Sunday" });
+    expect(invalid.body.error.details).toEqual({
+      week_start: [
+        "Must be a day of the week in lower case: monday, tuesday, wednesday, thursday, friday, saturday, sunday",
+      ],
+    });
+    await expect(
+      h.sql("update organizations set week_start = 'sun' where id = $1", [organizationId]),
+      "the database refuses another day name too",
+    ).rejects.toThrow(/organizations_week_start_check/);
+
     const overlaps = await patch(owner.token, { prevent_overlaps: true });
-    expect(overlaps.body.data).toMatchObject({ prevent_overlaps: true, version: 3 });
+    expect(overlaps.body.data).toMatchObject({ prevent_overlaps: true, version: 4 });
     const me = await h.call("GET", "/v1/me", { token: owner.token });
     expect(me.body.data.organization.prevent_overlaps).toBe(true);
 
@@ -100,7 +115,7 @@ describe("PATCH /v1/organizations/current", () => {
       path: "/v1/organizations/current",
       token: owner.token,
       organizationId,
-      same: { name: "Org", timezone: "UTC", prevent_overlaps: false },
+      same: { name: "Org", timezone: "UTC", prevent_overlaps: false, week_start: "monday" },
       change: { name: "Org", prevent_overlaps: true },
     });
     expect((await patch(member.token, { name: "Org" })).status).toBe(403);

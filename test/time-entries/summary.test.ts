@@ -430,6 +430,59 @@ describe("summary calendar periods in a time zone", () => {
     ]);
   });
 
+  it("starts weeks on the organization's week_start, or the request's, labelled by their first and last day", async () => {
+    const setWeekStart = async (week_start: string) => {
+      const res = await h.call("PATCH", "/v1/organizations/current", { token: team.owner.token, body: { week_start } });
+      expect([res.status, res.body.data?.week_start]).toEqual([200, week_start]);
+    };
+    await setWeekStart("sunday");
+    try {
+      const sunday = await summary(team.member.token, `${range}&timezone=UTC&group_by=week`);
+      expect(counts(sunday.groups)).toEqual([
+        ["2026-10-18", "2026-10-18/2026-10-24", 3],
+        ["2026-10-25", "2026-10-25/2026-10-31", 3],
+        ["2026-11-01", "2026-11-01/2026-11-07", 1],
+      ]);
+      const iso = await summary(team.member.token, `${range}&timezone=UTC&group_by=week&week_start=monday`);
+      expect(counts(iso.groups)).toEqual([
+        ["2026-10-12", "2026-W42", 1],
+        ["2026-10-19", "2026-W43", 4],
+        ["2026-10-26", "2026-W44", 2],
+      ]);
+      const saturday = await summary(team.member.token, `${range}&group_by=user,week&week_start=saturday`);
+      expect(counts(saturday.groups[0].groups)).toEqual([
+        ["2026-10-17", "2026-10-17/2026-10-23", 2],
+        ["2026-10-24", "2026-10-24/2026-10-30", 3],
+        ["2026-10-31", "2026-10-31/2026-11-06", 2],
+      ]);
+      const tuesday = await summary(team.member.token, `${range}&group_by=week,user&week_start=tuesday`);
+      expect(counts(tuesday.groups)).toEqual([
+        ["2026-10-13", "2026-10-13/2026-10-19", 2],
+        ["2026-10-20", "2026-10-20/2026-10-26", 3],
+        ["2026-10-27", "2026-10-27/2026-11-02", 2],
+      ]);
+      // Sunday weeks in Berlin: its Monday 2026-11-02 00:30 is UTC's Sunday evening, in the week of 11-01 both ways.
+      const berlin = await summary(team.member.token, `${range}&timezone=Europe/Berlin&group_by=week`);
+      expect(counts(berlin.groups).at(-1)).toEqual(["2026-11-01", "2026-11-01/2026-11-07", 2]);
+      for (const week_start of ["Sunday", "sun", "0", ""]) {
+        const res = await h.call("GET", `/v1/time-entries/summary?${range}&group_by=week&week_start=${week_start}`, {
+          token: team.member.token,
+        });
+        expect([week_start, res.status, res.body.error.details]).toEqual([
+          week_start,
+          400,
+          {
+            week_start: [
+              "Must be a day of the week in lower case: monday, tuesday, wednesday, thursday, friday, saturday, sunday",
+            ],
+          },
+        ]);
+      }
+    } finally {
+      await setWeekStart("monday");
+    }
+  });
+
   it("cuts months in the time zone", async () => {
     const berlin = await summary(team.owner.token, `${range}&timezone=Europe/Berlin&group_by=month`);
     expect(counts(berlin.groups)).toEqual([

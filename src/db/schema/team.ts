@@ -3,6 +3,10 @@ import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
 
+/** The days a week may start on, Monday first as ISO 8601 has it. */
+export const WEEK_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+export type WeekDay = (typeof WEEK_DAYS)[number];
+
 export const organizations = pgTable(
   "organizations",
   {
@@ -13,6 +17,8 @@ export const organizations = pgTable(
     preventOverlaps: boolean("prevent_overlaps").notNull().default(false),
     // IANA name: the default `timezone` of the list, the summary and the export.
     timezone: text("timezone").notNull().default("UTC"),
+    // The day a summary's week starts on unless the request names one (ISO 8601 weeks: Monday).
+    weekStart: text("week_start", { enum: WEEK_DAYS }).notNull().default("monday"),
     // How many webhook subscriptions the organization may keep, enforced by the
     // webhook_subscriptions_per_organization_limit trigger (drizzle/0015); an operator's to raise, not the API's.
     webhookSubscriptionsLimit: integer("webhook_subscriptions_limit").notNull().default(20),
@@ -28,6 +34,10 @@ export const organizations = pgTable(
       sql`upper(${t.timezone}) not in ('CET', 'EET', 'MET', 'WET', 'ACT', 'ART', 'AST', 'BST', 'CST', 'IST', 'NST', 'PST')`,
     ),
     check("organizations_webhook_subscriptions_limit_check", sql`${t.webhookSubscriptionsLimit} >= 0`),
+    check(
+      "organizations_week_start_check",
+      sql`${t.weekStart} in (${sql.raw(WEEK_DAYS.map((day) => `'${day}'`).join(", "))})`,
+    ),
   ],
 );
 

@@ -11,9 +11,14 @@ import type { Organization, UpdateOrganizationBody } from "./organizations.schem
 
 const organizationJson = (alias: string) =>
   sql.raw(
-    jsonObject(alias, ["id", "name", "timezone", "prevent_overlaps", "version"], ["created_at", "updated_at"], {
-      limits: `json_build_object('webhook_subscriptions', ${alias}.webhook_subscriptions_limit)`,
-    }),
+    jsonObject(
+      alias,
+      ["id", "name", "timezone", "prevent_overlaps", "week_start", "version"],
+      ["created_at", "updated_at"],
+      {
+        limits: `json_build_object('webhook_subscriptions', ${alias}.webhook_subscriptions_limit)`,
+      },
+    ),
   );
 
 export async function getOrganization(db: Db, caller: Caller) {
@@ -26,7 +31,7 @@ export async function getOrganization(db: Db, caller: Caller) {
   );
 }
 
-const columnTypes = { name: "text", timezone: "text", prevent_overlaps: "boolean" } as const;
+const columnTypes = { name: "text", timezone: "text", prevent_overlaps: "boolean", week_start: "text" } as const;
 
 export async function updateOrganization(db: Db, caller: Caller, changes: UpdateOrganizationBody, ifMatch?: IfMatch) {
   const fields = changedFields(changes, columnTypes);

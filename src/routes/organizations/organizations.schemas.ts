@@ -1,9 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
-import { Id, Name, TimeZoneName, UtcTimestamp } from "../../lib/schemas";
+import { Id, Name, TimeZoneName, UtcTimestamp, WeekStart } from "../../lib/schemas";
 
 const preventOverlapsDescription =
   "When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch (one ends 13:00, the next starts 13:00) are fine. Turning it on keeps the overlaps that already exist and checks every new write: creating an entry, or moving an existing one.";
+
+const weekStartDescription =
+  "The day a week starts on: the default `week_start` of the summary, whose `week` groups run from that day for seven days. `monday` (ISO 8601) unless changed.";
 
 const timezoneDescription =
   "IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it.";
@@ -14,6 +17,7 @@ export const Organization = z
     name: z.string().nullable().openapi({ example: "Analytical Engines Ltd" }),
     timezone: z.string().openapi({ description: timezoneDescription, example: "Europe/Berlin" }),
     prevent_overlaps: z.boolean().openapi({ description: preventOverlapsDescription, example: false }),
+    week_start: WeekStart.openapi({ description: weekStartDescription, example: "monday" }),
     limits: z
       .object({
         webhook_subscriptions: z.number().int().openapi({
@@ -44,6 +48,7 @@ export const UpdateOrganizationBody = z
       .boolean({ message: "Must be true or false" })
       .optional()
       .openapi({ description: preventOverlapsDescription, example: true }),
+    week_start: WeekStart.optional().openapi({ description: weekStartDescription, example: "sunday" }),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, { message: "Provide at least one field to change" })

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
+import { WEEK_DAYS, type WeekDay } from "../../db/schema/team";
 import { jsonArrayTextSql, jsonObjectTextSql } from "../../db/sql-fragments";
 import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import type { JsonText } from "../../lib/json-text";
@@ -12,7 +13,19 @@ import type { Dimension, Summary } from "./summary.schemas";
 export type SummaryOptions = {
   groupBy: Dimension[];
   rounding?: { mode: "up" | "down" | "nearest"; minutes: number };
+  /** The day weeks start on; omitted: the organization's `week_start`. */
+  weekStart?: WeekDay;
 };
+
+/** Days from `day` on to the next Monday (0 for Monday): what moves a week starting on `day` onto an ISO week. */
+const shiftToMonday = (day: WeekDay) => (7 - WEEK_DAYS.indexOf(day)) % 7;
+
+/** SQL: the shift of the week start a request names, or else of its organization's (`organizations.week_start`). */
+const weekShiftOf = (caller: Caller, weekStart: WeekDay | undefined) =>
+  weekStart === undefined
+    ? sql`(select (7 - array_position(${sql.raw(`array[${WEEK_DAYS.map((day) => `'${day}'`).join(", ")}]`)}, o.week_start) + 1) % 7
+        from organizations o where o.id = ${caller.organizationId}::uuid)`
+    : sql`${shiftToMonday(weekStart)}::int`;
 
 /**
  * Each dimension's key, as grouped per entry and as the API shows it, and its label. Per entry over `e` (the
@@ -32,11 +45,15 @@ const dimensions: Record<
     text: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
     periodLabel: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
   },
-  // date_trunc('week') starts weeks on Monday, as ISO 8601 does; the label is the ISO week.
+  // date_trunc('week') starts weeks on Monday, as ISO 8601 does: a week from another day is found by moving each
+  // start `w.shift` days on (that day onto a Monday), truncating, and moving back. Labelled by the ISO week when
+  // weeks start on Monday, else by its first and last day as an ISO 8601 interval (both sort chronologically).
   week: {
-    key: "date_trunc('week', local_start)",
+    key: "date_trunc('week', local_start + make_interval(days => w.shift)) - make_interval(days => w.shift)",
     text: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
-    periodLabel: (k) => `to_char(${k}, 'IYYY-"W"IW')`,
+    periodLabel: (k) =>
+      `case when (select shift from week) = 0 then to_char(${k}, 'IYYY-"W"IW')
+        else to_char(${k}, 'YYYY-MM-DD') || '/' || to_char(${k} + interval '6 days', 'YYYY-MM-DD') end`,
   },
   month: {
     key: "date_trunc('month', local_start)",
@@ -86,6 +103,7 @@ const amountText = jsonObjectTextSql([
  */
 export async function summarizeTimeEntries(db: Db, caller: Caller, filter: EntryFilter, options: SummaryOptions) {
   const [first, second] = options.groupBy.map((dimension) => dimensions[dimension]);
+  const byWeek = options.groupBy.includes("week");
   type Spec = (typeof dimensions)[Dimension] | undefined;
   const keyed = (n: 1 | 2, dimension: Spec) =>
     sql.raw(
@@ -135,11 +153,13 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
       db,
       sql`with ${memberCte(caller)},
       entries as (${sql.join(selects, sql` union all `)}),
+      ${byWeek ? sql`week as (select ${weekShiftOf(caller, options.weekStart)} as shift),` : sql``}
       measured as (
         select ${keyed(1, first)}, ${keyed(2, second)},
           e.billable, p.hourly_rate, p.currency, ${secondsOf(options.rounding)} as seconds
         from entries e
         cross join lateral (select e.start_time at time zone ${timeZoneOf(caller, filter.timezone)} as local_start) z
+        ${byWeek ? sql`cross join week w` : sql``}
         join users u on u.id = e.user_id
         left join projects p on p.organization_id = e.organization_id and p.id = e.project_id
         left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id

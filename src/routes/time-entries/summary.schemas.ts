@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CalendarDate, CurrencyAmount } from "../../lib/schemas";
+import { CalendarDate, CurrencyAmount, WeekStart } from "../../lib/schemas";
 import { checkEntryFilter, entryFilterFields, exampleIds } from "./time-entries.schemas";
 
 export const DIMENSIONS = ["project", "customer", "user", "day", "week", "month"] as const;
@@ -18,7 +18,7 @@ const GroupBy = z
   .transform((value) => value.split(",") as [Dimension] | [Dimension, Dimension])
   .openapi({
     description:
-      "One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (ISO, from Monday) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone.",
+      "One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (seven days from `week_start`: ISO weeks from Monday unless changed) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone.",
     example: "project,day",
   });
 
@@ -60,6 +60,11 @@ export const SummaryQuery = z
       example: "up",
     }),
     rounding_minutes: RoundingMinutes.optional(),
+    week_start: WeekStart.optional().openapi({
+      description:
+        "The day the `week` groups start on, `monday` to `sunday`. Default: the organization's `week_start` (`GET /v1/organizations/current`), itself `monday` (ISO 8601) unless changed.",
+      example: "sunday",
+    }),
   })
   .strict()
   .superRefine(checkEntryFilter)
@@ -90,12 +95,12 @@ const totals = {
 const groupFields = {
   key: z.string().nullable().openapi({
     description:
-      "The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its Monday, for `month` `2026-11`. Null for the entries without a project (or customer).",
+      "The project, customer or user id; for `day` the date (`2026-11-02`), for `week` the date of its first day (its Monday unless `week_start` says otherwise), for `month` `2026-11`. Null for the entries without a project (or customer).",
     example: exampleIds.project,
   }),
   label: z.string().openapi({
     description:
-      "The project or customer name, the user's full name (else email), the date, the ISO week (`2026-W45`) or the month; `No project` / `No customer` for key null.",
+      "The project or customer name, the user's full name (else email), the date, the week (the ISO week `2026-W45` when weeks start on Monday, else its first and last day as an ISO 8601 interval, `2026-11-01/2026-11-07`) or the month; `No project` / `No customer` for key null.",
     example: "Website relaunch",
   }),
 };

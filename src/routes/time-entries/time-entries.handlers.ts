@@ -87,12 +87,13 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const summary: AppRouteHandler<SummaryRoute> = async (c) => {
-  const { group_by, rounding, rounding_minutes, ...query } = c.req.valid("query");
+  const { group_by, rounding, rounding_minutes, week_start, ...query } = c.req.valid("query");
   const caller = c.get("caller");
   const filter = entryFilterOf(caller, query);
   const result = await summarizeTimeEntries(c.get("db"), caller, filter, {
     groupBy: group_by ?? [],
     rounding: rounding && rounding_minutes !== undefined ? { mode: rounding, minutes: rounding_minutes } : undefined,
+    weekStart: week_start,
   });
   requireFilterAllowed(result.role, caller, filter);
   // As Postgres wrote it (compact): a year by user and week is thousands of groups to parse and serialize again.

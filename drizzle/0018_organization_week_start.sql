@@ -1,0 +1,2 @@
+ALTER TABLE "organizations" ADD COLUMN "week_start" text DEFAULT 'monday' NOT NULL;--> statement-breakpoint
+ALTER TABLE "organizations" ADD CONSTRAINT "organizations_week_start_check" CHECK ("organizations"."week_start" in ('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'));
