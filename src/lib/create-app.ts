@@ -110,7 +110,9 @@ const decodedComponent = (component: string) => {
  * `caf%E9`; `q=50%` for `50%`) and drops `=1` without a word: 400 on the parameter instead, as bodies are.
  */
 const strictQueryString: MiddlewareHandler = async (c, next) => {
-  const url = c.req.url;
+  // The query ends where a fragment begins, as Hono reads it: what follows `#` is no parameter of the request.
+  const hash = c.req.url.indexOf("#");
+  const url = hash === -1 ? c.req.url : c.req.url.slice(0, hash);
   const start = url.indexOf("?");
   if (start !== -1) {
     const details: Record<string, string[]> = Object.create(null);
@@ -118,10 +120,11 @@ const strictQueryString: MiddlewareHandler = async (c, next) => {
       const equals = pair.indexOf("=");
       const rawName = equals === -1 ? pair : pair.slice(0, equals);
       const name = decodedComponent(rawName);
+      // Nameless first: its value's escapes would otherwise be reported under "", a field no client can name.
       if (name === null) details[rawName.slice(0, 100)] = [NOT_UTF8];
-      else if (equals !== -1 && decodedComponent(pair.slice(equals + 1)) === null) details[name] = [NOT_UTF8];
       else if (name === "" && equals !== -1)
         details.query = ["Every parameter needs a name: found one starting with ="];
+      else if (equals !== -1 && decodedComponent(pair.slice(equals + 1)) === null) details[name] = [NOT_UTF8];
     }
     if (Object.keys(details).length > 0) throw new ApiError("VALIDATION_ERROR", "Invalid request query", details);
   }

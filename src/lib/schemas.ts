@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { WEEK_DAYS } from "../db/schema/team";
+import { WEEK_DAYS } from "../db/week-days";
 
 // Building blocks shared by every resource's request and response schemas.
 

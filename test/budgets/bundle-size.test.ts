@@ -1,6 +1,6 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 222 KiB gzipped; the README states the current figure. It was 200
+// or under 223 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
@@ -12,12 +12,13 @@
 // UTF-8 bodies and lenient Content-Type parameters, If-None-Match, cursors tagged with their list, the webhook and
 // draft-invoice rules with their errors and descriptions: ~1.8 KiB); then 221 until the strict query string, the
 // 412 messages that name the failed header, the organization's read-only `limits` and the refusal of a body by an
-// operation that takes none, the rate limit per caller (~1 KiB).
+// operation that takes none, the rate limit per caller (~1 KiB); then 222 until the organization's week_start and the
+// summary's (~0.6 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 222;
+const BUDGET_KIB = 223;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {
@@ -34,5 +35,11 @@ describe("bundle size", () => {
     // German's messages ("Ungültige Eingabe: …") are in the bundle if the shims in build/ stop working.
     expect(script).not.toContain("Eingabe");
     expect(script).toContain("Invalid input");
+  });
+
+  it("is built without the Drizzle schema (src/db/schema), which the API's modules never import", () => {
+    const script = readFileSync(inject("workerScript"), "utf8");
+    // Its column builders (~4 KiB gzipped) come in with the first import of a schema module, a constant as well.
+    expect(script).not.toContain("PgTextBuilder");
   });
 });

@@ -1,11 +1,8 @@
 // The organization, its people and their memberships.
 import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { WEEK_DAYS } from "../week-days";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
-
-/** The days a week may start on, Monday first as ISO 8601 has it. */
-export const WEEK_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
-export type WeekDay = (typeof WEEK_DAYS)[number];
 
 export const organizations = pgTable(
   "organizations",
