@@ -53,15 +53,11 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
 
 /**
- * A JSON body as RFC 8259 and RFC 9110 have it, before the route's validators read it: UTF-8 only (invalid bytes are a
- * 400, not text quietly changed to U+FFFD and stored), and any well-formed `Content-Type` of a JSON media type, with
- * whitespace before a `;` or an empty parameter too (the validators would answer those 415). Runs after the
- * route's scope check, as the validators do.
+ * No content coding is decoded here (Workers hand the body over as sent): a compressed body is refused as such, with
+ * the coding that is accepted (RFC 9110 §15.5.16), rather than read as broken JSON, whether the operation takes a body
+ * or not. Without a body there is nothing coded (a client that labels every request alike): taken.
  */
-const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
-  // No content coding is decoded here (Workers hand the body over as sent): a compressed body is refused as such, with
-  // the coding that is accepted (RFC 9110 §15.5.16), rather than read as broken JSON. Without a body there is nothing
-  // coded (a client that labels every request alike), so an optional body left out is taken.
+async function refuseContentCoding(c: Context) {
   const coding = c.req.header("content-encoding")?.trim().toLowerCase();
   if (coding && coding !== "identity" && (await c.req.arrayBuffer()).byteLength > 0) {
     throw new ApiError(
@@ -71,6 +67,16 @@ const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
       { "Accept-Encoding": "identity" },
     );
   }
+}
+
+/**
+ * A JSON body as RFC 8259 and RFC 9110 have it, before the route's validators read it: UTF-8 only (invalid bytes are a
+ * 400, not text quietly changed to U+FFFD and stored), and any well-formed `Content-Type` of a JSON media type, with
+ * whitespace before a `;` or an empty parameter too (the validators would answer those 415). Runs after the
+ * route's scope check, as the validators do.
+ */
+const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
+  await refuseContentCoding(c);
   const contentType = c.req.header("content-type") ?? "";
   const essence = MEDIA_TYPE.exec(contentType)?.[1];
   // Every body the validators will parse as JSON: a well-formed JSON media type, and any header they take as it is,
@@ -137,6 +143,7 @@ const strictQueryString: MiddlewareHandler = async (c, next) => {
  * ignored. No body, an empty one and `{}` (what generic clients send with every POST) are taken.
  */
 const noBody: MiddlewareHandler = async (c, next) => {
+  await refuseContentCoding(c);
   const bytes = await c.req.arrayBuffer();
   if (bytes.byteLength > 0) {
     let value: unknown;

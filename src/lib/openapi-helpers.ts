@@ -28,8 +28,11 @@ export const authErrors = [
   "SERVICE_UNAVAILABLE",
 ] as const satisfies ErrorCode[];
 
-/** Operations that take no body still refuse one over 64 KiB: the limit holds for every /v1 request, before routing. */
-export const noBodyErrors = ["PAYLOAD_TOO_LARGE"] as const satisfies ErrorCode[];
+/**
+ * Operations that take no body still refuse one over 64 KiB (the limit holds for every /v1 request, before routing)
+ * and a compressed one (415), as those that take one do.
+ */
+export const noBodyErrors = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const satisfies ErrorCode[];
 
 /** Errors of every operation that takes a JSON body. */
 export const bodyErrors = [

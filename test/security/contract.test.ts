@@ -157,7 +157,7 @@ describe("mass assignment", () => {
 describe("operations without a body", () => {
   const bodiless = () => operations.filter((o) => o.method !== "get" && !requestBodySchema(document, o.operation));
 
-  it("refuse a body that asks for something (400 on each field, or on body), take none, an empty one or {}", async () => {
+  it("refuse a body that asks for something (400 on each field, or on body) or comes compressed (415), take none, an empty one or {}", async () => {
     expect(bodiless().length).toBeGreaterThanOrEqual(8);
     for (const { method, path, operation } of bodiless()) {
       const label = `${method.toUpperCase()} ${path}`;
@@ -179,6 +179,13 @@ describe("operations without a body", () => {
           { error: { code: "VALIDATION_ERROR", message: "Invalid request body", details } },
         ]);
       }
+      const coded = await h.call(method.toUpperCase(), url, {
+        token: team.owner.token,
+        body: { description: "x" },
+        headers: { "Content-Encoding": "gzip" },
+      });
+      expect([label, coded.status, coded.headers.get("Accept-Encoding")]).toEqual([label, 415, "identity"]);
+      expect(Object.keys(operation.responses ?? {}), label).toContain("415");
       expect(await databaseState(), `${label} wrote something`).toEqual(before);
       for (const body of [{}, "", " {} "]) {
         const res = await h.call(method.toUpperCase(), url, { token: team.owner.token, body });
