@@ -3191,7 +3191,18 @@ export interface components {
          */
         id: string;
         /** @example Analytical Engines Ltd */
-        name: string;
+        name: string | null;
+        /**
+         * @description The organization's IANA time zone: the default `timezone` of the time entry list, summary and export. Changed with `PATCH /v1/organizations/current`.
+         * @example Europe/Berlin
+         */
+        timezone: string;
+        /**
+         * @description The day the organization's weeks start on: the default `week_start` of the summary. Changed with `PATCH /v1/organizations/current`.
+         * @example monday
+         * @enum {string}
+         */
+        week_start: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
         /**
          * @description When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch are fine. Changed with `PATCH /v1/organizations/current`.
          * @example false

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Me } from "../../src/routes/me/me.routes";
 import { createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
@@ -19,7 +20,13 @@ describe("GET /v1/me", () => {
     expect(res.body).toEqual({
       data: {
         user: { id: team.admin.id, full_name: "Adam Admin", email: user?.email, avatar_url: null },
-        organization: { id: team.organizationId, name: "Org", prevent_overlaps: false },
+        organization: {
+          id: team.organizationId,
+          name: "Org",
+          timezone: "UTC",
+          week_start: "monday",
+          prevent_overlaps: false,
+        },
         role: "admin",
         scopes: [
           "entries:read",
@@ -35,6 +42,23 @@ describe("GET /v1/me", () => {
         client_id: null,
       },
     });
+  });
+
+  it("shows the organization's settings a client needs to show days and weeks, and a name it may lack", async () => {
+    const { organizationId, owner } = await createTeam(h);
+    await h.sql(
+      "update organizations set name = null, timezone = 'America/New_York', week_start = 'sunday' where id = $1",
+      [organizationId],
+    );
+    const res = await h.call("GET", "/v1/me", { token: owner.token });
+    expect(res.body.data.organization).toEqual({
+      id: organizationId,
+      name: null,
+      timezone: "America/New_York",
+      week_start: "sunday",
+      prevent_overlaps: false,
+    });
+    expect(Me.parse(res.body.data)).toEqual(res.body.data);
   });
 
   it("answers any valid OAuth token with the scopes it grants, whatever they are", async () => {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { requireMember } from "../../db/membership";
 import { queryOne } from "../../db/query";
+import type { WeekDay } from "../../db/week-days";
 import type { AppRouteHandler } from "../../lib/types";
 import { ALL_SCOPES, type GetMeRoute } from "./me.routes";
 
@@ -9,12 +10,13 @@ export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
   const row = await queryOne<{
     role: "owner" | "admin" | "member" | null;
     user: { id: string; full_name: string | null; email: string; avatar_url: string | null };
-    organization: { id: string; name: string; prevent_overlaps: boolean };
+    organization: { id: string; name: string | null; timezone: string; week_start: WeekDay; prevent_overlaps: boolean };
   }>(
     c.get("db"),
     sql`select m.role,
       json_build_object('id', u.id, 'full_name', u.full_name, 'email', u.email, 'avatar_url', u.avatar_url) as user,
-      json_build_object('id', o.id, 'name', o.name, 'prevent_overlaps', o.prevent_overlaps) as organization
+      json_build_object('id', o.id, 'name', o.name, 'timezone', o.timezone, 'week_start', o.week_start,
+        'prevent_overlaps', o.prevent_overlaps) as organization
     from organization_members m
     join users u on u.id = m.user_id
     join organizations o on o.id = m.organization_id

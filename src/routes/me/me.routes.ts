@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses } from "../../lib/errors";
 import { authErrors, jsonContent as json } from "../../lib/openapi-helpers";
-import { Id } from "../../lib/schemas";
+import { Id, WeekStart } from "../../lib/schemas";
 
 export const ALL_SCOPES = [
   "entries:read",
@@ -24,7 +24,17 @@ export const Me = z
     }),
     organization: z.object({
       id: Id.openapi({ example: "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01" }),
-      name: z.string().openapi({ example: "Analytical Engines Ltd" }),
+      name: z.string().nullable().openapi({ example: "Analytical Engines Ltd" }),
+      timezone: z.string().openapi({
+        description:
+          "The organization's IANA time zone: the default `timezone` of the time entry list, summary and export. Changed with `PATCH /v1/organizations/current`.",
+        example: "Europe/Berlin",
+      }),
+      week_start: WeekStart.openapi({
+        description:
+          "The day the organization's weeks start on: the default `week_start` of the summary. Changed with `PATCH /v1/organizations/current`.",
+        example: "monday",
+      }),
       prevent_overlaps: z.boolean().openapi({
         description:
           "When true, a member's time entries may not overlap (409 `OVERLAP`); entries that only touch are fine. Changed with `PATCH /v1/organizations/current`.",
