@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project } from "../../src/routes/projects/projects.schemas";
+import { TimeEntry } from "../../src/routes/time-entries/time-entries.schemas";
 import {
   createCustomer,
   createEntry,
@@ -172,6 +173,23 @@ describe("GET /v1/projects/{id}", () => {
     const missing = await h.call("GET", `/v1/projects/${crypto.randomUUID()}`, { token: team.member.token });
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ error: { code: "NOT_FOUND", message: "Project not found" } });
+  });
+
+  it("answers a rate that is a number: the database refuses NaN, which numeric has and `>= 0` let in", async () => {
+    const id = await createProject(h, team.organizationId, { name: "Imported", hourlyRate: "120.50", currency: "EUR" });
+    const entry = await createEntry(h, team.member, { projectId: id });
+    // What an operator or an import could write: Postgres orders NaN above every number. It went out as the string
+    // "NaN", on the project and on every entry of it, where the contract says a number.
+    const written = await h.sql("update projects set hourly_rate = 'NaN' where id = $1", [id]).then(
+      () => "written",
+      (error: Error) => error.message,
+    );
+    const project = await h.call("GET", `/v1/projects/${id}`, { token: team.member.token });
+    expect(Project.parse(project.body.data)).toEqual(project.body.data);
+    const timeEntry = await h.call("GET", `/v1/time-entries/${entry}`, { token: team.member.token });
+    expect(TimeEntry.parse(timeEntry.body.data)).toEqual(timeEntry.body.data);
+    expect(written).toMatch(/projects_hourly_rate_check/);
+    expect(project.body.data.hourly_rate).toBe(120.5);
   });
 });
 

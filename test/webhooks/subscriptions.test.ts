@@ -206,6 +206,20 @@ describe("URLs that could reach a private network (SSRF)", () => {
   });
 });
 
+describe("GET /v1/webhooks and /v1/webhooks/{id}", () => {
+  it("answers the event types a subscription written in SQL is delivered: a NULL among them matches none", async () => {
+    // In an array literal the bare word NULL is a null element, and no check refuses it: it went out as null in
+    // `events`, a list of strings in the contract.
+    const { id } = await subscribe(h, team.organizationId, { events: ["time_entry.created", "NULL"] });
+    expect((await stored(id))?.events).toBe("{time_entry.created,NULL}");
+    const read = await h.call("GET", `/v1/webhooks/${id}`, { token: team.owner.token });
+    expect(Webhook.parse(read.body.data)).toEqual(read.body.data);
+    expect(read.body.data.events).toEqual(["time_entry.created"]);
+    const list = await h.call("GET", "/v1/webhooks", { token: team.owner.token });
+    expect(list.body.data.map((webhook: { events: string[] }) => webhook.events)).toEqual([["time_entry.created"]]);
+  });
+});
+
 describe("PATCH and DELETE /v1/webhooks/{id}", () => {
   it("disables and re-enables a subscription; re-enabling forgets its failures", async () => {
     const { id } = await subscribe(h, team.organizationId);

@@ -71,7 +71,9 @@ export const projects = pgTable(
     }),
     index("projects_organization_id_customer_id_idx").on(t.organizationId, t.customerId),
     index("projects_organization_id_name_idx").on(t.organizationId, t.name, t.id),
-    check("projects_hourly_rate_check", sql`${t.hourlyRate} >= 0`),
+    // numeric has NaN, which Postgres orders above every number: `>= 0` alone lets it in, and the API would answer
+    // it as the string "NaN" where its contract says a number (drizzle/0019).
+    check("projects_hourly_rate_check", sql`${t.hourlyRate} >= 0 and ${t.hourlyRate} <> 'NaN'`),
     check("projects_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
     check("projects_rate_needs_currency_check", sql`${t.hourlyRate} is null or ${t.currency} is not null`),
   ],
