@@ -25,18 +25,18 @@ export const jsonArrayTextSql = (element: string, order: string, where?: string)
 export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
 
 /**
- * SQL text building a JSON object from the columns of `alias`; timestamp columns
- * are written as the API writes them, and `computed` keys take SQL expressions.
+ * SQL text building a JSON object from the columns of `alias`, in their order; a column may be given as a key and the
+ * SQL expression that computes it instead. Timestamp columns come last, written as the API writes them.
  */
 export function jsonObject(
   alias: string,
-  columns: readonly string[],
+  columns: readonly (string | readonly [key: string, expression: string])[],
   timestampColumns: readonly string[] = [],
-  computed: Readonly<Record<string, string>> = {},
 ) {
   const pairs = [
-    ...columns.map((column) => `'${column}', ${alias}.${column}`),
-    ...Object.entries(computed).map(([key, expression]) => `'${key}', ${expression}`),
+    ...columns.map((column) =>
+      typeof column === "string" ? `'${column}', ${alias}.${column}` : `'${column[0]}', ${column[1]}`,
+    ),
     ...timestampColumns.map((column) => `'${column}', ${isoUtcText(`${alias}.${column}`)}`),
   ];
   return `json_build_object(${pairs.join(", ")})`;

@@ -159,9 +159,11 @@ const noBody: MiddlewareHandler = async (c, next) => {
       });
     }
     if (fields.length > 0) {
-      throw new ApiError("VALIDATION_ERROR", "Invalid request body", {
-        ...Object.fromEntries(fields.map((field) => [field, [UNKNOWN_FIELD]])),
-      });
+      throw new ApiError(
+        "VALIDATION_ERROR",
+        "Invalid request body",
+        Object.fromEntries(fields.map((field) => [field, [UNKNOWN_FIELD]])),
+      );
     }
   }
   await next();

@@ -46,6 +46,17 @@ async function waitingOnLocks(count: number) {
   throw new Error(`fewer than ${count} sessions ever waited on a lock`);
 }
 
+/** Attaches `entry` to `invoiceId` as the owner while `other` holds what it changed, committed once the attach waits. */
+async function attachBehind(other: Awaited<ReturnType<typeof transaction>>, invoiceId: string, entry: string) {
+  const attach = h.call("POST", `/v1/invoices/${invoiceId}/time-entries`, {
+    token: team.owner.token,
+    body: { time_entry_ids: [entry] },
+  });
+  await waitingOnLocks(1);
+  await other.end("commit");
+  return attach;
+}
+
 /** A new team's stopped entry on a project of a customer, and a draft invoice of that customer. */
 async function entryAndDraftOfOneCustomer() {
   team = await createTeam(h);
@@ -145,13 +156,7 @@ describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
       const invoiceId = await createInvoice(h, team.organizationId, { customerId: invoiceCustomer });
       const other = await transaction();
       await other.query("update time_entries set project_id = $1 where id = $2", [to, entry]);
-      const attach = h.call("POST", `/v1/invoices/${invoiceId}/time-entries`, {
-        token: team.owner.token,
-        body: { time_entry_ids: [entry] },
-      });
-      await waitingOnLocks(1);
-      await other.end("commit");
-      const res = await attach;
+      const res = await attachBehind(other, invoiceId, entry);
       expect(res.status).toBe(status);
       const [row] = await h.sql("select invoice_id from time_entries where id = $1", [entry]);
       if (status === 200) {
@@ -170,13 +175,7 @@ describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
       await createCustomer(h, team.organizationId),
       projectId,
     ]);
-    const attach = h.call("POST", `/v1/invoices/${invoiceId}/time-entries`, {
-      token: team.owner.token,
-      body: { time_entry_ids: [entry] },
-    });
-    await waitingOnLocks(1);
-    await other.end("commit");
-    const res = await attach;
+    const res = await attachBehind(other, invoiceId, entry);
     expect([res.status, res.body.error?.details]).toEqual([409, { other_customer: [entry] }]);
     const [row] = await h.sql("select invoice_id from time_entries where id = $1", [entry]);
     expect(row?.invoice_id).toBeNull();

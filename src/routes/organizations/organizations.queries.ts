@@ -13,11 +13,16 @@ const organizationJson = (alias: string) =>
   sql.raw(
     jsonObject(
       alias,
-      ["id", "name", "timezone", "prevent_overlaps", "week_start", "version"],
+      [
+        "id",
+        "name",
+        "timezone",
+        "prevent_overlaps",
+        "week_start",
+        "version",
+        ["limits", `json_build_object('webhook_subscriptions', ${alias}.webhook_subscriptions_limit)`],
+      ],
       ["created_at", "updated_at"],
-      {
-        limits: `json_build_object('webhook_subscriptions', ${alias}.webhook_subscriptions_limit)`,
-      },
     ),
   );
 

@@ -17,15 +17,18 @@ export type SummaryOptions = {
   weekStart?: WeekDay;
 };
 
-/** Days from `day` on to the next Monday (0 for Monday): what moves a week starting on `day` onto an ISO week. */
-const shiftToMonday = (day: WeekDay) => (7 - WEEK_DAYS.indexOf(day)) % 7;
-
-/** SQL: the shift of the week start a request names, or else of its organization's (`organizations.week_start`). */
-const weekShiftOf = (caller: Caller, weekStart: WeekDay | undefined) =>
-  weekStart === undefined
-    ? sql`(select (7 - array_position(${sql.raw(`array[${WEEK_DAYS.map((day) => `'${day}'`).join(", ")}]`)}, o.week_start) + 1) % 7
-        from organizations o where o.id = ${caller.organizationId}::uuid)`
-    : sql`${shiftToMonday(weekStart)}::int`;
+/**
+ * SQL: days from the week's first day on to the next Monday (0 for Monday), which moves a week starting on that day
+ * onto an ISO week; the day a request names, or else its organization's (`organizations.week_start`).
+ */
+const weekShiftOf = (caller: Caller, weekStart: WeekDay | undefined) => {
+  const day =
+    weekStart === undefined
+      ? sql`(select o.week_start from organizations o where o.id = ${caller.organizationId}::uuid)`
+      : sql`${weekStart}::text`;
+  const days = sql.raw(`array[${WEEK_DAYS.map((name) => `'${name}'`).join(", ")}]`);
+  return sql`(8 - array_position(${days}, ${day})) % 7`;
+};
 
 /**
  * Each dimension's key, as grouped per entry and as the API shows it, and its label. Per entry over `e` (the

@@ -15,18 +15,23 @@ import type { CreateWebhookBody, UpdateWebhookBody, Webhook, WebhookWithSecret }
  * A subscription of `alias` as the API answers it; with `secret` only where it is shown (create, rotate). `events` are
  * the types it is delivered, without the NULL elements a subscription written in SQL may hold (in an array literal the
  * bare word NULL is one, and no check refuses it): a NULL matches no event, and the contract's list is of strings.
- * (The fields after `events` are given as expressions too, so that the keys keep the API's order.)
  */
 export const webhookJson = (alias: string, withSecret = false) =>
   sql.raw(
-    jsonObject(alias, ["id", "url"], ["created_at", "updated_at"], {
-      events: `array_remove(${alias}.events, null)`,
-      description: `${alias}.description`,
-      active: `${alias}.active`,
-      status: `${alias}.status`,
-      version: `${alias}.version`,
-      ...(withSecret ? { secret: `${alias}.secret` } : {}),
-    }),
+    jsonObject(
+      alias,
+      [
+        "id",
+        "url",
+        ["events", `array_remove(${alias}.events, null)`],
+        "description",
+        "active",
+        "status",
+        "version",
+        ...(withSecret ? ["secret"] : []),
+      ],
+      ["created_at", "updated_at"],
+    ),
   );
 
 /** How long a rotated-out secret keeps signing, so receivers can switch without losing a message. */
