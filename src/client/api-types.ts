@@ -4014,7 +4014,7 @@ export interface operations {
         rounding?: "up" | "down" | "nearest";
         /** @description The rounding step in minutes, 1–60; required with `rounding`, and only with it. */
         rounding_minutes?: number;
-        /** @description The day the `week` groups start on, `monday` to `sunday`. Default: the organization's `week_start` (`GET /v1/organizations/current`), itself `monday` (ISO 8601) unless changed. */
+        /** @description The day the `week` groups start on, `monday` to `sunday`; only with a `group_by` that names `week` (elsewhere it would change nothing, so it is refused rather than ignored). Default: the organization's `week_start` (`GET /v1/organizations/current`), itself `monday` (ISO 8601) unless changed. */
         week_start?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
       };
       header?: never;

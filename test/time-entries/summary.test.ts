@@ -478,6 +478,18 @@ describe("summary calendar periods in a time zone", () => {
           },
         ]);
       }
+      for (const query of [`${range}&week_start=monday`, `${range}&group_by=user,day&week_start=sunday`]) {
+        const res = await h.call("GET", `/v1/time-entries/summary?${query}`, { token: team.member.token });
+        expect([query, res.status, res.body.error]).toEqual([
+          query,
+          400,
+          {
+            code: "VALIDATION_ERROR",
+            message: expect.any(String),
+            details: { week_start: ["Only allowed with a group_by that names week"] },
+          },
+        ]);
+      }
     } finally {
       await setWeekStart("monday");
     }

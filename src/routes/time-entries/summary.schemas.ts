@@ -62,7 +62,7 @@ export const SummaryQuery = z
     rounding_minutes: RoundingMinutes.optional(),
     week_start: WeekStart.optional().openapi({
       description:
-        "The day the `week` groups start on, `monday` to `sunday`. Default: the organization's `week_start` (`GET /v1/organizations/current`), itself `monday` (ISO 8601) unless changed.",
+        "The day the `week` groups start on, `monday` to `sunday`; only with a `group_by` that names `week` (elsewhere it would change nothing, so it is refused rather than ignored). Default: the organization's `week_start` (`GET /v1/organizations/current`), itself `monday` (ISO 8601) unless changed.",
       example: "sunday",
     }),
   })
@@ -74,6 +74,9 @@ export const SummaryQuery = z
     }
     if (!query.rounding && query.rounding_minutes !== undefined) {
       ctx.addIssue({ code: "custom", message: "Only allowed with rounding", path: ["rounding_minutes"] });
+    }
+    if (query.week_start !== undefined && !query.group_by?.includes("week")) {
+      ctx.addIssue({ code: "custom", message: "Only allowed with a group_by that names week", path: ["week_start"] });
     }
   });
 
