@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { IfMatch } from "../lib/conditional";
+import type { FailedPrecondition, IfMatch } from "../lib/conditional";
 import type { ApiError } from "../lib/errors";
 import type { Caller } from "../lib/verify-token";
 import type { EventType } from "../webhooks/event-types";
@@ -7,7 +7,7 @@ import type { Db } from "./client";
 import { deliveriesColumn, outboxCtes, queryWithEvents, tombstoneRows } from "./events";
 import { callerIsManager, callerRole, memberCte, type Role } from "./membership";
 import { withConstraintErrors } from "./query";
-import { failsIfMatch, versionMatches } from "./versions";
+import { failedPrecondition, versionMatches } from "./versions";
 
 /**
  * Deletes one row of `table` (aliased `x` in `inUse`) unless `inUse` says other
@@ -32,7 +32,12 @@ export async function deleteUnlessReferenced(
   const table = sql.identifier(options.table);
   return withConstraintErrors(
     () =>
-      queryWithEvents<{ role: Role | null; found: boolean; precondition_failed: boolean; in_use: boolean }>(
+      queryWithEvents<{
+        role: Role | null;
+        found: boolean;
+        precondition_failed: FailedPrecondition | null;
+        in_use: boolean;
+      }>(
         db,
         sql`with ${memberCte(caller)},
         target as (
@@ -48,7 +53,7 @@ export async function deleteUnlessReferenced(
         ),
         ${outboxCtes(caller.organizationId, [{ type: options.deletedEvent, rows: tombstoneRows("deleted") }])}
         select ${callerRole} as role, exists (select 1 from target) as found,
-          ${failsIfMatch("target", options.ifMatch)} as precondition_failed,
+          ${failedPrecondition("target", options.ifMatch)} as precondition_failed,
           coalesce((select in_use from target), false) as in_use, ${deliveriesColumn}`,
       ),
     Object.fromEntries(options.referencingConstraints.map((name) => [name, options.inUseError])),

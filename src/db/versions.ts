@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { IfMatch } from "../lib/conditional";
+import type { FailedPrecondition, IfMatch } from "../lib/conditional";
 
 /**
  * SQL: `column` (a row's version) satisfies `If-Match`. Always true without the
@@ -15,8 +15,17 @@ export const versionMatches = (column: string, ifMatch: IfMatch | undefined): SQ
 };
 
 /**
- * SQL: the row of `source` (a CTE holding the locked target) fails `If-Match`;
- * false when there is no such row, which is a 404 rather than a 412.
+ * SQL: which header the row of `source` (a CTE holding the locked target) fails, as a `FailedPrecondition`: checked
+ * on the same row the write's WHERE reads, so the 412 can name the header that failed; null when it passes both or
+ * there is no such row, which is a 404 rather than a 412.
  */
-export const failsIfMatch = (source: string, ifMatch: IfMatch | undefined) =>
-  sql`coalesce((select not (${versionMatches("x.version", ifMatch)}) from ${sql.raw(source)} x), false)`;
+export const failedPrecondition = (source: string, ifMatch: IfMatch | undefined): SQL => {
+  if (ifMatch === undefined || ifMatch === "*") return sql`null::text`;
+  const { match, noneMatch } = Array.isArray(ifMatch) ? { match: ifMatch, noneMatch: undefined } : ifMatch;
+  const failed = (header: FailedPrecondition) => sql.raw(`'${header}'`);
+  const noneMatchFails =
+    noneMatch === undefined
+      ? sql``
+      : sql` when ${versionMatches("x.version", noneMatch)} then ${failed(noneMatch === "*" ? "If-None-Match: *" : "If-None-Match")}`;
+  return sql`(select case when not (${versionMatches("x.version", match)}) then ${failed("If-Match")}${noneMatchFails} end from ${sql.raw(source)} x)`;
+};

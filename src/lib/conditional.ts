@@ -23,6 +23,9 @@ export type EntityTags = "*" | number[];
  */
 export type IfMatch = EntityTags | { match: EntityTags; noneMatch: EntityTags };
 
+/** The header a write's preconditions failed on, as its statement found it; `*` apart, whose 412 reads otherwise. */
+export type FailedPrecondition = "If-Match" | "If-None-Match" | "If-None-Match: *";
+
 const OWS = "[ \\t]*";
 // entity-tag = [ weak ] opaque-tag; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3).
 const ENTITY_TAG = '(?:W/)?"[\\x21\\x23-\\x7e\\x80-\\xff]*"';

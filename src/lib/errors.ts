@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { IfMatch } from "./conditional";
+import type { FailedPrecondition } from "./conditional";
 
 /** Every error the API answers with: its HTTP status and what it means. */
 export const errorCatalog = {
@@ -155,21 +155,17 @@ export const keptColliding = () =>
 
 /**
  * 412: the current version of `what` (e.g. "time entry") fails the request's preconditions; the message names the
- * header that failed (`If-Match: *` always holds on an existing resource, so beside it only If-None-Match can fail).
+ * header that failed, as the write's statement found it.
  */
-export const preconditionFailed = (what: string, preconditions: IfMatch | undefined) => {
-  if (preconditions === undefined || preconditions === "*" || Array.isArray(preconditions)) {
-    return new ApiError("PRECONDITION_FAILED", `The ${what} has changed: If-Match does not match its current ETag`);
-  }
-  return new ApiError(
+export const preconditionFailed = (what: string, failed: FailedPrecondition) =>
+  new ApiError(
     "PRECONDITION_FAILED",
-    preconditions.match !== "*"
-      ? `The ${what} has changed: If-Match does not match its current ETag, or If-None-Match names it`
-      : preconditions.noneMatch === "*"
+    failed === "If-Match"
+      ? `The ${what} has changed: If-Match does not match its current ETag`
+      : failed === "If-None-Match: *"
         ? `The ${what} exists: If-None-Match: * holds only where there is none`
         : `The ${what} is at a version If-None-Match names: its current ETag`,
   );
-};
 
 /** A 400 naming one field, for checks only the database can make. */
 export const invalidField = (field: string, message: string) =>

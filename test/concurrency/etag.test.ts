@@ -208,12 +208,14 @@ describe.each(resources)("$name", (resource) => {
       headers: { "If-Match": '"1"', "If-None-Match": '"1"' },
     });
     expect(both.status, "If-Match and If-None-Match are both evaluated").toBe(412);
-    expect(both.body).toEqual(
-      preconditionFailed(
-        resource.name,
-        `The ${resource.name} has changed: If-Match does not match its current ETag, or If-None-Match names it`,
-      ),
-    );
+    expect(both.body, "the 412 names the header that failed").toEqual(preconditionFailed(resource.name, namesIt));
+    const staleAndOther = await call(resource, "PATCH", id, {
+      body: resource.change.body,
+      headers: { "If-Match": '"7"', "If-None-Match": '"8"' },
+    });
+    expect(staleAndOther.body).toEqual(preconditionFailed(resource.name));
+    const staleAndStar = await call(resource, "DELETE", id, { headers: { "If-Match": '"7"', "If-None-Match": "*" } });
+    expect(staleAndStar.body, "If-Match is evaluated first (RFC 9110 §13.2.2)").toEqual(preconditionFailed(resource.name));
     const anyAndStar = await call(resource, "PATCH", id, {
       body: resource.change.body,
       headers: { "If-Match": "*", "If-None-Match": '"1"' },

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
-import { type IfMatch, preconditionsOf } from "../../lib/conditional";
+import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
@@ -19,7 +19,6 @@ import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } fro
 
 const CustomerCursor = z.tuple([z.string().superRefine(storableText), Id]);
 const customerNotFound = () => notFound("Customer");
-const customerChanged = (preconditions: IfMatch | undefined) => preconditionFailed("customer", preconditions);
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
@@ -53,7 +52,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const result = await updateCustomer(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change customers");
   if (!result.found) throw customerNotFound();
-  if (result.precondition_failed) throw customerChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("customer", result.precondition_failed);
   if (!result.customer) throw new Error("the update matched no row although every check passed");
   return resourceAnswer(c, result.customer, 200);
 };
@@ -63,7 +62,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const result = await deleteCustomer(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete customers");
   if (!result.found) throw customerNotFound();
-  if (result.precondition_failed) throw customerChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("customer", result.precondition_failed);
   if (result.in_use) throw customerInUse();
   return c.body(null, 204);
 };

@@ -5,8 +5,8 @@ import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne } from "../../db/query";
 import { containsPattern, jsonObject } from "../../db/sql-fragments";
-import { failsIfMatch, versionMatches } from "../../db/versions";
-import type { IfMatch } from "../../lib/conditional";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { type CreateCustomerBody, type Customer, customerColumns, type UpdateCustomerBody } from "./customers.schemas";
@@ -86,7 +86,7 @@ export async function updateCustomer(
   return queryWithEvents<{
     role: Role | null;
     found: boolean;
-    precondition_failed: boolean;
+    precondition_failed: FailedPrecondition | null;
     customer: Customer | null;
   }>(
     db,
@@ -106,7 +106,7 @@ export async function updateCustomer(
     ${fields.answered(ok)},
     ${outboxCtes(caller.organizationId, [{ type: "customer.updated", rows: updateRows(customerOf, "target", "updated") }])}
     select ${callerRole} as role, exists (select 1 from target) as found,
-      ${failsIfMatch("target", ifMatch)} as precondition_failed,
+      ${failedPrecondition("target", ifMatch)} as precondition_failed,
       ${customerOf("answered")} as customer, ${deliveriesColumn}`,
   );
 }

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager } from "../../db/membership";
-import { entityTag, type IfMatch, preconditionsOf } from "../../lib/conditional";
+import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
@@ -28,7 +28,6 @@ import { type InvoiceStatus, STATUS_TRANSITIONS } from "./invoices.schemas";
 
 const InvoiceCursor = z.tuple([CalendarDate, Id]);
 const invoiceNotFound = () => notFound("Invoice");
-const invoiceChanged = (preconditions: IfMatch | undefined) => preconditionFailed("invoice", preconditions);
 const notDraft = (status: InvoiceStatus) =>
   new ApiError("INVOICE_NOT_DRAFT", `The invoice is ${status}; only drafts can change`);
 
@@ -70,7 +69,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const result = await updateInvoice(c.get("db"), c.get("caller"), id, changes, ifMatch);
   requireManager(result.role, "change invoices");
   if (!result.status) throw invoiceNotFound();
-  if (result.precondition_failed) throw invoiceChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("invoice", result.precondition_failed);
   if (!result.move_allowed && changes.status) {
     throw new ApiError(
       "INVALID_STATUS_TRANSITION",
@@ -88,7 +87,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const result = await deleteInvoice(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete invoices");
   if (!result.status) throw invoiceNotFound();
-  if (result.precondition_failed) throw invoiceChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("invoice", result.precondition_failed);
   if (result.status !== "draft") throw notDraft(result.status);
   return c.body(null, 204);
 };

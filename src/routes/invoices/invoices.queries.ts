@@ -10,8 +10,8 @@ import {
 } from "../../db/events";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
-import { failsIfMatch, versionMatches } from "../../db/versions";
-import type { IfMatch } from "../../lib/conditional";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField, keptColliding } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entriesBefore } from "../time-entries/entry-json";
@@ -165,7 +165,7 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
         queryWithEvents<{
           role: Role | null;
           status: InvoiceStatus | null;
-          precondition_failed: boolean;
+          precondition_failed: FailedPrecondition | null;
           move_allowed: boolean;
           stale: boolean;
           invoice: InvoiceWithSummary | null;
@@ -202,7 +202,7 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
           )},
           ${outboxCtes(caller.organizationId, events)}
           select ${callerRole} as role, (select status from target) as status,
-            ${failsIfMatch("target", ifMatch)} as precondition_failed,
+            ${failedPrecondition("target", ifMatch)} as precondition_failed,
             coalesce((select move_allowed from verdict), false) as move_allowed,
             coalesce((select stale from verdict), false) as stale,
             ${invoiceWithSummaryOf("answered")} as invoice, ${deliveriesColumn}`,
@@ -221,7 +221,12 @@ export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?
   const stale = changedSinceSnapshot(caller, id);
   const deletable = sql`t.status = 'draft' and ${versionMatches("t.version", ifMatch)} and not ${stale}`;
   return untilFresh(() =>
-    queryWithEvents<{ role: Role | null; status: InvoiceStatus | null; precondition_failed: boolean; stale: boolean }>(
+    queryWithEvents<{
+      role: Role | null;
+      status: InvoiceStatus | null;
+      precondition_failed: FailedPrecondition | null;
+      stale: boolean;
+    }>(
       db,
       sql`with ${memberCte(caller)},
       ${targetInvoice(caller, id)},
@@ -240,7 +245,7 @@ export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?
         { type: "invoice.deleted", rows: tombstoneRows("deleted") },
       ])}
       select ${callerRole} as role, (select status from target) as status, ${stale} as stale,
-        ${failsIfMatch("target", ifMatch)} as precondition_failed, ${deliveriesColumn}`,
+        ${failedPrecondition("target", ifMatch)} as precondition_failed, ${deliveriesColumn}`,
     ),
   );
 }

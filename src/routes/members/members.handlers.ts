@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
-import { type IfMatch, preconditionsOf } from "../../lib/conditional";
+import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
@@ -12,7 +12,6 @@ import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } fro
 
 const MemberCursor = z.tuple([z.string().superRefine(storableText), Id]);
 const memberNotFound = () => notFound("Member");
-const memberChanged = (preconditions: IfMatch | undefined) => preconditionFailed("member", preconditions);
 const memberRemoved = () =>
   new ApiError("MEMBER_REMOVED", "The member has been removed; reinstate them with POST /v1/members");
 const ownersOnly = () =>
@@ -58,7 +57,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   if (!result.found) throw memberNotFound();
   // Who may change whom is the caller's rights (403), which come before a stale copy (412), as everywhere.
   if (!result.allowed) throw ownersOnly();
-  if (result.precondition_failed) throw memberChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("member", result.precondition_failed);
   if (result.removed) throw memberRemoved();
   if (!result.member) throw new Error("the update matched no row although every check passed");
   return resourceAnswer(c, result.member, 200);
@@ -73,7 +72,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   if (!result.allowed) {
     throw result.role === "member" ? new ApiError("FORBIDDEN", "Members can only remove themselves") : ownersOnly();
   }
-  if (result.precondition_failed) throw memberChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("member", result.precondition_failed);
   if (result.removed) throw memberRemoved();
   return c.body(null, 204);
 };

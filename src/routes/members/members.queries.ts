@@ -4,8 +4,8 @@ import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows
 import { callerIsManager, callerIsMember, callerRole, memberCte } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
-import { failsIfMatch, versionMatches } from "../../db/versions";
-import type { IfMatch } from "../../lib/conditional";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryRows } from "../time-entries/entry-json";
@@ -131,7 +131,7 @@ export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
 type MemberWrite = {
   role: Role | null;
   found: boolean;
-  precondition_failed: boolean;
+  precondition_failed: FailedPrecondition | null;
   allowed: boolean;
   removed: boolean;
 };
@@ -145,7 +145,7 @@ const targetCte = (caller: Caller, userId: string) =>
   )`;
 
 const targetVerdicts = (ifMatch: IfMatch | undefined) =>
-  sql`exists (select from target) as found, ${failsIfMatch("target", ifMatch)} as precondition_failed,
+  sql`exists (select from target) as found, ${failedPrecondition("target", ifMatch)} as precondition_failed,
     coalesce((select status = 'removed' from target), false) as removed`;
 
 export async function changeMemberRole(db: Db, caller: Caller, userId: string, newRole: Role, ifMatch?: IfMatch) {

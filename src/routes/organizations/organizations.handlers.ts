@@ -17,7 +17,7 @@ export const patchCurrent: AppRouteHandler<PatchCurrentRoute> = async (c) => {
   const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await updateOrganization(c.get("db"), c.get("caller"), c.req.valid("json"), ifMatch);
   requireManager(result.role, "change the organization");
-  if (result.precondition_failed) throw preconditionFailed("organization", ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("organization", result.precondition_failed);
   if (!result.organization) throw new Error("the update matched no row although every check passed");
   return resourceAnswer(c, result.organization, 200);
 };

@@ -4,8 +4,8 @@ import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } fro
 import { changedFields, queryOne } from "../../db/query";
 import { jsonObject } from "../../db/sql-fragments";
 import { withTimeZoneErrors } from "../../db/time-zone";
-import { failsIfMatch, versionMatches } from "../../db/versions";
-import type { IfMatch } from "../../lib/conditional";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
 import type { Organization, UpdateOrganizationBody } from "./organizations.schemas";
 
@@ -45,7 +45,7 @@ export async function updateOrganization(db: Db, caller: Caller, changes: Update
     ? sql`(now() at time zone ${fields.value("timezone")}) is not null`
     : sql`true`;
   return withTimeZoneErrors(() =>
-    queryOne<{ role: Role | null; precondition_failed: boolean; organization: Organization | null }>(
+    queryOne<{ role: Role | null; precondition_failed: FailedPrecondition | null; organization: Organization | null }>(
       db,
       sql`with ${memberCte(caller)},
       target as (
@@ -60,7 +60,7 @@ export async function updateOrganization(db: Db, caller: Caller, changes: Update
         returning o.*
       ),
       ${fields.answered(versionMatches("t.version", ifMatch))}
-      select ${callerRole} as role, ${failsIfMatch("target", ifMatch)} as precondition_failed,
+      select ${callerRole} as role, ${failedPrecondition("target", ifMatch)} as precondition_failed,
         (select ${organizationJson("o")} from answered o) as organization`,
     ),
   );

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
-import { type IfMatch, preconditionsOf } from "../../lib/conditional";
+import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
 import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
@@ -20,7 +20,6 @@ import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } fro
 
 const ProjectCursor = z.tuple([z.string().superRefine(storableText), Id]);
 const projectNotFound = () => notFound("Project");
-const projectChanged = (preconditions: IfMatch | undefined) => preconditionFailed("project", preconditions);
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
@@ -57,7 +56,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const result = await updateProject(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change projects");
   if (!result.found) throw projectNotFound();
-  if (result.precondition_failed) throw projectChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("project", result.precondition_failed);
   if (!result.customer_found) throw unknownCustomer();
   if (!result.project) throw new Error("the update matched no row although every check passed");
   return resourceAnswer(c, result.project, 200);
@@ -68,7 +67,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const result = await deleteProject(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete projects");
   if (!result.found) throw projectNotFound();
-  if (result.precondition_failed) throw projectChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("project", result.precondition_failed);
   if (result.in_use) throw projectInUse();
   return c.body(null, 204);
 };

@@ -6,8 +6,8 @@ import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { containsPattern, isoUtcText } from "../../db/sql-fragments";
-import { failsIfMatch, versionMatches } from "../../db/versions";
-import type { IfMatch } from "../../lib/conditional";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { type CreateProjectBody, currencyRequired, type Project, type UpdateProjectBody } from "./projects.schemas";
@@ -133,7 +133,7 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
       queryWithEvents<{
         role: Role | null;
         found: boolean;
-        precondition_failed: boolean;
+        precondition_failed: FailedPrecondition | null;
         customer_found: boolean;
         project: Project | null;
       }>(
@@ -154,7 +154,7 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
         ${fields.answered(ok)},
         ${outboxCtes(caller.organizationId, [{ type: "project.updated", rows: updateRows(projectOf, "target", "updated") }])}
         select ${callerRole} as role, exists (select 1 from target) as found,
-          ${failsIfMatch("target", ifMatch)} as precondition_failed,
+          ${failedPrecondition("target", ifMatch)} as precondition_failed,
           ${customerExists(caller, changes.customer_id)} as customer_found,
           ${projectOf("answered")} as project, ${deliveriesColumn}`,
       ),

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isManager, type Role, requireMember } from "../../db/membership";
-import { entityTag, type IfMatch, preconditionsOf } from "../../lib/conditional";
+import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { type CursorList, decodeCursor, encodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { jsonObjectText, jsonResponse, jsonText, jsonTextResponse } from "../../lib/json-text";
@@ -38,7 +38,6 @@ const EntryCursor = z.tuple([UtcTimestamp, Id]);
 const ChangeCursor = z.tuple([UtcTimestamp, Id]);
 
 const entryNotFound = () => notFound("Time entry");
-const entryChanged = (preconditions: IfMatch | undefined) => preconditionFailed("time entry", preconditions);
 const entryLocked = () =>
   new ApiError("ENTRY_LOCKED", "The time entry is attached to an invoice and cannot be changed");
 const unknownProject = () => invalidField("project_id", "No such project in this organization");
@@ -128,7 +127,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const result = await updateTimeEntry(c.get("db"), c.get("caller"), id, changes, ifMatch);
   requireMayActFor(requireMember(result.role), c.get("caller"), changes.user_id);
   if (!result.found) throw entryNotFound();
-  if (result.precondition_failed) throw entryChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("time entry", result.precondition_failed);
   if (result.locked) throw entryLocked();
   if (!result.subject_found) throw unknownMember();
   if (!result.project_found) throw unknownProject();
@@ -145,7 +144,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const result = await deleteTimeEntry(c.get("db"), c.get("caller"), id, ifMatch);
   requireMember(result.role);
   if (!result.found) throw entryNotFound();
-  if (result.precondition_failed) throw entryChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("time entry", result.precondition_failed);
   if (!result.deleted) throw entryLocked();
   return c.body(null, 204);
 };

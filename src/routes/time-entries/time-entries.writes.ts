@@ -11,8 +11,8 @@ import {
   visibleTo,
 } from "../../db/membership";
 import { changedFields, withConstraintErrors } from "../../db/query";
-import { failsIfMatch, versionMatches } from "../../db/versions";
-import type { IfMatch } from "../../lib/conditional";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryOf, entryRows, timerRows } from "./entry-json";
 import {
@@ -219,7 +219,7 @@ export async function updateTimeEntry(
     ${outboxCtes(caller.organizationId, events)}
     select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from target) as found,
-      ${failsIfMatch("target", ifMatch)} as precondition_failed,
+      ${failedPrecondition("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,
       coalesce((select end_time is null or end_time > start_time from next), true) as times_valid,
       ${projectId ? sql`exists (select 1 from project)` : sql`true`} as project_found,
@@ -229,7 +229,12 @@ export async function updateTimeEntry(
   return withConstraintErrors(
     () =>
       queryWithEvents<
-        WriteResult & { found: boolean; precondition_failed: boolean; locked: boolean; times_valid: boolean }
+        WriteResult & {
+          found: boolean;
+          precondition_failed: FailedPrecondition | null;
+          locked: boolean;
+          times_valid: boolean;
+        }
       >(db, query),
     {
       ...overlapErrors,
@@ -254,7 +259,7 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatc
   return queryWithEvents<{
     role: Role | null;
     found: boolean;
-    precondition_failed: boolean;
+    precondition_failed: FailedPrecondition | null;
     locked: boolean;
     deleted: boolean;
   }>(
@@ -276,7 +281,7 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatc
     ${outboxCtes(caller.organizationId, [{ type: "time_entry.deleted", rows: tombstoneRows("deleted") }])}
     select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from target) as found,
-      ${failsIfMatch("target", ifMatch)} as precondition_failed,
+      ${failedPrecondition("target", ifMatch)} as precondition_failed,
       coalesce((select invoice_id is not null from target), false) as locked,
       exists (select 1 from deleted) as deleted`,
   );

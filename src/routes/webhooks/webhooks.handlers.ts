@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { PostgresError } from "../../db/errors";
 import { requireManager } from "../../db/membership";
 import { withConstraintErrors } from "../../db/query";
-import { entityTag, type IfMatch, preconditionsOf } from "../../lib/conditional";
+import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { readConfig } from "../../lib/config";
 import { decodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
@@ -40,8 +40,6 @@ const subscriptionsLimitReached = (error: PostgresError) => {
   );
 };
 export const webhookNotFound = () => notFound("Webhook subscription");
-const webhookChanged = (preconditions: IfMatch | undefined) =>
-  preconditionFailed("webhook subscription", preconditions);
 
 /** A URL that may not receive webhooks (SSRF rules, src/webhooks/url-policy.ts) is a 400 on `url`. */
 function requireAllowedUrl(url: string | undefined, env: Bindings) {
@@ -91,7 +89,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const result = await updateWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id, changes, ifMatch);
   requireManager(result.role, "change webhook subscriptions");
   if (!result.found) throw webhookNotFound();
-  if (result.precondition_failed) throw webhookChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("webhook subscription", result.precondition_failed);
   if (!result.webhook) throw new Error("the update matched no row although every check passed");
   c.header("ETag", entityTag(result.webhook.version));
   return c.json({ data: result.webhook }, 200);
@@ -102,7 +100,7 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const result = await deleteWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id, ifMatch);
   requireManager(result.role, "delete webhook subscriptions");
   if (!result.found) throw webhookNotFound();
-  if (result.precondition_failed) throw webhookChanged(ifMatch);
+  if (result.precondition_failed) throw preconditionFailed("webhook subscription", result.precondition_failed);
   return c.body(null, 204);
 };
 

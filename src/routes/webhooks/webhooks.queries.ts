@@ -3,8 +3,8 @@ import type { Db } from "../../db/client";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne } from "../../db/query";
 import { jsonObject } from "../../db/sql-fragments";
-import { failsIfMatch, versionMatches } from "../../db/versions";
-import type { IfMatch } from "../../lib/conditional";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
 import type { CreateWebhookBody, UpdateWebhookBody, Webhook, WebhookWithSecret } from "./webhooks.schemas";
 
@@ -95,7 +95,12 @@ export async function createWebhook(db: Db, caller: Caller, body: CreateWebhookB
   );
 }
 
-type WriteResult = { role: Role | null; found: boolean; precondition_failed: boolean; webhook: Webhook | null };
+type WriteResult = {
+  role: Role | null;
+  found: boolean;
+  precondition_failed: FailedPrecondition | null;
+  webhook: Webhook | null;
+};
 
 const columnTypes = { url: "text", events: "text[]", description: "text", active: "boolean" } as const;
 
@@ -121,7 +126,7 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
     ),
     ${fields.answered(versionMatches("t.version", ifMatch))}
     select ${callerRole} as role, exists (select 1 from target) as found,
-      ${failsIfMatch("target", ifMatch)} as precondition_failed,
+      ${failedPrecondition("target", ifMatch)} as precondition_failed,
       (select ${webhookJson("w")} from answered w) as webhook`,
   );
 }
@@ -137,7 +142,7 @@ export async function deleteWebhook(db: Db, caller: Caller, id: string, ifMatch?
       returning w.id
     )
     select ${callerRole} as role, exists (select 1 from target) as found,
-      ${failsIfMatch("target", ifMatch)} as precondition_failed`,
+      ${failedPrecondition("target", ifMatch)} as precondition_failed`,
   );
 }
 
