@@ -215,7 +215,9 @@ describe.each(resources)("$name", (resource) => {
     });
     expect(staleAndOther.body).toEqual(preconditionFailed(resource.name));
     const staleAndStar = await call(resource, "DELETE", id, { headers: { "If-Match": '"7"', "If-None-Match": "*" } });
-    expect(staleAndStar.body, "If-Match is evaluated first (RFC 9110 §13.2.2)").toEqual(preconditionFailed(resource.name));
+    expect(staleAndStar.body, "If-Match is evaluated first (RFC 9110 §13.2.2)").toEqual(
+      preconditionFailed(resource.name),
+    );
     const anyAndStar = await call(resource, "PATCH", id, {
       body: resource.change.body,
       headers: { "If-Match": "*", "If-None-Match": '"1"' },
