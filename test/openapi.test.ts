@@ -3,6 +3,7 @@ import { isoUtcText } from "../src/db/sql-fragments";
 import { payloadOf } from "../src/webhooks/deliver";
 import type { WebhookEvent } from "../src/webhooks/delivery.queries";
 import { EVENT_TYPES, PING_EVENT } from "../src/webhooks/event-types";
+import { contractCheck } from "./support/contract-check";
 import { createTeam } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
 import { schemaValidator } from "./support/openapi-contract";
@@ -423,5 +424,33 @@ describe("GET /docs", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toContain("text/html");
     expect(res.body).toContain("/openapi.json");
+  });
+});
+
+describe("the harness's contract check", () => {
+  const checkContract = contractCheck(async () => doc);
+  const json = new Headers({ "Content-Type": "application/json" });
+
+  it("refuses an answer a documented operation does not document: a partial body, an undocumented status", async () => {
+    await expect(
+      checkContract("POST", "/v1/time-entries", { status: 201, headers: json, body: { data: { id: "x" } } }),
+    ).rejects.toThrow(/POST \/v1\/time-entries answered 201 outside \/openapi\.json:\n.*required property 'user_id'/s);
+    await expect(
+      checkContract("GET", "/v1/time-entries/0b0f9e52-3b59-4f38-9a49-3f8d5b6a0d15", {
+        status: 418,
+        headers: json,
+        body: {},
+      }),
+    ).rejects.toThrow(/status 418 is not documented/);
+  });
+
+  it("takes a literal segment over a parameter, and leaves alone what no operation documents", async () => {
+    // PATCH /v1/time-entries/current is no PATCH /v1/time-entries/{id}: the router answers 405 for it.
+    const notAllowed = { status: 405, headers: json, body: { error: { code: "METHOD_NOT_ALLOWED" } } };
+    await expect(checkContract("PATCH", "/v1/time-entries/current", notAllowed)).resolves.toBeUndefined();
+    await expect(checkContract("GET", "/v1/nowhere", { ...notAllowed, status: 404 })).resolves.toBeUndefined();
+    await expect(
+      checkContract("PATCH", "/v1/time-entries/0b0f9e52-3b59-4f38-9a49-3f8d5b6a0d15", notAllowed),
+    ).rejects.toThrow(/status 405 is not documented/);
   });
 });

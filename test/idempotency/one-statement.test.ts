@@ -89,17 +89,23 @@ describe("Idempotency-Key in the request's own statement", () => {
     const key = crypto.randomUUID();
     const body = entry("stored as a response");
     const hash = await requestHash("POST", "/v1/time-entries", body);
-    const answer = { data: { id: "a1b2c3d4-0000-4000-8000-000000000001", version: 4 } };
+    // A real entry's answer, with a version the request itself could not have made, so the replay shows it is the stored one.
+    const made = await h.call("POST", "/v1/time-entries", {
+      token: team.member.token,
+      body: entry("the stored answer"),
+    });
+    const answer = { data: { ...made.body.data, version: 4 } };
+    const location = `/v1/time-entries/${answer.data.id}`;
     await h.sql(
       `insert into idempotency_keys (organization_id, user_id, key, request_hash, response_status, response_body, response_location)
-       values ($1, $2, $3, $4, 201, $5, '/v1/time-entries/a1b2c3d4-0000-4000-8000-000000000001')`,
-      [team.organizationId, team.member.id, key, hash, JSON.stringify(answer)],
+       values ($1, $2, $3, $4, 201, $5, $6)`,
+      [team.organizationId, team.member.id, key, hash, JSON.stringify(answer), location],
     );
     const { trips, result: replay } = await h.counted(() => post(key, body));
     expect(trips).toBe(1);
     expect(replay.status).toBe(201);
     expect(replay.body).toEqual(answer);
-    expect(replay.headers.get("Location")).toBe("/v1/time-entries/a1b2c3d4-0000-4000-8000-000000000001");
+    expect(replay.headers.get("Location")).toBe(location);
     expect(replay.headers.get("ETag")).toBe('"4"');
     expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
     expect(await h.sql("select id from time_entries where description = 'stored as a response'")).toEqual([]);

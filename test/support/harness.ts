@@ -9,6 +9,7 @@ import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "../../dev/sql-http-e
 import { signSessionToken } from "../../dev/tokens";
 import app from "../../src/app";
 import type { Bindings } from "../../src/lib/types";
+import { contractCheck } from "./contract-check";
 import { openTestDatabase } from "./test-database";
 
 export const TEST_SESSION_SECRET = "test-session-secret-that-is-at-least-32-bytes-long";
@@ -43,8 +44,12 @@ export async function startHarness() {
     OAUTH_JWKS_URL: issuer.jwksUrl,
   };
 
-  const call = (method: string, path: string, options: CallOptions = {}) =>
-    callWith((init) => app.request(path, init, env), method, options);
+  const checkContract = contractCheck(async () => (await app.request("/openapi.json", {}, env)).json());
+  const call = async (method: string, path: string, options: CallOptions = {}) => {
+    const response = await callWith((init) => app.request(path, init, env), method, options);
+    await checkContract(method, path, response);
+    return response;
+  };
 
   /** Runs SQL straight on the database (not through the endpoint, so it is not counted). Values come back as Postgres text. */
   async function sql(query: string, params: unknown[] = []) {
