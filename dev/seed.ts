@@ -66,12 +66,12 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
       (u) =>
         sql`insert into users (id, full_name, email) values (${u.id}, ${u.name}, ${u.email}) on conflict do nothing`,
     ),
-    ...demo.users.map(
+    // Everyone joined a month ago, before the hours they recorded.
+    ...[...demo.users, alan].map(
       (u) =>
-        sql`insert into organization_members (organization_id, user_id, role) values (${demo.organizationId}, ${u.id}, ${u.role})`,
+        sql`insert into organization_members (organization_id, user_id, role, joined_at)
+            values (${demo.organizationId}, ${u.id}, ${u.role}, ${day(30, 9)})`,
     ),
-    sql`insert into organization_members (organization_id, user_id, role, joined_at)
-        values (${demo.organizationId}, ${alan.id}, ${alan.role}, ${day(30, 9)})`,
     sql`insert into customers (id, organization_id, name, email, country, country_code, city)
         values (${demo.customerId}, ${demo.organizationId}, 'Acme GmbH', 'billing@acme.example', 'Germany', 'DE', 'Berlin')`,
     sql`insert into projects (id, organization_id, name, customer_id, hourly_rate, currency)

@@ -111,8 +111,10 @@ async function main() {
     "",
     "Session tokens for the demo organization (valid 24 hours):",
   ];
+  const tokens: string[] = [];
   for (const user of demo.users) {
     const token = await signSessionToken(secret, { userId: user.id, organizationId: demo.organizationId });
+    tokens.push(token);
     lines.push(`  ${user.name} <${user.email}>, ${user.role}:`, `    ${token}`);
   }
   if (localIssuer) {
@@ -130,9 +132,9 @@ async function main() {
   }
   lines.push(
     "",
-    "Try it:",
-    `  TOKEN=<a token above>`,
-    `  curl -H "Authorization: Bearer $TOKEN" ${base}/v1/time-entries`,
+    "Try it: paste this line into a shell (the README's examples use these names), then run the curl below.",
+    `  export API=${base} TOKEN=${tokens[0]} MEMBER_TOKEN=${tokens[1]}`,
+    `  curl -H "Authorization: Bearer $TOKEN" "$API/v1/time-entries"`,
     "",
   );
   console.log(lines.join("\n"));

@@ -78,4 +78,18 @@ describe("npm start's demo data", () => {
     });
     expect(theirs.status).toBe(403);
   });
+
+  it("shows every member joined before the first hour they recorded", async () => {
+    const token = await h.sessionToken(demo.users[0].id, demo.organizationId);
+    const members = await h.call("GET", "/v1/members?status=all", { token });
+    const entries = await h.call("GET", "/v1/time-entries?limit=100", { token });
+    expect(members.body.data).toHaveLength(3);
+    for (const member of members.body.data as { id: string; joined_at: string }[]) {
+      const starts = (entries.body.data as { user_id: string; start_time: string }[])
+        .filter((entry) => entry.user_id === member.id)
+        .map((entry) => Date.parse(entry.start_time));
+      expect(starts.length).toBeGreaterThan(0);
+      expect(Date.parse(member.joined_at)).toBeLessThan(Math.min(...starts));
+    }
+  });
 });
