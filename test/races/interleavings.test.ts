@@ -285,3 +285,42 @@ describe("a removed member's entries never run again", () => {
     expect(edit.status).toBe(200);
   });
 });
+
+describe.skipIf(!onPostgres())("the sync feed under a write that commits late (Postgres server)", () => {
+  it("the sync feed holds a change back behind a write still running, and its sync_cursor then gives both", async () => {
+    team = await createTeam(h);
+    const [slow, quick] = [await createEntry(h, team.member), await createEntry(h, team.member)];
+    const feed = "/v1/time-entries?updated_since=2020-01-01T00:00:00Z&include_deleted=true&limit=100";
+    const read = (cursor: string) => h.call("GET", `${feed}&cursor=${cursor}`, { token: team.owner.token });
+    await h.settled();
+    const caughtUp = await h.call("GET", feed, { token: team.owner.token });
+    expect(caughtUp.body.data.map((entry: { id: string }) => entry.id)).toEqual([slow, quick]);
+
+    // A write begins first (its updated_at is the earlier one) and commits last.
+    const other = await transaction();
+    await other.query("update time_entries set description = 'slow write', updated_at = now() where id = $1", [slow]);
+    const patched = await h.call("PATCH", `/v1/time-entries/${quick}`, {
+      token: team.owner.token,
+      body: { description: "quick write" },
+    });
+    expect(patched.status).toBe(200);
+    // By updated_at alone a client would now take "quick write" and move past "slow write" for good.
+    const during = await read(caughtUp.body.meta.sync_cursor);
+    expect(during.body).toEqual({ data: [], meta: { count: 0, next_cursor: null, sync_cursor: expect.any(String) } });
+    await other.end("commit");
+
+    const [times] = await h.sql(
+      "select (select updated_at from time_entries where id = $1) < (select updated_at from time_entries where id = $2) as earlier",
+      [slow, quick],
+    );
+    expect(times?.earlier).toBe("t");
+    for (const cursor of [caughtUp.body.meta.sync_cursor, during.body.meta.sync_cursor]) {
+      await h.settled();
+      const after = await read(cursor);
+      expect(after.body.data.map((entry: { description: string }) => entry.description)).toEqual([
+        "slow write",
+        "quick write",
+      ]);
+    }
+  });
+});
