@@ -273,19 +273,4 @@ describe("database invariants", () => {
     await h.sql("update time_entries set end_time = null where id = $1", [id]);
     expect((await h.sql("select duration from time_entries where id = $1", [id]))[0]).toEqual({ duration: null });
   });
-
-  it("marks every write of an entry with its transaction for the sync feed, whatever the writer says", async () => {
-    const org = await createOrganization(h);
-    const member = await createMember(h, org, "member");
-    const id = await createEntry(h, member, {});
-    const changeOf = async () =>
-      BigInt(String((await h.sql("select change_xid from time_entries where id = $1", [id]))[0]?.change_xid));
-    const created = await changeOf();
-    const [tx] = await h.sql(
-      "update time_entries set description = 'by hand', change_xid = '1' where id = $1 returning pg_current_xact_id() as xid",
-      [id],
-    );
-    expect(await changeOf()).toBe(BigInt(String(tx?.xid)));
-    expect(await changeOf()).toBeGreaterThan(created);
-  });
 });

@@ -10,7 +10,7 @@ export interface paths {
     };
     /**
      * List time entries
-     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, in the order the changes were made and only as far as every earlier write has settled, with `include_deleted=true` deleted entries as tombstones `{id, deleted_at}`, and on its last page `meta.sync_cursor`, the `cursor` of the next sync (nothing missed, nothing twice); a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.
+     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.
      */
     get: operations["listTimeEntries"];
     put?: never;
@@ -2191,7 +2191,7 @@ export interface components {
     TimeEntryList: {
       /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`. */
       data: (components["schemas"]["TimeEntry"] | components["schemas"]["TimeEntryTombstone"])[];
-      meta: components["schemas"]["TimeEntryPageMeta"];
+      meta: components["schemas"]["PageMeta"];
     };
     /** @description A deleted entry, only in a sync listing (`updated_since` with `include_deleted=true`); kept 30 days after deletion. */
     TimeEntryTombstone: {
@@ -2207,7 +2207,7 @@ export interface components {
        */
       deleted_at: string;
     };
-    TimeEntryPageMeta: {
+    PageMeta: {
       /**
        * @description Number of items in this page.
        * @example 20
@@ -2218,11 +2218,6 @@ export interface components {
        * @example WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ
        */
       next_cursor: string | null;
-      /**
-       * @description Sync listings only (with `updated_since`): on the last page, where your next sync resumes. Send it later as `cursor`, with the same `updated_since` and filters, to get exactly the changes since this answer: none twice, none passed over, even a write that was still running while you read. Null while `next_cursor` leads to more pages.
-       * @example WyJjaGFuZ2VzIiwiMTg0NDciLCJmZmZmZmZmZi1mZmZmLWZmZmYtZmZmZi1mZmZmZmZmZmZmZmYiXQ
-       */
-      sync_cursor?: string | null;
     };
     Error: {
       error: {
@@ -2619,18 +2614,6 @@ export interface components {
     ProjectList: {
       data: components["schemas"]["Project"][];
       meta: components["schemas"]["PageMeta"];
-    };
-    PageMeta: {
-      /**
-       * @description Number of items in this page.
-       * @example 20
-       */
-      count: number;
-      /**
-       * @description Pass as `cursor` to get the next page; null on the last page.
-       * @example WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ
-       */
-      next_cursor: string | null;
     };
     ProjectResponse: {
       data: components["schemas"]["Project"];
@@ -3304,7 +3287,7 @@ export interface operations {
         invoiced?: "true" | "false";
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
-        /** @description Sync: only entries changed (created, updated or deleted) after this instant, in the order their changes were made (each write's transaction; a statement's entries by `id`) instead of newest start_time first, and only changes that every earlier write has settled (a write still running holds the later ones back until it ends). Page with `cursor` as usual; the last page's `meta.sync_cursor`, sent later as `cursor` with the same `updated_since`, resumes exactly where this sync ended. */
+        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`. */
         updated_since?: string;
         /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters do not apply to tombstones. */
         include_deleted?: "true" | "false";

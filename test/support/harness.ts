@@ -68,21 +68,6 @@ export async function startHarness() {
     sql,
     sessionToken: (userId: string, organizationId: string, expiresIn?: string | number) =>
       signSessionToken(TEST_SESSION_SECRET, { userId, organizationId }, expiresIn),
-    /**
-     * Until every change written so far is settled for the sync feed: no transaction that began writing before the
-     * last of them still runs. On a PostgreSQL server transaction ids are shared by every database, so another test
-     * file's write in progress can hold the feed back for a moment; PGlite runs one transaction at a time.
-     */
-    async settled() {
-      for (let i = 0; i < 500; i++) {
-        const [row] = await sql(
-          `select coalesce(pg_snapshot_xmin(pg_current_snapshot()) > (select max(change_xid) from time_entries), true) as settled`,
-        );
-        if (row?.settled === "t" || row?.settled === "true") return;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      throw new Error("the sync feed never settled: a transaction stayed open for 5 s");
-    },
     /** How many SQL requests `action` cost. */
     async roundTrips(action: () => Promise<unknown>) {
       const before = endpoint.requests;

@@ -1,23 +1,9 @@
 // The time entries themselves.
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  boolean,
-  check,
-  customType,
-  foreignKey,
-  index,
-  pgTable,
-  text,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
+import { bigint, boolean, check, foreignKey, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { invoices, projects } from "./billing";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
 import { organizationId, organizationMembers } from "./team";
-
-/** A 64-bit transaction id (never wraps around), as `pg_current_xact_id()` gives it; read as its decimal text. */
-const xid8 = customType<{ data: string }>({ dataType: () => "xid8" });
 
 export const timeEntries = pgTable(
   "time_entries",
@@ -40,10 +26,6 @@ export const timeEntries = pgTable(
     deletedAt: timestamptz("deleted_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
-    // The transaction that last wrote the row, set by the time_entries_mark_change trigger on every INSERT and
-    // UPDATE (migration 0020). The sync feed reads changes in this order, only up to the oldest transaction still
-    // running, so a write that commits late is never behind a position a client has already passed.
-    changeXid: xid8("change_xid").notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     check("time_entries_end_after_start_check", sql`${t.endTime} > ${t.startTime}`),
@@ -81,9 +63,6 @@ export const timeEntries = pgTable(
     // Sync: changes (tombstones included) in (updated_at, id) order.
     index("time_entries_org_updated_idx").on(t.organizationId, t.updatedAt, t.id),
     index("time_entries_org_user_updated_idx").on(t.organizationId, t.userId, t.updatedAt, t.id),
-    // …and in commit order, from a sync cursor.
-    index("time_entries_org_change_idx").on(t.organizationId, t.changeXid, t.id),
-    index("time_entries_org_user_change_idx").on(t.organizationId, t.userId, t.changeXid, t.id),
     index("time_entries_deleted_at_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
     index("time_entries_org_invoice_idx").on(t.organizationId, t.invoiceId).where(sql`${t.invoiceId} is not null`),
     // `q`: ILIKE '%word%' can use trigrams (pg_trgm) where a B-tree cannot; a rare word then costs a few

@@ -81,7 +81,7 @@ export const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${e
 
 /** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */
 export const withRelations = (source: string, entry: SQL = entryJson) =>
-  sql`select te.start_time, te.change_xid, te.id, ${entry} as entry
+  sql`select te.start_time, te.updated_at, te.id, ${entry} as entry
   from ${sql.raw(source)} te
   join users u on u.id = te.user_id
   left join projects p on p.organization_id = te.organization_id and p.id = te.project_id

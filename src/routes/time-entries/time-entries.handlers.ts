@@ -35,8 +35,7 @@ import { createTimeEntry, deleteTimeEntry, updateTimeEntry } from "./time-entrie
 import { restartTimeEntry, stopTimeEntry } from "./timers.queries";
 
 const EntryCursor = z.tuple([UtcTimestamp, Id]);
-/** A transaction id as Postgres writes an xid8: decimal, below 2^64 (19 digits at most keeps it there). */
-const ChangeCursor = z.tuple([z.string().regex(/^(0|[1-9][0-9]{0,18})$/), Id]);
+const ChangeCursor = z.tuple([UtcTimestamp, Id]);
 
 const entryNotFound = () => notFound("Time entry");
 const entryLocked = () =>
@@ -58,11 +57,12 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 
   // The entries go out as the JSON text Postgres wrote: a page of 100 would cost more to parse and serialize
   // again than all the rest of the request's own work.
-  const cursorAt = (list: CursorList, position: { key: string; id: string } | null) =>
-    position ? encodeCursor(list, [position.key, position.id]) : null;
-  const respond = <T>(page: EntryPage<T>, list: CursorList, more: { sync_cursor?: string | null } = {}) => {
+  const respond = <T>(page: EntryPage<T>, list: CursorList) => {
     requireFilterAllowed(page.role, caller, filter);
-    const meta = { count: page.count, next_cursor: cursorAt(list, page.next), ...more };
+    const meta = {
+      count: page.count,
+      next_cursor: page.next ? encodeCursor(list, [page.next.time, page.next.id]) : null,
+    };
     return jsonTextResponse(c, jsonObjectText({ data: page.entries, meta: jsonText(meta) }), 200);
   };
 
@@ -70,11 +70,11 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     const after = cursor ? decodeCursor(cursor, "changes", ChangeCursor) : undefined;
     const page = await listChanges(c.get("db"), caller, filter, {
       updatedSince: query.updated_since,
-      cursor: after && { xid: after[0], id: after[1] },
+      cursor: after && { updatedAt: after[0], id: after[1] },
       limit,
       includeDeleted: query.include_deleted ?? false,
     });
-    return respond(page, "changes", { sync_cursor: cursorAt("changes", page.resume) });
+    return respond(page, "changes");
   }
 
   const after = cursor ? decodeCursor(cursor, "time-entries", EntryCursor) : undefined;

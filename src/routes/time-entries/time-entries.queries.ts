@@ -23,35 +23,26 @@ export type EntryPage<T> = {
   role: Role | null;
   entries: JsonText<T[]>;
   count: number;
-  /** The sort key of the page's last entry (its start_time, or in a sync listing its change) when more follow. */
-  next: { key: string; id: string } | null;
-};
-
-/** A sync page also tells where the next sync resumes once this one is done (null while pages follow). */
-export type ChangePage = EntryPage<TimeEntry | Tombstone> & { resume: { key: string; id: string } | null };
-
-const orders = {
-  start_time: { by: "x.start_time desc, x.id desc", key: isoUtcText("sort_key") },
-  change: { by: "x.change_xid, x.id", key: "sort_key::text" },
+  /** The sort key of the page's last entry (its start_time, or in a sync listing its updated_at) when more follow. */
+  next: { time: string; id: string } | null;
 };
 
 /**
  * The final query of a page statement: `page` (a CTE of up to `limit + 1` entries) with their relations as
  * JSON text, at most `limit` of them in `order`; the extra entry only tells that more follow.
  */
-const entryPageOf = (page: { limit: number; order: keyof typeof orders; entry: SQL; more?: SQL }) => {
-  const order = orders[page.order];
-  const sortColumn = page.order === "start_time" ? "start_time" : "change_xid";
+const entryPageOf = (page: { limit: number; order: "start_time" | "updated_at"; entry: SQL }) => {
+  const order = page.order === "start_time" ? "x.start_time desc, x.id desc" : "x.updated_at, x.id";
   return sql`, listed as (
-      select x.${sql.raw(sortColumn)} as sort_key, x.id, x.entry, row_number() over (order by ${sql.raw(order.by)}) as n
+      select x.${sql.raw(page.order)} as sort_time, x.id, x.entry, row_number() over (order by ${sql.raw(order)}) as n
       from (${withRelations("page", page.entry)}) x
     )
     select ${callerRole} as role,
       '[' || coalesce((select string_agg(entry::text, ',' order by n) from listed where n <= ${page.limit}), '') || ']'
         as entries,
       (select count(*)::int from listed where n <= ${page.limit}) as count,
-      (select json_build_object('key', ${sql.raw(order.key)}, 'id', id) from listed
-        where n = ${page.limit} and exists (select 1 from listed where n > ${page.limit})) as next${page.more ?? sql``}`;
+      (select json_build_object('time', ${sql.raw(isoUtcText("sort_time"))}, 'id', id) from listed
+        where n = ${page.limit} and exists (select 1 from listed where n > ${page.limit})) as next`;
 };
 
 export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter, page: PageRequest) {
@@ -78,49 +69,34 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
 
 export type ChangePageRequest = {
   updatedSince: string;
-  cursor?: { xid: string; id: string };
+  cursor?: { updatedAt: string; id: string };
   limit: number;
   includeDeleted: boolean;
 };
 
 /**
- * Every transaction before this one has ended: no write can still commit with a smaller id. A sync page reads
- * only below it, so a write still running (its updated_at earlier than a change already answered) is answered
- * by a later page instead of being passed over.
- */
-const settledBelow = sql`(select below from settled)`;
-/** The largest id, so that a position (settled - 1, it) is after every change below `settled`, whatever its id. */
-const LAST_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
-
-/**
- * Sync: entries changed after `updatedSince`, in the order their writes' transactions began (a statement's
- * rows by id), on the (organization, [user,] change_xid, id) indexes, and only changes every earlier write has
- * settled. The filter narrows the live entries; tombstones (with `includeDeleted`) are every deleted entry the
- * caller could see, since a deleted entry keeps nothing to filter on. The last page tells where the next sync
- * resumes: after every settled change.
+ * Sync: entries changed after `updatedSince`, oldest change first, on the
+ * (organization, [user,] updated_at, id) indexes. The filter narrows the live
+ * entries; tombstones (with `includeDeleted`) are every deleted entry the
+ * caller could see, since a deleted entry keeps nothing to filter on.
  */
 export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, page: ChangePageRequest) {
-  const changed: SQL[] = [sql`te.updated_at > ${page.updatedSince}::timestamptz`, sql`te.change_xid < ${settledBelow}`];
+  const changed: SQL[] = [sql`te.updated_at > ${page.updatedSince}::timestamptz`];
   if (page.cursor) {
-    changed.push(sql`(te.change_xid, te.id) > (${page.cursor.xid}::xid8, ${page.cursor.id}::uuid)`);
+    changed.push(sql`(te.updated_at, te.id) > (${page.cursor.updatedAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }
   const selects = entryConditions(caller, filter, { includeDeleted: page.includeDeleted }).map(
     (conditions) => sql`(select te.* from time_entries te
       where ${sql.join([...conditions, ...changed], sql` and `)}
-      order by te.change_xid, te.id
+      order by te.updated_at, te.id
       limit ${page.limit + 1})`,
   );
-  const resume = sql`,
-      case when not exists (select 1 from listed where n > ${page.limit}) then
-        json_build_object('key', (${settledBelow}::text::numeric - 1)::text, 'id', ${LAST_ID}::text)
-      end as resume`;
   return withTimeZoneErrors(() =>
-    queryOne<ChangePage>(
+    queryOne<EntryPage<TimeEntry | Tombstone>>(
       db,
       sql`with ${memberCte(caller)},
-      settled as (select pg_snapshot_xmin(pg_current_snapshot()) as below),
       page as (${sql.join(selects, sql` union all `)})
-      ${entryPageOf({ limit: page.limit, order: "change", entry: tombstoneOrEntryJson, more: resume })}`,
+      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson })}`,
     ),
   );
 }

@@ -113,16 +113,7 @@ export const TimeEntryPage = z
       description:
         "Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`.",
     }),
-    meta: z
-      .object({
-        ...PageMeta.shape,
-        sync_cursor: z.string().nullable().optional().openapi({
-          description:
-            "Sync listings only (with `updated_since`): on the last page, where your next sync resumes. Send it later as `cursor`, with the same `updated_since` and filters, to get exactly the changes since this answer: none twice, none passed over, even a write that was still running while you read. Null while `next_cursor` leads to more pages.",
-          example: "WyJjaGFuZ2VzIiwiMTg0NDciLCJmZmZmZmZmZi1mZmZmLWZmZmYtZmZmZi1mZmZmZmZmZmZmZmYiXQ",
-        }),
-      })
-      .openapi("TimeEntryPageMeta"),
+    meta: PageMeta,
   })
   .openapi("TimeEntryList");
 
@@ -202,7 +193,7 @@ export const ListTimeEntriesQuery = z
     ...entryFilterFields,
     updated_since: Timestamp.optional().openapi({
       description:
-        "Sync: only entries changed (created, updated or deleted) after this instant, in the order their changes were made (each write's transaction; a statement's entries by `id`) instead of newest start_time first, and only changes that every earlier write has settled (a write still running holds the later ones back until it ends). Page with `cursor` as usual; the last page's `meta.sync_cursor`, sent later as `cursor` with the same `updated_since`, resumes exactly where this sync ended.",
+        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`.",
       example: "2026-11-28T12:00:00Z",
     }),
     include_deleted: QueryBoolean.optional().openapi({
