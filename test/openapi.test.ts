@@ -427,6 +427,55 @@ describe("GET /docs", () => {
   });
 });
 
+describe("examples", () => {
+  type Located = { where: string; schema: Record<string, unknown>; value: unknown };
+  /** Every example the document gives beside the schema it illustrates: media types, parameters, headers. */
+  function examplesOf(node: unknown, where: string): Located[] {
+    if (!node || typeof node !== "object") return [];
+    const found: Located[] = [];
+    const { schema, example, examples } = node as {
+      schema?: Record<string, unknown>;
+      example?: unknown;
+      examples?: object;
+    };
+    if (schema && typeof schema === "object" && !Array.isArray(node)) {
+      if (example !== undefined) found.push({ where, schema, value: example });
+      for (const [name, named] of Object.entries(examples ?? {}))
+        found.push({ where: `${where} examples.${name}`, schema, value: (named as { value: unknown }).value });
+    }
+    for (const [key, child] of Object.entries(node)) {
+      if (key === "schema" || key === "examples" || key === "example") continue;
+      found.push(...examplesOf(child, `${where}/${key}`));
+    }
+    return found;
+  }
+
+  it("fit the schema they illustrate, with every object closed, in operations and webhooks alike", () => {
+    const located = [...examplesOf(doc.paths, "paths"), ...examplesOf(doc.webhooks, "webhooks")];
+    expect(located.length).toBeGreaterThan(100);
+    const problems = located.flatMap(({ where, schema, value }) => {
+      // Text media types (CSV, NDJSON) are examples of text; the NDJSON lines are checked by the export's test.
+      if (/\/content\/(text\/csv|application\/x-ndjson)$/.test(where)) return [];
+      // Query, path and header values travel as text: a number's or a boolean's example is checked as its text's value.
+      return schemaValidator(doc, schema)(value).map((problem) => `${where}: ${problem}`);
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it("of every named schema fit it", () => {
+    const schemas = Object.entries(doc.components.schemas as Record<string, { example?: unknown }>);
+    expect(schemas.filter(([, schema]) => schema.example !== undefined).length).toBeGreaterThan(10);
+    const problems = schemas.flatMap(([name, schema]) =>
+      schema.example === undefined
+        ? []
+        : schemaValidator(doc, { $ref: `#/components/schemas/${name}` })(schema.example).map(
+            (problem) => `${name}: ${problem}`,
+          ),
+    );
+    expect(problems).toEqual([]);
+  });
+});
+
 describe("the harness's contract check", () => {
   const checkContract = contractCheck(async () => doc);
   const json = new Headers({ "Content-Type": "application/json" });
