@@ -7,6 +7,12 @@ export const demo = {
   users: [
     { id: "de000000-0000-4000-8000-000000000101", name: "Ada Lovelace", email: "ada@demo.example", role: "owner" },
     { id: "de000000-0000-4000-8000-000000000102", name: "Grace Hopper", email: "grace@demo.example", role: "member" },
+    {
+      id: "de000000-0000-4000-8000-000000000104",
+      name: "Katherine Johnson",
+      email: "katherine@demo.example",
+      role: "admin",
+    },
   ],
   /** Offboarded last week: their hours stay on record, their tokens are refused. */
   removedUser: {
@@ -30,7 +36,7 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
   const [existing] = await sql`select 1 from organizations where id = ${demo.organizationId}`;
   if (existing) return false;
 
-  const [ada, grace] = demo.users;
+  const [ada, grace, katherine] = demo.users;
   const alan = demo.removedUser;
   // Entries over the last days, relative to now, so the demo always looks current.
   const day = (daysAgo: number, hour: number, minute = 0) => {
@@ -54,6 +60,7 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
     [grace.id, demo.projects.website, day(2, 13), day(2, 17, 15), "Landing page build", true, null],
     [grace.id, demo.projects.internal, day(1, 9), day(1, 10), "Team retrospective", false, null],
     [ada.id, null, day(1, 14), day(1, 15), "Admin and e-mail", false, null],
+    [katherine.id, demo.projects.website, day(1, 11), day(1, 12, 30), "Review of the draft invoice", true, null],
     [grace.id, demo.projects.website, anHourAgo(), null, "Accessibility fixes", true, null],
     [alan.id, demo.projects.website, day(9, 9), day(9, 12), "Search prototype", true, null],
     [alan.id, demo.projects.internal, day(8, 14), day(8, 15, 30), "Handover notes", false, null],

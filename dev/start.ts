@@ -133,7 +133,7 @@ async function main() {
   lines.push(
     "",
     "Try it: paste this line into a shell (the README's examples use these names), then run the curl below.",
-    `  export API=${base} TOKEN=${tokens[0]} MEMBER_TOKEN=${tokens[1]}`,
+    `  export API=${base} TOKEN=${tokens[0]} MEMBER_TOKEN=${tokens[1]} ADMIN_TOKEN=${tokens[2]}`,
     `  curl -H "Authorization: Bearer $TOKEN" "$API/v1/time-entries"`,
     "",
   );

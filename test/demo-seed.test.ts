@@ -40,7 +40,7 @@ describe("npm start's demo data", () => {
       },
     });
     const entries = await h.call("GET", "/v1/time-entries?limit=100", { token });
-    expect(entries.body.data).toHaveLength(8);
+    expect(entries.body.data).toHaveLength(9);
   });
 
   it("has a running timer that started before the seed ran, so that stopping it works at any time of day", async () => {
@@ -83,7 +83,12 @@ describe("npm start's demo data", () => {
     const token = await h.sessionToken(demo.users[0].id, demo.organizationId);
     const members = await h.call("GET", "/v1/members?status=all", { token });
     const entries = await h.call("GET", "/v1/time-entries?limit=100", { token });
-    expect(members.body.data).toHaveLength(3);
+    expect(members.body.data.map((member: { role: string; status: string }) => [member.role, member.status])).toEqual([
+      ["owner", "active"], // Ada, then by name
+      ["member", "removed"], // Alan
+      ["member", "active"], // Grace
+      ["admin", "active"], // Katherine
+    ]);
     for (const member of members.body.data as { id: string; joined_at: string }[]) {
       const starts = (entries.body.data as { user_id: string; start_time: string }[])
         .filter((entry) => entry.user_id === member.id)
