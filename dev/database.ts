@@ -37,7 +37,7 @@ export async function openDevDatabase(options: {
       close: async () => {},
     };
   }
-  const backend = databaseUrl ? openPostgres(databaseUrl) : await openPglite({ dataDir });
+  const backend = databaseUrl ? await reachablePostgres(databaseUrl) : await openPglite({ dataDir });
   const endpoint = await startSqlHttpEndpoint(backend, { port, latencyMs });
   return {
     databaseUrl: LOCAL_DRIVER_URL,
@@ -50,4 +50,22 @@ export async function openDevDatabase(options: {
       await backend.close();
     },
   };
+}
+
+/** A Postgres server DATABASE_URL names, answering; otherwise an error that says which setting is wrong and why. */
+async function reachablePostgres(databaseUrl: string): Promise<SqlBackend> {
+  const url = URL.canParse(databaseUrl) ? new URL(databaseUrl) : undefined;
+  if (!url || !["postgres:", "postgresql:"].includes(url.protocol)) {
+    throw new Error("DATABASE_URL must be a postgres:// or postgresql:// URL (a Neon one, or any Postgres server)");
+  }
+  const backend = openPostgres(databaseUrl);
+  try {
+    await backend.query({ query: "select 1", params: [] });
+    return backend;
+  } catch (error) {
+    await backend.close().catch(() => {});
+    throw new Error(
+      `DATABASE_URL: the Postgres server at ${url.host} did not let us in: ${error instanceof Error ? error.message : error}`,
+    );
+  }
 }

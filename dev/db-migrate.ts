@@ -5,10 +5,15 @@ import { openDevDatabase } from "./database";
 import { migrate } from "./migrate";
 
 const dataDir = fileURLToPath(new URL("../.data/pglite", import.meta.url));
-const database = await openDevDatabase({ databaseUrl: process.env.DATABASE_URL?.trim() || undefined, dataDir });
 try {
-  const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
-  console.log(`${applied} migration(s) applied to ${database.description}`);
-} finally {
-  await database.close();
+  const database = await openDevDatabase({ databaseUrl: process.env.DATABASE_URL?.trim() || undefined, dataDir });
+  try {
+    const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
+    console.log(`${applied} migration(s) applied to ${database.description}`);
+  } finally {
+    await database.close();
+  }
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
 }

@@ -158,6 +158,8 @@ export function openPostgres(connectionString: string, options: { max?: number }
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
+    // A server that takes the connection but never answers fails in 10 s instead of hanging whoever waits.
+    connectionTimeoutMillis: 10_000,
     options: "-c TimeZone=UTC",
   });
   // An idle client dropped by the server must not crash the process.

@@ -5,6 +5,8 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { configurationProblems } from "../src/lib/config";
+import type { Bindings } from "../src/lib/types";
 import { ALL_SCOPES } from "../src/routes/me/me.routes";
 import { scheduleCrons, wranglerCrons } from "./crons";
 import { openDevDatabase } from "./database";
@@ -32,33 +34,55 @@ async function waitUntilServing(url: string, wrangler: { exitCode: number | null
   throw new Error(`${url} did not answer within 2 minutes`);
 }
 
+/** What to undo if start-up fails half way: a wrangler left running would hold the port for the next try. */
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+function portFromEnv() {
+  const text = setting("PORT") ?? "8787";
+  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 1 && port <= 65535)) throw new Error(`PORT must be a whole number from 1 to 65535, not "${text}"`);
+  return port;
+}
+
 async function main() {
   mkdirSync(dataDir, { recursive: true });
-  const port = Number(setting("PORT") ?? 8787);
+  const port = portFromEnv();
   if (!(await portIsFree(port))) {
     throw new Error(
       `Port ${port} on 127.0.0.1 is already in use (another npm start?). Stop that server, or start on another port: PORT=${port + 2} npm start`,
     );
   }
   const secret = devSessionSecret(dataDir);
-  const latencyMs = latencyFromEnv();
-  const database = await openDevDatabase({
-    databaseUrl: setting("DATABASE_URL"),
-    dataDir: join(dataDir, "pglite"),
-    latencyMs,
-  });
-  const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
-  const seeded = await seedDemo(database.databaseUrl, database.sqlHttpEndpoint);
-
   // Without a configured issuer, a local one signs demo OAuth access tokens.
   const configured = {
     issuer: setting("OAUTH_ISSUER"),
     audience: setting("OAUTH_AUDIENCE"),
     jwksUrl: setting("OAUTH_JWKS_URL"),
   };
+  // What the Worker would refuse on every request (a 500 after "ready"), refused here with the reasons instead,
+  // before anything is opened or started.
+  const problems = configurationProblems({
+    DATABASE_URL: "postgresql://set/below",
+    SESSION_JWT_SECRET: secret,
+    OAUTH_ISSUER: configured.issuer,
+    OAUTH_AUDIENCE: configured.audience,
+    OAUTH_JWKS_URL: configured.jwksUrl,
+  } as Bindings);
+  if (problems.length > 0) throw new Error(`The Worker's configuration is invalid:\n  ${problems.join("\n  ")}`);
+  const latencyMs = latencyFromEnv();
+  const database = await openDevDatabase({
+    databaseUrl: setting("DATABASE_URL"),
+    dataDir: join(dataDir, "pglite"),
+    latencyMs,
+  });
+  cleanups.push(() => database.close());
+  const applied = await migrate(database.databaseUrl, database.sqlHttpEndpoint);
+  const seeded = await seedDemo(database.databaseUrl, database.sqlHttpEndpoint);
+
   const localIssuer: OAuthIssuer | undefined =
     configured.issuer || configured.audience || configured.jwksUrl ? undefined : await startOAuthIssuer();
   const oauth = localIssuer ?? configured;
+  if (localIssuer) cleanups.push(() => localIssuer.close());
 
   const vars: Record<string, string | undefined> = {
     DATABASE_URL: database.databaseUrl,
@@ -79,6 +103,14 @@ async function main() {
       stdio: ["ignore", "inherit", "inherit"],
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
     },
+  );
+  cleanups.unshift(
+    () =>
+      new Promise((resolve) => {
+        if (wrangler.exitCode !== null || wrangler.signalCode !== null) return resolve(undefined);
+        wrangler.once("exit", resolve);
+        wrangler.kill("SIGTERM");
+      }),
   );
   const stop = async () => {
     wrangler.kill("SIGTERM");
@@ -140,7 +172,8 @@ async function main() {
   console.log(lines.join("\n"));
 }
 
-main().catch((error) => {
+main().catch(async (error) => {
   console.error(error instanceof Error ? error.message : error);
+  for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => {});
   process.exit(1);
 });

@@ -3,10 +3,29 @@
 import { fileURLToPath } from "node:url";
 import { devSessionSecret, signSessionToken } from "./tokens";
 
-const [userId, organizationId, expiresIn = "24h"] = process.argv.slice(2);
-if (!userId || !organizationId) {
-  console.error("usage: npm run token -- <user-id> <organization-id> [expires-in, e.g. 2h]");
+const usage = "usage: npm run token -- <user-id> <organization-id> [expires-in: 90s, 30m, 2h, 7d]";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const args = process.argv.slice(2);
+const [userId = "", organizationId = "", expiresIn = "24h"] = args;
+const problems = [
+  args.length < 2 || args.length > 3 ? `expected 2 or 3 arguments, got ${args.length}` : undefined,
+  userId && !UUID.test(userId) ? `the user id is not a UUID: "${userId}"` : undefined,
+  organizationId && !UUID.test(organizationId) ? `the organization id is not a UUID: "${organizationId}"` : undefined,
+  // What jose reads as a lifetime from now; a negative one would make a token that is already expired.
+  /^[1-9][0-9]*\s?(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/i.test(
+    expiresIn,
+  )
+    ? undefined
+    : `expires-in must be a positive lifetime such as 90s, 30m, 2h or 7d, not "${expiresIn}"`,
+].filter(Boolean);
+if (problems.length > 0) {
+  console.error(`${problems.join("\n")}\n${usage}`);
   process.exit(2);
 }
-const secret = devSessionSecret(fileURLToPath(new URL("../.data", import.meta.url)));
-console.log(await signSessionToken(secret, { userId, organizationId }, expiresIn));
+try {
+  const secret = devSessionSecret(fileURLToPath(new URL("../.data", import.meta.url)));
+  console.log(await signSessionToken(secret, { userId, organizationId }, expiresIn));
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}

@@ -12,7 +12,13 @@ export function devSessionSecret(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, randomBytes(48).toString("base64url"), { mode: 0o600 });
   }
-  return readFileSync(file, "utf8").trim();
+  const secret = readFileSync(file, "utf8").trim();
+  if (new TextEncoder().encode(secret).length < 32) {
+    throw new Error(
+      `${file} holds fewer than 32 bytes: delete it, and a new secret is made (earlier tokens stop working)`,
+    );
+  }
+  return secret;
 }
 
 /** A session token as the product's login would issue it (HS256, sub, org_id, iat, exp). */

@@ -9,23 +9,49 @@ import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 
-const { values: options } = parseArgs({
-  options: {
-    port: { type: "string", default: "8788" },
-    secret: { type: "string" },
-    token: { type: "string" },
-    api: { type: "string", default: `http://127.0.0.1:${process.env.PORT ?? 8787}` },
-    events: { type: "string", default: "*" },
-  },
-});
+const usage =
+  "usage: npm run webhooks:listen -- --token <token> [--events a,b] [--port 8788] [--api URL]\n" +
+  "       npm run webhooks:listen -- --secret whsec_… [--port 8788]";
+
+function optionsOf(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string", default: "8788" },
+      secret: { type: "string" },
+      token: { type: "string" },
+      // The API as `npm start`'s export line names it, else as PORT does.
+      api: { type: "string", default: process.env.API?.trim() || `http://127.0.0.1:${process.env.PORT ?? 8787}` },
+      events: { type: "string", default: "*" },
+    },
+  });
+  const port = /^[0-9]{1,5}$/.test(values.port) ? Number(values.port) : Number.NaN;
+  if (!(port >= 1 && port <= 65535))
+    throw new Error(`--port must be a whole number from 1 to 65535, not "${values.port}"`);
+  if (!URL.canParse(values.api)) throw new Error(`--api (or API) must be the API's URL, not "${values.api}"`);
+  return { ...values, port };
+}
+
+let options: ReturnType<typeof optionsOf>;
+try {
+  options = optionsOf(process.argv.slice(2));
+} catch (error) {
+  console.error(`${error instanceof Error ? error.message : error}\n${usage}`);
+  process.exit(2);
+}
 
 const url = `http://127.0.0.1:${options.port}/webhooks`;
 
 async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(new URL(path, options.api), {
+  const target = new URL(path, options.api);
+  const response = await fetch(target, {
     method,
     headers: { Authorization: `Bearer ${options.token}`, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch((error) => {
+    throw new Error(
+      `${method} ${target} failed (is npm start running there? --api or API names it): ${error.cause?.message ?? error}`,
+    );
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
@@ -33,17 +59,11 @@ async function api(method: string, path: string, body?: unknown) {
 }
 
 async function main() {
-  let secret = options.secret;
-  let subscriptionId: string | undefined;
-  if (!secret) {
-    if (!options.token) throw new Error("Give --token <an owner's or admin's token> to subscribe, or --secret whsec_…");
-    const events = options.events.split(",").map((event) => event.trim());
-    const { data } = await api("POST", "/v1/webhooks", { url, events, description: "npm run webhooks:listen" });
-    secret = data.secret as string;
-    subscriptionId = data.id as string;
-    console.log(`Subscribed ${url} to ${events.join(", ")} (webhook ${subscriptionId})`);
+  if (!options.secret && !options.token) {
+    throw new Error(`Give --token <an owner's or admin's token> to subscribe, or --secret whsec_…\n${usage}`);
   }
-  const verifier = new Webhook(secret);
+  let verifier: Webhook | undefined = options.secret ? new Webhook(options.secret) : undefined;
+  let subscriptionId: string | undefined;
   const seen = new Set<string>();
 
   const server = createServer(async (req, res) => {
@@ -52,6 +72,7 @@ async function main() {
     const body = Buffer.concat(chunks).toString("utf8");
     const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
     try {
+      if (!verifier) throw new Error("not subscribed yet");
       const event = verifier.verify(body, headers) as { id: string; type: string; data: unknown };
       const id = headers["webhook-id"] ?? "";
       if (seen.has(id)) {
@@ -67,13 +88,40 @@ async function main() {
       res.writeHead(400).end();
     }
   });
-  server.listen(Number(options.port), "127.0.0.1", () => console.log(`Listening on ${url}; Ctrl-C to stop`));
+  // Listening first: a port in use then stops us before a subscription is made that nothing would receive.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE" ? new Error(`Port ${options.port} is in use: give another with --port`) : error,
+      ),
+    );
+    server.listen(options.port, "127.0.0.1", resolve);
+  });
+  if (!verifier) {
+    const events = options.events.split(",").map((event) => event.trim());
+    const { data } = await api("POST", "/v1/webhooks", { url, events, description: "npm run webhooks:listen" }).catch(
+      (error) => {
+        server.close();
+        throw error;
+      },
+    );
+    verifier = new Webhook(data.secret as string);
+    subscriptionId = data.id as string;
+    console.log(`Subscribed ${url} to ${events.join(", ")} (webhook ${subscriptionId})`);
+  }
+  console.log(`Listening on ${url}; Ctrl-C to stop`);
 
   const stop = async () => {
     server.close();
     if (subscriptionId) {
-      await api("DELETE", `/v1/webhooks/${subscriptionId}`).catch((error) => console.error(String(error)));
-      console.log(`Unsubscribed (webhook ${subscriptionId} deleted)`);
+      try {
+        await api("DELETE", `/v1/webhooks/${subscriptionId}`);
+        console.log(`Unsubscribed (webhook ${subscriptionId} deleted)`);
+      } catch (error) {
+        console.error(
+          `Could not unsubscribe: ${error instanceof Error ? error.message : error}\nDelete it later: curl -X DELETE -H "Authorization: Bearer $TOKEN" "${new URL(`/v1/webhooks/${subscriptionId}`, options.api)}"`,
+        );
+      }
     }
     process.exit(0);
   };

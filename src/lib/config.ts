@@ -48,7 +48,22 @@ export function readConfig(env: Bindings): Config {
   return config;
 }
 
+/** What is wrong with the Worker's configuration, in words an operator can act on; empty when it is sound. */
+export function configurationProblems(env: Bindings): string[] {
+  return interpret(env).problems;
+}
+
 function parse(env: Bindings): Config {
+  const { problems, config } = interpret(env);
+  if (problems.length > 0) {
+    // Operators read this in the logs; callers only learn that it is our fault.
+    console.error(JSON.stringify({ level: "error", message: "invalid configuration", problems }));
+    throw new ApiError("INTERNAL_ERROR", "The service is misconfigured");
+  }
+  return config;
+}
+
+function interpret(env: Bindings): { problems: string[]; config: Config } {
   const problems: string[] = [];
   const databaseUrl = env.DATABASE_URL?.trim() ?? "";
   const sessionSecret = env.SESSION_JWT_SECRET ?? "";
@@ -70,12 +85,7 @@ function parse(env: Bindings): Config {
   // The Workers Rate Limiting binding counts over 10 or 60 seconds only.
   if (periodSeconds !== 10 && periodSeconds !== 60) problems.push("RATE_LIMIT_PERIOD_SECONDS must be 10 or 60");
   const webhooks = webhookSettings(env, problems);
-  if (problems.length > 0) {
-    // Operators read this in the logs; callers only learn that it is our fault.
-    console.error(JSON.stringify({ level: "error", message: "invalid configuration", problems }));
-    throw new ApiError("INTERNAL_ERROR", "The service is misconfigured");
-  }
-  return {
+  const config: Config = {
     databaseUrl,
     sessionSecret,
     oauth: oauthSettings === 3 ? { issuer, audience, jwksUrl } : null,
@@ -83,6 +93,7 @@ function parse(env: Bindings): Config {
     rateLimit: { requests: requests ?? DEFAULT_RATE_LIMIT.requests, periodSeconds: periodSeconds ?? 60 },
     webhooks,
   };
+  return { problems, config };
 }
 
 function webhookSettings(env: Bindings, problems: string[]): WebhookSettings {

@@ -1,0 +1,136 @@
+// The local tools refuse what cannot work with the reason and nothing left behind, instead of a stack trace, a hang,
+// or a server that answers 500 to everything after saying it is ready.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { jwtVerify } from "jose";
+import { describe, expect, it } from "vitest";
+import { openDevDatabase } from "../dev/database";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
+
+/** Runs `tsx <script> ...args` in the repository as npm would, and what it printed and exited with. */
+function run(script: string, args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(`${root}node_modules/.bin/tsx`, [script, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.on("exit", (code) => resolve({ code, out }));
+  });
+}
+
+async function portInUse() {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
+describe("npm start", () => {
+  it("refuses a PORT that is no port, naming what was given", async () => {
+    for (const port of ["abc", "0", "70000", "1e4"]) {
+      const { code, out } = await run("dev/start.ts", [], { PORT: port, SESSION_JWT_SECRET: SECRET });
+      expect([code, out.trim()]).toEqual([1, `PORT must be a whole number from 1 to 65535, not "${port}"`]);
+    }
+  });
+
+  it("refuses what the Worker would refuse on every request, before opening or starting anything", async () => {
+    const free = await portInUse();
+    free.close();
+    const short = await run("dev/start.ts", [], { PORT: String(free.port), SESSION_JWT_SECRET: "short" });
+    expect([short.code, short.out.trim()]).toEqual([
+      1,
+      "The Worker's configuration is invalid:\n  SESSION_JWT_SECRET must be at least 32 bytes",
+    ]);
+    const partial = await run("dev/start.ts", [], {
+      PORT: String(free.port),
+      SESSION_JWT_SECRET: SECRET,
+      OAUTH_ISSUER: "https://issuer.example",
+    });
+    expect([partial.code, partial.out.trim()]).toEqual([
+      1,
+      "The Worker's configuration is invalid:\n  OAUTH_ISSUER, OAUTH_AUDIENCE and OAUTH_JWKS_URL must be set together",
+    ]);
+  });
+});
+
+describe("DATABASE_URL for npm start and db:migrate", () => {
+  it("must be a Postgres URL whose server answers, or the error says which setting and why", async () => {
+    await expect(openDevDatabase({ databaseUrl: "mysql://u:p@127.0.0.1/db", dataDir: "" })).rejects.toThrow(
+      "DATABASE_URL must be a postgres:// or postgresql:// URL (a Neon one, or any Postgres server)",
+    );
+    const closed = await portInUse();
+    closed.close();
+    await expect(
+      openDevDatabase({ databaseUrl: `postgres://u:p@127.0.0.1:${closed.port}/db`, dataDir: "" }),
+    ).rejects.toThrow(
+      `DATABASE_URL: the Postgres server at 127.0.0.1:${closed.port} did not let us in: connect ECONNREFUSED`,
+    );
+  });
+});
+
+describe("npm run token", () => {
+  const ada = "de000000-0000-4000-8000-000000000101";
+  const org = "de000000-0000-4000-8000-000000000001";
+
+  it("signs a session token with the local secret for the lifetime asked", async () => {
+    const { code, out } = await run("dev/token.ts", [ada, org, "2h"], { SESSION_JWT_SECRET: SECRET });
+    expect(code).toBe(0);
+    const { payload } = await jwtVerify(out.trim(), new TextEncoder().encode(SECRET));
+    expect(payload).toMatchObject({ sub: ada, org_id: org });
+    expect((payload.exp as number) - (payload.iat as number)).toBe(7200);
+  });
+
+  it("refuses ids that are not UUIDs and lifetimes jose would not read or that end before they start", async () => {
+    for (const [args, problem] of [
+      [[ada], "expected 2 or 3 arguments, got 1"],
+      [["not-a-uuid", org], 'the user id is not a UUID: "not-a-uuid"'],
+      [[ada, org, "2x"], 'expires-in must be a positive lifetime such as 90s, 30m, 2h or 7d, not "2x"'],
+      [[ada, org, "-5m"], 'expires-in must be a positive lifetime such as 90s, 30m, 2h or 7d, not "-5m"'],
+    ] as const) {
+      const { code, out } = await run("dev/token.ts", [...args], { SESSION_JWT_SECRET: SECRET });
+      expect([code, out.split("\n")[0]]).toEqual([2, problem]);
+    }
+  });
+});
+
+describe("npm run webhooks:listen", () => {
+  it("listens before it subscribes: a port in use stops it before it asks the API for anything", async () => {
+    const busy = await portInUse();
+    try {
+      // Nothing serves this API: had it subscribed first, the error would be the failed POST.
+      const { code, out } = await run("dev/webhooks-listen.ts", ["--token", "t", "--port", String(busy.port)], {
+        API: "http://127.0.0.1:9",
+      });
+      expect([code, out.trim()]).toEqual([1, `Port ${busy.port} is in use: give another with --port`]);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("says where it sent a request that found no API, and how to name another", async () => {
+    const { code, out } = await run("dev/webhooks-listen.ts", ["--token", "t", "--port", "0"], {
+      API: "http://127.0.0.1:9",
+    });
+    expect(code).toBe(2);
+    expect(out).toContain('--port must be a whole number from 1 to 65535, not "0"');
+    const free = await portInUse();
+    free.close();
+    const down = await run("dev/webhooks-listen.ts", ["--token", "t", "--port", String(free.port)], {
+      API: "http://127.0.0.1:9",
+    });
+    expect(down.code).toBe(1);
+    expect(down.out).toContain(
+      "POST http://127.0.0.1:9/v1/webhooks failed (is npm start running there? --api or API names it)",
+    );
+  });
+});
