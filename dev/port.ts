@@ -10,3 +10,11 @@ export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
     server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
+
+/** The first free port after `port` (up to 20 further), to suggest when `port` is taken. */
+export async function nextFreePort(port: number) {
+  for (let candidate = port + 1; candidate <= Math.min(port + 20, 65535); candidate++) {
+    if (await portIsFree(candidate)) return candidate;
+  }
+  return undefined;
+}

@@ -47,7 +47,12 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
   // pg_trgm: the migrations create it (the `q` filter's trigram index); PGlite loads contrib extensions on demand.
   const db = await PGlite.create({ ...options, extensions: { pg_trgm } }).catch((error: unknown) => {
     releaseLock();
-    throw error;
+    if (!options.dataDir) throw error;
+    // PGlite's own errors (an ErrnoError with a number, "failed to initialize properly") do not say what to do.
+    const reason = (error instanceof Error && error.message) || JSON.stringify(error) || String(error);
+    throw new Error(
+      `The embedded database in ${options.dataDir} could not be opened (${reason}). If it is damaged, delete that folder: npm start then migrates and seeds a new one.`,
+    );
   });
   await db.exec("set timezone = 'UTC'");
   // Built after start-up so the array types PGlite registers are covered too.

@@ -12,7 +12,7 @@ import { scheduleCrons, wranglerCrons } from "./crons";
 import { openDevDatabase } from "./database";
 import { migrate } from "./migrate";
 import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
-import { portIsFree } from "./port";
+import { nextFreePort, portIsFree } from "./port";
 import { demo, seedDemo } from "./seed";
 import { latencyFromEnv } from "./sql-http-endpoint";
 import { devSessionSecret, signSessionToken } from "./tokens";
@@ -48,8 +48,9 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   const port = portFromEnv();
   if (!(await portIsFree(port))) {
+    const free = await nextFreePort(port);
     throw new Error(
-      `Port ${port} on 127.0.0.1 is already in use (another npm start?). Stop that server, or start on another port: PORT=${port + 2} npm start`,
+      `Port ${port} on 127.0.0.1 is already in use (another npm start?). Stop that server, or start on another port${free ? `: PORT=${free} npm start` : ""}`,
     );
   }
   const secret = devSessionSecret(dataDir);

@@ -1,11 +1,16 @@
 // The local tools refuse what cannot work with the reason and nothing left behind, instead of a stack trace, a hang,
 // or a server that answers 500 to everything after saying it is ready.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { openDevDatabase } from "../dev/database";
+import { portIsFree } from "../dev/port";
+import { openPglite } from "../dev/sql-backends";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
@@ -43,6 +48,22 @@ describe("npm start", () => {
     }
   });
 
+  it("on a port in use, names a free one to use instead", async () => {
+    const busy = await portInUse();
+    try {
+      const { code, out } = await run("dev/start.ts", [], { PORT: String(busy.port), SESSION_JWT_SECRET: SECRET });
+      const suggested = Number(out.match(/: PORT=([0-9]+) npm start$/m)?.[1]);
+      expect([code, out.trim()]).toEqual([
+        1,
+        `Port ${busy.port} on 127.0.0.1 is already in use (another npm start?). Stop that server, or start on another port: PORT=${suggested} npm start`,
+      ]);
+      expect(suggested).toBeGreaterThan(busy.port);
+      expect(await portIsFree(suggested)).toBe(true);
+    } finally {
+      busy.close();
+    }
+  });
+
   it("refuses what the Worker would refuse on every request, before opening or starting anything", async () => {
     const free = await portInUse();
     free.close();
@@ -75,6 +96,23 @@ describe("DATABASE_URL for npm start and db:migrate", () => {
     ).rejects.toThrow(
       `DATABASE_URL: the Postgres server at 127.0.0.1:${closed.port} did not let us in: connect ECONNREFUSED`,
     );
+  });
+});
+
+describe("the embedded database", () => {
+  it("that cannot be opened says which folder to delete to start afresh", async () => {
+    const root = mkdtempSync(join(tmpdir(), "pglite-damaged-"));
+    try {
+      const dataDir = join(root, "pglite");
+      writeFileSync(dataDir, "not a database directory");
+      await expect(openPglite({ dataDir })).rejects.toThrow(
+        new RegExp(
+          `^The embedded database in ${dataDir} could not be opened \\(.+\\)\\. If it is damaged, delete that folder: npm start then migrates and seeds a new one\\.$`,
+        ),
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
