@@ -34,8 +34,14 @@ async function waitUntilServing(url: string, wrangler: { exitCode: number | null
   throw new Error(`${url} did not answer within 2 minutes`);
 }
 
-/** What to undo if start-up fails half way: a wrangler left running would hold the port for the next try. */
+/**
+ * What to undo on Ctrl-C, or when start-up fails half way (a wrangler left running would hold the port for the next
+ * try): wrangler first, then what it used.
+ */
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanUp = async () => {
+  for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => {});
+};
 
 function portFromEnv() {
   const text = setting("PORT") ?? "8787";
@@ -114,9 +120,7 @@ async function main() {
       }),
   );
   const stop = async () => {
-    wrangler.kill("SIGTERM");
-    await localIssuer?.close();
-    await database.close();
+    await cleanUp();
     process.exit(0);
   };
   process.on("SIGINT", stop);
@@ -175,6 +179,6 @@ async function main() {
 
 main().catch(async (error) => {
   console.error(error instanceof Error ? error.message : error);
-  for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => {});
+  await cleanUp();
   process.exit(1);
 });

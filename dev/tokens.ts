@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SignJWT } from "jose";
+import { MIN_SECRET_BYTES } from "../src/lib/config";
 
 /** The session secret in force locally: SESSION_JWT_SECRET, or one generated once and kept in `dataDir`. */
 export function devSessionSecret(dataDir: string) {
@@ -13,9 +14,9 @@ export function devSessionSecret(dataDir: string) {
     writeFileSync(file, randomBytes(48).toString("base64url"), { mode: 0o600 });
   }
   const secret = readFileSync(file, "utf8").trim();
-  if (new TextEncoder().encode(secret).length < 32) {
+  if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES) {
     throw new Error(
-      `${file} holds fewer than 32 bytes: delete it, and a new secret is made (earlier tokens stop working)`,
+      `${file} holds fewer than ${MIN_SECRET_BYTES} bytes: delete it, and a new secret is made (earlier tokens stop working)`,
     );
   }
   return secret;

@@ -34,7 +34,7 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   disableAfterFailures: 5,
 };
 
-const MIN_SECRET_BYTES = 32; // RFC 7518 §3.2: an HS256 key is at least 256 bits.
+export const MIN_SECRET_BYTES = 32; // RFC 7518 §3.2: an HS256 key is at least 256 bits.
 
 const configs = new WeakMap<Bindings, Config>();
 

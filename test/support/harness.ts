@@ -44,12 +44,7 @@ export async function startHarness() {
     OAUTH_JWKS_URL: issuer.jwksUrl,
   };
 
-  const checkContract = contractCheck(async () => (await app.request("/openapi.json", {}, env)).json());
-  const call = async (method: string, path: string, options: CallOptions = {}) => {
-    const response = await callWith((init) => app.request(path, init, env), method, options);
-    await checkContract(method, path, response);
-    return response;
-  };
+  const call = checkedCall((path, init) => app.request(path, init, env));
 
   /** Runs SQL straight on the database (not through the endpoint, so it is not counted). Values come back as Postgres text. */
   async function sql(query: string, params: unknown[] = []) {
@@ -85,6 +80,19 @@ export async function startHarness() {
       await issuer.close();
       await database.close();
     },
+  };
+}
+
+/**
+ * The harness's `call` over `fetcher` (the app in-process, or the built Worker under workerd): each answer is held
+ * to the /openapi.json that same fetcher serves.
+ */
+export function checkedCall(fetcher: (path: string, init: RequestInit) => Response | Promise<Response>) {
+  const checkContract = contractCheck(async () => (await fetcher("/openapi.json", {})).json());
+  return async (method: string, path: string, options: CallOptions = {}) => {
+    const response = await callWith((init) => fetcher(path, init), method, options);
+    await checkContract(method, path, response);
+    return response;
   };
 }
 

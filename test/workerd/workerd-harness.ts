@@ -6,8 +6,7 @@ import { dirname } from "node:path";
 import { inject } from "vitest";
 import { createTestHarness, type TestHarness, unstable_readConfig } from "wrangler";
 import { ROOT } from "../support/build-worker";
-import { contractCheck } from "../support/contract-check";
-import { type CallOptions, callWith, type Harness, startHarness } from "../support/harness";
+import { checkedCall, type Harness, startHarness } from "../support/harness";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 // Offline, wrangler would try (and fail, noisily) to fetch the Request.cf placeholder.
@@ -40,18 +39,13 @@ export async function startWorkerdHarness(vars: Record<string, string> = {}) {
       string
     >,
   });
-  // The production bundle's answers are held to the document it serves itself, as the in-process app's are.
-  const checkContract = contractCheck(async () => (await fetch(new URL("/openapi.json", url))).json());
   return {
     ...h,
     url,
     worker: server.getWorker(),
     logs: () => server.getLogs(),
-    async call(method: string, path: string, options: CallOptions = {}) {
-      const response = await callWith((init) => fetch(new URL(path, url), init), method, options);
-      await checkContract(method, path, response);
-      return response;
-    },
+    // The production bundle's answers are held to the document it serves itself, as the in-process app's are.
+    call: checkedCall((path, init) => fetch(new URL(path, url), init)),
     async close() {
       await server.close();
       await h.close();
