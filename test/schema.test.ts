@@ -11,6 +11,7 @@ import {
   createUser,
 } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
+import { subscribe } from "./support/webhooks";
 
 let h: Harness;
 
@@ -263,6 +264,33 @@ describe("database invariants", () => {
     expect(await rowsOf(kept.org)).toEqual(keptRows);
     // Users are people, who may belong to other organizations: they stay.
     expect(await h.sql("select id from users where id = $1", [gone.owner.id])).toEqual([{ id: gone.owner.id }]);
+  });
+
+  it("moves updated_at with the version on every UPDATE, an operator's too, and keeps an updated_at it sets", async () => {
+    const org = await createOrganization(h);
+    const owner = await createMember(h, org, "owner");
+    const customer = await createCustomer(h, org);
+    const rows: [table: string, id: string, change: string][] = [
+      ["organizations", org, "name = name || '!'"],
+      ["customers", customer, "name = name || '!'"],
+      ["projects", await createProject(h, org, { customerId: customer }), "name = name || '!'"],
+      ["invoices", await createInvoice(h, org, { customerId: customer }), "due_date = '2026-12-31'"],
+      ["time_entries", await createEntry(h, owner), "description = 'corrected'"],
+      ["webhook_subscriptions", (await subscribe(h, org)).id, "description = coalesce(description, '') || '!'"],
+    ];
+    const longAgo = "2001-01-01 00:00:00+00";
+    for (const [table, id, change] of rows) {
+      const [set] = await h.sql(
+        `update ${table} set ${change}, updated_at = $2 where id = $1 returning version, updated_at`,
+        [id, longAgo],
+      );
+      expect(set, table).toEqual({ version: "2", updated_at: longAgo });
+      const [touched] = await h.sql(
+        `update ${table} set ${change} where id = $1 returning version, updated_at > now() - interval '1 minute' as recent`,
+        [id],
+      );
+      expect(touched, table).toEqual({ version: "3", recent: "t" });
+    }
   });
 
   it("derives duration from the times, whole seconds", async () => {

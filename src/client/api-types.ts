@@ -2926,7 +2926,7 @@ export interface components {
        * @enum {string}
        */
       week_start: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-      /** @description What the organization may keep, as the API enforces it. Read-only: set by the operator (a PATCH naming it is 400); a change of it is a change of the organization (new `version`). */
+      /** @description What the organization may keep, as the API enforces it. Read-only: set by the operator (a PATCH naming it is 400); a change of it is a change of the organization (new `version` and `updated_at`). */
       limits: {
         /**
          * @description How many webhook subscriptions, active or disabled, the organization may keep (20 unless raised on request); one more is 409 `WEBHOOK_LIMIT_REACHED`.

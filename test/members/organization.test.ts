@@ -42,14 +42,19 @@ describe("GET /v1/organizations/current", () => {
     expect(Organization.parse(res.body.data)).toEqual(res.body.data);
   });
 
-  it("shows its limits, read-only: a limit the operator raises is a new version, a PATCH naming one is 400", async () => {
+  it("shows its limits, read-only: a limit the operator raises is a new version and updated_at, a PATCH naming one is 400", async () => {
     const { organizationId, owner, member } = await createTeam(h);
     const before = await h.call("GET", "/v1/organizations/current", { token: member.token });
     expect(before.body.data.limits).toEqual({ webhook_subscriptions: 20 });
-    await h.sql("update organizations set webhook_subscriptions_limit = 50 where id = $1", [organizationId]);
+    const raised = await h.sql(
+      "update organizations set webhook_subscriptions_limit = 50 where id = $1 returning updated_at > created_at as touched",
+      [organizationId],
+    );
+    expect(raised).toEqual([{ touched: "t" }]); // a new version is a new updated_at too (drizzle/0020)
     const after = await h.call("GET", "/v1/organizations/current", { token: member.token });
     expect(after.body.data).toMatchObject({ limits: { webhook_subscriptions: 50 }, version: 2 });
     expect(after.headers.get("ETag")).toBe('"2"');
+    expect(after.body).toEqual({ data: await organizationFromDatabase(organizationId) });
     for (const body of [{ limits: { webhook_subscriptions: 100 } }, { webhook_subscriptions_limit: 100 }]) {
       const res = await patch(owner.token, body);
       expect(res.status).toBe(400);

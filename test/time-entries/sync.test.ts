@@ -77,6 +77,15 @@ describe("GET /v1/time-entries?updated_since=…", () => {
     expect(page3.body.meta.next_cursor).toBeNull();
   });
 
+  it("brings an entry an operator corrected in SQL: every UPDATE moves updated_at with the version", async () => {
+    const member = await createMember(h, team.organizationId, "member");
+    const id = await changedEntry(member, "typo", "2020-01-01T00:00:00Z");
+    expect(ids(await sync(member, "updated_since=2025-01-01T00:00:00Z"))).toEqual([]);
+    await h.sql("update time_entries set description = 'corrected' where id = $1", [id]);
+    const res = await sync(member, "updated_since=2025-01-01T00:00:00Z");
+    expect(res.body.data).toEqual([expect.objectContaining({ id, description: "corrected", version: 3 })]);
+  });
+
   it("shows the caller's own deletions through the API as tombstones, and hides them everywhere else", async () => {
     const member = team.member;
     const [row] = await h.sql("select now() - interval '1 second' as now");

@@ -28,7 +28,7 @@ export const Organization = z
       })
       .openapi({
         description:
-          "What the organization may keep, as the API enforces it. Read-only: set by the operator (a PATCH naming it is 400); a change of it is a change of the organization (new `version`).",
+          "What the organization may keep, as the API enforces it. Read-only: set by the operator (a PATCH naming it is 400); a change of it is a change of the organization (new `version` and `updated_at`).",
       }),
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
