@@ -16,6 +16,7 @@ import { nextFreePort, portIsFree } from "./port";
 import { demo, seedDemo } from "./seed";
 import { latencyFromEnv } from "./sql-http-endpoint";
 import { devSessionSecret, signSessionToken } from "./tokens";
+import { workerVarsArgs } from "./worker-vars";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = join(root, ".data");
@@ -101,7 +102,7 @@ async function main() {
     // Lets a subscription name http://127.0.0.1:PORT, so `npm run webhooks:listen` can receive events.
     WEBHOOK_ALLOW_LOOPBACK: "true",
   };
-  const varArgs = Object.entries(vars).flatMap(([name, value]) => (value ? ["--var", `${name}:${value}`] : []));
+  const varArgs = workerVarsArgs(root, dataDir, vars);
   const wrangler = spawn(
     join(root, "node_modules", ".bin", "wrangler"),
     ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...varArgs],

@@ -1,16 +1,18 @@
 // The local tools refuse what cannot work with the reason and nothing left behind, instead of a stack trace, a hang,
 // or a server that answers 500 to everything after saying it is ready.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { unstable_getVarsForDev } from "wrangler";
 import { openDevDatabase } from "../dev/database";
 import { portIsFree } from "../dev/port";
 import { openPglite } from "../dev/sql-backends";
+import { dotenvLine, workerVarsArgs } from "../dev/worker-vars";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
@@ -81,6 +83,47 @@ describe("npm start", () => {
       1,
       "The Worker's configuration is invalid:\n  OAUTH_ISSUER, OAUTH_AUDIENCE and OAUTH_JWKS_URL must be set together",
     ]);
+  });
+});
+
+describe("the Worker's settings under npm start", () => {
+  it("reach wrangler in a file only its user reads, not on its command line, each as wrangler reads it back", () => {
+    const dir = mkdtempSync(join(tmpdir(), "worker-vars-"));
+    try {
+      const vars = {
+        DATABASE_URL: "postgres://app:pa$$word'\"#x@db.example:5432/app?sslmode=require",
+        SESSION_JWT_SECRET: "$HOME $\u007bPATH} \\$x \\n '# not a comment'  ",
+        OAUTH_ISSUER: "http://127.0.0.1:8788/",
+        OAUTH_AUDIENCE: undefined,
+      };
+      const devVars = join(dir, ".dev.vars");
+      writeFileSync(devVars, 'CORS_ALLOWED_ORIGINS="https://app.example"\nSESSION_JWT_SECRET=overridden\n');
+      const args = workerVarsArgs(dir, dir, vars);
+      const files = args.filter((_, i) => args[i - 1] === "--env-file");
+      expect(args).toEqual(["--env-file", devVars, "--env-file", join(dir, "worker-vars.env")]);
+      expect(statSync(join(dir, "worker-vars.env")).mode & 0o777).toBe(0o600);
+      const read = Object.fromEntries(
+        Object.entries(unstable_getVarsForDev(undefined, files, {}, undefined, true)).map(([name, binding]) => [
+          name,
+          (binding as { value: unknown }).value,
+        ]),
+      );
+      expect(read).toEqual({
+        CORS_ALLOWED_ORIGINS: "https://app.example",
+        DATABASE_URL: vars.DATABASE_URL,
+        SESSION_JWT_SECRET: vars.SESSION_JWT_SECRET,
+        OAUTH_ISSUER: vars.OAUTH_ISSUER,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a value an .env file cannot carry, naming the setting", () => {
+    expect(() => dotenvLine("SESSION_JWT_SECRET", "two\nlines")).toThrow(
+      "SESSION_JWT_SECRET has a line break, which wrangler's .env files cannot carry",
+    );
+    expect(() => dotenvLine("SESSION_JWT_SECRET", "'`\"")).toThrow("SESSION_JWT_SECRET holds every kind of quote");
   });
 });
 
