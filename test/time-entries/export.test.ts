@@ -342,6 +342,38 @@ describe("who sees what, and the list's filters", () => {
     expect(await csvIds("", team.otherMember.token)).toEqual([entry.others]);
   });
 
+  it("exports the entries of people with no full name, interleaved with others', in one page", async () => {
+    const org = await createOrganization(h, "Unnamed");
+    const owner = await createMember(h, org, "owner");
+    const unnamed = await createMember(h, org, "member");
+    await h.sql("update users set full_name = null where id = $1", [unnamed.id]);
+    for (const [who, hour] of [
+      [unnamed, 12],
+      [unnamed, 11],
+      [unnamed, 10],
+      [owner, 9],
+      [unnamed, 8],
+    ] as const) {
+      await createEntry(h, who, { start: `2026-11-02T${hour}:00:00Z`, end: `2026-11-02T${hour}:30:00Z` });
+    }
+    const listed = await listIds("", owner.token);
+    expect(listed).toHaveLength(5);
+    for (const format of ["csv", "json"] as const) {
+      let res: Awaited<ReturnType<typeof h.call>> | undefined;
+      const trips = await h.roundTrips(async () => {
+        res = await exportOf(`format=${format}`, owner.token);
+      });
+      const rows = format === "csv" ? csvObjects(res?.body) : ndjsonLines(res?.body);
+      expect(
+        rows.map((row) => row.id),
+        format,
+      ).toEqual(listed);
+      expect(trips, format).toBe(1);
+    }
+    const csv = csvObjects((await exportOf("format=csv", owner.token)).body);
+    expect(csv.filter((row) => row.user_id === unnamed.id).map((row) => row.user_full_name)).toEqual(["", "", "", ""]);
+  });
+
   it("applies the list's filters exactly as the list does", async () => {
     const queries = [
       "start_date=2026-11-01",

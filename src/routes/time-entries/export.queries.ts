@@ -73,7 +73,7 @@ const relationParts = {
 
 /** The text people type of each relation, in bytes, for `lineBound`. */
 const relationBytes = {
-  user: "octet_length(u.email) + octet_length(u.full_name)",
+  user: "octet_length(u.email) + coalesce(octet_length(u.full_name), 0)",
   project: "octet_length(p.name) + coalesce(octet_length(c.name), 0)",
   invoice: "octet_length(i.number)",
 } as const satisfies Record<keyof typeof relationJson, string>;
@@ -208,7 +208,12 @@ export async function exportPage(
         from joined x
         window w as (order by x.start_time desc, x.id desc)
       ),
-      kept as (select id, n from sized where n <= ${page.limits.entries} and (n = 1 or upto <= ${page.limits.bytes})),
+      -- A prefix of the page, whatever the bounds: an entry after one left out would move the cursor past it.
+      kept as (
+        select id, n from sized
+        where n <= ${page.limits.entries}
+          and n < coalesce((select min(n) from sized where n > 1 and (upto > ${page.limits.bytes} or upto is null)), n + 1)
+      ),
       last_kept as (select s.start_time, s.id from sized s where s.n = (select max(n) from kept)),
       -- Where each of the next pages ends, after the page's last entry (level 0).
       ahead(level, start_time, id) as (${aheadRows}),
