@@ -57,4 +57,32 @@ describe("cursors", () => {
       }
     }
   });
+
+  it("of names as long as the API takes, in characters JSON escapes, still take the next page", async () => {
+    const other = await createTeam(h);
+    const org = other.organizationId;
+    // 200 UTF-16 units that JSON writes as \u0001 each: the longest cursor a name written through the API makes.
+    const name = (last: string) => `${"\u0001".repeat(199)}${last}`;
+    for (const last of ["a", "b"]) {
+      await createProject(h, org, { name: name(last) });
+      await createCustomer(h, org, name(last));
+    }
+    await h.sql("update users set full_name = $2 where id = $1", [other.owner.id, name("a")]);
+    await h.sql("update users set full_name = $2 where id = $1", [other.admin.id, name("b")]);
+    for (const [path, field, expected] of [
+      ["/v1/projects", "name", name("b")],
+      ["/v1/customers", "name", name("b")],
+      ["/v1/members", "full_name", name("b")],
+    ] as const) {
+      const first = await h.call("GET", `${path}${path.includes("?") ? "&" : "?"}limit=1`, {
+        token: other.owner.token,
+      });
+      const cursor: string = first.body.meta.next_cursor;
+      expect(cursor.length, path).toBeGreaterThan(1600);
+      const next = await h.call("GET", withCursor(path, cursor), { token: other.owner.token });
+      expect([path, next.status], JSON.stringify(next.body.error)).toEqual([path, 200]);
+      const item = next.body.data[0];
+      expect(field === "name" ? item.name : item.user.full_name).toBe(expected);
+    }
+  });
 });

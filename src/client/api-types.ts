@@ -3265,7 +3265,7 @@ export interface operations {
   listTimeEntries: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -5105,7 +5105,7 @@ export interface operations {
   listProjects: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -5860,7 +5860,7 @@ export interface operations {
   listCustomers: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -6599,7 +6599,7 @@ export interface operations {
   listInvoices: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -7713,7 +7713,7 @@ export interface operations {
   listMembers: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -8738,7 +8738,7 @@ export interface operations {
   listWebhooks: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -9817,7 +9817,7 @@ export interface operations {
   listWebhookDeliveries: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;

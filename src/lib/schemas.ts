@@ -70,11 +70,20 @@ export const Limit = z
   .default(20)
   .openapi({ description: "Items per page, 1–100.", example: 20 });
 
-export const Cursor = z.string().max(200).openapi({
-  description: "Opaque cursor from `meta.next_cursor` of the previous page. Omit for the first page.",
-  example:
-    "WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ",
-});
+/**
+ * A name of 200 characters that JSON escapes (`\u0001` each) makes a cursor of about 1,700 characters; the bound
+ * leaves room for names an operator wrote longer in SQL.
+ */
+export const CURSOR_MAX_LENGTH = 4096;
+
+export const Cursor = z
+  .string()
+  .max(CURSOR_MAX_LENGTH)
+  .openapi({
+    description: `Opaque cursor from \`meta.next_cursor\` of the previous page (at most ${CURSOR_MAX_LENGTH} characters: a list sorted by name carries the name). Omit for the first page.`,
+    example:
+      "WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ",
+  });
 
 export const PageMeta = z
   .object({
