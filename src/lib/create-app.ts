@@ -203,8 +203,13 @@ export function createApp() {
     throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   });
   app.onError((error, c) => {
-    // A response decided as a whole before the handler could finish (a replayed Idempotency-Key answer).
-    if (error instanceof HTTPException && error.res) return error.getResponse();
+    // A response decided as a whole before the handler could finish (a replayed Idempotency-Key answer): made
+    // outside the context, so it carries this request's id only if given it here.
+    if (error instanceof HTTPException && error.res) {
+      const decided = error.getResponse();
+      decided.headers.set("X-Request-Id", c.get("requestId"));
+      return decided;
+    }
     const apiError = toApiError(error);
     // Server errors, and requests Postgres refused that the schemas let through (a gap to close).
     const level = apiError.status >= 500 ? "error" : postgresErrorOf(error) ? "warn" : undefined;

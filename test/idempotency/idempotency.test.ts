@@ -86,6 +86,21 @@ describe("Idempotency-Key on POST", () => {
     expect(await h.sql("select id from time_entries where description = 'abandoned'")).toHaveLength(1);
   });
 
+  it("replays a refusal of the database (409 OVERLAP) as a request of its own, with its request id", async () => {
+    const other = await createTeam(h);
+    await h.sql("update organizations set prevent_overlaps = true where id = $1", [other.organizationId]);
+    expect((await post(crypto.randomUUID(), entry("first"), other.member.token)).status).toBe(201);
+    const key = crypto.randomUUID();
+    const first = await post(key, entry("overlapping"), other.member.token);
+    expect([first.status, first.body.error.code]).toEqual([409, "OVERLAP"]);
+    const retry = await post(key, entry("overlapping"), other.member.token);
+    expect([retry.status, retry.body]).toEqual([409, first.body]);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(retry.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(retry.headers.get("X-Request-Id")).not.toBe(first.headers.get("X-Request-Id"));
+    expect(retry.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
   it("keys are per operation: the same key on another path is a different request", async () => {
     const key = crypto.randomUUID();
     expect((await post(key, entry("per path"))).status).toBe(201);
