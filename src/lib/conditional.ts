@@ -106,7 +106,7 @@ export const Version = z.number().int().openapi({
 
 /** What every PATCH of one resource says about a change to the values it has. */
 export const noChangeRule =
-  "Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version`, `ETag` and `updated_at`, no webhook event.";
+  "Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event.";
 
 /** What an operation that takes `If-Match` says about it. */
 export const ifMatchRule =

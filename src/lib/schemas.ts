@@ -174,13 +174,24 @@ const abbreviationMessage = {
     "Postgres reads this name as a fixed-offset abbreviation, not as that time zone; use a city, e.g. Europe/Berlin",
 };
 
+/**
+ * IANA's spelling of a name given in another case (`europe/berlin` is `Europe/Berlin`), as the runtime resolves it:
+ * both the runtime and Postgres take either, but a client's zone library may not. A link (`Asia/Kolkata`, which the
+ * runtime resolves to `Asia/Calcutta`) stays as given.
+ */
+function ianaSpelling(name: string) {
+  const resolved = new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+}
+
 /** A time zone by its IANA name. Postgres may still refuse one only the runtime knows: see `withTimeZoneErrors`. */
 export const TimeZoneName = z
   .string()
   .max(64, timeZoneMessage)
   .regex(TIME_ZONE_NAME, timeZoneMessage)
   .refine(isTimeZone, timeZoneMessage)
-  .refine((name) => !ABBREVIATION_NAMES.has(name.toLowerCase()), abbreviationMessage);
+  .refine((name) => !ABBREVIATION_NAMES.has(name.toLowerCase()), abbreviationMessage)
+  .transform(ianaSpelling);
 
 /** `true` or `false` in a query string. */
 export const QueryBoolean = z

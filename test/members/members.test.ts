@@ -362,4 +362,23 @@ describe("PATCH /v1/members/{userId}", () => {
     expect(foreign.status).toBe(404);
     expect((await memberFromDatabase(team.organizationId, team.member.id)).role).toBe("member");
   });
+
+  it("treats a removed former owner as any removed member: 409 to an admin's PATCH and DELETE, reinstated by POST", async () => {
+    const org = await createOrganization(h);
+    const owner = await createMember(h, org, "owner");
+    const admin = await createMember(h, org, "admin");
+    const former = await createMember(h, org, "owner");
+    expect((await h.call("DELETE", `/v1/members/${former.id}`, { token: owner.token })).status).toBe(204);
+    const patched = await h.call("PATCH", `/v1/members/${former.id}`, { token: admin.token, body: { role: "member" } });
+    const deleted = await h.call("DELETE", `/v1/members/${former.id}`, { token: admin.token });
+    for (const res of [patched, deleted]) expect([res.status, res.body.error?.code]).toEqual([409, "MEMBER_REMOVED"]);
+    const [{ email }] = (await h.sql("select email from users where id = $1", [former.id])) as [{ email: string }];
+    const asOwner = await h.call("POST", "/v1/members", { token: admin.token, body: { email, role: "owner" } });
+    expect([asOwner.status, asOwner.body.error?.code]).toEqual([403, "FORBIDDEN"]);
+    const back = await h.call("POST", "/v1/members", { token: admin.token, body: { email, role: "admin" } });
+    expect([back.status, back.body.data?.role, back.body.data?.status]).toEqual([201, "admin", "active"]);
+    // Active again as an admin, they are no owner to protect: the admin may change them.
+    const changed = await h.call("PATCH", `/v1/members/${former.id}`, { token: admin.token, body: { role: "member" } });
+    expect([changed.status, changed.body.data?.role]).toEqual([200, "member"]);
+  });
 });

@@ -126,6 +126,17 @@ describe("PATCH /v1/organizations/current", () => {
     expect((await patch(member.token, { name: "Org" })).status).toBe(403);
   });
 
+  it("keeps a time zone in IANA's spelling, whatever the case it was given in", async () => {
+    const { organizationId, owner } = await createTeam(h);
+    const res = await patch(owner.token, { timezone: "europe/BERLIN" });
+    expect(res.body.data).toMatchObject({ timezone: "Europe/Berlin", version: 2 });
+    expect((await organizationFromDatabase(organizationId)).timezone).toBe("Europe/Berlin");
+    // The same zone in another case is no change; a link stays as given (the runtime would answer Asia/Calcutta).
+    expect((await patch(owner.token, { timezone: "EUROPE/berlin" })).body.data.version).toBe(2);
+    expect((await patch(owner.token, { timezone: "Asia/Kolkata" })).body.data.timezone).toBe("Asia/Kolkata");
+    expect((await patch(owner.token, { timezone: "etc/gmt+5" })).body.data.timezone).toBe("Etc/GMT+5");
+  });
+
   it("is for owners and admins: a member gets 403 and nothing changes", async () => {
     const res = await patch(team.member.token, { name: "Mine" });
     expect(res.status).toBe(403);

@@ -36,6 +36,12 @@ export const lastOwner = () =>
 
 const lastOwnerErrors = { organization_members_last_owner: lastOwner };
 
+/**
+ * The role the target `t` holds: none once removed, so that an admin asking to change or remove a removed former
+ * owner hears 409 MEMBER_REMOVED, as for any removed member, and may reinstate them (POST) as anyone else.
+ */
+const heldRole = sql`case when t.status = 'active' then t.role end`;
+
 /** Only owners and admins manage members, and only an owner touches an owner or makes one. */
 const mayManage = (targetRole: SQL, newRole: SQL) =>
   sql`(${callerIsManager} and ((${targetRole}) is distinct from 'owner' and (${newRole}) is distinct from 'owner'
@@ -151,7 +157,7 @@ const targetVerdicts = (ifMatch: IfMatch | undefined) =>
 export async function changeMemberRole(db: Db, caller: Caller, userId: string, newRole: Role, ifMatch?: IfMatch) {
   const fields = changedFields({ role: newRole }, { role: "text" });
   const role = fields.value("role");
-  const ok = sql`t.status = 'active' and ${versionMatches("t.version", ifMatch)} and ${mayManage(sql`t.role`, role)}`;
+  const ok = sql`t.status = 'active' and ${versionMatches("t.version", ifMatch)} and ${mayManage(heldRole, role)}`;
   return withConstraintErrors(
     () =>
       queryWithEvents<MemberWrite & { member: Member | null }>(
@@ -166,7 +172,7 @@ export async function changeMemberRole(db: Db, caller: Caller, userId: string, n
         ${fields.answered(ok)},
         ${outboxCtes(caller.organizationId, [{ type: "member.updated", rows: updateRows(memberOf, "target", "updated") }])}
         select ${callerRole} as role, ${targetVerdicts(ifMatch)}, ${deliveriesColumn},
-          coalesce((select ${mayManage(sql`t.role`, role)} from target t), false) as allowed,
+          coalesce((select ${mayManage(heldRole, role)} from target t), false) as allowed,
           (select ${memberJson("x", "u")} from answered x join users u on u.id = x.user_id) as member`,
       ),
     lastOwnerErrors,
@@ -180,7 +186,7 @@ export async function changeMemberRole(db: Db, caller: Caller, userId: string, n
  */
 export async function removeMember(db: Db, caller: Caller, userId: string, ifMatch?: IfMatch) {
   const self = userId.toLowerCase() === caller.userId.toLowerCase();
-  const allowed = self ? sql`${callerIsMember}` : mayManage(sql`t.role`, sql`null::text`);
+  const allowed = self ? sql`${callerIsMember}` : mayManage(heldRole, sql`null::text`);
   return withConstraintErrors(
     () =>
       queryWithEvents<MemberWrite & { stopped_entry_id: string | null }>(

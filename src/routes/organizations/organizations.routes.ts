@@ -27,7 +27,7 @@ export const patchCurrent = createRoute({
   path: "/v1/organizations/current",
   tags,
   summary: "Update the organization",
-  description: `Changes any subset of \`name\`, \`timezone\` and \`prevent_overlaps\`, and bumps \`updated_at\`. A time zone Postgres does not know is 400 on \`timezone\`. ${noChangeRule} ${ifMatchRule} Only owner and admin may do this (a member gets 403 \`FORBIDDEN\`). Needs scope \`team:admin\` for OAuth tokens.`,
+  description: `Changes any subset of \`name\`, \`timezone\`, \`prevent_overlaps\` and \`week_start\`, and bumps \`updated_at\`. A time zone Postgres does not know is 400 on \`timezone\`. ${noChangeRule} ${ifMatchRule} Only owner and admin may do this (a member gets 403 \`FORBIDDEN\`). Needs scope \`team:admin\` for OAuth tokens.`,
   ...scoped("team:admin"),
   request: {
     headers: IfMatchHeaders,
