@@ -39,13 +39,20 @@ const instantRangeMessage = { message: "Must fall from 0001-01-01T00:00:00Z to 9
  * (`end_time` after `start_time`, a timer's stop) then see exactly the instants stored; Postgres would round digits
  * beyond the millisecond instead, so two instants 0.4 ms apart could become equal after every check had passed.
  */
-export const Timestamp = z.iso
-  .datetime({ offset: true, message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z" })
+export const Timestamp = z
+  .preprocess(
+    // RFC 3339 (5.6) allows `t` and `z` in lower case; nothing else in a timestamp has a case.
+    (value) => (typeof value === "string" ? value.toUpperCase() : value),
+    z.iso.datetime({
+      offset: true,
+      message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z",
+    }),
+  )
   .refine(inInstantRange, instantRangeMessage)
   .transform((text) => new Date(Date.parse(text)).toISOString())
   .openapi({
     description:
-      "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC; stored and returned in UTC at millisecond precision (digits beyond the millisecond are dropped, not rounded).",
+      "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`; `T` and `Z` may be lower case), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC; stored and returned in UTC at millisecond precision (digits beyond the millisecond are dropped, not rounded).",
     example: "2026-11-28T09:00:00Z",
   });
 

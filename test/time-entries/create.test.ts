@@ -173,6 +173,19 @@ describe("POST /v1/time-entries", () => {
     expect(Object.keys(res.body.error.details)).toEqual([field]);
   });
 
+  it("takes t and z in lower case, as RFC 3339 allows, and answers in UTC as always", async () => {
+    const res = await post(team.member.token, {
+      start_time: "2026-11-28t09:00:00z",
+      end_time: "2026-11-28t10:30:00+01:00",
+      description: "x",
+    });
+    expect(res.status).toBe(201);
+    expect([res.body.data.start_time, res.body.data.end_time]).toEqual([
+      "2026-11-28T09:00:00.000Z",
+      "2026-11-28T09:30:00.000Z",
+    ]);
+  });
+
   it("explains the offset rule in the message", async () => {
     const res = await post(team.member.token, { start_time: "2026-11-28T09:00:00", description: "x" });
     expect(res.body.error.details).toEqual({

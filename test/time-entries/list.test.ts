@@ -292,7 +292,7 @@ describe("GET /v1/time-entries filters", () => {
     });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.details).toEqual({
-      end_date: ["The range from start_date to end_date must be at most 366 days"],
+      end_date: ["The range from start_date to end_date must cover at most 366 days, both included"],
     });
     const user = await h.call("GET", `/v1/time-entries?user_id=${"a".repeat(37)}`, { token: team.owner.token });
     expect(user.status).toBe(400);

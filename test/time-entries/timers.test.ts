@@ -184,6 +184,21 @@ describe("POST /v1/time-entries/{id}/stop", () => {
     expect((await stored(id))?.end_time).toBeNull();
   });
 
+  it("is 400 on end_time, saying that omitted means now, for a timer that starts in the future", async () => {
+    const id = await createEntry(h, team.member, { start: "2099-01-01T09:00:00Z", end: null });
+    const res = await stop(team.member.token, id);
+    expect([res.status, res.body]).toEqual([
+      400,
+      {
+        error: {
+          ...endTimeError.error,
+          details: { end_time: ["Omitted means now, which is not after start_time: give an end_time"] },
+        },
+      },
+    ]);
+    expect((await stored(id))?.end_time).toBeNull();
+  });
+
   it("refuses unknown fields and malformed timestamps", async () => {
     const id = await createEntry(h, team.member, { end: null });
     const unknown = await stop(team.member.token, id, { end_time: "2026-11-28T11:00:00Z", foo: 1 });

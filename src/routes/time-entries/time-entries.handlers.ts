@@ -158,12 +158,19 @@ export const current: AppRouteHandler<CurrentRoute> = async (c) => {
 
 export const stop: AppRouteHandler<StopRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const result = await stopTimeEntry(c.get("db"), c.get("caller"), id, c.req.valid("json") ?? {});
+  const body = c.req.valid("json") ?? {};
+  const result = await stopTimeEntry(c.get("db"), c.get("caller"), id, body);
   requireMember(result.role);
   if (!result.found) throw entryNotFound();
   if (result.locked) throw entryLocked();
   if (!result.running) throw new ApiError("TIMER_NOT_RUNNING", "The time entry has already been stopped");
-  if (!result.times_valid) throw invalidField("end_time", "Must be after start_time");
+  if (!result.times_valid) {
+    // Without end_time, "now": a timer that starts in the future cannot stop now.
+    throw invalidField(
+      "end_time",
+      body.end_time ? "Must be after start_time" : "Omitted means now, which is not after start_time: give an end_time",
+    );
+  }
   if (!result.entry) throw new Error("the stop matched no row although every check passed");
   c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 200);

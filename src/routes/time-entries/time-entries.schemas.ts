@@ -178,7 +178,7 @@ export const checkEntryFilter = <T extends DateRange>(query: T, ctx: z.Refinemen
     // A bounded range keeps every query cheap; page through years in steps.
     ctx.addIssue({
       code: "custom",
-      message: `The range from start_date to end_date must be at most ${MAX_RANGE_DAYS} days`,
+      message: `The range from start_date to end_date must cover at most ${MAX_RANGE_DAYS} days, both included`,
       path: ["end_date"],
     });
   }
