@@ -488,7 +488,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate a webhook subscription's signing secret
-     * @description Issues a new secret, shown only in this answer. For the next 24 hours every delivery is signed with both the new and the previous secret (two entries in `webhook-signature`), so a receiver can switch to the new one without losing a message; then only with the new one. Rotating again within those 24 hours retires the older previous secret at once. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Issues a new secret, shown only in this answer. For the next 24 hours every delivery is signed with both the new and the previous secret (two entries in `webhook-signature`), so a receiver can switch to the new one without losing a message; then only with the new one. Rotating again within those 24 hours retires the older previous secret at once. A rotation is a change of the subscription (a new `version`). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
      */
     post: operations["rotateWebhookSecret"];
     delete?: never;
@@ -3003,7 +3003,7 @@ export interface components {
      */
     CreateWebhook: {
       /**
-       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name. Redirects are not followed. Stored and answered normalised, as it is called.
+       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, no port 0. Redirects are not followed. Stored and answered normalised, as it is called.
        * @example https://hooks.example.com/time-entries
        */
       url: string;
@@ -3054,7 +3054,7 @@ export interface components {
      */
     UpdateWebhook: {
       /**
-       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name. Redirects are not followed. Stored and answered normalised, as it is called.
+       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, no port 0. Redirects are not followed. Stored and answered normalised, as it is called.
        * @example https://hooks.example.com/time-entries
        */
       url?: string;
@@ -9468,6 +9468,10 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
         /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
@@ -9551,6 +9555,18 @@ export interface operations {
       };
       /** @description `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

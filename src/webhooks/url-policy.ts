@@ -9,7 +9,7 @@ export type UrlPolicy = {
 };
 
 export const URL_RULES =
-  "An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name. Redirects are not followed.";
+  "An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, no port 0. Redirects are not followed.";
 
 /** Why `url` may not receive webhooks; undefined when it may. */
 export function refusedWebhookUrl(url: string, policy: UrlPolicy): string | undefined {
@@ -20,6 +20,8 @@ export function refusedWebhookUrl(url: string, policy: UrlPolicy): string | unde
     return "Must be an absolute URL";
   }
   if (parsed.username || parsed.password) return "Must not contain credentials";
+  // The URL parser takes port 0, which no server listens on (a port over 65535 is no URL at all).
+  if (parsed.port === "0") return "Must not name port 0";
   // WHATWG URL parsing has normalised the host: IPv4 in any notation (0x7f.1, 2130706433) is dotted decimal
   // now, and IPv6 is bracketed, compressed hexadecimal.
   const host = parsed.hostname.toLowerCase().replace(/\.$/, "");

@@ -157,6 +157,8 @@ describe("URLs that could reach a private network (SSRF)", () => {
     ["https://printer.local/hooks", "Must not be an .internal or .local name"],
     ["https://intranet/hooks", "Must be a public domain name"],
     ["not a url", "Must be an absolute URL"],
+    ["https://hooks.example.com:0/hooks", "Must not name port 0"],
+    ["https://hooks.example.com:65536/hooks", "Must be an absolute URL"],
   ];
 
   it.each(refused)("refuses %s with 400 on url: %s", async (target, message) => {
@@ -305,6 +307,18 @@ describe("POST /v1/webhooks/{id}/rotate-secret", () => {
     const again = await h.call("POST", `/v1/webhooks/${id}/rotate-secret`, { token: team.owner.token });
     expect((await stored(id))?.previous_secret).toBe(res.body.data.secret);
     expect((await stored(id))?.secret).toBe(again.body.data.secret);
+  });
+
+  it("honours If-Match: a stale version is 412 and keeps the secrets, the current one rotates", async () => {
+    const { id, secret } = await subscribe(h, team.organizationId);
+    const rotate = (ifMatch: string) =>
+      h.call("POST", `/v1/webhooks/${id}/rotate-secret`, { token: team.owner.token, headers: { "If-Match": ifMatch } });
+    const stale = await rotate('"2"');
+    expect([stale.status, stale.body.error?.code]).toEqual([412, "PRECONDITION_FAILED"]);
+    expect(await stored(id)).toMatchObject({ secret, previous_secret: null, version: "1" });
+    const current = await rotate('"1"');
+    expect([current.status, current.body.data?.version]).toEqual([200, 2]);
+    expect((await stored(id))?.previous_secret).toBe(secret);
   });
 });
 

@@ -105,9 +105,13 @@ export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
 };
 
 export const rotateSecret: AppRouteHandler<RotateSecretRoute> = async (c) => {
-  const result = await rotateWebhookSecret(c.get("db"), c.get("caller"), c.req.valid("param").id, newSigningSecret());
+  const ifMatch = preconditionsOf(c.req.valid("header"));
+  const { id } = c.req.valid("param");
+  const result = await rotateWebhookSecret(c.get("db"), c.get("caller"), id, newSigningSecret(), ifMatch);
   requireManager(result.role, "rotate webhook secrets");
-  if (!result.found || !result.webhook) throw webhookNotFound();
+  if (!result.found) throw webhookNotFound();
+  if (result.precondition_failed) throw preconditionFailed("webhook subscription", result.precondition_failed);
+  if (!result.webhook) throw new Error("the rotation matched no row although every check passed");
   c.header("ETag", entityTag(result.webhook.version));
   return c.json({ data: result.webhook }, 200);
 };

@@ -150,18 +150,24 @@ export async function deleteWebhook(db: Db, caller: Caller, id: string, ifMatch?
  * A new secret; the current one becomes the previous and keeps signing for 24 hours (a previous one still in its
  * 24 hours stops now: at most two secrets sign at once).
  */
-export async function rotateWebhookSecret(db: Db, caller: Caller, id: string, secret: string) {
-  return queryOne<{ role: Role | null; found: boolean; webhook: WebhookWithSecret | null }>(
+export async function rotateWebhookSecret(db: Db, caller: Caller, id: string, secret: string, ifMatch?: IfMatch) {
+  return queryOne<{
+    role: Role | null;
+    found: boolean;
+    precondition_failed: FailedPrecondition | null;
+    webhook: WebhookWithSecret | null;
+  }>(
     db,
     sql`with ${memberCte(caller)},
     ${targetWebhook(caller, id)},
     updated as (
       update webhook_subscriptions w set secret = ${secret}, previous_secret = t.secret,
         previous_secret_expires_at = now() + make_interval(hours => ${PREVIOUS_SECRET_HOURS}), updated_at = now()
-      from target t where w.id = t.id
+      from target t where w.id = t.id and ${versionMatches("t.version", ifMatch)}
       returning w.*
     )
     select ${callerRole} as role, exists (select 1 from target) as found,
+      ${failedPrecondition("target", ifMatch)} as precondition_failed,
       (select ${webhookJson("w", true)} from updated w) as webhook`,
   );
 }

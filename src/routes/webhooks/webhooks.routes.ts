@@ -110,15 +110,15 @@ export const rotateSecret = createRoute({
   path: "/v1/webhooks/{id}/rotate-secret",
   tags,
   summary: "Rotate a webhook subscription's signing secret",
-  description: `Issues a new secret, shown only in this answer. For the next 24 hours every delivery is signed with both the new and the previous secret (two entries in \`webhook-signature\`), so a receiver can switch to the new one without losing a message; then only with the new one. Rotating again within those 24 hours retires the older previous secret at once. ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Issues a new secret, shown only in this answer. For the next 24 hours every delivery is signed with both the new and the previous secret (two entries in \`webhook-signature\`), so a receiver can switch to the new one without losing a message; then only with the new one. Rotating again within those 24 hours retires the older previous secret at once. A rotation is a change of the subscription (a new \`version\`). ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
   ...write,
-  request: { params: IdParams },
+  request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
     200: {
       ...json(WebhookWithSecretEnvelope, "The subscription with its new signing secret (shown only here)."),
       headers: etagHeader,
     },
-    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", ...noBodyErrors, ...authErrors),
+    ...errorResponses("VALIDATION_ERROR", "NOT_FOUND", "PRECONDITION_FAILED", ...noBodyErrors, ...authErrors),
   },
 });
 
