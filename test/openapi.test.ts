@@ -69,6 +69,7 @@ const conditionalOperations = [
   "PATCH /v1/members/{userId}",
   "DELETE /v1/members/{userId}",
   "PATCH /v1/organizations/current",
+  "POST /v1/webhooks/{id}/rotate-secret",
 ].sort();
 
 describe("GET /openapi.json", () => {
@@ -213,6 +214,7 @@ describe("GET /openapi.json", () => {
     expect(codes("PATCH /v1/members/{userId}", "409")).toEqual(["MEMBER_REMOVED", "LAST_OWNER"]);
     expect(codes("DELETE /v1/members/{userId}", "409")).toEqual(["MEMBER_REMOVED", "LAST_OWNER"]);
     expect(codes("PATCH /v1/organizations/current", "412")).toEqual(["PRECONDITION_FAILED"]);
+    expect(codes("POST /v1/webhooks/{id}/rotate-secret", "412")).toEqual(["PRECONDITION_FAILED"]);
     expect(codes("POST /v1/webhooks", "400")).toEqual(["VALIDATION_ERROR"]);
     expect(codes("POST /v1/webhooks/{id}/ping", "409")).toEqual(["WEBHOOK_DISABLED", "IDEMPOTENCY_KEY_IN_USE"]);
     expect(codes("POST /v1/webhooks/{id}/deliveries/{deliveryId}/retry", "409")).toEqual([
@@ -224,7 +226,7 @@ describe("GET /openapi.json", () => {
     expect(preconditions.map((o) => o.name).sort()).toEqual(conditionalOperations);
   });
 
-  it("documents If-Match on PATCH and DELETE of every resource with a version, and nowhere else", () => {
+  it("documents If-Match on PATCH and DELETE of every resource with a version, on rotate-secret, and nowhere else", () => {
     const takesIfMatch = v1()
       .filter((o) => o.operation.parameters?.some((p) => p.in === "header" && p.name === "If-Match"))
       .map((o) => o.name)

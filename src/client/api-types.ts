@@ -2150,7 +2150,7 @@ export interface components {
       /** @example https://hooks.example.com/time-entries */
       url: string;
       /**
-       * @description The event types delivered, or `["*"]` for every type.
+       * @description The event types delivered, in alphabetical order, or `["*"]` for every type.
        * @example [
        *       "time_entry.created",
        *       "time_entry.updated"
@@ -3008,7 +3008,7 @@ export interface components {
        */
       url: string;
       /**
-       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`, `member.added`, `member.updated`, `member.removed`.
+       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`, `member.added`, `member.updated`, `member.removed`. A set: kept and answered in alphabetical order, so the same types in another order are no change.
        * @example [
        *       "time_entry.created",
        *       "time_entry.updated",
@@ -3059,7 +3059,7 @@ export interface components {
        */
       url?: string;
       /**
-       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`, `member.added`, `member.updated`, `member.removed`.
+       * @description The event types to deliver, or `["*"]` for all of them: `time_entry.created`, `time_entry.updated`, `time_entry.deleted`, `timer.started`, `timer.stopped`, `project.created`, `project.updated`, `project.deleted`, `customer.created`, `customer.updated`, `customer.deleted`, `invoice.created`, `invoice.updated`, `invoice.deleted`, `invoice.status_changed`, `member.added`, `member.updated`, `member.removed`. A set: kept and answered in alphabetical order, so the same types in another order are no change.
        * @example [
        *       "time_entry.created",
        *       "time_entry.updated",

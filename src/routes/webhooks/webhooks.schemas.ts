@@ -16,7 +16,7 @@ export const Webhook = z
     id: Id.openapi({ example: exampleWebhookId }),
     url: z.string().openapi({ example: "https://hooks.example.com/time-entries" }),
     events: z.array(z.string()).openapi({
-      description: 'The event types delivered, or `["*"]` for every type.',
+      description: 'The event types delivered, in alphabetical order, or `["*"]` for every type.',
       example: ["time_entry.created", "time_entry.updated"],
     }),
     description: z.string().nullable().openapi({ example: "Payroll sync" }),
@@ -53,8 +53,10 @@ const Events = z
   .max(EVENT_TYPES.length, { message: eventsMessage })
   .refine((events) => new Set(events).size === events.length, { message: "Must not repeat an event type" })
   .refine((events) => !events.includes(ALL_EVENTS) || events.length === 1, { message: eventsMessage })
+  // A set: kept in alphabetical order, so the same types in another order are no change.
+  .transform((events) => events.toSorted())
   .openapi({
-    description: `The event types to deliver, or \`["*"]\` for all of them: ${EVENT_TYPES.map((type) => `\`${type}\``).join(", ")}.`,
+    description: `The event types to deliver, or \`["*"]\` for all of them: ${EVENT_TYPES.map((type) => `\`${type}\``).join(", ")}. A set: kept and answered in alphabetical order, so the same types in another order are no change.`,
     example: ["time_entry.created", "time_entry.updated", "time_entry.deleted"],
   });
 
