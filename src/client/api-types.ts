@@ -62,7 +62,7 @@ export interface paths {
     };
     /**
      * Summarize time entries
-     * @description Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded to 2 decimals on each group's total). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens.
+     * @description Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded on each group's total to the currency's ISO 4217 minor unit: 2 decimals for most, none for JPY, 3 for KWD). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens.
      */
     get: operations["summarizeTimeEntries"];
     put?: never;
@@ -1743,7 +1743,7 @@ export interface components {
        */
       currency: string;
       /**
-       * @description Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.
+       * @description Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded once, on the total, to the currency's ISO 4217 minor unit (2 decimals for most: `"720.00"` EUR; none for JPY, KRW, CLP and the other zero-decimal currencies: `"333"`; 3 for BHD, IQD, JOD, KWD, LYD, OMR and TND: `"0.175"`); a decimal string so no float ever touches it.
        * @example 720.00
        */
       amount: string;

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { CURRENCY_MINOR_UNITS } from "../lib/iso-codes";
 
 /**
  * SQL text rendering a timestamptz column as the API writes it: UTC, ISO 8601, milliseconds (or `US`, microseconds,
@@ -44,3 +45,14 @@ export function jsonObject(
 
 /** A `uuid[]` parameter: one bind value however many ids (ids are validated UUIDs, so the literal is safe). */
 export const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(",")}}`}::uuid[]`;
+
+/**
+ * `amount` (numeric SQL) rounded to the minor unit of the currency `currency` (SQL) names, ISO 4217's: 2 decimals,
+ * none for the yen, 3 for the Kuwaiti dinar (CURRENCY_MINOR_UNITS).
+ */
+export function roundedToMinorUnit(amount: string, currency: string) {
+  const exceptions = Object.entries(CURRENCY_MINOR_UNITS).map(
+    ([digits, codes]) => `when ${currency} in (${codes.map((code) => `'${code}'`).join(", ")}) then ${digits}`,
+  );
+  return `round(${amount}, case ${exceptions.join(" ")} else 2 end)`;
+}

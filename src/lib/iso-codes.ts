@@ -20,3 +20,12 @@ export const CURRENCY_CODES = new Set(
   SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND
   VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG`.split(/\s+/),
 );
+
+/**
+ * ISO 4217 minor units of the currencies in CURRENCY_CODES that do not have 2 (the yen has none, the Kuwaiti dinar
+ * 3): an amount is rounded to its currency's, so that it is one that can be billed.
+ */
+export const CURRENCY_MINOR_UNITS: Readonly<Record<number, readonly string[]>> = {
+  0: ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"],
+  3: ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"],
+};

@@ -34,6 +34,12 @@ const inInstantRange = (text: string) => {
 };
 const instantRangeMessage = { message: "Must fall from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC" };
 
+/** A field's message for a malformed value, and `Required` where the value is missing altogether. */
+const requiredOr =
+  (message: string) =>
+  ({ input }: { input?: unknown }) =>
+    input === undefined ? "Required" : message;
+
 /**
  * A timestamp as the database will keep it: in UTC, truncated to the millisecond. Checks made before the write
  * (`end_time` after `start_time`, a timer's stop) then see exactly the instants stored; Postgres would round digits
@@ -45,7 +51,7 @@ export const Timestamp = z
     (value) => (typeof value === "string" ? value.toUpperCase() : value),
     z.iso.datetime({
       offset: true,
-      message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z",
+      error: requiredOr("Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"),
     }),
   )
   .refine(inInstantRange, instantRangeMessage)
@@ -62,7 +68,7 @@ export const UtcTimestamp = z.iso.datetime().refine(inInstantRange, instantRange
 });
 
 export const CalendarDate = z.iso
-  .date({ message: "Must be a calendar date, YYYY-MM-DD" })
+  .date({ error: requiredOr("Must be a calendar date, YYYY-MM-DD") })
   .refine((date) => date >= "0001-01-01", { message: "Must be a calendar date from 0001-01-01 to 9999-12-31" })
   .openapi({ example: "2026-11-28" });
 
@@ -207,14 +213,14 @@ export const QueryBoolean = z
 
 /**
  * Money in one currency, as computed in SQL: Σ hours × the project's hourly_rate over billable entries of rated
- * projects, in numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.
+ * projects, in numeric and rounded to the currency's minor unit once, on the total; a decimal string so no float ever touches it.
  */
 export const CurrencyAmount = z
   .object({
     currency: z.string().openapi({ description: "ISO 4217.", example: "EUR" }),
     amount: z.string().openapi({
       description:
-        "Σ hours × the project's hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded to 2 decimals once, on the total; a decimal string so no float ever touches it.",
+        'Σ hours × the project\'s hourly_rate over the billable entries of rated projects in this currency, computed exactly in SQL numeric and rounded once, on the total, to the currency\'s ISO 4217 minor unit (2 decimals for most: `"720.00"` EUR; none for JPY, KRW, CLP and the other zero-decimal currencies: `"333"`; 3 for BHD, IQD, JOD, KWD, LYD, OMR and TND: `"0.175"`); a decimal string so no float ever touches it.',
       example: "720.00",
     }),
   })

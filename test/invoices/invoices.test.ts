@@ -260,6 +260,27 @@ describe("GET /v1/invoices/{id}", () => {
     expect(summary.body.data.totals.amounts).toEqual([{ currency: "EUR", amount: "0.02" }]);
   });
 
+  it("bills each currency in its ISO 4217 minor unit, and freezes that when the invoice is sent", async () => {
+    const yen = await createProject(h, team.organizationId, { customerId, hourlyRate: "1000", currency: "JPY" });
+    const dinar = await createProject(h, team.organizationId, { customerId, hourlyRate: "1.50", currency: "KWD" });
+    const id = await newDraft();
+    for (const [projectId, start, seconds] of [
+      [yen, "2026-10-12T09:00:00Z", 1200],
+      [dinar, "2026-10-12T10:00:00Z", 420],
+    ] as const) {
+      const end = new Date(Date.parse(start) + seconds * 1000).toISOString();
+      await createEntry(h, team.member, { projectId, invoiceId: id, billable: true, start, end });
+    }
+    const expected = [
+      { currency: "JPY", amount: "333" },
+      { currency: "KWD", amount: "0.175" },
+    ];
+    const draft = await h.call("GET", `/v1/invoices/${id}`, { token: team.admin.token });
+    expect(draft.body.data.summary.amounts).toEqual(expected);
+    const sent = await h.call("PATCH", `/v1/invoices/${id}`, { token: team.admin.token, body: { status: "sent" } });
+    expect([sent.status, sent.body.data.summary.amounts]).toEqual([200, expected]);
+  });
+
   it("is 404 for an unknown id and forbidden to a member", async () => {
     const missing = await h.call("GET", `/v1/invoices/${crypto.randomUUID()}`, { token: team.owner.token });
     expect(missing.status).toBe(404);

@@ -186,6 +186,11 @@ describe("POST /v1/time-entries", () => {
     ]);
   });
 
+  it("says Required for a start_time left out", async () => {
+    const res = await post(team.member.token, { description: "x" });
+    expect(res.body.error.details).toEqual({ start_time: ["Required"] });
+  });
+
   it("explains the offset rule in the message", async () => {
     const res = await post(team.member.token, { start_time: "2026-11-28T09:00:00", description: "x" });
     expect(res.body.error.details).toEqual({

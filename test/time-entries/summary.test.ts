@@ -96,6 +96,32 @@ describe("GET /v1/time-entries/summary", () => {
     });
   });
 
+  it("rounds each currency's amount to its ISO 4217 minor unit: none for the yen, 3 decimals for the dinar", async () => {
+    const own = await createTeam(h);
+    const project = (currency: string, hourlyRate: string) =>
+      createProject(h, own.organizationId, { name: currency, hourlyRate, currency });
+    const rated: [string, number][] = [
+      [await project("JPY", "1000"), 1200], // 333.33… yen: 333
+      [await project("KWD", "1.50"), 420], // 0.175 dinar: 0.175, not 0.18
+      [await project("EUR", "1.50"), 420], // 0.175 euro: 0.18
+      [await project("CLP", "999.99"), 5], // 1.38… pesos: 1
+    ];
+    for (const [projectId, seconds] of rated) {
+      await createEntry(h, own.owner, {
+        start: "2026-11-10T09:00:00Z",
+        end: new Date(Date.parse("2026-11-10T09:00:00Z") + seconds * 1000).toISOString(),
+        projectId,
+        billable: true,
+      });
+    }
+    expect((await summary(own.owner.token, NOVEMBER)).totals.amounts).toEqual([
+      { currency: "CLP", amount: "1" },
+      { currency: "EUR", amount: "0.18" },
+      { currency: "JPY", amount: "333" },
+      { currency: "KWD", amount: "0.175" },
+    ]);
+  });
+
   it("groups by project, by label with the entries without a project last", async () => {
     const data = await summary(team.owner.token, `${NOVEMBER}&group_by=project`);
     expect(data.groups).toEqual([
@@ -596,6 +622,11 @@ describe("summary validation", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     expect(res.body.error.code).toBe("VALIDATION_ERROR");
     expect(Object.keys(res.body.error.details)).toEqual([field]);
+  });
+
+  it("says which dates are missing: Required", async () => {
+    const res = await h.call("GET", "/v1/time-entries/summary?group_by=project", { token: team.owner.token });
+    expect([res.status, res.body.error.details]).toEqual([400, { start_date: ["Required"], end_date: ["Required"] }]);
   });
 
   it("requires a range of at most 366 days", async () => {

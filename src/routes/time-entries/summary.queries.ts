@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
-import { jsonArrayTextSql, jsonObjectTextSql } from "../../db/sql-fragments";
+import { jsonArrayTextSql, jsonObjectTextSql, roundedToMinorUnit } from "../../db/sql-fragments";
 import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import { WEEK_DAYS, type WeekDay } from "../../db/week-days";
 import type { JsonText } from "../../lib/json-text";
@@ -96,16 +96,16 @@ const noTotals = jsonObjectTextSql([
   ["amounts", "'[]'"],
 ]);
 
-/** A currency's amount of a `by_currency` row, rounded to cents once on the group's total, as JSON text. */
+/** A currency's amount of a `by_currency` row, rounded to its minor unit once on the group's total, as JSON text. */
 const amountText = jsonObjectTextSql([
   ["currency", "to_json(currency)::text"],
-  ["amount", `'"' || round(rated_seconds / 3600, 2)::text || '"'`],
+  ["amount", `'"' || ${roundedToMinorUnit("rated_seconds / 3600", "currency")}::text || '"'`],
 ]);
 
 /**
  * Totals of the entries `filter` selects, grouped by one or two dimensions, in ONE statement. Each
  * row of `by_currency` holds one group (or the grand total, by grouping sets) and one currency;
- * Σ seconds × rate stays exact numeric, divided by 3600 and rounded to cents once per group total.
+ * Σ seconds × rate stays exact numeric, divided by 3600 and rounded to the currency's minor unit once per group total.
  */
 export async function summarizeTimeEntries(db: Db, caller: Caller, filter: EntryFilter, options: SummaryOptions) {
   const [first, second] = options.groupBy.map((dimension) => dimensions[dimension]);

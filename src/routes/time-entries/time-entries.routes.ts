@@ -54,7 +54,7 @@ export const summary = createRoute({
   tags,
   summary: "Summarize time entries",
   description:
-    "Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded to 2 decimals on each group's total). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens.",
+    "Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded on each group's total to the currency's ISO 4217 minor unit: 2 decimals for most, none for JPY, 3 for KWD). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens.",
   ...read,
   request: { query: SummaryQuery },
   responses: {
