@@ -10,7 +10,8 @@ import type { AppEnv } from "../lib/types";
  */
 export const allowedMethodsOnly = (methodsFor: (pathname: string) => string[]) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const pathname = new URL(c.req.url).pathname;
+    // Decoded as the router decodes it: /v1/%6De is /v1/me.
+    const pathname = c.req.path;
     const methods = methodsFor(pathname);
     if (methods.length > 0 && !methods.includes(c.req.method)) {
       const allowed = [...methods, "OPTIONS"];

@@ -33,7 +33,7 @@ export const cors = (methodsFor: (pathname: string) => string[]) =>
     const allowed = origin !== undefined && allowedOrigins(c.env).has(origin);
     const isPreflight = c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method") !== undefined;
     if (isPreflight) {
-      const methods = methodsFor(new URL(c.req.url).pathname);
+      const methods = methodsFor(c.req.path);
       if (methods.length > 0) {
         c.header("Vary", "Origin");
         if (allowed) {

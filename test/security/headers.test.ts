@@ -154,6 +154,18 @@ describe("methods a path does not have", () => {
     expect(options.headers.get("Allow")).toBe("DELETE, GET, HEAD, PATCH, POST, OPTIONS");
   });
 
+  it("are found on a percent-encoded path as the router finds its routes", async () => {
+    expect((await h.call("GET", "/v1/%6De", { token: team.owner.token })).status).toBe(200);
+    const put = await h.call("PUT", "/v1/%6De", { token: team.owner.token, body: {} });
+    expect([put.status, put.body.error?.code, put.headers.get("Allow")]).toEqual([
+      405,
+      "METHOD_NOT_ALLOWED",
+      "GET, HEAD, OPTIONS",
+    ]);
+    const options = await h.call("OPTIONS", "/v1/%6De");
+    expect([options.status, options.headers.get("Allow")]).toEqual([204, "GET, HEAD, OPTIONS"]);
+  });
+
   it("answer HEAD like GET, without a body", async () => {
     const res = await h.call("HEAD", "/v1/time-entries", { token: team.owner.token });
     expect(res.status).toBe(200);
