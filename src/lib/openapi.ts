@@ -203,7 +203,7 @@ function withIdempotencyKey(operation: IdempotentOperation) {
       in: "header",
       required: false,
       description:
-        "Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request replays it with `Idempotent-Replayed: true`. The same key with another request is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). " +
+        "Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request (method, path, query string, body byte for byte, a media type other than `application/json`, `If-Match` and `If-None-Match`) replays it with `Idempotent-Replayed: true`. The same key with another request (one that corrects any of these too) is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). " +
         `${IDEMPOTENCY_KEY_FORMAT.description}, e.g. a UUID.`,
       schema: {
         type: "string",

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { Db } from "../db/client";
@@ -40,6 +41,23 @@ async function sha256(head: string, body: ArrayBuffer) {
 }
 
 /**
+ * What besides the body makes a request the one a key was used with: method, path and query string, a media type
+ * other than `application/json`, and the conditional headers. A retry that corrects one of them (a 400 for a stray
+ * query parameter, a 415, a 412) is another request, 422, not a replay of the first answer. What a plain request does
+ * not send adds no line, so its hash is the one earlier versions stored: keys in flight across a deploy still match.
+ */
+function requestHead(c: Context<AppEnv>) {
+  const lines = [`${c.req.method} ${c.req.path}${new URL(c.req.url).search}`];
+  const type = c.req.header("Content-Type");
+  if (type !== undefined && type.trim().toLowerCase() !== "application/json") lines.push(`Content-Type: ${type}`);
+  for (const name of ["If-Match", "If-None-Match"]) {
+    const value = c.req.header(name);
+    if (value !== undefined) lines.push(`${name}: ${value}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
  * What became of the key in the request's first statement: `claimed` (the statement ran and stored
  * its result under the key), `replayed` (the key held an answer), `refused` (in use, or another
  * request's), `failed` (the statement raised, so nothing of it, the claim included, was kept), or
@@ -71,7 +89,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     key: header,
     // The body's bytes as sent (the same hash as of its text when it is valid UTF-8 without a BOM, which text dropped):
     // read as text first, invalid UTF-8 would be U+FFFD before the route could refuse it.
-    requestHash: await sha256(`${c.req.method} ${c.req.path}\n`, await c.req.arrayBuffer()),
+    requestHash: await sha256(requestHead(c), await c.req.arrayBuffer()),
   };
   const state: { outcome: Outcome } = { outcome: "none" };
   interceptNextStatement(db, async (query) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMember, createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { subscribe } from "../support/webhooks";
 import { requestHash } from "./request-hash";
 
 let h: Harness;
@@ -84,6 +85,43 @@ describe("Idempotency-Key on POST", () => {
     expect(again.headers.get("Idempotent-Replayed")).toBe("true");
     expect(again.body).toEqual(retry.body);
     expect(await h.sql("select id from time_entries where description = 'abandoned'")).toHaveLength(1);
+  });
+
+  it("takes a retry that corrects the query string, the media type or a conditional header for another request: 422", async () => {
+    const owner = team.owner.token;
+    const customers = (key: string, path: string, headers: Record<string, string> = {}) =>
+      h.call("POST", path, {
+        token: owner,
+        body: { name: `Corrected ${key}` },
+        headers: { "Idempotency-Key": key, ...headers },
+      });
+    const mismatch = [422, "IDEMPOTENCY_KEY_MISMATCH"];
+    const outcome = (res: Awaited<ReturnType<typeof h.call>>) => [res.status, res.body.error?.code];
+
+    const query = crypto.randomUUID();
+    expect(outcome(await customers(query, "/v1/customers?dry_run=true"))).toEqual([400, "VALIDATION_ERROR"]);
+    expect(outcome(await customers(query, "/v1/customers"))).toEqual(mismatch);
+    const replayed = await customers(query, "/v1/customers?dry_run=true");
+    expect([...outcome(replayed), replayed.headers.get("Idempotent-Replayed")]).toEqual([
+      400,
+      "VALIDATION_ERROR",
+      "true",
+    ]);
+
+    const type = crypto.randomUUID();
+    expect(outcome(await customers(type, "/v1/customers", { "Content-Type": "text/plain" }))[0]).toBe(415);
+    expect(outcome(await customers(type, "/v1/customers"))).toEqual(mismatch);
+
+    const { id } = await subscribe(h, team.organizationId);
+    const rotate = (key: string, ifMatch: string) =>
+      h.call("POST", `/v1/webhooks/${id}/rotate-secret`, {
+        token: owner,
+        headers: { "Idempotency-Key": key, "If-Match": ifMatch },
+      });
+    const stale = crypto.randomUUID();
+    expect(outcome(await rotate(stale, '"9"'))).toEqual([412, "PRECONDITION_FAILED"]);
+    expect(outcome(await rotate(stale, '"1"'))).toEqual(mismatch);
+    expect((await rotate(crypto.randomUUID(), '"1"')).status).toBe(200);
   });
 
   it("replays a refusal of the database (409 OVERLAP) as a request of its own, with its request id", async () => {
