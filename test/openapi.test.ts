@@ -70,6 +70,7 @@ const conditionalOperations = [
   "DELETE /v1/members/{userId}",
   "PATCH /v1/organizations/current",
   "POST /v1/webhooks/{id}/rotate-secret",
+  "POST /v1/time-entries/{id}/stop",
 ].sort();
 
 describe("GET /openapi.json", () => {
@@ -201,6 +202,7 @@ describe("GET /openapi.json", () => {
       "IDEMPOTENCY_KEY_IN_USE",
     ]);
     expect(codes("POST /v1/time-entries/{id}/stop", "404")).toEqual(["NOT_FOUND"]);
+    expect(codes("POST /v1/time-entries/{id}/stop", "412")).toEqual(["PRECONDITION_FAILED"]);
     expect(codes("POST /v1/time-entries/{id}/restart", "409")).toEqual([
       "TIMER_ALREADY_RUNNING",
       "OVERLAP",
@@ -226,7 +228,7 @@ describe("GET /openapi.json", () => {
     expect(preconditions.map((o) => o.name).sort()).toEqual(conditionalOperations);
   });
 
-  it("documents If-Match on PATCH and DELETE of every resource with a version, on rotate-secret, and nowhere else", () => {
+  it("documents If-Match on PATCH and DELETE of every resource with a version, on stop and rotate-secret, and nowhere else", () => {
     const takesIfMatch = v1()
       .filter((o) => o.operation.parameters?.some((p) => p.in === "header" && p.name === "If-Match"))
       .map((o) => o.name)

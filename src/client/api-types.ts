@@ -140,7 +140,7 @@ export interface paths {
     put?: never;
     /**
      * Stop a running timer
-     * @description Sets `end_time` to now, or to `end_time` from the optional body (empty is none, whatever its Content-Type), which must be after the entry's start_time. An entry already stopped is 409 `TIMER_NOT_RUNNING`; an invoiced entry is locked (409 `ENTRY_LOCKED`). A member can stop only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.
+     * @description Sets `end_time` to now, or to `end_time` from the optional body (empty is none, whatever its Content-Type), which must be after the entry's start_time. An entry already stopped is 409 `TIMER_NOT_RUNNING`; an invoiced entry is locked (409 `ENTRY_LOCKED`). A member can stop only their own entries; another member's entry is 404. A stop is a change of the entry (a new `version`). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
      */
     post: operations["stopTimeEntry"];
     delete?: never;
@@ -160,7 +160,7 @@ export interface paths {
     put?: never;
     /**
      * Restart a timer from an entry
-     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.
+     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is, so `If-Match` does not apply). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.
      */
     post: operations["restartTimeEntry"];
     delete?: never;
@@ -4737,6 +4737,10 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        "If-Match"?: string;
+        /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
+        "If-None-Match"?: string;
         /** @description Makes a retry safe (IETF Idempotency-Key draft): the first answer to this key is stored for 24 hours, per organization and user, and a retry with the same key and the same request (method, path, query string, body byte for byte, a media type other than `application/json`, `If-Match` and `If-None-Match`) replays it with `Idempotent-Replayed: true`. The same key with another request (one that corrects any of these too) is 422 `IDEMPOTENCY_KEY_MISMATCH`; a retry while the first is still running is 409 `IDEMPOTENCY_KEY_IN_USE`. 5xx answers are not stored. A replay is for the caller as they are now: 403 `FORBIDDEN` once they are no longer a member of the organization, and 403 for what their role no longer allows if they were demoted since (an answer given to a lesser role is replayed as it was). 1 to 255 visible ASCII characters, e.g. a UUID. */
         "Idempotency-Key"?: string;
       };
@@ -4833,6 +4837,18 @@ export interface operations {
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */
       409: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
+      412: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

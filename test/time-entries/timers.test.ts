@@ -199,6 +199,17 @@ describe("POST /v1/time-entries/{id}/stop", () => {
     expect((await stored(id))?.end_time).toBeNull();
   });
 
+  it("honours If-Match: a stale version is 412 and the timer runs on; the current one stops it", async () => {
+    const id = await createEntry(h, team.member, { start: "2026-11-28T09:00:00Z", end: null });
+    const stopIf = (ifMatch: string) =>
+      h.call("POST", `/v1/time-entries/${id}/stop`, { token: team.member.token, headers: { "If-Match": ifMatch } });
+    const stale = await stopIf('"2"');
+    expect([stale.status, stale.body.error?.code]).toEqual([412, "PRECONDITION_FAILED"]);
+    expect((await stored(id))?.end_time).toBeNull();
+    const current = await stopIf('"1"');
+    expect([current.status, current.headers.get("ETag")]).toEqual([200, '"2"']);
+  });
+
   it("refuses unknown fields and malformed timestamps", async () => {
     const id = await createEntry(h, team.member, { end: null });
     const unknown = await stop(team.member.token, id, { end_time: "2026-11-28T11:00:00Z", foo: 1 });

@@ -159,9 +159,11 @@ export const current: AppRouteHandler<CurrentRoute> = async (c) => {
 export const stop: AppRouteHandler<StopRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const body = c.req.valid("json") ?? {};
-  const result = await stopTimeEntry(c.get("db"), c.get("caller"), id, body);
+  const ifMatch = preconditionsOf(c.req.valid("header"));
+  const result = await stopTimeEntry(c.get("db"), c.get("caller"), id, body, ifMatch);
   requireMember(result.role);
   if (!result.found) throw entryNotFound();
+  if (result.precondition_failed) throw preconditionFailed("time entry", result.precondition_failed);
   if (result.locked) throw entryLocked();
   if (!result.running) throw new ApiError("TIMER_NOT_RUNNING", "The time entry has already been stopped");
   if (!result.times_valid) {

@@ -168,16 +168,24 @@ export const stop = createRoute({
   path: "/v1/time-entries/{id}/stop",
   tags,
   summary: "Stop a running timer",
-  description:
-    "Sets `end_time` to now, or to `end_time` from the optional body (empty is none, whatever its Content-Type), which must be after the entry's start_time. An entry already stopped is 409 `TIMER_NOT_RUNNING`; an invoiced entry is locked (409 `ENTRY_LOCKED`). A member can stop only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.",
+  description: `Sets \`end_time\` to now, or to \`end_time\` from the optional body (empty is none, whatever its Content-Type), which must be after the entry's start_time. An entry already stopped is 409 \`TIMER_NOT_RUNNING\`; an invoiced entry is locked (409 \`ENTRY_LOCKED\`). A member can stop only their own entries; another member's entry is 404. A stop is a change of the entry (a new \`version\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,
+    headers: IfMatchHeaders,
     body: { ...json(StopTimeEntryBody, "Optional: when the timer stopped."), required: false },
   },
   responses: {
     200: { ...json(TimeEntryEnvelope, "The stopped entry."), headers: etagHeader },
-    ...errorResponses("NOT_FOUND", "TIMER_NOT_RUNNING", "ENTRY_LOCKED", "OVERLAP", ...bodyErrors, ...authErrors),
+    ...errorResponses(
+      "NOT_FOUND",
+      "TIMER_NOT_RUNNING",
+      "ENTRY_LOCKED",
+      "OVERLAP",
+      "PRECONDITION_FAILED",
+      ...bodyErrors,
+      ...authErrors,
+    ),
   },
 });
 
@@ -188,7 +196,7 @@ export const restart = createRoute({
   tags,
   summary: "Restart a timer from an entry",
   description:
-    "Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.",
+    "Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is, so `If-Match` does not apply). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { params: IdParams },
   responses: {

@@ -3,6 +3,8 @@ import type { Db } from "../../db/client";
 import { deliveriesColumn, outboxCtes, queryWithEvents } from "../../db/events";
 import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
 import { withConstraintErrors } from "../../db/query";
+import { failedPrecondition, versionMatches } from "../../db/versions";
+import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryOf, entryRows } from "./entry-json";
 import {
@@ -15,7 +17,7 @@ import {
 import type { StopTimeEntryBody, TimeEntry } from "./time-entries.schemas";
 
 /** Sets end_time of a running entry to `body.end_time`, or to now. */
-export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: StopTimeEntryBody) {
+export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: StopTimeEntryBody, ifMatch?: IfMatch) {
   const endTime = body.end_time ? sql`${body.end_time}::timestamptz` : sql`now()`;
   const query = sql`with ${memberCte(caller)},
     target as (
@@ -29,6 +31,7 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
       from target t
       where te.organization_id = ${caller.organizationId}::uuid and te.id = t.id
         and t.invoice_id is null and t.end_time is null and ${endTime} > t.start_time
+        and ${versionMatches("t.version", ifMatch)}
       returning te.*
     ),
     ${outboxCtes(caller.organizationId, [
@@ -40,6 +43,7 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
       coalesce((select invoice_id is not null from target), false) as locked,
       coalesce((select end_time is null from target), false) as running,
       coalesce((select ${endTime} > start_time from target), false) as times_valid,
+      ${failedPrecondition("target", ifMatch)} as precondition_failed,
       ${entryOf("updated")} as entry`;
   type StopResult = {
     role: Role | null;
@@ -47,6 +51,7 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
     locked: boolean;
     running: boolean;
     times_valid: boolean;
+    precondition_failed: FailedPrecondition | null;
     entry: TimeEntry | null;
   };
   return withConstraintErrors(() => queryWithEvents<StopResult>(db, query), overlapErrors);
