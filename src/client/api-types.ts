@@ -3251,7 +3251,7 @@ export interface components {
     "WWW-Authenticate": string;
     /** @description Seconds to wait before retrying. */
     "Retry-After": number;
-    /** @description The caller's rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response of a deployment with rate limiting. */
+    /** @description The caller's rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response made after authentication (not on a 401, 405, 413 or preflight, which come before it) by a deployment with rate limiting. */
     "RateLimit-Policy": string;
     /** @description What is left of the caller's quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-caller";r=0;t=60`. */
     RateLimit: string;

@@ -100,7 +100,9 @@ async function verifyAccessToken(token: string, oauth: TokenConfig["oauth"]): Pr
   if (payload.scope !== undefined && typeof payload.scope !== "string") {
     throw invalidToken("The scope claim must be a space-separated string");
   }
-  if (typeof payload.client_id !== "string") throw invalidToken("The client_id claim must be a string");
+  if (typeof payload.client_id !== "string" || payload.client_id === "") {
+    throw invalidToken("The client_id claim must be a string");
+  }
   const scopes = (payload.scope ?? "").split(" ").filter(Boolean);
   return verified(payload, { tokenType: "oauth", scopes, clientId: payload.client_id });
 }
@@ -157,8 +159,9 @@ async function verifyOrExplain(verify: () => Promise<{ payload: JWTPayload }>) {
 function explain(error: unknown) {
   if (error instanceof errors.JWTExpired) return "The token has expired";
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === "nbf" || error.claim === "iat") return "The token is not valid yet";
     if (error.reason === "missing") return `The token lacks the required ${error.claim} claim`;
+    if (error.reason === "invalid") return `The token's ${error.claim} claim is malformed`;
+    if (error.claim === "nbf" || error.claim === "iat") return "The token is not valid yet";
     return `The token's ${error.claim} claim is not accepted`;
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return "The token's signing algorithm is not accepted";

@@ -19,6 +19,8 @@ const EXPOSED_HEADERS = [
   "RateLimit",
   "Idempotent-Replayed",
   "WWW-Authenticate",
+  // The export's file name.
+  "Content-Disposition",
 ];
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 

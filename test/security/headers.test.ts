@@ -61,7 +61,14 @@ describe("CORS", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://admin.example.com");
     expect(res.headers.get("Access-Control-Expose-Headers")?.split(", ")).toEqual(
-      expect.arrayContaining(["X-Request-Id", "ETag", "Location", "Retry-After", "RateLimit-Policy"]),
+      expect.arrayContaining([
+        "X-Request-Id",
+        "ETag",
+        "Location",
+        "Retry-After",
+        "RateLimit-Policy",
+        "Content-Disposition",
+      ]),
     );
     expect(res.headers.get("Access-Control-Allow-Credentials")).toBeNull();
   });

@@ -285,14 +285,27 @@ describe("access token claims", () => {
   });
 
   it.each(["exp", "iat", "jti", "iss", "aud", "sub", "org_id", "client_id"])(
-    "are refused without %s",
+    "are refused without %s, saying it is missing",
     async (claim) => {
       const own = await ownIssuer();
       const res = await list(await own.sign({ [claim]: undefined }), own.env);
-      expect(res.status).toBe(401);
-      expect(res.body.error.code).toBe("UNAUTHORIZED");
+      expectUnauthorized(res, `The token lacks the required ${claim} claim`);
     },
   );
+
+  it.each([
+    ["iat", "tomorrow"],
+    ["nbf", "tomorrow"],
+  ])("are refused when %s is no number, saying it is malformed", async (claim, value) => {
+    const own = await ownIssuer();
+    const res = await list(await own.sign({ [claim]: value } as JWTPayload), own.env);
+    expectUnauthorized(res, `The token's ${claim} claim is malformed`);
+  });
+
+  it("are refused with an empty client_id", async () => {
+    const own = await ownIssuer();
+    expectUnauthorized(await list(await own.sign({ client_id: "" }), own.env), "The client_id claim must be a string");
+  });
 
   it.each([
     ["a number", 7],
