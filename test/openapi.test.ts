@@ -240,6 +240,25 @@ describe("GET /openapi.json", () => {
     expect(parameter).toMatchObject({ in: "header", required: false, schema: { type: "string", example: '"3"' } });
   });
 
+  it("documents the headers a POST's errors carry: Idempotent-Replayed on every 4xx, Retry-After on 409, and 415's Accept-Encoding", () => {
+    type Response = { description: string; headers?: Record<string, unknown> };
+    const posts = v1().filter((o) => o.method === "post");
+    expect(posts.length).toBeGreaterThan(10);
+    for (const { name, operation } of posts) {
+      for (const [status, response] of Object.entries(operation.responses as Record<string, Response>)) {
+        const headers = Object.keys(response.headers ?? {});
+        // The key's own refusals (in use, another request's) are never replays.
+        const codes = [...response.description.matchAll(/^`([A-Z_]+)`:/gm)].map((match) => match[1]);
+        const replayable = codes.some((code) => !code?.startsWith("IDEMPOTENCY_KEY_"));
+        if (status.startsWith("4") && replayable) {
+          expect(headers, `${name} ${status}`).toContain("Idempotent-Replayed");
+        }
+        if (status === "409") expect(headers, `${name} ${status}`).toContain("Retry-After");
+        if (status === "415") expect(headers, `${name} ${status}`).toContain("Accept-Encoding");
+      }
+    }
+  });
+
   it("documents ETag on every answer that carries one resource, and version on every resource", () => {
     const withEtag = v1()
       .flatMap((o) =>

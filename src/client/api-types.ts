@@ -3249,12 +3249,14 @@ export interface components {
     "X-Request-Id": string;
     /** @description RFC 6750 challenge: `error="invalid_token"` on 401, `error="insufficient_scope"` with the needed `scope` on 403. */
     "WWW-Authenticate": string;
-    /** @description Seconds to wait before retrying. */
+    /** @description Seconds to wait before retrying: on a 429, a 503, and a 409 `IDEMPOTENCY_KEY_IN_USE` (the first request with the key is still running). */
     "Retry-After": number;
     /** @description The caller's rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response made after authentication (not on a 401, 405, 413 or preflight, which come before it) by a deployment with rate limiting. */
     "RateLimit-Policy": string;
     /** @description What is left of the caller's quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-caller";r=0;t=60`. */
     RateLimit: string;
+    /** @description `identity` on a 415 for a body sent under a `Content-Encoding`: bodies are taken uncompressed only. */
+    "Accept-Encoding": string;
     /** @description CORS: the request's `Origin`, when it is one of the deployment's allowed origins (`CORS_ALLOWED_ORIGINS`); absent otherwise. */
     "Access-Control-Allow-Origin": string;
   };
@@ -3435,6 +3437,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3447,6 +3451,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3464,6 +3470,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3483,9 +3491,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -3495,6 +3506,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3507,9 +3520,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -3531,6 +3547,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3653,6 +3671,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -3677,6 +3696,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -3810,6 +3830,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -3834,6 +3855,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -4465,6 +4487,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -4501,6 +4524,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -4650,6 +4674,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -4686,6 +4711,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -4776,6 +4802,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4788,6 +4816,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4805,6 +4835,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4818,6 +4850,8 @@ export interface operations {
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4838,9 +4872,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -4850,6 +4887,8 @@ export interface operations {
       /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4862,6 +4901,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4874,9 +4915,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -4898,6 +4942,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4972,6 +5018,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4984,6 +5032,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5001,6 +5051,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5014,6 +5066,8 @@ export interface operations {
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5032,9 +5086,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -5044,6 +5101,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5056,9 +5115,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -5080,6 +5142,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5275,6 +5339,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5287,6 +5353,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5304,6 +5372,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5320,6 +5390,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -5329,6 +5400,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5341,9 +5414,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -5365,6 +5441,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5611,6 +5689,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -5647,6 +5726,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -5790,6 +5870,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -5826,6 +5907,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -6026,6 +6108,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6038,6 +6122,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6055,6 +6141,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6071,6 +6159,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -6080,6 +6169,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6092,9 +6183,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -6116,6 +6210,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6362,6 +6458,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -6398,6 +6495,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -6565,6 +6663,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -6767,6 +6866,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6779,6 +6880,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6796,6 +6899,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6813,9 +6918,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -6825,6 +6933,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -6837,9 +6947,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -6861,6 +6974,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7107,6 +7222,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7143,6 +7259,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -7292,6 +7409,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7328,6 +7446,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -7414,6 +7533,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7426,6 +7547,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7443,6 +7566,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7456,6 +7581,8 @@ export interface operations {
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7474,9 +7601,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7486,6 +7616,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7498,9 +7630,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -7522,6 +7657,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7655,6 +7792,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7679,6 +7817,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -7883,6 +8022,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7895,6 +8036,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7912,6 +8055,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7929,9 +8074,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7941,6 +8089,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -7953,9 +8103,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -7977,6 +8130,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8227,6 +8382,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -8263,6 +8419,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -8410,6 +8567,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -8446,6 +8604,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -8704,6 +8863,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -8902,6 +9062,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8914,6 +9076,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8931,6 +9095,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8948,9 +9114,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -8960,6 +9129,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -8972,9 +9143,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -8996,6 +9170,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9266,6 +9442,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -9433,6 +9610,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -9518,6 +9696,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9530,6 +9710,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9547,6 +9729,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9560,6 +9744,8 @@ export interface operations {
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9575,6 +9761,7 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -9584,6 +9771,8 @@ export interface operations {
       /** @description `PRECONDITION_FAILED`: `If-Match` names no current version of the resource (or `If-None-Match` names its current one): someone changed it since you read it. Nothing was changed; GET it again for its current `ETag`. */
       412: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9596,6 +9785,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9608,9 +9799,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -9632,6 +9826,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9702,6 +9898,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9714,6 +9912,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9731,6 +9931,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9744,6 +9946,8 @@ export interface operations {
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9760,9 +9964,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -9772,6 +9979,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -9784,9 +9993,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -9808,6 +10020,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10010,6 +10224,8 @@ export interface operations {
       /** @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages. */
       400: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10022,6 +10238,8 @@ export interface operations {
       /** @description `UNAUTHORIZED`: No bearer token, or the token is malformed, expired, not yet valid, wrongly signed or meant for another issuer or audience. */
       401: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10039,6 +10257,8 @@ export interface operations {
        */
       403: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10052,6 +10272,8 @@ export interface operations {
       /** @description `NOT_FOUND`: No such resource in the caller's organization (or not visible to the caller). For operations on many ids, `details` lists the ids not found (`ids`, or `time_entry_ids`). */
       404: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10068,9 +10290,12 @@ export interface operations {
        */
       409: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -10080,6 +10305,8 @@ export interface operations {
       /** @description `PAYLOAD_TOO_LARGE`: The request body is over 64 KiB. */
       413: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10092,9 +10319,12 @@ export interface operations {
       /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be `application/json`, uncompressed: a `Content-Encoding` other than `identity` is refused too (with `Accept-Encoding: identity`). */
       415: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Accept-Encoding": components["headers"]["Accept-Encoding"];
           [name: string]: unknown;
         };
         content: {
@@ -10116,6 +10346,8 @@ export interface operations {
       /** @description `RATE_LIMITED`: The caller (the token's user in its organization, and an OAuth token's client) sent more requests than the rate limit allows (`RateLimit-Policy`); retry after `Retry-After` seconds. Other members and clients of the organization are not held back. */
       429: {
         headers: {
+          /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          "Idempotent-Replayed"?: "true";
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -96,7 +96,8 @@ const headers = {
     },
   },
   "Retry-After": {
-    description: "Seconds to wait before retrying.",
+    description:
+      "Seconds to wait before retrying: on a 429, a 503, and a 409 `IDEMPOTENCY_KEY_IN_USE` (the first request with the key is still running).",
     schema: { type: "integer", format: "int32", minimum: 0, maximum: 3600, example: 2 },
   },
   "RateLimit-Policy": {
@@ -108,6 +109,10 @@ const headers = {
     description:
       'What is left of the caller\'s quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-caller";r=0;t=60`.',
     schema: { type: "string", maxLength: 100, example: '"per-caller";r=0;t=60' },
+  },
+  "Accept-Encoding": {
+    description: "`identity` on a 415 for a body sent under a `Content-Encoding`: bodies are taken uncompressed only.",
+    schema: { type: "string", maxLength: 100, example: "identity" },
   },
   "Access-Control-Allow-Origin": {
     description:
@@ -142,7 +147,11 @@ function withResponseHeaders(document: Document): Document {
         };
         if (path.startsWith("/v1/")) response.headers["RateLimit-Policy"] = ref("RateLimit-Policy");
         if (status === "401" || status === "403") response.headers["WWW-Authenticate"] = ref("WWW-Authenticate");
-        if (status === "503" || status === "429") response.headers["Retry-After"] = ref("Retry-After");
+        // 409 IDEMPOTENCY_KEY_IN_USE says when to retry too.
+        if (status === "503" || status === "429" || (status === "409" && path.startsWith("/v1/"))) {
+          response.headers["Retry-After"] = ref("Retry-After");
+        }
+        if (status === "415") response.headers["Accept-Encoding"] = ref("Accept-Encoding");
         if (status === "429") response.headers.RateLimit = ref("RateLimit");
       }
     }
@@ -216,7 +225,8 @@ function withIdempotencyKey(operation: IdempotentOperation) {
   ];
   const responses = operation.responses ?? {};
   for (const [status, response] of Object.entries(responses)) {
-    if (status.startsWith("2")) {
+    // A 4xx is kept and replayed like a success (a 5xx is not).
+    if (status.startsWith("2") || status.startsWith("4")) {
       response.headers = {
         ...response.headers,
         "Idempotent-Replayed": {
