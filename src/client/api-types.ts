@@ -3671,7 +3671,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -3830,7 +3829,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -4487,7 +4485,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -4674,7 +4671,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -5689,7 +5685,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -5870,7 +5865,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -6458,7 +6452,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7222,7 +7215,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7409,7 +7401,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -7792,7 +7783,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -8382,7 +8372,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {
@@ -8567,7 +8556,6 @@ export interface operations {
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
           "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-          "Retry-After": components["headers"]["Retry-After"];
           [name: string]: unknown;
         };
         content: {

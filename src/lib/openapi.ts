@@ -133,7 +133,7 @@ function withResponseHeaders(document: Document): Document {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     const post = (item as { post?: IdempotentOperation } | undefined)?.post;
     if (path.startsWith("/v1/") && post) withIdempotencyKey(post);
-    for (const operation of Object.values(item ?? {})) {
+    for (const [method, operation] of Object.entries(item ?? {})) {
       const responses = (
         operation as {
           responses?: Record<string, { headers?: Record<string, unknown> }>;
@@ -148,7 +148,11 @@ function withResponseHeaders(document: Document): Document {
         if (path.startsWith("/v1/")) response.headers["RateLimit-Policy"] = ref("RateLimit-Policy");
         if (status === "401" || status === "403") response.headers["WWW-Authenticate"] = ref("WWW-Authenticate");
         // 409 IDEMPOTENCY_KEY_IN_USE says when to retry too.
-        if (status === "503" || status === "429" || (status === "409" && path.startsWith("/v1/"))) {
+        if (
+          status === "503" ||
+          status === "429" ||
+          (status === "409" && method === "post" && path.startsWith("/v1/"))
+        ) {
           response.headers["Retry-After"] = ref("Retry-After");
         }
         if (status === "415") response.headers["Accept-Encoding"] = ref("Accept-Encoding");
