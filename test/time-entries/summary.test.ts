@@ -521,6 +521,24 @@ describe("summary calendar periods in a time zone", () => {
     }
   });
 
+  it("cuts the weeks at the ends of the calendar at its first and last days: no week of 1 BC or year 10000", async () => {
+    const own = await createTeam(h);
+    for (const start of ["0001-01-01T09:00:00Z", "9999-12-31T09:00:00Z"]) {
+      await createEntry(h, own.owner, { start, end: start.replace("09:", "10:") });
+    }
+    const weeks = async (dates: string, weekStart: string) =>
+      counts((await summary(own.owner.token, `${dates}&timezone=UTC&group_by=week&week_start=${weekStart}`)).groups);
+    // 0001-01-01 is a Monday: the week from Sunday would begin in 1 BC; 9999-12-31 a Friday, the week from
+    // Wednesday would end in 10000.
+    expect(await weeks("start_date=0001-01-01&end_date=0001-01-31", "sunday")).toEqual([
+      ["0001-01-01", "0001-01-01/0001-01-06", 1],
+    ]);
+    expect(await weeks("start_date=9999-12-01&end_date=9999-12-31", "wednesday")).toEqual([
+      ["9999-12-29", "9999-12-29/9999-12-31", 1],
+    ]);
+    expect(await weeks("start_date=0001-01-01&end_date=0001-01-31", "monday")).toEqual([["0001-01-01", "0001-W01", 1]]);
+  });
+
   it("cuts months in the time zone", async () => {
     const berlin = await summary(team.owner.token, `${range}&timezone=Europe/Berlin&group_by=month`);
     expect(counts(berlin.groups)).toEqual([

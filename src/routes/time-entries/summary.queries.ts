@@ -36,6 +36,10 @@ const weekShiftOf = (caller: Caller, weekStart: WeekDay | undefined) => {
  * every entry of a year; `text` and `periodLabel` turn a group's key (`k`) into text, once per group.
  * Names (`label`) are grouped with their id; a period's label comes from its key.
  */
+/** The first and last local days the API takes (as Timestamp and CalendarDate do). */
+const FIRST_DAY = "timestamp '0001-01-01'";
+const LAST_DAY = "timestamp '9999-12-31'";
+
 const dimensions: Record<
   Dimension,
   { key: string; text: (k: string) => string; label?: string; periodLabel?: (k: string) => string }
@@ -52,14 +56,15 @@ const dimensions: Record<
   // start moved `shift` days on (that day onto a Monday), shown moved back: per entry one addition of a value the
   // statement computes once (a join with it, or make_interval per entry, doubled the cost of a year by week).
   // Labelled by the ISO week when weeks start on Monday, else by its first and last day as an ISO 8601 interval
-  // (both sort chronologically).
+  // (both sort chronologically). A week is cut at the first and last days the API takes, so that its days are dates
+  // it writes (not 1 BC, which to_char would write as year 1, nor year 10000).
   week: {
     key: "date_trunc('week', local_start + (select shift_interval from week))",
-    text: (k) => `to_char(${k} - (select shift_interval from week), 'YYYY-MM-DD')`,
+    text: (k) => `to_char(greatest(${k} - (select shift_interval from week), ${FIRST_DAY}), 'YYYY-MM-DD')`,
     periodLabel: (k) =>
       `case when (select shift from week) = 0 then to_char(${k}, 'IYYY-"W"IW')
-        else to_char(${k} - (select shift_interval from week), 'YYYY-MM-DD') || '/' ||
-          to_char(${k} - (select shift_interval from week) + interval '6 days', 'YYYY-MM-DD') end`,
+        else to_char(greatest(${k} - (select shift_interval from week), ${FIRST_DAY}), 'YYYY-MM-DD') || '/' ||
+          to_char(least(${k} - (select shift_interval from week) + interval '6 days', ${LAST_DAY}), 'YYYY-MM-DD') end`,
   },
   month: {
     key: "date_trunc('month', local_start)",
