@@ -3003,7 +3003,7 @@ export interface components {
      */
     CreateWebhook: {
       /**
-       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, no port 0. Redirects are not followed. Stored and answered normalised, as it is called.
+       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, a port from 1 to 65535. Redirects are not followed. Stored and answered normalised, as it is called.
        * @example https://hooks.example.com/time-entries
        */
       url: string;
@@ -3054,7 +3054,7 @@ export interface components {
      */
     UpdateWebhook: {
       /**
-       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, no port 0. Redirects are not followed. Stored and answered normalised, as it is called.
+       * @description An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, a port from 1 to 65535. Redirects are not followed. Stored and answered normalised, as it is called.
        * @example https://hooks.example.com/time-entries
        */
       url?: string;

@@ -9,7 +9,7 @@ export type UrlPolicy = {
 };
 
 export const URL_RULES =
-  "An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, no port 0. Redirects are not followed.";
+  "An `https` URL without credentials whose host is a public domain name or a public IP address: no IP literal in a private, loopback, link-local (cloud metadata), shared (CGNAT), multicast or reserved range, no `localhost`, no `.localhost`, `.internal` or `.local` name, no single-label name, a port from 1 to 65535. Redirects are not followed.";
 
 /** Why `url` may not receive webhooks; undefined when it may. */
 export function refusedWebhookUrl(url: string, policy: UrlPolicy): string | undefined {
@@ -17,11 +17,12 @@ export function refusedWebhookUrl(url: string, policy: UrlPolicy): string | unde
   try {
     parsed = new URL(url);
   } catch {
-    return "Must be an absolute URL";
+    const port = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(url.trim())?.[1];
+    return port && Number(port) > 65535 ? "Must name a port from 1 to 65535" : "Must be an absolute URL";
   }
   if (parsed.username || parsed.password) return "Must not contain credentials";
-  // The URL parser takes port 0, which no server listens on (a port over 65535 is no URL at all).
-  if (parsed.port === "0") return "Must not name port 0";
+  // The URL parser takes port 0, which no server listens on (a port over 65535 is no URL at all: above).
+  if (parsed.port === "0") return "Must name a port from 1 to 65535";
   // WHATWG URL parsing has normalised the host: IPv4 in any notation (0x7f.1, 2130706433) is dotted decimal
   // now, and IPv6 is bracketed, compressed hexadecimal.
   const host = parsed.hostname.toLowerCase().replace(/\.$/, "");

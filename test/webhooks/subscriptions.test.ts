@@ -158,8 +158,9 @@ describe("URLs that could reach a private network (SSRF)", () => {
     ["https://printer.local/hooks", "Must not be an .internal or .local name"],
     ["https://intranet/hooks", "Must be a public domain name"],
     ["not a url", "Must be an absolute URL"],
-    ["https://hooks.example.com:0/hooks", "Must not name port 0"],
-    ["https://hooks.example.com:65536/hooks", "Must be an absolute URL"],
+    ["https://hooks.example.com:0/hooks", "Must name a port from 1 to 65535"],
+    ["https://hooks.example.com:65536/hooks", "Must name a port from 1 to 65535"],
+    ["https://user@hooks.example.com:99999999", "Must name a port from 1 to 65535"],
   ];
 
   it.each(refused)("refuses %s with 400 on url: %s", async (target, message) => {
