@@ -25,7 +25,9 @@ const validClaims = () => ({ sub: team.member.id, org_id: team.organizationId, i
 function expectInvalidToken(res: Awaited<ReturnType<typeof list>>, message: string) {
   expect(res.status).toBe(401);
   expect(res.body).toEqual({ error: { code: "UNAUTHORIZED", message } });
-  expect(res.headers.get("WWW-Authenticate")).toBe(`Bearer error="invalid_token", error_description="${message}"`);
+  expect(res.headers.get("WWW-Authenticate")).toBe(
+    `Bearer realm="time-entries-api", error="invalid_token", error_description="${message}"`,
+  );
 }
 
 describe("the bearer token", () => {

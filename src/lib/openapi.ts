@@ -92,7 +92,7 @@ const headers = {
     schema: {
       type: "string",
       maxLength: 500,
-      example: 'Bearer error="invalid_token", error_description="The token has expired"',
+      example: 'Bearer realm="time-entries-api", error="invalid_token", error_description="The token has expired"',
     },
   },
   "Retry-After": {

@@ -170,9 +170,12 @@ function explain(error: unknown) {
   return "The token is invalid";
 }
 
+/** The protection space every challenge names (RFC 6750 §3), with or without an error. */
+export const REALM = "time-entries-api";
+
 function invalidToken(message: string) {
   return new ApiError("UNAUTHORIZED", message, undefined, {
-    "WWW-Authenticate": `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
+    "WWW-Authenticate": `Bearer realm="${REALM}", error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
   });
 }
 

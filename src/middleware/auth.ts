@@ -2,9 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { readConfig } from "../lib/config";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
-import { verifyToken } from "../lib/verify-token";
-
-export const REALM = "time-entries-api";
+import { REALM, verifyToken } from "../lib/verify-token";
 
 /** Verifies the bearer token and puts the caller on the context (RFC 6750). */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {

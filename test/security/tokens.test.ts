@@ -57,7 +57,9 @@ async function list(token: string, env: Bindings = h.env) {
 function expectUnauthorized(res: Awaited<ReturnType<typeof list>>, message: string) {
   expect(res.body).toEqual({ error: { code: "UNAUTHORIZED", message } });
   expect(res.status).toBe(401);
-  expect(res.headers.get("WWW-Authenticate")).toBe(`Bearer error="invalid_token", error_description="${message}"`);
+  expect(res.headers.get("WWW-Authenticate")).toBe(
+    `Bearer realm="time-entries-api", error="invalid_token", error_description="${message}"`,
+  );
 }
 
 function expectIssuerUnavailable(res: Awaited<ReturnType<typeof list>>) {
