@@ -87,7 +87,7 @@ export const Limit = z
  * A name of 200 characters that JSON escapes (`\u0001` each) makes a cursor of about 1,700 characters; the bound
  * leaves room for names an operator wrote longer in SQL.
  */
-export const CURSOR_MAX_LENGTH = 4096;
+const CURSOR_MAX_LENGTH = 4096;
 
 export const Cursor = z
   .string()

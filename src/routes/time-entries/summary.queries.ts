@@ -30,16 +30,16 @@ const weekShiftOf = (caller: Caller, weekStart: WeekDay | undefined) => {
   return sql`(8 - array_position(${days}, ${day})) % 7`;
 };
 
+/** The first and last local days the API takes (as Timestamp and CalendarDate do). */
+const FIRST_DAY = "timestamp '0001-01-01'";
+const LAST_DAY = "timestamp '9999-12-31'";
+
 /**
  * Each dimension's key, as grouped per entry and as the API shows it, and its label. Per entry over `e` (the
  * entry), `u`, `p`, `c` and `local_start` (start_time in the zone): `key` is a plain value, cheap to hash for
  * every entry of a year; `text` and `periodLabel` turn a group's key (`k`) into text, once per group.
  * Names (`label`) are grouped with their id; a period's label comes from its key.
  */
-/** The first and last local days the API takes (as Timestamp and CalendarDate do). */
-const FIRST_DAY = "timestamp '0001-01-01'";
-const LAST_DAY = "timestamp '9999-12-31'";
-
 const dimensions: Record<
   Dimension,
   { key: string; text: (k: string) => string; label?: string; periodLabel?: (k: string) => string }
