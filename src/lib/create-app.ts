@@ -70,6 +70,17 @@ async function refuseContentCoding(c: Context) {
 }
 
 /**
+ * Whether a body sent with this `Content-Type` is read as JSON: a well-formed JSON media type, whatever its parameters,
+ * and any header the validators take as it is, well-formed or not (`charset="utf-8` unterminated, or two Content-Type
+ * fields joined by a comma).
+ */
+export function isJsonContentType(contentType: string) {
+  if (VALIDATORS_TAKE.test(contentType)) return true;
+  const essence = MEDIA_TYPE.exec(contentType)?.[1];
+  return essence !== undefined && JSON_MEDIA_TYPE.test(essence);
+}
+
+/**
  * A JSON body as RFC 8259 and RFC 9110 have it, before the route's validators read it: UTF-8 only (invalid bytes are a
  * 400, not text quietly changed to U+FFFD and stored), and any well-formed `Content-Type` of a JSON media type, with
  * whitespace before a `;` or an empty parameter too (the validators would answer those 415). Runs after the
@@ -79,10 +90,8 @@ const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
   await refuseContentCoding(c);
   const contentType = c.req.header("content-type") ?? "";
   const essence = MEDIA_TYPE.exec(contentType)?.[1];
-  // Every body the validators will parse as JSON: a well-formed JSON media type, and any header they take as it is,
-  // well-formed or not (`charset="utf-8` unterminated, or two Content-Type fields joined by a comma).
   const validatorsTake = VALIDATORS_TAKE.test(contentType);
-  if (validatorsTake || (essence && JSON_MEDIA_TYPE.test(essence))) {
+  if (isJsonContentType(contentType)) {
     const bytes = await c.req.arrayBuffer();
     try {
       strictUtf8.decode(bytes);

@@ -14,6 +14,7 @@ import {
 import { notAMember, type Role } from "../db/membership";
 import { interceptNextStatement } from "../db/query";
 import { entityTag } from "../lib/conditional";
+import { isJsonContentType } from "../lib/create-app";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
 
@@ -42,14 +43,15 @@ async function sha256(head: string, body: ArrayBuffer) {
 
 /**
  * What besides the body makes a request the one a key was used with: method, path and query string, a media type
- * other than `application/json`, and the conditional headers. A retry that corrects one of them (a 400 for a stray
+ * the body is not read as JSON with (`application/json; charset=utf-8` and `application/merge-patch+json` are read as
+ * `application/json` is, so they make the same request), and the conditional headers. A retry that corrects one of them (a 400 for a stray
  * query parameter, a 415, a 412) is another request, 422, not a replay of the first answer. What a plain request does
  * not send adds no line, so its hash is the one earlier versions stored: keys in flight across a deploy still match.
  */
 function requestHead(c: Context<AppEnv>) {
   const lines = [`${c.req.method} ${c.req.path}${new URL(c.req.url).search}`];
   const type = c.req.header("Content-Type");
-  if (type !== undefined && type.trim().toLowerCase() !== "application/json") lines.push(`Content-Type: ${type}`);
+  if (type !== undefined && !isJsonContentType(type)) lines.push(`Content-Type: ${type}`);
   for (const name of ["If-Match", "If-None-Match"]) {
     const value = c.req.header(name);
     if (value !== undefined) lines.push(`${name}: ${value}`);

@@ -124,6 +124,27 @@ describe("Idempotency-Key on POST", () => {
     expect((await rotate(crypto.randomUUID(), '"1"')).status).toBe(200);
   });
 
+  it("takes the JSON media types with parameters or a +json suffix for the same request: replayed, not 422", async () => {
+    const key = crypto.randomUUID();
+    const create = (type: string) =>
+      h.call("POST", "/v1/customers", {
+        token: team.owner.token,
+        body: { name: `Same request ${key}` },
+        headers: { "Idempotency-Key": key, "Content-Type": type },
+      });
+    const first = await create("application/json");
+    expect(first.status).toBe(201);
+    for (const type of [
+      "application/json; charset=utf-8",
+      "Application/JSON ;charset=UTF-8",
+      "application/merge-patch+json",
+    ]) {
+      const retry = await create(type);
+      expect([type, retry.status, retry.headers.get("Idempotent-Replayed")]).toEqual([type, 201, "true"]);
+      expect(retry.body).toEqual(first.body);
+    }
+  });
+
   it("replays a refusal of the database (409 OVERLAP) as a request of its own, with its request id", async () => {
     const other = await createTeam(h);
     await h.sql("update organizations set prevent_overlaps = true where id = $1", [other.organizationId]);
