@@ -67,4 +67,26 @@ describe("errors", () => {
     expect(log).toHaveBeenCalledOnce();
     log.mockRestore();
   });
+
+  it("a statement Postgres refused for a reason the API does not expect is a 500 whose log names the SQLSTATE and constraint", async () => {
+    await h.sql("alter table customers add constraint test_no_boom check (name <> 'boom')");
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const res = await h.call("POST", "/v1/customers", { token: team.owner.token, body: { name: "boom" } });
+      expect([res.status, res.body]).toEqual([
+        500,
+        { error: { code: "INTERNAL_ERROR", message: "An unexpected error occurred" } },
+      ]);
+      expect(log).toHaveBeenCalledOnce();
+      const line = JSON.parse(String(log.mock.calls[0]?.[0]));
+      expect(line).toMatchObject({
+        level: "error",
+        code: "INTERNAL_ERROR",
+        database: { code: "23514", constraint: "test_no_boom" },
+      });
+    } finally {
+      log.mockRestore();
+      await h.sql("alter table customers drop constraint test_no_boom");
+    }
+  });
 });

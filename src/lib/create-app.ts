@@ -230,6 +230,8 @@ export function createApp() {
           method: c.req.method,
           path: new URL(c.req.url).pathname,
           code: apiError.code,
+          // What Postgres said (SQLSTATE, constraint, detail), which the driver's message leaves out.
+          database: postgresErrorOf(error),
           error:
             error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
         }),

@@ -135,6 +135,57 @@ describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
     });
   }
 
+  // An attach that commits while an invoice statement waits for the invoice's lock is not in that statement's snapshot:
+  // the statement runs again rather than answer, announce or freeze a summary without it (or release the entries and
+  // delete the draft under it). The attach here leaves the invoice's updated_at as the write before it left it, as two
+  // writes within one timestamp do: only the version tells the change.
+  const behindAnAttach = {
+    send: { method: "PATCH", path: "", body: { status: "sent" }, status: 200, count: 2 },
+    "patch of the number": { method: "PATCH", path: "", body: { number: "BEHIND-1" }, status: 200, count: 2 },
+    attach: { method: "POST", path: "/time-entries", body: "third", status: 200, count: 3 },
+    detach: { method: "DELETE", path: "/time-entries", body: "first", status: 200, count: 1 },
+    delete: { method: "DELETE", path: "", body: undefined, status: 204, count: 0 },
+  } as const;
+  for (const [write, { method, path, body, status, count }] of Object.entries(behindAnAttach)) {
+    it(`${write} behind an attach within the same millisecond counts the attached entry, in the answer and the event`, async () => {
+      const { projectId, entry, invoiceId } = await entryAndDraftOfOneCustomer();
+      await subscribe(h, team.organizationId);
+      const day = (d: number) => ({ projectId, start: `2026-11-0${d}T09:00:00Z`, end: `2026-11-0${d}T10:00:00Z` });
+      const [attachedMeanwhile, third] = [
+        await createEntry(h, team.member, day(2)),
+        await createEntry(h, team.member, day(3)),
+      ];
+      await h.sql("update time_entries set invoice_id = $1 where id = $2", [invoiceId, entry]);
+      const other = await transaction();
+      // The write before the attach lands at the attach's own now(), which the attach then sets again.
+      const { rows } = await other.query("select now()::text as now");
+      await h.sql("update invoices set updated_at = $1 where id = $2", [rows[0].now, invoiceId]);
+      await other.query("update time_entries set invoice_id = $1 where id = $2", [invoiceId, attachedMeanwhile]);
+      await other.query("update invoices set updated_at = now() where id = $1", [invoiceId]);
+      const ids = body === "third" ? [third] : body === "first" ? [entry] : undefined;
+      const request = h.call(method, `/v1/invoices/${invoiceId}${path}`, {
+        token: team.owner.token,
+        body: ids ? { time_entry_ids: ids } : body,
+      });
+      await waitingOnLocks(1);
+      await other.end("commit");
+      const res = await request;
+      expect(res.status).toBe(status);
+      const onInvoice = await h.sql("select count(*)::text as n from time_entries where invoice_id = $1", [invoiceId]);
+      expect(onInvoice).toEqual([{ n: String(count) }]);
+      if (status === 204) return;
+      expect(res.body.data.summary).toMatchObject({ entry_count: count, total_seconds: count * 3600 });
+      const [invoiceEvent] = (await eventsOf(h, team.organizationId)).filter((e) => e.type === "invoice.updated");
+      expect(invoiceEvent?.data).toEqual(res.body.data);
+      if (write === "send") {
+        const [frozen] = await h.sql("select issued_summary->>'entry_count' as n from invoices where id = $1", [
+          invoiceId,
+        ]);
+        expect(frozen).toEqual({ n: "2" });
+      }
+    });
+  }
+
   it("an attach rechecks an entry moved meanwhile against its new project's customer", async () => {
     team = await createTeam(h);
     const customerId = await createCustomer(h, team.organizationId);

@@ -6,7 +6,7 @@ import { uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows } from "../time-entries/entry-json";
 import { attachedEntries, changedInvoiceRows, entryColumns, invoiceWithSummaryOf } from "./invoice-json";
-import { targetInvoice } from "./invoices.queries";
+import { changedSinceSnapshot, targetInvoice, untilFresh } from "./invoices.queries";
 import type { InvoiceStatus, InvoiceWithSummary } from "./invoices.schemas";
 
 // Attaching time entries to a draft invoice and detaching them: all or nothing, each in one statement.
@@ -19,6 +19,8 @@ export type EntryChangeResult = {
   /** Requested ids that cannot take part, by reason. */
   refused: Record<string, string[]> | null;
   invoice: InvoiceWithSummary | null;
+  /** The invoice changed while the statement waited for it: nothing was written, and it runs again. */
+  stale: boolean;
 };
 
 /**
@@ -27,9 +29,10 @@ export type EntryChangeResult = {
  * invoice waits and then sees these entries as invoiced.
  */
 export async function attachEntries(db: Db, caller: Caller, id: string, ids: string[]) {
-  return queryWithEvents<EntryChangeResult>(
-    db,
-    sql`with ${memberCte(caller)},
+  return untilFresh(() =>
+    queryWithEvents<EntryChangeResult>(
+      db,
+      sql`with ${memberCte(caller)},
     ${targetInvoice(caller, id)},
     -- Locked alone, then joined to their projects: a locked row that a concurrent write changed is rechecked on its
     -- new version, but a join in the locking query would be rechecked against the project the old version named.
@@ -61,7 +64,7 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
       from found f
     ),
     allowed as (
-      select (select status from target) = 'draft'
+      select (select status from target) = 'draft' and not ${changedSinceSnapshot(caller, id)}
         and (select count(*) from found) = ${ids.length}
         and not exists (select 1 from verdicts where verdict not in ('ok', 'attached')) as ok
     ),
@@ -74,15 +77,17 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     touched as (update invoices i set updated_at = now() from target t where i.id = t.id and exists (select 1 from changed) returning i.*),
     entries as (${attachedEntries(caller, "target")} union all select ${entryColumns} from changed),
     ${entryChangeEvents(caller, "found")}
-    ${entryChangeResult(ids)}`,
+    ${entryChangeResult(caller, id, ids)}`,
+    ),
   );
 }
 
 /** Detaches entries from a draft invoice, all or nothing. */
 export async function detachEntries(db: Db, caller: Caller, id: string, ids: string[]) {
-  return queryWithEvents<EntryChangeResult>(
-    db,
-    sql`with ${memberCte(caller)},
+  return untilFresh(() =>
+    queryWithEvents<EntryChangeResult>(
+      db,
+      sql`with ${memberCte(caller)},
     ${targetInvoice(caller, id)},
     found as (
       select te.* from time_entries te
@@ -96,7 +101,7 @@ export async function detachEntries(db: Db, caller: Caller, id: string, ids: str
       from found f
     ),
     allowed as (
-      select (select status from target) = 'draft'
+      select (select status from target) = 'draft' and not ${changedSinceSnapshot(caller, id)}
         and (select count(*) from found) = ${ids.length}
         and not exists (select 1 from verdicts where verdict <> 'ok') as ok
     ),
@@ -113,7 +118,8 @@ export async function detachEntries(db: Db, caller: Caller, id: string, ids: str
         and id not in (select id from changed)
     ),
     ${entryChangeEvents(caller, "found")}
-    ${entryChangeResult(ids)}`,
+    ${entryChangeResult(caller, id, ids)}`,
+    ),
   );
 }
 
@@ -128,8 +134,11 @@ const entryChangeEvents = (caller: Caller, before: string) =>
   ]);
 
 const entryChangeResult = (
+  caller: Caller,
+  id: string,
   ids: string[],
 ) => sql`select ${callerRole} as role, (select status from target) as status, ${deliveriesColumn},
+  ${changedSinceSnapshot(caller, id)} as stale,
   (select coalesce(json_agg(r.id order by r.id), '[]'::json) from unnest(${uuidArray(ids)}) r(id)
    where r.id not in (select id from found)) as missing,
   (select json_object_agg(v.verdict, v.ids) from (

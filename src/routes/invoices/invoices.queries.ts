@@ -122,17 +122,18 @@ const columnTypes = { number: "text", date: "date", due_date: "date", status: "t
 /**
  * Whether the invoice locked in `target` was changed after this statement's snapshot: an attach or detach that
  * committed while the statement waited for the lock. The statement's other reads (the attached entries) are of the
- * snapshot, so a statement that acts on the entries must then be run again (`untilFresh`).
+ * snapshot, so a statement that acts on them or answers their summary must then be run again (`untilFresh`). Told by
+ * the version, which every update of the row moves (drizzle/0020): two writes may share an `updated_at` millisecond.
  */
-const changedSinceSnapshot = (caller: Caller, id: string) =>
-  sql`coalesce((select i.updated_at from invoices i
-    where i.organization_id = ${caller.organizationId}::uuid and i.id = ${id}::uuid) <> (select updated_at from target), false)`;
+export const changedSinceSnapshot = (caller: Caller, id: string) =>
+  sql`coalesce((select i.version from invoices i
+    where i.organization_id = ${caller.organizationId}::uuid and i.id = ${id}::uuid) <> (select version from target), false)`;
 
 /**
  * Runs `statement` again while it reports a snapshot older than the invoice it locked (rare: a race); a stale run
  * writes nothing. Still stale after a few runs (the invoice keeps changing under it): 503, retry shortly.
  */
-async function untilFresh<T extends { stale: boolean }>(statement: () => Promise<T>): Promise<T> {
+export async function untilFresh<T extends { stale: boolean }>(statement: () => Promise<T>): Promise<T> {
   for (let attempt = 1; attempt <= 5; attempt++) {
     const result = await statement();
     if (!result.stale) return result;
@@ -177,7 +178,7 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
           verdict as (
             select t.id, ${moveAllowed} as move_allowed,
               ${editsContent ? sql`t.status = 'draft'` : sql`true`} as editable,
-              ${changes.status ? changedSinceSnapshot(caller, id) : sql`false`} as stale
+              ${changedSinceSnapshot(caller, id)} as stale
             from target t
           ),
           updated as (
