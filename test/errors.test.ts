@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { errorCatalog } from "../src/lib/errors";
 import { createTeam, type Team } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
 
@@ -88,5 +90,22 @@ describe("errors", () => {
       log.mockRestore();
       await h.sql("alter table customers drop constraint test_no_boom");
     }
+  });
+});
+
+describe("the README's table of errors", () => {
+  it("lists every error code the API answers with, under its status", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const table = readme.slice(readme.indexOf("| Status | Code"));
+    const listed = new Map<string, number>();
+    for (const line of table.slice(0, table.indexOf("\n\n")).split("\n")) {
+      const [status, codes] = line
+        .split("|")
+        .slice(1, 3)
+        .map((cell) => cell.trim());
+      for (const [, code] of codes?.matchAll(/`([A-Z_]+)`/g) ?? []) listed.set(code as string, Number(status));
+    }
+    const catalog = Object.entries(errorCatalog).map(([code, { status }]) => [code, status]);
+    expect(catalog.filter(([code, status]) => listed.get(code as string) !== status)).toEqual([]);
   });
 });

@@ -186,12 +186,19 @@ describe("GET /openapi.json", () => {
     expect(codes("POST /v1/time-entries", "409")).toEqual([
       "TIMER_ALREADY_RUNNING",
       "OVERLAP",
+      "PROJECT_INACTIVE",
       "IDEMPOTENCY_KEY_IN_USE",
     ]);
     expect(codes("POST /v1/time-entries", "422")).toEqual(["IDEMPOTENCY_KEY_MISMATCH"]);
     expect(codes("POST /v1/time-entries", "413")).toEqual(["PAYLOAD_TOO_LARGE"]);
     expect(codes("POST /v1/time-entries", "415")).toEqual(["UNSUPPORTED_MEDIA_TYPE"]);
-    expect(codes("PATCH /v1/time-entries/{id}", "409")).toEqual(["TIMER_ALREADY_RUNNING", "ENTRY_LOCKED", "OVERLAP"]);
+    expect(codes("PATCH /v1/time-entries/{id}", "409")).toEqual([
+      "TIMER_ALREADY_RUNNING",
+      "ENTRY_LOCKED",
+      "OVERLAP",
+      "PROJECT_INACTIVE",
+    ]);
+    expect(codes("PATCH /v1/time-entries", "409")).toEqual(["ENTRY_LOCKED", "PROJECT_INACTIVE"]);
     expect(codes("PATCH /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
     expect(codes("DELETE /v1/time-entries/{id}", "409")).toEqual(["ENTRY_LOCKED"]);
     expect(codes("GET /v1/time-entries/{id}", "404")).toEqual(["NOT_FOUND"]);
@@ -206,6 +213,7 @@ describe("GET /openapi.json", () => {
     expect(codes("POST /v1/time-entries/{id}/restart", "409")).toEqual([
       "TIMER_ALREADY_RUNNING",
       "OVERLAP",
+      "PROJECT_INACTIVE",
       "IDEMPOTENCY_KEY_IN_USE",
     ]);
     for (const base of conditionalBases) {

@@ -16,7 +16,7 @@ export interface paths {
     put?: never;
     /**
      * Create a time entry or start a timer
-     * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). Needs scope `entries:write` for OAuth tokens.
+     * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.
      */
     post: operations["createTimeEntry"];
     /**
@@ -28,7 +28,7 @@ export interface paths {
     head?: never;
     /**
      * Update many time entries
-     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`; one that already has every given value is left as it is. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens.
+     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`; one that already has every given value is left as it is. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`, and an inactive one is 409 `PROJECT_INACTIVE` unless every entry is on it already. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["bulkUpdateTimeEntries"];
     trace?: never;
@@ -124,7 +124,7 @@ export interface paths {
     head?: never;
     /**
      * Update a time entry
-     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again, is 409 `PROJECT_INACTIVE`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateTimeEntry"];
     trace?: never;
@@ -160,7 +160,7 @@ export interface paths {
     put?: never;
     /**
      * Restart a timer from an entry
-     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is, so `If-Match` does not apply). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.
+     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is, so `If-Match` does not apply). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. An entry of a project that is now inactive is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.
      */
     post: operations["restartTimeEntry"];
     delete?: never;
@@ -2244,6 +2244,7 @@ export interface components {
           | "MEMBER_REMOVED"
           | "LAST_OWNER"
           | "PROJECT_ON_DRAFT_INVOICE"
+          | "PROJECT_INACTIVE"
           | "INVALID_STATUS_TRANSITION"
           | "INVOICE_NOT_DRAFT"
           | "ENTRIES_NOT_ATTACHABLE"
@@ -3487,6 +3488,8 @@ export interface operations {
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
+       *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */
       409: {
@@ -3823,7 +3826,11 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries. */
+      /**
+       * @description `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries.
+       *
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
+       */
       409: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4665,6 +4672,8 @@ export interface operations {
        *     `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries.
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
+       *
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
        */
       409: {
         headers: {
@@ -5077,6 +5086,8 @@ export interface operations {
        * @description `TIMER_ALREADY_RUNNING`: The user already has a running timer: `details.running_entry_id` names it.
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
+       *
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
        *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */

@@ -71,6 +71,11 @@ export const errorCatalog = {
     description:
       "The project's time entries are on draft invoices, which bill the project's customer: detach them, or issue those invoices, before the project changes customer. `details.invoice_ids` names the drafts.",
   },
+  PROJECT_INACTIVE: {
+    status: 409,
+    description:
+      'The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.',
+  },
   INVALID_STATUS_TRANSITION: {
     status: 409,
     description: "The invoice cannot move from its current status to the requested one: `details` names both.",
@@ -223,6 +228,10 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     message:
       "The project's time entries are on draft invoices of its customer; detach them or issue the invoices first",
     details: { invoice_ids: ["b7c2a1e0-5d4f-4e3a-9b8c-7d6e5f4a3b2c"] },
+  },
+  PROJECT_INACTIVE: {
+    message: "The project is inactive and takes no new time; reactivate it first",
+    details: { project_id: "c4a1d2e3-5b6f-4a7b-8c9d-0e1f2a3b4c5d" },
   },
   INVALID_STATUS_TRANSITION: {
     message: "An invoice cannot move from paid to draft",

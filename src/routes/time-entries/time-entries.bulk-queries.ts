@@ -2,11 +2,12 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { deliveriesColumn, outboxCtes, queryWithEvents, tombstoneRows } from "../../db/events";
 import { callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
-import { changedFields } from "../../db/query";
+import { changedFields, withConstraintErrors } from "../../db/query";
 import { uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, withRelations } from "./entry-json";
 import type { BulkTimeEntryChanges } from "./time-entries.bulk-schemas";
+import { inactiveProjectErrors } from "./time-entries.errors";
 import type { TimeEntry } from "./time-entries.schemas";
 import { columnTypes, tombstone } from "./time-entries.writes";
 
@@ -64,9 +65,10 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
         for key share
       ),`
     : sql``;
-  return queryWithEvents<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
-    db,
-    sql`with ${projectCte} ${lockedCandidates(caller, ids, [projectGate])},
+  const statement = () =>
+    queryWithEvents<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
+      db,
+      sql`with ${projectCte} ${lockedCandidates(caller, ids, [projectGate])},
     updated as (
       update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from found f
@@ -84,7 +86,8 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
          join unnest(${uuidArray(ids)}) with ordinality r(id, position) on r.id = x.id),
         '[]'::json
       ) as entries`,
-  );
+    );
+  return withConstraintErrors(statement, inactiveProjectErrors);
 }
 
 /** Soft-deletes every entry of `ids` (lower-case, distinct), exactly as the single delete does. */

@@ -15,6 +15,17 @@ export const overlapErrors = {
     }),
 };
 
+/** A write that would put new time on an inactive project, refused by its trigger (drizzle/0021). */
+export const inactiveProjectErrors = {
+  time_entries_project_active: (error: PostgresError) =>
+    new ApiError("PROJECT_INACTIVE", "The project is inactive and takes no new time; reactivate it first", {
+      project_id: error.detail ?? null,
+    }),
+};
+
+/** What a write that puts an entry on a project may be refused with by the database. */
+export const entryWriteErrors = { ...overlapErrors, ...inactiveProjectErrors };
+
 export const timerAlreadyRunning = (runningEntryId: string | null) =>
   new ApiError("TIMER_ALREADY_RUNNING", "A timer is already running for this user; stop it first", {
     running_entry_id: runningEntryId,

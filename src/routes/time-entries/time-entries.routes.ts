@@ -70,7 +70,7 @@ export const create = createRoute({
   tags,
   summary: "Create a time entry or start a timer",
   description:
-    "Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). Needs scope `entries:write` for OAuth tokens.",
+    "Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { body: jsonBody(CreateTimeEntryBody, "The entry to create.") },
   responses: {
@@ -78,7 +78,7 @@ export const create = createRoute({
       ...json(TimeEntryEnvelope, "The created entry."),
       headers: locationHeader,
     },
-    ...errorResponses("TIMER_ALREADY_RUNNING", "OVERLAP", ...bodyErrors, ...authErrors),
+    ...errorResponses("TIMER_ALREADY_RUNNING", "OVERLAP", "PROJECT_INACTIVE", ...bodyErrors, ...authErrors),
   },
 });
 
@@ -104,7 +104,7 @@ export const patch = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Update a time entry",
-  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${noChangeRule} ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again, is 409 \`PROJECT_INACTIVE\`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${noChangeRule} ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,
@@ -119,6 +119,7 @@ export const patch = createRoute({
       "TIMER_ALREADY_RUNNING",
       "ENTRY_LOCKED",
       "OVERLAP",
+      "PROJECT_INACTIVE",
       ...bodyErrors,
       ...authErrors,
     ),
@@ -196,7 +197,7 @@ export const restart = createRoute({
   tags,
   summary: "Restart a timer from an entry",
   description:
-    "Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is, so `If-Match` does not apply). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. Needs scope `entries:write` for OAuth tokens.",
+    "Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is, so `If-Match` does not apply). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. An entry of a project that is now inactive is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { params: IdParams },
   responses: {
@@ -206,6 +207,7 @@ export const restart = createRoute({
       "NOT_FOUND",
       "TIMER_ALREADY_RUNNING",
       "OVERLAP",
+      "PROJECT_INACTIVE",
       ...noBodyErrors,
       ...authErrors,
     ),
@@ -221,12 +223,12 @@ export const bulkPatch = createRoute({
   path: "/v1/time-entries",
   tags,
   summary: "Update many time entries",
-  description: `Sets the same \`changes\` (project_id, billable, description) on 1 to 100 entries and bumps their \`updated_at\`; one that already has every given value is left as it is. \`billable\` changes only when given, also when the project changes. ${bulkRules} Then a \`changes.project_id\` that is not a project of the organization is 400 \`VALIDATION_ERROR\` naming \`changes.project_id\`. Answers the updated entries in the order of \`ids\`. Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Sets the same \`changes\` (project_id, billable, description) on 1 to 100 entries and bumps their \`updated_at\`; one that already has every given value is left as it is. \`billable\` changes only when given, also when the project changes. ${bulkRules} Then a \`changes.project_id\` that is not a project of the organization is 400 \`VALIDATION_ERROR\` naming \`changes.project_id\`, and an inactive one is 409 \`PROJECT_INACTIVE\` unless every entry is on it already. Answers the updated entries in the order of \`ids\`. Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: { body: jsonBody(BulkUpdateTimeEntriesBody, "The entries and the changes to make to each.") },
   responses: {
     200: json(BulkUpdatedTimeEntries, "The updated entries, in the order of `ids`."),
-    ...errorResponses("NOT_FOUND", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+    ...errorResponses("NOT_FOUND", "ENTRY_LOCKED", "PROJECT_INACTIVE", ...bodyErrors, ...authErrors),
   },
 });
 

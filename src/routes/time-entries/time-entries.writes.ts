@@ -16,8 +16,8 @@ import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryOf, entryRows, timerRows } from "./entry-json";
 import {
+  entryWriteErrors,
   inactiveMemberError,
-  overlapErrors,
   RUNNING_MEMBER_ACTIVE,
   RUNNING_TIMER_INDEX,
   runningEntryOf,
@@ -132,7 +132,7 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
       } as running_entry_id,
       ${entryOf("inserted")} as entry`;
   const row = await withConstraintErrors(() => queryWithEvents<WriteResult>(db, query), {
-    ...overlapErrors,
+    ...entryWriteErrors,
     [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(userId === caller.userId, "user_id"),
   });
   const allowed = row.role && (userId === caller.userId || isManager(row.role));
@@ -237,7 +237,7 @@ export async function updateTimeEntry(
         }
       >(db, query),
     {
-      ...overlapErrors,
+      ...entryWriteErrors,
       // The entry's user was removed meanwhile (or before, for an entry made to run again).
       [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(false, userId ? "user_id" : "end_time"),
       // A timer started concurrently, after this statement's snapshot; the unique index refused ours.

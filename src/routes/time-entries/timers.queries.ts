@@ -8,6 +8,7 @@ import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryOf, entryRows } from "./entry-json";
 import {
+  entryWriteErrors,
   inactiveMemberError,
   overlapErrors,
   RUNNING_MEMBER_ACTIVE,
@@ -98,7 +99,7 @@ export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
       ${entryOf("inserted")} as entry`,
       ),
     // The caller was removed while this request ran.
-    { ...overlapErrors, [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(true, "user_id") },
+    { ...entryWriteErrors, [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(true, "user_id") },
   );
   if (row.role && row.found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
