@@ -216,7 +216,7 @@ export interface paths {
     head?: never;
     /**
      * Update a project
-     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. While time entries of the project are on a draft invoice (which bills the project's customer) its `customer_id` cannot change: 409 `PROJECT_ON_DRAFT_INVOICE` naming the drafts; detach the entries or issue the invoice first. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. While time entries of the project are on a draft invoice (which bills the project's customer) its `customer_id` cannot change: 409 `PROJECT_ON_DRAFT_INVOICE` naming the drafts; detach the entries or issue the invoice first. Once its entries are on an issued invoice (sent, overdue or paid), which billed that customer, the project keeps its customer for good: 409 `PROJECT_INVOICED` naming the invoices (record the other customer's work on a new project). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateProject"];
     trace?: never;
@@ -2244,6 +2244,7 @@ export interface components {
           | "MEMBER_REMOVED"
           | "LAST_OWNER"
           | "PROJECT_ON_DRAFT_INVOICE"
+          | "PROJECT_INVOICED"
           | "PROJECT_INACTIVE"
           | "INVALID_STATUS_TRANSITION"
           | "INVOICE_NOT_DRAFT"
@@ -5870,7 +5871,11 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `PROJECT_ON_DRAFT_INVOICE`: The project's time entries are on draft invoices, which bill the project's customer: detach them, or issue those invoices, before the project changes customer. `details.invoice_ids` names the drafts. */
+      /**
+       * @description `PROJECT_ON_DRAFT_INVOICE`: The project's time entries are on draft invoices, which bill the project's customer: detach them, or issue those invoices, before the project changes customer. `details.invoice_ids` names the drafts.
+       *
+       *     `PROJECT_INVOICED`: The project's time entries are on issued invoices (sent, overdue or paid), which billed the project's customer for them: the project keeps that customer for good. Record the other customer's work on a new project. `details.invoice_ids` names the invoices.
+       */
       409: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -71,6 +71,11 @@ export const errorCatalog = {
     description:
       "The project's time entries are on draft invoices, which bill the project's customer: detach them, or issue those invoices, before the project changes customer. `details.invoice_ids` names the drafts.",
   },
+  PROJECT_INVOICED: {
+    status: 409,
+    description:
+      "The project's time entries are on issued invoices (sent, overdue or paid), which billed the project's customer for them: the project keeps that customer for good. Record the other customer's work on a new project. `details.invoice_ids` names the invoices.",
+  },
   PROJECT_INACTIVE: {
     status: 409,
     description:
@@ -227,6 +232,10 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
   PROJECT_ON_DRAFT_INVOICE: {
     message:
       "The project's time entries are on draft invoices of its customer; detach them or issue the invoices first",
+    details: { invoice_ids: ["b7c2a1e0-5d4f-4e3a-9b8c-7d6e5f4a3b2c"] },
+  },
+  PROJECT_INVOICED: {
+    message: "The project's time entries are on invoices issued to its customer; its customer cannot change",
     details: { invoice_ids: ["b7c2a1e0-5d4f-4e3a-9b8c-7d6e5f4a3b2c"] },
   },
   PROJECT_INACTIVE: {

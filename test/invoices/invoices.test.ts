@@ -670,48 +670,71 @@ describe("what an issued invoice billed", () => {
     amounts: [{ currency, amount }],
   });
 
-  it("stays as it was sent when the project's rate, currency or customer changes; a draft follows rate and currency, and keeps the project's customer", async () => {
+  it("stays as it was sent when the project's rate or currency changes; a draft follows them; a billed project keeps its customer", async () => {
     const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "100.00", currency: "EUR" });
     const sent = await newDraft();
-    await billedHour(project, sent, "01");
+    const billed = await billedHour(project, sent, "01");
     const draft = await newDraft();
-    const drafted = await billedHour(project, draft, "02");
+    await billedHour(project, draft, "02");
     const moved = await move(sent, "sent");
     expect(moved.status).toBe(200);
     expect(moved.body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
 
-    // The draft bills the project's customer: the project keeps it while its entry is on the draft.
     const otherCustomer = await createCustomer(h, team.organizationId, "Initech");
     const patchProject = (body: object) =>
       h.call("PATCH", `/v1/projects/${project}`, { token: team.owner.token, body });
     const version = async () =>
       Number((await h.sql("select version from projects where id = $1", [project]))[0]?.version);
+    // Billed to its customer: the project keeps it, whatever else comes with the change, and before the draft's rule.
+    const invoiced = {
+      code: "PROJECT_INVOICED",
+      message: "The project's time entries are on invoices issued to its customer; its customer cannot change",
+      details: { invoice_ids: [sent] },
+    };
     const before = await version();
     const refused = await patchProject({ hourly_rate: 150, currency: "USD", customer_id: otherCustomer });
-    expect(refused.status).toBe(409);
-    expect(refused.body.error).toEqual({
-      code: "PROJECT_ON_DRAFT_INVOICE",
-      message:
-        "The project's time entries are on draft invoices of its customer; detach them or issue the invoices first",
-      details: { invoice_ids: [draft] },
-    });
+    expect([refused.status, refused.body.error]).toEqual([409, invoiced]);
     expect(await version()).toBe(before);
     expect((await patchProject({ customer_id: customerId })).status).toBe(200);
     expect((await patchProject({ hourly_rate: 150, currency: "USD" })).status).toBe(200);
     expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
     expect(await summaryOf(draft)).toEqual(oneHourAt("USD", "150.00"));
 
-    // Detached from the draft, the project may change customer; the sent invoice keeps what it billed.
+    expect((await move(sent, "paid")).body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
+    expect((await patchProject({ hourly_rate: null })).status).toBe(200);
+    expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
+    const paid = await patchProject({ customer_id: null });
+    expect([paid.status, paid.body.error]).toEqual([409, invoiced]);
+    // Voided, the invoice releases its entries: nothing billed holds the customer any more.
+    await h.sql("update invoices set status = 'void' where id = $1", [sent]);
+    await h.sql("update time_entries set invoice_id = null where id = $1", [billed]);
+    await h.call("DELETE", `/v1/invoices/${draft}`, { token: team.owner.token });
+    expect((await patchProject({ customer_id: otherCustomer })).status).toBe(200);
+  });
+
+  it("a project whose entries are on a draft keeps its customer until they are detached", async () => {
+    const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "100.00", currency: "EUR" });
+    const draft = await newDraft();
+    const drafted = await billedHour(project, draft, "03");
+    const patchProject = (body: object) =>
+      h.call("PATCH", `/v1/projects/${project}`, { token: team.owner.token, body });
+    const otherCustomer = await createCustomer(h, team.organizationId, "Initrode");
+    const refused = await patchProject({ customer_id: otherCustomer });
+    expect([refused.status, refused.body.error]).toEqual([
+      409,
+      {
+        code: "PROJECT_ON_DRAFT_INVOICE",
+        message:
+          "The project's time entries are on draft invoices of its customer; detach them or issue the invoices first",
+        details: { invoice_ids: [draft] },
+      },
+    ]);
     const detached = await h.call("DELETE", `/v1/invoices/${draft}/time-entries`, {
       token: team.owner.token,
       body: { time_entry_ids: [drafted] },
     });
     expect(detached.status).toBe(200);
     expect((await patchProject({ customer_id: otherCustomer })).status).toBe(200);
-    expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
-    expect((await move(sent, "paid")).body.data.summary).toEqual(oneHourAt("EUR", "100.00"));
-    expect((await patchProject({ hourly_rate: null })).status).toBe(200);
-    expect(await summaryOf(sent)).toEqual(oneHourAt("EUR", "100.00"));
   });
 
   it.each(["draft", "sent"])(

@@ -40,7 +40,13 @@ export const unknownCustomer = () => invalidField("customer_id", "No such custom
 const constraintErrors = {
   projects_customer_fk: unknownCustomer,
   projects_rate_needs_currency_check: () => invalidField("currency", currencyRequired),
-  // The trigger of drizzle/0016 names the drafts in its DETAIL.
+  // The trigger of drizzle/0016 and 0022 names the invoices in its DETAIL.
+  projects_customer_fixed_while_invoiced: (error: PostgresError) =>
+    new ApiError(
+      "PROJECT_INVOICED",
+      "The project's time entries are on invoices issued to its customer; its customer cannot change",
+      { invoice_ids: error.detail?.split(",") ?? [] },
+    ),
   projects_customer_fixed_while_on_draft: (error: PostgresError) =>
     new ApiError(
       "PROJECT_ON_DRAFT_INVOICE",

@@ -30,11 +30,11 @@ export const { list, create, getOne, patch, remove } = crudRoutes({
       "Only `name` is required. `customer_id` must name a customer of the organization (otherwise 400 on `customer_id`); `currency` is required when `hourly_rate` is set. Projects start active.",
     getOne: "One project, with its customer.",
     patch:
-      "Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. While time entries of the project are on a draft invoice (which bills the project's customer) its `customer_id` cannot change: 409 `PROJECT_ON_DRAFT_INVOICE` naming the drafts; detach the entries or issue the invoice first.",
+      "Changes any subset of the fields (null clears an optional one) and bumps `updated_at`. The merged project must still have a `currency` when it has an `hourly_rate`. Deactivate a project with `active: false`. While time entries of the project are on a draft invoice (which bills the project's customer) its `customer_id` cannot change: 409 `PROJECT_ON_DRAFT_INVOICE` naming the drafts; detach the entries or issue the invoice first. Once its entries are on an issued invoice (sent, overdue or paid), which billed that customer, the project keeps its customer for good: 409 `PROJECT_INVOICED` naming the invoices (record the other customer's work on a new project).",
     remove:
       "A project that has time entries is 409 `IN_USE` (deactivate it with `active: false` instead): nothing is deleted in cascade.",
   },
-  errors: { patch: ["PROJECT_ON_DRAFT_INVOICE"], remove: ["IN_USE"] },
+  errors: { patch: ["PROJECT_ON_DRAFT_INVOICE", "PROJECT_INVOICED"], remove: ["IN_USE"] },
 });
 
 export type ListRoute = typeof list;
