@@ -4,7 +4,7 @@ import { payloadOf } from "../src/webhooks/deliver";
 import type { WebhookEvent } from "../src/webhooks/delivery.queries";
 import { EVENT_TYPES, PING_EVENT } from "../src/webhooks/event-types";
 import { contractCheck } from "./support/contract-check";
-import { createTeam } from "./support/factories";
+import { createCustomer, createTeam } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
 import { schemaValidator } from "./support/openapi-contract";
 import { subscribe } from "./support/webhooks";
@@ -503,6 +503,76 @@ describe("examples", () => {
           ),
     );
     expect(problems).toEqual([]);
+  });
+});
+
+describe("error examples", () => {
+  /** The example the document gives for `code` in `status` of the operation `name`. */
+  const exampleOf = (name: string, status: string, code: string) => {
+    const [method, path] = name.split(" ");
+    const operation = doc.paths[path as string][(method as string).toLowerCase()] as Operation;
+    const examples = operation.responses[status]?.content?.["application/json"]?.examples ?? {};
+    return (examples[code] as { value: { error: { message: string; details?: object } } }).value.error;
+  };
+  /** What an answer's error is like: its message, and the names of its details with the kind of each value. */
+  const shape = (error: { message: string; details?: object }) => ({
+    message: error.message,
+    details: Object.entries(error.details ?? {}).map(([key, value]) => [
+      key,
+      Array.isArray(value) ? "list" : typeof value,
+    ]),
+  });
+
+  it("are what the operation answers, in its message and the names of its details", async () => {
+    const team = await createTeam(h);
+    const token = team.owner.token;
+    const missing = crypto.randomUUID();
+    const invoice = await h.call("POST", "/v1/invoices", {
+      token,
+      body: {
+        number: `EX-${missing.slice(0, 8)}`,
+        date: "2026-11-30",
+        customer_id: await createCustomer(h, team.organizationId),
+      },
+    });
+    const cases: [string, string, string, Promise<{ body: { error: { message: string; details?: object } } }>][] = [
+      [
+        "PATCH /v1/time-entries",
+        "404",
+        "NOT_FOUND",
+        h.call("PATCH", "/v1/time-entries", { token, body: { ids: [missing], changes: { billable: true } } }),
+      ],
+      [
+        "DELETE /v1/time-entries",
+        "404",
+        "NOT_FOUND",
+        h.call("DELETE", "/v1/time-entries", { token, body: { ids: [missing] } }),
+      ],
+      [
+        "POST /v1/invoices/{id}/time-entries",
+        "404",
+        "NOT_FOUND",
+        h.call("POST", `/v1/invoices/${invoice.body.data?.id}/time-entries`, {
+          token,
+          body: { time_entry_ids: [missing] },
+        }),
+      ],
+      [
+        "POST /v1/time-entries",
+        "413",
+        "PAYLOAD_TOO_LARGE",
+        h.call("POST", "/v1/time-entries", { token, body: { description: "x".repeat(70_000) } }),
+      ],
+      [
+        "POST /v1/time-entries",
+        "415",
+        "UNSUPPORTED_MEDIA_TYPE",
+        h.call("POST", "/v1/time-entries", { token, body: "{}", headers: { "Content-Type": "text/plain" } }),
+      ],
+    ];
+    for (const [name, status, code, answer] of cases) {
+      expect([name, shape((await answer).body.error)]).toEqual([name, shape(exampleOf(name, status, code))]);
+    }
   });
 });
 

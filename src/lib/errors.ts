@@ -196,7 +196,7 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> = {
+const examples: Record<ErrorCode, ErrorExample> = {
   VALIDATION_ERROR: {
     message: "Invalid request body",
     details: { start_time: ["Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"] },
@@ -210,7 +210,7 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
   },
   NOT_FOUND: { message: "Time entry not found" },
   TIMER_ALREADY_RUNNING: {
-    message: "A timer is already running for this user",
+    message: "A timer is already running for this user; stop it first",
     details: { running_entry_id: "7d0f6f0e-1c55-4c8e-9a53-6c6f2a0c9b11" },
   },
   TIMER_NOT_RUNNING: { message: "The time entry has already been stopped" },
@@ -261,8 +261,8 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
     message: "PUT is not allowed on /v1/time-entries/{id}",
     details: { allow: ["DELETE", "GET", "HEAD", "PATCH", "OPTIONS"] },
   },
-  PAYLOAD_TOO_LARGE: { message: "Request body exceeds 65536 bytes" },
-  UNSUPPORTED_MEDIA_TYPE: { message: "Content-Type must be application/json" },
+  PAYLOAD_TOO_LARGE: { message: "The request body is larger than 64 KiB" },
+  UNSUPPORTED_MEDIA_TYPE: { message: "The request body must be sent as Content-Type: application/json" },
   RATE_LIMITED: { message: "Too many requests for this user; retry in 60 seconds" },
   INTERNAL_ERROR: { message: "An unexpected error occurred" },
   SERVICE_UNAVAILABLE: { message: "The database is unreachable; retry shortly" },
@@ -273,6 +273,25 @@ const examples: Record<ErrorCode, { message: string; details?: ErrorDetails }> =
  * example per code. Spread into every route's `responses`.
  */
 export function errorResponses(...codes: ErrorCode[]) {
+  return errorResponsesWith({}, ...codes);
+}
+
+type ErrorExample = { message: string; details?: ErrorDetails };
+
+/** The many-ids variants of NOT_FOUND and ENTRY_LOCKED, as the bulk edits answer them (`details.ids`, sorted). */
+export const manyIdsExamples = {
+  NOT_FOUND: {
+    message: "Some time entries were not found",
+    details: { ids: ["1c9e6a2b-7d4f-4e8a-b3c5-2f6d8e0a1b3c", "8c2b1e4d-6f3a-4b7c-9d8e-1f2a3b4c5d6e"] },
+  },
+  ENTRY_LOCKED: {
+    message: "Some time entries are attached to an invoice and cannot be changed",
+    details: { ids: ["e54d3dac-9a0b-4c1d-8e2f-3a4b5c6d7e8f"] },
+  },
+} satisfies Partial<Record<ErrorCode, ErrorExample>>;
+
+/** `errorResponses`, with the examples of some codes as this operation answers them. */
+export function errorResponsesWith(own: Partial<Record<ErrorCode, ErrorExample>>, ...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     const status = errorCatalog[code].status;
@@ -287,7 +306,7 @@ export function errorResponses(...codes: ErrorCode[]) {
           "application/json": {
             schema: ErrorSchema,
             examples: Object.fromEntries(
-              group.map((code) => [code, { value: { error: { code, ...examples[code] } } }]),
+              group.map((code) => [code, { value: { error: { code, ...(own[code] ?? examples[code]) } } }]),
             ),
           },
         },

@@ -401,7 +401,14 @@ describe("POST /v1/time-entries with stop_running", () => {
     for (const start_time of ["2026-11-28T09:00:00Z", "2026-11-28T08:00:00Z"]) {
       const res = await create(team.member.token, { start_time, description: "x", stop_running: true });
       expect(res.status).toBe(409);
-      expect(res.body).toEqual(alreadyRunning(running));
+      expect(res.body).toEqual({
+        error: {
+          code: "TIMER_ALREADY_RUNNING",
+          message:
+            "The running timer of this user started at or after this start_time: stop_running cannot stop it there",
+          details: { running_entry_id: running },
+        },
+      });
     }
     expect(await stored(running)).toEqual(before);
     expect(await runningOf(team.member.id)).toEqual([{ id: running }]);

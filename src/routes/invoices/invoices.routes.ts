@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule } from "../../lib/conditional";
-import { errorResponses } from "../../lib/errors";
+import { errorResponses, errorResponsesWith } from "../../lib/errors";
+
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import {
@@ -11,6 +12,12 @@ import {
   TimeEntryIdsBody,
   UpdateInvoiceBody,
 } from "./invoices.schemas";
+
+/** What attach and detach answer when ids of the request are no time entry of the organization. */
+const timeEntriesNotFound = {
+  message: "Some time entries were not found",
+  details: { time_entry_ids: ["1c9e6a2b-7d4f-4e8a-b3c5-2f6d8e0a1b3c"] },
+};
 
 const tags = ["Invoices"];
 const read = scoped("invoices:read");
@@ -134,7 +141,14 @@ export const attach = createRoute({
   request: { params: IdParams, body: jsonBody(TimeEntryIdsBody, "The entries to attach, 1 to 100 distinct ids.") },
   responses: {
     200: { ...json(InvoiceEnvelope, "The invoice with its new totals."), headers: etagHeader },
-    ...errorResponses("NOT_FOUND", "INVOICE_NOT_DRAFT", "ENTRIES_NOT_ATTACHABLE", ...bodyErrors, ...authErrors),
+    ...errorResponsesWith(
+      { NOT_FOUND: timeEntriesNotFound },
+      "NOT_FOUND",
+      "INVOICE_NOT_DRAFT",
+      "ENTRIES_NOT_ATTACHABLE",
+      ...bodyErrors,
+      ...authErrors,
+    ),
   },
 });
 
@@ -149,7 +163,14 @@ export const detach = createRoute({
   request: { params: IdParams, body: jsonBody(TimeEntryIdsBody, "The entries to detach, 1 to 100 distinct ids.") },
   responses: {
     200: { ...json(InvoiceEnvelope, "The invoice with its new totals."), headers: etagHeader },
-    ...errorResponses("NOT_FOUND", "INVOICE_NOT_DRAFT", "ENTRIES_NOT_ATTACHABLE", ...bodyErrors, ...authErrors),
+    ...errorResponsesWith(
+      { NOT_FOUND: timeEntriesNotFound },
+      "NOT_FOUND",
+      "INVOICE_NOT_DRAFT",
+      "ENTRIES_NOT_ATTACHABLE",
+      ...bodyErrors,
+      ...authErrors,
+    ),
   },
 });
 

@@ -26,10 +26,14 @@ export const inactiveProjectErrors = {
 /** What a write that puts an entry on a project may be refused with by the database. */
 export const entryWriteErrors = { ...overlapErrors, ...inactiveProjectErrors };
 
-export const timerAlreadyRunning = (runningEntryId: string | null) =>
-  new ApiError("TIMER_ALREADY_RUNNING", "A timer is already running for this user; stop it first", {
-    running_entry_id: runningEntryId,
-  });
+export const timerAlreadyRunning = (runningEntryId: string | null, stopRunning = false) =>
+  new ApiError(
+    "TIMER_ALREADY_RUNNING",
+    stopRunning
+      ? "The running timer of this user started at or after this start_time: stop_running cannot stop it there"
+      : "A timer is already running for this user; stop it first",
+    { running_entry_id: runningEntryId },
+  );
 
 /** The running entry of `userId`, for the rare answer to a timer started concurrently. */
 export async function runningEntryOf(db: Db, organizationId: string, userId: SQL | string) {

@@ -105,7 +105,7 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   requireMayActFor(requireMember(result.role), c.get("caller"), body.user_id);
   if (!result.subject_found) throw unknownMember();
   if (!result.project_found) throw unknownProject();
-  if (!result.entry) throw timerAlreadyRunning(result.running_entry_id);
+  if (!result.entry) throw timerAlreadyRunning(result.running_entry_id, body.stop_running === true);
   c.header("Location", `/v1/time-entries/${result.entry.id}`);
   c.header("ETag", entityTag(result.entry.version));
   return c.json({ data: result.entry }, 201);

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule, optionalEtagHeader } from "../../lib/conditional";
-import { errorResponses } from "../../lib/errors";
+import { errorResponses, errorResponsesWith, manyIdsExamples } from "../../lib/errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import { SummaryEnvelope, SummaryQuery } from "./summary.schemas";
@@ -228,7 +228,14 @@ export const bulkPatch = createRoute({
   request: { body: jsonBody(BulkUpdateTimeEntriesBody, "The entries and the changes to make to each.") },
   responses: {
     200: json(BulkUpdatedTimeEntries, "The updated entries, in the order of `ids`."),
-    ...errorResponses("NOT_FOUND", "ENTRY_LOCKED", "PROJECT_INACTIVE", ...bodyErrors, ...authErrors),
+    ...errorResponsesWith(
+      manyIdsExamples,
+      "NOT_FOUND",
+      "ENTRY_LOCKED",
+      "PROJECT_INACTIVE",
+      ...bodyErrors,
+      ...authErrors,
+    ),
   },
 });
 
@@ -243,7 +250,7 @@ export const bulkRemove = createRoute({
   request: { body: jsonBody(BulkDeleteTimeEntriesBody, "The entries to delete.") },
   responses: {
     204: { description: "Deleted, all of them." },
-    ...errorResponses("NOT_FOUND", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
+    ...errorResponsesWith(manyIdsExamples, "NOT_FOUND", "ENTRY_LOCKED", ...bodyErrors, ...authErrors),
   },
 });
 
