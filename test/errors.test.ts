@@ -109,3 +109,30 @@ describe("the README's table of errors", () => {
     expect(catalog.filter(([code, status]) => listed.get(code as string) !== status)).toEqual([]);
   });
 });
+
+describe("validation messages", () => {
+  it("say Required for a field not sent, whatever the field, and name the kind of value expected for a wrong one", async () => {
+    const token = team.owner.token;
+    const project = await h.call("POST", "/v1/projects", { token, body: { name: "Messages" } });
+    const cases: [string, string, unknown, Record<string, string[]>][] = [
+      ["POST", "/v1/time-entries", {}, { start_time: ["Required"], description: ["Required"] }],
+      ["POST", "/v1/invoices", {}, { customer_id: ["Required"], number: ["Required"], date: ["Required"] }],
+      ["POST", "/v1/members", { email: "new@example.com" }, { role: ["Required"] }],
+      ["DELETE", "/v1/time-entries", {}, { ids: ["Required"] }],
+      ["PATCH", `/v1/projects/${project.body.data.id}`, { name: null }, { name: ["Must be a string"] }],
+      [
+        "POST",
+        "/v1/time-entries",
+        { start_time: "2026-11-28T09:00:00Z", description: 7 },
+        { description: ["Must be a string"] },
+      ],
+      ["POST", "/v1/webhooks", { url: "https://hooks.example.com/x", events: "*" }, { events: ["Must be an array"] }],
+    ];
+    for (const [method, path, body, details] of cases) {
+      const res = await h.call(method, path, { token, body });
+      expect([method, path, res.status, res.body.error?.details]).toEqual([method, path, 400, details]);
+    }
+    const missing = await h.call("GET", "/v1/time-entries/export", { token });
+    expect(missing.body.error.details).toEqual({ format: ["Required"] });
+  });
+});

@@ -311,12 +311,11 @@ describe("PATCH /v1/time-entries", () => {
         { "changes.start_time": ["Unknown field"], changes: ["Provide at least one field to change"] },
       ],
       [{ ids: [id], changes: { user_id: team.owner.id, billable: true } }, { "changes.user_id": ["Unknown field"] }],
-      [
-        { ids: [id], changes: { billable: "yes" } },
-        { "changes.billable": ["Invalid input: expected boolean, received string"] },
-      ],
+      [{ ids: [id], changes: { billable: "yes" } }, { "changes.billable": ["Must be true or false"] }],
       [{ ids: [id], changes: { billable: true }, dry_run: true }, { dry_run: ["Unknown field"] }],
-      [{ ids: [id] }, { changes: ["Invalid input: expected object, received undefined"] }],
+      [{ ids: [id] }, { changes: ["Required"] }],
+      [{ ids: [id], changes: null }, { changes: ["Must be an object"] }],
+      [{ changes: { billable: true } }, { ids: ["Required"] }],
     ];
     for (const [body, details] of cases) {
       const res = await patch(team.member.token, body);

@@ -498,7 +498,7 @@ describe("errors, before anything is streamed", () => {
   it("needs a format: csv or json", async () => {
     const missing = await h.call("GET", "/v1/time-entries/export", { token: team.owner.token });
     expectJsonError(missing, 400, "VALIDATION_ERROR");
-    expect(missing.body.error.details).toEqual({ format: ["Must be csv or json"] });
+    expect(missing.body.error.details).toEqual({ format: ["Required"] });
     const xml = await exportOf("format=xml", team.owner.token);
     expectJsonError(xml, 400, "VALIDATION_ERROR");
     expect(xml.body.error.details).toEqual({ format: ["Must be csv or json"] });
