@@ -1,6 +1,6 @@
 // The generated client types cannot drift from the API: they are generated
 // afresh from the live /openapi.json, must equal src/client/api-types.ts, and
-// must compile (tsc, strict) with the typed usage in typed-usage.ts.
+// must compile (tsc, strict) with the typed usage in typed-usage.ts and the README's example.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,11 +21,19 @@ describe("generated client types", () => {
     expect(readFileSync(CLIENT_TYPES, "utf8")).toBe(fresh);
   });
 
-  it("compile with a typed openapi-fetch usage, and refuse wrong calls", () => {
+  it("compile with a typed openapi-fetch usage and the README's example, and refuse wrong calls", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "api-types.ts"), fresh);
     const usage = readFileSync(join(ROOT, "test", "client", "typed-usage.ts"), "utf8");
     writeFileSync(join(dir, "typed-usage.ts"), usage.replace("../../src/client/api-types", "./api-types"));
+    // The README's example, as a reader would paste it beside the generated types.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const example = /## Clients[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    expect(example).toContain("createClient<paths>");
+    writeFileSync(
+      join(dir, "readme-usage.ts"),
+      `declare const token: string;\n${example.replace("./src/client/api-types", "./api-types")}`,
+    );
     writeFileSync(
       join(dir, "tsconfig.json"),
       JSON.stringify({
@@ -40,7 +48,7 @@ describe("generated client types", () => {
           skipLibCheck: true,
           types: [],
         },
-        files: ["typed-usage.ts"],
+        files: ["typed-usage.ts", "readme-usage.ts"],
       }),
     );
     let output = "";
