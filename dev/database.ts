@@ -64,8 +64,19 @@ async function reachablePostgres(databaseUrl: string): Promise<SqlBackend> {
     return backend;
   } catch (error) {
     await backend.close().catch(() => {});
-    throw new Error(
-      `DATABASE_URL: the Postgres server at ${url.host} did not let us in: ${error instanceof Error ? error.message : error}`,
-    );
+    throw new Error(`DATABASE_URL: the Postgres server at ${url.host} ${whyNot(error)}`);
   }
+}
+
+/**
+ * Why the server did not answer `select 1`, in words: a socket or DNS failure (Node's `E…` codes) is no server
+ * reached; Postgres' own refusal (a SQLSTATE: a wrong password is 28P01, a missing database 3D000) is a server that
+ * answered and did not let us in.
+ */
+function whyNot(error: unknown) {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return `could not be reached: ${message}`;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return `did not let us in: ${message} (SQLSTATE ${code})`;
+  return `did not answer: ${message}`;
 }

@@ -137,10 +137,23 @@ describe("DATABASE_URL for npm start and db:migrate", () => {
     await expect(
       openDevDatabase({ databaseUrl: `postgres://u:p@127.0.0.1:${closed.port}/db`, dataDir: "" }),
     ).rejects.toThrow(
-      `DATABASE_URL: the Postgres server at 127.0.0.1:${closed.port} did not let us in: connect ECONNREFUSED`,
+      `DATABASE_URL: the Postgres server at 127.0.0.1:${closed.port} could not be reached: connect ECONNREFUSED`,
     );
   });
 });
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)(
+  "DATABASE_URL naming a server that refuses us (TEST_DATABASE_URL's)",
+  () => {
+    it("says the server did not let us in, with Postgres' SQLSTATE", async () => {
+      const url = new URL(process.env.TEST_DATABASE_URL as string);
+      url.password = "not-the-password";
+      await expect(openDevDatabase({ databaseUrl: url.href, dataDir: "" })).rejects.toThrow(
+        /^DATABASE_URL: the Postgres server at .+ did not let us in: .+ \(SQLSTATE 28P01\)$/,
+      );
+    });
+  },
+);
 
 describe("the embedded database", () => {
   it("that cannot be opened says which folder to delete to start afresh", async () => {
