@@ -69,9 +69,18 @@ export async function attemptDelivery(
       const gone = "The receiver answered 410 Gone: the subscription is disabled";
       return { ...failure(gone, status), outcome: "gone", retry_in_seconds: null };
     }
+    // Cloudflare answers 530 itself when it cannot reach the origin (error 1016: its host does not resolve).
+    if (status === 530)
+      return failure("The receiver could not be reached (530: its host did not resolve or answer)", status);
     return failure(`The receiver answered ${status}`, status);
   } catch (error) {
     if (signal.aborted) return failure(`No answer within ${settings.timeoutMs} ms`);
-    return failure(`The request failed: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    // workerd's own words for a connection it could not make (an unknown host, a refused port): a reference to its
+    // logs, which the subscription's owner cannot read.
+    if (/^internal error; reference = /.test(message)) {
+      return failure("The receiver could not be reached (no connection: its host did not resolve, or refused it)");
+    }
+    return failure(`The request failed: ${message}`);
   }
 }

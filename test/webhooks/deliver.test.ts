@@ -1,0 +1,56 @@
+// What a failed attempt tells the subscription's owner in the deliveries log: readable reasons, not the runtime's.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { attemptDelivery } from "../../src/webhooks/deliver";
+import type { DueDelivery } from "../../src/webhooks/delivery.queries";
+
+const delivery: DueDelivery = {
+  id: crypto.randomUUID(),
+  status: "pending",
+  requested_at: "2026-12-01T00:00:00.000Z",
+  active: true,
+  url: "https://hooks.example.com/receiver",
+  secrets: [`whsec_${Buffer.from(new Uint8Array(32)).toString("base64")}`],
+  event: {
+    id: crypto.randomUUID(),
+    type: "webhook.ping",
+    created_at: "2026-12-01T00:00:00.000Z",
+    data: {},
+    previous_attributes: null,
+  } as unknown as DueDelivery["event"],
+};
+const settings = { allowLoopback: false, timeoutMs: 1000, retryBaseSeconds: 30, disableAfterFailures: 5 };
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("a delivery attempt that reaches no receiver", () => {
+  it.each([
+    [
+      "workerd's connection error",
+      () => Promise.reject(new Error("internal error; reference = 1m94j4heo344v5h9a848vorj")),
+      null,
+      "The receiver could not be reached (no connection: its host did not resolve, or refused it)",
+    ],
+    [
+      "Cloudflare's 530 for an origin it cannot reach",
+      () => Promise.resolve(new Response("error code: 1016", { status: 530 })),
+      530,
+      "The receiver could not be reached (530: its host did not resolve or answer)",
+    ],
+    [
+      "any other failure",
+      () => Promise.reject(new TypeError("Network connection lost.")),
+      null,
+      "The request failed: Network connection lost.",
+    ],
+    [
+      "a receiver's own 503",
+      () => Promise.resolve(new Response("", { status: 503 })),
+      503,
+      "The receiver answered 503",
+    ],
+  ])("says why in words: %s", async (_, fetch, status, error) => {
+    vi.stubGlobal("fetch", vi.fn(fetch));
+    const result = await attemptDelivery(delivery, 1, settings);
+    expect(result).toMatchObject({ outcome: "retry", attempted: true, response_status: status, error });
+  });
+});
