@@ -178,7 +178,7 @@ export interface paths {
     };
     /**
      * List projects
-     * @description Alphabetical by name (ties by id), each with its customer; filter by `q`, `active` and `customer_id`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read projects. Needs scope `entries:read` for OAuth tokens.
+     * @description A to Z by name whatever the case (then in code point order), ties by id, each with its customer; filter by `q`, `active` and `customer_id`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read projects. Needs scope `entries:read` for OAuth tokens.
      */
     get: operations["listProjects"];
     put?: never;
@@ -230,7 +230,7 @@ export interface paths {
     };
     /**
      * List customers
-     * @description Alphabetical by name (ties by id); filter by `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read customers. Needs scope `invoices:read` for OAuth tokens.
+     * @description A to Z by name whatever the case (then in code point order), ties by id; filter by `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read customers. Needs scope `invoices:read` for OAuth tokens.
      */
     get: operations["listCustomers"];
     put?: never;
@@ -358,7 +358,7 @@ export interface paths {
     };
     /**
      * List members
-     * @description The organization's members, active ones unless `status` says otherwise, by name (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read members. Needs scope `team:read` for OAuth tokens.
+     * @description The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read members. Needs scope `team:read` for OAuth tokens.
      */
     get: operations["listMembers"];
     put?: never;

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { CURRENCY_MINOR_UNITS } from "../lib/iso-codes";
 
 /**
@@ -56,3 +56,14 @@ export function roundedToMinorUnit(amount: string, currency: string) {
   );
   return `round(${amount}, case ${exceptions.join(" ")} else 2 end)`;
 }
+
+/**
+ * The sort key of a list by name: A–Z whatever the case (`alpha`, `B`, `b`, `Zeta`), ties by the exact name, both in
+ * code point order ("C"), which is the same on every database whatever its default collation, then by `id`. `lower`
+ * under "C" folds ASCII letters only, the same everywhere too. `name` is an SQL expression.
+ */
+export const nameOrder = (name: SQL, id: SQL) => sql`lower(${name} collate "C"), ${name} collate "C", ${id}`;
+
+/** The rows after the cursor's (name, id) in `nameOrder`: a keyset comparison over the same three keys. */
+export const afterName = (name: SQL, id: SQL, after: { name: string; id: string }) =>
+  sql`(${nameOrder(name, id)}) > (${nameOrder(sql`${after.name}::text`, sql`${after.id}::uuid`)})`;

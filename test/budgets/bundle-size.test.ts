@@ -1,6 +1,6 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 225 KiB gzipped; the README states the current figure. It was 200
+// or under 226 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
@@ -16,12 +16,13 @@
 // summary's (~0.6 KiB); then 223 until the fixes of the audits of December (amounts in each currency's minor unit,
 // If-Match on stop and rotate-secret, what an Idempotency-Key request is, the headers of POST errors documented:
 // ~0.4 KiB); then 224 until the rule that an inactive project takes no new time (its error, descriptions and
-// mappings) and invoice writes run again behind an attach (~0.3 KiB).
+// mappings) and invoice writes run again behind an attach (~0.3 KiB); then 225 until an invoiced project's fixed
+// customer, the error examples each operation answers, the validation messages and the lists' name order (~0.7 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 225;
+const BUDGET_KIB = 226;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

@@ -113,7 +113,7 @@ describe("POST /v1/customers", () => {
 });
 
 describe("GET /v1/customers", () => {
-  it("lists by name with cursor pagination and filters by q, for every member", async () => {
+  it("lists by name, A to Z whatever the case, with cursor pagination and filters by q, for every member", async () => {
     const { organizationId, member } = await createTeam(h);
     for (const name of ["delta", "Alpha", "charlie", "Bravo", "alpha"]) await createCustomer(h, organizationId, name);
 
@@ -127,12 +127,8 @@ describe("GET /v1/customers", () => {
       names.push(...next.body.data.map((c: { name: string }) => c.name));
       cursor = next.body.meta.next_cursor;
     }
-    const [{ sorted }] = (await h.sql(
-      "select json_agg(name order by name, id) as sorted from customers where organization_id = $1",
-      [organizationId],
-    )) as [{ sorted: string }];
-    expect(names).toEqual(JSON.parse(sorted));
-    expect(names).toHaveLength(5);
+    // A to Z whatever the case, the same name's cases in code point order: on every database, whatever its collation.
+    expect(names).toEqual(["Alpha", "alpha", "Bravo", "charlie", "delta"]);
 
     const found = await h.call("GET", "/v1/customers?q=ALPH", { token: member.token });
     expect(found.body.data.map((c: { name: string }) => c.name).sort()).toEqual(["Alpha", "alpha"]);

@@ -4,7 +4,7 @@ import { deleteUnlessReferenced } from "../../db/delete-unless-referenced";
 import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne } from "../../db/query";
-import { containsPattern, jsonObject } from "../../db/sql-fragments";
+import { afterName, containsPattern, jsonObject, nameOrder } from "../../db/sql-fragments";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
@@ -27,16 +27,16 @@ export async function listCustomers(
 ) {
   const conditions: SQL[] = [sql`c.organization_id = ${caller.organizationId}::uuid`, callerIsMember];
   if (filter.q) conditions.push(sql`c.name ilike ${containsPattern(filter.q)}`);
-  if (filter.after) conditions.push(sql`(c.name, c.id) > (${filter.after.name}, ${filter.after.id}::uuid)`);
+  if (filter.after) conditions.push(afterName(sql`c.name`, sql`c.id`, filter.after));
   return queryOne<{ role: Role | null; customers: Customer[] }>(
     db,
     sql`with ${memberCte(caller)},
     page as (
       select * from customers c where ${sql.join(conditions, sql` and `)}
-      order by c.name, c.id limit ${filter.limit + 1}
+      order by ${nameOrder(sql`c.name`, sql`c.id`)} limit ${filter.limit + 1}
     )
     select ${callerRole} as role,
-      coalesce((select json_agg(${customerJson("c")} order by c.name, c.id) from page c), '[]'::json) as customers`,
+      coalesce((select json_agg(${customerJson("c")} order by ${nameOrder(sql`c.name`, sql`c.id`)}) from page c), '[]'::json) as customers`,
   );
 }
 

@@ -3,7 +3,7 @@ import type { Db } from "../../db/client";
 import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
-import { containsPattern, isoUtcText } from "../../db/sql-fragments";
+import { afterName, containsPattern, isoUtcText, nameOrder } from "../../db/sql-fragments";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
@@ -61,7 +61,7 @@ export async function listMembers(db: Db, caller: Caller, filter: MemberFilter) 
     conditions.push(sql`(u.full_name ilike ${pattern} or u.email ilike ${pattern})`);
   }
   if (filter.after) {
-    conditions.push(sql`(${sortName("u")}, m.user_id) > (${filter.after.name}, ${filter.after.id}::uuid)`);
+    conditions.push(afterName(sortName("u"), sql`m.user_id`, filter.after));
   }
   return queryOne<{ role: Role | null; members: Member[] }>(
     db,
@@ -70,11 +70,11 @@ export async function listMembers(db: Db, caller: Caller, filter: MemberFilter) 
       select m.*, u.id, u.email, u.full_name, u.avatar_url, ${sortName("u")} as sort_name
       from organization_members m join users u on u.id = m.user_id
       where ${sql.join(conditions, sql` and `)}
-      order by sort_name, m.user_id limit ${filter.limit + 1}
+      order by ${nameOrder(sortName("u"), sql`m.user_id`)} limit ${filter.limit + 1}
     )
     select ${callerRole} as role,
       coalesce(
-        (select json_agg(${memberJson("p", "p")} order by p.sort_name, p.user_id) from page p),
+        (select json_agg(${memberJson("p", "p")} order by ${nameOrder(sql`p.sort_name`, sql`p.user_id`)}) from page p),
         '[]'::json
       ) as members`,
   );

@@ -25,7 +25,7 @@ export const { list, create, getOne, patch, remove } = crudRoutes({
   },
   exampleLocation: `/v1/members/${exampleMemberId}`,
   describe: {
-    list: "The organization's members, active ones unless `status` says otherwise, by name (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`.",
+    list: "The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`.",
     create:
       "Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An existing user joins as they are (`full_name` is ignored). An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history. Always 201, with `Location`.",
     getOne: "One member, active or removed.",

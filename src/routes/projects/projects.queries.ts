@@ -5,7 +5,7 @@ import type { PostgresError } from "../../db/errors";
 import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
-import { containsPattern, isoUtcText } from "../../db/sql-fragments";
+import { afterName, containsPattern, isoUtcText, nameOrder } from "../../db/sql-fragments";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
@@ -70,16 +70,17 @@ export async function listProjects(
   if (filter.q) conditions.push(sql`p.name ilike ${containsPattern(filter.q)}`);
   if (filter.active !== undefined) conditions.push(sql`p.active = ${filter.active}::boolean`);
   if (filter.customerId) conditions.push(sql`p.customer_id = ${filter.customerId}::uuid`);
-  if (filter.after) conditions.push(sql`(p.name, p.id) > (${filter.after.name}, ${filter.after.id}::uuid)`);
+  if (filter.after) conditions.push(afterName(sql`p.name`, sql`p.id`, filter.after));
   return queryOne<{ role: Role | null; projects: Project[] }>(
     db,
     sql`with ${memberCte(caller)},
     page as (
       select * from projects p where ${sql.join(conditions, sql` and `)}
-      order by p.name, p.id limit ${filter.limit + 1}
+      order by ${nameOrder(sql`p.name`, sql`p.id`)} limit ${filter.limit + 1}
     )
     select ${callerRole} as role,
-      coalesce((select json_agg(x.project order by x.name, x.id) from (${projectsOf("page")}) x), '[]'::json) as projects`,
+      coalesce((select json_agg(x.project order by ${nameOrder(sql`x.name`, sql`x.id`)}) from (${projectsOf("page")}) x), '[]'::json)
+        as projects`,
   );
 }
 
