@@ -86,6 +86,24 @@ describe("POST /v1/customers", () => {
     });
   });
 
+  it("refuses a website with a space, which no URI holds, and takes it percent-encoded", async () => {
+    for (const website of ["https://acme.example/ about", "https://acme.example/\tabout", " https://acme.example"]) {
+      const res = await h.call("POST", "/v1/customers", { token: team.owner.token, body: { name: "Spaced", website } });
+      expect([website, res.status, res.body.error?.details]).toEqual([
+        website,
+        400,
+        {
+          website: ["Must be an http(s) URL without spaces (write %20 for one)"],
+        },
+      ]);
+    }
+    const encoded = await h.call("POST", "/v1/customers", {
+      token: team.owner.token,
+      body: { name: "Encoded", website: "https://acme.example/%20about" },
+    });
+    expect([encoded.status, encoded.body.data?.website]).toEqual([201, "https://acme.example/%20about"]);
+  });
+
   it("names the field that holds a NUL character", async () => {
     const res = await h.call("POST", "/v1/customers", {
       token: team.owner.token,

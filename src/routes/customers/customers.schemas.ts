@@ -85,12 +85,15 @@ const fields = {
     .openapi({ example: "billing@acme.example" }),
   phone: OptionalText(50).openapi({ example: "+49 30 1234567" }),
   website: z
-    .url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" })
-    .max(2000)
+    .string()
+    // A URI holds no whitespace (RFC 3986), which the URL check would trim, drop (a tab) or take (a space) unseen.
+    .regex(/^\S*$/, { message: "Must be an http(s) URL without spaces (write %20 for one)", abort: true })
+    .pipe(z.url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" }))
+    .pipe(z.string().max(2000))
     .superRefine(storableText)
     .nullable()
     .optional()
-    .openapi({ example: "https://acme.example" }),
+    .openapi({ format: "uri", pattern: "^\\S*$", maxLength: 2000, example: "https://acme.example" }),
   contact_person: OptionalText(200).openapi({ example: "Wile E. Coyote" }),
   address_line1: OptionalText(200).openapi({ example: "Friedrichstraße 1" }),
   address_line2: OptionalText(200).openapi({ example: "3rd floor" }),
