@@ -2,6 +2,7 @@
 // or a server that answers 500 to everything after saying it is ready.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { openDevDatabase } from "../dev/database";
 import { portIsFree } from "../dev/port";
 import { openPglite } from "../dev/sql-backends";
 import { dotenvLine, workerVarsArgs } from "../dev/worker-vars";
+import { liveDocument } from "../scripts/gen-client";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
@@ -226,5 +228,23 @@ describe("npm run webhooks:listen", () => {
     expect(down.out).toContain(
       "POST http://127.0.0.1:9/v1/webhooks failed (is npm start running there? --api or API names it)",
     );
+  });
+});
+
+describe("npm run gen:client -- <url>", () => {
+  it("says why a URL gives no document, without a stack: nothing listening, or no OpenAPI 3 document", async () => {
+    const closed = await portInUse();
+    closed.close();
+    await expect(liveDocument(`http://127.0.0.1:${closed.port}/openapi.json`)).rejects.toThrow(
+      `GET http://127.0.0.1:${closed.port}/openapi.json failed: connect ECONNREFUSED`,
+    );
+    const server = createHttpServer((_, res) => res.end('{"ok":true}'));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/healthz`;
+    try {
+      await expect(liveDocument(url)).rejects.toThrow(`GET ${url} answered no OpenAPI 3 document`);
+    } finally {
+      server.close();
+    }
   });
 });
