@@ -69,14 +69,14 @@ async function reachablePostgres(databaseUrl: string): Promise<SqlBackend> {
 }
 
 /**
- * Why the server did not answer `select 1`, in words: a socket or DNS failure (Node's `E…` codes) is no server
+ * Why the server did not answer `select 1`, in words: a socket or DNS failure (Node's `E…` codes, EAI_AGAIN included) is no server
  * reached; Postgres' own refusal (a SQLSTATE: a wrong password is 28P01, a missing database 3D000) is a server that
  * answered and did not let us in.
  */
 function whyNot(error: unknown) {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return `could not be reached: ${message}`;
+  if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) return `could not be reached: ${message}`;
   if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return `did not let us in: ${message} (SQLSTATE ${code})`;
   return `did not answer: ${message}`;
 }

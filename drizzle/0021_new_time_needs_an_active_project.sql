@@ -1,8 +1,9 @@
 -- An inactive project is kept for its history, and takes no new time: a write that puts an entry on it (an insert, or
--- an update that moves the entry to it) or makes one of its entries run again (end_time cleared, a deleted entry
--- restored) is refused, as a check violation naming time_entries_project_active with the project's id as its detail.
--- Entries already on it stay editable otherwise: stopped, described, invoiced. A project deactivated while such a
--- write runs may take that one entry: the same as the write committing first.
+-- an update that moves the entry to it) or makes one of its entries run again (end_time cleared, or a row deleted in
+-- SQL with its project kept brought back: the API's tombstones let go of their project) is refused, as a check
+-- violation naming time_entries_project_active with the project's id as its detail. Entries already on it stay
+-- editable otherwise: stopped, described, invoiced. A project deactivated while such a write runs may take that one
+-- entry: the same as the write committing first.
 CREATE FUNCTION "time_entries_project_active"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.project_id IS NULL OR NEW.deleted_at IS NOT NULL THEN

@@ -3,7 +3,8 @@
 -- another customer than the one billed. So a project whose entries are on an issued invoice keeps its customer for
 -- good (a void invoice has released its entries); entries still to bill go to a new project of the other customer.
 -- Checked before the drafts of drizzle/0016, whose remedy (detach, or issue) would not help then. DETAIL lists the
--- invoices' ids, for the API's answer.
+-- invoices' ids, for the API's answer. The function keeps its name (and its trigger, whose WHEN lets an update that
+-- leaves customer_id as it is through): it now guards both rules.
 CREATE OR REPLACE FUNCTION "projects_customer_fixed_while_on_draft"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   issued text;

@@ -178,7 +178,7 @@ export interface paths {
     };
     /**
      * List projects
-     * @description A to Z by name whatever the case (then in code point order), ties by id, each with its customer; filter by `q`, `active` and `customer_id`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read projects. Needs scope `entries:read` for OAuth tokens.
+     * @description A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id, each with its customer; filter by `q`, `active` and `customer_id`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read projects. Needs scope `entries:read` for OAuth tokens.
      */
     get: operations["listProjects"];
     put?: never;
@@ -230,7 +230,7 @@ export interface paths {
     };
     /**
      * List customers
-     * @description A to Z by name whatever the case (then in code point order), ties by id; filter by `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read customers. Needs scope `invoices:read` for OAuth tokens.
+     * @description A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id; filter by `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read customers. Needs scope `invoices:read` for OAuth tokens.
      */
     get: operations["listCustomers"];
     put?: never;

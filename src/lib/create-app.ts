@@ -7,6 +7,7 @@ import { isDatabaseUnavailable, isTransientConflict, postgresErrorOf } from "../
 import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
 import { ApiError, keptColliding } from "./errors";
+import { jsonReadingOf } from "./media-type";
 import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
 import { UNKNOWN_FIELD, validationHook } from "./validation";
@@ -38,19 +39,7 @@ function withContentType(c: Context, contentType: string | null, body?: ArrayBuf
   c.req.raw = new Request(url, { method, headers, signal, body });
 }
 
-// media-type = type "/" subtype parameters, parameters = *( OWS ";" OWS [ parameter ] ) (RFC 9110 §8.3.1). Each run of
-// whitespace has one place in the pattern (after the media type, after a ';', after a parameter): with two, as in
-// `(OWS ";" OWS)* OWS`, a header of a dozen `;` and tabs that fails at its end took seconds to refuse.
-const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-const QUOTED_STRING = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
-const MEDIA_TYPE = new RegExp(
-  `^[ \\t]*(${TOKEN}/${TOKEN})[ \\t]*(?:;[ \\t]*(?:${TOKEN}=(?:${TOKEN}|${QUOTED_STRING})[ \\t]*)?)*$`,
-);
-/** What the routes' validators parse as JSON: `application/json`, or `application/…+json`. */
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-/** The `Content-Type` values @hono/zod-openapi's media-type gate accepts as they are (415 for the rest). */
-const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
 
 /**
  * No content coding is decoded here (Workers hand the body over as sent): a compressed body is refused as such, with
@@ -70,17 +59,6 @@ async function refuseContentCoding(c: Context) {
 }
 
 /**
- * Whether a body sent with this `Content-Type` is read as JSON: a well-formed JSON media type, whatever its parameters,
- * and any header the validators take as it is, well-formed or not (`charset="utf-8` unterminated, or two Content-Type
- * fields joined by a comma).
- */
-export function isJsonContentType(contentType: string) {
-  if (VALIDATORS_TAKE.test(contentType)) return true;
-  const essence = MEDIA_TYPE.exec(contentType)?.[1];
-  return essence !== undefined && JSON_MEDIA_TYPE.test(essence);
-}
-
-/**
  * A JSON body as RFC 8259 and RFC 9110 have it, before the route's validators read it: UTF-8 only (invalid bytes are a
  * 400, not text quietly changed to U+FFFD and stored), and any well-formed `Content-Type` of a JSON media type, with
  * whitespace before a `;` or an empty parameter too (the validators would answer those 415). Runs after the
@@ -88,10 +66,8 @@ export function isJsonContentType(contentType: string) {
  */
 const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
   await refuseContentCoding(c);
-  const contentType = c.req.header("content-type") ?? "";
-  const essence = MEDIA_TYPE.exec(contentType)?.[1];
-  const validatorsTake = VALIDATORS_TAKE.test(contentType);
-  if (isJsonContentType(contentType)) {
+  const reading = jsonReadingOf(c.req.header("content-type") ?? "");
+  if (reading) {
     const bytes = await c.req.arrayBuffer();
     try {
       strictUtf8.decode(bytes);
@@ -103,7 +79,7 @@ const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
     // Parameters mean nothing to application/json (RFC 8259 §11): a header the validators would refuse reaches them
     // as its media type alone. The request is rebuilt for that only (the body stays read: Hono caches it), so
     // `application/json` and `application/json; charset=utf-8`, what clients send, cost nothing more.
-    if (!validatorsTake && essence) withContentType(c, essence, bytes);
+    if (reading !== "as sent") withContentType(c, reading.essence, bytes);
   }
   await next();
 };

@@ -34,12 +34,6 @@ const inInstantRange = (text: string) => {
 };
 const instantRangeMessage = { message: "Must fall from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC" };
 
-/** A field's message for a malformed value, and `Required` where the value is missing altogether. */
-const requiredOr =
-  (message: string) =>
-  ({ input }: { input?: unknown }) =>
-    input === undefined ? "Required" : message;
-
 /**
  * A timestamp as the database will keep it: in UTC, truncated to the millisecond. Checks made before the write
  * (`end_time` after `start_time`, a timer's stop) then see exactly the instants stored; Postgres would round digits
@@ -51,7 +45,7 @@ export const Timestamp = z
     (value) => (typeof value === "string" ? value.toUpperCase() : value),
     z.iso.datetime({
       offset: true,
-      error: requiredOr("Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"),
+      message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z",
     }),
   )
   .refine(inInstantRange, instantRangeMessage)
@@ -68,7 +62,7 @@ export const UtcTimestamp = z.iso.datetime().refine(inInstantRange, instantRange
 });
 
 export const CalendarDate = z.iso
-  .date({ error: requiredOr("Must be a calendar date, YYYY-MM-DD") })
+  .date({ message: "Must be a calendar date, YYYY-MM-DD" })
   .refine((date) => date >= "0001-01-01", { message: "Must be a calendar date from 0001-01-01 to 9999-12-31" })
   .openapi({ example: "2026-11-28" });
 

@@ -14,8 +14,8 @@ import {
 import { notAMember, type Role } from "../db/membership";
 import { interceptNextStatement } from "../db/query";
 import { entityTag } from "../lib/conditional";
-import { isJsonContentType } from "../lib/create-app";
 import { ApiError } from "../lib/errors";
+import { isJsonContentType } from "../lib/media-type";
 import type { AppEnv } from "../lib/types";
 
 /** What an Idempotency-Key may be; `/openapi.json` documents the header from this too. */
@@ -48,10 +48,12 @@ async function sha256(head: string, body: ArrayBuffer) {
  * query parameter, a 415, a 412) is another request, 422, not a replay of the first answer. What a plain request does
  * not send adds no line, so its hash is the one earlier versions stored: keys in flight across a deploy still match.
  */
-function requestHead(c: Context<AppEnv>) {
+function requestHead(c: Context<AppEnv>, body: ArrayBuffer) {
   const lines = [`${c.req.method} ${c.req.path}${new URL(c.req.url).search}`];
   const type = c.req.header("Content-Type");
   if (type !== undefined && !isJsonContentType(type)) lines.push(`Content-Type: ${type}`);
+  // A body sent without any media type is refused (415) until it is labelled JSON: that retry is another request too.
+  if (type === undefined && body.byteLength > 0) lines.push("Content-Type:");
   for (const name of ["If-Match", "If-None-Match"]) {
     const value = c.req.header(name);
     if (value !== undefined) lines.push(`${name}: ${value}`);
@@ -91,7 +93,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     key: header,
     // The body's bytes as sent (the same hash as of its text when it is valid UTF-8 without a BOM, which text dropped):
     // read as text first, invalid UTF-8 would be U+FFFD before the route could refuse it.
-    requestHash: await sha256(requestHead(c), await c.req.arrayBuffer()),
+    requestHash: await sha256(requestHead(c, await c.req.arrayBuffer()), await c.req.arrayBuffer()),
   };
   const state: { outcome: Outcome } = { outcome: "none" };
   interceptNextStatement(db, async (query) => {

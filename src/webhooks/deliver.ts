@@ -70,8 +70,9 @@ export async function attemptDelivery(
       return { ...failure(gone, status), outcome: "gone", retry_in_seconds: null };
     }
     // Cloudflare answers 530 itself when it cannot reach the origin (error 1016: its host does not resolve).
-    if (status === 530)
+    if (status === 530) {
       return failure("The receiver could not be reached (530: its host did not resolve or answer)", status);
+    }
     return failure(`The receiver answered ${status}`, status);
   } catch (error) {
     if (signal.aborted) return failure(`No answer within ${settings.timeoutMs} ms`);

@@ -111,6 +111,20 @@ describe("Idempotency-Key on POST", () => {
     const type = crypto.randomUUID();
     expect(outcome(await customers(type, "/v1/customers", { "Content-Type": "text/plain" }))[0]).toBe(415);
     expect(outcome(await customers(type, "/v1/customers"))).toEqual(mismatch);
+    // A body without any Content-Type (bytes, which fetch does not label): 415, then labelled JSON, another request.
+    const unlabelled = crypto.randomUUID();
+    const { default: app } = await import("../../src/app");
+    const bare = await app.request(
+      "/v1/customers",
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${owner}`, "Idempotency-Key": unlabelled },
+        body: new TextEncoder().encode(JSON.stringify({ name: `Corrected ${unlabelled}` })),
+      },
+      h.env,
+    );
+    expect(bare.status).toBe(415);
+    expect(outcome(await customers(unlabelled, "/v1/customers"))).toEqual(mismatch);
 
     const { id } = await subscribe(h, team.organizationId);
     const rotate = (key: string, ifMatch: string) =>

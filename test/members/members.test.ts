@@ -46,23 +46,25 @@ describe("GET /v1/members", () => {
     for (const member of res.body.data) expect(Member.parse(member)).toEqual(member);
   });
 
-  it("pages by name then id, a user without a name sorting by e-mail address", async () => {
+  it("pages A to Z by name whatever the case, then id, a user without a name sorting by e-mail address", async () => {
     const org = await createOrganization(h);
     const owner = await createMember(h, org, "owner", "Zed");
-    const names = ["Bea", "Bea", "Cid", null];
+    // "bea" after "Bea" (the same name's cases in code point order), "abe-…@" before both and "cid" after: byte order
+    // would put every lower-case name after "Zed".
+    const names = ["Bea", "Bea", "cid", null, "bea"];
     const ids: string[] = [];
     for (const name of names) {
       const userId = await createUser(h, name ?? "placeholder");
       if (name === null)
         await h.sql("update users set full_name = null, email = $2 where id = $1", [
           userId,
-          `Abe-${crypto.randomUUID()}@x.example`,
+          `abe-${crypto.randomUUID()}@x.example`,
         ]);
       await h.sql("insert into organization_members (organization_id, user_id) values ($1, $2)", [org, userId]);
       ids.push(userId);
     }
     const [bea1, bea2] = [ids[0], ids[1]].sort() as [string, string];
-    const expected = [ids[3], bea1, bea2, ids[2], owner.id];
+    const expected = [ids[3], bea1, bea2, ids[4], ids[2], owner.id];
 
     const seen: string[] = [];
     let cursor: string | null = null;

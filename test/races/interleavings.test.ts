@@ -186,6 +186,39 @@ describe.skipIf(!onPostgres())("forced interleavings (Postgres server)", () => {
     });
   }
 
+  it("an attach with an Idempotency-Key behind another attach keeps the answer of the write it made: its retry replays", async () => {
+    const { projectId, entry, invoiceId } = await entryAndDraftOfOneCustomer();
+    const third = await createEntry(h, team.member, {
+      projectId,
+      start: "2026-11-03T09:00:00Z",
+      end: "2026-11-03T10:00:00Z",
+    });
+    const other = await transaction();
+    await other.query("update time_entries set invoice_id = $1 where id = $2", [invoiceId, entry]);
+    await other.query("update invoices set updated_at = now() where id = $1", [invoiceId]);
+    const key = crypto.randomUUID();
+    const attach = () =>
+      h.call("POST", `/v1/invoices/${invoiceId}/time-entries`, {
+        token: team.owner.token,
+        body: { time_entry_ids: [third] },
+        headers: { "Idempotency-Key": key },
+      });
+    const first = attach();
+    await waitingOnLocks(1);
+    await other.end("commit");
+    const res = await first;
+    expect([res.status, res.body.data?.summary?.entry_count]).toEqual([200, 2]);
+    // Detached since: a retry of the same request replays the first answer and attaches nothing again.
+    const detached = await h.call("DELETE", `/v1/invoices/${invoiceId}/time-entries`, {
+      token: team.owner.token,
+      body: { time_entry_ids: [third] },
+    });
+    expect(detached.status).toBe(200);
+    const retry = await attach();
+    expect([retry.status, retry.headers.get("Idempotent-Replayed"), retry.body]).toEqual([200, "true", res.body]);
+    expect(await h.sql("select invoice_id from time_entries where id = $1", [third])).toEqual([{ invoice_id: null }]);
+  });
+
   it("an attach rechecks an entry moved meanwhile against its new project's customer", async () => {
     team = await createTeam(h);
     const customerId = await createCustomer(h, team.organizationId);

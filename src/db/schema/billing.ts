@@ -43,7 +43,13 @@ export const customers = pgTable(
   (t) => [
     // Target of the composite foreign keys that keep references inside one organization.
     unique("customers_organization_id_id_key").on(t.organizationId, t.id),
-    index("customers_organization_id_name_idx").on(t.organizationId, t.name, t.id),
+    // The lists' order (src/db/sql-fragments.ts, nameOrder): A to Z whatever the case, then code points, then id.
+    index("customers_organization_id_name_order_idx").on(
+      t.organizationId,
+      sql`lower(${t.name} collate "C")`,
+      sql`(${t.name} collate "C")`,
+      t.id,
+    ),
     check("customers_country_code_check", sql`${t.countryCode} ~ '^[A-Z]{2}$'`),
   ],
 );
@@ -70,7 +76,12 @@ export const projects = pgTable(
       foreignColumns: [customers.organizationId, customers.id],
     }),
     index("projects_organization_id_customer_id_idx").on(t.organizationId, t.customerId),
-    index("projects_organization_id_name_idx").on(t.organizationId, t.name, t.id),
+    index("projects_organization_id_name_order_idx").on(
+      t.organizationId,
+      sql`lower(${t.name} collate "C")`,
+      sql`(${t.name} collate "C")`,
+      t.id,
+    ),
     // numeric has NaN, which Postgres orders above every number: `>= 0` alone lets it in, and the API would answer
     // it as the string "NaN" where its contract says a number (drizzle/0019).
     check("projects_hourly_rate_check", sql`${t.hourlyRate} >= 0 and ${t.hourlyRate} <> 'NaN'`),

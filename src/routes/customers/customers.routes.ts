@@ -25,7 +25,7 @@ export const { list, create, getOne, patch, remove } = crudRoutes({
   },
   exampleLocation: `/v1/customers/${exampleCustomerId}`,
   describe: {
-    list: "A to Z by name whatever the case (then in code point order), ties by id; filter by `q`.",
+    list: "A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id; filter by `q`.",
     create: "Only `name` is required; every other field is optional and may be null.",
     getOne: "One customer.",
     patch: "Changes any subset of the fields (null clears an optional one) and bumps `updated_at`.",

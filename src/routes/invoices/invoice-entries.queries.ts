@@ -6,7 +6,7 @@ import { uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows } from "../time-entries/entry-json";
 import { attachedEntries, changedInvoiceRows, entryColumns, invoiceWithSummaryOf } from "./invoice-json";
-import { changedSinceSnapshot, targetInvoice, untilFresh } from "./invoices.queries";
+import { abortedIfChanged, changedSinceSnapshot, targetInvoice } from "./invoices.queries";
 import type { InvoiceStatus, InvoiceWithSummary } from "./invoices.schemas";
 
 // Attaching time entries to a draft invoice and detaching them: all or nothing, each in one statement.
@@ -19,8 +19,6 @@ export type EntryChangeResult = {
   /** Requested ids that cannot take part, by reason. */
   refused: Record<string, string[]> | null;
   invoice: InvoiceWithSummary | null;
-  /** The invoice changed while the statement waited for it: nothing was written, and it runs again. */
-  stale: boolean;
 };
 
 /**
@@ -29,10 +27,9 @@ export type EntryChangeResult = {
  * invoice waits and then sees these entries as invoiced.
  */
 export async function attachEntries(db: Db, caller: Caller, id: string, ids: string[]) {
-  return untilFresh(() =>
-    queryWithEvents<EntryChangeResult>(
-      db,
-      sql`with ${memberCte(caller)},
+  return queryWithEvents<EntryChangeResult>(
+    db,
+    sql`with ${memberCte(caller)},
     ${targetInvoice(caller, id)},
     -- Locked alone, then joined to their projects: a locked row that a concurrent write changed is rechecked on its
     -- new version, but a join in the locking query would be rechecked against the project the old version named.
@@ -78,16 +75,14 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     entries as (${attachedEntries(caller, "target")} union all select ${entryColumns} from changed),
     ${entryChangeEvents(caller, "found")}
     ${entryChangeResult(caller, id, ids)}`,
-    ),
   );
 }
 
 /** Detaches entries from a draft invoice, all or nothing. */
 export async function detachEntries(db: Db, caller: Caller, id: string, ids: string[]) {
-  return untilFresh(() =>
-    queryWithEvents<EntryChangeResult>(
-      db,
-      sql`with ${memberCte(caller)},
+  return queryWithEvents<EntryChangeResult>(
+    db,
+    sql`with ${memberCte(caller)},
     ${targetInvoice(caller, id)},
     found as (
       select te.* from time_entries te
@@ -119,7 +114,6 @@ export async function detachEntries(db: Db, caller: Caller, id: string, ids: str
     ),
     ${entryChangeEvents(caller, "found")}
     ${entryChangeResult(caller, id, ids)}`,
-    ),
   );
 }
 
@@ -138,7 +132,7 @@ const entryChangeResult = (
   id: string,
   ids: string[],
 ) => sql`select ${callerRole} as role, (select status from target) as status, ${deliveriesColumn},
-  ${changedSinceSnapshot(caller, id)} as stale,
+  ${abortedIfChanged(caller, id)},
   (select coalesce(json_agg(r.id order by r.id), '[]'::json) from unnest(${uuidArray(ids)}) r(id)
    where r.id not in (select id from found)) as missing,
   (select json_object_agg(v.verdict, v.ids) from (

@@ -12,7 +12,7 @@ import { callerIsManager, callerRole, memberCte, type Role } from "../../db/memb
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
-import { ApiError, invalidField, keptColliding } from "../../lib/errors";
+import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entriesBefore } from "../time-entries/entry-json";
 import {
@@ -122,24 +122,21 @@ const columnTypes = { number: "text", date: "date", due_date: "date", status: "t
 /**
  * Whether the invoice locked in `target` was changed after this statement's snapshot: an attach or detach that
  * committed while the statement waited for the lock. The statement's other reads (the attached entries) are of the
- * snapshot, so a statement that acts on them or answers their summary must then be run again (`untilFresh`). Told by
- * the version, which every update of the row moves (drizzle/0020): two writes may share an `updated_at` millisecond.
+ * snapshot, so its writes must not act on them, nor its answer or events show their summary. Told by the version,
+ * which every update of the row moves (drizzle/0020): two writes may share an `updated_at`.
  */
 export const changedSinceSnapshot = (caller: Caller, id: string) =>
   sql`coalesce((select i.version from invoices i
     where i.organization_id = ${caller.organizationId}::uuid and i.id = ${id}::uuid) <> (select version from target), false)`;
 
 /**
- * Runs `statement` again while it reports a snapshot older than the invoice it locked (rare: a race); a stale run
- * writes nothing. Still stale after a few runs (the invoice keeps changing under it): 503, retry shortly.
+ * A column that aborts the statement when the invoice changed since its snapshot (its writes, gated on
+ * `changedSinceSnapshot`, did nothing): a serialization failure (drizzle/0023), rolled back whole with any
+ * Idempotency-Key claim it carries and sent again by `queryRows` on a fresh snapshot (rare: a race).
  */
-export async function untilFresh<T extends { stale: boolean }>(statement: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const result = await statement();
-    if (!result.stale) return result;
-  }
-  throw keptColliding();
-}
+export const abortedIfChanged = (caller: Caller, id: string) =>
+  sql`case when ${changedSinceSnapshot(caller, id)}
+    then serialization_failure('the invoice changed while this statement waited for it') end as stale`;
 
 export async function updateInvoice(db: Db, caller: Caller, id: string, changes: UpdateInvoiceBody, ifMatch?: IfMatch) {
   const fields = changedFields(changes, columnTypes);
@@ -160,19 +157,17 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
   const events: OutboxEvent[] = [{ type: "invoice.updated", rows: changedInvoiceRows("target", "updated") }];
   if (changes.status) events.push({ type: "invoice.status_changed", rows: statusChangeRows("target", "updated") });
   if (voids) events.push({ type: "time_entry.updated", rows: changedEntryRows(entriesBefore("released"), "released") });
-  return untilFresh(() =>
-    withConstraintErrors(
-      () =>
-        queryWithEvents<{
-          role: Role | null;
-          status: InvoiceStatus | null;
-          precondition_failed: FailedPrecondition | null;
-          move_allowed: boolean;
-          stale: boolean;
-          invoice: InvoiceWithSummary | null;
-        }>(
-          db,
-          sql`with ${memberCte(caller)},
+  return withConstraintErrors(
+    () =>
+      queryWithEvents<{
+        role: Role | null;
+        status: InvoiceStatus | null;
+        precondition_failed: FailedPrecondition | null;
+        move_allowed: boolean;
+        invoice: InvoiceWithSummary | null;
+      }>(
+        db,
+        sql`with ${memberCte(caller)},
           ${targetInvoice(caller, id)},
           entries as (${attachedEntries(caller, "target")}),
           verdict as (
@@ -205,31 +200,28 @@ export async function updateInvoice(db: Db, caller: Caller, id: string, changes:
           select ${callerRole} as role, (select status from target) as status,
             ${failedPrecondition("target", ifMatch)} as precondition_failed,
             coalesce((select move_allowed from verdict), false) as move_allowed,
-            coalesce((select stale from verdict), false) as stale,
+            ${abortedIfChanged(caller, id)},
             ${invoiceWithSummaryOf("answered")} as invoice, ${deliveriesColumn}`,
-        ),
-      {
-        invoices_organization_id_number_key: () => duplicateNumber(changes.number ?? ""),
-        invoices_due_date_check: () => invalidField("due_date", dueDateMessage),
-      },
-    ),
+      ),
+    {
+      invoices_organization_id_number_key: () => duplicateNumber(changes.number ?? ""),
+      invoices_due_date_check: () => invalidField("due_date", dueDateMessage),
+    },
   );
 }
 
 export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?: IfMatch) {
   // The target is locked, so its version is the one the delete finds; entries attached while the statement waited
-  // for that lock are not in its snapshot (the delete would break their foreign key): then it runs again.
+  // for that lock are not in its snapshot (the delete would break their foreign key): then it aborts, and runs again.
   const stale = changedSinceSnapshot(caller, id);
   const deletable = sql`t.status = 'draft' and ${versionMatches("t.version", ifMatch)} and not ${stale}`;
-  return untilFresh(() =>
-    queryWithEvents<{
-      role: Role | null;
-      status: InvoiceStatus | null;
-      precondition_failed: FailedPrecondition | null;
-      stale: boolean;
-    }>(
-      db,
-      sql`with ${memberCte(caller)},
+  return queryWithEvents<{
+    role: Role | null;
+    status: InvoiceStatus | null;
+    precondition_failed: FailedPrecondition | null;
+  }>(
+    db,
+    sql`with ${memberCte(caller)},
       ${targetInvoice(caller, id)},
       released as (
         update time_entries te set invoice_id = null, updated_at = now()
@@ -245,8 +237,7 @@ export async function deleteInvoice(db: Db, caller: Caller, id: string, ifMatch?
         { type: "time_entry.updated", rows: changedEntryRows(entriesBefore("released"), "released") },
         { type: "invoice.deleted", rows: tombstoneRows("deleted") },
       ])}
-      select ${callerRole} as role, (select status from target) as status, ${stale} as stale,
+      select ${callerRole} as role, (select status from target) as status, ${abortedIfChanged(caller, id)},
         ${failedPrecondition("target", ifMatch)} as precondition_failed, ${deliveriesColumn}`,
-    ),
   );
 }

@@ -25,7 +25,7 @@ export const { list, create, getOne, patch, remove } = crudRoutes({
   },
   exampleLocation: `/v1/projects/${exampleProjectId}`,
   describe: {
-    list: "A to Z by name whatever the case (then in code point order), ties by id, each with its customer; filter by `q`, `active` and `customer_id`.",
+    list: "A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id, each with its customer; filter by `q`, `active` and `customer_id`.",
     create:
       "Only `name` is required. `customer_id` must name a customer of the organization (otherwise 400 on `customer_id`); `currency` is required when `hourly_rate` is set. Projects start active.",
     getOne: "One project, with its customer.",
