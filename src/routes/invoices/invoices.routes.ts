@@ -13,10 +13,25 @@ import {
   UpdateInvoiceBody,
 } from "./invoices.schemas";
 
-/** What attach and detach answer when ids of the request are no time entry of the organization. */
-const timeEntriesNotFound = {
-  message: "Some time entries were not found",
-  details: { time_entry_ids: ["1c9e6a2b-7d4f-4e8a-b3c5-2f6d8e0a1b3c"] },
+/**
+ * What attach and detach answer: the invoice with its new totals, or why not (ids that are no time entry of the
+ * organization in `details.time_entry_ids`).
+ */
+const entryChangeResponses = {
+  200: { ...json(InvoiceEnvelope, "The invoice with its new totals."), headers: etagHeader },
+  ...errorResponsesWith(
+    {
+      NOT_FOUND: {
+        message: "Some time entries were not found",
+        details: { time_entry_ids: ["1c9e6a2b-7d4f-4e8a-b3c5-2f6d8e0a1b3c"] },
+      },
+    },
+    "NOT_FOUND",
+    "INVOICE_NOT_DRAFT",
+    "ENTRIES_NOT_ATTACHABLE",
+    ...bodyErrors,
+    ...authErrors,
+  ),
 };
 
 const tags = ["Invoices"];
@@ -140,15 +155,7 @@ export const attach = createRoute({
   ...write,
   request: { params: IdParams, body: jsonBody(TimeEntryIdsBody, "The entries to attach, 1 to 100 distinct ids.") },
   responses: {
-    200: { ...json(InvoiceEnvelope, "The invoice with its new totals."), headers: etagHeader },
-    ...errorResponsesWith(
-      { NOT_FOUND: timeEntriesNotFound },
-      "NOT_FOUND",
-      "INVOICE_NOT_DRAFT",
-      "ENTRIES_NOT_ATTACHABLE",
-      ...bodyErrors,
-      ...authErrors,
-    ),
+    ...entryChangeResponses,
   },
 });
 
@@ -162,15 +169,7 @@ export const detach = createRoute({
   ...write,
   request: { params: IdParams, body: jsonBody(TimeEntryIdsBody, "The entries to detach, 1 to 100 distinct ids.") },
   responses: {
-    200: { ...json(InvoiceEnvelope, "The invoice with its new totals."), headers: etagHeader },
-    ...errorResponsesWith(
-      { NOT_FOUND: timeEntriesNotFound },
-      "NOT_FOUND",
-      "INVOICE_NOT_DRAFT",
-      "ENTRIES_NOT_ATTACHABLE",
-      ...bodyErrors,
-      ...authErrors,
-    ),
+    ...entryChangeResponses,
   },
 });
 
