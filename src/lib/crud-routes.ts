@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule } from "./conditional";
-import { type ErrorCode, errorResponses } from "./errors";
+import { errorResponses } from "./error-responses";
+import type { ErrorCode } from "./errors";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "./openapi-helpers";
 
 // Customers, projects and members share one shape: list, create, get, patch and delete, with keyset

@@ -1,7 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { IDEMPOTENCY_KEY_FORMAT } from "../middleware/idempotency";
 import { registerWebhookEvents } from "../routes/webhooks/webhook-events";
-import { errorResponses } from "./errors";
+import { errorResponses } from "./error-responses";
 import type { AppOpenAPI } from "./types";
 
 export const API_VERSION = "1.0.0";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../lib/errors";
+import { errorResponses } from "../../lib/error-responses";
 import { authErrors, jsonContent as json } from "../../lib/openapi-helpers";
 import { Id, WeekStart } from "../../lib/schemas";
 

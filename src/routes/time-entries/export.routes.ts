@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../lib/errors";
+import { errorResponses } from "../../lib/error-responses";
 import { authErrors, scoped } from "../../lib/openapi-helpers";
 import { EXPORT_PAGE_BYTES, EXPORT_PAGE_SIZE, PAGES_AHEAD } from "./export.handlers";
 import { csvColumns, csvExample, ExportTimeEntriesQuery, ndjsonExample } from "./export.schemas";

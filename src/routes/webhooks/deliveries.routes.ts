@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../lib/errors";
+import { errorResponses } from "../../lib/error-responses";
 import { authErrors, jsonContent as json, noBodyErrors } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import { managersOnly, read, tags, write } from "./webhooks.routes";

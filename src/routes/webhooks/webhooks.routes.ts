@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { etagHeader, IfMatchHeaders, ifMatchRule, noChangeRule } from "../../lib/conditional";
-import { errorResponses } from "../../lib/errors";
+import { errorResponses } from "../../lib/error-responses";
 import { authErrors, bodyErrors, jsonContent as json, jsonBody, noBodyErrors, scoped } from "../../lib/openapi-helpers";
 import { IdParams } from "../../lib/schemas";
 import {
