@@ -69,9 +69,9 @@ async function reachablePostgres(databaseUrl: string): Promise<SqlBackend> {
 }
 
 /**
- * Why the server did not answer `select 1`, in words: a socket or DNS failure (Node's `E…` codes, EAI_AGAIN included) is no server
- * reached; Postgres' own refusal (a SQLSTATE: a wrong password is 28P01, a missing database 3D000) is a server that
- * answered and did not let us in.
+ * Why the server did not answer `select 1`, in words: a socket or DNS failure (Node's `E…` codes, EAI_AGAIN included)
+ * is no server reached; Postgres' own refusal (a SQLSTATE: a wrong password is 28P01, a missing database 3D000) is a
+ * server that answered and did not let us in.
  */
 function whyNot(error: unknown) {
   const message = error instanceof Error ? error.message : String(error);

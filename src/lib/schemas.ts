@@ -207,7 +207,8 @@ export const QueryBoolean = z
 
 /**
  * Money in one currency, as computed in SQL: Σ hours × the project's hourly_rate over billable entries of rated
- * projects, in numeric and rounded to the currency's minor unit once, on the total; a decimal string so no float ever touches it.
+ * projects, in numeric and rounded to the currency's minor unit once, on the total; a decimal string so no float ever
+ * touches it.
  */
 export const CurrencyAmount = z
   .object({

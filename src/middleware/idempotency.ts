@@ -44,9 +44,10 @@ async function sha256(head: string, body: ArrayBuffer) {
 /**
  * What besides the body makes a request the one a key was used with: method, path and query string, a media type
  * the body is not read as JSON with (`application/json; charset=utf-8` and `application/merge-patch+json` are read as
- * `application/json` is, so they make the same request), and the conditional headers. A retry that corrects one of them (a 400 for a stray
- * query parameter, a 415, a 412) is another request, 422, not a replay of the first answer. What a plain request does
- * not send adds no line, so its hash is the one earlier versions stored: keys in flight across a deploy still match.
+ * `application/json` is, so they make the same request), and the conditional headers. A retry that corrects one of
+ * them (a 400 for a stray query parameter, a 415, a 412) is another request, 422, not a replay of the first answer.
+ * What a plain request does not send adds no line, so its hash is the one earlier versions stored: keys in flight
+ * across a deploy still match.
  */
 function requestHead(c: Context<AppEnv>, body: ArrayBuffer) {
   const lines = [`${c.req.method} ${c.req.path}${new URL(c.req.url).search}`];
@@ -87,13 +88,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
   const db = c.get("db");
   const caller = c.get("caller");
+  const body = await c.req.arrayBuffer();
   const key: IdempotencyKey = {
     organizationId: caller.organizationId,
     userId: caller.userId,
     key: header,
     // The body's bytes as sent (the same hash as of its text when it is valid UTF-8 without a BOM, which text dropped):
     // read as text first, invalid UTF-8 would be U+FFFD before the route could refuse it.
-    requestHash: await sha256(requestHead(c, await c.req.arrayBuffer()), await c.req.arrayBuffer()),
+    requestHash: await sha256(requestHead(c, body), body),
   };
   const state: { outcome: Outcome } = { outcome: "none" };
   interceptNextStatement(db, async (query) => {

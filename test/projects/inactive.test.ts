@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEntry, createProject, createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -53,6 +54,8 @@ const entries = () =>
 
 describe("an inactive project takes no new time", () => {
   it("an entry or a timer created on it is 409 PROJECT_INACTIVE, for members and owners alike, and writes nothing", async () => {
+    // Subscribed, so that a write that happened would have left its events.
+    await subscribe(h, team.organizationId);
     const before = await entries();
     for (const [token, end_time] of [
       [team.member.token, "2026-10-03T10:00:00Z"],

@@ -65,10 +65,11 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
         for key share
       ),`
     : sql``;
-  const statement = () =>
-    queryWithEvents<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
-      db,
-      sql`with ${projectCte} ${lockedCandidates(caller, ids, [projectGate])},
+  return withConstraintErrors(
+    () =>
+      queryWithEvents<BulkVerdicts & { project_found: boolean; entries: TimeEntry[] }>(
+        db,
+        sql`with ${projectCte} ${lockedCandidates(caller, ids, [projectGate])},
     updated as (
       update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
       from found f
@@ -86,8 +87,9 @@ export async function bulkUpdateTimeEntries(db: Db, caller: Caller, ids: string[
          join unnest(${uuidArray(ids)}) with ordinality r(id, position) on r.id = x.id),
         '[]'::json
       ) as entries`,
-    );
-  return withConstraintErrors(statement, inactiveProjectErrors);
+      ),
+    inactiveProjectErrors,
+  );
 }
 
 /** Soft-deletes every entry of `ids` (lower-case, distinct), exactly as the single delete does. */
