@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { WEEK_DAYS } from "../db/week-days";
+import { linkSpelling } from "./time-zone-links";
 
 // Building blocks shared by every resource's request and response schemas.
 
@@ -141,6 +142,19 @@ export const OptionalText = (max: number) =>
     .nullable()
     .optional();
 
+/** An http(s) URL of at most 2000 characters, as a customer's website or a member's avatar. */
+export const WebUrl = z
+  .string()
+  // A URI holds no whitespace (RFC 3986), which the URL check would trim, drop (a tab) or take (a space) unseen.
+  .regex(/^\S*$/, { message: "Must be an http(s) URL without spaces (write %20 for one)", abort: true })
+  .pipe(z.url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" }))
+  .pipe(z.string().max(2000))
+  .superRefine(storableText);
+
+/** How the document describes a `WebUrl`. */
+export const webUrlFormat = (example: string) =>
+  ({ format: "uri", pattern: "^\\S*$", maxLength: 2000, example }) as const;
+
 /** An IANA name the runtime knows (`Europe/Berlin`, `UTC`); offsets and POSIX rules are refused. */
 const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
 const isTimeZone = (name: string) => {
@@ -182,13 +196,15 @@ const abbreviationMessage = {
 };
 
 /**
- * IANA's spelling of a name given in another case (`europe/berlin` is `Europe/Berlin`), as the runtime resolves it:
- * both the runtime and Postgres take either, but a client's zone library may not. A link (`Asia/Kolkata`, which the
- * runtime resolves to `Asia/Calcutta`) stays as given.
+ * IANA's spelling of a name given in another case (`europe/berlin` is `Europe/Berlin`, `us/pacific` is `US/Pacific`):
+ * both the runtime and Postgres take either, but a client's zone library may not. The runtime resolves a zone to its
+ * own canonical name; a link (`US/Pacific`, which it resolves to `America/Los_Angeles`) keeps its own name, spelled
+ * from the tz database's list.
  */
 function ianaSpelling(name: string) {
   const resolved = new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
-  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+  if (resolved.toLowerCase() === name.toLowerCase()) return resolved;
+  return linkSpelling(name) ?? name;
 }
 
 /** A time zone by its IANA name. Postgres may still refuse one only the runtime knows: see `withTimeZoneErrors`. */

@@ -9,7 +9,7 @@ const weekStartDescription =
   "The day a week starts on: the default `week_start` of the summary, whose `week` groups run from that day for seven days. `monday` (ISO 8601) unless changed.";
 
 const timezoneDescription =
-  "IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it. Kept in IANA's spelling: `europe/berlin` is stored and answered as `Europe/Berlin`.";
+  "IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it. Kept in IANA's spelling: `europe/berlin` is stored and answered as `Europe/Berlin`, and a link as itself: `us/pacific` as `US/Pacific`.";
 
 export const Organization = z
   .object({
