@@ -64,11 +64,12 @@ async function longTextCase(): Promise<Case> {
         params: [organizationId, LONG_TEXT_ORGANIZATION],
       },
       {
-        query: "insert into users (id, email, full_name) values ($1, $2, repeat('€', 200))",
+        query: "insert into users (id, email) values ($1, $2)",
         params: [userId, `heap-${userId}@bench.example`],
       },
       {
-        query: "insert into organization_members (organization_id, user_id, role) values ($1, $2, 'owner')",
+        query:
+          "insert into organization_members (organization_id, user_id, role, full_name) values ($1, $2, 'owner', repeat('€', 200))",
         params: [organizationId, userId],
       },
       {

@@ -120,7 +120,7 @@ function copyFloor(databaseUrl: string, org: SeededOrganization, range: { start:
       te.user_id, u.email, u.full_name, te.project_id, p.name, p.customer_id, c.name, p.hourly_rate, p.currency,
       te.invoice_id, i.number
     from time_entries te
-    join users u on u.id = te.user_id
+    join organization_members u on u.organization_id = te.organization_id and u.user_id = te.user_id
     left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
     left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id
     left join invoices i on i.organization_id = te.organization_id and i.id = te.invoice_id

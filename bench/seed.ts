@@ -52,12 +52,12 @@ export async function seedOrganizations(run: Run, size: SeedSize, label = "Seede
   // User n belongs to organization n % organizations; the first of each is its owner, the second its admin.
   await run({
     query: `with added as (
-        insert into users (full_name, email)
-        select $2 || ' user ' || n, 'user-' || n || '-' || $3 || '@seed.example' from generate_series(0, $4::int - 1) n
+        insert into users (email)
+        select 'user-' || n || '-' || $3 || '@seed.example' from generate_series(0, $4::int - 1) n
         returning id, email
       )
-      insert into organization_members (organization_id, user_id, role)
-      select (${orgs})[1 + n % cardinality(${orgs})], id,
+      insert into organization_members (organization_id, user_id, full_name, role)
+      select (${orgs})[1 + n % cardinality(${orgs})], id, $2 || ' user ' || n,
         case when n < cardinality(${orgs}) then 'owner' when n < 2 * cardinality(${orgs}) then 'admin' else 'member' end
       from (select id, split_part(email, '-', 2)::int as n from added) a`,
     params: [`{${organizationIds.join(",")}}`, label, tag, String(size.users)],

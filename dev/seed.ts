@@ -70,14 +70,13 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
   await sql.transaction([
     sql`insert into organizations (id, name) values (${demo.organizationId}, 'Demo Studio')`,
     ...[...demo.users, alan].map(
-      (u) =>
-        sql`insert into users (id, full_name, email) values (${u.id}, ${u.name}, ${u.email}) on conflict do nothing`,
+      (u) => sql`insert into users (id, email) values (${u.id}, ${u.email}) on conflict do nothing`,
     ),
     // Everyone joined a month ago, before the hours they recorded.
     ...[...demo.users, alan].map(
       (u) =>
-        sql`insert into organization_members (organization_id, user_id, role, joined_at)
-            values (${demo.organizationId}, ${u.id}, ${u.role}, ${day(30, 9)})`,
+        sql`insert into organization_members (organization_id, user_id, role, joined_at, full_name)
+            values (${demo.organizationId}, ${u.id}, ${u.role}, ${day(30, 9)}, ${u.name})`,
     ),
     sql`insert into customers (id, organization_id, name, email, country, country_code, city)
         values (${demo.customerId}, ${demo.organizationId}, 'Acme GmbH', 'billing@acme.example', 'Germany', 'DE', 'Berlin')`,

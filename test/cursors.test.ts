@@ -67,8 +67,8 @@ describe("cursors", () => {
       await createProject(h, org, { name: name(last) });
       await createCustomer(h, org, name(last));
     }
-    await h.sql("update users set full_name = $2 where id = $1", [other.owner.id, name("a")]);
-    await h.sql("update users set full_name = $2 where id = $1", [other.admin.id, name("b")]);
+    await h.sql("update organization_members set full_name = $2 where user_id = $1", [other.owner.id, name("a")]);
+    await h.sql("update organization_members set full_name = $2 where user_id = $1", [other.admin.id, name("b")]);
     for (const [path, field, expected] of [
       ["/v1/projects", "name", name("b")],
       ["/v1/customers", "name", name("b")],

@@ -35,10 +35,13 @@ describe("database invariants", () => {
     const [org] = await h.sql("insert into organizations default values returning id, created_at, updated_at");
     expect(org?.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(org?.created_at).toBe(org?.updated_at);
-    const [user] = await h.sql("insert into users (email) values ('minimal@test.example') returning id, full_name");
+    const [user] = await h.sql("insert into users (email) values ('Minimal@test.example') returning id");
     await h.sql("insert into organization_members (organization_id, user_id) values ($1, $2)", [org?.id, user?.id]);
-    const [member] = await h.sql("select role from organization_members where user_id = $1", [user?.id]);
-    expect(member?.role).toBe("member");
+    const [member] = await h.sql("select role, email, full_name from organization_members where user_id = $1", [
+      user?.id,
+    ]);
+    // The membership's address defaults to the user's (organization_members_default_email).
+    expect(member).toEqual({ role: "member", email: "Minimal@test.example", full_name: null });
     const [project] = await h.sql("insert into projects (organization_id, name) values ($1, 'P') returning active", [
       org?.id,
     ]);

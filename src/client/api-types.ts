@@ -364,7 +364,7 @@ export interface paths {
     put?: never;
     /**
      * Add a member
-     * @description Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An existing user joins as they are (`full_name` is ignored). An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history. Always 201, with `Location`. Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An address someone already uses joins that user with the profile given here: what another organization knows of them is never shown nor changed. An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history, and their profile unless the body gives a new name or avatar. Always 201, with `Location`. Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     post: operations["createMember"];
     delete?: never;
@@ -389,14 +389,14 @@ export interface paths {
     post?: never;
     /**
      * Remove a member
-     * @description Offboarding, not deletion: the membership becomes `removed` with `removed_at`, and the user, their time entries, invoices and everything that shows them stay exactly as they are. Every token of theirs for this organization is 403 from their very next request; a running timer of theirs stops at the moment of removal (one whose start lies ahead stops a second after it). Owners and admins still list, filter (`user_id`), edit, invoice, summarize and export their entries; nobody can record new ones for them. Removing the last active owner is 409 `LAST_OWNER`; an already removed member is 409 `MEMBER_REMOVED`. A member may remove themselves (leave). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Offboarding, not deletion: the membership becomes `removed` with `removed_at`, and the user, their time entries, invoices and everything that shows them stay exactly as they are. Every token of theirs for this organization is 403 from their very next request; a running timer of theirs stops at the moment of removal (one whose start lies ahead stops a second after it). Owners and admins still list, filter (`user_id`), edit, invoice, summarize and export their entries; nobody can record new ones for them. Removing the last active owner is 409 `LAST_OWNER`; an already removed member is 409 `MEMBER_REMOVED`. A member may remove themselves (leave). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     delete: operations["deleteMember"];
     options?: never;
     head?: never;
     /**
      * Update a member
-     * @description Changes the member's role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Changes the member's role, or their name and avatar in this organization (`null` clears either; the address is not changed). A member may change their own profile, not their role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
      */
     patch: operations["updateMember"];
     trace?: never;
@@ -1033,7 +1033,7 @@ export interface components {
        */
       end_time: string | null;
       /**
-       * @description Whole seconds from start to end; null while running.
+       * @description Whole seconds from start to end, a fraction of a second dropped (10:00:00.000 to 10:15:00.999 is 900); summaries round this. Null while running.
        * @example 5400
        */
       duration: number | null;
@@ -1192,7 +1192,7 @@ export interface components {
          */
         end_time?: string | null;
         /**
-         * @description Whole seconds from start to end; null while running.
+         * @description Whole seconds from start to end, a fraction of a second dropped (10:00:00.000 to 10:15:00.999 is 900); summaries round this. Null while running.
          * @example 5400
          */
         duration?: number | null;
@@ -2008,13 +2008,17 @@ export interface components {
        * @example 3
        */
       version: number;
+      /** @description The person as this organization knows them: the address, name and avatar are the membership's, set when the organization adds them and changed with PATCH. Another organization the same person belongs to keeps its own, and neither sees nor changes the other's. */
       user: {
         /**
          * Format: uuid
          * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
          */
         id: string;
-        /** @example grace@example.com */
+        /**
+         * @description The address as this organization gave it when it added (or last reinstated) the person.
+         * @example grace@example.com
+         */
         email: string;
         /** @example Grace Hopper */
         full_name: string | null;
@@ -2084,13 +2088,17 @@ export interface components {
          * @example 3
          */
         version?: number;
+        /** @description The person as this organization knows them: the address, name and avatar are the membership's, set when the organization adds them and changed with PATCH. Another organization the same person belongs to keeps its own, and neither sees nor changes the other's. */
         user?: {
           /**
            * Format: uuid
            * @example 5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
            */
           id: string;
-          /** @example grace@example.com */
+          /**
+           * @description The address as this organization gave it when it added (or last reinstated) the person.
+           * @example grace@example.com
+           */
           email: string;
           /** @example Grace Hopper */
           full_name: string | null;
@@ -2479,7 +2487,7 @@ export interface components {
       data: components["schemas"]["TimeEntrySummary"];
     };
     TimeEntrySummary: {
-      /** @description By the first `group_by` dimension, ordered by label (periods chronologically), key null last; empty without `group_by`. */
+      /** @description By the first `group_by` dimension, ordered by label (names A to Z whatever the case, as the lists; periods chronologically), then key, key null last; empty without `group_by`. */
       groups: components["schemas"]["TimeEntrySummaryGroup"][];
       totals: components["schemas"]["TimeEntrySummaryTotals"];
     };
@@ -2509,7 +2517,7 @@ export interface components {
        * @example 21600
        */
       billable_seconds: number;
-      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
+      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. Each level is rounded from its own exact sum (half away from zero), so groups' amounts can differ from their parent's by up to half a minor unit per group. */
       amounts: components["schemas"]["CurrencyAmount"][];
       /** @description With two `group_by` dimensions: this group's entries by the second one. */
       groups?: components["schemas"]["TimeEntrySummarySubgroup"][];
@@ -2540,7 +2548,7 @@ export interface components {
        * @example 21600
        */
       billable_seconds: number;
-      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
+      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. Each level is rounded from its own exact sum (half away from zero), so groups' amounts can differ from their parent's by up to half a minor unit per group. */
       amounts: components["schemas"]["CurrencyAmount"][];
     };
     TimeEntrySummaryTotals: {
@@ -2559,7 +2567,7 @@ export interface components {
        * @example 21600
        */
       billable_seconds: number;
-      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. */
+      /** @description Billable amount per currency, ordered by currency; empty when nothing is rated. Each level is rounded from its own exact sum (half away from zero), so groups' amounts can differ from their parent's by up to half a minor unit per group. */
       amounts: components["schemas"]["CurrencyAmount"][];
     };
     /**
@@ -2877,10 +2885,16 @@ export interface components {
        */
       email: string;
       /**
-       * @description The name of a person new to the API; ignored for an existing user, whose profile belongs to them.
+       * @description The person's name in this organization; null clears it.
        * @example Grace Hopper
        */
-      full_name?: string;
+      full_name?: string | null;
+      /**
+       * Format: uri
+       * @description An http(s) URL; null clears it.
+       * @example https://example.com/grace.png
+       */
+      avatar_url?: string | null;
       /**
        * @description `owner` and `admin` see and change everything in the organization, `member` only their own time entries. Only an owner grants or takes away `owner`; an admin never changes an owner.
        * @example member
@@ -2890,7 +2904,8 @@ export interface components {
     };
     /**
      * @example {
-     *       "role": "admin"
+     *       "role": "admin",
+     *       "full_name": "Grace B. Hopper"
      *     }
      */
     UpdateMember: {
@@ -2899,7 +2914,18 @@ export interface components {
        * @example member
        * @enum {string}
        */
-      role: "owner" | "admin" | "member";
+      role?: "owner" | "admin" | "member";
+      /**
+       * @description The person's name in this organization; null clears it.
+       * @example Grace Hopper
+       */
+      full_name?: string | null;
+      /**
+       * Format: uri
+       * @description An http(s) URL; null clears it.
+       * @example https://example.com/grace.png
+       */
+      avatar_url?: string | null;
     };
     OrganizationResponse: {
       data: components["schemas"]["Organization"];
@@ -2913,7 +2939,7 @@ export interface components {
       /** @example Analytical Engines Ltd */
       name: string | null;
       /**
-       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it. Kept in IANA's spelling: `europe/berlin` is stored and answered as `Europe/Berlin`.
+       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it. Kept in IANA's spelling: `europe/berlin` is stored and answered as `Europe/Berlin`, and a link as itself: `us/pacific` as `US/Pacific`.
        * @example Europe/Berlin
        */
       timezone: string;
@@ -2964,7 +2990,7 @@ export interface components {
       /** @example Analytical Engines Ltd */
       name?: string;
       /**
-       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it. Kept in IANA's spelling: `europe/berlin` is stored and answered as `Europe/Berlin`.
+       * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it. Kept in IANA's spelling: `europe/berlin` is stored and answered as `Europe/Berlin`, and a link as itself: `us/pacific` as `US/Pacific`.
        * @example Europe/Berlin
        */
       timezone?: string;
@@ -4036,7 +4062,7 @@ export interface operations {
         invoiced?: "true" | "false";
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
-        /** @description One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (seven days from `week_start`: ISO weeks from Monday unless changed) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone. */
+        /** @description One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (seven days from `week_start`: ISO weeks from Monday unless changed) or `month`; days, weeks and months are calendar periods in `timezone`, and an entry counts in the period its `start_time` falls in (one over midnight on its start day). With two, each group holds its subgroups by the second. Omit for the totals alone. */
         group_by?: string;
         /** @description Rounds each entry's duration to a multiple of `rounding_minutes` (up, down, or to the nearest, halves up) before anything is summed; stored times do not change. */
         rounding?: "up" | "down" | "nearest";

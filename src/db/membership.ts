@@ -11,7 +11,7 @@ export type Role = "owner" | "admin" | "member";
  */
 export const memberCte = (caller: Caller) =>
   sql`member as (
-    select role from organization_members
+    select organization_id, role from organization_members
     where organization_id = ${caller.organizationId}::uuid and user_id = ${caller.userId}::uuid and status = 'active'
   )`;
 

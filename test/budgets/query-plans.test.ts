@@ -59,12 +59,12 @@ beforeAll(async () => {
     `with extra as (insert into organizations (name) select 'Team ' || n from generate_series(1, $2::int) n returning id),
      orgs as (select array_agg(id) as ids from (select id from extra union all select $3::uuid) o),
      people as (
-       insert into users (full_name, email)
-       select 'Colleague ' || n, 'colleague-' || n || '@plans.example' from generate_series(1, $1::int) n
+       insert into users (email)
+       select 'colleague-' || n || '@plans.example' from generate_series(1, $1::int) n
        returning id, (regexp_match(email, '[0-9]+'))[1]::int as n
      )
-     insert into organization_members (organization_id, user_id, role, status, removed_at)
-     select case when n <= 100 then $3::uuid else orgs.ids[1 + n % array_length(orgs.ids, 1)] end, id,
+     insert into organization_members (organization_id, user_id, full_name, role, status, removed_at)
+     select case when n <= 100 then $3::uuid else orgs.ids[1 + n % array_length(orgs.ids, 1)] end, id, 'Colleague ' || n,
        case when n % 20 = 1 then 'owner' else 'member' end,
        case when n % 5 = 0 then 'removed' else 'active' end, case when n % 5 = 0 then now() end
      from people, orgs`,
@@ -116,8 +116,9 @@ type Request = {
 /** A member of the seeded organization that no other operation here touches. */
 const freshMember = async () => {
   const [row] = await h.sql(
-    `with person as (insert into users (full_name, email) values ('Fresh', $2) returning id)
-     insert into organization_members (organization_id, user_id) select $1, id from person returning user_id`,
+    `with person as (insert into users (email) values ($2) returning id)
+     insert into organization_members (organization_id, user_id, full_name) select $1, id, 'Fresh' from person
+     returning user_id`,
     [org.id, `fresh-${crypto.randomUUID()}@plans.example`],
   );
   return row?.user_id as string;

@@ -19,8 +19,8 @@ const emailOf = async (userId: string) =>
 /** A member as the API shows it, from the database. */
 async function memberFromDatabase(organizationId: string, userId: string) {
   const [row] = await h.sql(
-    `select m.role, m.status, m.joined_at, m.removed_at, m.version, u.email, u.full_name, u.avatar_url
-     from organization_members m join users u on u.id = m.user_id where m.organization_id = $1 and m.user_id = $2`,
+    `select m.role, m.status, m.joined_at, m.removed_at, m.version, m.email, m.full_name, m.avatar_url
+     from organization_members m where m.organization_id = $1 and m.user_id = $2`,
     [organizationId, userId],
   );
   if (!row) throw new Error("no such membership");
@@ -54,13 +54,11 @@ describe("GET /v1/members", () => {
     const names = ["Bea", "Bea", "cid", null, "bea"];
     const ids: string[] = [];
     for (const name of names) {
-      const userId = await createUser(h, name ?? "placeholder");
-      if (name === null)
-        await h.sql("update users set full_name = null, email = $2 where id = $1", [
-          userId,
-          `abe-${crypto.randomUUID()}@x.example`,
-        ]);
-      await h.sql("insert into organization_members (organization_id, user_id) values ($1, $2)", [org, userId]);
+      const userId = await createUser(h);
+      await h.sql(
+        "insert into organization_members (organization_id, user_id, full_name, email) values ($1, $2, $3, $4)",
+        [org, userId, name, `abe-${crypto.randomUUID()}@x.example`],
+      );
       ids.push(userId);
     }
     const [bea1, bea2] = [ids[0], ids[1]].sort() as [string, string];
@@ -147,17 +145,36 @@ describe("POST /v1/members", () => {
     expect((await h.call("GET", "/v1/me", { token })).body.data.role).toBe("member");
   });
 
-  it("adds an existing user found by e-mail address in any case, keeping their own profile", async () => {
-    const elsewhere = await createMember(h, await createOrganization(h), "owner", "Their Own Name");
+  it("adds an existing user found by e-mail address in any case, as this organization gives them", async () => {
+    const elsewhereOrg = await createOrganization(h);
+    const elsewhere = await createMember(h, elsewhereOrg, "owner", "Their Own Name");
+    await h.sql("update organization_members set avatar_url = 'https://elsewhere.example/a.png' where user_id = $1", [
+      elsewhere.id,
+    ]);
+    const theirs = await memberFromDatabase(elsewhereOrg, elsewhere.id);
     const email = (await emailOf(elsewhere.id)).toUpperCase();
     const res = await h.call("POST", "/v1/members", {
       token: team.owner.token,
-      body: { email, full_name: "Renamed By Someone Else", role: "admin" },
+      body: { email, full_name: "Our Name For Them", role: "admin" },
     });
     expect(res.status).toBe(201);
     expect(res.body.data.id).toBe(elsewhere.id);
-    expect(res.body.data.user).toMatchObject({ full_name: "Their Own Name", email: await emailOf(elsewhere.id) });
+    // Nothing of the other organization's shows (name, avatar, the address's case), and nothing of it changed.
+    expect(res.body.data.user).toEqual({ id: elsewhere.id, email, full_name: "Our Name For Them", avatar_url: null });
+    expect(await memberFromDatabase(elsewhereOrg, elsewhere.id)).toEqual(theirs);
     expect(await h.sql("select count(*) from users where lower(email) = lower($1)", [email])).toEqual([{ count: "1" }]);
+
+    const third = await createMember(h, await createOrganization(h), "owner");
+    const unnamed = await h.call("POST", "/v1/members", {
+      token: third.token,
+      body: { email: email.toLowerCase(), role: "member" },
+    });
+    expect(unnamed.body.data.user).toEqual({
+      id: elsewhere.id,
+      email: email.toLowerCase(),
+      full_name: null,
+      avatar_url: null,
+    });
   });
 
   it("answers 409 ALREADY_MEMBER for an active member, naming them, and changes nothing", async () => {

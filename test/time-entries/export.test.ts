@@ -133,8 +133,15 @@ describe("GET /v1/time-entries/export?format=csv", () => {
   it("answers a header row and one CRLF-ended row per entry, newest first, in the documented columns", async () => {
     const res = await exportOf("format=csv", team.owner.token);
     expect(res.status).toBe(200);
-    const member = (await h.sql("select email, full_name from users where id = $1", [team.member.id]))[0];
-    const owner = (await h.sql("select email, full_name from users where id = $1", [team.owner.id]))[0];
+    const profile = async (userId: string) =>
+      (
+        await h.sql("select email, full_name from organization_members where organization_id = $1 and user_id = $2", [
+          team.organizationId,
+          userId,
+        ])
+      )[0];
+    const member = await profile(team.member.id);
+    const owner = await profile(team.owner.id);
     expect(res.body).toBe(
       [
         HEADER,
@@ -249,7 +256,7 @@ describe("CSV quoting and formula injection", () => {
   it("neutralises names too: user, project, customer and invoice number", async () => {
     const org = await createOrganization(h, "Formulas");
     const user = await createMember(h, org, "owner", "+Eve");
-    await h.sql("update users set email = $1 where id = $2", [
+    await h.sql("update organization_members set email = $1 where user_id = $2", [
       `=cmd|'/c calc'!A0${crypto.randomUUID()}@x.example`,
       user.id,
     ]);
@@ -346,7 +353,7 @@ describe("who sees what, and the list's filters", () => {
     const org = await createOrganization(h, "Unnamed");
     const owner = await createMember(h, org, "owner");
     const unnamed = await createMember(h, org, "member");
-    await h.sql("update users set full_name = null where id = $1", [unnamed.id]);
+    await h.sql("update organization_members set full_name = null where user_id = $1", [unnamed.id]);
     for (const [who, hour] of [
       [unnamed, 12],
       [unnamed, 11],

@@ -48,9 +48,10 @@ export const users = pgTable(
   "users",
   {
     id: id(),
-    fullName: text("full_name"),
+    // Who the person is across organizations: the address their identity provider knows. What an organization shows
+    // of them (name, avatar, the address as it typed it) is its membership's, so no organization sees or sets
+    // another's (drizzle/0024).
     email: text("email").notNull().unique(),
-    avatarUrl: text("avatar_url"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -75,6 +76,10 @@ export const organizationMembers = pgTable(
     removedAt: timestamptz("removed_at"),
     // When the membership last became active: its creation, or its reinstatement.
     joinedAt: timestamptz("joined_at").notNull().defaultNow(),
+    // The person as this organization knows them. The address defaults to the user's (a trigger, drizzle/0024).
+    email: text("email").notNull(),
+    fullName: text("full_name"),
+    avatarUrl: text("avatar_url"),
     version: version(),
     createdAt: createdAt(),
   },

@@ -9,9 +9,10 @@ import {
   Name,
   OptionalText,
   PageMeta,
-  storableText,
   Text,
   UtcTimestamp,
+  WebUrl,
+  webUrlFormat,
 } from "../../lib/schemas";
 
 export const exampleCustomerId = "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f";
@@ -84,16 +85,7 @@ const fields = {
     .optional()
     .openapi({ example: "billing@acme.example" }),
   phone: OptionalText(50).openapi({ example: "+49 30 1234567" }),
-  website: z
-    .string()
-    // A URI holds no whitespace (RFC 3986), which the URL check would trim, drop (a tab) or take (a space) unseen.
-    .regex(/^\S*$/, { message: "Must be an http(s) URL without spaces (write %20 for one)", abort: true })
-    .pipe(z.url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" }))
-    .pipe(z.string().max(2000))
-    .superRefine(storableText)
-    .nullable()
-    .optional()
-    .openapi({ format: "uri", pattern: "^\\S*$", maxLength: 2000, example: "https://acme.example" }),
+  website: WebUrl.nullable().optional().openapi(webUrlFormat("https://acme.example")),
   contact_person: OptionalText(200).openapi({ example: "Wile E. Coyote" }),
   address_line1: OptionalText(200).openapi({ example: "Friedrichstraße 1" }),
   address_line2: OptionalText(200).openapi({ example: "3rd floor" }),

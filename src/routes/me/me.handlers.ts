@@ -14,11 +14,10 @@ export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
   }>(
     c.get("db"),
     sql`select m.role,
-      json_build_object('id', u.id, 'full_name', u.full_name, 'email', u.email, 'avatar_url', u.avatar_url) as user,
+      json_build_object('id', m.user_id, 'full_name', m.full_name, 'email', m.email, 'avatar_url', m.avatar_url) as user,
       json_build_object('id', o.id, 'name', o.name, 'timezone', o.timezone, 'week_start', o.week_start,
         'prevent_overlaps', o.prevent_overlaps) as organization
     from organization_members m
-    join users u on u.id = m.user_id
     join organizations o on o.id = m.organization_id
     where m.organization_id = ${caller.organizationId}::uuid and m.user_id = ${caller.userId}::uuid
       and m.status = 'active'`,

@@ -7,7 +7,7 @@ import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { Id, storableText } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
-import { addMember, changeMemberRole, getMember, listMembers, removeMember, sortNameOf } from "./members.queries";
+import { addMember, getMember, listMembers, removeMember, sortNameOf, updateMember } from "./members.queries";
 import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./members.routes";
 
 const MemberCursor = z.tuple([z.string().superRefine(storableText), Id]);
@@ -51,9 +51,13 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { userId } = c.req.valid("param");
+  const body = c.req.valid("json");
   const ifMatch = preconditionsOf(c.req.valid("header"));
-  const result = await changeMemberRole(c.get("db"), c.get("caller"), userId, c.req.valid("json").role, ifMatch);
-  requireManager(result.role, "change members");
+  const caller = c.get("caller");
+  const result = await updateMember(c.get("db"), caller, userId, body, ifMatch);
+  // A member may change their own profile; roles, and anyone else, are for owners and admins.
+  if (body.role === undefined && userId.toLowerCase() === caller.userId.toLowerCase()) requireMember(result.role);
+  else requireManager(result.role, "change members");
   if (!result.found) throw memberNotFound();
   // Who may change whom is the caller's rights (403), which come before a stale copy (412), as everywhere.
   if (!result.allowed) throw ownersOnly();

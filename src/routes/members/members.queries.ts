@@ -9,26 +9,25 @@ import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryRows } from "../time-entries/entry-json";
-import type { AddMemberBody, ListMembersQuery, Member, Role } from "./members.schemas";
+import type { AddMemberBody, ListMembersQuery, Member, Role, UpdateMemberBody } from "./members.schemas";
 
 // Every function here is one SQL statement: the caller's membership, the role rules and the write share it.
 // The rule that an organization keeps an active owner is the database's (organization_members_keep_an_owner).
 
-/** A membership `m` with its user `u`, as the API shows it. */
-const memberJson = (m: string, u: string) =>
+/** A membership `m` as the API shows it: the person as this organization knows them. */
+const memberJson = (m: string) =>
   sql.raw(`json_build_object(
     'id', ${m}.user_id, 'role', ${m}.role, 'status', ${m}.status,
     'joined_at', ${isoUtcText(`${m}.joined_at`)}, 'removed_at', ${isoUtcText(`${m}.removed_at`)},
     'version', ${m}.version,
-    'user', json_build_object('id', ${u}.id, 'email', ${u}.email, 'full_name', ${u}.full_name, 'avatar_url', ${u}.avatar_url)
+    'user', json_build_object('id', ${m}.user_id, 'email', ${m}.email, 'full_name', ${m}.full_name, 'avatar_url', ${m}.avatar_url)
   )`);
 
 /** The membership in `source` (a CTE of one organization_members row) as the API shows it, for webhook events. */
-const memberOf = (source: string) =>
-  sql`(select ${memberJson("x", "u")} from ${sql.raw(source)} x join users u on u.id = x.user_id)`;
+const memberOf = (source: string) => sql`(select ${memberJson("x")} from ${sql.raw(source)} x)`;
 
-/** Members sort by name, or by e-mail address where a user has none; the cursor holds this and the id. */
-const sortName = (u: string) => sql.raw(`coalesce(${u}.full_name, ${u}.email)`);
+/** Members sort by name, or by e-mail address where a member has none; the cursor holds this and the id. */
+const sortName = (m: string) => sql.raw(`coalesce(${m}.full_name, ${m}.email)`);
 export const sortNameOf = (member: Member) => member.user.full_name ?? member.user.email;
 
 export const lastOwner = () =>
@@ -58,23 +57,23 @@ export async function listMembers(db: Db, caller: Caller, filter: MemberFilter) 
   if (filter.role) conditions.push(sql`m.role = ${filter.role}`);
   if (filter.q) {
     const pattern = containsPattern(filter.q);
-    conditions.push(sql`(u.full_name ilike ${pattern} or u.email ilike ${pattern})`);
+    conditions.push(sql`(m.full_name ilike ${pattern} or m.email ilike ${pattern})`);
   }
   if (filter.after) {
-    conditions.push(afterName(sortName("u"), sql`m.user_id`, filter.after));
+    conditions.push(afterName(sortName("m"), sql`m.user_id`, filter.after));
   }
   return queryOne<{ role: Role | null; members: Member[] }>(
     db,
     sql`with ${memberCte(caller)},
     page as (
-      select m.*, u.id, u.email, u.full_name, u.avatar_url, ${sortName("u")} as sort_name
-      from organization_members m join users u on u.id = m.user_id
+      select m.*, ${sortName("m")} as sort_name
+      from organization_members m
       where ${sql.join(conditions, sql` and `)}
-      order by ${nameOrder(sortName("u"), sql`m.user_id`)} limit ${filter.limit + 1}
+      order by ${nameOrder(sortName("m"), sql`m.user_id`)} limit ${filter.limit + 1}
     )
     select ${callerRole} as role,
       coalesce(
-        (select json_agg(${memberJson("p", "p")} order by ${nameOrder(sql`p.sort_name`, sql`p.user_id`)}) from page p),
+        (select json_agg(${memberJson("p")} order by ${nameOrder(sql`p.sort_name`, sql`p.user_id`)}) from page p),
         '[]'::json
       ) as members`,
   );
@@ -85,7 +84,7 @@ export async function getMember(db: Db, caller: Caller, userId: string) {
     db,
     sql`with ${memberCte(caller)}
     select ${callerRole} as role,
-      (select ${memberJson("m", "u")} from organization_members m join users u on u.id = m.user_id
+      (select ${memberJson("m")} from organization_members m
        where m.organization_id = ${caller.organizationId}::uuid and m.user_id = ${userId}::uuid and ${callerIsMember}
       ) as member`,
   );
@@ -93,7 +92,9 @@ export async function getMember(db: Db, caller: Caller, userId: string) {
 
 /**
  * Adds the person with this e-mail address (compared case-insensitively): a new user record for an address nobody
- * has, a new membership for an existing user, or the reinstatement of a removed member with their history.
+ * has, a new membership for an existing user, or the reinstatement of a removed member with their history. The
+ * membership holds what this organization shows of them: the address as given, the name and the avatar, which a
+ * reinstatement keeps unless the body gives new ones.
  */
 export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
   const role = sql`${body.role}::text`;
@@ -103,32 +104,35 @@ export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
         db,
         sql`with ${memberCte(caller)},
         allowed as (select where ${mayManage(sql`null::text`, role)}),
-        existing_user as (select * from users where lower(email) = lower(${body.email})),
+        existing_user as (select id from users where lower(email) = lower(${body.email})),
         -- A user created concurrently with the same address is taken as it is (the update is a no-op that returns it).
         new_user as (
-          insert into users (email, full_name)
-          select ${body.email}, ${body.full_name ?? null}::text
-          where exists (select from allowed) and not exists (select from existing_user)
+          insert into users (email)
+          select ${body.email} where exists (select from allowed) and not exists (select from existing_user)
           on conflict ((lower(email))) do update set email = users.email
-          returning *
+          returning id
         ),
-        subject as (select * from new_user union all select * from existing_user),
+        subject as (select id from new_user union all select id from existing_user),
         joined as (
-          insert into organization_members (organization_id, user_id, role)
-          select ${caller.organizationId}::uuid, s.id, ${role} from subject s where exists (select from allowed)
+          insert into organization_members (organization_id, user_id, role, email, full_name, avatar_url)
+          select ${caller.organizationId}::uuid, s.id, ${role}, ${body.email}, ${body.full_name ?? null}::text,
+            ${body.avatar_url ?? null}::text
+          from subject s where exists (select from allowed)
           on conflict (organization_id, user_id) do update
-            set role = excluded.role, status = 'active', removed_at = null, joined_at = now()
+            set role = excluded.role, status = 'active', removed_at = null, joined_at = now(), email = excluded.email,
+              full_name = coalesce(excluded.full_name, organization_members.full_name),
+              avatar_url = coalesce(excluded.avatar_url, organization_members.avatar_url)
             where organization_members.status = 'removed'
           returning *
         ),
         ${outboxCtes(caller.organizationId, [
           {
             type: "member.added",
-            rows: resourceRows(sql`(select ${memberJson("j", "s")} from joined j join subject s on s.id = j.user_id)`),
+            rows: resourceRows(sql`(select ${memberJson("j")} from joined j)`),
           },
         ])}
         select ${callerRole} as role, exists (select from allowed) as allowed, (select id from subject) as user_id,
-          (select ${memberJson("j", "s")} from joined j join subject s on s.id = j.user_id) as member, ${deliveriesColumn}`,
+          (select ${memberJson("j")} from joined j) as member, ${deliveriesColumn}`,
       ),
     lastOwnerErrors,
   );
@@ -154,17 +158,26 @@ const targetVerdicts = (ifMatch: IfMatch | undefined) =>
   sql`exists (select from target) as found, ${failedPrecondition("target", ifMatch)} as precondition_failed,
     coalesce((select status = 'removed' from target), false) as removed`;
 
-export async function changeMemberRole(db: Db, caller: Caller, userId: string, newRole: Role, ifMatch?: IfMatch) {
-  const fields = changedFields({ role: newRole }, { role: "text" });
-  const role = fields.value("role");
-  const ok = sql`t.status = 'active' and ${versionMatches("t.version", ifMatch)} and ${mayManage(heldRole, role)}`;
+/**
+ * Changes a member's role or profile. A role is for those who manage the member; a profile also for the member
+ * themselves.
+ */
+export async function updateMember(db: Db, caller: Caller, userId: string, body: UpdateMemberBody, ifMatch?: IfMatch) {
+  const fields = changedFields(body, { role: "text", full_name: "text", avatar_url: "text" });
+  const self = userId.toLowerCase() === caller.userId.toLowerCase();
+  const allowed = fields.has("role")
+    ? mayManage(heldRole, fields.value("role"))
+    : self
+      ? sql`${callerIsMember}`
+      : mayManage(heldRole, sql`null::text`);
+  const ok = sql`t.status = 'active' and ${versionMatches("t.version", ifMatch)} and ${allowed}`;
   return withConstraintErrors(
     () =>
       queryWithEvents<MemberWrite & { member: Member | null }>(
         db,
         sql`with ${memberCte(caller)}, ${targetCte(caller, userId)},
         updated as (
-          update organization_members m set role = ${role}
+          update organization_members m set ${sql.join(fields.assignments, sql`, `)}
           from target t
           where m.organization_id = t.organization_id and m.user_id = t.user_id and ${ok} and ${fields.differs("t")}
           returning m.*
@@ -172,8 +185,8 @@ export async function changeMemberRole(db: Db, caller: Caller, userId: string, n
         ${fields.answered(ok)},
         ${outboxCtes(caller.organizationId, [{ type: "member.updated", rows: updateRows(memberOf, "target", "updated") }])}
         select ${callerRole} as role, ${targetVerdicts(ifMatch)}, ${deliveriesColumn},
-          coalesce((select ${mayManage(heldRole, role)} from target t), false) as allowed,
-          (select ${memberJson("x", "u")} from answered x join users u on u.id = x.user_id) as member`,
+          coalesce((select ${allowed} from target t), false) as allowed,
+          (select ${memberJson("x")} from answered x) as member`,
       ),
     lastOwnerErrors,
   );

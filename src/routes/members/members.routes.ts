@@ -27,15 +27,15 @@ export const { list, create, getOne, patch, remove } = crudRoutes({
   describe: {
     list: "The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`.",
     create:
-      "Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An existing user joins as they are (`full_name` is ignored). An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history. Always 201, with `Location`.",
+      "Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An address someone already uses joins that user with the profile given here: what another organization knows of them is never shown nor changed. An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history, and their profile unless the body gives a new name or avatar. Always 201, with `Location`.",
     getOne: "One member, active or removed.",
     patch:
-      "Changes the member's role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`.",
+      "Changes the member's role, or their name and avatar in this organization (`null` clears either; the address is not changed). A member may change their own profile, not their role. The organization keeps at least one active owner: demoting the last one is 409 `LAST_OWNER`, also when two owners demote each other at the same moment. A removed member is 409 `MEMBER_REMOVED`.",
     remove:
       "Offboarding, not deletion: the membership becomes `removed` with `removed_at`, and the user, their time entries, invoices and everything that shows them stay exactly as they are. Every token of theirs for this organization is 403 from their very next request; a running timer of theirs stops at the moment of removal (one whose start lies ahead stops a second after it). Owners and admins still list, filter (`user_id`), edit, invoice, summarize and export their entries; nobody can record new ones for them. Removing the last active owner is 409 `LAST_OWNER`; an already removed member is 409 `MEMBER_REMOVED`. A member may remove themselves (leave).",
   },
   writeRule:
-    "Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only remove themselves (otherwise 403 `FORBIDDEN`).",
+    "Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`).",
   errors: {
     create: ["ALREADY_MEMBER"],
     patch: ["MEMBER_REMOVED", "LAST_OWNER"],

@@ -1,6 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
-import { Cursor, Id, Limit, PageMeta, Text, UtcTimestamp } from "../../lib/schemas";
+import {
+  atLeastOneField,
+  Cursor,
+  Id,
+  Limit,
+  Name,
+  PageMeta,
+  Text,
+  UtcTimestamp,
+  WebUrl,
+  webUrlFormat,
+} from "../../lib/schemas";
 
 export const exampleMemberId = "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
 
@@ -9,6 +20,18 @@ export type Role = (typeof roles)[number];
 
 const roleDescription =
   "`owner` and `admin` see and change everything in the organization, `member` only their own time entries. Only an owner grants or takes away `owner`; an admin never changes an owner.";
+
+const profileDescription =
+  "The person as this organization knows them: the address, name and avatar are the membership's, set when the organization adds them and changed with PATCH. Another organization the same person belongs to keeps its own, and neither sees nor changes the other's.";
+
+const profileFields = {
+  full_name: Name.nullable()
+    .optional()
+    .openapi({ description: "The person's name in this organization; null clears it.", example: "Grace Hopper" }),
+  avatar_url: WebUrl.nullable()
+    .optional()
+    .openapi({ ...webUrlFormat("https://example.com/grace.png"), description: "An http(s) URL; null clears it." }),
+};
 
 export const MemberRole = z.enum(roles, { message: "Must be owner, admin or member" }).openapi({
   description: roleDescription,
@@ -32,12 +55,17 @@ export const Member = z
       example: null,
     }),
     version: Version,
-    user: z.object({
-      id: Id.openapi({ example: exampleMemberId }),
-      email: z.string().openapi({ example: "grace@example.com" }),
-      full_name: z.string().nullable().openapi({ example: "Grace Hopper" }),
-      avatar_url: z.string().nullable().openapi({ example: null }),
-    }),
+    user: z
+      .object({
+        id: Id.openapi({ example: exampleMemberId }),
+        email: z.string().openapi({
+          description: "The address as this organization gave it when it added (or last reinstated) the person.",
+          example: "grace@example.com",
+        }),
+        full_name: z.string().nullable().openapi({ example: "Grace Hopper" }),
+        avatar_url: z.string().nullable().openapi({ example: null }),
+      })
+      .openapi({ description: profileDescription }),
   })
   .openapi("Member");
 
@@ -78,10 +106,7 @@ export const AddMemberBody = z
       .email({ message: "Must be an e-mail address" })
       .max(320)
       .openapi({ description: "Compared case-insensitively with existing users.", example: "grace@example.com" }),
-    full_name: Text(200).regex(/\S/, { message: "Must not be blank" }).optional().openapi({
-      description: "The name of a person new to the API; ignored for an existing user, whose profile belongs to them.",
-      example: "Grace Hopper",
-    }),
+    ...profileFields,
     role: MemberRole,
   })
   .strict()
@@ -90,8 +115,9 @@ export const AddMemberBody = z
 export type AddMemberBody = z.infer<typeof AddMemberBody>;
 
 export const UpdateMemberBody = z
-  .object({ role: MemberRole })
+  .object({ role: MemberRole.optional(), ...profileFields })
   .strict()
-  .openapi("UpdateMember", { example: { role: "admin" } });
+  .refine(atLeastOneField, { message: "Provide at least one field to change" })
+  .openapi("UpdateMember", { minProperties: 1, example: { role: "admin", full_name: "Grace B. Hopper" } });
 
 export type UpdateMemberBody = z.infer<typeof UpdateMemberBody>;

@@ -5,9 +5,12 @@ import { isoUtcText, jsonObjectTextSql } from "../../db/sql-fragments";
 /** `(select row_to_json(x) from (select <columns>) x)`: a JSON object with these keys, in this order. */
 const object = (columns: string) => `(select row_to_json(x) from (select ${columns}) x)`;
 
-/** The JSON of an entry's relations, each over its own alias: `u`, `p` (with `c`), `i`. */
+/**
+ * The JSON of an entry's relations, each over its own alias: `u` (the user's membership: the person as the
+ * organization knows them), `p` (with `c`), `i`.
+ */
 export const relationJson = {
-  user: object("u.id, u.full_name, u.email, u.avatar_url"),
+  user: object("u.user_id as id, u.full_name, u.email, u.avatar_url"),
   project: object(`p.id, p.name, p.customer_id, p.hourly_rate::float8 as hourly_rate, p.currency,
     case when c.id is null then null else ${object("c.id, c.name")} end as customer`),
   invoice: object("i.id, i.number, i.status, i.date, i.due_date"),
@@ -67,10 +70,14 @@ export const entryJsonText = (relations: Relations) => {
   return jsonObjectTextSql(pairs);
 };
 
-/** An entry of `te` with `u`, `p`, `c` and `i` as the API sends it. */
+/**
+ * An entry of `te` with `p`, `c` and `i` as the API sends it, and its user's membership looked up by its key (a
+ * join let the planner scan every membership of a large table to hash them).
+ */
 export const entryJson = sql.raw(
   entryObject({
-    user: relationJson.user,
+    user: `(select ${relationJson.user} from organization_members u
+      where u.organization_id = te.organization_id and u.user_id = te.user_id)`,
     project: `case when p.id is null then null else ${relationJson.project} end`,
     invoice: `case when i.id is null then null else ${relationJson.invoice} end`,
   }),
@@ -83,7 +90,6 @@ export const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${e
 export const withRelations = (source: string, entry: SQL = entryJson) =>
   sql`select te.start_time, te.updated_at, te.id, ${entry} as entry
   from ${sql.raw(source)} te
-  join users u on u.id = te.user_id
   left join projects p on p.organization_id = te.organization_id and p.id = te.project_id
   left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id
   left join invoices i on i.organization_id = te.organization_id and i.id = te.invoice_id`;

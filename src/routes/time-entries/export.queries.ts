@@ -53,7 +53,7 @@ const typedCsvField = (value: string) => {
 };
 
 /**
- * An entry's relations as parts of its line, each over its own alias (`u`; `p` with `c`; `i`): written once a
+ * An entry's relations as parts of its line, each over its own alias (`u` the membership; `p` with `c`; `i`): written once a
  * page for the few users, projects and invoices its entries share, not once for every entry.
  */
 const relationParts = {
@@ -181,8 +181,9 @@ export async function exportPage(
       page as (${inOrder(sql`te.*`, keysetAfter, sql`limit ${page.limits.entries + 1}`)}),
       -- The page's users, projects and invoices as parts of its lines, each written once.
       page_users as (
-        select u.id, ${sql.raw(relationParts[format].user)} as part, ${sql.raw(relationBytes.user)} as bytes
-        from users u where u.id in (select user_id from page)
+        select u.user_id as id, ${sql.raw(relationParts[format].user)} as part, ${sql.raw(relationBytes.user)} as bytes
+        from organization_members u
+        where u.organization_id = ${caller.organizationId} and u.user_id in (select user_id from page)
       ),
       page_projects as (
         select p.organization_id, p.id, ${sql.raw(relationParts[format].project)} as part,

@@ -36,21 +36,28 @@ const LAST_DAY = "timestamp '9999-12-31'";
 
 /**
  * Each dimension's key, as grouped per entry and as the API shows it, and its label. Per entry over `e` (the
- * entry), `u`, `p`, `c` and `local_start` (start_time in the zone): `key` is a plain value, cheap to hash for
- * every entry of a year; `text` and `periodLabel` turn a group's key (`k`) into text, once per group.
- * Names (`label`) are grouped with their id; a period's label comes from its key.
+ * entry), `p`, `c` and `local_start` (start_time in the zone): `key` is a plain value, cheap to hash for
+ * every entry of a year; `text` and `labelOf` turn a group's key (`k`) into text, once per group.
+ * Names of projects and customers (`label`) are grouped with their id; a period's label, and a person's, comes from
+ * its key.
  */
 const dimensions: Record<
   Dimension,
-  { key: string; text: (k: string) => string; label?: string; periodLabel?: (k: string) => string }
+  { key: string; text: (k: string) => string; label?: string; labelOf?: (k: string) => string }
 > = {
   project: { key: "p.id", text: (k) => `${k}::text`, label: "coalesce(p.name, 'No project')" },
   customer: { key: "c.id", text: (k) => `${k}::text`, label: "coalesce(c.name, 'No customer')" },
-  user: { key: "u.id", text: (k) => `${k}::text`, label: "coalesce(nullif(u.full_name, ''), u.email)" },
+  // A name as the organization knows the person, looked up once per group.
+  user: {
+    key: "e.user_id",
+    text: (k) => `${k}::text`,
+    labelOf: (k) => `(select coalesce(nullif(u.full_name, ''), u.email) from organization_members u, member
+      where u.organization_id = member.organization_id and u.user_id = ${k})`,
+  },
   day: {
     key: "date_trunc('day', local_start)",
     text: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
-    periodLabel: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
+    labelOf: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
   },
   // date_trunc('week') starts weeks on Monday, as ISO 8601 does. A week from another day is the ISO week of each
   // start moved `shift` days on (that day onto a Monday), shown moved back: per entry one addition of a value the
@@ -61,7 +68,7 @@ const dimensions: Record<
   week: {
     key: "date_trunc('week', local_start + (select shift_interval from week))",
     text: (k) => `to_char(greatest(${k} - (select shift_interval from week), ${FIRST_DAY}), 'YYYY-MM-DD')`,
-    periodLabel: (k) =>
+    labelOf: (k) =>
       `case when (select shift from week) = 0 then to_char(${k}, 'IYYY-"W"IW')
         else to_char(greatest(${k} - (select shift_interval from week), ${FIRST_DAY}), 'YYYY-MM-DD') || '/' ||
           to_char(least(${k} - (select shift_interval from week) + interval '6 days', ${LAST_DAY}), 'YYYY-MM-DD') end`,
@@ -69,7 +76,7 @@ const dimensions: Record<
   month: {
     key: "date_trunc('month', local_start)",
     text: (k) => `to_char(${k}, 'YYYY-MM')`,
-    periodLabel: (k) => `to_char(${k}, 'YYYY-MM')`,
+    labelOf: (k) => `to_char(${k}, 'YYYY-MM')`,
   },
 };
 
@@ -132,7 +139,7 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
   const shown = (n: 1 | 2, dimension: Spec) =>
     sql.raw(
       dimension
-        ? `${dimension.text(`k${n}`)} as k${n}, ${dimension.periodLabel?.(`k${n}`) ?? `l${n}`} as l${n}`
+        ? `${dimension.text(`k${n}`)} as k${n}, ${dimension.labelOf?.(`k${n}`) ?? `l${n}`} as l${n}`
         : `k${n}, l${n}`,
     );
   // 0: a subgroup, 3: a group, 15: the grand total (GROUPING names only columns the sets use).
@@ -145,8 +152,10 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
       sql`(select te.organization_id, te.user_id, te.project_id, te.start_time, te.duration, te.billable
         from time_entries te where ${sql.join(conditions, sql` and `)})`,
   );
-  // Key null (no project, no customer) last; periods' labels sort chronologically.
-  const order = (n: 1 | 2, alias: string) => `${alias}.k${n} is null, ${alias}.l${n}, ${alias}.k${n}`;
+  // Key null (no project, no customer) last; names A to Z whatever the case, as the lists have them (nameOrder);
+  // periods' labels (digits and one letter case) chronologically.
+  const order = (n: 1 | 2, alias: string) =>
+    `${alias}.k${n} is null, lower(${alias}.l${n} collate "C"), ${alias}.l${n} collate "C", ${alias}.k${n}`;
   const groupText = (n: 1 | 2, alias: string, subgroups?: string) =>
     jsonObjectTextSql([
       ["key", `to_json(${alias}.k${n})::text`],
@@ -175,7 +184,6 @@ export async function summarizeTimeEntries(db: Db, caller: Caller, filter: Entry
           e.billable, p.hourly_rate, p.currency, ${secondsOf(options.rounding)} as seconds
         from entries e
         cross join lateral (select e.start_time at time zone ${timeZoneOf(caller, filter.timezone)} as local_start) z
-        join users u on u.id = e.user_id
         left join projects p on p.organization_id = e.organization_id and p.id = e.project_id
         left join customers c on c.organization_id = p.organization_id and c.id = p.customer_id
       ),

@@ -18,7 +18,7 @@ const GroupBy = z
   .transform((value) => value.split(",") as [Dimension] | [Dimension, Dimension])
   .openapi({
     description:
-      "One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (seven days from `week_start`: ISO weeks from Monday unless changed) or `month`; days, weeks and months are calendar periods in `timezone`. With two, each group holds its subgroups by the second. Omit for the totals alone.",
+      "One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (seven days from `week_start`: ISO weeks from Monday unless changed) or `month`; days, weeks and months are calendar periods in `timezone`, and an entry counts in the period its `start_time` falls in (one over midnight on its start day). With two, each group holds its subgroups by the second. Omit for the totals alone.",
     example: "project,day",
   });
 
@@ -90,9 +90,10 @@ const totals = {
     example: 27000,
   }),
   billable_seconds: z.number().int().openapi({ description: "The duration of the billable ones.", example: 21600 }),
-  amounts: z
-    .array(CurrencyAmount)
-    .openapi({ description: "Billable amount per currency, ordered by currency; empty when nothing is rated." }),
+  amounts: z.array(CurrencyAmount).openapi({
+    description:
+      "Billable amount per currency, ordered by currency; empty when nothing is rated. Each level is rounded from its own exact sum (half away from zero), so groups' amounts can differ from their parent's by up to half a minor unit per group.",
+  }),
 };
 
 const groupFields = {
@@ -126,7 +127,7 @@ export const Summary = z
   .object({
     groups: z.array(SummaryGroup).openapi({
       description:
-        "By the first `group_by` dimension, ordered by label (periods chronologically), key null last; empty without `group_by`.",
+        "By the first `group_by` dimension, ordered by label (names A to Z whatever the case, as the lists; periods chronologically), then key, key null last; empty without `group_by`.",
     }),
     totals: SummaryTotals,
   })

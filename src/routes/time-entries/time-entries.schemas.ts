@@ -70,7 +70,8 @@ export const TimeEntry = z
       example: "2026-11-28T10:30:00.000Z",
     }),
     duration: z.number().int().nullable().openapi({
-      description: "Whole seconds from start to end; null while running.",
+      description:
+        "Whole seconds from start to end, a fraction of a second dropped (10:00:00.000 to 10:15:00.999 is 900); summaries round this. Null while running.",
       example: 5400,
     }),
     description: z.string().openapi({ example: "Sprint planning" }),
