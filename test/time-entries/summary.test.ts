@@ -162,6 +162,25 @@ describe("GET /v1/time-entries/summary", () => {
     ]);
   });
 
+  it("orders groups by name A to Z whatever the case, as the lists do, then by key", async () => {
+    const other = await createTeam(h);
+    const names = ["Ärger", "beta", "Alpha", "alpha", "Beta"];
+    const ids: Record<string, string> = {};
+    for (const name of names) {
+      ids[name] = await createProject(h, other.organizationId, { name });
+      await createEntry(h, other.owner, {
+        projectId: ids[name],
+        start: "2026-11-02T09:00:00Z",
+        end: "2026-11-02T10:00:00Z",
+      });
+    }
+    const data = await summary(other.owner.token, `${NOVEMBER}&group_by=project`);
+    // Byte order would put "Alpha" and "Beta" before "alpha" and "beta".
+    expect(data.groups.map((g: { label: string }) => g.label)).toEqual(["Alpha", "alpha", "Beta", "beta", "Ärger"]);
+    const listed = (await h.call("GET", "/v1/projects", { token: other.owner.token })).body.data;
+    expect(listed.map((p: { name: string }) => p.name)).toEqual(["Alpha", "alpha", "Beta", "beta", "Ärger"]);
+  });
+
   it("groups by day in UTC by default", async () => {
     const data = await summary(team.owner.token, `${NOVEMBER}&group_by=day`);
     expect(data.groups).toEqual([
