@@ -148,6 +148,7 @@ describe("URLs that could reach a private network (SSRF)", () => {
     ["https://192.0.2.10/hooks", "Must not be an unspecified, multicast or reserved address"],
     ["https://203.0.113.7/hooks", "Must not be an unspecified, multicast or reserved address"],
     ["https://[2001:db8::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
+    ["https://[3fff:fff::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
     [
       "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks",
       "Must not be an unspecified, multicast or reserved address",
@@ -183,6 +184,22 @@ describe("URLs that could reach a private network (SSRF)", () => {
     ]) {
       expect((await create({ url: target, events: ["*"] })).status, target).toBe(201);
     }
+  });
+
+  it("holds the stored, normalised URL to 2000 characters: what GET answers can be written back", async () => {
+    // 1,970 é are 1,996 characters as sent and 11,846 once percent-encoded.
+    const long = `https://hooks.example.com/${"é".repeat(1970)}`;
+    const refused = await create({ url: long, events: ["*"] });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual({ url: ["Must be at most 2000 characters, as stored (normalised)"] });
+    const fits = await create({ url: `https://hooks.example.com/${"é".repeat(320)}`, events: ["*"] });
+    expect(fits.status).toBe(201);
+    expect(fits.body.data.url).toHaveLength(26 + 320 * 6);
+    const again = await h.call("PATCH", `/v1/webhooks/${fits.body.data.id}`, {
+      token: team.owner.token,
+      body: { url: fits.body.data.url },
+    });
+    expect([again.status, again.body.data?.version]).toEqual([200, 1]);
   });
 
   it("stores and answers the URL as it will be called: normalised, spaces and tabs gone", async () => {

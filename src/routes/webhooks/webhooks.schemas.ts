@@ -69,11 +69,12 @@ const normalisedUrl = (url: string) => {
   }
 };
 
+// The limit holds for what is stored: normalising percent-encodes (one é becomes %C3%A9), so it is checked after.
 const Url = z
   .string()
-  .max(2000, { message: "Must be at most 2000 characters" })
   .superRefine(storableText)
   .transform(normalisedUrl)
+  .pipe(z.string().max(2000, { message: "Must be at most 2000 characters, as stored (normalised)" }))
   .openapi({
     description: `${URL_RULES} Stored and answered normalised, as it is called.`,
     example: "https://hooks.example.com/time-entries",
