@@ -389,6 +389,16 @@ describe("webhooks", () => {
     });
   });
 
+  it("illustrates each event by what it sends: a running timer, a removed member, a status that changed", () => {
+    const example = (type: string) => bodyOf(type).example;
+    expect(example("timer.started").data).toMatchObject({ end_time: null, duration: null });
+    expect(example("timer.stopped").data).toMatchObject({ end_time: expect.any(String), duration: 5400 });
+    expect(example("member.removed").data).toMatchObject({ status: "removed", removed_at: expect.any(String) });
+    expect(example("member.added").data).toMatchObject({ status: "active", removed_at: null });
+    const statusChanged = example("invoice.status_changed");
+    expect([statusChanged.data.status, statusChanged.previous_attributes.status]).toEqual(["sent", "draft"]);
+  });
+
   it("describes every event the API stores, as it is delivered, by the schema of its type", async () => {
     const team = await createTeam(h);
     const subscription = await subscribe(h, team.organizationId);
@@ -572,6 +582,48 @@ describe("error examples", () => {
     ];
     for (const [name, status, code, answer] of cases) {
       expect([name, shape((await answer).body.error)]).toEqual([name, shape(exampleOf(name, status, code))]);
+    }
+  });
+
+  it("name each operation's own resource, scope and fields, not a time entry's", async () => {
+    const team = await createTeam(h);
+    const token = team.owner.token;
+    const missing = crypto.randomUUID();
+    const stale = { "If-Match": '"99"' };
+    const readOnly = await h.issuer.sign({
+      userId: team.owner.id,
+      organizationId: team.organizationId,
+      scope: "entries:read",
+    });
+    const cases: [string, string, string, Promise<{ body: { error: { message: string; details?: object } } }>][] = [
+      ["GET /v1/webhooks/{id}", "404", "NOT_FOUND", h.call("GET", `/v1/webhooks/${missing}`, { token })],
+      ["GET /v1/projects/{id}", "404", "NOT_FOUND", h.call("GET", `/v1/projects/${missing}`, { token })],
+      [
+        "PATCH /v1/members/{userId}",
+        "412",
+        "PRECONDITION_FAILED",
+        h.call("PATCH", `/v1/members/${team.member.id}`, { token, body: { role: "admin" }, headers: stale }),
+      ],
+      [
+        "PATCH /v1/organizations/current",
+        "412",
+        "PRECONDITION_FAILED",
+        h.call("PATCH", "/v1/organizations/current", { token, body: { name: "X" }, headers: stale }),
+      ],
+      ["POST /v1/webhooks", "403", "INSUFFICIENT_SCOPE", h.call("POST", "/v1/webhooks", { token: readOnly, body: {} })],
+      ["POST /v1/projects", "400", "VALIDATION_ERROR", h.call("POST", "/v1/projects", { token, body: {} })],
+      [
+        "PATCH /v1/customers/{id}",
+        "400",
+        "VALIDATION_ERROR",
+        h.call("PATCH", `/v1/customers/${missing}`, { token, body: {} }),
+      ],
+      ["GET /v1/invoices/{id}", "400", "VALIDATION_ERROR", h.call("GET", "/v1/invoices/not-a-uuid", { token })],
+      ["GET /v1/members", "400", "VALIDATION_ERROR", h.call("GET", "/v1/members?verbose=1", { token })],
+    ];
+    for (const [name, status, code, answer] of cases) {
+      const answered = (await answer).body.error;
+      expect([name, answered]).toEqual([name, { code, ...exampleOf(name, status, code) }]);
     }
   });
 });

@@ -2,6 +2,7 @@
 // example per code (the codes themselves, and what they mean, are src/lib/errors.ts).
 import { z } from "@hono/zod-openapi";
 import { type ErrorCode, type ErrorDetails, errorCatalog } from "./errors";
+import { UNKNOWN_FIELD } from "./validation";
 
 export const ErrorSchema = z
   .object({
@@ -135,4 +136,73 @@ export function errorResponsesWith(own: Partial<Record<ErrorCode, ErrorExample>>
       },
     ]),
   );
+}
+
+/** What each path's errors call its resource, by the path's start; the first that matches. */
+const resourceNames: [string, string][] = [
+  ["/v1/webhooks/{id}/deliveries/{deliveryId}", "delivery"],
+  ["/v1/webhooks", "webhook subscription"],
+  ["/v1/time-entries", "time entry"],
+  ["/v1/projects", "project"],
+  ["/v1/customers", "customer"],
+  ["/v1/invoices", "invoice"],
+  ["/v1/members", "member"],
+  ["/v1/organizations", "organization"],
+];
+
+type DocumentedOperation = {
+  security?: Record<string, string[]>[];
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> };
+  responses?: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
+};
+type Components = { schemas?: Record<string, { required?: string[]; minProperties?: number }> };
+
+/** This operation's way of answering a code whose example is still the catalogue's, or undefined to keep that. */
+function ownExample(path: string, operation: DocumentedOperation, components: Components, code: ErrorCode) {
+  const resource = resourceNames.find(([prefix]) => path.startsWith(prefix))?.[1];
+  if (code === "NOT_FOUND" && resource) {
+    return { message: `${resource[0]?.toUpperCase()}${resource.slice(1)} not found` };
+  }
+  if (code === "PRECONDITION_FAILED" && resource) {
+    return { message: `The ${resource} has changed: If-Match does not match its current ETag` };
+  }
+  const scope = operation.security?.[0]?.bearerAuth?.[0];
+  if (code === "INSUFFICIENT_SCOPE" && scope) {
+    return { message: `This operation needs the ${scope} scope`, details: { required_scope: scope } };
+  }
+  if (code !== "VALIDATION_ERROR") return undefined;
+  const body = operation.requestBody?.content?.["application/json"]?.schema?.$ref?.split("/").pop();
+  if (body) {
+    const schema = components.schemas?.[body];
+    const [field] = schema?.required ?? [];
+    if (field) return { message: "Invalid request body", details: { [field]: ["Required"] } };
+    if (schema?.minProperties) {
+      return { message: "Invalid request body", details: { body: ["Provide at least one field to change"] } };
+    }
+    return { message: "Invalid request body", details: { verbose: [UNKNOWN_FIELD] } };
+  }
+  const param = operation.parameters?.find((p) => p.in === "path");
+  if (param) return { message: "Invalid request path", details: { [param.name]: ["Must be a UUID"] } };
+  return { message: "Invalid request query", details: { verbose: [UNKNOWN_FIELD] } };
+}
+
+/**
+ * Every operation's error examples as it answers them: the catalogue's example (a time entry's) becomes its own
+ * resource's, scope and fields. Examples an operation gave itself (`errorResponsesWith`) stay.
+ */
+export function withOperationErrorExamples<D extends { paths?: object; components?: object }>(document: D): D {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {}) as DocumentedOperation[]) {
+      for (const response of Object.values(operation.responses ?? {})) {
+        for (const [code, example] of Object.entries(response.content?.["application/json"]?.examples ?? {})) {
+          const error = (example.value as { error?: ErrorExample }).error;
+          if (!error || error.message !== examples[code as ErrorCode]?.message) continue;
+          const own = ownExample(path, operation, (document.components ?? {}) as Components, code as ErrorCode);
+          if (own) example.value = { error: { code, ...own } };
+        }
+      }
+    }
+  }
+  return document;
 }

@@ -1,7 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { IDEMPOTENCY_KEY_FORMAT } from "../middleware/idempotency";
-import { registerWebhookEvents } from "../routes/webhooks/webhook-events";
-import { errorResponses } from "./error-responses";
+import { eventDataExamples, registerWebhookEvents } from "../routes/webhooks/webhook-events";
+import { errorResponses, withOperationErrorExamples } from "./error-responses";
 import type { AppOpenAPI } from "./types";
 
 export const API_VERSION = "1.0.0";
@@ -59,7 +59,7 @@ export function configureOpenApi(app: AppOpenAPI) {
         { name: "Me", description: "The caller." },
       ],
     });
-    return c.json(withWebhookExamples(withResponseHeaders(document)));
+    return c.json(withOperationErrorExamples(withWebhookExamples(withResponseHeaders(document))));
   });
 
   // The reference's script is a static asset of this Worker (public/docs/scalar.js, see wrangler.toml
@@ -185,12 +185,14 @@ function exampleOf(document: Document, schema: Schema): unknown {
   );
 }
 
-/** Each webhook's body gets an example built from its schema. */
+/** Each webhook's body gets an example built from its schema, and made to fit its event (`eventDataExamples`). */
 function withWebhookExamples(document: Document): Document {
-  for (const item of Object.values(document.webhooks ?? {})) {
+  for (const [type, item] of Object.entries(document.webhooks ?? {})) {
     const media = (item as { post: { requestBody: { content: { "application/json": Schema & { schema: Schema } } } } })
       .post.requestBody.content["application/json"];
-    media.example = exampleOf(document, media.schema);
+    const example = exampleOf(document, media.schema) as { data: object };
+    example.data = { ...example.data, ...eventDataExamples[type] };
+    media.example = example;
   }
   return document;
 }

@@ -15,6 +15,7 @@ const notSent = (id: string, error: string): AttemptResult => ({
   id,
   outcome: "failed",
   attempted: false,
+  attempted_at: null,
   response_status: null,
   duration_ms: null,
   error,
@@ -50,6 +51,7 @@ export async function attemptDelivery(
     id: delivery.id,
     outcome: "retry",
     attempted: true,
+    attempted_at: new Date(started).toISOString(),
     response_status: status,
     duration_ms: Date.now() - started,
     error,
@@ -81,6 +83,10 @@ export async function attemptDelivery(
     // logs, which the subscription's owner cannot read.
     if (/^internal error; reference = /.test(message)) {
       return failure("The receiver could not be reached (no connection: its host did not resolve, or refused it)");
+    }
+    // And for a port that refuses the connection, or a receiver that drops it before answering.
+    if (message === "Network connection lost.") {
+      return failure("The receiver could not be reached (the connection was refused, or lost before an answer)");
     }
     return failure(`The request failed: ${message}`);
   }

@@ -38,7 +38,8 @@ export async function loadDeliveries(db: Db, ids: string[]): Promise<DueDelivery
     from webhook_deliveries d
     join webhook_events e on e.organization_id = d.organization_id and e.id = d.event_id
     join webhook_subscriptions s on s.organization_id = d.organization_id and s.id = d.subscription_id
-    where d.id = any(${uuidArray(ids)})`);
+    where d.id = any(${uuidArray(ids)})
+    order by e.created_at, d.created_at, d.id`);
   return rows as DueDelivery[];
 }
 
@@ -51,6 +52,11 @@ export type AttemptResult = {
   outcome: "delivered" | "retry" | "failed" | "gone";
   /** False when no request was sent (the subscription was disabled, or its URL is refused now). */
   attempted: boolean;
+  /**
+   * When the request went out (ISO 8601), recorded as `last_attempt_at`: the batch's outcomes are written together
+   * once its slowest receiver has answered or timed out, which says nothing of when each attempt was made.
+   */
+  attempted_at: string | null;
   response_status: number | null;
   duration_ms: number | null;
   error: string | null;
@@ -65,16 +71,18 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
   if (results.length === 0) return;
   await db.execute(sql`with result as (
       select * from json_to_recordset(${JSON.stringify(results)}::json) as r(id uuid, outcome text, attempted boolean,
-        response_status int, duration_ms int, error text, retry_in_seconds int)
+        attempted_at timestamptz, response_status int, duration_ms int, error text, retry_in_seconds int)
     ),
     recorded as (
       update webhook_deliveries d set
         status = case when r.outcome = 'retry' then 'pending' when r.outcome = 'gone' then 'failed' else r.outcome end,
         attempts = d.attempts + r.attempted::int,
         response_status = r.response_status, duration_ms = r.duration_ms, error = r.error,
-        last_attempt_at = case when r.attempted then now() else d.last_attempt_at end,
+        last_attempt_at = case when r.attempted then r.attempted_at else d.last_attempt_at end,
         next_retry_at = now() + make_interval(secs => r.retry_in_seconds),
-        delivered_at = case when r.outcome = 'delivered' then now() else d.delivered_at end
+        delivered_at = case
+          when r.outcome = 'delivered' then r.attempted_at + make_interval(secs => r.duration_ms / 1000.0)
+          else d.delivered_at end
       from result r where d.id = r.id
       returning d.organization_id, d.subscription_id, r.outcome
     )

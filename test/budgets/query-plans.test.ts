@@ -366,6 +366,7 @@ const deliveryWork: Record<string, () => Promise<() => Promise<unknown>>> = {
       id,
       outcome: i % 2 ? ("delivered" as const) : ("retry" as const),
       attempted: true,
+      attempted_at: new Date().toISOString(),
       response_status: i % 2 ? 200 : 500,
       duration_ms: 12,
       error: i % 2 ? null : "The receiver answered 500",

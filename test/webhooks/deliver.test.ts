@@ -37,10 +37,16 @@ describe("a delivery attempt that reaches no receiver", () => {
       "The receiver could not be reached (530: its host did not resolve or answer)",
     ],
     [
-      "any other failure",
+      "workerd's refused or dropped connection",
       () => Promise.reject(new TypeError("Network connection lost.")),
       null,
-      "The request failed: Network connection lost.",
+      "The receiver could not be reached (the connection was refused, or lost before an answer)",
+    ],
+    [
+      "any other failure",
+      () => Promise.reject(new TypeError("fetch failed")),
+      null,
+      "The request failed: fetch failed",
     ],
     [
       "a receiver's own 503",
@@ -50,7 +56,11 @@ describe("a delivery attempt that reaches no receiver", () => {
     ],
   ])("says why in words: %s", async (_, fetch, status, error) => {
     vi.stubGlobal("fetch", vi.fn(fetch));
+    const before = Date.now();
     const result = await attemptDelivery(delivery, 1, settings);
     expect(result).toMatchObject({ outcome: "retry", attempted: true, response_status: status, error });
+    // When the request went out, not when the batch's outcomes are written.
+    expect(Date.parse(result.attempted_at ?? "")).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(result.attempted_at ?? "")).toBeLessThanOrEqual(Date.now());
   });
 });

@@ -31,6 +31,13 @@ const resources = {
   webhook: Webhook,
 };
 
+/** What the example of an event's `data` changes in its resource's, where that would contradict the event. */
+export const eventDataExamples: Record<string, object> = {
+  "timer.started": { end_time: null, duration: null },
+  "member.removed": { status: "removed", removed_at: "2026-12-01T17:00:00.000Z" },
+  "invoice.status_changed": { status: "sent" },
+};
+
 /** The old value of each top-level field the change altered (`updated_at`, `version`, `summary` left out). */
 const changed = (schema: z.ZodObject, example: object) =>
   schema.partial().openapi({ description: "The old values of the top-level fields that changed.", example });
