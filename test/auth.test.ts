@@ -40,13 +40,25 @@ describe("the bearer token", () => {
     expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="time-entries-api"');
   });
 
-  it.each([["Basic dXNlcjpwYXNz"], ["Bearer"], ["Bearer "], ["Token abc"], ["Bearer a b"]])(
-    "must come as 'Bearer <token>', not %j",
+  it.each([["Basic dXNlcjpwYXNz"], ["Bearer"], ["Bearer "], ["Token abc"]])(
+    "must come as 'Bearer <token>', not %j: a challenge, as for none",
     async (authorization) => {
       const res = await list(undefined, { Authorization: authorization });
       expect(res.status).toBe(401);
-      expect(res.body.error.code).toBe("UNAUTHORIZED");
+      expect(res.body.error).toEqual({
+        code: "UNAUTHORIZED",
+        message: "A bearer token is required: Authorization: Bearer <token>",
+      });
+      expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="time-entries-api"');
     },
+  );
+
+  it.each([["Bearer a b"], ["Bearer\tabc"], ["Bearer abc,def"], ["bearer  a.b.c x"]])(
+    "says a Bearer credential that is not one token is malformed: %j",
+    (authorization) =>
+      list(undefined, { Authorization: authorization }).then((res) =>
+        expectInvalidToken(res, "The Authorization header is malformed: send Bearer, one space and the token"),
+      ),
   );
 
   it("accepts the scheme name in any case", async () => {

@@ -3244,7 +3244,7 @@ export interface components {
        */
       role: "owner" | "admin" | "member";
       /**
-       * @description What this token may do: every scope for a session token, the granted `scope` claim for an OAuth access token.
+       * @description What this token may do: every scope for a session token; for an OAuth access token, the scopes of its `scope` claim this API knows, each once, in the order of the list below (scopes are case-sensitive: `TEAM:ADMIN` is none of them).
        * @example [
        *       "entries:read",
        *       "entries:write",
@@ -10462,11 +10462,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /**
-       * @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this.
-       *
-       *     `INSUFFICIENT_SCOPE`: The OAuth access token lacks the scope this operation needs.
-       */
+      /** @description `FORBIDDEN`: The caller is not a member of the token's organization, or their role does not allow this. */
       403: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

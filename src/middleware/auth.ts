@@ -6,7 +6,16 @@ import { REALM, verifyToken } from "../lib/verify-token";
 
 /** Verifies the bearer token and puts the caller on the context (RFC 6750). */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(c.req.header("Authorization") ?? "");
+  const authorization = c.req.header("Authorization") ?? "";
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization);
+  // A Bearer credential that is not one token (two, a tab, stray characters) is an invalid token; no credential, or
+  // another scheme, is a challenge without an error code (RFC 6750 §3.1).
+  if (!match?.[1] && /^Bearer[ \t]+\S/i.test(authorization)) {
+    const message = "The Authorization header is malformed: send Bearer, one space and the token";
+    throw new ApiError("UNAUTHORIZED", message, undefined, {
+      "WWW-Authenticate": `Bearer realm="${REALM}", error="invalid_token", error_description="${message}"`,
+    });
+  }
   if (!match?.[1]) {
     throw new ApiError("UNAUTHORIZED", "A bearer token is required: Authorization: Bearer <token>", undefined, {
       "WWW-Authenticate": `Bearer realm="${REALM}"`,

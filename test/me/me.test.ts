@@ -77,6 +77,16 @@ describe("GET /v1/me", () => {
     });
   });
 
+  it("lists the token's scopes the API knows, each once, in the API's order", async () => {
+    const token = await h.issuer.sign({
+      userId: team.member.id,
+      organizationId: team.organizationId,
+      scope: "team:read  foo team:read TEAM:ADMIN entries:read",
+    });
+    const res = await h.call("GET", "/v1/me", { token });
+    expect(res.body.data.scopes).toEqual(["entries:read", "team:read"]);
+  });
+
   it("is 403 for a user who is no longer a member", async () => {
     const { organizationId, member } = await createTeam(h);
     await h.sql("delete from organization_members where organization_id = $1 and user_id = $2", [

@@ -29,7 +29,7 @@ export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
         user: row.user,
         organization: row.organization,
         role,
-        scopes: caller.scopes ?? [...ALL_SCOPES],
+        scopes: caller.scopes ? ALL_SCOPES.filter((scope) => caller.scopes?.includes(scope)) : [...ALL_SCOPES],
         token_type: caller.tokenType,
         client_id: caller.clientId,
       },

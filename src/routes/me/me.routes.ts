@@ -47,7 +47,7 @@ export const Me = z
     }),
     scopes: z.array(z.string()).openapi({
       description:
-        "What this token may do: every scope for a session token, the granted `scope` claim for an OAuth access token.",
+        "What this token may do: every scope for a session token; for an OAuth access token, the scopes of its `scope` claim this API knows, each once, in the order of the list below (scopes are case-sensitive: `TEAM:ADMIN` is none of them).",
       example: [...ALL_SCOPES],
     }),
     token_type: z.enum(["session", "oauth"]).openapi({ example: "session" }),
@@ -69,7 +69,8 @@ export const getMe = createRoute({
   security: [{ bearerAuth: [] }],
   responses: {
     200: json(z.object({ data: Me }).openapi("MeResponse"), "The caller."),
-    ...errorResponses("VALIDATION_ERROR", ...authErrors),
+    // Needs no scope, so never INSUFFICIENT_SCOPE.
+    ...errorResponses("VALIDATION_ERROR", ...authErrors.filter((code) => code !== "INSUFFICIENT_SCOPE")),
   },
 });
 
