@@ -76,6 +76,7 @@ const Url = z
   .transform(normalisedUrl)
   .pipe(z.string().max(2000, { message: "Must be at most 2000 characters, as stored (normalised)" }))
   .openapi({
+    maxLength: 2000,
     description: `${URL_RULES} Stored and answered normalised, as it is called.`,
     example: "https://hooks.example.com/time-entries",
   });
