@@ -1,6 +1,9 @@
 -- What an organization shows of a person (name, avatar, the address as it typed it) becomes its membership's: users
 -- were global, so the first organization to add an address named the person for every other, and every later one saw
--- that name and avatar as soon as it typed the address. A user keeps only the address that identifies them.
+-- that name and avatar as soon as it typed the address. A user keeps only the address that identifies them:
+-- `users.full_name` and `avatar_url` are no longer read or written, and stay until the next release drops them, so
+-- that the previous release's Worker, which reads them, keeps working between this migration and its deploy (expand,
+-- then contract).
 ALTER TABLE "organization_members" ADD COLUMN "email" text;--> statement-breakpoint
 ALTER TABLE "organization_members" ADD COLUMN "full_name" text;--> statement-breakpoint
 ALTER TABLE "organization_members" ADD COLUMN "avatar_url" text;--> statement-breakpoint
@@ -21,6 +24,4 @@ BEGIN
 END
 $$;--> statement-breakpoint
 CREATE TRIGGER "organization_members_default_email" BEFORE INSERT ON "organization_members"
-  FOR EACH ROW EXECUTE FUNCTION "organization_members_default_email"();--> statement-breakpoint
-ALTER TABLE "users" DROP COLUMN "full_name";--> statement-breakpoint
-ALTER TABLE "users" DROP COLUMN "avatar_url";
+  FOR EACH ROW EXECUTE FUNCTION "organization_members_default_email"();

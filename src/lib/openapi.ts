@@ -1,6 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { IDEMPOTENCY_KEY_FORMAT } from "../middleware/idempotency";
 import { eventDataExamples, registerWebhookEvents } from "../routes/webhooks/webhook-events";
+import type { EventType } from "../webhooks/event-types";
 import { errorResponses, withOperationErrorExamples } from "./error-responses";
 import type { AppOpenAPI } from "./types";
 
@@ -191,7 +192,7 @@ function withWebhookExamples(document: Document): Document {
     const media = (item as { post: { requestBody: { content: { "application/json": Schema & { schema: Schema } } } } })
       .post.requestBody.content["application/json"];
     const example = exampleOf(document, media.schema) as { data: object };
-    example.data = { ...example.data, ...eventDataExamples[type] };
+    example.data = { ...example.data, ...eventDataExamples[type as EventType] };
     media.example = example;
   }
   return document;

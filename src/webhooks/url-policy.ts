@@ -113,7 +113,7 @@ function refusedIpv6(text: string): string {
   if (first === 0x64 && groups[1] === 0xff9b && groups[2] === 1) return RANGE_MESSAGES.private;
   if (first === 0x100 && zeros(1, 4)) return RANGE_MESSAGES.reserved; // 100::/64, discard-only
   if (first === 0x2001 && (groups[1] === 0 || groups[1] === 0xdb8)) return RANGE_MESSAGES.reserved; // Teredo, documentation
-  if ((first & 0xfff0) === 0x3ff0) return RANGE_MESSAGES.reserved; // 3fff::/20, documentation (RFC 9637)
+  if (first === 0x3fff && (groups[1] ?? 0) < 0x1000) return RANGE_MESSAGES.reserved; // 3fff::/20, documentation (RFC 9637)
   if (first === 0x2002) return v4((groups[1] ?? 0) * 65536 + (groups[2] ?? 0)); // 2002::/16, 6to4
   if ((first & 0xfe00) === 0xfc00) return RANGE_MESSAGES.private; // fc00::/7, unique local (AWS metadata too)
   if ((first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0) return RANGE_MESSAGES.linkLocal; // fe80::/10, fec0::/10

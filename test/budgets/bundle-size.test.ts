@@ -1,6 +1,6 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 228 KiB gzipped; the README states the current figure. It was 200
+// or under 229 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
@@ -19,12 +19,14 @@
 // mappings) and invoice writes run again behind an attach (~0.3 KiB); then 225 until an invoiced project's fixed
 // customer, the error examples each operation answers, the validation messages and the lists' name order (~0.7 KiB);
 // then 226 until the tz database's spelling of the links the runtime resolves away (~0.9 KiB: 150 names that Intl
-// cannot give back) and members' profiles per organization (PATCH of a name and an avatar, its rules and words).
+// cannot give back) and members' profiles per organization (PATCH of a name and an avatar, its rules and words);
+// then 228 until the third round of audits' fixes: each operation's error examples made from its own resource and
+// scope, the webhook examples and messages, the malformed Authorization header (~0.9 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 228;
+const BUDGET_KIB = 229;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEntry, createMember, createOrganization, createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { expectNoOpPatch } from "../support/no-op";
+import { eventsOf } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -117,6 +119,25 @@ describe("PATCH /v1/members/{userId} with a profile", () => {
     expect(byOwner.body.data.user.full_name).toBe("Olga K");
   });
 
+  it("changes nothing for the profile a member has, and announces a change with the old profile", async () => {
+    const org = await createOrganization(h);
+    const member = await createMember(h, org, "member", "Same Name");
+    await expectNoOpPatch(h, {
+      path: `/v1/members/${member.id}`,
+      token: member.token,
+      organizationId: org,
+      same: { full_name: "Same Name", avatar_url: null },
+      change: { full_name: "New Name" },
+      changedEvent: "member.updated",
+    });
+    const [event] = (await eventsOf(h, org)).filter((e) => e.type === "member.updated");
+    const address = (await profileOf(org, member.id)).email;
+    expect(event?.data).toMatchObject({ user: { full_name: "New Name" } });
+    expect(event?.previous_attributes).toEqual({
+      user: { id: member.id, email: address, full_name: "Same Name", avatar_url: null },
+    });
+  });
+
   it("refuses an empty body, a blank name, a URL that is not http(s) and unknown fields", async () => {
     const patch = (body: object) => h.call("PATCH", `/v1/members/${team.member.id}`, { token: team.owner.token, body });
     const empty = await patch({});
@@ -132,7 +153,7 @@ describe("PATCH /v1/members/{userId} with a profile", () => {
     expect(await profileOf(team.organizationId, team.member.id)).toMatchObject({ full_name: "Mia Member", version: 1 });
   });
 
-  it("keeps the profile when a removed member is reinstated without one, and takes a new one given", async () => {
+  it("keeps the profile when a removed member is reinstated without one, and takes a new one given, null clearing", async () => {
     const org = await createOrganization(h);
     const owner = await createMember(h, org, "owner");
     const leaver = await createMember(h, org, "member", "Leaver");
@@ -146,5 +167,11 @@ describe("PATCH /v1/members/{userId} with a profile", () => {
       body: { email: address, full_name: "Returner", avatar_url: "https://cdn.example/r.png", role: "member" },
     });
     expect(renamed.body.data.user).toMatchObject({ full_name: "Returner", avatar_url: "https://cdn.example/r.png" });
+    await h.call("DELETE", `/v1/members/${leaver.id}`, { token: owner.token });
+    const cleared = await h.call("POST", "/v1/members", {
+      token: owner.token,
+      body: { email: address, full_name: null, role: "member" },
+    });
+    expect(cleared.body.data.user).toMatchObject({ full_name: null, avatar_url: "https://cdn.example/r.png" });
   });
 });

@@ -148,7 +148,8 @@ describe("URLs that could reach a private network (SSRF)", () => {
     ["https://192.0.2.10/hooks", "Must not be an unspecified, multicast or reserved address"],
     ["https://203.0.113.7/hooks", "Must not be an unspecified, multicast or reserved address"],
     ["https://[2001:db8::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
-    ["https://[3fff:fff::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
+    ["https://[3fff::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
+    ["https://[3fff:fff:ffff::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
     [
       "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks",
       "Must not be an unspecified, multicast or reserved address",
@@ -180,6 +181,9 @@ describe("URLs that could reach a private network (SSRF)", () => {
     for (const target of [
       "https://8.8.8.8/hooks",
       "https://[2606:4700::1111]/hooks",
+      // Just outside 3fff::/20, RFC 9637's documentation range.
+      "https://[3fff:1000::1]/hooks",
+      "https://[3ff0::1]/hooks",
       "https://hooks.example.com:8443/x",
     ]) {
       expect((await create({ url: target, events: ["*"] })).status, target).toBe(201);

@@ -98,6 +98,9 @@ export async function getMember(db: Db, caller: Caller, userId: string) {
  */
 export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
   const role = sql`${body.role}::text`;
+  // On reinstatement a field the body leaves out keeps its value; one it gives, null included, replaces it.
+  const kept = (field: "full_name" | "avatar_url") =>
+    sql.raw(`${field} = ${body[field] === undefined ? "organization_members" : "excluded"}.${field}`);
   return withConstraintErrors(
     () =>
       queryWithEvents<{ role: Role | null; allowed: boolean; user_id: string | null; member: Member | null }>(
@@ -120,8 +123,7 @@ export async function addMember(db: Db, caller: Caller, body: AddMemberBody) {
           from subject s where exists (select from allowed)
           on conflict (organization_id, user_id) do update
             set role = excluded.role, status = 'active', removed_at = null, joined_at = now(), email = excluded.email,
-              full_name = coalesce(excluded.full_name, organization_members.full_name),
-              avatar_url = coalesce(excluded.avatar_url, organization_members.avatar_url)
+              ${kept("full_name")}, ${kept("avatar_url")}
             where organization_members.status = 'removed'
           returning *
         ),

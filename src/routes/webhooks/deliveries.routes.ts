@@ -41,7 +41,7 @@ export const retry = createRoute({
   path: "/v1/webhooks/{id}/deliveries/{deliveryId}/retry",
   tags,
   summary: "Send a delivery again",
-  description: `Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule that replaces any still running (no second send); the receiver sees the same \`webhook-id\`. A disabled subscription is 409 \`WEBHOOK_DISABLED\`. ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule that replaces any still running (no second send); the receiver sees the same \`webhook-id\`. 404 names what is missing: \`Webhook subscription not found\` or \`Delivery not found\`. A disabled subscription is 409 \`WEBHOOK_DISABLED\`. ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
   ...write,
   request: { params: DeliveryParams },
   responses: {

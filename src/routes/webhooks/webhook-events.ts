@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { Version } from "../../lib/conditional";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppOpenAPI } from "../../lib/types";
-import { EVENT_TYPES, PING_EVENT } from "../../webhooks/event-types";
+import { EVENT_TYPES, type EventType, PING_EVENT } from "../../webhooks/event-types";
 import { Customer } from "../customers/customers.schemas";
 import { Invoice, InvoiceWithSummary } from "../invoices/invoices.schemas";
 import { Member } from "../members/members.schemas";
@@ -32,7 +32,7 @@ const resources = {
 };
 
 /** What the example of an event's `data` changes in its resource's, where that would contradict the event. */
-export const eventDataExamples: Record<string, object> = {
+export const eventDataExamples: Partial<Record<EventType, object>> = {
   "timer.started": { end_time: null, duration: null },
   "member.removed": { status: "removed", removed_at: "2026-12-01T17:00:00.000Z" },
   "invoice.status_changed": { status: "sent" },
