@@ -472,7 +472,7 @@ export interface paths {
     head?: never;
     /**
      * Update a webhook subscription
-     * @description Changes any subset of `url`, `events`, `description` and `active`. `active: false` stops deliveries (`status: disabled`); `active: true` re-enables a subscription, disabled by hand or by the API after too many failed events (`status: healthy`; events that failed meanwhile can be sent again with the deliveries' retry). `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Changes any subset of `url`, `events`, `description` and `active`. `active: false` stops deliveries (`status: disabled`); `active: true` re-enables a subscription, disabled by hand or by the API after too many failed events (`status: healthy`). While disabled, its events are not recorded at all (catch up with the sync feed, `updated_since`); deliveries that failed, before or at the disabling, can be sent again with the deliveries' retry. `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409). Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
      */
     patch: operations["updateWebhook"];
     trace?: never;
@@ -1068,6 +1068,7 @@ export interface components {
       project: components["schemas"]["TimeEntryProject"];
       invoice: components["schemas"]["TimeEntryInvoice"];
     };
+    /** @description The entry's user as the organization knows them: their membership's address, name and avatar. */
     TimeEntryUser: {
       /**
        * Format: uuid
@@ -2885,13 +2886,13 @@ export interface components {
        */
       email: string;
       /**
-       * @description The person's name in this organization; null clears it.
+       * @description The person's name in this organization; null for none.
        * @example Grace Hopper
        */
       full_name?: string | null;
       /**
        * Format: uri
-       * @description An http(s) URL; null clears it.
+       * @description An http(s) URL; null for none.
        * @example https://example.com/grace.png
        */
       avatar_url?: string | null;
@@ -2916,13 +2917,13 @@ export interface components {
        */
       role?: "owner" | "admin" | "member";
       /**
-       * @description The person's name in this organization; null clears it.
+       * @description The person's name in this organization; null for none.
        * @example Grace Hopper
        */
       full_name?: string | null;
       /**
        * Format: uri
-       * @description An http(s) URL; null clears it.
+       * @description An http(s) URL; null for none.
        * @example https://example.com/grace.png
        */
       avatar_url?: string | null;
@@ -3199,6 +3200,7 @@ export interface components {
       data: components["schemas"]["Me"];
     };
     Me: {
+      /** @description The caller as this organization knows them (their membership's address, name and avatar). */
       user: {
         /**
          * Format: uuid

@@ -33,7 +33,7 @@ export function configureOpenApi(app: AppOpenAPI) {
         description: [
           "Log, bill and report working time: time entries with their users, projects, customers and invoices.",
           "",
-          '**Conventions.** Request bodies are strict JSON objects: an unknown field is a 400. Timestamps must carry an offset (`Z` or `±hh:mm`) and come back in UTC ISO 8601 with milliseconds. Lists are newest first with opaque keyset cursors. Every error is `{"error": {"code", "message", "details"?}}` with a stable `code`, and every response carries an `X-Request-Id`.',
+          '**Conventions.** Request bodies are strict JSON objects: an unknown field is a 400. Timestamps must carry an offset (`Z` or `±hh:mm`) and come back in UTC ISO 8601 with milliseconds. Lists page with opaque keyset cursors: time entries newest first (the sync feed oldest change first), projects, customers and members A to Z by name, webhook subscriptions oldest first, deliveries newest first. Every error is `{"error": {"code", "message", "details"?}}` with a stable `code`, and every response carries an `X-Request-Id`.',
           "",
           "**Tenancy.** Everything is scoped to the token's organization: another organization's ids answer exactly like ids that do not exist (404).",
         ].join("\n"),

@@ -142,6 +142,14 @@ export const OptionalText = (max: number) =>
     .nullable()
     .optional();
 
+/**
+ * An e-mail address as HTML's `type=email` takes it: what `format: email` lets a client's validator send (`=` and `|`
+ * in the local part included), where zod's default is stricter.
+ */
+export const EmailAddress = z
+  .email({ pattern: z.regexes.html5Email, message: "Must be an e-mail address" })
+  .max(320, { message: "Must be at most 320 characters" });
+
 /** An http(s) URL of at most 2000 characters, as a customer's website or a member's avatar. */
 export const WebUrl = z
   .string()

@@ -33,8 +33,16 @@ export function refusedWebhookUrl(url: string, policy: UrlPolicy): string | unde
   if (address !== undefined) return address || undefined;
   if (host === "localhost" || host.endsWith(".localhost")) return "Must not be localhost";
   if (/(^|\.)(internal|local)$/.test(host)) return "Must not be an .internal or .local name";
-  if (!host.includes(".")) return "Must be a public domain name";
+  if (!host.includes(".") || !isDnsName(host)) return "Must be a public domain name";
   return undefined;
+}
+
+/**
+ * A name the DNS can hold (RFC 1035, RFC 1123): labels of 1 to 63 letters, digits, hyphens (none at either end) or
+ * underscores, 253 characters in all. The URL parser has written an IDN as punycode already.
+ */
+function isDnsName(host: string) {
+  return host.length <= 253 && host.split(".").every((label) => /^[a-z\d_](?:[a-z\d_-]{0,61}[a-z\d_])?$/.test(label));
 }
 
 const RANGE_MESSAGES = {

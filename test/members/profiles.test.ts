@@ -104,7 +104,9 @@ describe("PATCH /v1/members/{userId} with a profile", () => {
     for (const [target, body] of refusals) {
       const res = await h.call("PATCH", `/v1/members/${target}`, { token: member.token, body });
       expect(res.status).toBe(403);
-      expect(res.body).toEqual({ error: { code: "FORBIDDEN", message: "Only owners and admins can change members" } });
+      expect(res.body).toEqual({
+        error: { code: "FORBIDDEN", message: "Members can only change their own name and avatar" },
+      });
     }
     expect(await profileOf(org, colleague.id)).toMatchObject({ full_name: "Cleo", version: 1 });
     expect(await profileOf(org, member.id)).toMatchObject({ full_name: "Moe", version: 2 });

@@ -159,6 +159,11 @@ describe("URLs that could reach a private network (SSRF)", () => {
     ["https://metadata.google.internal/computeMetadata", "Must not be an .internal or .local name"],
     ["https://printer.local/hooks", "Must not be an .internal or .local name"],
     ["https://intranet/hooks", "Must be a public domain name"],
+    ["https://a..example/hooks", "Must be a public domain name"],
+    ["https://-a.example/hooks", "Must be a public domain name"],
+    ["https://a-.example/hooks", "Must be a public domain name"],
+    [`https://${"a".repeat(64)}.example/hooks`, "Must be a public domain name"],
+    [`https://${`${"a".repeat(63)}.`.repeat(4)}com/hooks`, "Must be a public domain name"],
     ["not a url", "Must be an absolute URL"],
     ["https://hooks.example.com:0/hooks", "Must name a port from 1 to 65535"],
     ["https://hooks.example.com:65536/hooks", "Must name a port from 1 to 65535"],
@@ -185,6 +190,9 @@ describe("URLs that could reach a private network (SSRF)", () => {
       "https://[3fff:1000::1]/hooks",
       "https://[3ff0::1]/hooks",
       "https://hooks.example.com:8443/x",
+      `https://${"a".repeat(63)}.example/x`,
+      "https://xn--bcher-kva.example/x",
+      "https://my_hooks.example.com/x",
     ]) {
       expect((await create({ url: target, events: ["*"] })).status, target).toBe(201);
     }

@@ -4,6 +4,7 @@ import { COUNTRY_CODES } from "../../lib/iso-codes";
 import {
   atLeastOneField,
   Cursor,
+  EmailAddress,
   Id,
   Limit,
   Name,
@@ -78,12 +79,7 @@ export const ListCustomersQuery = z
   .strict();
 
 const fields = {
-  email: z
-    .email({ message: "Must be an e-mail address" })
-    .max(320)
-    .nullable()
-    .optional()
-    .openapi({ example: "billing@acme.example" }),
+  email: EmailAddress.nullable().optional().openapi({ example: "billing@acme.example" }),
   phone: OptionalText(50).openapi({ example: "+49 30 1234567" }),
   website: WebUrl.nullable().optional().openapi(webUrlFormat("https://acme.example")),
   contact_person: OptionalText(200).openapi({ example: "Wile E. Coyote" }),

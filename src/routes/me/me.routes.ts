@@ -16,12 +16,16 @@ export const ALL_SCOPES = [
 
 export const Me = z
   .object({
-    user: z.object({
-      id: Id.openapi({ example: "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9" }),
-      full_name: z.string().nullable().openapi({ example: "Ada Lovelace" }),
-      email: z.string().openapi({ example: "ada@example.com" }),
-      avatar_url: z.string().nullable().openapi({ example: null }),
-    }),
+    user: z
+      .object({
+        id: Id.openapi({ example: "5f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9" }),
+        full_name: z.string().nullable().openapi({ example: "Ada Lovelace" }),
+        email: z.string().openapi({ example: "ada@example.com" }),
+        avatar_url: z.string().nullable().openapi({ example: null }),
+      })
+      .openapi({
+        description: "The caller as this organization knows them (their membership's address, name and avatar).",
+      }),
     organization: z.object({
       id: Id.openapi({ example: "0b9c1a52-7c1e-4a8e-9d0b-3f2f6f1c1a01" }),
       name: z.string().nullable().openapi({ example: "Analytical Engines Ltd" }),

@@ -56,8 +56,10 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const caller = c.get("caller");
   const result = await updateMember(c.get("db"), caller, userId, body, ifMatch);
   // A member may change their own profile; roles, and anyone else, are for owners and admins.
-  if (body.role === undefined && userId.toLowerCase() === caller.userId.toLowerCase()) requireMember(result.role);
-  else requireManager(result.role, "change members");
+  const ownProfile = body.role === undefined && userId.toLowerCase() === caller.userId.toLowerCase();
+  if (requireMember(result.role) === "member" && !ownProfile) {
+    throw new ApiError("FORBIDDEN", "Members can only change their own name and avatar");
+  }
   if (!result.found) throw memberNotFound();
   // Who may change whom is the caller's rights (403), which come before a stale copy (412), as everywhere.
   if (!result.allowed) throw ownersOnly();

@@ -3,6 +3,7 @@ import { Version } from "../../lib/conditional";
 import {
   atLeastOneField,
   Cursor,
+  EmailAddress,
   Id,
   Limit,
   Name,
@@ -24,13 +25,14 @@ const roleDescription =
 const profileDescription =
   "The person as this organization knows them: the address, name and avatar are the membership's, set when the organization adds them and changed with PATCH. Another organization the same person belongs to keeps its own, and neither sees nor changes the other's.";
 
+// Left out, a field keeps its value (a reinstated member's included); null clears it.
 const profileFields = {
   full_name: Name.nullable()
     .optional()
-    .openapi({ description: "The person's name in this organization; null clears it.", example: "Grace Hopper" }),
+    .openapi({ description: "The person's name in this organization; null for none.", example: "Grace Hopper" }),
   avatar_url: WebUrl.nullable()
     .optional()
-    .openapi({ ...webUrlFormat("https://example.com/grace.png"), description: "An http(s) URL; null clears it." }),
+    .openapi({ ...webUrlFormat("https://example.com/grace.png"), description: "An http(s) URL; null for none." }),
 };
 
 export const MemberRole = z.enum(roles, { message: "Must be owner, admin or member" }).openapi({
@@ -102,10 +104,10 @@ export const UserIdParams = z.object({
 
 export const AddMemberBody = z
   .object({
-    email: z
-      .email({ message: "Must be an e-mail address" })
-      .max(320)
-      .openapi({ description: "Compared case-insensitively with existing users.", example: "grace@example.com" }),
+    email: EmailAddress.openapi({
+      description: "Compared case-insensitively with existing users.",
+      example: "grace@example.com",
+    }),
     ...profileFields,
     role: MemberRole,
   })

@@ -30,7 +30,9 @@ const EntryUser = z
     email: z.string().openapi({ example: "ada@example.com" }),
     avatar_url: z.string().nullable().openapi({ example: null }),
   })
-  .openapi("TimeEntryUser");
+  .openapi("TimeEntryUser", {
+    description: "The entry's user as the organization knows them: their membership's address, name and avatar.",
+  });
 
 const EntryProject = z
   .object({

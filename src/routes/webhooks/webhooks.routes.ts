@@ -80,7 +80,7 @@ export const patch = createRoute({
   path: "/v1/webhooks/{id}",
   tags,
   summary: "Update a webhook subscription",
-  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`; events that failed meanwhile can be sent again with the deliveries' retry). ${urlRule} ${noChangeRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`). While disabled, its events are not recorded at all (catch up with the sync feed, \`updated_since\`); deliveries that failed, before or at the disabling, can be sent again with the deliveries' retry. ${urlRule} ${noChangeRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
   ...write,
   request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateWebhookBody, "The fields to change.") },
   responses: {
