@@ -21,7 +21,7 @@
 // then 226 until the tz database's spelling of the links the runtime resolves away (~0.9 KiB: 150 names that Intl
 // cannot give back) and members' profiles per organization (PATCH of a name and an avatar, its rules and words);
 // then 228 until the third round of audits' fixes: each operation's error examples made from its own resource and
-// scope, the webhook examples and messages, the malformed Authorization header (~0.9 KiB).
+// scope, the webhook examples and messages, the malformed Authorization header, host and e-mail rules (~1.1 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
