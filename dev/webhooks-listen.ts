@@ -1,16 +1,17 @@
 // `npm run webhooks:listen`: a webhook receiver on 127.0.0.1 for local development. It verifies each delivery
 // with the `standardwebhooks` package (as an integrator would), prints it, and answers 204; a repeated
-// `webhook-id` (at-least-once delivery) is acknowledged and not processed again. With `--token`, it subscribes
-// itself to the API first (`npm start` lets subscriptions name http://127.0.0.1:PORT) and unsubscribes on Ctrl-C.
+// `webhook-id` (at-least-once delivery) is acknowledged and not processed again. With a token (`--token`, else the
+// TOKEN that `npm start`'s export line sets, which keeps it out of `ps`), it subscribes itself to the API first
+// (`npm start` lets subscriptions name http://127.0.0.1:PORT) and unsubscribes on Ctrl-C.
 //
-//   npm run webhooks:listen -- --token "$TOKEN" [--events time_entry.created,timer.started] [--port 8788]
+//   npm run webhooks:listen [-- --token "$TOKEN"] [--events time_entry.created,timer.started] [--port 8788]
 //   npm run webhooks:listen -- --secret whsec_… [--port 8788]      (a subscription you made yourself)
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 
 const usage =
-  "usage: npm run webhooks:listen -- --token <token> [--events a,b] [--port 8788] [--api URL]\n" +
+  "usage: npm run webhooks:listen -- [--token <token>, else TOKEN] [--events a,b] [--port 8788] [--api URL]\n" +
   "       npm run webhooks:listen -- --secret whsec_… [--port 8788]";
 
 function optionsOf(args: string[]) {
@@ -29,7 +30,8 @@ function optionsOf(args: string[]) {
   if (!(port >= 1 && port <= 65535))
     throw new Error(`--port must be a whole number from 1 to 65535, not "${values.port}"`);
   if (!URL.canParse(values.api)) throw new Error(`--api (or API) must be the API's URL, not "${values.api}"`);
-  return { ...values, port };
+  const token = values.token ?? (values.secret ? undefined : process.env.TOKEN?.trim() || undefined);
+  return { ...values, port, token };
 }
 
 let options: ReturnType<typeof optionsOf>;
@@ -60,7 +62,7 @@ async function api(method: string, path: string, body?: unknown) {
 
 async function main() {
   if (!options.secret && !options.token) {
-    throw new Error(`Give --token <an owner's or admin's token> to subscribe, or --secret whsec_…\n${usage}`);
+    throw new Error(`Give an owner's or admin's token (TOKEN, or --token) to subscribe, or --secret whsec_…\n${usage}`);
   }
   let verifier: Webhook | undefined = options.secret ? new Webhook(options.secret) : undefined;
   let subscriptionId: string | undefined;

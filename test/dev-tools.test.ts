@@ -200,6 +200,19 @@ describe("npm run token", () => {
 });
 
 describe("npm run webhooks:listen", () => {
+  it("takes the token from TOKEN, as npm start's export line sets it, so that it stays out of ps", async () => {
+    const free = await portInUse();
+    free.close();
+    const args = ["--port", String(free.port)];
+    const fromEnvironment = await run("dev/webhooks-listen.ts", args, { API: "http://127.0.0.1:9", TOKEN: "t" });
+    expect(fromEnvironment.out).toContain("POST http://127.0.0.1:9/v1/webhooks failed");
+    const none = await run("dev/webhooks-listen.ts", args, { API: "http://127.0.0.1:9", TOKEN: "" });
+    expect([none.code, none.out.split("\n")[0]]).toEqual([
+      1,
+      "Give an owner's or admin's token (TOKEN, or --token) to subscribe, or --secret whsec_…",
+    ]);
+  });
+
   it("listens before it subscribes: a port in use stops it before it asks the API for anything", async () => {
     const busy = await portInUse();
     try {
