@@ -1068,7 +1068,7 @@ export interface components {
       project: components["schemas"]["TimeEntryProject"];
       invoice: components["schemas"]["TimeEntryInvoice"];
     };
-    /** @description The entry's user as the organization knows them: their membership's address, name and avatar. */
+    /** @description The entry's user as the organization knows them (their membership). */
     TimeEntryUser: {
       /**
        * Format: uuid

@@ -30,9 +30,7 @@ const EntryUser = z
     email: z.string().openapi({ example: "ada@example.com" }),
     avatar_url: z.string().nullable().openapi({ example: null }),
   })
-  .openapi("TimeEntryUser", {
-    description: "The entry's user as the organization knows them: their membership's address, name and avatar.",
-  });
+  .openapi("TimeEntryUser", { description: "The entry's user as the organization knows them (their membership)." });
 
 const EntryProject = z
   .object({
