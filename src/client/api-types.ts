@@ -2174,7 +2174,7 @@ export interface components {
        */
       active: boolean;
       /**
-       * @description `healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin, or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row or at once when the receiver answers 410 Gone.
+       * @description `healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin, or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row or at once when the receiver answers 410 Gone or its stored URL is one the rules refuse.
        * @example healthy
        * @enum {string}
        */

@@ -35,7 +35,12 @@ export async function attemptDelivery(
 ): Promise<AttemptResult> {
   if (!delivery.active) return notSent(delivery.id, "The subscription is disabled");
   const refused = refusedWebhookUrl(delivery.url, settings);
-  if (refused) return notSent(delivery.id, `The URL is refused: ${refused}`);
+  // A stored URL the rules refuse (written in SQL, or refused by a newer rule) can never be delivered to: as a 410,
+  // the subscription is disabled, so that its status says so instead of staying healthy while nothing arrives.
+  if (refused) {
+    const error = `The URL is refused: ${refused}; the subscription is disabled until its URL is changed`;
+    return { ...notSent(delivery.id, error), outcome: "gone" };
+  }
 
   const body = payloadOf(delivery.event);
   const timestamp = Math.floor(Date.now() / 1000);

@@ -47,7 +47,8 @@ export type AttemptResult = {
   id: string;
   /**
    * `retry`: failed, and the message goes back to the queue (or, after the last attempt, to the dead letters);
-   * `gone`: the receiver answered 410, the delivery fails and the subscription is disabled.
+   * `gone`: the receiver answered 410, or its URL is refused now: the delivery fails and the subscription is
+   * disabled.
    */
   outcome: "delivered" | "retry" | "failed" | "gone";
   /** False when no request was sent (the subscription was disabled, or its URL is refused now). */

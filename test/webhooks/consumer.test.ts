@@ -148,6 +148,32 @@ describe("the consumer after a manual retry (a new schedule)", () => {
   });
 });
 
+describe("a subscription whose stored URL the rules refuse", () => {
+  it("fails the delivery without a request and disables the subscription, as a 410 does", async () => {
+    const team = await createTeam(h);
+    const subscription = await subscribe(h, team.organizationId);
+    // Written in SQL, past the API's rules (or refused by a rule newer than the subscription).
+    await h.sql("update webhook_subscriptions set url = 'https://10.0.0.1/hook' where id = $1", [subscription.id]);
+    const id = (await insertDelivery(h, { organizationId: team.organizationId, id: subscription.id })) as string;
+    const batch = batchOf(DELIVERY_QUEUE, [{ id, attempts: 1 }]);
+    await consumeWebhooks(batch.batch, h.env);
+    expect(batch.outcomes).toEqual({ [id]: "ack" });
+    const [row] = await h.sql(
+      `select d.status, d.attempts, d.error, d.last_attempt_at, s.active, s.status as subscription
+       from webhook_deliveries d join webhook_subscriptions s on s.id = d.subscription_id where d.id = $1`,
+      [id],
+    );
+    expect(row).toEqual({
+      status: "failed",
+      attempts: "0",
+      error: "The URL is refused: Must not be a private address; the subscription is disabled until its URL is changed",
+      last_attempt_at: null,
+      active: "f",
+      subscription: "disabled",
+    });
+  });
+});
+
 describe("a receiver that answers 410 Gone", () => {
   it("fails the delivery at once (no retry) and disables the subscription", async () => {
     const team = await createTeam(h);

@@ -9,7 +9,7 @@ export const exampleDeliveryId = "6c5b4a39-2817-4f06-a5e4-d3c2b1a09f8e";
 const exampleEventId = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 
 const statusDescription =
-  "`healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin, or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row or at once when the receiver answers 410 Gone.";
+  "`healthy`: deliveries succeed (or none failed yet); `failing`: an event went to the dead-letter queue after every retry failed, and the next delivered one makes it healthy again; `disabled`: `active` is false, set by an admin, or by the API after `WEBHOOK_DISABLE_AFTER_FAILURES` dead-lettered events in a row or at once when the receiver answers 410 Gone or its stored URL is one the rules refuse.";
 
 export const Webhook = z
   .object({
