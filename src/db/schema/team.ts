@@ -90,6 +90,13 @@ export const organizationMembers = pgTable(
   (t) => [
     primaryKey({ columns: [t.organizationId, t.userId] }),
     index("organization_members_user_id_idx").on(t.userId),
+    // The members list's order (nameOrder over the name, else the address): as the projects' and customers' lists.
+    index("organization_members_name_order_idx").on(
+      t.organizationId,
+      sql`lower(coalesce(${t.fullName}, ${t.email}) collate "C")`,
+      sql`(coalesce(${t.fullName}, ${t.email}) collate "C")`,
+      t.userId,
+    ),
     check("organization_members_role_check", sql`${t.role} in ('owner', 'admin', 'member')`),
     check("organization_members_status_check", sql`${t.status} in ('active', 'removed')`),
     check("organization_members_removed_at_check", sql`(${t.status} = 'removed') = (${t.removedAt} is not null)`),

@@ -1,0 +1,3 @@
+-- The members list's order (nameOrder over the name, else the address), served from an index as 0023 serves the
+-- projects' and customers' lists, now that both live on the membership (0024).
+CREATE INDEX "organization_members_name_order_idx" ON "organization_members" USING btree ("organization_id",lower(coalesce("full_name", "email") collate "C"),(coalesce("full_name", "email") collate "C"),"user_id");
