@@ -1,8 +1,9 @@
 // How /openapi.json documents the API's errors: the envelope's schema, and each operation's error responses with an
 // example per code (the codes themselves, and what they mean, are src/lib/errors.ts).
 import { z } from "@hono/zod-openapi";
-import { type ErrorCode, type ErrorDetails, errorCatalog } from "./errors";
-import { UNKNOWN_FIELD } from "./validation";
+import { insufficientScope } from "../middleware/auth";
+import { type ErrorCode, type ErrorDetails, errorCatalog, notFound, preconditionFailed } from "./errors";
+import { invalidRequest, UNKNOWN_FIELD } from "./validation";
 
 export const ErrorSchema = z
   .object({
@@ -158,33 +159,28 @@ type DocumentedOperation = {
 };
 type Components = { schemas?: Record<string, { required?: string[]; minProperties?: number }> };
 
-/** This operation's way of answering a code whose example is still the catalogue's, or undefined to keep that. */
+/**
+ * The error this operation answers for a code whose example is still the catalogue's, made by the constructors the
+ * handlers throw, or undefined to keep the catalogue's.
+ */
 function ownExample(path: string, operation: DocumentedOperation, components: Components, code: ErrorCode) {
   const resource = resourceNames.find(([prefix]) => path.startsWith(prefix))?.[1];
-  if (code === "NOT_FOUND" && resource) {
-    return { message: `${resource[0]?.toUpperCase()}${resource.slice(1)} not found` };
-  }
-  if (code === "PRECONDITION_FAILED" && resource) {
-    return { message: `The ${resource} has changed: If-Match does not match its current ETag` };
-  }
+  if (code === "NOT_FOUND" && resource) return notFound(`${resource[0]?.toUpperCase()}${resource.slice(1)}`);
+  if (code === "PRECONDITION_FAILED" && resource) return preconditionFailed(resource, "If-Match");
   const scope = operation.security?.[0]?.bearerAuth?.[0];
-  if (code === "INSUFFICIENT_SCOPE" && scope) {
-    return { message: `This operation needs the ${scope} scope`, details: { required_scope: scope } };
-  }
+  if (code === "INSUFFICIENT_SCOPE" && scope) return insufficientScope(scope);
   if (code !== "VALIDATION_ERROR") return undefined;
   const body = operation.requestBody?.content?.["application/json"]?.schema?.$ref?.split("/").pop();
   if (body) {
     const schema = components.schemas?.[body];
     const [field] = schema?.required ?? [];
-    if (field) return { message: "Invalid request body", details: { [field]: ["Required"] } };
-    if (schema?.minProperties) {
-      return { message: "Invalid request body", details: { body: ["Provide at least one field to change"] } };
-    }
-    return { message: "Invalid request body", details: { verbose: [UNKNOWN_FIELD] } };
+    if (field) return invalidRequest("body", { [field]: ["Required"] });
+    if (schema?.minProperties) return invalidRequest("body", { body: ["Provide at least one field to change"] });
+    return invalidRequest("body", { verbose: [UNKNOWN_FIELD] });
   }
   const param = operation.parameters?.find((p) => p.in === "path");
-  if (param) return { message: "Invalid request path", details: { [param.name]: ["Must be a UUID"] } };
-  return { message: "Invalid request query", details: { verbose: [UNKNOWN_FIELD] } };
+  if (param) return invalidRequest("path", { [param.name]: ["Must be a UUID"] });
+  return invalidRequest("query", { verbose: [UNKNOWN_FIELD] });
 }
 
 /**
@@ -199,7 +195,7 @@ export function withOperationErrorExamples<D extends { paths?: object; component
           const error = (example.value as { error?: ErrorExample }).error;
           if (!error || error.message !== examples[code as ErrorCode]?.message) continue;
           const own = ownExample(path, operation, (document.components ?? {}) as Components, code as ErrorCode);
-          if (own) example.value = { error: { code, ...own } };
+          if (own) example.value = own.toBody();
         }
       }
     }

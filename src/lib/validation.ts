@@ -58,6 +58,10 @@ export function fieldMessages(error: z.ZodError, target: string, input?: unknown
 
 const targetNames: Record<string, string> = { json: "body", param: "path", query: "query", header: "header" };
 
+/** A request the validators refused, naming the part (`body`, `path`, `query`, `header`) and each field's messages. */
+export const invalidRequest = (target: string, details: Record<string, string[]>) =>
+  new ApiError("VALIDATION_ERROR", `Invalid request ${target}`, details);
+
 // Shared by every route: a failed validation is one VALIDATION_ERROR envelope.
 // biome-ignore lint/suspicious/noExplicitAny: the hook is generic over every route's env and schemas.
 export const validationHook: Hook<any, any, any, any> = (result, c) => {
@@ -74,6 +78,6 @@ export const validationHook: Hook<any, any, any, any> = (result, c) => {
         }
       }
     }
-    throw new ApiError("VALIDATION_ERROR", `Invalid request ${target}`, details);
+    throw invalidRequest(target, details);
   }
 };

@@ -25,19 +25,19 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** 403 for a token whose scopes do not include `scope` (RFC 6750 §3.1). */
+export const insufficientScope = (scope: string) =>
+  new ApiError(
+    "INSUFFICIENT_SCOPE",
+    `This operation needs the ${scope} scope`,
+    { required_scope: scope },
+    { "WWW-Authenticate": `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"` },
+  );
+
 /** OAuth access tokens must carry `scope`; session tokens act with the user's full rights. */
 export const requireScope = (scope: string) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const { scopes } = c.get("caller");
-    if (scopes && !scopes.includes(scope)) {
-      throw new ApiError(
-        "INSUFFICIENT_SCOPE",
-        `This operation needs the ${scope} scope`,
-        { required_scope: scope },
-        {
-          "WWW-Authenticate": `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"`,
-        },
-      );
-    }
+    if (scopes && !scopes.includes(scope)) throw insufficientScope(scope);
     await next();
   });

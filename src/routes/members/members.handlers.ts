@@ -53,11 +53,9 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { userId } = c.req.valid("param");
   const body = c.req.valid("json");
   const ifMatch = preconditionsOf(c.req.valid("header"));
-  const caller = c.get("caller");
-  const result = await updateMember(c.get("db"), caller, userId, body, ifMatch);
-  // A member may change their own profile; roles, and anyone else, are for owners and admins.
-  const ownProfile = body.role === undefined && userId.toLowerCase() === caller.userId.toLowerCase();
-  if (requireMember(result.role) === "member" && !ownProfile) {
+  const result = await updateMember(c.get("db"), c.get("caller"), userId, body, ifMatch);
+  // A member is allowed their own profile only (the statement's rule), and hears so before a 404.
+  if (requireMember(result.role) === "member" && !result.allowed) {
     throw new ApiError("FORBIDDEN", "Members can only change their own name and avatar");
   }
   if (!result.found) throw memberNotFound();
