@@ -2712,6 +2712,7 @@ export interface components {
       phone?: string | null;
       /**
        * Format: uri
+       * @description An http(s) URL with a domain name, without whitespace or credentials (`user:password@`).
        * @example https://acme.example
        */
       website?: string | null;
@@ -2756,6 +2757,7 @@ export interface components {
       phone?: string | null;
       /**
        * Format: uri
+       * @description An http(s) URL with a domain name, without whitespace or credentials (`user:password@`).
        * @example https://acme.example
        */
       website?: string | null;
@@ -2892,7 +2894,7 @@ export interface components {
       full_name?: string | null;
       /**
        * Format: uri
-       * @description An http(s) URL; null for none.
+       * @description An http(s) URL without credentials; null for none.
        * @example https://example.com/grace.png
        */
       avatar_url?: string | null;
@@ -2923,7 +2925,7 @@ export interface components {
       full_name?: string | null;
       /**
        * Format: uri
-       * @description An http(s) URL; null for none.
+       * @description An http(s) URL without credentials; null for none.
        * @example https://example.com/grace.png
        */
       avatar_url?: string | null;

@@ -157,11 +157,25 @@ export const WebUrl = z
   .regex(/^\S*$/, { message: "Must be an http(s) URL without spaces (write %20 for one)", abort: true })
   .pipe(z.url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" }))
   .pipe(z.string().max(2000))
+  // Every member reads a customer's website and a member's avatar: a user name or password in it would be shown to all.
+  .refine(
+    (url) => {
+      const { username, password } = new URL(url);
+      return !username && !password;
+    },
+    { message: "Must not contain credentials", abort: true },
+  )
   .superRefine(storableText);
 
 /** How the document describes a `WebUrl`. */
 export const webUrlFormat = (example: string) =>
-  ({ format: "uri", pattern: "^\\S*$", maxLength: 2000, example }) as const;
+  ({
+    format: "uri",
+    pattern: "^\\S*$",
+    maxLength: 2000,
+    description: "An http(s) URL with a domain name, without whitespace or credentials (`user:password@`).",
+    example,
+  }) as const;
 
 /** An IANA name the runtime knows (`Europe/Berlin`, `UTC`); offsets and POSIX rules are refused. */
 const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;

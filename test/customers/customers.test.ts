@@ -104,6 +104,19 @@ describe("POST /v1/customers", () => {
     expect([encoded.status, encoded.body.data?.website]).toEqual([201, "https://acme.example/%20about"]);
   });
 
+  it("refuses a website that carries a user name or password, which every member would read", async () => {
+    for (const website of ["https://user:secret@acme.example/", "https://token@acme.example"]) {
+      const res = await h.call("POST", "/v1/customers", { token: team.owner.token, body: { name: "Creds", website } });
+      expect([website, res.status, res.body.error?.details]).toEqual([
+        website,
+        400,
+        { website: ["Must not contain credentials"] },
+      ]);
+    }
+    const list = await h.call("GET", "/v1/customers?limit=100", { token: team.owner.token });
+    expect(list.body.data.filter((c: { name: string }) => c.name === "Creds")).toEqual([]);
+  });
+
   it("names the field that holds a NUL character", async () => {
     const res = await h.call("POST", "/v1/customers", {
       token: team.owner.token,

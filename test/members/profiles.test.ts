@@ -153,6 +153,12 @@ describe("PATCH /v1/members/{userId} with a profile", () => {
       email: ["Unknown field"],
     });
     expect(await profileOf(team.organizationId, team.member.id)).toMatchObject({ full_name: "Mia Member", version: 1 });
+    const credentials = await patch({ avatar_url: "https://user:secret@cdn.example/a.png" });
+    expect([credentials.status, credentials.body.error?.details]).toEqual([
+      400,
+      { avatar_url: ["Must not contain credentials"] },
+    ]);
+    expect(await profileOf(team.organizationId, team.member.id)).toMatchObject({ avatar_url: null, version: 1 });
   });
 
   it("keeps the profile when a removed member is reinstated without one, and takes a new one given, null clearing", async () => {

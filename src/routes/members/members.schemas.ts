@@ -32,7 +32,10 @@ const profileFields = {
     .openapi({ description: "The person's name in this organization; null for none.", example: "Grace Hopper" }),
   avatar_url: WebUrl.nullable()
     .optional()
-    .openapi({ ...webUrlFormat("https://example.com/grace.png"), description: "An http(s) URL; null for none." }),
+    .openapi({
+      ...webUrlFormat("https://example.com/grace.png"),
+      description: "An http(s) URL without credentials; null for none.",
+    }),
 };
 
 export const MemberRole = z.enum(roles, { message: "Must be owner, admin or member" }).openapi({
