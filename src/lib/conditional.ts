@@ -110,4 +110,4 @@ export const noChangeRule =
 
 /** What an operation that takes `If-Match` says about it. */
 export const ifMatchRule =
-  "With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (a 400 on a referenced id, a 409).";
+  "With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (such as a 409, or a 400 on an id the body names).";
