@@ -47,14 +47,16 @@ export function jsonObject(
 export const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(",")}}`}::uuid[]`;
 
 /**
- * `amount` (numeric SQL) rounded to the minor unit of the currency `currency` (SQL) names, ISO 4217's: 2 decimals,
- * none for the yen, 3 for the Kuwaiti dinar (CURRENCY_MINOR_UNITS).
+ * The amount of `ratedSeconds` (numeric SQL: Σ seconds × hourly rate) in the currency `currency` (SQL) names, rounded
+ * once to its minor unit, ISO 4217's: 2 decimals, none for the yen, 3 for the Kuwaiti dinar (CURRENCY_MINOR_UNITS).
+ * The divisor's scale keeps 10 decimals in the quotient: Postgres keeps only 16 significant digits by default, so
+ * past 10¹² a plain `/ 3600` is rounded to 4 decimals first, and rounding that again can be a minor unit off.
  */
-export function roundedToMinorUnit(amount: string, currency: string) {
+export function amountOfRatedSeconds(ratedSeconds: string, currency: string) {
   const exceptions = Object.entries(CURRENCY_MINOR_UNITS).map(
     ([digits, codes]) => `when ${currency} in (${codes.map((code) => `'${code}'`).join(", ")}) then ${digits}`,
   );
-  return `round(${amount}, case ${exceptions.join(" ")} else 2 end)`;
+  return `round((${ratedSeconds}) / 3600::numeric(14, 10), case ${exceptions.join(" ")} else 2 end)`;
 }
 
 /**

@@ -281,6 +281,37 @@ describe("GET /v1/invoices/{id}", () => {
     expect([sent.status, sent.body.data.summary.amounts]).toEqual([200, expected]);
   });
 
+  it("rounds a trillion-sized amount once: the summary's quotient keeps its decimals before the minor unit", async () => {
+    // 360,209 s × 9,999,999,999.99 / 3600 = 1,000,580,555,554.554975: 554.55. Divided with Postgres' default 16
+    // significant digits it was first 554.5550, then 554.56.
+    const big = await createProject(h, team.organizationId, {
+      customerId,
+      hourlyRate: "9999999999.99",
+      currency: "EUR",
+    });
+    const id = await newDraft();
+    await createEntry(h, team.member, {
+      projectId: big,
+      invoiceId: id,
+      billable: true,
+      start: "2026-08-01T00:00:00Z",
+      end: "2026-08-05T04:03:29Z",
+    });
+    const expected = [{ currency: "EUR", amount: "1000580555554.55" }];
+    const draft = await h.call("GET", `/v1/invoices/${id}`, { token: team.admin.token });
+    expect(draft.body.data.summary.amounts).toEqual(expected);
+    const summary = await h.call(
+      "GET",
+      `/v1/time-entries/summary?start_date=2026-08-01&end_date=2026-08-31&project_id=${big}`,
+      {
+        token: team.admin.token,
+      },
+    );
+    expect(summary.body.data.totals.amounts).toEqual(expected);
+    const sent = await h.call("PATCH", `/v1/invoices/${id}`, { token: team.admin.token, body: { status: "sent" } });
+    expect([sent.status, sent.body.data.summary.amounts]).toEqual([200, expected]);
+  });
+
   it("is 404 for an unknown id and forbidden to a member", async () => {
     const missing = await h.call("GET", `/v1/invoices/${crypto.randomUUID()}`, { token: team.owner.token });
     expect(missing.status).toBe(404);

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { previousAttributes, resourceRows } from "../../db/events";
-import { isoUtcText, roundedToMinorUnit } from "../../db/sql-fragments";
+import { amountOfRatedSeconds, isoUtcText } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 
 // An invoice as the API answers it, and its webhook event rows.
@@ -34,7 +34,7 @@ export const summaryOf = (entries: string) => sql`json_build_object(
     'amounts', coalesce((
       select json_agg(json_build_object('currency', a.currency, 'amount', a.amount::text) order by a.currency)
       from (
-        select p.currency, ${sql.raw(roundedToMinorUnit("sum(e.duration * p.hourly_rate) / 3600", "p.currency"))} as amount
+        select p.currency, ${sql.raw(amountOfRatedSeconds("sum(e.duration * p.hourly_rate)", "p.currency"))} as amount
         from ${sql.raw(entries)} e join projects p on p.organization_id = e.organization_id and p.id = e.project_id
         where e.billable and p.hourly_rate is not null and e.duration is not null
         group by p.currency

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
-import { jsonArrayTextSql, jsonObjectTextSql, roundedToMinorUnit } from "../../db/sql-fragments";
+import { jsonArrayTextSql, jsonObjectTextSql, amountOfRatedSeconds } from "../../db/sql-fragments";
 import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import { WEEK_DAYS, type WeekDay } from "../../db/week-days";
 import type { JsonText } from "../../lib/json-text";
@@ -111,7 +111,7 @@ const noTotals = jsonObjectTextSql([
 /** A currency's amount of a `by_currency` row, rounded to its minor unit once on the group's total, as JSON text. */
 const amountText = jsonObjectTextSql([
   ["currency", "to_json(currency)::text"],
-  ["amount", `'"' || ${roundedToMinorUnit("rated_seconds / 3600", "currency")}::text || '"'`],
+  ["amount", `'"' || ${amountOfRatedSeconds("rated_seconds", "currency")}::text || '"'`],
 ]);
 
 /**
