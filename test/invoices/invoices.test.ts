@@ -743,6 +743,70 @@ describe("what an issued invoice billed", () => {
     expect((await patchProject({ customer_id: otherCustomer })).status).toBe(200);
   });
 
+  it("a new rate or currency of its billed hours is a new version of a draft, so If-Match cannot send amounts nobody saw", async () => {
+    const own = await createTeam(h);
+    await subscribe(h, own.organizationId, { events: ["invoice.updated"] });
+    const customer = await createCustomer(h, own.organizationId, "Globex");
+    const rated = await createProject(h, own.organizationId, {
+      customerId: customer,
+      hourlyRate: "100.00",
+      currency: "EUR",
+    });
+    const unbilledOnly = await createProject(h, own.organizationId, {
+      customerId: customer,
+      hourlyRate: "10.00",
+      currency: "EUR",
+    });
+    const draft = await createInvoice(h, own.organizationId, { customerId: customer });
+    const issued = await createInvoice(h, own.organizationId, { customerId: customer });
+    const hour = (projectId: string, invoiceId: string, day: string, billable = true) =>
+      createEntry(h, own.member, {
+        projectId,
+        invoiceId,
+        billable,
+        start: `2026-10-${day}T09:00:00Z`,
+        end: `2026-10-${day}T10:00:00Z`,
+      });
+    await hour(rated, draft, "01");
+    await hour(unbilledOnly, draft, "02", false);
+    await hour(rated, issued, "03");
+    const send = (id: string, headers: Record<string, string> = {}) =>
+      h.call("PATCH", `/v1/invoices/${id}`, { token: own.owner.token, headers, body: { status: "sent" } });
+    expect((await send(issued)).status).toBe(200);
+    const read = (id: string) => h.call("GET", `/v1/invoices/${id}`, { token: own.owner.token });
+    const reviewed = await read(draft);
+    const issuedBefore = await read(issued);
+    const patchProject = (id: string, body: object) =>
+      h.call("PATCH", `/v1/projects/${id}`, { token: own.owner.token, body });
+
+    // Neither a name nor the rate of hours it does not bill moves the draft's amounts: same version.
+    expect((await patchProject(rated, { name: "Renamed" })).status).toBe(200);
+    expect((await patchProject(unbilledOnly, { hourly_rate: 20 })).status).toBe(200);
+    expect((await read(draft)).headers.get("ETag")).toBe(reviewed.headers.get("ETag"));
+
+    expect((await patchProject(rated, { hourly_rate: 200, currency: "USD" })).status).toBe(200);
+    const repriced = await read(draft);
+    expect(repriced.body.data).toMatchObject({
+      version: reviewed.body.data.version + 1,
+      summary: { entry_count: 2, amounts: [{ currency: "USD", amount: "200.00" }] },
+    });
+    expect(repriced.headers.get("ETag")).toBe(`"${reviewed.body.data.version + 1}"`);
+    // The issued invoice keeps what it billed, and its version.
+    expect((await read(issued)).body).toEqual(issuedBefore.body);
+
+    const stale = await send(draft, { "If-Match": reviewed.headers.get("ETag") as string });
+    expect([stale.status, stale.body.error.code]).toEqual([412, "PRECONDITION_FAILED"]);
+    expect((await read(draft)).body.data.status).toBe("draft");
+
+    const events = (await eventsOf(h, own.organizationId)).filter(
+      (event) => event.type === "invoice.updated" && event.data.id === draft,
+    );
+    expect(
+      events.map((event) => [event.data.id, event.data.version, event.data.summary.amounts, event.previous_attributes]),
+    ).toEqual([[draft, reviewed.body.data.version + 1, [{ currency: "USD", amount: "200.00" }], {}]]);
+    expect(events[0]?.data).toEqual(repriced.body.data);
+  });
+
   it("a project whose entries are on a draft keeps its customer until they are detached", async () => {
     const project = await createProject(h, team.organizationId, { customerId, hourlyRate: "100.00", currency: "EUR" });
     const draft = await newDraft();

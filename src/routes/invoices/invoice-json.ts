@@ -24,18 +24,19 @@ export const withCustomer = (source: string) =>
   sql`${sql.raw(source)} i left join customers c on c.organization_id = i.organization_id and c.id = i.customer_id`;
 
 /**
- * The summary of the entries in the CTE `entries`. Amounts are numeric all the way: hours × rate summed per
- * currency, then rounded to the currency's minor unit (cents, mostly), and sent as text.
+ * The summary of the entries in `entries` (a CTE, or a parenthesised query), at the rates of `projects`. Amounts are
+ * numeric all the way: hours × rate summed per currency, then rounded to the currency's minor unit (cents, mostly),
+ * and sent as text.
  */
-export const summaryOf = (entries: string) => sql`json_build_object(
-    'entry_count', (select count(*) from ${sql.raw(entries)}),
+export const summaryOf = (entries: string, projects = "projects") => sql`json_build_object(
+    'entry_count', (select count(*) from ${sql.raw(entries)} e),
     'total_seconds', (select coalesce(sum(e.duration), 0) from ${sql.raw(entries)} e),
     'billable_seconds', (select coalesce(sum(e.duration) filter (where e.billable), 0) from ${sql.raw(entries)} e),
     'amounts', coalesce((
       select json_agg(json_build_object('currency', a.currency, 'amount', a.amount::text) order by a.currency)
       from (
         select p.currency, ${sql.raw(amountOfRatedSeconds("sum(e.duration * p.hourly_rate)", "p.currency"))} as amount
-        from ${sql.raw(entries)} e join projects p on p.organization_id = e.organization_id and p.id = e.project_id
+        from ${sql.raw(entries)} e join ${sql.raw(projects)} p on p.organization_id = e.organization_id and p.id = e.project_id
         where e.billable and p.hourly_rate is not null and e.duration is not null
         group by p.currency
       ) a
@@ -51,6 +52,18 @@ export const invoiceWithSummaryOf = (source: string) =>
   sql`(select ${invoiceJson(sql`, 'summary', coalesce(i.issued_summary, ${summaryOf("entries")})`)} from ${withCustomer(source)})`;
 
 export const entryColumns = sql.raw("duration, billable, project_id, organization_id");
+
+/**
+ * `invoice.updated` event rows for the drafts in `drafts` (invoice rows) whose summary a change of rate or currency
+ * moved, each summed at the rates of `projects` (which holds the project as the statement leaves it).
+ */
+export const repricedDraftRows = (drafts: string, projects: string) =>
+  sql`select ${invoiceJson(
+    sql`, 'summary', ${summaryOf(
+      "(select te.duration, te.billable, te.project_id, te.organization_id from time_entries te where te.organization_id = i.organization_id and te.invoice_id = i.id)",
+      projects,
+    )}`,
+  )} as data, '{}'::json as previous_attributes from ${withCustomer(drafts)}`;
 
 /** The entries attached to the invoice in `source`, as the statement's snapshot sees them. */
 export const attachedEntries = (caller: Caller, source: string) =>

@@ -10,6 +10,7 @@ import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
+import { repricedDraftRows } from "../invoices/invoice-json";
 import { type CreateProjectBody, currencyRequired, type Project, type UpdateProjectBody } from "./projects.schemas";
 
 const projectJson = sql.raw(`json_build_object(
@@ -159,7 +160,30 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
           returning p.*
         ),
         ${fields.answered(ok)},
-        ${outboxCtes(caller.organizationId, [{ type: "project.updated", rows: updateRows(projectOf, "target", "updated") }])}
+        -- A draft follows its projects' rates: a new rate or currency of billed hours is a change of the drafts that
+        -- hold them (a new version, so that an If-Match read before it cannot send amounts nobody saw).
+        repriced as (
+          update invoices i set version = i.version + 1, updated_at = now()
+          from updated u join target t on t.id = u.id
+          where i.organization_id = ${caller.organizationId}::uuid and i.status = 'draft'
+            and (u.hourly_rate, u.currency) is distinct from (t.hourly_rate, t.currency)
+            and (u.hourly_rate is not null or t.hourly_rate is not null)
+            and i.id in (
+              select te.invoice_id from time_entries te
+              where te.organization_id = ${caller.organizationId}::uuid and te.project_id = u.id and te.billable
+            )
+          returning i.*
+        ),
+        priced_projects as (
+          select * from updated
+          union all
+          select * from projects
+          where organization_id = ${caller.organizationId}::uuid and id not in (select id from updated)
+        ),
+        ${outboxCtes(caller.organizationId, [
+          { type: "project.updated", rows: updateRows(projectOf, "target", "updated") },
+          { type: "invoice.updated", rows: repricedDraftRows("repriced", "priced_projects") },
+        ])}
         select ${callerRole} as role, exists (select 1 from target) as found,
           ${failedPrecondition("target", ifMatch)} as precondition_failed,
           ${customerExists(caller, changes.customer_id)} as customer_found,

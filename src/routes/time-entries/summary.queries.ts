@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerRole, memberCte, type Role } from "../../db/membership";
 import { queryOne } from "../../db/query";
-import { jsonArrayTextSql, jsonObjectTextSql, amountOfRatedSeconds } from "../../db/sql-fragments";
+import { amountOfRatedSeconds, jsonArrayTextSql, jsonObjectTextSql } from "../../db/sql-fragments";
 import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import { WEEK_DAYS, type WeekDay } from "../../db/week-days";
 import type { JsonText } from "../../lib/json-text";
