@@ -1,11 +1,9 @@
-// Races forced into one interleaving: a transaction of our own (a separate connection) holds a lock, the request under
-// test starts and waits on it, and the transaction then commits (or rolls back). PostgreSQL server only: PGlite runs
-// one statement at a time, so a request cannot wait on another transaction there.
-import pg from "pg";
+// Races forced into one interleaving (test/support/interleave.ts): PostgreSQL server only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
-import { onPostgres, testDatabaseUrl, withDatabase } from "../support/postgres";
+import { databaseUrlOf, transaction as transaction_, waitingOnLocks as waitingOnLocks_ } from "../support/interleave";
+import { onPostgres } from "../support/postgres";
 import { eventsOf, subscribe } from "../support/webhooks";
 
 let h: Harness;
@@ -14,37 +12,12 @@ let url: string;
 
 beforeAll(async () => {
   h = await startHarness();
-  if (!onPostgres()) return;
-  const [row] = await h.sql("select current_database() as name");
-  url = withDatabase(testDatabaseUrl(), row?.name as string);
+  if (onPostgres()) url = await databaseUrlOf(h);
 });
 afterAll(() => h?.close());
 
-/** A transaction on a connection of its own, begun. */
-async function transaction() {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query("begin");
-  return {
-    query: (text: string, params: unknown[] = []) => client.query(text, params),
-    async end(how: "commit" | "rollback") {
-      await client.query(how);
-      await client.end();
-    },
-  };
-}
-
-/** Until `count` sessions of this database wait on a lock. */
-async function waitingOnLocks(count: number) {
-  for (let i = 0; i < 500; i++) {
-    const [row] = await h.sql(
-      "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-    );
-    if (Number(row?.n) >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`fewer than ${count} sessions ever waited on a lock`);
-}
+const transaction = () => transaction_(url);
+const waitingOnLocks = (count: number) => waitingOnLocks_(h, count);
 
 /** Attaches `entry` to `invoiceId` as the owner while `other` holds what it changed, committed once the attach waits. */
 async function attachBehind(other: Awaited<ReturnType<typeof transaction>>, invoiceId: string, entry: string) {

@@ -185,9 +185,11 @@ export async function updateTimeEntry(
         and n.end_time is null
     )`,
   ];
+  // Judged on the locked row (t), as the checks are: the table's own row (te) is the statement's snapshot, and a
+  // row that a concurrent write changed would be skipped, unseen, when its old version failed the conditions.
   const gates: SQL[] = [
-    versionMatches("te.version", ifMatch),
-    sql`te.invoice_id is null`,
+    versionMatches("t.version", ifMatch),
+    sql`t.invoice_id is null`,
     sql`(n.end_time is null or n.end_time > n.start_time)`,
     sql`not exists (select 1 from running)`,
   ];
@@ -211,11 +213,11 @@ export async function updateTimeEntry(
   const query = sql`with ${sql.join(ctes, sql`, `)},
     updated as (
       update time_entries te set ${sql.join(fields.assignments, sql`, `)}, updated_at = now()
-      from next n
-      where te.organization_id = ${caller.organizationId}::uuid and te.id = n.id and ${ok} and ${fields.differs("te")}
+      from target t join next n on n.id = t.id
+      where te.organization_id = ${caller.organizationId}::uuid and te.id = t.id and ${ok} and ${fields.differs("t")}
       returning te.*
     ),
-    ${fields.answered(ok, "te", "target te, next n")},
+    ${fields.answered(ok, "t", "target t, next n")},
     ${outboxCtes(caller.organizationId, events)}
     select ${callerRole} as role, ${deliveriesColumn},
       exists (select 1 from target) as found,
@@ -274,8 +276,8 @@ export async function deleteTimeEntry(db: Db, caller: Caller, id: string, ifMatc
     deleted as (
       update time_entries te set ${tombstone}
       from target t
-      where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and te.invoice_id is null
-        and ${versionMatches("te.version", ifMatch)}
+      where te.id = t.id and te.organization_id = ${caller.organizationId}::uuid and t.invoice_id is null
+        and ${versionMatches("t.version", ifMatch)}
       returning te.id, te.version, te.deleted_at
     ),
     ${outboxCtes(caller.organizationId, [{ type: "time_entry.deleted", rows: tombstoneRows("deleted") }])}

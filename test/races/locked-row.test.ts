@@ -1,0 +1,83 @@
+// A single-entry write that waits on a row another transaction changes judges the row as it finds it once the lock is
+// granted, not as its statement's snapshot had it: an entry the other write gave the value asked for, or released
+// from its invoice, is changed (or deleted) as if the requests had come one after the other, never a 500 or a 409.
+// PostgreSQL server only (test/support/interleave.ts).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "../support/factories";
+import { type Harness, startHarness } from "../support/harness";
+import { databaseUrlOf, transaction, waitingOnLocks } from "../support/interleave";
+import { onPostgres } from "../support/postgres";
+
+let h: Harness;
+let team: Team;
+let url: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  if (onPostgres()) url = await databaseUrlOf(h);
+  team = await createTeam(h);
+});
+afterAll(() => h?.close());
+
+const rowOf = async (id: string) =>
+  (await h.sql("select description, version, invoice_id, deleted_at from time_entries where id = $1", [id]))[0];
+
+/** Sends `request` while another transaction runs `change` on the entry, committed once the request waits. */
+async function behind(change: string, id: string, request: () => ReturnType<Harness["call"]>) {
+  const other = await transaction(url);
+  await other.query(change, [id]);
+  const pending = request();
+  await waitingOnLocks(h, 1);
+  await other.end("commit");
+  return pending;
+}
+
+async function attachedEntry() {
+  const customerId = await createCustomer(h, team.organizationId);
+  const projectId = await createProject(h, team.organizationId, { customerId });
+  const invoiceId = await createInvoice(h, team.organizationId, { customerId });
+  return createEntry(h, team.member, { projectId, invoiceId, description: "Billed" });
+}
+
+const release = "update time_entries set invoice_id = null, version = version + 1, updated_at = now() where id = $1";
+
+describe.skipIf(!onPostgres())("a single-entry write behind a concurrent change (Postgres server)", () => {
+  it("PATCH to the value the entry had when the request began, while another write changes it, is a change", async () => {
+    const id = await createEntry(h, team.member, { description: "A" });
+    const res = await behind(
+      "update time_entries set description = 'B', version = version + 1, updated_at = now() where id = $1",
+      id,
+      () => h.call("PATCH", `/v1/time-entries/${id}`, { token: team.member.token, body: { description: "A" } }),
+    );
+    expect([res.status, res.body.data?.description, res.body.data?.version]).toEqual([200, "A", 3]);
+    const row = await rowOf(id);
+    expect([row?.description, Number(row?.version)]).toEqual(["A", 3]);
+  });
+
+  it("PATCH of an entry released from its invoice while the request waited is a change, not a 500", async () => {
+    const id = await attachedEntry();
+    const res = await behind(release, id, () =>
+      h.call("PATCH", `/v1/time-entries/${id}`, { token: team.member.token, body: { description: "Edited" } }),
+    );
+    expect([res.status, res.body.data?.description, res.body.data?.version]).toEqual([200, "Edited", 3]);
+  });
+
+  it("DELETE of an entry released from its invoice while the request waited deletes it, not a 409", async () => {
+    const id = await attachedEntry();
+    const res = await behind(release, id, () =>
+      h.call("DELETE", `/v1/time-entries/${id}`, { token: team.member.token }),
+    );
+    expect(res.status).toBe(204);
+    expect((await rowOf(id))?.deleted_at).not.toBeNull();
+  });
+
+  it("DELETE with If-Match of the version the concurrent write made deletes it", async () => {
+    const id = await createEntry(h, team.member, { description: "A" });
+    const res = await behind(
+      "update time_entries set description = 'B', version = version + 1, updated_at = now() where id = $1",
+      id,
+      () => h.call("DELETE", `/v1/time-entries/${id}`, { token: team.member.token, headers: { "If-Match": '"2"' } }),
+    );
+    expect(res.status).toBe(204);
+  });
+});
