@@ -24,7 +24,14 @@ type Operation = {
   summary?: string;
   description?: string;
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: string; description?: string; schema?: { example?: unknown } }[];
+  parameters?: {
+    name: string;
+    in: string;
+    required?: boolean;
+    description?: string;
+    schema?: { example?: unknown };
+    examples?: unknown;
+  }[];
   requestBody?: { required?: boolean; content: Record<string, { schema: { $ref?: string } }> };
   responses: Record<
     string,
@@ -145,6 +152,22 @@ describe("GET /openapi.json", () => {
         expect(parameter.schema?.example, `${name} ${parameter.name}`).toBeDefined();
       }
     }
+  });
+
+  it("offers an optional parameter's example unticked, so that the reference's Test Request does not send it", () => {
+    const optional = v1().flatMap(({ name, operation }) =>
+      (operation.parameters ?? []).filter((parameter) => !parameter.required).map((parameter) => ({ name, parameter })),
+    );
+    expect(optional.map(({ parameter }) => parameter.name)).toEqual(
+      expect.arrayContaining(["Idempotency-Key", "If-Match", "cursor", "updated_since"]),
+    );
+    for (const { name, parameter } of optional)
+      expect(parameter.examples, `${name} ${parameter.name}`).toEqual({
+        example: { value: parameter.schema?.example, "x-disabled": true },
+      });
+    const required = v1().flatMap(({ operation }) => (operation.parameters ?? []).filter((p) => p.required));
+    expect(required.length).toBeGreaterThan(0);
+    for (const parameter of required) expect(parameter.examples).toBeUndefined();
   });
 
   it("requires strict JSON bodies with examples", () => {

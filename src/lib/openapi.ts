@@ -60,7 +60,9 @@ export function configureOpenApi(app: AppOpenAPI) {
         { name: "Me", description: "The caller." },
       ],
     });
-    return c.json(withOperationErrorExamples(withWebhookExamples(withResponseHeaders(document))));
+    return c.json(
+      withOptionalParametersUnsent(withOperationErrorExamples(withWebhookExamples(withResponseHeaders(document)))),
+    );
   });
 
   // The reference's script is a static asset of this Worker (public/docs/scalar.js, see wrangler.toml
@@ -161,6 +163,23 @@ function withResponseHeaders(document: Document): Document {
       }
     }
   }
+  return document;
+}
+
+type Parameter = { required?: boolean; schema?: { example?: unknown }; examples?: object };
+
+/**
+ * An optional parameter's example is offered, not sent: a reference's "Test Request" (Scalar) would otherwise send
+ * every example at once, and one `Idempotency-Key` for every POST (replaying the first answer to all of them, or 422),
+ * a time entries `cursor` to every list, `updated_since` turning the list into the sync feed. `x-disabled` leaves the
+ * parameter unticked, its example filled in.
+ */
+function withOptionalParametersUnsent(document: Document): Document {
+  for (const item of Object.values(document.paths ?? {}))
+    for (const operation of Object.values(item ?? {}))
+      for (const parameter of ((operation as { parameters?: Parameter[] }).parameters ?? []) as Parameter[])
+        if (!parameter.required && parameter.schema?.example !== undefined)
+          parameter.examples = { example: { value: parameter.schema.example, "x-disabled": true } };
   return document;
 }
 
