@@ -3321,9 +3321,9 @@ export interface operations {
         invoiced?: "true" | "false";
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
-        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`. */
+        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running. */
         updated_since?: string;
-        /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters do not apply to tombstones. */
+        /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones. */
         include_deleted?: "true" | "false";
       };
       header?: never;

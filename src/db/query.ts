@@ -42,6 +42,16 @@ export async function queryOne<T>(db: Db, query: SQL): Promise<T> {
 }
 
 /**
+ * Runs `first`, then `query`, in one transaction sent as one HTTP request (still one round trip), and returns the
+ * single row of `query`. Under READ COMMITTED, Postgres' default and Neon's, `query` takes its snapshot after
+ * `first` has run; `first` hands it values through transaction-local settings (`set_config(…, true)`).
+ */
+export async function queryOneAfter<T>(db: Db, first: SQL, query: SQL): Promise<T> {
+  const [, result] = await db.batch([db.execute(first), db.execute(query)]);
+  return result.rows[0] as T;
+}
+
+/**
  * Runs a statement and turns a violation of a named constraint into the API error
  * it means. The statement checks these itself; the constraint only fires when a
  * concurrent write slipped in between its snapshot and its write.

@@ -29,49 +29,49 @@ const ids = (res: { body: { data: { id: string }[] } }) => res.body.data.map((it
 
 describe("GET /v1/time-entries?updated_since=…", () => {
   it("lists entries changed after the instant, oldest change first, tombstones only with include_deleted", async () => {
-    const member = team.otherMember;
-    const before = await changedEntry(member, "s1 before", "2030-01-01T08:59:59.999Z");
-    const first = await changedEntry(member, "s1 first", "2030-01-01T09:00:00.001Z");
-    const gone = await changedEntry(member, "s1 gone", "2030-01-01T09:30:00.000Z", true);
-    const last = await changedEntry(member, "s1 last", "2030-01-01T10:00:00.000Z");
+    const member = await createMember(h, team.organizationId, "member");
+    const before = await changedEntry(member, "s1 before", "2020-01-01T08:59:59.999Z");
+    const first = await changedEntry(member, "s1 first", "2020-01-01T09:00:00.001Z");
+    const gone = await changedEntry(member, "s1 gone", "2020-01-01T09:30:00.000Z", true);
+    const last = await changedEntry(member, "s1 last", "2020-01-01T10:00:00.000Z");
 
-    const live = await sync(member, "updated_since=2030-01-01T10:00:00%2B01:00");
+    const live = await sync(member, "updated_since=2020-01-01T10:00:00%2B01:00");
     expect(live.status).toBe(200);
     expect(ids(live)).toEqual([first, last]);
     expect(ids(live)).not.toContain(before);
     expect(live.body.data[0]).toMatchObject({
       id: first,
       description: "s1 first",
-      updated_at: "2030-01-01T09:00:00.001Z",
+      updated_at: "2020-01-01T09:00:00.001Z",
     });
 
-    const all = await sync(member, "updated_since=2030-01-01T09:00:00Z&include_deleted=true");
-    expect(all.body.data[1]).toEqual({ id: gone, deleted_at: "2030-01-01T09:30:00.000Z" });
+    const all = await sync(member, "updated_since=2020-01-01T09:00:00Z&include_deleted=true");
+    expect(all.body.data[1]).toEqual({ id: gone, deleted_at: "2020-01-01T09:30:00.000Z" });
     expect(ids(all)).toEqual([first, gone, last]);
   });
 
   it("pages by cursor in change order; an entry changed meanwhile comes again later", async () => {
     const member = await createMember(h, team.organizationId, "member");
     const made: string[] = [];
-    for (let i = 1; i <= 5; i++) made.push(await changedEntry(member, `page ${i}`, `2031-01-01T0${i}:00:00Z`));
+    for (let i = 1; i <= 5; i++) made.push(await changedEntry(member, `page ${i}`, `2021-01-01T0${i}:00:00Z`));
 
-    const page1 = await sync(member, "updated_since=2031-01-01T00:00:00Z&limit=2");
+    const page1 = await sync(member, "updated_since=2021-01-01T00:00:00Z&limit=2");
     expect(ids(page1)).toEqual(made.slice(0, 2));
     const patched = await h.call("PATCH", `/v1/time-entries/${made[0]}`, {
       token: member.token,
       body: { description: "changed meanwhile" },
     });
     expect(patched.status).toBe(200);
-    await h.sql("update time_entries set updated_at = '2031-01-01T09:00:00Z' where id = $1", [made[0]]);
+    await h.sql("update time_entries set updated_at = '2021-01-01T09:00:00Z' where id = $1", [made[0]]);
 
     const page2 = await sync(
       member,
-      `updated_since=2031-01-01T00:00:00Z&limit=2&cursor=${page1.body.meta.next_cursor}`,
+      `updated_since=2021-01-01T00:00:00Z&limit=2&cursor=${page1.body.meta.next_cursor}`,
     );
     expect(ids(page2)).toEqual(made.slice(2, 4));
     const page3 = await sync(
       member,
-      `updated_since=2031-01-01T00:00:00Z&limit=2&cursor=${page2.body.meta.next_cursor}`,
+      `updated_since=2021-01-01T00:00:00Z&limit=2&cursor=${page2.body.meta.next_cursor}`,
     );
     expect(ids(page3)).toEqual([made[4], made[0]]);
     expect(page3.body.meta.next_cursor).toBeNull();
@@ -105,12 +105,13 @@ describe("GET /v1/time-entries?updated_since=…", () => {
   });
 
   it("keeps a member to their own changes; owner and admin see the organization's", async () => {
-    const colleague = await changedEntry(team.admin, "s4 colleague", "2032-01-01T09:00:00Z", true);
-    const memberView = await sync(team.member, "updated_since=2032-01-01T00:00:00Z&include_deleted=true");
+    const team = await createTeam(h);
+    const colleague = await changedEntry(team.admin, "s4 colleague", "2022-01-01T09:00:00Z", true);
+    const memberView = await sync(team.member, "updated_since=2022-01-01T00:00:00Z&include_deleted=true");
     expect(ids(memberView)).toEqual([]);
-    const ownerView = await sync(team.owner, "updated_since=2032-01-01T00:00:00Z&include_deleted=true");
+    const ownerView = await sync(team.owner, "updated_since=2022-01-01T00:00:00Z&include_deleted=true");
     expect(ids(ownerView)).toEqual([colleague]);
-    const forbidden = await sync(team.member, `updated_since=2032-01-01T00:00:00Z&user_id=${team.admin.id}`);
+    const forbidden = await sync(team.member, `updated_since=2022-01-01T00:00:00Z&user_id=${team.admin.id}`);
     expect(forbidden.status).toBe(403);
   });
 
@@ -118,7 +119,7 @@ describe("GET /v1/time-entries?updated_since=…", () => {
     const alone = await sync(team.owner, "include_deleted=true");
     expect(alone.status).toBe(400);
     expect(alone.body.error.details).toEqual({ include_deleted: ["Only with updated_since"] });
-    const naive = await sync(team.owner, "updated_since=2030-01-01T09:00:00");
+    const naive = await sync(team.owner, "updated_since=2020-01-01T09:00:00");
     expect(naive.status).toBe(400);
     expect(Object.keys(naive.body.error.details)).toEqual(["updated_since"]);
 

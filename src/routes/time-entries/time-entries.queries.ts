@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
-import { queryOne } from "../../db/query";
+import { queryOne, queryOneAfter } from "../../db/query";
 import { isoUtcText } from "../../db/sql-fragments";
 import { withTimeZoneErrors } from "../../db/time-zone";
 import type { JsonText } from "../../lib/json-text";
@@ -75,13 +75,34 @@ export type ChangePageRequest = {
 };
 
 /**
- * Sync: entries changed after `updatedSince`, oldest change first, on the
+ * The sync feed's horizon, set for the statement after it: an entry's `updated_at` is its writing transaction's start
+ * (`now()`), so a write still running (waiting on a lock, say) commits later with a time older than changes already
+ * committed. The feed answers only changes older than the start of every transaction in progress in this database,
+ * read before the feed's snapshot is taken: whatever commits later has an `updated_at` at or after the horizon, so the
+ * greatest `updated_at` a client received is a mark nothing can fall behind. `query_start` covers a transaction in
+ * the instant before its start is reported; a transaction running for over a minute (no statement of the API does;
+ * an operator's session left open might) stops holding the feed back, which would otherwise stall. Sessions of other
+ * roles show no times, and no API write runs under them.
+ */
+const syncHorizon = sql`select set_config('time_entries.sync_horizon', (
+    select greatest(least(min(coalesce(a.xact_start, a.query_start)), clock_timestamp()), clock_timestamp() - interval '1 minute')
+    from pg_stat_activity a
+    where a.datname = current_database() and a.pid <> pg_backend_pid() and a.backend_type = 'client backend'
+      and a.state <> 'idle'
+  )::text, true)`;
+
+/**
+ * Sync: entries changed after `updatedSince` and before the horizon, oldest change first, on the
  * (organization, [user,] updated_at, id) indexes. The filter narrows the live
  * entries; tombstones (with `includeDeleted`) are every deleted entry the
  * caller could see, since a deleted entry keeps nothing to filter on.
  */
 export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, page: ChangePageRequest) {
-  const changed: SQL[] = [sql`te.updated_at > ${page.updatedSince}::timestamptz`];
+  const changed: SQL[] = [
+    sql`te.updated_at > ${page.updatedSince}::timestamptz`,
+    // Null, and no change at all, if the horizon was not set.
+    sql`te.updated_at < nullif(current_setting('time_entries.sync_horizon', true), '')::timestamptz`,
+  ];
   if (page.cursor) {
     changed.push(sql`(te.updated_at, te.id) > (${page.cursor.updatedAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }
@@ -92,8 +113,9 @@ export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, p
       limit ${page.limit + 1})`,
   );
   return withTimeZoneErrors(() =>
-    queryOne<EntryPage<TimeEntry | Tombstone>>(
+    queryOneAfter<EntryPage<TimeEntry | Tombstone>>(
       db,
+      syncHorizon,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
       ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson })}`,

@@ -194,12 +194,12 @@ export const ListTimeEntriesQuery = z
     ...entryFilterFields,
     updated_since: Timestamp.optional().openapi({
       description:
-        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`.",
+        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running.",
       example: "2026-11-28T12:00:00Z",
     }),
     include_deleted: QueryBoolean.optional().openapi({
       description:
-        "With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters do not apply to tombstones.",
+        "With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones.",
       example: "true",
     }),
   })
