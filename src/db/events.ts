@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { EventType } from "../webhooks/event-types";
 import { type DeliveryMessage, requestedAtText } from "../webhooks/queues";
 import type { Db } from "./client";
+import type { PostgresError } from "./errors";
 import { queryRows } from "./query";
 import { isoUtcText } from "./sql-fragments";
 
@@ -74,9 +75,13 @@ export const resourceRows = (json: SQL, previous: SQL = sql`null::json`) =>
 const createdDeliveries = new WeakMap<Db, DeliveryMessage[]>();
 
 /** Runs one statement whose final SELECT carries `deliveriesColumn`, and notes its deliveries for the Worker. */
-export async function queryWithEvents<T>(db: Db, query: SQL): Promise<T> {
+export async function queryWithEvents<T>(
+  db: Db,
+  query: SQL,
+  alsoRetry?: (error: PostgresError) => boolean,
+): Promise<T> {
   // Through queryRows, so that an Idempotency-Key claim extends this statement like any other.
-  const [row] = await queryRows<T & { webhook_deliveries?: DeliveryMessage[] | null }>(db, query);
+  const [row] = await queryRows<T & { webhook_deliveries?: DeliveryMessage[] | null }>(db, query, alsoRetry);
   const ids = row?.webhook_deliveries ?? [];
   if (ids.length > 0) createdDeliveries.set(db, [...(createdDeliveries.get(db) ?? []), ...ids]);
   return row as T;

@@ -22,16 +22,20 @@ const TRANSIENT_ATTEMPTS = 3;
  * Runs one statement (one round trip) and returns its rows. A statement Postgres aborted as the loser of a
  * deadlock (40P01) or a serialization check (40001) was rolled back whole, its Idempotency-Key claim included,
  * so it is sent again: two concurrent requests that lock rows in opposite orders both succeed instead of one of
- * them failing. After the last attempt the error stands (a 503 with Retry-After).
+ * them failing. After the last attempt the error stands (a 503 with Retry-After). `alsoRetry` names other errors
+ * the statement is sent again for (a constraint a concurrent write made it hit, which a new snapshot would see).
  */
-export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+export async function queryRows<T>(db: Db, query: SQL, alsoRetry?: (error: PostgresError) => boolean): Promise<T[]> {
   const runner = nextStatementRunners.get(db);
   if (runner) nextStatementRunners.delete(db);
   for (let attempt = 1; ; attempt++) {
     try {
       return (runner ? await runner(query) : (await db.execute(query)).rows) as T[];
     } catch (error) {
-      if (attempt === TRANSIENT_ATTEMPTS || !isTransientConflict(error)) throw error;
+      const postgresError = postgresErrorOf(error);
+      const retried =
+        isTransientConflict(error) || (postgresError !== undefined && alsoRetry?.(postgresError) === true);
+      if (attempt === TRANSIENT_ATTEMPTS || !retried) throw error;
     }
   }
 }

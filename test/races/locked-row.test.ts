@@ -81,3 +81,33 @@ describe.skipIf(!onPostgres())("a single-entry write behind a concurrent change 
     expect(res.status).toBe(204);
   });
 });
+
+describe.skipIf(!onPostgres())("stop_running behind another stop_running (Postgres server)", () => {
+  it("stops the timer the other request started, as one after the other would", async () => {
+    const member = (await createTeam(h)).member;
+    const start = (at: string) =>
+      h.call("POST", "/v1/time-entries", {
+        token: member.token,
+        body: { start_time: at, description: `from ${at}`, stop_running: true },
+      });
+    const running = await createEntry(h, member, { start: "2026-11-28T09:00:00Z", end: null });
+    const other = await transaction(url);
+    await other.query("select id from time_entries where id = $1 for update", [running]);
+    const first = start("2026-11-28T09:30:00Z");
+    await waitingOnLocks(h, 1);
+    const second = start("2026-11-28T09:50:00Z");
+    await waitingOnLocks(h, 2);
+    await other.end("commit");
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const rows = await h.sql(
+      "select id, to_char(end_time at time zone 'UTC', 'HH24:MI') as ended from time_entries where user_id = $1 order by start_time",
+      [member.id],
+    );
+    expect(rows).toEqual([
+      { id: running, ended: "09:30" },
+      { id: a.body.data.id, ended: "09:50" },
+      { id: b.body.data.id, ended: null },
+    ]);
+  });
+});

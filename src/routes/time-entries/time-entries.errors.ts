@@ -6,6 +6,9 @@ import { queryOne } from "../../db/query";
 import { ApiError, invalidField } from "../../lib/errors";
 
 export const RUNNING_TIMER_INDEX = "time_entries_one_running_timer_idx";
+/** A timer another request started after this statement's snapshot: a statement run again sees it. */
+export const timerStartedMeanwhile = (error: PostgresError) =>
+  error.code === "23505" && error.constraint === RUNNING_TIMER_INDEX;
 
 /** A time entry write refused by the overlap trigger (organizations.prevent_overlaps). */
 export const overlapErrors = {

@@ -22,6 +22,7 @@ import {
   RUNNING_TIMER_INDEX,
   runningEntryOf,
   timerAlreadyRunning,
+  timerStartedMeanwhile,
 } from "./time-entries.errors";
 import type { CreateTimeEntryBody, TimeEntry, UpdateTimeEntryBody } from "./time-entries.schemas";
 
@@ -116,7 +117,13 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
       select ${caller.organizationId}::uuid, ${userId}::uuid, ${projectId}::uuid,
         ${body.start_time}::timestamptz, ${body.end_time ?? null}::timestamptz, ${body.description}, ${billable}
       where ${sql.join(gates, sql` and `)}
-      on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing
+      ${
+        // With stop_running, a timer started after this statement's snapshot is one to stop too: the unique index
+        // refuses the insert, and the statement runs again on a snapshot that sees it (alsoRetry below).
+        stopRunning
+          ? sql``
+          : sql`on conflict (organization_id, user_id) where end_time is null and deleted_at is null do nothing`
+      }
       returning *
     ),
     ${outboxCtes(caller.organizationId, events)}
@@ -131,9 +138,11 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
             : sql`null::uuid`
       } as running_entry_id,
       ${entryOf("inserted")} as entry`;
-  const row = await withConstraintErrors(() => queryWithEvents<WriteResult>(db, query), {
+  const row = await withConstraintErrors(() => queryWithEvents<WriteResult>(db, query, timerStartedMeanwhile), {
     ...entryWriteErrors,
     [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(userId === caller.userId, "user_id"),
+    // Still racing after the retries: another timer keeps starting.
+    [RUNNING_TIMER_INDEX]: async () => timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId)),
   });
   const allowed = row.role && (userId === caller.userId || isManager(row.role));
   if (running && allowed && row.project_found && row.subject_found && !row.entry && !row.running_entry_id) {
