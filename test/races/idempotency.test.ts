@@ -1,7 +1,7 @@
 // Idempotency-Key under concurrency. The claim, the write and the stored answer are one
 // statement, so a second request with the key cannot see the first one's claim until it
 // commits; an advisory lock on the key (idempotency_claim) tells it that the key is in use,
-// without waiting for the first to finish.
+// without waiting for the first to finish. A key that holds its answer is replayed without the lock.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
@@ -66,6 +66,32 @@ describe(`Idempotency-Key under concurrency (${onPostgres() ? "Postgres server" 
       const after = await post(key, "while held");
       expect(after.status).toBe(201);
       expect(after.headers.get("Idempotent-Replayed")).toBeNull();
+    },
+  );
+
+  it.skipIf(!onPostgres())(
+    "once answered, retries that come together are each replayed, even while another holds the key's lock",
+    async () => {
+      const key = crypto.randomUUID();
+      const first = await post(key, "answered once");
+      expect(first.status).toBe(201);
+      const lock = [team.organizationId, team.member.id, key];
+      const holder = h.backend.transaction([
+        { query: "select pg_advisory_xact_lock(idempotency_lock_id($1, $2, $3))", params: lock },
+        { query: "select pg_sleep(1)", params: [] },
+      ]);
+      for (let free = true; free; ) {
+        const [row] = await h.sql("select pg_try_advisory_xact_lock(idempotency_lock_id($1, $2, $3)) as free", lock);
+        free = row?.free === "t";
+      }
+      const retries = await concurrently(12, () => post(key, "answered once"));
+      expect(retries.map((res) => [res.status, res.headers.get("Idempotent-Replayed"), res.body.data?.id])).toEqual(
+        Array(12).fill([201, "true", first.body.data.id]),
+      );
+      const mismatch = await post(key, "another request");
+      expect([mismatch.status, mismatch.body.error.code]).toEqual([422, "IDEMPOTENCY_KEY_MISMATCH"]);
+      await holder;
+      expect(await h.sql("select id from time_entries where description = 'answered once'")).toHaveLength(1);
     },
   );
 });
