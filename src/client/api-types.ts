@@ -3319,6 +3319,8 @@ export interface operations {
         billable?: "true" | "false";
         /** @description `true` for entries attached to an invoice only, `false` for entries not invoiced yet only. */
         invoiced?: "true" | "false";
+        /** @description Only entries attached to this invoice: its lines (an invoice of another organization, or none, selects nothing). */
+        invoice_id?: string;
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
         /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running. */
@@ -4064,6 +4066,8 @@ export interface operations {
         billable?: "true" | "false";
         /** @description `true` for entries attached to an invoice only, `false` for entries not invoiced yet only. */
         invoiced?: "true" | "false";
+        /** @description Only entries attached to this invoice: its lines (an invoice of another organization, or none, selects nothing). */
+        invoice_id?: string;
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
         /** @description One or two dimensions, comma separated: `project`, `customer`, `user`, `day`, `week` (seven days from `week_start`: ISO weeks from Monday unless changed) or `month`; days, weeks and months are calendar periods in `timezone`, and an entry counts in the period its `start_time` falls in (one over midnight on its start day). With two, each group holds its subgroups by the second. Omit for the totals alone. */
@@ -4197,6 +4201,8 @@ export interface operations {
         billable?: "true" | "false";
         /** @description `true` for entries attached to an invoice only, `false` for entries not invoiced yet only. */
         invoiced?: "true" | "false";
+        /** @description Only entries attached to this invoice: its lines (an invoice of another organization, or none, selects nothing). */
+        invoice_id?: string;
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
       };

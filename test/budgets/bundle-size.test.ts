@@ -1,6 +1,6 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 229 KiB gzipped; the README states the current figure. It was 200
+// or under 230 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
@@ -21,12 +21,14 @@
 // then 226 until the tz database's spelling of the links the runtime resolves away (~0.9 KiB: 150 names that Intl
 // cannot give back) and members' profiles per organization (PATCH of a name and an avatar, its rules and words);
 // then 228 until the third round of audits' fixes: each operation's error examples made from its own resource and
-// scope, the webhook examples and messages, the malformed Authorization header, host and e-mail rules (~1.1 KiB).
+// scope, the webhook examples and messages, the malformed Authorization header, host and e-mail rules (~1.1 KiB);
+// then 229 until the fourth round's: the sync feed's horizon, drafts repriced with their projects, stop_running retried
+// behind a concurrent start, the invoice_id filter, optional parameters unsent by the reference (~1.1 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 229;
+const BUDGET_KIB = 230;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

@@ -23,6 +23,7 @@ describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filt
   const ids: Record<string, string> = {};
   let acme: string;
   let globex: string;
+  let invoiceId: string;
 
   /** The ids listed for `query`, by fixture name, newest first. */
   async function listed(query: string, token = team.owner.token) {
@@ -40,7 +41,7 @@ describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filt
     const acmeApp = await createProject(h, team.organizationId, { name: "App", customerId: acme });
     const globexWork = await createProject(h, team.organizationId, { name: "Work", customerId: globex });
     const internal = await createProject(h, team.organizationId, { name: "Internal" });
-    const invoiceId = await createInvoice(h, team.organizationId, { customerId: acme });
+    invoiceId = await createInvoice(h, team.organizationId, { customerId: acme });
     const at = (day: number, time = "09:00") => `2026-03-${String(day).padStart(2, "0")}T${time}:00Z`;
     const entry = (start: string, options: Parameters<typeof createEntry>[2] = {}, who = team.member) =>
       createEntry(h, who, { start, end: start.replace(/T\d\d/, "T23"), ...options });
@@ -93,6 +94,40 @@ describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filt
       "appFree",
       "siteBillable",
     ]);
+  });
+
+  it("filters by invoice_id: the invoice's lines, in the list, the export and the summary", async () => {
+    const other = await createInvoice(h, team.organizationId, { customerId: acme });
+    const secondLine = await createEntry(h, team.otherMember, {
+      projectId: (await h.sql("select project_id from time_entries where id = $1", [ids.siteInvoiced]))[0]
+        ?.project_id as string,
+      start: "2026-03-01T09:00:00Z",
+      end: "2026-03-01T10:00:00Z",
+      billable: true,
+      invoiceId,
+    });
+    expect(await listed(`invoice_id=${invoiceId}`)).toEqual(["siteInvoiced", secondLine]);
+    expect(await listed(`invoice_id=${invoiceId}`, team.member.token)).toEqual(["siteInvoiced"]);
+    expect(await listed(`invoice_id=${other}`)).toEqual([]);
+    expect(await listed(`invoice_id=${invoiceId}&user_id=${team.otherMember.id}`)).toEqual([secondLine]);
+    const theirs = await createInvoice(h, await createOrganization(h, "Other books"));
+    expect(await listed(`invoice_id=${theirs}`)).toEqual([]);
+
+    const csv = await h.call("GET", `/v1/time-entries/export?format=csv&invoice_id=${invoiceId}`, {
+      token: team.owner.token,
+    });
+    expect([csv.status, String(csv.body).trimEnd().split("\r\n").length]).toEqual([200, 3]);
+    const summary = await h.call(
+      "GET",
+      `/v1/time-entries/summary?start_date=2026-03-01&end_date=2026-03-31&invoice_id=${invoiceId}`,
+      {
+        token: team.owner.token,
+      },
+    );
+    expect(summary.body.data.totals).toMatchObject({ entry_count: 2, total_seconds: 14 * 3600 + 3600 });
+    const invalid = await h.call("GET", "/v1/time-entries?invoice_id=INV-1", { token: team.owner.token });
+    expect([invalid.status, Object.keys(invalid.body.error.details)]).toEqual([400, ["invoice_id"]]);
+    await h.sql("delete from time_entries where id = $1", [secondLine]);
   });
 
   it("combines the new filters with the others", async () => {

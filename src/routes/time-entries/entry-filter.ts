@@ -4,7 +4,7 @@ import { containsPattern } from "../../db/sql-fragments";
 import { timeZoneOf } from "../../db/time-zone";
 import { ApiError } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
-import type { EntryFilterQuery } from "./time-entries.schemas";
+import type { EntryFilterQuery } from "./entry-filter.schemas";
 
 /** Which live entries a read asks for; built from the query string by `entryFilterOf`. */
 export type EntryFilter = {
@@ -18,6 +18,7 @@ export type EntryFilter = {
   customerId?: string;
   billable?: boolean;
   invoiced?: boolean;
+  invoiceId?: string;
   /** A user id; undefined for everything the caller may see. */
   userId?: string;
   /**
@@ -41,6 +42,7 @@ export function entryFilterOf(caller: Caller, query: EntryFilterQuery): EntryFil
     customerId: query.customer_id,
     billable: query.billable,
     invoiced: query.invoiced,
+    invoiceId: query.invoice_id,
     userId: query.user_id === "me" ? caller.userId : query.user_id?.toLowerCase(),
   };
 }
@@ -144,6 +146,7 @@ export function entryConditions(
     )`);
   }
   if (filter.billable !== undefined) conditions.push(sql`te.billable = ${filter.billable}::boolean`);
+  if (filter.invoiceId) conditions.push(sql`te.invoice_id = ${filter.invoiceId}::uuid`);
   if (filter.invoiced !== undefined) {
     conditions.push(filter.invoiced ? sql`te.invoice_id is not null` : sql`te.invoice_id is null`);
   }

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { csvRecord, neutralizeFormula } from "../../lib/csv";
-import { checkEntryFilter, entryFilterFields, type TimeEntry } from "./time-entries.schemas";
+import { checkEntryFilter, entryFilterFields } from "./entry-filter.schemas";
+import type { TimeEntry } from "./time-entries.schemas";
 
 /** The list's filters (every one of them, whatever the list takes), without its paging, plus the format. */
 export const ExportTimeEntriesQuery = z
