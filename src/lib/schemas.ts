@@ -65,7 +65,8 @@ export const UtcTimestamp = z.iso.datetime().refine(inInstantRange, instantRange
 export const CalendarDate = z.iso
   .date({ message: "Must be a calendar date, YYYY-MM-DD" })
   .refine((date) => date >= "0001-01-01", { message: "Must be a calendar date from 0001-01-01 to 9999-12-31" })
-  .openapi({ example: "2026-11-28" });
+  // `format: date` lets year 0000 through, which Postgres has not.
+  .openapi({ pattern: "^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}$", example: "2026-11-28" });
 
 const limitMessage = { message: "Must be a whole number from 1 to 100" };
 
