@@ -11,5 +11,6 @@ export type Db = ReturnType<typeof createDb>;
 export function createDb(databaseUrl: string, sqlHttpEndpoint?: string) {
   // neonConfig is process-wide; one isolate only ever serves one environment.
   if (sqlHttpEndpoint) neonConfig.fetchEndpoint = sqlHttpEndpoint;
-  return drizzle({ client: neon(databaseUrl) });
+  // A batch's statements each take their own snapshot (queryOneAfter), whatever the database's default isolation.
+  return drizzle({ client: neon(databaseUrl, { isolationLevel: "ReadCommitted" }) });
 }

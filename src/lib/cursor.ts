@@ -3,8 +3,10 @@ import { ApiError } from "./errors";
 
 // A keyset cursor is the sort key of the last item of a page, as base64url JSON, tagged with the list that issued
 // it: lists sorted on keys of the same shape (a name and an id, an instant and an id) would otherwise take each
-// other's cursors and answer a page from a meaningless position. It carries no authority: every page is still
-// scoped to the caller's organization.
+// other's cursors and answer a page from a meaningless position. It also carries a digest of the filters of the
+// request that issued it, so that a cursor sent with other filters is refused rather than answered with a page of
+// the new filters from the old position (a page that may look like the end). It carries no authority: every page
+// is still scoped to the caller's organization.
 
 /** The lists that issue cursors; the sync feed's ordering (`changes`) is a list apart from the entries' own. */
 export type CursorList =
@@ -17,24 +19,60 @@ export type CursorList =
   | "webhooks"
   | "deliveries";
 
-export function encodeCursor(list: CursorList, key: readonly unknown[]): string {
-  const bytes = new TextEncoder().encode(JSON.stringify([list, ...key]));
+/**
+ * A digest of a list request's filters: its path (a subscription's deliveries are not another's) and its query string
+ * but `cursor` and `limit` (a page may be of another size), in name order. FNV-1a: it tells filters apart, it is no
+ * secret.
+ */
+export function filtersOf(url: string): string {
+  const { pathname, searchParams } = new URL(url);
+  const params = [...searchParams]
+    .filter(([name]) => name !== "cursor" && name !== "limit")
+    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : x > y ? 1 : 0) : a < b ? -1 : 1));
+  let hash = 0x811c9dc5;
+  for (const char of JSON.stringify([pathname, params]))
+    hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+const FiltersTag = z.object({ f: z.string() }).strict();
+
+export function encodeCursor(list: CursorList, key: readonly unknown[], filters?: string): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([list, ...key, ...(filters ? [{ f: filters }] : [])]));
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-export function decodeCursor<T extends z.ZodType>(cursor: string, list: CursorList, key: T): z.infer<T> {
+/** The sort key in `cursor`, issued by `list` for the same `filters` (see `filtersOf`), or 400 INVALID_CURSOR. */
+export function decodeCursor<T extends z.ZodType>(
+  cursor: string,
+  list: CursorList,
+  key: T,
+  filters?: string,
+): z.infer<T> {
+  let otherFilters = false;
   try {
     const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
     const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
       Uint8Array.from(binary, (c) => c.charCodeAt(0)),
     );
     const parsed = z.tuple([z.literal(list)], z.unknown()).safeParse(JSON.parse(text));
-    const sortKey = parsed.success ? key.safeParse(parsed.data.slice(1)) : undefined;
+    const items = parsed.success ? parsed.data.slice(1) : [];
+    // Cursors issued before they carried their filters have none, and are taken as they were.
+    const tag = FiltersTag.safeParse(items.at(-1));
+    if (tag.success) items.pop();
+    otherFilters = tag.success && filters !== undefined && tag.data.f !== filters;
+    const sortKey = parsed.success && !otherFilters ? key.safeParse(items) : undefined;
     if (sortKey?.success) return sortKey.data;
   } catch {
     // Falls through to the same answer as a well-formed but foreign cursor.
+  }
+  if (otherFilters) {
+    throw new ApiError(
+      "INVALID_CURSOR",
+      "The cursor was issued for other filters; send the same filters as the page it came from, or start again without a cursor",
+    );
   }
   throw new ApiError("INVALID_CURSOR", "The cursor is malformed or was not issued by this API");
 }

@@ -95,4 +95,38 @@ describe.skipIf(!onPostgres())("the sync feed while a write is in progress (Post
       [deleted, "tombstone"],
     ]);
   });
+
+  it("cuts the horizon to the millisecond, as updated_at is stored rounded to one", async () => {
+    const written = await createEntry(h, team.owner, { description: "w" });
+    const committed = await createEntry(h, team.owner, { description: "a" });
+    let client = await follow("2000-01-01T00:00:00Z");
+    // A writer whose start rounds down to its millisecond (under half of it past): its updated_at is then below its
+    // start, at the very millisecond a change committed meanwhile can be stamped with.
+    let other = await transaction(url);
+    let start = "";
+    for (;;) {
+      const { rows } = await other.query(
+        "select now()::text as start, extract(microseconds from now())::int % 1000 as micros",
+      );
+      if (rows[0].micros > 0 && rows[0].micros < 500) {
+        start = rows[0].start;
+        break;
+      }
+      await other.end("rollback");
+      other = await transaction(url);
+    }
+    await other.query(
+      "update time_entries set description = 'W', version = version + 1, updated_at = now() where id = $1",
+      [written],
+    );
+    await h.sql(
+      "update time_entries set description = 'A', version = version + 1, updated_at = date_trunc('milliseconds', $2::timestamptz) where id = $1",
+      [committed, start],
+    );
+    client = await follow(client.mark);
+    await other.end("commit");
+    const after = await follow(client.mark);
+    expect(client.received).toEqual([]);
+    expect(after.received.map((change) => change.description).sort()).toEqual(["A", "W"]);
+  });
 });

@@ -78,14 +78,17 @@ export type ChangePageRequest = {
  * The sync feed's horizon, set for the statement after it: an entry's `updated_at` is its writing transaction's start
  * (`now()`), so a write still running (waiting on a lock, say) commits later with a time older than changes already
  * committed. The feed answers only changes older than the start of every transaction in progress in this database,
- * read before the feed's snapshot is taken: whatever commits later has an `updated_at` at or after the horizon, so the
- * greatest `updated_at` a client received is a mark nothing can fall behind. `query_start` covers a transaction in
- * the instant before its start is reported; a transaction running for over a minute (no statement of the API does;
- * an operator's session left open might) stops holding the feed back, which would otherwise stall. Sessions of other
- * roles show no times, and no API write runs under them.
+ * and than this statement's own start (a transaction that begins after it is later still), read before the feed's
+ * snapshot is taken (the batch runs READ COMMITTED): whatever commits later has an `updated_at` at or after the
+ * horizon, so the greatest `updated_at` a client received is a mark nothing can fall behind. The horizon is cut to the
+ * millisecond, as `updated_at` is stored rounded to one. `query_start` covers a transaction in the instant before its
+ * start is reported; a transaction running for over a minute (no statement of the API does; an operator's session
+ * left open might) stops holding the feed back, which would otherwise stall. Sessions of other roles show no times,
+ * and no API write runs under them.
  */
 const syncHorizon = sql`select set_config('time_entries.sync_horizon', (
-    select greatest(least(min(coalesce(a.xact_start, a.query_start)), clock_timestamp()), clock_timestamp() - interval '1 minute')
+    select date_trunc('milliseconds', greatest(least(min(coalesce(a.xact_start, a.query_start)), statement_timestamp()),
+      statement_timestamp() - interval '1 minute'))
     from pg_stat_activity a
     where a.datname = current_database() and a.pid <> pg_backend_pid() and a.backend_type = 'client backend'
       and a.state <> 'idle'
