@@ -30,13 +30,14 @@ export async function deleteUnlessReferenced(
   },
 ) {
   const table = sql.identifier(options.table);
-  return withConstraintErrors(
+  const result = await withConstraintErrors(
     () =>
       queryWithEvents<{
         role: Role | null;
         found: boolean;
         precondition_failed: FailedPrecondition | null;
         in_use: boolean;
+        deleted: boolean;
       }>(
         db,
         sql`with ${memberCte(caller)},
@@ -48,14 +49,18 @@ export async function deleteUnlessReferenced(
         ),
         deleted as (
           delete from ${table} x using target t
-          where x.id = t.id and not t.in_use and ${versionMatches("x.version", options.ifMatch)}
+          where x.id = t.id and not t.in_use and ${versionMatches("t.version", options.ifMatch)}
           returning x.id, x.version + 1 as version, now() as deleted_at
         ),
         ${outboxCtes(caller.organizationId, [{ type: options.deletedEvent, rows: tombstoneRows("deleted") }])}
         select ${callerRole} as role, exists (select 1 from target) as found,
           ${failedPrecondition("target", options.ifMatch)} as precondition_failed,
-          coalesce((select in_use from target), false) as in_use, ${deliveriesColumn}`,
+          coalesce((select in_use from target), false) as in_use, exists (select 1 from deleted) as deleted,
+          ${deliveriesColumn}`,
       ),
     Object.fromEntries(options.referencingConstraints.map((name) => [name, options.inUseError])),
   );
+  if (result.found && !result.precondition_failed && !result.in_use && !result.deleted)
+    throw new Error("the delete matched no row although every check passed");
+  return result;
 }

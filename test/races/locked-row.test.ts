@@ -7,6 +7,7 @@ import { createCustomer, createEntry, createInvoice, createProject, createTeam, 
 import { type Harness, startHarness } from "../support/harness";
 import { databaseUrlOf, transaction, waitingOnLocks } from "../support/interleave";
 import { onPostgres } from "../support/postgres";
+import { subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -79,7 +80,25 @@ describe.skipIf(!onPostgres())("a single-entry write behind a concurrent change 
       () => h.call("DELETE", `/v1/time-entries/${id}`, { token: team.member.token, headers: { "If-Match": '"2"' } }),
     );
     expect(res.status).toBe(204);
+    expect((await rowOf(id))?.deleted_at).not.toBeNull();
   });
+
+  // A version trigger bumps `version` on every update of these tables.
+  it.each([
+    ["projects", "name = 'B'", () => createProject(h, team.organizationId)],
+    ["customers", "name = 'B'", () => createCustomer(h, team.organizationId)],
+    ["webhooks", "description = 'B'", async () => (await subscribe(h, team.organizationId, { events: ["*"] })).id],
+  ] as const)(
+    "DELETE of %s with If-Match of the version a concurrent write made deletes it",
+    async (path, change, make) => {
+      const table = path === "webhooks" ? "webhook_subscriptions" : path;
+      const id = await make();
+      const res = await behind(`update ${table} set ${change} where id = $1`, id, () =>
+        h.call("DELETE", `/v1/${path}/${id}`, { token: team.owner.token, headers: { "If-Match": '"2"' } }),
+      );
+      expect([res.status, await h.sql(`select id from ${table} where id = $1`, [id])]).toEqual([204, []]);
+    },
+  );
 });
 
 describe.skipIf(!onPostgres())("stop_running behind another stop_running (Postgres server)", () => {

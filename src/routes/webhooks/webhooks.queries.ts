@@ -138,7 +138,7 @@ export async function deleteWebhook(db: Db, caller: Caller, id: string, ifMatch?
     sql`with ${memberCte(caller)},
     ${targetWebhook(caller, id)},
     deleted as (
-      delete from webhook_subscriptions w using target t where w.id = t.id and ${versionMatches("w.version", ifMatch)}
+      delete from webhook_subscriptions w using target t where w.id = t.id and ${versionMatches("t.version", ifMatch)}
       returning w.id
     )
     select ${callerRole} as role, exists (select 1 from target) as found,
