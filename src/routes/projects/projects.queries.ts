@@ -136,6 +136,7 @@ export async function createProject(db: Db, caller: Caller, body: CreateProjectB
 export async function updateProject(db: Db, caller: Caller, id: string, changes: UpdateProjectBody, ifMatch?: IfMatch) {
   const fields = changedFields(withRateText(changes), columnTypes);
   const ok = sql`${versionMatches("t.version", ifMatch)} and ${customerExists(caller, changes.customer_id)}`;
+  const repricing = fields.has("hourly_rate") || fields.has("currency");
   return withConstraintErrors(
     () =>
       queryWithEvents<{
@@ -147,10 +148,12 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
       }>(
         db,
         sql`with ${memberCte(caller)},
+        ${repricing ? draftsOfTheCustomer(caller, id) : sql``}
         -- Locked, so that the If-Match verdict is about the version the write finds.
         target as (
           select p.* from projects p
           where p.organization_id = ${caller.organizationId}::uuid and p.id = ${id}::uuid and ${callerIsManager}
+            ${repricing ? sql`and (select count(*) from drafts) >= 0` : sql``}
           for update
         ),
         updated as (
@@ -160,38 +163,70 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
           returning p.*
         ),
         ${fields.answered(ok)},
-        -- A draft follows its projects' rates: a new rate or currency of billed hours is a change of the drafts that
-        -- hold them (a new version, so that an If-Match read before it cannot send amounts nobody saw).
-        repriced as (
-          update invoices i set version = i.version + 1, updated_at = now()
-          from updated u join target t on t.id = u.id
-          where i.organization_id = ${caller.organizationId}::uuid and i.status = 'draft'
-            and (u.hourly_rate, u.currency) is distinct from (t.hourly_rate, t.currency)
-            and (u.hourly_rate is not null or t.hourly_rate is not null)
-            and i.id in (
-              select te.invoice_id from time_entries te
-              where te.organization_id = ${caller.organizationId}::uuid and te.project_id = u.id and te.billable
-            )
-          returning i.*
-        ),
-        priced_projects as (
-          select * from updated
-          union all
-          select * from projects
-          where organization_id = ${caller.organizationId}::uuid and id not in (select id from updated)
-        ),
+        ${repricing ? repricedDrafts(caller) : sql``}
         ${outboxCtes(caller.organizationId, [
           { type: "project.updated", rows: updateRows(projectOf, "target", "updated") },
-          { type: "invoice.updated", rows: repricedDraftRows("repriced", "priced_projects") },
+          ...(repricing
+            ? [{ type: "invoice.updated" as const, rows: repricedDraftRows("repriced", "priced_projects") }]
+            : []),
         ])}
         select ${callerRole} as role, exists (select 1 from target) as found,
           ${failedPrecondition("target", ifMatch)} as precondition_failed,
           ${customerExists(caller, changes.customer_id)} as customer_found,
-          ${projectOf("answered")} as project, ${deliveriesColumn}`,
+          ${projectOf("answered")} as project, ${deliveriesColumn}
+          ${repricing ? sql`, ${abortedIfDraftsChanged}` : sql``}`,
       ),
     constraintErrors,
   );
 }
+
+/**
+ * The drafts that may bill the project's hours (those of its customer), locked in id order before the project, as an
+ * attach locks its invoice before the project: a new rate reprices them, and it must see their entries as they are.
+ */
+const draftsOfTheCustomer = (caller: Caller, id: string) => sql`drafts as (
+    select i.id, i.version from invoices i
+    where i.organization_id = ${caller.organizationId}::uuid and i.status = 'draft' and ${callerIsManager}
+      and i.customer_id is not distinct from (
+        select customer_id from projects where organization_id = ${caller.organizationId}::uuid and id = ${id}::uuid
+      )
+    order by i.id
+    for update
+  ),`;
+
+/**
+ * A draft follows its projects' rates: a new rate or currency of billed hours is a change of the drafts (locked in
+ * `drafts`) that hold them, a new version so that an If-Match read before it cannot send amounts nobody saw. Their
+ * summaries in the events are at the new rates (`priced_projects`: the project as the statement leaves it).
+ */
+const repricedDrafts = (caller: Caller) => sql`repriced as (
+    update invoices i set version = i.version + 1, updated_at = now()
+    from updated u join target t on t.id = u.id
+    where i.organization_id = ${caller.organizationId}::uuid and i.status = 'draft'
+      and (u.hourly_rate, u.currency) is distinct from (t.hourly_rate, t.currency)
+      and (u.hourly_rate is not null or t.hourly_rate is not null)
+      and i.id in (select id from drafts)
+      and i.id in (
+        select te.invoice_id from time_entries te
+        where te.organization_id = ${caller.organizationId}::uuid and te.project_id = u.id and te.billable
+      )
+    returning i.*
+  ),
+  priced_projects as (
+    select * from updated
+    union all
+    select * from projects
+    where organization_id = ${caller.organizationId}::uuid and id not in (select id from updated)
+  ),`;
+
+/**
+ * Aborts the statement when a draft changed while it waited for its lock (an attach or a detach committed): its
+ * snapshot holds the draft's entries as they were. A serialization failure, sent again on a fresh snapshot.
+ */
+const abortedIfDraftsChanged = sql`case when exists (
+    select 1 from drafts d join invoices s on s.id = d.id where s.version <> d.version
+  ) then serialization_failure('a draft of the project''s customer changed while this statement waited for it') end
+  as stale`;
 
 export const deleteProject = (db: Db, caller: Caller, id: string, ifMatch?: IfMatch) =>
   deleteUnlessReferenced(db, caller, {
