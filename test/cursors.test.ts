@@ -1,6 +1,7 @@
 // A cursor is a position in the list that issued it; lists sorted on keys of the same shape (a name and an id, an
 // instant and an id) must not take each other's cursors and answer a page from a meaningless position.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeCursor } from "../src/lib/cursor";
 import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
 import { subscribe } from "./support/webhooks";
@@ -56,6 +57,46 @@ describe("cursors", () => {
         expect([issuer, list, res.status, res.body.error?.code]).toEqual([issuer, list, ...expected]);
       }
     }
+  });
+
+  it("are refused with other filters, taken with another limit, and those issued before they carried filters are taken", async () => {
+    const otherFilters = {
+      error: {
+        code: "INVALID_CURSOR",
+        message:
+          "The cursor was issued for other filters; send the same filters as the page it came from, or start again without a cursor",
+      },
+    };
+    const page = (path: string) => h.call("GET", path, { token: team.owner.token });
+    const range = "start_date=2026-11-01&end_date=2026-11-30";
+    const entries = (await page(`/v1/time-entries?limit=1&${range}`)).body.meta.next_cursor;
+    expect((await page(`/v1/time-entries?limit=5&${range}&cursor=${entries}`)).status).toBe(200);
+    // The same filters in another order are the same filters.
+    expect((await page(`/v1/time-entries?end_date=2026-11-30&cursor=${entries}&start_date=2026-11-01`)).status).toBe(
+      200,
+    );
+    const moved = await page(`/v1/time-entries?limit=1&start_date=2026-12-01&end_date=2026-12-31&cursor=${entries}`);
+    expect([moved.status, moved.body]).toEqual([400, otherFilters]);
+    const dropped = await page(`/v1/time-entries?limit=1&cursor=${entries}`);
+    expect([dropped.status, dropped.body]).toEqual([400, otherFilters]);
+
+    const projects = (await page("/v1/projects?limit=1")).body.meta.next_cursor;
+    expect((await page(`/v1/projects?limit=1&q=B&cursor=${projects}`)).body).toEqual(otherFilters);
+    const deliveries = await subscribe(h, team.organizationId);
+    await h.sql(
+      `with e as (insert into webhook_events (organization_id, type, data) select $1, 'time_entry.created', '{}'
+         from generate_series(1, 2) returning id)
+       insert into webhook_deliveries (organization_id, event_id, subscription_id) select $1, id, $2 from e`,
+      [team.organizationId, deliveries.id],
+    );
+    const log = (await page(`/v1/webhooks/${deliveries.id}/deliveries?limit=1`)).body.meta.next_cursor;
+    expect((await page(`/v1/webhooks/${deliveries.id}/deliveries?limit=1&cursor=${log}`)).status).toBe(200);
+    expect((await page(`/v1/webhooks/${webhookId}/deliveries?limit=1&cursor=${log}`)).body).toEqual(otherFilters);
+
+    // Issued before cursors carried their filters: the sort key alone, taken as it was.
+    const [first] = (await page("/v1/projects?limit=1")).body.data;
+    const legacy = encodeCursor("projects", [first.name, first.id]);
+    expect((await page(`/v1/projects?limit=1&q=B&cursor=${legacy}`)).status).toBe(200);
   });
 
   it("of names as long as the API takes, in characters JSON escapes, still take the next page", async () => {

@@ -3299,7 +3299,7 @@ export interface operations {
   listTimeEntries: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Send it with the same filters as that page (`limit` may change; other filters are 400 `INVALID_CURSOR`). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -5229,7 +5229,7 @@ export interface operations {
   listProjects: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Send it with the same filters as that page (`limit` may change; other filters are 400 `INVALID_CURSOR`). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -6004,7 +6004,7 @@ export interface operations {
   listCustomers: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Send it with the same filters as that page (`limit` may change; other filters are 400 `INVALID_CURSOR`). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -6759,7 +6759,7 @@ export interface operations {
   listInvoices: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Send it with the same filters as that page (`limit` may change; other filters are 400 `INVALID_CURSOR`). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -7910,7 +7910,7 @@ export interface operations {
   listMembers: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Send it with the same filters as that page (`limit` may change; other filters are 400 `INVALID_CURSOR`). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -8954,7 +8954,7 @@ export interface operations {
   listWebhooks: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Send it with the same filters as that page (`limit` may change; other filters are 400 `INVALID_CURSOR`). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;
@@ -10103,7 +10103,7 @@ export interface operations {
   listWebhookDeliveries: {
     parameters: {
       query?: {
-        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Omit for the first page. */
+        /** @description Opaque cursor from `meta.next_cursor` of the previous page (at most 4096 characters: a list sorted by name carries the name). Send it with the same filters as that page (`limit` may change; other filters are 400 `INVALID_CURSOR`). Omit for the first page. */
         cursor?: string;
         /** @description Items per page, 1–100. */
         limit?: number;

@@ -89,7 +89,7 @@ export const Cursor = z
   .string()
   .max(CURSOR_MAX_LENGTH)
   .openapi({
-    description: `Opaque cursor from \`meta.next_cursor\` of the previous page (at most ${CURSOR_MAX_LENGTH} characters: a list sorted by name carries the name). Omit for the first page.`,
+    description: `Opaque cursor from \`meta.next_cursor\` of the previous page (at most ${CURSOR_MAX_LENGTH} characters: a list sorted by name carries the name). Send it with the same filters as that page (\`limit\` may change; other filters are 400 \`INVALID_CURSOR\`). Omit for the first page.`,
     example:
       "WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ",
   });

@@ -23,7 +23,8 @@
 // then 228 until the third round of audits' fixes: each operation's error examples made from its own resource and
 // scope, the webhook examples and messages, the malformed Authorization header, host and e-mail rules (~1.1 KiB);
 // then 229 until the fourth round's: the sync feed's horizon, drafts repriced with their projects, stop_running retried
-// behind a concurrent start, the invoice_id filter, optional parameters unsent by the reference (~1.1 KiB).
+// behind a concurrent start, the invoice_id filter, optional parameters unsent by the reference, cursors that carry
+// their filters (~1.8 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
