@@ -90,6 +90,34 @@ describe("POST /v1/invoices", () => {
     expect(elsewhere.status).toBe(201);
   });
 
+  it("refuses a number with a tab, a line break, an invisible or a non-breaking character, and takes plain spaces", async () => {
+    const create = (number: string) =>
+      h.call("POST", "/v1/invoices", {
+        token: team.owner.token,
+        body: { customer_id: customerId, number, date: "2026-11-30" },
+      });
+    for (const number of ["LOOK-1\u200b", "LOOK\u00a0-1", "LOOK\t1", "LOOK\n1", "LOOK\u2028-1", "\u202eLOOK-1"]) {
+      const res = await create(number);
+      expect([JSON.stringify(number), res.status, res.body.error?.details]).toEqual([
+        JSON.stringify(number),
+        400,
+        {
+          number: [
+            "Must be printable characters and plain spaces (no tabs, line breaks, invisible or non-breaking characters)",
+          ],
+        },
+      ]);
+    }
+    expect(await h.sql("select id from invoices where number like 'LOOK%'")).toEqual([]);
+    const padded = await create(" LOOK-3");
+    expect([padded.status, padded.body.error?.details]).toEqual([
+      400,
+      { number: ["Must not start or end with whitespace"] },
+    ]);
+    const spaced = await create("LOOK 2026/1 – Ümlaut");
+    expect([spaced.status, spaced.body.data?.number]).toEqual([201, "LOOK 2026/1 – Ümlaut"]);
+  });
+
   it("rejects a due date before the date, a bad date and a foreign customer", async () => {
     const early = await h.call("POST", "/v1/invoices", {
       token: team.owner.token,

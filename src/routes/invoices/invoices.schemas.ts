@@ -89,9 +89,20 @@ const InvoiceNumber = z
   .string()
   .min(1, { message: "Must not be empty" })
   .max(50, { message: "Must be at most 50 characters" })
+  // Printed on the invoice and compared byte for byte: a tab, a zero-width or non-breaking space would make a number
+  // that looks like another one and is not.
+  .regex(/^(?:[^\p{C}\p{Z}]|\x20)*$/u, {
+    message:
+      "Must be printable characters and plain spaces (no tabs, line breaks, invisible or non-breaking characters)",
+    abort: true,
+  })
   .regex(/^\S(.*\S)?$/, { message: "Must not start or end with whitespace" })
   .superRefine(storableText)
-  .openapi({ description: "Unique in the organization.", example: "INV-2026-0042" });
+  .openapi({
+    description:
+      "Unique in the organization, as written (case counts: `INV-1` and `inv-1` are two numbers): printable characters and plain spaces, no control, invisible or non-breaking characters.",
+    example: "INV-2026-0042",
+  });
 
 export const dueDateMessage = "Must be on or after date";
 
