@@ -91,7 +91,8 @@ const InvoiceNumber = z
   .max(50, { message: "Must be at most 50 characters" })
   // Printed on the invoice and compared byte for byte: a tab, a zero-width or non-breaking space would make a number
   // that looks like another one and is not.
-  .regex(/^(?:[^\p{C}\p{Z}]|\x20)*$/u, {
+  // A refinement rather than a pattern: the document's validators read patterns without Unicode property escapes.
+  .refine((number) => /^(?:[^\p{C}\p{Z}]|\x20)*$/u.test(number), {
     message:
       "Must be printable characters and plain spaces (no tabs, line breaks, invisible or non-breaking characters)",
     abort: true,
