@@ -71,10 +71,14 @@ describe("cursors", () => {
     const range = "start_date=2026-11-01&end_date=2026-11-30";
     const entries = (await page(`/v1/time-entries?limit=1&${range}`)).body.meta.next_cursor;
     expect((await page(`/v1/time-entries?limit=5&${range}&cursor=${entries}`)).status).toBe(200);
-    // The same filters in another order are the same filters.
+    // The same filters in another order, with an empty one or in another case, are the same filters.
     expect((await page(`/v1/time-entries?end_date=2026-11-30&cursor=${entries}&start_date=2026-11-01`)).status).toBe(
       200,
     );
+    expect((await page(`/v1/time-entries?${range}&q=&cursor=${entries}`)).status).toBe(200);
+    const upper = `/v1/time-entries?limit=1&${range}&timezone=Europe/Berlin`;
+    const berlin = (await page(upper)).body.meta.next_cursor;
+    expect((await page(`${upper.toLowerCase()}&cursor=${berlin}`)).status).toBe(200);
     const moved = await page(`/v1/time-entries?limit=1&start_date=2026-12-01&end_date=2026-12-31&cursor=${entries}`);
     expect([moved.status, moved.body]).toEqual([400, otherFilters]);
     const dropped = await page(`/v1/time-entries?limit=1&cursor=${entries}`);

@@ -21,13 +21,15 @@ export type CursorList =
 
 /**
  * A digest of a list request's filters: its path (a subscription's deliveries are not another's) and its query string
- * but `cursor` and `limit` (a page may be of another size), in name order. FNV-1a: it tells filters apart, it is no
- * secret.
+ * but `cursor` and `limit` (a page may be of another size), in name order. Written differently, a filter is the same
+ * one: an empty value is no filter (`q=`), and case never tells two values apart (ids, dates, zone names, `q`, which
+ * ignores it). FNV-1a: it tells filters apart, it is no secret.
  */
 export function filtersOf(url: string): string {
   const { pathname, searchParams } = new URL(url);
   const params = [...searchParams]
-    .filter(([name]) => name !== "cursor" && name !== "limit")
+    .filter(([name, value]) => name !== "cursor" && name !== "limit" && value !== "")
+    .map(([name, value]) => [name, value.toLowerCase()] as const)
     .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : x > y ? 1 : 0) : a < b ? -1 : 1));
   let hash = 0x811c9dc5;
   for (const char of JSON.stringify([pathname, params]))

@@ -101,4 +101,43 @@ describe.skipIf(!onPostgres())("a rate change behind an attach or a detach (Post
     );
     expect(events.at(-1)?.data).toEqual(now.body.data);
   });
+
+  it("reprices a draft that took the project's hours while the rate change waited", async () => {
+    const world = await draftWithTwoProjects();
+    await world.hour(world.rated, "01", world.invoice);
+    const later = await world.hour(world.rated, "02");
+    const hold = await transaction(url);
+    await hold.query("select 1 from invoices where id = $1 for update", [world.invoice]);
+    const patch = h.call("PATCH", `/v1/projects/${world.rated}`, {
+      token: world.team.owner.token,
+      body: { hourly_rate: 200 },
+    });
+    await waitingOnLocks(h, 1);
+    const created = await h.call("POST", "/v1/invoices", {
+      token: world.team.owner.token,
+      body: {
+        customer_id: (await world.read()).body.data.customer_id,
+        number: `NEW-${later.slice(0, 8)}`,
+        date: "2026-11-30",
+      },
+    });
+    const attach = await h.call("POST", `/v1/invoices/${created.body.data.id}/time-entries`, {
+      token: world.team.owner.token,
+      body: { time_entry_ids: [later] },
+    });
+    expect([attach.status, attach.body.data.summary.amounts]).toEqual([200, [{ currency: "EUR", amount: "100.00" }]]);
+    await hold.end("commit");
+    expect((await patch).status).toBe(200);
+    const now = await h.call("GET", `/v1/invoices/${created.body.data.id}`, { token: world.team.owner.token });
+    expect([now.body.data.version, now.body.data.summary.amounts]).toEqual([
+      attach.body.data.version + 1,
+      [{ currency: "EUR", amount: "200.00" }],
+    ]);
+    const sent = await h.call("PATCH", `/v1/invoices/${created.body.data.id}`, {
+      token: world.team.owner.token,
+      headers: { "If-Match": `"${attach.body.data.version}"` },
+      body: { status: "sent" },
+    });
+    expect(sent.status).toBe(412);
+  });
 });

@@ -148,7 +148,7 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
       }>(
         db,
         sql`with ${memberCte(caller)},
-        ${repricing ? draftsOfTheCustomer(caller, id) : sql``}
+        ${repricing ? draftsBillingTheProject(caller, id) : sql``}
         -- Locked, so that the If-Match verdict is about the version the write finds.
         target as (
           select p.* from projects p
@@ -174,21 +174,23 @@ export async function updateProject(db: Db, caller: Caller, id: string, changes:
           ${failedPrecondition("target", ifMatch)} as precondition_failed,
           ${customerExists(caller, changes.customer_id)} as customer_found,
           ${projectOf("answered")} as project, ${deliveriesColumn}
-          ${repricing ? sql`, ${abortedIfDraftsChanged}` : sql``}`,
+          ${repricing ? sql`, ${abortedIfDraftsChanged(caller, id)}` : sql``}`,
       ),
     constraintErrors,
   );
 }
 
 /**
- * The drafts that may bill the project's hours (those of its customer), locked in id order before the project, as an
- * attach locks its invoice before the project: a new rate reprices them, and it must see their entries as they are.
+ * The drafts that bill the project's hours, locked in id order before the project, as an attach locks its invoice
+ * before the project: a new rate reprices them, and it must see their entries as they are (`abortedIfDraftsChanged`).
  */
-const draftsOfTheCustomer = (caller: Caller, id: string) => sql`drafts as (
+const draftsBillingTheProject = (caller: Caller, id: string) => sql`drafts as (
     select i.id, i.version from invoices i
     where i.organization_id = ${caller.organizationId}::uuid and i.status = 'draft' and ${callerIsManager}
-      and i.customer_id is not distinct from (
-        select customer_id from projects where organization_id = ${caller.organizationId}::uuid and id = ${id}::uuid
+      and exists (
+        select 1 from time_entries te
+        where te.organization_id = ${caller.organizationId}::uuid and te.invoice_id = i.id
+          and te.project_id = ${id}::uuid and te.billable
       )
     order by i.id
     for update
@@ -220,12 +222,19 @@ const repricedDrafts = (caller: Caller) => sql`repriced as (
   ),`;
 
 /**
- * Aborts the statement when a draft changed while it waited for its lock (an attach or a detach committed): its
- * snapshot holds the draft's entries as they were. A serialization failure, sent again on a fresh snapshot.
+ * Aborts the statement when its snapshot no longer tells which drafts bill the project and what they hold: a locked
+ * draft changed while the statement waited for it (an attach or a detach committed), or, read afresh once the
+ * project is locked (`target`, evaluated first), a draft it did not lock now bills the project's hours (drizzle/0027).
+ * A serialization failure, sent again on a fresh snapshot.
  */
-const abortedIfDraftsChanged = sql`case when exists (
-    select 1 from drafts d join invoices s on s.id = d.id where s.version <> d.version
-  ) then serialization_failure('a draft of the project''s customer changed while this statement waited for it') end
+const abortedIfDraftsChanged = (caller: Caller, id: string) => sql`case
+    when (select count(*) from target) < 0 then null
+    when exists (select 1 from drafts d join invoices s on s.id = d.id where s.version <> d.version)
+      or exists (
+        select 1 from unnest(drafts_billing_project(${caller.organizationId}::uuid, ${id}::uuid)) billing(id)
+        where billing.id not in (select id from drafts)
+      )
+    then serialization_failure('the drafts billing the project changed while this statement waited for them') end
   as stale`;
 
 export const deleteProject = (db: Db, caller: Caller, id: string, ifMatch?: IfMatch) =>

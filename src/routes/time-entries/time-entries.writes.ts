@@ -13,6 +13,7 @@ import {
 import { changedFields, withConstraintErrors } from "../../db/query";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
+import { keptColliding } from "../../lib/errors";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows, entryOf, entryRows, timerRows } from "./entry-json";
 import {
@@ -141,8 +142,8 @@ export async function createTimeEntry(db: Db, caller: Caller, body: CreateTimeEn
   const row = await withConstraintErrors(() => queryWithEvents<WriteResult>(db, query, timerStartedMeanwhile), {
     ...entryWriteErrors,
     [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(userId === caller.userId, "user_id"),
-    // Still racing after the retries: another timer keeps starting.
-    [RUNNING_TIMER_INDEX]: async () => timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId)),
+    // Still racing after the retries: timers keep starting, as statements keep colliding elsewhere (not stored).
+    [RUNNING_TIMER_INDEX]: keptColliding,
   });
   const allowed = row.role && (userId === caller.userId || isManager(row.role));
   if (running && allowed && row.project_found && row.subject_found && !row.entry && !row.running_entry_id) {
