@@ -812,6 +812,11 @@ describe("what an issued invoice billed", () => {
     expect((await patchProject(unbilledOnly, { hourly_rate: 20 })).status).toBe(200);
     expect((await read(draft)).headers.get("ETag")).toBe(reviewed.headers.get("ETag"));
 
+    const member = await h.call("PATCH", `/v1/projects/${rated}`, {
+      token: own.member.token,
+      body: { hourly_rate: 300 },
+    });
+    expect([member.status, member.body.error.code]).toEqual([403, "FORBIDDEN"]);
     expect((await patchProject(rated, { hourly_rate: 200, currency: "USD" })).status).toBe(200);
     const repriced = await read(draft);
     expect(repriced.body.data).toMatchObject({

@@ -224,11 +224,12 @@ const repricedDrafts = (caller: Caller) => sql`repriced as (
 /**
  * Aborts the statement when its snapshot no longer tells which drafts bill the project and what they hold: a locked
  * draft changed while the statement waited for it (an attach or a detach committed), or, read afresh once the
- * project is locked (`target`, evaluated first), a draft it did not lock now bills the project's hours (drizzle/0027).
+ * project is locked (`target`, evaluated first; none for a caller who may not change it), a draft it did not lock now
+ * bills the project's hours (drizzle/0027).
  * A serialization failure, sent again on a fresh snapshot.
  */
 const abortedIfDraftsChanged = (caller: Caller, id: string) => sql`case
-    when (select count(*) from target) < 0 then null
+    when not exists (select 1 from target) then null
     when exists (select 1 from drafts d join invoices s on s.id = d.id where s.version <> d.version)
       or exists (
         select 1 from unnest(drafts_billing_project(${caller.organizationId}::uuid, ${id}::uuid)) billing(id)
