@@ -100,8 +100,7 @@ const InvoiceNumber = z
   .regex(/^\S(.*\S)?$/, { message: "Must not start or end with whitespace" })
   .superRefine(storableText)
   .openapi({
-    description:
-      "Unique in the organization, as written (case counts: `INV-1` and `inv-1` are two numbers): printable characters and plain spaces, no control, invisible or non-breaking characters.",
+    description: "Unique in the organization as written (case counts); printable characters and plain spaces only.",
     example: "INV-2026-0042",
   });
 
