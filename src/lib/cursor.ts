@@ -25,7 +25,7 @@ export type CursorList =
  * one: an empty value is no filter (`q=`), and case never tells two values apart (ids, dates, zone names, `q`, which
  * ignores it). FNV-1a: it tells filters apart, it is no secret.
  */
-export function filtersOf(url: string): string {
+function filtersOf(url: string): string {
   const { pathname, searchParams } = new URL(url);
   const params = [...searchParams]
     .filter(([name, value]) => name !== "cursor" && name !== "limit" && value !== "")
@@ -39,20 +39,18 @@ export function filtersOf(url: string): string {
 
 const FiltersTag = z.object({ f: z.string() }).strict();
 
-export function encodeCursor(list: CursorList, key: readonly unknown[], filters?: string): string {
+/** A cursor for the row whose sort key is `key`, in the list the request at `url` asked for (with its filters). */
+export function encodeCursor(list: CursorList, key: readonly unknown[], url?: string): string {
+  const filters = url === undefined ? undefined : filtersOf(url);
   const bytes = new TextEncoder().encode(JSON.stringify([list, ...key, ...(filters ? [{ f: filters }] : [])]));
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-/** The sort key in `cursor`, issued by `list` for the same `filters` (see `filtersOf`), or 400 INVALID_CURSOR. */
-export function decodeCursor<T extends z.ZodType>(
-  cursor: string,
-  list: CursorList,
-  key: T,
-  filters?: string,
-): z.infer<T> {
+/** The sort key in `cursor`, issued by `list` for the filters of the request at `url`, or 400 INVALID_CURSOR. */
+export function decodeCursor<T extends z.ZodType>(cursor: string, list: CursorList, key: T, url: string): z.infer<T> {
+  const filters = filtersOf(url);
   let otherFilters = false;
   try {
     const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
@@ -64,7 +62,7 @@ export function decodeCursor<T extends z.ZodType>(
     // Cursors issued before they carried their filters have none, and are taken as they were.
     const tag = FiltersTag.safeParse(items.at(-1));
     if (tag.success) items.pop();
-    otherFilters = tag.success && filters !== undefined && tag.data.f !== filters;
+    otherFilters = tag.success && tag.data.f !== filters;
     const sortKey = parsed.success && !otherFilters ? key.safeParse(items) : undefined;
     if (sortKey?.success) return sortKey.data;
   } catch {

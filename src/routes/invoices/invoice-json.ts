@@ -51,7 +51,9 @@ export const summaryOf = (entries: string, projects = "projects") => sql`json_bu
 export const invoiceWithSummaryOf = (source: string) =>
   sql`(select ${invoiceJson(sql`, 'summary', coalesce(i.issued_summary, ${summaryOf("entries")})`)} from ${withCustomer(source)})`;
 
-export const entryColumns = sql.raw("duration, billable, project_id, organization_id");
+/** The columns of an entry a summary reads. */
+const ENTRY_COLUMNS = "duration, billable, project_id, organization_id";
+export const entryColumns = sql.raw(ENTRY_COLUMNS);
 
 /**
  * `invoice.updated` event rows for the drafts in `drafts` (invoice rows) whose summary a change of rate or currency
@@ -60,7 +62,7 @@ export const entryColumns = sql.raw("duration, billable, project_id, organizatio
 export const repricedDraftRows = (drafts: string, projects: string) =>
   sql`select ${invoiceJson(
     sql`, 'summary', ${summaryOf(
-      "(select te.duration, te.billable, te.project_id, te.organization_id from time_entries te where te.organization_id = i.organization_id and te.invoice_id = i.id)",
+      `(select ${ENTRY_COLUMNS} from time_entries te where te.organization_id = i.organization_id and te.invoice_id = i.id)`,
       projects,
     )}`,
   )} as data, '{}'::json as previous_attributes from ${withCustomer(drafts)}`;

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager } from "../../db/membership";
 import { entityTag, preconditionsOf } from "../../lib/conditional";
-import { decodeCursor, filtersOf } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { CalendarDate, Id } from "../../lib/schemas";
@@ -33,7 +33,7 @@ const notDraft = (status: InvoiceStatus) =>
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, "invoices", InvoiceCursor, filtersOf(c.req.url)) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "invoices", InvoiceCursor, c.req.url) : undefined;
   const page = await listInvoices(c.get("db"), c.get("caller"), {
     limit: query.limit,
     status: query.status,

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
 import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
-import { decodeCursor, filtersOf } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { Id, storableText } from "../../lib/schemas";
@@ -19,7 +19,7 @@ const ownersOnly = () =>
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { cursor, ...query } = c.req.valid("query");
-  const after = cursor ? decodeCursor(cursor, "members", MemberCursor, filtersOf(c.req.url)) : undefined;
+  const after = cursor ? decodeCursor(cursor, "members", MemberCursor, c.req.url) : undefined;
   const page = await listMembers(c.get("db"), c.get("caller"), {
     ...query,
     after: after && { name: after[0], id: after[1] },

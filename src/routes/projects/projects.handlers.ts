@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { requireManager, requireMember } from "../../db/membership";
 import { preconditionsOf } from "../../lib/conditional";
 import { resourceAnswer } from "../../lib/crud-responses";
-import { decodeCursor, filtersOf } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
 import { notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { Id, storableText } from "../../lib/schemas";
@@ -23,7 +23,7 @@ const projectNotFound = () => notFound("Project");
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, "projects", ProjectCursor, filtersOf(c.req.url)) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "projects", ProjectCursor, c.req.url) : undefined;
   const page = await listProjects(c.get("db"), c.get("caller"), {
     limit: query.limit,
     q: query.q,

@@ -208,10 +208,6 @@ const repricedDrafts = (caller: Caller) => sql`repriced as (
       and (u.hourly_rate, u.currency) is distinct from (t.hourly_rate, t.currency)
       and (u.hourly_rate is not null or t.hourly_rate is not null)
       and i.id in (select id from drafts)
-      and i.id in (
-        select te.invoice_id from time_entries te
-        where te.organization_id = ${caller.organizationId}::uuid and te.project_id = u.id and te.billable
-      )
     returning i.*
   ),
   priced_projects as (

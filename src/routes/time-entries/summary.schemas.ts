@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { CalendarDate, CurrencyAmount, WeekStart } from "../../lib/schemas";
 import { checkEntryFilter, entryFilterFields } from "./entry-filter.schemas";
-import { exampleIds } from "./time-entries.schemas";
+import { exampleIds } from "./example-ids";
 
 export const DIMENSIONS = ["project", "customer", "user", "day", "week", "month"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];

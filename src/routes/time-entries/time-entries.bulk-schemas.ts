@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { atLeastOneField, IdList } from "../../lib/schemas";
-import { billable, description, exampleIds, projectId, TimeEntry } from "./time-entries.schemas";
+import { exampleIds } from "./example-ids";
+import { billable, description, projectId, TimeEntry } from "./time-entries.schemas";
 
 // Bulk edits: PATCH and DELETE on /v1/time-entries, many entries in one statement.
 

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isManager, type Role, requireMember } from "../../db/membership";
 import { entityTag, preconditionsOf } from "../../lib/conditional";
-import { type CursorList, decodeCursor, encodeCursor, filtersOf } from "../../lib/cursor";
+import { type CursorList, decodeCursor, encodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { jsonObjectText, jsonResponse, jsonText, jsonTextResponse } from "../../lib/json-text";
 import { Id, UtcTimestamp } from "../../lib/schemas";
@@ -61,13 +61,13 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     requireFilterAllowed(page.role, caller, filter);
     const meta = {
       count: page.count,
-      next_cursor: page.next ? encodeCursor(list, [page.next.time, page.next.id], filtersOf(c.req.url)) : null,
+      next_cursor: page.next ? encodeCursor(list, [page.next.time, page.next.id], c.req.url) : null,
     };
     return jsonTextResponse(c, jsonObjectText({ data: page.entries, meta: jsonText(meta) }), 200);
   };
 
   if (query.updated_since) {
-    const after = cursor ? decodeCursor(cursor, "changes", ChangeCursor, filtersOf(c.req.url)) : undefined;
+    const after = cursor ? decodeCursor(cursor, "changes", ChangeCursor, c.req.url) : undefined;
     const page = await listChanges(c.get("db"), caller, filter, {
       updatedSince: query.updated_since,
       cursor: after && { updatedAt: after[0], id: after[1] },
@@ -77,7 +77,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     return respond(page, "changes");
   }
 
-  const after = cursor ? decodeCursor(cursor, "time-entries", EntryCursor, filtersOf(c.req.url)) : undefined;
+  const after = cursor ? decodeCursor(cursor, "time-entries", EntryCursor, c.req.url) : undefined;
   const page = await listTimeEntries(c.get("db"), caller, filter, {
     cursor: after && { startTime: after[0], id: after[1] },
     limit,

@@ -15,8 +15,6 @@ import {
 import { checkEntryFilter, entryFilterFields } from "./entry-filter.schemas";
 import { exampleIds } from "./example-ids";
 
-export { exampleIds };
-
 const EntryUser = z
   .object({
     id: Id.openapi({ example: exampleIds.user }),

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { requireManager } from "../../db/membership";
-import { decodeCursor, filtersOf } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
 import { ApiError, notFound } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
@@ -23,9 +23,7 @@ export const ping: AppRouteHandler<PingRoute> = async (c) => {
 
 export const list: AppRouteHandler<ListDeliveriesRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor
-    ? decodeCursor(query.cursor, "deliveries", DeliveryCursor, filtersOf(c.req.url))
-    : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "deliveries", DeliveryCursor, c.req.url) : undefined;
   const page = await listDeliveries(c.get("db"), c.get("caller"), c.req.valid("param").id, {
     limit: query.limit,
     status: query.status,

@@ -4,7 +4,7 @@ import { requireManager } from "../../db/membership";
 import { withConstraintErrors } from "../../db/query";
 import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { readConfig } from "../../lib/config";
-import { decodeCursor, filtersOf } from "../../lib/cursor";
+import { decodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
@@ -49,7 +49,7 @@ function requireAllowedUrl(url: string | undefined, env: Bindings) {
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
-  const cursor = query.cursor ? decodeCursor(query.cursor, "webhooks", WebhookCursor, filtersOf(c.req.url)) : undefined;
+  const cursor = query.cursor ? decodeCursor(query.cursor, "webhooks", WebhookCursor, c.req.url) : undefined;
   const page = await listWebhooks(c.get("db"), c.get("caller"), {
     limit: query.limit,
     after: cursor && { createdAt: cursor[0], id: cursor[1] },
