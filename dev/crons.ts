@@ -46,10 +46,14 @@ export function cronMatches(cron: string, date: Date): boolean {
   return Boolean(minute && hour && month && day);
 }
 
-/** Fires each of `crons` at `baseUrl` whenever it is due, from the next whole minute on, for as long as the process runs. */
-export function scheduleCrons(baseUrl: string, crons: string[]) {
+/**
+ * Fires each of `crons` at `baseUrl` whenever it is due, from the next whole minute on, for as long as the process
+ * runs, skipping the minutes the Worker is down (`serving` false).
+ */
+export function scheduleCrons(baseUrl: string, crons: string[], serving: () => boolean = () => true) {
   for (const cron of crons) cronMatches(cron, new Date()); // refuses what it cannot read, at start
   const fire = () => {
+    if (!serving()) return;
     const at = new Date();
     for (const cron of crons.filter((c) => cronMatches(c, at))) {
       fetch(`${baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`).catch((error: unknown) =>

@@ -15,25 +15,13 @@ import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
 import { nextFreePort, portIsFree } from "./port";
 import { demo, seedDemo } from "./seed";
 import { latencyFromEnv } from "./sql-http-endpoint";
+import { superviseWorker } from "./supervise-worker";
 import { devSessionSecret, signSessionToken } from "./tokens";
 import { workerVarsArgs } from "./worker-vars";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = join(root, ".data");
 const setting = (name: string) => process.env[name]?.trim() || undefined;
-
-async function waitUntilServing(url: string, wrangler: { exitCode: number | null }) {
-  for (const started = Date.now(); Date.now() - started < 120_000; ) {
-    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited with code ${wrangler.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${url} did not answer within 2 minutes`);
-}
 
 /**
  * What to undo on Ctrl-C, or when start-up fails half way (a wrangler left running would hold the port for the next
@@ -103,40 +91,32 @@ async function main() {
     WEBHOOK_ALLOW_LOOPBACK: "true",
   };
   const varArgs = workerVarsArgs(root, dataDir, vars);
-  const wrangler = spawn(
-    join(root, "node_modules", ".bin", "wrangler"),
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...varArgs],
-    {
-      cwd: root,
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-    },
-  );
-  cleanups.unshift(
-    () =>
-      new Promise((resolve) => {
-        if (wrangler.exitCode !== null || wrangler.signalCode !== null) return resolve(undefined);
-        wrangler.once("exit", resolve);
-        wrangler.kill("SIGTERM");
-      }),
-  );
+  const base = `http://127.0.0.1:${port}`;
+  const worker = superviseWorker({
+    spawnWorker: () =>
+      spawn(
+        join(root, "node_modules", ".bin", "wrangler"),
+        ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...varArgs],
+        {
+          cwd: root,
+          stdio: ["ignore", "inherit", "inherit"],
+          env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+        },
+      ),
+    healthUrl: `${base}/healthz`,
+    watchPaths: [join(root, "src"), join(root, "wrangler.toml")],
+  });
+  cleanups.unshift(() => worker.stop());
   const stop = async () => {
     await cleanUp();
     process.exit(0);
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  wrangler.on("exit", (code) => {
-    if (code !== 0 && code !== null) {
-      console.error(`wrangler dev exited with code ${code}`);
-      void database.close().then(() => process.exit(code));
-    }
-  });
 
-  const base = `http://127.0.0.1:${port}`;
-  await waitUntilServing(`${base}/healthz`, wrangler);
+  await worker.ready;
   const crons = wranglerCrons(readFileSync(join(root, "wrangler.toml"), "utf8"));
-  scheduleCrons(base, crons);
+  scheduleCrons(base, crons, worker.serving);
 
   const lines = [
     "",

@@ -1,0 +1,102 @@
+// Keeps the Worker of `npm start` coming back. `wrangler dev` rebuilds and reloads on every change, but exits when the
+// Worker throws while it loads (a half-saved edit): the database, the local issuer and the crons stay up then, and
+// the Worker starts again at the next change of what it is built from, as the reload would have.
+import type { ChildProcess } from "node:child_process";
+import { type FSWatcher, watch } from "node:fs";
+
+export interface WorkerSupervisor {
+  /** Resolves once the first Worker answers `healthUrl`; rejects if it exits first (start-up failed). */
+  ready: Promise<void>;
+  /** Whether a Worker is up and answering (false while waiting for a fix). */
+  serving(): boolean;
+  /** Stops the Worker for good: no restart after this. */
+  stop(): Promise<void>;
+}
+
+export async function waitUntilServing(url: string, worker: ChildProcess, timeoutMs = 120_000) {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
+    if (exited(worker)) throw new Error(`wrangler dev exited with code ${worker.exitCode ?? worker.signalCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 60_000} minutes`);
+}
+
+const exited = (worker: ChildProcess) => worker.exitCode !== null || worker.signalCode !== null;
+
+export function superviseWorker(options: {
+  spawnWorker: () => ChildProcess;
+  healthUrl: string;
+  /** Files and folders the Worker is built from; a change after a crash starts it again. */
+  watchPaths: string[];
+  log?: (message: string) => void;
+  debounceMs?: number;
+}): WorkerSupervisor {
+  const { spawnWorker, healthUrl, watchPaths, log = console.error, debounceMs = 300 } = options;
+  let worker = spawnWorker();
+  let up = false;
+  let stopping = false;
+  let watchers: FSWatcher[] = [];
+  let pending: NodeJS.Timeout | undefined;
+
+  const unwatch = () => {
+    for (const watcher of watchers) watcher.close();
+    watchers = [];
+    clearTimeout(pending);
+  };
+  const restart = async () => {
+    unwatch();
+    worker = spawnWorker();
+    try {
+      await waitUntilServing(healthUrl, worker);
+      up = true;
+      log(`\nThe Worker is serving again at ${new URL(healthUrl).origin}.`);
+      supervise(worker);
+    } catch {
+      if (!stopping) awaitChange("It still does not start (the error is above)");
+    }
+  };
+  const awaitChange = (what: string) => {
+    if (stopping) return;
+    log(
+      `\n${what}. npm start keeps the database, tokens and crons, and starts the Worker again when you save a change. Ctrl-C stops everything.`,
+    );
+    watchers = watchPaths.map((path) =>
+      watch(path, { recursive: true }, () => {
+        clearTimeout(pending);
+        pending = setTimeout(() => void restart(), debounceMs);
+      }),
+    );
+  };
+  const supervise = (child: ChildProcess) => {
+    const stopped = () => {
+      up = false;
+      const how = child.exitCode ?? child.signalCode;
+      if (!stopping) awaitChange(`The Worker stopped (wrangler dev exited with ${how}; the error is above)`);
+    };
+    if (exited(child)) stopped();
+    else child.once("exit", stopped);
+  };
+
+  const ready = waitUntilServing(healthUrl, worker).then(() => {
+    up = true;
+    supervise(worker);
+  });
+  return {
+    ready,
+    serving: () => up,
+    stop: async () => {
+      stopping = true;
+      unwatch();
+      if (exited(worker)) return;
+      await new Promise((resolve) => {
+        worker.once("exit", resolve);
+        worker.kill("SIGTERM");
+      });
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { superviseWorker } from "../dev/supervise-worker";
+
+// A stand-in for `wrangler dev`, a real process: it serves /healthz unless `state` says "broken", in which case it
+// exits with 1 as wrangler does when the Worker throws while it loads, at start or later.
+const fakeWrangler = `
+const fs = require("node:fs");
+const [state, port] = process.argv.slice(1);
+const broken = () => fs.readFileSync(state, "utf8") === "broken";
+if (broken()) { console.error("Uncaught Error: half-saved edit"); process.exit(1); }
+require("node:http").createServer((_, res) => res.end("ok")).listen(Number(port), "127.0.0.1");
+setInterval(() => { if (broken()) process.exit(1); }, 20);
+`;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function until(condition: () => boolean, what: string) {
+  for (const started = Date.now(); Date.now() - started < 10_000; ) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("npm start's Worker supervisor", () => {
+  const dir = mkdtempSync(join(tmpdir(), "supervise-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps running when the Worker dies at load, and starts it again at the next change of its source", async () => {
+    const state = join(dir, "state");
+    const source = join(dir, "src");
+    writeFileSync(state, "ok");
+    rmSync(source, { recursive: true, force: true });
+    mkdirSync(source);
+    const port = await freePort();
+    const logs: string[] = [];
+    let spawned = 0;
+    const worker = superviseWorker({
+      spawnWorker: () => {
+        spawned++;
+        return spawn(process.execPath, ["-e", fakeWrangler, state, String(port)], { stdio: "ignore" });
+      },
+      healthUrl: `http://127.0.0.1:${port}/healthz`,
+      watchPaths: [source],
+      log: (message) => logs.push(message.trim()),
+      debounceMs: 50,
+    });
+    try {
+      await worker.ready;
+      expect(worker.serving()).toBe(true);
+
+      writeFileSync(state, "broken");
+      await until(() => !worker.serving(), "the Worker to stop");
+      await until(() => logs.length === 1, "the stop to be told");
+      expect(logs[0]).toMatch(
+        /^The Worker stopped \(wrangler dev exited with 1; the error is above\)\. npm start keeps/,
+      );
+      expect(spawned).toBe(1);
+
+      // A change that does not fix it: one more try, which fails, and it waits again.
+      writeFileSync(join(source, "index.ts"), "still broken");
+      await until(() => logs.length === 2, "the second failure to be told");
+      expect(logs[1]).toMatch(/^It still does not start \(the error is above\)\./);
+      expect(spawned).toBe(2);
+      expect(worker.serving()).toBe(false);
+
+      writeFileSync(state, "ok");
+      writeFileSync(join(source, "index.ts"), "fixed");
+      await until(() => worker.serving(), "the Worker to serve again");
+      expect(logs[2]).toBe(`The Worker is serving again at http://127.0.0.1:${port}.`);
+      expect(spawned).toBe(3);
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok");
+    } finally {
+      await worker.stop();
+    }
+    expect(worker.serving()).toBe(false);
+    writeFileSync(join(source, "index.ts"), "after stop");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(spawned).toBe(3);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it("fails start-up when the first Worker exits before it serves", async () => {
+    const state = join(dir, "state-broken");
+    writeFileSync(state, "broken");
+    const port = await freePort();
+    const worker = superviseWorker({
+      spawnWorker: () => spawn(process.execPath, ["-e", fakeWrangler, state, String(port)], { stdio: "ignore" }),
+      healthUrl: `http://127.0.0.1:${port}/healthz`,
+      watchPaths: [dir],
+      log: () => {},
+    });
+    await expect(worker.ready).rejects.toThrow("wrangler dev exited with code 1");
+    await worker.stop();
+  });
+});
