@@ -207,6 +207,10 @@ describe("database invariants", () => {
         owner.id,
       ]),
     ).toEqual(refused);
+    const elsewhere = await createOrganization(h);
+    expect(
+      await failure("update organization_members set organization_id = $2 where user_id = $1", [owner.id, elsewhere]),
+    ).toEqual(refused);
   });
 
   it("deletes organizations with every row they own in one statement, their last owners included, and nothing else", async () => {

@@ -284,6 +284,33 @@ describe("Idempotency-Key on POST", () => {
       ).toHaveLength(1);
     });
 
+    it("refuses the replay of an owner's grant of the owner role once the caller is only an admin", async () => {
+      const owner = await createMember(h, team.organizationId, "owner");
+      const key = crypto.randomUUID();
+      const grant = { email: "granted-owner@example.com", role: "owner" };
+      const first = await keyed(owner, key, "/v1/members", grant);
+      expect(first.status).toBe(201);
+      const toAdmin = { email: "granted-admin@example.com", role: "admin" };
+      const adminKey = crypto.randomUUID();
+      const admin = await keyed(owner, adminKey, "/v1/members", toAdmin);
+      expect(admin.status).toBe(201);
+      await setMembership(owner, "admin");
+
+      const retry = await keyed(owner, key, "/v1/members", grant);
+      expect(retry.status).toBe(403);
+      expect(retry.body).toEqual({
+        error: {
+          code: "FORBIDDEN",
+          message: "Only an owner can change an owner or grant the owner role; admins manage the others",
+        },
+      });
+      expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+      // An admin may still add an admin: that answer is replayed as it was.
+      const adminRetry = await keyed(owner, adminKey, "/v1/members", toAdmin);
+      expect([adminRetry.status, adminRetry.headers.get("Idempotent-Replayed")]).toEqual([201, "true"]);
+      expect(adminRetry.body).toEqual(admin.body);
+    });
+
     it("replays a refusal as it was after a promotion: the request is not run again", async () => {
       const member = await createMember(h, team.organizationId, "member");
       const key = crypto.randomUUID();

@@ -32,7 +32,8 @@ export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
   const result = await addMember(c.get("db"), c.get("caller"), body);
   requireManager(result.role, "add members");
-  if (!result.allowed) throw ownersOnly();
+  // `allowed` is the statement's verdict, stored with a key; a replay answers for the role the caller has now.
+  if (!result.allowed || (body.role === "owner" && result.role !== "owner")) throw ownersOnly();
   if (!result.member) {
     // The only membership the upsert leaves alone is an active one.
     throw new ApiError("ALREADY_MEMBER", `${body.email} is already a member of this organization`, {
