@@ -15,7 +15,7 @@ import { type OAuthIssuer, startOAuthIssuer } from "./oauth-issuer";
 import { nextFreePort, portIsFree } from "./port";
 import { demo, seedDemo } from "./seed";
 import { latencyFromEnv } from "./sql-http-endpoint";
-import { superviseWorker } from "./supervise-worker";
+import { stopWhenOrphaned, superviseWorker } from "./supervise-worker";
 import { devSessionSecret, signSessionToken } from "./tokens";
 import { workerVarsArgs } from "./worker-vars";
 
@@ -113,6 +113,7 @@ async function main() {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  stopWhenOrphaned(stop);
 
   await worker.ready;
   const crons = wranglerCrons(readFileSync(join(root, "wrangler.toml"), "utf8"));

@@ -35,8 +35,9 @@ export function superviseWorker(options: {
   watchPaths: string[];
   log?: (message: string) => void;
   debounceMs?: number;
+  graceMs?: number;
 }): WorkerSupervisor {
-  const { spawnWorker, healthUrl, watchPaths, log = console.error, debounceMs = 300 } = options;
+  const { spawnWorker, healthUrl, watchPaths, log = console.error, debounceMs = 300, graceMs = 500 } = options;
   let worker = spawnWorker();
   let up = false;
   let stopping = false;
@@ -76,7 +77,11 @@ export function superviseWorker(options: {
     const stopped = () => {
       up = false;
       const how = child.exitCode ?? child.signalCode;
-      if (!stopping) awaitChange(`The Worker stopped (wrangler dev exited with ${how}; the error is above)`);
+      // Ctrl-C reaches wrangler and npm start together, and wrangler may be seen to exit first: a moment's grace
+      // lets stop() say so, rather than announcing a crash on the way out.
+      setTimeout(() => {
+        if (!stopping) awaitChange(`The Worker stopped (wrangler dev exited with ${how}; the error is above)`);
+      }, graceMs);
     };
     if (exited(child)) stopped();
     else child.once("exit", stopped);
@@ -99,4 +104,19 @@ export function superviseWorker(options: {
       });
     },
   };
+}
+
+/**
+ * Calls `stop` once this process is orphaned. npm runs a script through `sh -c`, and a SIGTERM sent to npm alone (a
+ * process manager, `timeout`, an editor's stop button) kills npm and that shell without reaching their child, which
+ * the system then adopts; Ctrl-C signals the whole group and never gets here.
+ */
+export function stopWhenOrphaned(stop: () => unknown, intervalMs = 1_000) {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    void stop();
+  }, intervalMs);
+  timer.unref();
 }

@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { superviseWorker } from "../dev/supervise-worker";
+import { stopWhenOrphaned, superviseWorker } from "../dev/supervise-worker";
 
 // A stand-in for `wrangler dev`, a real process: it serves /healthz unless `state` says "broken", in which case it
 // exits with 1 as wrangler does when the Worker throws while it loads, at start or later.
@@ -55,6 +56,7 @@ describe("npm start's Worker supervisor", () => {
       watchPaths: [source],
       log: (message) => logs.push(message.trim()),
       debounceMs: 50,
+      graceMs: 50,
     });
     try {
       await worker.ready;
@@ -103,5 +105,36 @@ describe("npm start's Worker supervisor", () => {
     });
     await expect(worker.ready).rejects.toThrow("wrangler dev exited with code 1");
     await worker.stop();
+  });
+});
+
+describe("npm start when npm alone is stopped", () => {
+  it("stops once its shell dies and it is orphaned, as a SIGTERM to npm leaves it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orphan-"));
+    const stopped = join(dir, "stopped");
+    const module = fileURLToPath(new URL("../dev/supervise-worker.ts", import.meta.url));
+    const script = `import(${JSON.stringify(module)}).then(({ stopWhenOrphaned }) => {
+      stopWhenOrphaned(() => { require("node:fs").writeFileSync(${JSON.stringify(stopped)}, "stopped"); process.exit(0); }, 50);
+      setInterval(() => {}, 1000);
+    })`;
+    // The shell stays between, as npm's `sh -c` does (the trailing command keeps it from exec'ing node).
+    const shell = spawn("sh", ["-c", `node --import tsx -e '${script}'; exit $?`], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(existsSync(stopped)).toBe(false);
+      shell.kill("SIGTERM");
+      await until(() => existsSync(stopped), "the orphan to stop");
+      expect(readFileSync(stopped, "utf8")).toBe("stopped");
+    } finally {
+      shell.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("does nothing while its parent lives", async () => {
+    let calls = 0;
+    stopWhenOrphaned(() => calls++, 10);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls).toBe(0);
   });
 });

@@ -178,8 +178,12 @@ function withOptionalParametersUnsent(document: Document): Document {
   for (const item of Object.values(document.paths ?? {}))
     for (const operation of Object.values(item ?? {}))
       for (const parameter of ((operation as { parameters?: Parameter[] }).parameters ?? []) as Parameter[])
-        if (!parameter.required && parameter.schema?.example !== undefined)
-          parameter.examples = { example: { value: parameter.schema.example, "x-disabled": true } };
+        if (!parameter.required && parameter.schema?.example !== undefined) {
+          // Moved, not copied: a reference shows both, as two "Example" lines.
+          const { example, ...schema } = parameter.schema;
+          parameter.examples = { example: { value: example, "x-disabled": true } };
+          parameter.schema = schema;
+        }
   return document;
 }
 
