@@ -11,7 +11,7 @@ import {
   createUser,
 } from "./support/factories";
 import { type Harness, startHarness } from "./support/harness";
-import { subscribe } from "./support/webhooks";
+import { subscribe, testSecret } from "./support/webhooks";
 
 let h: Harness;
 
@@ -213,6 +213,22 @@ describe("database invariants", () => {
     ).toEqual(refused);
   });
 
+  it("keeps only signing secrets that can sign: whsec_ and the base64 of 32 bytes, the previous one too", async () => {
+    const org = await createOrganization(h);
+    const { id } = await subscribe(h, org);
+    const refused = { code: "23514", constraint: "webhook_subscriptions_secret_format_check" };
+    for (const secret of ["whsec_not base64!", "whsec_", `whsec_${"A".repeat(42)}=`, `${testSecret()} `])
+      expect(await failure("update webhook_subscriptions set secret = $2 where id = $1", [id, secret])).toEqual(
+        refused,
+      );
+    expect(
+      await failure(
+        "update webhook_subscriptions set previous_secret = 'whsec_x', previous_secret_expires_at = now() where id = $1",
+        [id],
+      ),
+    ).toEqual(refused);
+  });
+
   it("deletes organizations with every row they own in one statement, their last owners included, and nothing else", async () => {
     const organizationTables = (
       await h.sql(
@@ -243,13 +259,13 @@ describe("database invariants", () => {
       await h.sql(
         `with subscription as (
            insert into webhook_subscriptions (organization_id, url, events, secret)
-           values ($1, 'https://hooks.test.example/', '{time_entry.created}', 's') returning id
+           values ($1, 'https://hooks.test.example/', '{time_entry.created}', $2) returning id
          ), event as (
            insert into webhook_events (organization_id, type, data) values ($1, 'time_entry.created', '{}') returning id
          )
          insert into webhook_deliveries (organization_id, event_id, subscription_id)
          select $1, event.id, subscription.id from event, subscription`,
-        [org],
+        [org, testSecret()],
       );
       return { org, owner };
     };

@@ -89,7 +89,16 @@ async function consume(batch: MessageBatch<DeliveryMessage>, config: Config) {
     }),
   );
   await recordAttempts(db, results);
-  const retries = new Map(results.filter((r) => r.outcome === "retry").map((r) => [r.id, r.retry_in_seconds]));
+  // The delay runs from each attempt, not from the end of the batch, which waited for its slowest receiver.
+  const now = Date.now();
+  const retries = new Map(
+    results
+      .filter((r) => r.outcome === "retry")
+      .map((r) => {
+        const elapsed = r.attempted_at ? (now - Date.parse(r.attempted_at)) / 1000 : 0;
+        return [r.id, r.retry_in_seconds == null ? null : Math.max(0, Math.round(r.retry_in_seconds - elapsed))];
+      }),
+  );
   for (const [id, messages] of messagesById) {
     const [first] = current.get(id) ?? [];
     for (const message of messages) if (message !== first) message.ack();

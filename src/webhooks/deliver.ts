@@ -38,18 +38,31 @@ export async function attemptDelivery(
   // A stored URL the rules refuse (written in SQL, or refused by a newer rule) can never be delivered to: as a 410,
   // the subscription is disabled, so that its status says so instead of staying healthy while nothing arrives.
   if (refused) {
-    const error = `The URL is refused: ${refused}; the subscription is disabled until its URL is changed`;
+    const error = `The URL is refused: ${refused}; the subscription is disabled: change its URL and set it active again`;
     return { ...notSent(delivery.id, error), outcome: "gone" };
   }
 
   const body = payloadOf(delivery.event);
   const timestamp = Math.floor(Date.now() / 1000);
+  let signature: string;
+  try {
+    signature = await signatureHeader(delivery.secrets, delivery.event.id, timestamp, body);
+  } catch (error) {
+    // Never thrown to the batch, whose other deliveries (other organizations' too) would fail with this one.
+    const reason = error instanceof Error ? error.message : String(error);
+    const result = notSent(delivery.id, `The delivery could not be signed: ${reason}`);
+    return {
+      ...result,
+      outcome: "retry",
+      retry_in_seconds: retryDelaySeconds(attempt, settings.retryBaseSeconds) ?? null,
+    };
+  }
   const headers = {
     "content-type": "application/json",
     "user-agent": USER_AGENT,
     "webhook-id": delivery.event.id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signatureHeader(delivery.secrets, delivery.event.id, timestamp, body),
+    "webhook-signature": signature,
   };
   const started = Date.now();
   const failure = (error: string, status: number | null = null): AttemptResult => ({

@@ -78,9 +78,13 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
       update webhook_deliveries d set
         status = case when r.outcome = 'retry' then 'pending' when r.outcome = 'gone' then 'failed' else r.outcome end,
         attempts = d.attempts + r.attempted::int,
-        response_status = r.response_status, duration_ms = r.duration_ms, error = r.error,
+        -- Not sent this time (disabled meanwhile, say): the last attempt's answer stays beside its time.
+        response_status = case when r.attempted then r.response_status else d.response_status end,
+        duration_ms = case when r.attempted then r.duration_ms else d.duration_ms end,
+        error = r.error,
         last_attempt_at = case when r.attempted then r.attempted_at else d.last_attempt_at end,
-        next_retry_at = now() + make_interval(secs => r.retry_in_seconds),
+        -- From the attempt, not from this statement, which waits for the batch's slowest receiver.
+        next_retry_at = coalesce(r.attempted_at, now()) + make_interval(secs => r.retry_in_seconds),
         delivered_at = case
           when r.outcome = 'delivered' then r.attempted_at + make_interval(secs => r.duration_ms / 1000.0)
           else d.delivered_at end

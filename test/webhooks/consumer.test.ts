@@ -166,7 +166,8 @@ describe("a subscription whose stored URL the rules refuse", () => {
     expect(row).toEqual({
       status: "failed",
       attempts: "0",
-      error: "The URL is refused: Must not be a private address; the subscription is disabled until its URL is changed",
+      error:
+        "The URL is refused: Must not be a private address; the subscription is disabled: change its URL and set it active again",
       last_attempt_at: null,
       active: "f",
       subscription: "disabled",
@@ -200,6 +201,79 @@ describe("a receiver that answers 410 Gone", () => {
         active: "f",
         subscription: "disabled",
       });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe("retries in a batch with a slow receiver", () => {
+  it("count each retry's delay from its own attempt, not from the end of the batch", async () => {
+    const team = await createTeam(h);
+    const failing = await startReceiver(() => 500);
+    const slow = await startReceiver(() => "hang");
+    const env = { ...h.env, WEBHOOK_ALLOW_LOOPBACK: "true", WEBHOOK_TIMEOUT_MS: "2500" };
+    try {
+      const deliveryTo = async (receiver: typeof failing) => {
+        const { id } = await subscribe(h, team.organizationId, { url: receiver.url, secret: receiver.secret });
+        return insertDelivery(h, { organizationId: team.organizationId, id });
+      };
+      const [toFailing, toSlow] = [await deliveryTo(failing), await deliveryTo(slow)];
+      const batch = batchOf(DELIVERY_QUEUE, [
+        { id: toFailing, attempts: 1 },
+        { id: toSlow, attempts: 1 },
+      ]);
+      await consumeWebhooks(batch.batch, env);
+      // Both went out together; the batch ended 2.5 s later, when the slow one timed out: 30 s from the attempts.
+      const retryOf = (id: string) => (batch.outcomes[id] as { retry: { delaySeconds: number } }).retry.delaySeconds;
+      for (const id of [toFailing, toSlow]) {
+        expect(retryOf(id)).toBeGreaterThanOrEqual(27);
+        expect(retryOf(id)).toBeLessThanOrEqual(28);
+      }
+      const rows = await h.sql(
+        `select d.id, extract(epoch from d.next_retry_at - d.last_attempt_at)::int as due_after, d.response_status
+         from webhook_deliveries d where d.id = any($1::uuid[]) order by d.id = $2 desc`,
+        [`{${toFailing},${toSlow}}`, toFailing],
+      );
+      expect(rows).toEqual([
+        { id: toFailing, due_after: "30", response_status: "500" },
+        { id: toSlow, due_after: "30", response_status: null },
+      ]);
+    } finally {
+      await failing.close();
+      await slow.close();
+    }
+  });
+
+  it("keeps the last attempt's answer beside its time when the next is not sent (the subscription disabled)", async () => {
+    const team = await createTeam(h);
+    const receiver = await startReceiver(() => 500);
+    const env = { ...h.env, WEBHOOK_ALLOW_LOOPBACK: "true" };
+    try {
+      const subscription = await subscribe(h, team.organizationId, { url: receiver.url, secret: receiver.secret });
+      const id = await insertDelivery(h, { organizationId: team.organizationId, id: subscription.id });
+      await consumeWebhooks(batchOf(DELIVERY_QUEUE, [{ id, attempts: 1 }]).batch, env);
+      const row = () =>
+        h.sql(
+          "select status, attempts, response_status, error, last_attempt_at from webhook_deliveries where id = $1",
+          [id],
+        );
+      const [afterAttempt] = await row();
+      expect(afterAttempt).toMatchObject({ attempts: "1", response_status: "500", error: "The receiver answered 500" });
+      await h.sql("update webhook_subscriptions set active = false, status = 'disabled' where id = $1", [
+        subscription.id,
+      ]);
+      await consumeWebhooks(batchOf(DELIVERY_QUEUE, [{ id, attempts: 2 }]).batch, env);
+      expect(await row()).toEqual([
+        {
+          status: "failed",
+          attempts: "1",
+          response_status: "500",
+          error: "The subscription is disabled",
+          last_attempt_at: afterAttempt?.last_attempt_at,
+        },
+      ]);
+      expect(receiver.received).toHaveLength(1);
     } finally {
       await receiver.close();
     }

@@ -64,3 +64,23 @@ describe("a delivery attempt that reaches no receiver", () => {
     expect(Date.parse(result.attempted_at ?? "")).toBeLessThanOrEqual(Date.now());
   });
 });
+
+describe("a delivery that cannot be signed", () => {
+  it("is a failed attempt of its own, retried on schedule, never an error thrown at the batch", async () => {
+    const send = vi.fn();
+    vi.stubGlobal("fetch", send);
+    const unsigned = { ...delivery, secrets: ["whsec_not base64!"] };
+    const result = await attemptDelivery(unsigned, 2, settings);
+    expect(result).toEqual({
+      id: delivery.id,
+      outcome: "retry",
+      attempted: false,
+      attempted_at: null,
+      response_status: null,
+      duration_ms: null,
+      error: expect.stringMatching(/^The delivery could not be signed: /),
+      retry_in_seconds: 120,
+    });
+    expect(send).not.toHaveBeenCalled();
+  });
+});

@@ -328,7 +328,7 @@ describe("scheduled handler", () => {
       const rotated = async (expiresIn: string) => {
         const { id } = await subscribe(h, team.organizationId, { active: false });
         await h.sql(
-          `update webhook_subscriptions set previous_secret = 'whsec_old', previous_secret_expires_at = now() + $2::interval
+          `update webhook_subscriptions set previous_secret = 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', previous_secret_expires_at = now() + $2::interval
            where id = $1`,
           [id, expiresIn],
         );
@@ -352,7 +352,11 @@ describe("scheduled handler", () => {
       // Cleared without a new version: the API shows neither column.
       expect(await secretsOf()).toEqual([
         { id: expired, previous_secret: null, version: expiredBefore?.version },
-        { id: signing, previous_secret: "whsec_old", version: signingBefore?.version },
+        {
+          id: signing,
+          previous_secret: "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+          version: signingBefore?.version,
+        },
       ]);
       await h.sql("delete from webhook_subscriptions where id = any($1::uuid[])", [
         `{${subscription},${expired},${signing}}`,

@@ -41,6 +41,12 @@ export const webhookSubscriptions = pgTable(
       "webhook_subscriptions_previous_secret_check",
       sql`(${t.previousSecret} is null) = (${t.previousSecretExpiresAt} is null)`,
     ),
+    // What signs: `whsec_` and the base64 of 32 bytes. Anything else cannot key an HMAC, and would fail every
+    // delivery of the subscription.
+    check(
+      "webhook_subscriptions_secret_format_check",
+      sql`${t.secret} ~ '^whsec_[A-Za-z0-9+/]{43}=$' and (${t.previousSecret} is null or ${t.previousSecret} ~ '^whsec_[A-Za-z0-9+/]{43}=$')`,
+    ),
   ],
 );
 

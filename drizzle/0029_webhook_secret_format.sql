@@ -1,0 +1,1 @@
+ALTER TABLE "webhook_subscriptions" ADD CONSTRAINT "webhook_subscriptions_secret_format_check" CHECK ("webhook_subscriptions"."secret" ~ '^whsec_[A-Za-z0-9+/]{43}=$' and ("webhook_subscriptions"."previous_secret" is null or "webhook_subscriptions"."previous_secret" ~ '^whsec_[A-Za-z0-9+/]{43}=$'));
