@@ -28,15 +28,15 @@ app.use("/v1/*", async (c, next) => {
   // Authenticated data must never sit in a shared cache.
   c.header("Cache-Control", "no-store");
 });
-app.use(
-  "/v1/*",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new HTTPException(413);
-    },
-  }),
-);
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new HTTPException(413);
+  },
+});
+// A GET's body means nothing (RFC 9110 §9.3.1) and is never read: ignored whatever its size, not a 413 that no GET
+// documents.
+app.use("/v1/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
 app.use("/v1/*", authenticate, rateLimit, database, dispatchWebhooks, idempotency);
 
 const routes = [timeEntries, projects, customers, invoices, members, organizations, webhooks, me] as const;

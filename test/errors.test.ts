@@ -135,4 +135,40 @@ describe("validation messages", () => {
     const missing = await h.call("GET", "/v1/time-entries/export", { token });
     expect(missing.body.error.details).toEqual({ format: ["Required"] });
   });
+
+  it("name an enum's values, and say one thing of a value that is no timestamp or date", async () => {
+    const token = team.owner.token;
+    const cases: [string, Record<string, string[]>][] = [
+      ["/v1/invoices?status=Draft", { status: ["Must be draft, sent, paid, overdue or void"] }],
+      [
+        "/v1/time-entries/summary?start_date=2026-11-01&end_date=2026-11-30&rounding=UP&rounding_minutes=15",
+        { rounding: ["Must be up, down or nearest"] },
+      ],
+      [
+        "/v1/time-entries?updated_since=2026-11-28T09:00:00%2B24:00",
+        { updated_since: ["Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"] },
+      ],
+      ["/v1/time-entries?start_date=", { start_date: ["Must be a calendar date, YYYY-MM-DD"] }],
+      [
+        "/v1/time-entries?start_date=0000-12-31",
+        { start_date: ["Must be a calendar date from 0001-01-01 to 9999-12-31"] },
+      ],
+      [
+        "/v1/time-entries?updated_since=9999-12-31T22:00:00-05:00",
+        { updated_since: ["Must fall from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC"] },
+      ],
+    ];
+    for (const [path, details] of cases) {
+      const res = await h.call("GET", path, { token });
+      expect([path, res.status, res.body.error?.details]).toEqual([path, 400, details]);
+    }
+  });
+
+  it("answer a cursor longer than any the API issues as INVALID_CURSOR, as any cursor it did not issue", async () => {
+    const res = await h.call("GET", `/v1/time-entries?cursor=${"A".repeat(4097)}`, { token: team.owner.token });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: { code: "INVALID_CURSOR", message: "The cursor is malformed or was not issued by this API" },
+    });
+  });
 });

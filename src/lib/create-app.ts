@@ -10,7 +10,7 @@ import { ApiError, keptColliding } from "./errors";
 import { jsonReadingOf } from "./media-type";
 import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
-import { UNKNOWN_FIELD, validationHook } from "./validation";
+import { invalidRequest, UNKNOWN_FIELD, validationHook } from "./validation";
 
 /** What an operation without query parameters takes: none, so that a misspelt or unknown one is 400, not ignored. */
 const NoQuery = z.object({}).strict();
@@ -154,6 +154,29 @@ const noBody: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
+const PRECONDITIONS = ["If-Match", "If-None-Match"] as const;
+
+/**
+ * A write that takes no precondition (a creation, a bulk edit, an attach) refuses `If-Match` and `If-None-Match`, as a
+ * strict body refuses an unknown field: ignored, they would let a write the client meant as conditional go through
+ * whatever the state. (GETs take `If-None-Match` as no precondition: they answer no 304, see the README.)
+ */
+const noPreconditions: MiddlewareHandler = async (c, next) => {
+  const sent = PRECONDITIONS.filter((name) => c.req.header(name) !== undefined);
+  if (sent.length > 0) {
+    throw invalidRequest(
+      "header",
+      Object.fromEntries(sent.map((name) => [name, ["Not taken by this operation, which is unconditional"]])),
+    );
+  }
+  await next();
+};
+
+const takesPreconditions = (route: RouteConfig) => {
+  const headers = route.request?.headers as { shape?: object } | undefined;
+  return headers?.shape !== undefined && "If-Match" in headers.shape;
+};
+
 /** The routes' router: strict query strings, optional bodies that may come empty, the shared validation hook. */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
@@ -164,7 +187,8 @@ export function createRouter() {
     const optionalBody = body?.required === false;
     const middleware = [...(optionalBody ? [emptyBodyIsNone] : []), ...[route.middleware ?? []].flat()];
     const bodyRule = body ? [jsonBodyOnly] : route.method === "get" ? [] : [noBody];
-    return { ...route, request, middleware: [...middleware, strictQueryString, ...bodyRule] };
+    const preconditionRule = route.method === "get" || takesPreconditions(route) ? [] : [noPreconditions];
+    return { ...route, request, middleware: [...middleware, strictQueryString, ...preconditionRule, ...bodyRule] };
   };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
     // biome-ignore lint/suspicious/noExplicitAny: passes the handler and hook on exactly as given.

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "./errors";
+import { CURSOR_MAX_LENGTH } from "./schemas";
 
 // A keyset cursor is the sort key of the last item of a page, as base64url JSON, tagged with the list that issued
 // it: lists sorted on keys of the same shape (a name and an id, an instant and an id) would otherwise take each
@@ -53,6 +54,7 @@ export function decodeCursor<T extends z.ZodType>(cursor: string, list: CursorLi
   const filters = filtersOf(url);
   let otherFilters = false;
   try {
+    if (cursor.length > CURSOR_MAX_LENGTH) throw new Error("longer than any cursor issued");
     const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
     const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
       Uint8Array.from(binary, (c) => c.charCodeAt(0)),

@@ -47,6 +47,8 @@ export const Timestamp = z
     z.iso.datetime({
       offset: true,
       message: "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z",
+      // Not a timestamp: no range to tell of.
+      abort: true,
     }),
   )
   .refine(inInstantRange, instantRangeMessage)
@@ -57,13 +59,13 @@ export const Timestamp = z
     example: "2026-11-28T09:00:00Z",
   });
 
-export const UtcTimestamp = z.iso.datetime().refine(inInstantRange, instantRangeMessage).openapi({
+export const UtcTimestamp = z.iso.datetime({ abort: true }).refine(inInstantRange, instantRangeMessage).openapi({
   description: "UTC timestamp, ISO 8601 with milliseconds.",
   example: "2026-11-28T09:00:00.000Z",
 });
 
 export const CalendarDate = z.iso
-  .date({ message: "Must be a calendar date, YYYY-MM-DD" })
+  .date({ message: "Must be a calendar date, YYYY-MM-DD", abort: true })
   .refine((date) => date >= "0001-01-01", { message: "Must be a calendar date from 0001-01-01 to 9999-12-31" })
   // `format: date` lets year 0000 through, which Postgres has not.
   .openapi({ pattern: "^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}$", example: "2026-11-28" });
@@ -83,16 +85,15 @@ export const Limit = z
  * A name of 200 characters that JSON escapes (`\u0001` each) makes a cursor of about 1,700 characters; the bound
  * leaves room for names an operator wrote longer in SQL.
  */
-const CURSOR_MAX_LENGTH = 4096;
+export const CURSOR_MAX_LENGTH = 4096;
 
-export const Cursor = z
-  .string()
-  .max(CURSOR_MAX_LENGTH)
-  .openapi({
-    description: `Opaque cursor from \`meta.next_cursor\` of the previous page (at most ${CURSOR_MAX_LENGTH} characters: a list sorted by name carries the name). Send it with the same filters as that page (\`limit\` may change; other filters are 400 \`INVALID_CURSOR\`). Omit for the first page.`,
-    example:
-      "WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ",
-  });
+/** A longer one is no cursor this API issued: `INVALID_CURSOR` (decodeCursor), like any other. */
+export const Cursor = z.string().openapi({
+  maxLength: CURSOR_MAX_LENGTH,
+  description: `Opaque cursor from \`meta.next_cursor\` of the previous page (at most ${CURSOR_MAX_LENGTH} characters: a list sorted by name carries the name). Send it with the same filters as that page (\`limit\` may change; other filters are 400 \`INVALID_CURSOR\`). Omit for the first page.`,
+  example:
+    "WyJ0aW1lLWVudHJpZXMiLCIyMDI2LTExLTI4VDA5OjAwOjAwLjAwMFoiLCI0YTNkN2YzZS0yYTUxLTRmNWUtOWE4Yi01YjdlMmMxZDBmNDIiXQ",
+});
 
 export const PageMeta = z
   .object({

@@ -33,6 +33,11 @@ function messageOf(issue: z.core.$ZodIssue, input: unknown) {
   if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input: expected")) {
     return `Must be ${kinds[issue.expected] ?? issue.expected}`;
   }
+  // An enum without a message of its own names its values as the others do: "Must be up, down or nearest".
+  if (issue.code === "invalid_value" && issue.message.startsWith("Invalid option:")) {
+    const values = issue.values.map(String);
+    return `Must be ${values.length > 1 ? `${values.slice(0, -1).join(", ")} or ${values.at(-1)}` : values[0]}`;
+  }
   return issue.message;
 }
 

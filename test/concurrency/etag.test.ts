@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "../support/factories";
 import { type CallOptions, type Harness, startHarness } from "../support/harness";
+import { documentedOperations } from "../support/openapi-operations";
 
 let h: Harness;
 let team: Team;
@@ -431,6 +432,45 @@ describe("where 412 stands among the other answers", () => {
         expect(res.status).toBe(status);
       });
       expect(trips).toBe(1);
+    }
+  });
+});
+
+describe("a write that takes no precondition", () => {
+  it("refuses If-Match and If-None-Match (400, before any SQL) rather than writing unconditionally", async () => {
+    const unconditional = (await documentedOperations(h)).filter(
+      ({ method, operation }) =>
+        method !== "get" && !(operation.parameters ?? []).some((parameter) => parameter.name === "If-Match"),
+    );
+    const names = unconditional.map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "POST /v1/time-entries",
+        "PATCH /v1/time-entries",
+        "DELETE /v1/time-entries",
+        "POST /v1/invoices/{id}/time-entries",
+        "POST /v1/webhooks/{id}/ping",
+      ]),
+    );
+    for (const { method, path, operation } of unconditional) {
+      const url = path.replace(/\{\w+\}/g, () => crypto.randomUUID());
+      expect(Object.keys(operation.responses), `${method} ${path}`).toContain("400");
+      for (const [name, value] of [
+        ["If-Match", '"1"'],
+        ["If-None-Match", "*"],
+      ] as const) {
+        const { trips, result } = await h.counted(() =>
+          h.call(method.toUpperCase(), url, { token: team.owner.token, body: {}, headers: { [name]: value } }),
+        );
+        expect([result.status, trips], `${method} ${path} ${name}`).toEqual([400, 0]);
+        expect(result.body).toEqual({
+          error: {
+            code: "VALIDATION_ERROR",
+            message: "Invalid request header",
+            details: { [name]: ["Not taken by this operation, which is unconditional"] },
+          },
+        });
+      }
     }
   });
 });
