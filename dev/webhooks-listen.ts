@@ -9,6 +9,7 @@
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import { stopWhenOrphaned } from "./supervise-worker";
 
 const usage =
   "usage: npm run webhooks:listen -- [--token <token>, else TOKEN] [--events a,b] [--port 8788] [--api URL]\n" +
@@ -129,6 +130,7 @@ async function main() {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  stopWhenOrphaned(stop);
 }
 
 main().catch((error) => {
