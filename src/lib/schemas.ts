@@ -55,7 +55,7 @@ export const Timestamp = z
   .transform((text) => new Date(Date.parse(text)).toISOString())
   .openapi({
     description:
-      "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`; `T` and `Z` may be lower case), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC; stored and returned in UTC at millisecond precision (digits beyond the millisecond are dropped, not rounded).",
+      "RFC 3339 timestamp with an offset (`Z` or `±hh:mm`; `T` and `Z` may be lower case), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC; stored and returned in UTC at millisecond precision (digits beyond the millisecond are dropped, not rounded). A leap second (`:60`, which RFC 3339 allows) is refused: time in JavaScript and Postgres has none.",
     example: "2026-11-28T09:00:00Z",
   });
 
