@@ -294,6 +294,17 @@ describe("PATCH /v1/members/{userId}", () => {
     expect(removeColleague.body).toEqual({
       error: { code: "FORBIDDEN", message: "Members can only remove themselves" },
     });
+    // Someone else is anyone but themselves to a member: an id that names nobody too, on PATCH and DELETE alike.
+    const nobody = crypto.randomUUID();
+    expect((await h.call("DELETE", `/v1/members/${nobody}`, { token: member.token })).body).toEqual({
+      error: { code: "FORBIDDEN", message: "Members can only remove themselves" },
+    });
+    expect(
+      (await h.call("PATCH", `/v1/members/${nobody}`, { token: member.token, body: { full_name: "X" } })).body,
+    ).toEqual({
+      error: { code: "FORBIDDEN", message: "Members can only change their own name and avatar" },
+    });
+    expect((await h.call("DELETE", `/v1/members/${nobody}`, { token: admin.token })).status).toBe(404);
     const removeOwner = await h.call("DELETE", `/v1/members/${owner.id}`, { token: admin.token, headers: stale });
     expect(removeOwner.status).toBe(403);
     // What they may do, on a stale copy, is 412.

@@ -68,15 +68,15 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   return resourceAnswer(c, result.member, 200);
 };
 
-/** Members may remove themselves, so the verdict on who may do this comes after 404, from the statement. */
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
   const ifMatch = preconditionsOf(c.req.valid("header"));
   const result = await removeMember(c.get("db"), c.get("caller"), c.req.valid("param").userId, ifMatch);
-  requireMember(result.role);
-  if (!result.found) throw memberNotFound();
-  if (!result.allowed) {
-    throw result.role === "member" ? new ApiError("FORBIDDEN", "Members can only remove themselves") : ownersOnly();
+  // A member may remove themselves only (the statement's rule), and hears so before a 404, as PATCH says it.
+  if (requireMember(result.role) === "member" && !result.allowed) {
+    throw new ApiError("FORBIDDEN", "Members can only remove themselves");
   }
+  if (!result.found) throw memberNotFound();
+  if (!result.allowed) throw ownersOnly();
   if (result.precondition_failed) throw preconditionFailed("member", result.precondition_failed);
   if (result.removed) throw memberRemoved();
   return c.body(null, 204);
