@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMember, createTeam, type Member, type Team } from "../support/factories";
+import { createCustomer, createInvoice, createMember, createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 import { subscribe } from "../support/webhooks";
 import { requestHash } from "./request-hash";
@@ -206,6 +206,32 @@ describe("Idempotency-Key on POST", () => {
     expect(sameKeyOtherUser.headers.get("Idempotent-Replayed")).toBeNull();
   });
 
+  it("leaves a missing scope's 403 to the token: neither kept under the key nor replaced by the key's answer", async () => {
+    const token = (scope: string) =>
+      h.issuer.sign({ userId: team.member.id, organizationId: team.organizationId, scope });
+    const readOnly = await token("entries:read");
+    const scopeRefusal = {
+      code: "INSUFFICIENT_SCOPE",
+      message: "This operation needs the entries:write scope",
+      details: { required_scope: "entries:write" },
+    };
+
+    const answeredKey = crypto.randomUUID();
+    const bad = { ...entry("refused"), end_time: "2026-11-28T08:00:00Z" };
+    expect((await post(answeredKey, bad)).status).toBe(400);
+    const otherToken = await post(answeredKey, bad, readOnly);
+    expect([otherToken.status, otherToken.headers.get("Idempotent-Replayed")]).toEqual([403, null]);
+    expect(otherToken.body).toEqual({ error: scopeRefusal });
+    expect(otherToken.headers.get("WWW-Authenticate")).toContain('error="insufficient_scope"');
+
+    const key = crypto.randomUUID();
+    const refused = await post(key, entry("once the token has the scope"), readOnly);
+    expect(refused.body).toEqual({ error: scopeRefusal });
+    expect(await h.sql("select key from idempotency_keys where key = $1", [key])).toEqual([]);
+    const allowed = await post(key, entry("once the token has the scope"), await token("entries:read entries:write"));
+    expect([allowed.status, allowed.headers.get("Idempotent-Replayed")]).toEqual([201, null]);
+  });
+
   it("costs no extra round trip: the claim and the answer travel with the write, and a retry costs one", async () => {
     const key = crypto.randomUUID();
     expect(await h.roundTrips(() => post(key, entry("counted")))).toBe(1);
@@ -309,6 +335,22 @@ describe("Idempotency-Key on POST", () => {
       const adminRetry = await keyed(owner, adminKey, "/v1/members", toAdmin);
       expect([adminRetry.status, adminRetry.headers.get("Idempotent-Replayed")]).toEqual([201, "true"]);
       expect(adminRetry.body).toEqual(admin.body);
+    });
+
+    it("replays a stored error as it was after a demotion: it tells nothing the caller was not told", async () => {
+      const admin = await createMember(h, team.organizationId, "admin");
+      const number = `INV-${crypto.randomUUID().slice(0, 8)}`;
+      const customerId = await createCustomer(h, team.organizationId);
+      await createInvoice(h, team.organizationId, { customerId, number });
+      const key = crypto.randomUUID();
+      const invoice = { customer_id: customerId, number, date: "2026-11-30" };
+      const first = await keyed(admin, key, "/v1/invoices", invoice);
+      expect([first.status, first.body.error.code]).toEqual([409, "DUPLICATE_NUMBER"]);
+      await setMembership(admin, "member");
+      const retry = await keyed(admin, key, "/v1/invoices", invoice);
+      expect([retry.status, retry.headers.get("Idempotent-Replayed")]).toEqual([409, "true"]);
+      expect(retry.body).toEqual(first.body);
+      expect((await keyed(admin, crypto.randomUUID(), "/v1/invoices", invoice)).status).toBe(403);
     });
 
     it("replays a refusal as it was after a promotion: the request is not run again", async () => {
