@@ -28,6 +28,14 @@ export async function waitUntilServing(url: string, worker: ChildProcess, timeou
 
 const exited = (worker: ChildProcess) => worker.exitCode !== null || worker.signalCode !== null;
 
+async function terminate(worker: ChildProcess) {
+  if (exited(worker)) return;
+  await new Promise((resolve) => {
+    worker.once("exit", resolve);
+    worker.kill("SIGTERM");
+  });
+}
+
 export function superviseWorker(options: {
   spawnWorker: () => ChildProcess;
   healthUrl: string;
@@ -36,8 +44,11 @@ export function superviseWorker(options: {
   log?: (message: string) => void;
   debounceMs?: number;
   graceMs?: number;
+  /** How long a started Worker has to answer `healthUrl` before it counts as not starting. */
+  startTimeoutMs?: number;
 }): WorkerSupervisor {
   const { spawnWorker, healthUrl, watchPaths, log = console.error, debounceMs = 300, graceMs = 500 } = options;
+  const { startTimeoutMs = 120_000 } = options;
   let worker = spawnWorker();
   let up = false;
   let stopping = false;
@@ -53,11 +64,13 @@ export function superviseWorker(options: {
     unwatch();
     worker = spawnWorker();
     try {
-      await waitUntilServing(healthUrl, worker);
+      await waitUntilServing(healthUrl, worker, startTimeoutMs);
       up = true;
       log(`\nThe Worker is serving again at ${new URL(healthUrl).origin}.`);
       supervise(worker);
     } catch {
+      // Loaded but never healthy (every request throws, say): stopped, or it would hold the port the next one needs.
+      await terminate(worker);
       if (!stopping) awaitChange("It still does not start (the error is above)");
     }
   };
@@ -97,11 +110,7 @@ export function superviseWorker(options: {
     stop: async () => {
       stopping = true;
       unwatch();
-      if (exited(worker)) return;
-      await new Promise((resolve) => {
-        worker.once("exit", resolve);
-        worker.kill("SIGTERM");
-      });
+      await terminate(worker);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,13 +8,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { stopWhenOrphaned, superviseWorker } from "../dev/supervise-worker";
 
 // A stand-in for `wrangler dev`, a real process: it serves /healthz unless `state` says "broken", in which case it
-// exits with 1 as wrangler does when the Worker throws while it loads, at start or later.
+// exits with 1 as wrangler does when the Worker throws while it loads, at start or later; "sick" loads but answers 500.
 const fakeWrangler = `
 const fs = require("node:fs");
 const [state, port] = process.argv.slice(1);
 const broken = () => fs.readFileSync(state, "utf8") === "broken";
 if (broken()) { console.error("Uncaught Error: half-saved edit"); process.exit(1); }
-require("node:http").createServer((_, res) => res.end("ok")).listen(Number(port), "127.0.0.1");
+const sick = fs.readFileSync(state, "utf8") === "sick";
+require("node:http").createServer((_, res) => { res.statusCode = sick ? 500 : 200; res.end("ok"); })
+  .listen(Number(port), "127.0.0.1");
 setInterval(() => { if (broken()) process.exit(1); }, 20);
 `;
 
@@ -91,6 +93,47 @@ describe("npm start's Worker supervisor", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(spawned).toBe(3);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it("stops a restarted Worker that never answers, so that the next start has the port to itself", async () => {
+    const state = join(dir, "state-sick");
+    const source = join(dir, "src-sick");
+    writeFileSync(state, "ok");
+    mkdirSync(source, { recursive: true });
+    const port = await freePort();
+    const logs: string[] = [];
+    const children: ChildProcess[] = [];
+    const worker = superviseWorker({
+      spawnWorker: () => {
+        const child = spawn(process.execPath, ["-e", fakeWrangler, state, String(port)], { stdio: "ignore" });
+        children.push(child);
+        return child;
+      },
+      healthUrl: `http://127.0.0.1:${port}/healthz`,
+      watchPaths: [source],
+      log: (message) => logs.push(message.trim()),
+      debounceMs: 50,
+      graceMs: 50,
+      startTimeoutMs: 1_000,
+    });
+    try {
+      await worker.ready;
+      writeFileSync(state, "broken");
+      await until(() => logs.length === 1, "the stop to be told");
+      writeFileSync(state, "sick");
+      writeFileSync(join(source, "index.ts"), "loads, but every request throws");
+      await until(() => logs.length === 2, "the sick start to be told");
+      expect(logs[1]).toMatch(/^It still does not start/);
+      expect(children[1]?.signalCode).toBe("SIGTERM");
+
+      writeFileSync(state, "ok");
+      writeFileSync(join(source, "index.ts"), "fixed");
+      await until(() => worker.serving(), "the Worker to serve again");
+      expect(children).toHaveLength(3);
+    } finally {
+      await worker.stop();
+    }
+    expect(children.map((child) => child.exitCode !== null || child.signalCode !== null)).toEqual([true, true, true]);
   });
 
   it("fails start-up when the first Worker exits before it serves", async () => {
