@@ -136,7 +136,7 @@ describe("validation messages", () => {
     expect(missing.body.error.details).toEqual({ format: ["Required"] });
   });
 
-  it("name an enum's values, and say one thing of a value that is no timestamp or date", async () => {
+  it("name an enum's values, say one thing of a value that is no timestamp or date, and why a leap second is refused", async () => {
     const token = team.owner.token;
     const cases: [string, Record<string, string[]>][] = [
       ["/v1/invoices?status=Draft", { status: ["Must be draft, sent, paid, overdue or void"] }],
@@ -147,6 +147,10 @@ describe("validation messages", () => {
       [
         "/v1/time-entries?updated_since=2026-11-28T09:00:00%2B24:00",
         { updated_since: ["Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"] },
+      ],
+      [
+        "/v1/time-entries?updated_since=2016-12-31t23:59:60.5z",
+        { updated_since: ["Must not be a leap second (:60): time in JavaScript and Postgres has none"] },
       ],
       ["/v1/time-entries?start_date=", { start_date: ["Must be a calendar date, YYYY-MM-DD"] }],
       [

@@ -16,19 +16,19 @@ export interface paths {
     put?: never;
     /**
      * Create a time entry or start a timer
-     * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.
+     * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createTimeEntry"];
     /**
      * Delete many time entries
-     * @description Deletes 1 to 100 entries exactly as `DELETE /v1/time-entries/{id}` deletes one (tombstones, projects let go). All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Needs scope `entries:write` for OAuth tokens.
+     * @description Deletes 1 to 100 entries exactly as `DELETE /v1/time-entries/{id}` deletes one (tombstones, projects let go). All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     delete: operations["bulkDeleteTimeEntries"];
     options?: never;
     head?: never;
     /**
      * Update many time entries
-     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`; one that already has every given value is left as it is. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`, and an inactive one is 409 `PROJECT_INACTIVE` unless every entry is on it already. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens.
+     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`; one that already has every given value is left as it is. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`, and an inactive one is 409 `PROJECT_INACTIVE` unless every entry is on it already. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     patch: operations["bulkUpdateTimeEntries"];
     trace?: never;
@@ -160,7 +160,7 @@ export interface paths {
     put?: never;
     /**
      * Restart a timer from an entry
-     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is, so `If-Match` does not apply). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. An entry of a project that is now inactive is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.
+     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. An entry of a project that is now inactive is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["restartTimeEntry"];
     delete?: never;
@@ -184,7 +184,7 @@ export interface paths {
     put?: never;
     /**
      * Create a project
-     * @description Only `name` is required. `customer_id` must name a customer of the organization (otherwise 400 on `customer_id`); `currency` is required when `hourly_rate` is set. Projects start active. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens.
+     * @description Only `name` is required. `customer_id` must name a customer of the organization (otherwise 400 on `customer_id`); `currency` is required when `hourly_rate` is set. Projects start active. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createProject"];
     delete?: never;
@@ -236,7 +236,7 @@ export interface paths {
     put?: never;
     /**
      * Create a customer
-     * @description Only `name` is required; every other field is optional and may be null. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Only `name` is required; every other field is optional and may be null. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createCustomer"];
     delete?: never;
@@ -288,7 +288,7 @@ export interface paths {
     put?: never;
     /**
      * Create a draft invoice
-     * @description Creates a `draft` for a customer of the organization (another organization's customer is a 400 on `customer_id`). `number` is unique in the organization (409 `DUPLICATE_NUMBER`); `due_date`, when given, is on or after `date`. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Creates a `draft` for a customer of the organization (another organization's customer is a 400 on `customer_id`). `number` is unique in the organization (409 `DUPLICATE_NUMBER`); `due_date`, when given, is on or after `date`. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createInvoice"];
     delete?: never;
@@ -336,12 +336,12 @@ export interface paths {
     put?: never;
     /**
      * Attach time entries to a draft invoice
-     * @description Attaches stopped, unbilled time entries of projects of the invoice's customer (for an invoice without customer: entries of projects without customer, or without project). Attached entries are locked: the time entry API answers 409 `ENTRY_LOCKED` until they are detached. Entries already on this invoice are left as they are. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reasons: `running`, `invoiced` (on another invoice), `other_customer`. The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Attaches stopped, unbilled time entries of projects of the invoice's customer (for an invoice without customer: entries of projects without customer, or without project). Attached entries are locked: the time entry API answers 409 `ENTRY_LOCKED` until they are detached. Entries already on this invoice are left as they are. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reasons: `running`, `invoiced` (on another invoice), `other_customer`. The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["attachInvoiceTimeEntries"];
     /**
      * Detach time entries from a draft invoice
-     * @description Releases entries from the invoice so they can change again or go on another invoice. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reason: `not_attached` (not on this invoice). The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens.
+     * @description Releases entries from the invoice so they can change again or go on another invoice. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reason: `not_attached` (not on this invoice). The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     delete: operations["detachInvoiceTimeEntries"];
     options?: never;
@@ -364,7 +364,7 @@ export interface paths {
     put?: never;
     /**
      * Add a member
-     * @description Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An address someone already uses joins that user with the profile given here: what another organization knows of them is never shown nor changed. An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history, and their profile unless the body gives a new name or avatar. Always 201, with `Location`. Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens.
+     * @description Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An address someone already uses joins that user with the profile given here: what another organization knows of them is never shown nor changed. An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history, and their profile unless the body gives a new name or avatar. Always 201, with `Location`. Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createMember"];
     delete?: never;
@@ -440,7 +440,7 @@ export interface paths {
     put?: never;
     /**
      * Subscribe a URL to events
-     * @description Every change of an event type in `events` is then POSTed to `url`, signed with the subscription's secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer is the only one that shows `secret`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 `WEBHOOK_LIMIT_REACHED`. `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Every change of an event type in `events` is then POSTed to `url`, signed with the subscription's secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer is the only one that shows `secret`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 `WEBHOOK_LIMIT_REACHED`. `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createWebhook"];
     delete?: never;
@@ -508,7 +508,7 @@ export interface paths {
     put?: never;
     /**
      * Send a test event
-     * @description Sends a `webhook.ping` event (its `data` is the subscription) to this subscription at once, whatever its `events`, signed and retried like any other; the answer is its delivery, `pending`, to follow in the deliveries log. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Sends a `webhook.ping` event (its `data` is the subscription) to this subscription at once, whatever its `events`, signed and retried like any other; the answer is its delivery, `pending`, to follow in the deliveries log. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["pingWebhook"];
     delete?: never;
@@ -548,7 +548,7 @@ export interface paths {
     put?: never;
     /**
      * Send a delivery again
-     * @description Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule that replaces any still running (no second send); the receiver sees the same `webhook-id`. 404 names what is missing: `Webhook subscription not found` or `Delivery not found`. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens.
+     * @description Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule that replaces any still running (no second send); the receiver sees the same `webhook-id`. 404 names what is missing: `Webhook subscription not found` or `Delivery not found`. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
      */
     post: operations["retryWebhookDelivery"];
     delete?: never;

@@ -172,6 +172,8 @@ const noPreconditions: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
+const UNCONDITIONAL = "This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.";
+
 const takesPreconditions = (route: RouteConfig) => {
   const headers = route.request?.headers as { shape?: object } | undefined;
   return headers?.shape !== undefined && "If-Match" in headers.shape;
@@ -187,8 +189,15 @@ export function createRouter() {
     const optionalBody = body?.required === false;
     const middleware = [...(optionalBody ? [emptyBodyIsNone] : []), ...[route.middleware ?? []].flat()];
     const bodyRule = body ? [jsonBodyOnly] : route.method === "get" ? [] : [noBody];
-    const preconditionRule = route.method === "get" || takesPreconditions(route) ? [] : [noPreconditions];
-    return { ...route, request, middleware: [...middleware, strictQueryString, ...preconditionRule, ...bodyRule] };
+    const unconditional = route.method !== "get" && !takesPreconditions(route);
+    const preconditionRule = unconditional ? [noPreconditions] : [];
+    const description = unconditional ? `${route.description} ${UNCONDITIONAL}` : route.description;
+    return {
+      ...route,
+      description,
+      request,
+      middleware: [...middleware, strictQueryString, ...preconditionRule, ...bodyRule],
+    };
   };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
     // biome-ignore lint/suspicious/noExplicitAny: passes the handler and hook on exactly as given.

@@ -48,10 +48,10 @@ export type AttemptResult = {
   /**
    * `retry`: failed, and the message goes back to the queue (or, after the last attempt, to the dead letters);
    * `gone`: the receiver answered 410, or its URL is refused now: the delivery fails and the subscription is
-   * disabled.
+   * disabled. A `retry` may have sent nothing: a delivery that could not be signed is tried again too.
    */
   outcome: "delivered" | "retry" | "failed" | "gone";
-  /** False when no request was sent (the subscription was disabled, or its URL is refused now). */
+  /** False when no request was sent (the subscription was disabled, its URL is refused now, or it could not be signed). */
   attempted: boolean;
   /**
    * When the request went out (ISO 8601), recorded as `last_attempt_at`: the batch's outcomes are written together

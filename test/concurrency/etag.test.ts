@@ -437,7 +437,7 @@ describe("where 412 stands among the other answers", () => {
 });
 
 describe("a write that takes no precondition", () => {
-  it("refuses If-Match and If-None-Match (400, before any SQL) rather than writing unconditionally", async () => {
+  it("refuses If-Match and If-None-Match (400, before any SQL) rather than writing unconditionally, and says so", async () => {
     const unconditional = (await documentedOperations(h)).filter(
       ({ method, operation }) =>
         method !== "get" && !(operation.parameters ?? []).some((parameter) => parameter.name === "If-Match"),
@@ -455,6 +455,9 @@ describe("a write that takes no precondition", () => {
     for (const { method, path, operation } of unconditional) {
       const url = path.replace(/\{\w+\}/g, () => crypto.randomUUID());
       expect(Object.keys(operation.responses), `${method} ${path}`).toContain("400");
+      expect(operation.description, `${method} ${path}`).toContain(
+        "This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.",
+      );
       for (const [name, value] of [
         ["If-Match", '"1"'],
         ["If-None-Match", "*"],

@@ -9,6 +9,7 @@ export type OpenApiDocument = {
 
 export type OperationObject = {
   operationId: string;
+  description: string;
   parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
   responses: Record<
