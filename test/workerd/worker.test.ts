@@ -450,6 +450,16 @@ describe("errors in workerd", () => {
     expect(res.body.error.code).toBe("VALIDATION_ERROR");
     expect(Object.keys(res.body.error.details)).toEqual(expect.arrayContaining(["start_time"]));
     expect(JSON.stringify(res.body.error.details)).toMatch(/[A-Z][a-z]+ /);
+    expect(res.body.error.details.start_time).toEqual([
+      "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z",
+    ]);
+    const leap = await h.call("POST", "/v1/time-entries", {
+      token: team.owner.token,
+      body: { start_time: "2016-12-31T23:59:60Z" },
+    });
+    expect(leap.body.error.details.start_time).toEqual([
+      "Must not be a leap second (:60): time in JavaScript and Postgres has none",
+    ]);
   });
 
   it("never sees an empty If-Match: workerd drops a header whose value is blank (the README warns of it)", async () => {
