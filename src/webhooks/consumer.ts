@@ -1,5 +1,5 @@
 import { createDb } from "../db/client";
-import { type Config, readConfig } from "../lib/config";
+import { type Config, DEFAULT_WEBHOOK_SETTINGS, readConfig } from "../lib/config";
 import type { Bindings } from "../lib/types";
 import { attemptDelivery } from "./deliver";
 import { loadDeliveries, markDeadLetters, recordAttempts } from "./delivery.queries";
@@ -15,14 +15,17 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * marks them failed and their subscriptions failing or disabled. A delivery no longer pending (delivered, failed,
  * or gone with its subscription) is acknowledged without a request: a message may arrive twice.
  *
- * When one of our own statements fails (the database cannot be reached), each message goes back to its queue with
+ * When one of our own statements fails (the database cannot be reached), or the configuration does not parse, each
+ * message goes back to its queue with
  * the backoff of its attempt instead of letting the batch fail: a failed batch is retried at once (the consumers
  * have no `retry_delay`), so a short outage would spend every attempt, then every dead-letter retry, in seconds,
  * and leave the deliveries `pending` and enqueued for good, where no sweep finds them.
  */
 export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env: Bindings) {
-  const config = readConfig(env);
+  // A configuration that does not parse (a deploy's mistake) waits for its fix like an outage, with the default backoff.
+  let config: Config | undefined;
   try {
+    config = readConfig(env);
     await consume(batch, config);
   } catch (error) {
     const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
@@ -32,7 +35,7 @@ export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env:
     for (const message of batch.messages.filter(hasDeliveryId)) {
       const delaySeconds = deadLetters
         ? backoffSeconds(message.attempts, DEAD_LETTER_RETRY_BASE_SECONDS)
-        : retryDelaySeconds(message.attempts, config.webhooks.retryBaseSeconds);
+        : retryDelaySeconds(message.attempts, (config?.webhooks ?? DEFAULT_WEBHOOK_SETTINGS).retryBaseSeconds);
       message.retry(delaySeconds == null ? {} : { delaySeconds });
     }
   }

@@ -94,6 +94,33 @@ describe("the consumer when the database cannot be reached", () => {
   });
 });
 
+describe("the consumer under a configuration that does not parse", () => {
+  it("retries each message with the default backoff, as in an outage, rather than failing the batch", async () => {
+    const team = await createTeam(h);
+    const subscription = { organizationId: team.organizationId, id: (await subscribe(h, team.organizationId)).id };
+    const [first, second] = [await insertDelivery(h, subscription), await insertDelivery(h, subscription)];
+    const misconfigured = { ...h.env, WEBHOOK_TIMEOUT_MS: "10s" };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const deliveries = batchOf(DELIVERY_QUEUE, [
+        { id: first as string, attempts: 1 },
+        { id: second as string, attempts: 2 },
+      ]);
+      await expect(consumeWebhooks(deliveries.batch, misconfigured)).resolves.toBeUndefined();
+      expect(deliveries.outcomes).toEqual({
+        [first as string]: { retry: { delaySeconds: 30 } },
+        [second as string]: { retry: { delaySeconds: 120 } },
+      });
+      const deadLetters = batchOf(DEAD_LETTER_QUEUE, [{ id: first as string, attempts: 1 }]);
+      await expect(consumeWebhooks(deadLetters.batch, misconfigured)).resolves.toBeUndefined();
+      expect(deadLetters.outcomes).toEqual({ [first as string]: { retry: { delaySeconds: 60 } } });
+      expect(JSON.stringify(errors.mock.calls)).toContain("WEBHOOK_TIMEOUT_MS must be a positive whole number");
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
+
 describe("the consumer after a manual retry (a new schedule)", () => {
   it("drops the earlier schedule's messages: no second send, and its dead letter fails nothing", async () => {
     const team = await createTeam(h);
