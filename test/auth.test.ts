@@ -345,6 +345,26 @@ describe("configuration", () => {
     log.mockRestore();
   });
 
+  it("answers 500, not an endless 503, when DATABASE_URL is no postgres URL (a secret pasted with its quotes)", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { default: app } = await import("../src/app");
+    const token = await sessionJwt(validClaims());
+    for (const DATABASE_URL of ["'postgresql://user:pw@ep-x.neon.tech/db'", "https://ep-x.neon.tech/db"]) {
+      const res = await app.request(
+        "/v1/time-entries",
+        { headers: { Authorization: `Bearer ${token}` } },
+        { ...h.env, DATABASE_URL },
+      );
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: { code: "INTERNAL_ERROR", message: "The service is misconfigured" } });
+    }
+    expect(log).toHaveBeenCalledWith(
+      expect.stringContaining("DATABASE_URL must be a postgres:// or postgresql:// URL"),
+    );
+    expect(JSON.stringify(log.mock.calls)).not.toContain("pw@");
+    log.mockRestore();
+  });
+
   it("refuses OAuth tokens when no issuer is configured", async () => {
     const { default: app } = await import("../src/app");
     const token = await h.issuer.sign({

@@ -70,11 +70,12 @@ describe("errors", () => {
     log.mockRestore();
   });
 
-  it("a statement Postgres refused for a reason the API does not expect is a 500 whose log names the SQLSTATE and constraint", async () => {
+  it("a statement Postgres refused for a reason the API does not expect is a 500 whose log names the SQLSTATE and constraint, not the values", async () => {
     await h.sql("alter table customers add constraint test_no_boom check (name <> 'boom')");
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      const res = await h.call("POST", "/v1/customers", { token: team.owner.token, body: { name: "boom" } });
+      const body = { name: "boom", email: "secret-address@example.com" };
+      const res = await h.call("POST", "/v1/customers", { token: team.owner.token, body });
       expect([res.status, res.body]).toEqual([
         500,
         { error: { code: "INTERNAL_ERROR", message: "An unexpected error occurred" } },
@@ -86,6 +87,9 @@ describe("errors", () => {
         code: "INTERNAL_ERROR",
         database: { code: "23514", constraint: "test_no_boom" },
       });
+      // Neither the statement's parameters nor Postgres' detail (the failing row): bodies and secrets stay out of logs.
+      expect(String(log.mock.calls[0]?.[0])).not.toContain("secret-address");
+      expect(line.database.detail).toBeUndefined();
     } finally {
       log.mockRestore();
       await h.sql("alter table customers drop constraint test_no_boom");

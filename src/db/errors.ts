@@ -40,3 +40,22 @@ export const isTransientConflict = (error: unknown) => {
   const code = postgresErrorOf(error)?.code;
   return code === "40P01" || code === "40001";
 };
+
+const withoutParameters = (message: string) => message.replace(/\nparams: [\s\S]*$/, "\nparams: (not logged)");
+
+/**
+ * An error as the logs keep it: the statement, SQLSTATE, constraint and the cause's words, but not the statement's
+ * parameters (request bodies, webhook secrets) nor Postgres' detail ("Failing row contains (…)": every column).
+ */
+export function errorForLog(error: unknown) {
+  const postgres = postgresErrorOf(error);
+  const database = postgres && { code: postgres.code, constraint: postgres.constraint, message: postgres.message };
+  if (!(error instanceof Error)) return { database, error: String(error) };
+  const message = withoutParameters(error.message);
+  const frames = (error.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
+  const cause = error.cause instanceof Error ? withoutParameters(error.cause.message) : undefined;
+  return {
+    database,
+    error: { name: error.name, message, cause, stack: [`${error.name}: ${message}`, ...frames].join("\n") },
+  };
+}

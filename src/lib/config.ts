@@ -68,6 +68,8 @@ function interpret(env: Bindings): { problems: string[]; config: Config } {
   const databaseUrl = env.DATABASE_URL?.trim() ?? "";
   const sessionSecret = env.SESSION_JWT_SECRET ?? "";
   if (!databaseUrl) problems.push("DATABASE_URL is not set");
+  // Malformed, the driver fails every query as if the database were down: a 503 forever, and no reason in the logs.
+  else if (!isPostgresUrl(databaseUrl)) problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL");
   if (new TextEncoder().encode(sessionSecret).length < MIN_SECRET_BYTES) {
     problems.push(`SESSION_JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
   }
@@ -114,6 +116,10 @@ function webhookSettings(env: Bindings, problems: string[]): WebhookSettings {
     retryBaseSeconds: retryBaseSeconds ?? defaults.retryBaseSeconds,
     disableAfterFailures: disableAfterFailures ?? defaults.disableAfterFailures,
   };
+}
+
+function isPostgresUrl(value: string) {
+  return URL.canParse(value) && ["postgres:", "postgresql:"].includes(new URL(value).protocol);
 }
 
 function positiveInteger(value: string | undefined, fallback: number) {

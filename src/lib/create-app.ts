@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isDatabaseUnavailable, isTransientConflict, postgresErrorOf } from "../db/errors";
+import { errorForLog, isDatabaseUnavailable, isTransientConflict, postgresErrorOf } from "../db/errors";
 import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
 import { ApiError, keptColliding } from "./errors";
@@ -239,10 +239,7 @@ export function createApp() {
           method: c.req.method,
           path: new URL(c.req.url).pathname,
           code: apiError.code,
-          // What Postgres said (SQLSTATE, constraint, detail), which the driver's message leaves out.
-          database: postgresErrorOf(error),
-          error:
-            error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+          ...errorForLog(error),
         }),
       );
     }
