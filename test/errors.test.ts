@@ -156,6 +156,10 @@ describe("validation messages", () => {
         "/v1/time-entries?updated_since=2016-12-31t23:59:60.5z",
         { updated_since: ["Must not be a leap second (:60): time in JavaScript and Postgres has none"] },
       ],
+      [
+        "/v1/time-entries?updated_since=2026-13-45T23:59:60Z",
+        { updated_since: ["Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z"] },
+      ],
       ["/v1/time-entries?start_date=", { start_date: ["Must be a calendar date, YYYY-MM-DD"] }],
       [
         "/v1/time-entries?start_date=0000-12-31",

@@ -40,7 +40,11 @@ const instantRangeMessage = { message: "Must fall from 0001-01-01T00:00:00Z to 9
  * (`end_time` after `start_time`, a timer's stop) then see exactly the instants stored; Postgres would round digits
  * beyond the millisecond instead, so two instants 0.4 ms apart could become equal after every check had passed.
  */
-const LEAP_SECOND = /^\d{4}-\d\d-\d\dT\d\d:\d\d:60(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+const isoWithOffset = z.iso.datetime({ offset: true });
+const SIXTY_SECONDS = /:60(?=(\.\d+)?(Z|[+-]\d\d:\d\d)$)/;
+/** A timestamp that is well formed but for its leap second. */
+const isLeapSecond = (text: string) =>
+  SIXTY_SECONDS.test(text) && isoWithOffset.safeParse(text.replace(SIXTY_SECONDS, ":59")).success;
 
 export const Timestamp = z
   .preprocess(
@@ -50,7 +54,7 @@ export const Timestamp = z
       offset: true,
       // RFC 3339 allows a leap second, so a timestamp with one is well formed and hears why it is refused.
       error: (issue) =>
-        LEAP_SECOND.test(String(issue.input))
+        isLeapSecond(String(issue.input))
           ? "Must not be a leap second (:60): time in JavaScript and Postgres has none"
           : "Must be an RFC 3339 timestamp with an offset, e.g. 2026-11-28T09:00:00Z",
       // Not a timestamp: no range to tell of.

@@ -146,9 +146,9 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       if (response.status < 500) await afterResponse(c, keepResponse(db, key, await storedResponseOf(response)));
       return;
     case "none":
-      // A 403 before any SQL is the token's missing scope: it belongs to the credential, not to the request. Neither
-      // kept nor replaced by what the key holds, so the same key runs once a token has the scope.
-      if (response.status === 403) return;
+      // A missing scope belongs to the credential, not to the request: neither kept nor replaced by what the key
+      // holds, so the same key runs once a token has the scope.
+      if (response.headers.get("WWW-Authenticate")?.includes('error="insufficient_scope"')) return;
       // Claimed and stored in one statement now, which may find the key taken: replayed, in use or another request's.
       if (response.status < 500) {
         const refusal = await keepResponse(db, key, await storedResponseOf(response));

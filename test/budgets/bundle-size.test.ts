@@ -1,6 +1,6 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 231 KiB gzipped; the README states the current figure. It was 200
+// or under 232 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
@@ -25,12 +25,14 @@
 // then 229 until the fourth round's: the sync feed's horizon, drafts repriced with their projects, stop_running retried
 // behind a concurrent start, the invoice_id filter, optional parameters unsent by the reference, cursors that carry
 // their filters (~1.8 KiB); then 230 until the second review's fixes: the fresh check of the drafts billing a project,
-// stop_running's 503, cursor filters compared whatever their case, the printable invoice number (~0.2 KiB).
+// stop_running's 503, cursor filters compared whatever their case, the printable invoice number (~0.2 KiB); then 231
+// until the audits of 7 December: unconditional writes refusing If-Match and saying so, error logs without values, the
+// checked DATABASE_URL, the leap second's message, the Idempotency-Key rules on scopes and demotions (~0.5 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 231;
+const BUDGET_KIB = 232;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

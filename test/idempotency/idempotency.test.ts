@@ -337,8 +337,11 @@ describe("Idempotency-Key on POST", () => {
       expect(adminRetry.body).toEqual(admin.body);
     });
 
-    it("replays a stored error as it was after a demotion: it tells nothing the caller was not told", async () => {
+    it("replays a refusal of the database as it was after a demotion, and makes one drawn from the write's result again", async () => {
       const admin = await createMember(h, team.organizationId, "admin");
+      const pingKey = crypto.randomUUID();
+      const ping = `/v1/webhooks/${crypto.randomUUID()}/ping`;
+      expect((await keyed(admin, pingKey, ping, undefined)).status).toBe(404);
       const number = `INV-${crypto.randomUUID().slice(0, 8)}`;
       const customerId = await createCustomer(h, team.organizationId);
       await createInvoice(h, team.organizationId, { customerId, number });
@@ -351,6 +354,12 @@ describe("Idempotency-Key on POST", () => {
       expect([retry.status, retry.headers.get("Idempotent-Replayed")]).toEqual([409, "true"]);
       expect(retry.body).toEqual(first.body);
       expect((await keyed(admin, crypto.randomUUID(), "/v1/invoices", invoice)).status).toBe(403);
+      // The 404 came from the statement's rows, which are judged again with the lesser role.
+      const pingRetry = await keyed(admin, pingKey, ping, undefined);
+      expect([pingRetry.status, pingRetry.headers.get("Idempotent-Replayed")]).toEqual([403, "true"]);
+      expect(pingRetry.body).toEqual({
+        error: { code: "FORBIDDEN", message: "Only owners and admins can ping webhook subscriptions" },
+      });
     });
 
     it("replays a refusal as it was after a promotion: the request is not run again", async () => {
