@@ -52,10 +52,6 @@ export const users = pgTable(
     // of them (name, avatar, the address as it typed it) is its membership's, so no organization sees or sets
     // another's (drizzle/0024).
     email: text("email").notNull().unique(),
-    // No longer read or written by the API; the previous release's Worker reads them between migration 0024 and its
-    // deploy. The next release's migration drops both (expand, then contract).
-    fullName: text("full_name"),
-    avatarUrl: text("avatar_url"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

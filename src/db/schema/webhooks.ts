@@ -10,6 +10,10 @@ import { organizationId } from "./team";
  * `status` is `disabled` exactly when `active` is false; `failing` after an event was dead-lettered;
  * `consecutive_failures` counts dead-lettered events since the last delivered one.
  */
+/** `whsec_` and standard base64 (padded or not) of one byte or more: what `atob` reads and an HMAC takes as a key. */
+const SIGNING_SECRET_PATTERN =
+  "'^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(==)?)$'";
+
 export const webhookSubscriptions = pgTable(
   "webhook_subscriptions",
   {
@@ -41,11 +45,11 @@ export const webhookSubscriptions = pgTable(
       "webhook_subscriptions_previous_secret_check",
       sql`(${t.previousSecret} is null) = (${t.previousSecretExpiresAt} is null)`,
     ),
-    // What signs: `whsec_` and the base64 of 32 bytes. Anything else cannot key an HMAC, and would fail every
-    // delivery of the subscription.
+    // What can sign: `whsec_` and the base64 of at least one byte (the API makes 32; a Standard Webhooks secret
+    // written by hand may have another length). Anything else cannot key an HMAC, and would fail every delivery.
     check(
       "webhook_subscriptions_secret_format_check",
-      sql`${t.secret} ~ '^whsec_[A-Za-z0-9+/]{43}=$' and (${t.previousSecret} is null or ${t.previousSecret} ~ '^whsec_[A-Za-z0-9+/]{43}=$')`,
+      sql`${t.secret} ~ ${sql.raw(SIGNING_SECRET_PATTERN)} and (${t.previousSecret} is null or ${t.previousSecret} ~ ${sql.raw(SIGNING_SECRET_PATTERN)})`,
     ),
   ],
 );
