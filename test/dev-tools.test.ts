@@ -7,14 +7,17 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { unstable_getVarsForDev } from "wrangler";
 import { openDevDatabase } from "../dev/database";
+import { MIGRATIONS_FOLDER, migrate } from "../dev/migrate";
 import { portIsFree } from "../dev/port";
 import { openPglite } from "../dev/sql-backends";
 import { dotenvLine, workerVarsArgs } from "../dev/worker-vars";
 import { liveDocument } from "../scripts/gen-client";
+import { createDatabase, dropDatabase, withDatabase } from "./support/postgres";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
@@ -147,6 +150,25 @@ describe("DATABASE_URL for npm start and db:migrate", () => {
 describe.skipIf(!process.env.TEST_DATABASE_URL)(
   "DATABASE_URL naming a server that refuses us (TEST_DATABASE_URL's)",
   () => {
+    it("lets two db:migrate runs at once take turns: every migration applied once, none failing", async () => {
+      const server = process.env.TEST_DATABASE_URL as string;
+      const name = `migrate_twice_${crypto.randomUUID().slice(0, 8)}`;
+      await createDatabase(server, name);
+      const open = () => openDevDatabase({ databaseUrl: withDatabase(server, name), dataDir: "" });
+      const [first, second] = await Promise.all([open(), open()]);
+      try {
+        const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+        const applied = await Promise.all(
+          [first, second].map((database) => migrate(database.databaseUrl, database.sqlHttpEndpoint)),
+        );
+        expect(applied.reduce((sum, count) => sum + count, 0)).toBe(migrations);
+        expect(await migrate(first.databaseUrl, first.sqlHttpEndpoint)).toBe(0);
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+        await dropDatabase(server, name);
+      }
+    });
+
     it("says the server did not let us in, with Postgres' SQLSTATE", async () => {
       const url = new URL(process.env.TEST_DATABASE_URL as string);
       url.password = "not-the-password";
