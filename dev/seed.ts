@@ -29,13 +29,11 @@ export const demo = {
   },
 } as const;
 
-/** Seeds the demo organization unless it exists. Returns whether it seeded. */
+/** Seeds the demo organization unless it exists (then only its missing demo people). Returns whether it seeded. */
 export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
   if (sqlHttpEndpoint) neonConfig.fetchEndpoint = sqlHttpEndpoint;
   const sql = neon(databaseUrl);
   const [existing] = await sql`select 1 from organizations where id = ${demo.organizationId}`;
-  if (existing) return false;
-
   const [ada, grace, katherine] = demo.users;
   const alan = demo.removedUser;
   // Entries over the last days, relative to now, so the demo always looks current.
@@ -66,18 +64,27 @@ export async function seedDemo(databaseUrl: string, sqlHttpEndpoint?: string) {
     [alan.id, demo.projects.internal, day(8, 14), day(8, 15, 30), "Handover notes", false, null],
   ] as const;
   const today = new Date().toISOString().slice(0, 10);
-
-  await sql.transaction([
-    sql`insert into organizations (id, name) values (${demo.organizationId}, 'Demo Studio')`,
+  // Everyone joined a month ago, before the hours they recorded; Alan leaves once his hours are in (below).
+  const people = (alanRemoved: boolean) => [
     ...[...demo.users, alan].map(
       (u) => sql`insert into users (id, email) values (${u.id}, ${u.email}) on conflict do nothing`,
     ),
-    // Everyone joined a month ago, before the hours they recorded.
-    ...[...demo.users, alan].map(
-      (u) =>
-        sql`insert into organization_members (organization_id, user_id, role, joined_at, full_name)
-            values (${demo.organizationId}, ${u.id}, ${u.role}, ${day(30, 9)}, ${u.name})`,
-    ),
+    ...[...demo.users, alan].map((u) => {
+      const removedAt = alanRemoved && u === alan ? day(7, 17) : null;
+      return sql`insert into organization_members (organization_id, user_id, role, joined_at, full_name, status, removed_at)
+        values (${demo.organizationId}, ${u.id}, ${u.role}, ${day(30, 9)}, ${u.name},
+          ${removedAt ? "removed" : "active"}, ${removedAt}) on conflict do nothing`;
+    }),
+  ];
+  // Seeded by an older version, the organization may lack someone npm start prints a token for: added, nothing else.
+  if (existing) {
+    await sql.transaction(people(true));
+    return false;
+  }
+
+  await sql.transaction([
+    sql`insert into organizations (id, name) values (${demo.organizationId}, 'Demo Studio')`,
+    ...people(false),
     sql`insert into customers (id, organization_id, name, email, country, country_code, city)
         values (${demo.customerId}, ${demo.organizationId}, 'Acme GmbH', 'billing@acme.example', 'Germany', 'DE', 'Berlin')`,
     sql`insert into projects (id, organization_id, name, customer_id, hourly_rate, currency)

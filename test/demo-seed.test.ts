@@ -98,3 +98,36 @@ describe("npm start's demo data", () => {
     }
   });
 });
+
+describe("npm start on a database an older version seeded", () => {
+  it("adds the demo people the organization lacks, so every token it prints works, and nothing else", async () => {
+    const older = await startHarness();
+    try {
+      const [ada, grace, katherine] = demo.users;
+      await older.sql("insert into organizations (id, name) values ($1, 'Demo Studio')", [demo.organizationId]);
+      await older.sql("insert into users (id, email) values ($1, $2)", [ada.id, ada.email]);
+      await older.sql("insert into organization_members (organization_id, user_id, role) values ($1, $2, 'owner')", [
+        demo.organizationId,
+        ada.id,
+      ]);
+      expect(await seedDemo(older.env.DATABASE_URL as string, older.env.SQL_HTTP_ENDPOINT)).toBe(false);
+      const members = await older.sql(
+        "select user_id, role, status from organization_members where organization_id = $1 order by user_id",
+        [demo.organizationId],
+      );
+      expect(members).toEqual(
+        [
+          { user_id: ada.id, role: "owner", status: "active" },
+          { user_id: grace.id, role: grace.role, status: "active" },
+          { user_id: katherine.id, role: katherine.role, status: "active" },
+          { user_id: demo.removedUser.id, role: demo.removedUser.role, status: "removed" },
+        ].sort((a, b) => (a.user_id < b.user_id ? -1 : 1)),
+      );
+      const token = await older.sessionToken(katherine.id, demo.organizationId);
+      expect((await older.call("GET", "/v1/me", { token })).status).toBe(200);
+      expect(await older.sql("select id from time_entries")).toEqual([]);
+    } finally {
+      await older.close();
+    }
+  });
+});
