@@ -236,7 +236,7 @@ describe("database invariants", () => {
     ).toEqual(refused);
   });
 
-  it("deletes organizations with every row they own in one statement, their last owners included, and nothing else", async () => {
+  it("deletes organizations with every row they own in one statement, their last owners and their own people included, and nothing else", async () => {
     const organizationTables = (
       await h.sql(
         `select table_name from information_schema.columns
@@ -279,6 +279,10 @@ describe("database invariants", () => {
     const gone = await fullOrganization();
     const alsoGone = await fullOrganization();
     const kept = await fullOrganization();
+    await h.sql("insert into organization_members (organization_id, user_id) values ($1, $2)", [
+      kept.org,
+      alsoGone.owner.id,
+    ]);
     // Every table that holds an organization's rows has some here: a new one must be seeded above.
     for (const n of Object.values(await rowsOf(gone.org))) expect(n).toBeGreaterThan(0);
     const keptRows = await rowsOf(kept.org);
@@ -292,8 +296,13 @@ describe("database invariants", () => {
       expect(await h.sql("select id from organizations where id = $1", [org])).toEqual([]);
     }
     expect(await rowsOf(kept.org)).toEqual(keptRows);
-    // Users are people, who may belong to other organizations: they stay.
-    expect(await h.sql("select id from users where id = $1", [gone.owner.id])).toEqual([{ id: gone.owner.id }]);
+    // People who belonged to no other organization go with it; one who also belongs to another stays, member there.
+    expect(
+      await h.sql("select id from users where id = any($1::uuid[])", [`{${gone.owner.id},${alsoGone.owner.id}}`]),
+    ).toEqual([{ id: alsoGone.owner.id }]);
+    expect(await h.sql("select role from organization_members where user_id = $1", [alsoGone.owner.id])).toEqual([
+      { role: "member" },
+    ]);
   });
 
   it("moves updated_at with the version on every UPDATE, an operator's too, and keeps an updated_at it sets", async () => {
