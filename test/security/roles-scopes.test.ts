@@ -39,8 +39,8 @@ function operations(): Operation[] {
 function allowedRoles({ method, path }: Operation): Member["role"][] {
   if (path.startsWith("/v1/invoices") || path.startsWith("/v1/webhooks")) return ["owner", "admin"];
   if (/^\/v1\/(projects|customers|organizations)/.test(path) && method !== "GET") return ["owner", "admin"];
-  // Members may remove themselves (leave), so DELETE is theirs too; whom they may remove is decided per member.
-  if (path.startsWith("/v1/members") && method !== "GET" && method !== "DELETE") return ["owner", "admin"];
+  // Members may edit and remove themselves only; these calls name a random id, someone else, whoever that is.
+  if (path.startsWith("/v1/members") && method !== "GET") return ["owner", "admin"];
   return ["owner", "admin", "member"];
 }
 
