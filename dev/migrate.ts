@@ -35,7 +35,7 @@ export async function migrate(databaseUrl: string, sqlHttpEndpoint?: string) {
       await sql.transaction([
         sql.query(LOCK),
         sql.query(`do $$ begin
-          if exists (select from drizzle.__drizzle_migrations where created_at >= ${when}) then
+          if exists (select from drizzle.__drizzle_migrations where created_at = ${when}) then
             raise exception 'applied by another run' using errcode = '${ALREADY_APPLIED}';
           end if;
         end $$`),
@@ -48,6 +48,7 @@ export async function migrate(databaseUrl: string, sqlHttpEndpoint?: string) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(
         `Migration ${tags.get(when) ?? when} failed, nothing of it applied (${applied} before it): ${reason}`,
+        { cause: error },
       );
     }
   }

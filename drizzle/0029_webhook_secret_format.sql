@@ -1,1 +1,3 @@
-ALTER TABLE "webhook_subscriptions" ADD CONSTRAINT "webhook_subscriptions_secret_format_check" CHECK ("webhook_subscriptions"."secret" ~ '^whsec_[A-Za-z0-9+/]{43}=$' and ("webhook_subscriptions"."previous_secret" is null or "webhook_subscriptions"."previous_secret" ~ '^whsec_[A-Za-z0-9+/]{43}=$')) NOT VALID;
+-- Edited after it landed: it first asked for exactly the 32 bytes the API makes, and validated that at once. It now
+-- adds 0030's check unvalidated, so that a database where 0030 fails is left with no stricter rule than 0030's.
+ALTER TABLE "webhook_subscriptions" ADD CONSTRAINT "webhook_subscriptions_secret_format_check" CHECK ("webhook_subscriptions"."secret" ~ '^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(==)?)$' and ("webhook_subscriptions"."previous_secret" is null or "webhook_subscriptions"."previous_secret" ~ '^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(==)?)$')) NOT VALID;

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { Db } from "../db/client";
+import { errorForLog } from "../db/errors";
 import { takeDeliveries } from "../db/events";
 import {
   claimRefusalOf,
@@ -230,7 +231,11 @@ async function afterResponse(
   } catch {
     ctx = undefined;
   }
-  const logged = work.catch((error) => console.error("idempotency: keeping the answer failed", error));
+  const logged = work.catch((error) =>
+    console.error(
+      JSON.stringify({ level: "error", message: "idempotency: keeping the answer failed", ...errorForLog(error) }),
+    ),
+  );
   if (ctx) ctx.waitUntil(logged);
   else await logged;
 }

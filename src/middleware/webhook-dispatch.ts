@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { errorForLog } from "../db/errors";
 import { takeDeliveries } from "../db/events";
 import type { AppEnv } from "../lib/types";
 import { enqueueDeliveries } from "../webhooks/queues";
@@ -22,7 +23,7 @@ export const dispatchWebhooks = createMiddleware<AppEnv>(async (c, next) => {
           request_id: c.get("requestId"),
           message: "webhooks: enqueueing failed; the sweep will retry",
           deliveries: ids.length,
-          error: error instanceof Error ? error.message : String(error),
+          ...errorForLog(error),
         }),
       ),
     ),

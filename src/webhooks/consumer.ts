@@ -1,4 +1,5 @@
 import { createDb } from "../db/client";
+import { errorForLog } from "../db/errors";
 import { type Config, DEFAULT_WEBHOOK_SETTINGS, readConfig } from "../lib/config";
 import type { Bindings } from "../lib/types";
 import { attemptDelivery } from "./deliver";
@@ -29,8 +30,9 @@ export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env:
     await consume(batch, config);
   } catch (error) {
     const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
-    const reason = error instanceof Error ? error.message : String(error);
-    console.error(JSON.stringify({ level: "error", message: "webhooks: batch failed, retried", error: reason }));
+    console.error(
+      JSON.stringify({ level: "error", message: "webhooks: batch failed, retried", ...errorForLog(error) }),
+    );
     // Those without a delivery id were acknowledged already.
     for (const message of batch.messages.filter(hasDeliveryId)) {
       const delaySeconds = deadLetters

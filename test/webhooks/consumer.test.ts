@@ -82,6 +82,8 @@ describe("the consumer when the database cannot be reached", () => {
         [last as string]: { retry: { delaySeconds: 43_200 } },
       });
       expect(errors).toHaveBeenCalled();
+      // The statement's parameters stay out of the log.
+      expect(JSON.stringify(errors.mock.calls)).not.toContain(first as string);
     } finally {
       errors.mockRestore();
       down.closeAllConnections();

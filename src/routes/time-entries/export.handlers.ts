@@ -1,3 +1,4 @@
+import { errorForLog } from "../../db/errors";
 import type { AppRouteHandler } from "../../lib/types";
 import { entryFilterOf, requireFilterAllowed } from "./entry-filter";
 import { type ExportCursor, type ExportPage, exportPage } from "./export.queries";
@@ -57,7 +58,7 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
           method: c.req.method,
           path: new URL(c.req.url).pathname,
           message: "export failed mid-stream; the response ends with an error",
-          error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+          ...errorForLog(error),
         }),
       ),
   });
