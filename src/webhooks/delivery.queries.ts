@@ -123,12 +123,21 @@ export async function markDeadLetters(db: Db, messages: DeliveryMessage[], disab
     where s.organization_id = l.organization_id and s.id = l.subscription_id and s.active`);
 }
 
-/** Deliveries whose enqueue was lost: not on the queue a minute after they were requested. */
+/**
+ * Deliveries whose enqueue was lost: not on the queue a minute after they were requested; then those still pending
+ * a week after they were enqueued, which the queues have let go undecided (8 attempts at most 12 hours apart, and the
+ * dead-letter queue's retries of about 3 days, all spent while our database or configuration failed).
+ */
 export async function lostDeliveries(db: Db, limit: number): Promise<DeliveryMessage[]> {
-  const { rows } =
-    await db.execute(sql`select id as delivery_id, ${sql.raw(requestedAtText("requested_at"))} as requested_at
-    from webhook_deliveries
-    where enqueued_at is null and requested_at < now() - interval '1 minute'
-    order by requested_at limit ${limit}`);
+  const requestedAt = sql.raw(requestedAtText("requested_at"));
+  const { rows } = await db.execute(sql`(select id as delivery_id, ${requestedAt} as requested_at
+      from webhook_deliveries
+      where enqueued_at is null and requested_at < now() - interval '1 minute'
+      order by requested_at limit ${limit})
+    union all
+    (select id, ${requestedAt} from webhook_deliveries
+      where status = 'pending' and enqueued_at is not null and enqueued_at < now() - interval '7 days'
+      order by enqueued_at limit ${limit})
+    limit ${limit}`);
   return rows as DeliveryMessage[];
 }

@@ -10,7 +10,8 @@ const SWEEP_LIMIT = 1000;
 
 /**
  * Enqueues the deliveries whose enqueue was lost (the Worker stopped between the commit and the queue, or the
- * queue refused): those still not enqueued a minute after they were requested.
+ * queue refused): those still not enqueued a minute after they were requested, and those the queues let go while
+ * still pending a week after their enqueue (lostDeliveries). Each starts a new run of attempts.
  */
 export async function sweepLostDeliveries(db: Db, queue: Queue<DeliveryMessage> | undefined) {
   if (!queue) return 0;

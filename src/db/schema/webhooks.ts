@@ -115,6 +115,10 @@ export const webhookDeliveries = pgTable(
     index("webhook_deliveries_event_idx").on(t.organizationId, t.eventId),
     // The sweeper's candidates: deliveries whose enqueue was lost.
     index("webhook_deliveries_not_enqueued_idx").on(t.requestedAt).where(sql`${t.enqueuedAt} is null`),
+    // And those enqueued so long ago that the queues have let them go undecided (src/webhooks/sweeper.ts).
+    index("webhook_deliveries_pending_enqueued_idx")
+      .on(t.enqueuedAt)
+      .where(sql`${t.status} = 'pending' and ${t.enqueuedAt} is not null`),
     check("webhook_deliveries_status_check", sql`${t.status} in ('pending', 'delivered', 'failed')`),
   ],
 );

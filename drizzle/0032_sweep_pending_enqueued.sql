@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_deliveries_pending_enqueued_idx" ON "webhook_deliveries" USING btree ("enqueued_at") WHERE "webhook_deliveries"."status" = 'pending' and "webhook_deliveries"."enqueued_at" is not null;
