@@ -1,6 +1,7 @@
 // Opens the database that local development and tests use: Neon directly when
 // DATABASE_URL is a Neon URL; otherwise a local SQL-over-HTTP endpoint in front
 // of that Postgres server, or of embedded PGlite when DATABASE_URL is unset.
+import { isPostgresUrl } from "../src/lib/config";
 import { isNeonUrl, openPglite, openPostgres, type SqlBackend } from "./sql-backends";
 import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "./sql-http-endpoint";
 
@@ -54,8 +55,7 @@ export async function openDevDatabase(options: {
 
 /** A Postgres server DATABASE_URL names, answering; otherwise an error that says which setting is wrong and why. */
 async function reachablePostgres(databaseUrl: string): Promise<SqlBackend> {
-  const url = URL.canParse(databaseUrl) ? new URL(databaseUrl) : undefined;
-  if (!url || !["postgres:", "postgresql:"].includes(url.protocol)) {
+  if (!isPostgresUrl(databaseUrl)) {
     throw new Error("DATABASE_URL must be a postgres:// or postgresql:// URL (a Neon one, or any Postgres server)");
   }
   const backend = openPostgres(databaseUrl);
@@ -64,7 +64,7 @@ async function reachablePostgres(databaseUrl: string): Promise<SqlBackend> {
     return backend;
   } catch (error) {
     await backend.close().catch(() => {});
-    throw new Error(`DATABASE_URL: the Postgres server at ${url.host} ${whyNot(error)}`);
+    throw new Error(`DATABASE_URL: the Postgres server at ${new URL(databaseUrl).host} ${whyNot(error)}`);
   }
 }
 

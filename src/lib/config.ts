@@ -118,7 +118,8 @@ function webhookSettings(env: Bindings, problems: string[]): WebhookSettings {
   };
 }
 
-function isPostgresUrl(value: string) {
+/** A postgres:// or postgresql:// URL, the only kind the driver (and `npm run db:migrate`) takes. */
+export function isPostgresUrl(value: string) {
   return URL.canParse(value) && ["postgres:", "postgresql:"].includes(new URL(value).protocol);
 }
 

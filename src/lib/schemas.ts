@@ -35,17 +35,17 @@ const inInstantRange = (text: string) => {
 };
 const instantRangeMessage = { message: "Must fall from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in UTC" };
 
-/**
- * A timestamp as the database will keep it: in UTC, truncated to the millisecond. Checks made before the write
- * (`end_time` after `start_time`, a timer's stop) then see exactly the instants stored; Postgres would round digits
- * beyond the millisecond instead, so two instants 0.4 ms apart could become equal after every check had passed.
- */
 const isoWithOffset = z.iso.datetime({ offset: true });
 const SIXTY_SECONDS = /:60(?=(\.\d+)?(Z|[+-]\d\d:\d\d)$)/;
 /** A timestamp that is well formed but for its leap second. */
 const isLeapSecond = (text: string) =>
   SIXTY_SECONDS.test(text) && isoWithOffset.safeParse(text.replace(SIXTY_SECONDS, ":59")).success;
 
+/**
+ * A timestamp as the database will keep it: in UTC, truncated to the millisecond. Checks made before the write
+ * (`end_time` after `start_time`, a timer's stop) then see exactly the instants stored; Postgres would round digits
+ * beyond the millisecond instead, so two instants 0.4 ms apart could become equal after every check had passed.
+ */
 export const Timestamp = z
   .preprocess(
     // RFC 3339 (5.6) allows `t` and `z` in lower case; nothing else in a timestamp has a case.

@@ -17,10 +17,9 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * or gone with its subscription) is acknowledged without a request: a message may arrive twice.
  *
  * When one of our own statements fails (the database cannot be reached), or the configuration does not parse, each
- * message goes back to its queue with
- * the backoff of its attempt instead of letting the batch fail: a failed batch is retried at once (the consumers
- * have no `retry_delay`), so a short outage would spend every attempt, then every dead-letter retry, in seconds,
- * and leave the deliveries `pending` and enqueued for good, where no sweep finds them.
+ * message goes back to its queue with the backoff of its attempt instead of letting the batch fail: a failed batch
+ * is retried at once (the consumers have no `retry_delay`), so a short outage would spend every attempt, then every
+ * dead-letter retry, in seconds, and leave the deliveries `pending` and enqueued until the sweep's week is over.
  */
 export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env: Bindings) {
   // A configuration that does not parse (a deploy's mistake) waits for its fix like an outage, with the default backoff.

@@ -4,16 +4,16 @@ import { boolean, check, foreignKey, index, integer, json, pgTable, text, unique
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
 import { organizationId } from "./team";
 
+/** `whsec_` and standard base64 (padded or not) of one byte or more: what `atob` reads and an HMAC takes as a key. */
+const SIGNING_SECRET_PATTERN =
+  "'^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(==)?)$'";
+
 /**
  * Webhook subscriptions: where an organization wants its changes POSTed. `secret` signs every delivery
  * (Standard Webhooks); after a rotation `previous_secret` signs too until `previous_secret_expires_at`.
  * `status` is `disabled` exactly when `active` is false; `failing` after an event was dead-lettered;
  * `consecutive_failures` counts dead-lettered events since the last delivered one.
  */
-/** `whsec_` and standard base64 (padded or not) of one byte or more: what `atob` reads and an HMAC takes as a key. */
-const SIGNING_SECRET_PATTERN =
-  "'^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(==)?)$'";
-
 export const webhookSubscriptions = pgTable(
   "webhook_subscriptions",
   {
