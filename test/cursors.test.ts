@@ -79,6 +79,17 @@ describe("cursors", () => {
     const upper = `/v1/time-entries?limit=1&${range}&timezone=Europe/Berlin`;
     const berlin = (await page(upper)).body.meta.next_cursor;
     expect((await page(`${upper.toLowerCase()}&cursor=${berlin}`)).status).toBe(200);
+    // The same instant in another offset or with other zeros is the same filter; another microsecond is not.
+    const since = (await page("/v1/time-entries?limit=1&updated_since=2020-01-01T00:00:00Z")).body.meta.next_cursor;
+    for (const [spelling, status] of [
+      ["2020-01-01T00:00:00.000Z", 200],
+      ["2020-01-01t01:00:00.000000%2B01:00", 200],
+      ["2019-12-31T23:30:00-00:30", 200],
+      ["2020-01-01T00:00:00.000001Z", 400],
+    ] as const) {
+      const res = await page(`/v1/time-entries?limit=1&updated_since=${spelling}&cursor=${since}`);
+      expect([spelling, res.status]).toEqual([spelling, status]);
+    }
     const moved = await page(`/v1/time-entries?limit=1&start_date=2026-12-01&end_date=2026-12-31&cursor=${entries}`);
     expect([moved.status, moved.body]).toEqual([400, otherFilters]);
     const dropped = await page(`/v1/time-entries?limit=1&cursor=${entries}`);

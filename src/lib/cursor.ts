@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "./errors";
-import { CURSOR_MAX_LENGTH } from "./schemas";
+import { CURSOR_MAX_LENGTH, Timestamp } from "./schemas";
 
 // A keyset cursor is the sort key of the last item of a page, as base64url JSON, tagged with the list that issued
 // it: lists sorted on keys of the same shape (a name and an id, an instant and an id) would otherwise take each
@@ -23,19 +23,34 @@ export type CursorList =
 /**
  * A digest of a list request's filters: its path (a subscription's deliveries are not another's) and its query string
  * but `cursor` and `limit` (a page may be of another size), in name order. Written differently, a filter is the same
- * one: an empty value is no filter (`q=`), and case never tells two values apart (ids, dates, zone names, `q`, which
- * ignores it). FNV-1a: it tells filters apart, it is no secret.
+ * one: an empty value is no filter (`q=`), case never tells two values apart (ids, dates, zone names, `q`, which
+ * ignores it), and an instant is the same in any offset or number of zeros (`updated_since`). FNV-1a: it tells
+ * filters apart, it is no secret.
  */
 function filtersOf(url: string): string {
   const { pathname, searchParams } = new URL(url);
   const params = [...searchParams]
     .filter(([name, value]) => name !== "cursor" && name !== "limit" && value !== "")
-    .map(([name, value]) => [name, value.toLowerCase()] as const)
+    .map(([name, value]) => [name, name === "q" ? value.toLowerCase() : canonicalValue(value)] as const)
     .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : x > y ? 1 : 0) : a < b ? -1 : 1));
   let hash = 0x811c9dc5;
   for (const char of JSON.stringify([pathname, params]))
     hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193);
   return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+/**
+ * An instant in UTC with its fraction as written but for trailing zeros (Postgres keeps microseconds, a Date only
+ * milliseconds); any other value in lower case. In lower case too, so that `…Z`, the usual spelling, keeps the
+ * digest it had when the raw text was digested, and cursors in flight over a deploy stay valid.
+ */
+function canonicalValue(value: string): string {
+  const instant = Timestamp.safeParse(value).success && /^(.{19})(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(value);
+  if (!instant) return value.toLowerCase();
+  const [, seconds, fraction = "", offset] = instant;
+  const utc = new Date(`${seconds}${offset}`.toUpperCase()).toISOString().slice(0, 19);
+  const digits = fraction.replace(/0+$/, "");
+  return `${utc}${digits ? `.${digits}` : ""}z`.toLowerCase();
 }
 
 const FiltersTag = z.object({ f: z.string() }).strict();
