@@ -1,7 +1,7 @@
 import app from "./app";
 import { createDb } from "./db/client";
 import { purgeExpired } from "./housekeeping";
-import { readConfig } from "./lib/config";
+import { readBackgroundConfig } from "./lib/config";
 import type { Bindings } from "./lib/types";
 import { consumeWebhooks } from "./webhooks/consumer";
 import type { DeliveryMessage } from "./webhooks/queues";
@@ -11,7 +11,7 @@ export default {
   fetch: app.fetch,
   /** wrangler.toml's crons: every minute, the webhook deliveries whose enqueue was lost; hourly, housekeeping. */
   async scheduled(controller, env, ctx) {
-    const { databaseUrl, sqlHttpEndpoint } = readConfig(env);
+    const { databaseUrl, sqlHttpEndpoint } = readBackgroundConfig(env);
     const db = createDb(databaseUrl, sqlHttpEndpoint);
     ctx.waitUntil(controller.cron === SWEEP_CRON ? sweepLostDeliveries(db, env.WEBHOOK_DELIVERIES) : purgeExpired(db));
   },

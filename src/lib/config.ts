@@ -36,14 +36,31 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
 
 export const MIN_SECRET_BYTES = 32; // RFC 7518 §3.2: an HS256 key is at least 256 bits.
 
+/** What the crons and the queue consumer need. */
+export type BackgroundConfig = Pick<Config, "databaseUrl" | "sqlHttpEndpoint" | "webhooks">;
+
 const configs = new WeakMap<Bindings, Config>();
+const backgroundConfigs = new WeakMap<Bindings, BackgroundConfig>();
 
 /** Reads and checks the Worker's configuration once per environment object. */
 export function readConfig(env: Bindings): Config {
   let config = configs.get(env);
   if (!config) {
-    config = parse(env);
+    config = parse(env, "all");
     configs.set(env, config);
+  }
+  return config;
+}
+
+/**
+ * The configuration of the crons and the queue consumer, checked for what they use only: a broken token or rate-limit
+ * setting fails every API request, and must not also hold back webhook deliveries and housekeeping.
+ */
+export function readBackgroundConfig(env: Bindings): BackgroundConfig {
+  let config = backgroundConfigs.get(env);
+  if (!config) {
+    config = parse(env, "background");
+    backgroundConfigs.set(env, config);
   }
   return config;
 }
@@ -53,23 +70,28 @@ export function configurationProblems(env: Bindings): string[] {
   return interpret(env).problems;
 }
 
-function parse(env: Bindings): Config {
-  const { problems, config } = interpret(env);
+function parse(env: Bindings, scope: "all" | "background"): Config {
+  const interpreted = interpret(env);
+  const problems = scope === "all" ? interpreted.problems : interpreted.backgroundProblems;
   if (problems.length > 0) {
     // Operators read this in the logs; callers only learn that it is our fault.
     console.error(JSON.stringify({ level: "error", message: "invalid configuration", problems }));
     throw new ApiError("INTERNAL_ERROR", "The service is misconfigured");
   }
-  return config;
+  return interpreted.config;
 }
 
-function interpret(env: Bindings): { problems: string[]; config: Config } {
-  const problems: string[] = [];
+function interpret(env: Bindings): { problems: string[]; backgroundProblems: string[]; config: Config } {
+  const backgroundProblems: string[] = [];
   const databaseUrl = env.DATABASE_URL?.trim() ?? "";
-  const sessionSecret = env.SESSION_JWT_SECRET ?? "";
-  if (!databaseUrl) problems.push("DATABASE_URL is not set");
+  if (!databaseUrl) backgroundProblems.push("DATABASE_URL is not set");
   // Malformed, the driver fails every query as if the database were down: a 503 forever, and no reason in the logs.
-  else if (!isPostgresUrl(databaseUrl)) problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL");
+  else if (!isPostgresUrl(databaseUrl)) {
+    backgroundProblems.push("DATABASE_URL must be a postgres:// or postgresql:// URL");
+  }
+  const webhooks = webhookSettings(env, backgroundProblems);
+  const problems = [...backgroundProblems];
+  const sessionSecret = env.SESSION_JWT_SECRET ?? "";
   if (new TextEncoder().encode(sessionSecret).length < MIN_SECRET_BYTES) {
     problems.push(`SESSION_JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
   }
@@ -86,7 +108,6 @@ function interpret(env: Bindings): { problems: string[]; config: Config } {
   if (requests === undefined) problems.push("RATE_LIMIT_REQUESTS must be a positive whole number");
   // The Workers Rate Limiting binding counts over 10 or 60 seconds only.
   if (periodSeconds !== 10 && periodSeconds !== 60) problems.push("RATE_LIMIT_PERIOD_SECONDS must be 10 or 60");
-  const webhooks = webhookSettings(env, problems);
   const config: Config = {
     databaseUrl,
     sessionSecret,
@@ -95,7 +116,7 @@ function interpret(env: Bindings): { problems: string[]; config: Config } {
     rateLimit: { requests: requests ?? DEFAULT_RATE_LIMIT.requests, periodSeconds: periodSeconds ?? 60 },
     webhooks,
   };
-  return { problems, config };
+  return { problems, backgroundProblems, config };
 }
 
 function webhookSettings(env: Bindings, problems: string[]): WebhookSettings {

@@ -1,6 +1,6 @@
 import { createDb } from "../db/client";
 import { errorForLog } from "../db/errors";
-import { type Config, DEFAULT_WEBHOOK_SETTINGS, readConfig } from "../lib/config";
+import { type BackgroundConfig, DEFAULT_WEBHOOK_SETTINGS, readBackgroundConfig } from "../lib/config";
 import type { Bindings } from "../lib/types";
 import { attemptDelivery } from "./deliver";
 import { loadDeliveries, markDeadLetters, recordAttempts } from "./delivery.queries";
@@ -23,9 +23,9 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  */
 export async function consumeWebhooks(batch: MessageBatch<DeliveryMessage>, env: Bindings) {
   // A configuration that does not parse (a deploy's mistake) waits for its fix like an outage, with the default backoff.
-  let config: Config | undefined;
+  let config: BackgroundConfig | undefined;
   try {
-    config = readConfig(env);
+    config = readBackgroundConfig(env);
     await consume(batch, config);
   } catch (error) {
     const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
@@ -54,7 +54,7 @@ const hasDeliveryId = (message: Message<DeliveryMessage>) => {
   );
 };
 
-async function consume(batch: MessageBatch<DeliveryMessage>, config: Config) {
+async function consume(batch: MessageBatch<DeliveryMessage>, config: BackgroundConfig) {
   const db = createDb(config.databaseUrl, config.sqlHttpEndpoint);
   const messagesById = new Map<string, Message<DeliveryMessage>[]>();
   for (const message of batch.messages) {

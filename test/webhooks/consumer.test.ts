@@ -121,6 +121,21 @@ describe("the consumer under a configuration that does not parse", () => {
       errors.mockRestore();
     }
   });
+
+  it("still delivers when only settings of the API's requests are broken (tokens, rate limits)", async () => {
+    const team = await createTeam(h);
+    const receiver = await startReceiver();
+    const env = { ...h.env, WEBHOOK_ALLOW_LOOPBACK: "true", SESSION_JWT_SECRET: "short", RATE_LIMIT_REQUESTS: "-1" };
+    try {
+      const subscription = await subscribe(h, team.organizationId, { url: receiver.url, secret: receiver.secret });
+      const id = (await insertDelivery(h, { organizationId: team.organizationId, id: subscription.id })) as string;
+      const deliveries = batchOf(DELIVERY_QUEUE, [{ id, attempts: 1 }]);
+      await consumeWebhooks(deliveries.batch, env);
+      expect([deliveries.outcomes, receiver.received.length]).toEqual([{ [id]: "ack" }, 1]);
+    } finally {
+      await receiver.close();
+    }
+  });
 });
 
 describe("the consumer after a manual retry (a new schedule)", () => {
