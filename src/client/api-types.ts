@@ -10,25 +10,25 @@ export interface paths {
     };
     /**
      * List time entries
-     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.
+     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listTimeEntries"];
     put?: never;
     /**
      * Create a time entry or start a timer
-     * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createTimeEntry"];
     /**
      * Delete many time entries
-     * @description Deletes 1 to 100 entries exactly as `DELETE /v1/time-entries/{id}` deletes one (tombstones, projects let go). All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Deletes 1 to 100 entries exactly as `DELETE /v1/time-entries/{id}` deletes one (tombstones, projects let go). All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     delete: operations["bulkDeleteTimeEntries"];
     options?: never;
     head?: never;
     /**
      * Update many time entries
-     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`; one that already has every given value is left as it is. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`, and an inactive one is 409 `PROJECT_INACTIVE` unless every entry is on it already. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Sets the same `changes` (project_id, billable, description) on 1 to 100 entries and bumps their `updated_at`; one that already has every given value is left as it is. `billable` changes only when given, also when the project changes. All or nothing, in one statement: ids that are not a live entry the caller may change (another organization's, deleted, or, for a member, a colleague's) are 404 `NOT_FOUND` with `details.ids` listing exactly those ids, sorted; otherwise entries attached to an invoice are 409 `ENTRY_LOCKED` with `details.ids`, sorted. On any error nothing changes. Then a `changes.project_id` that is not a project of the organization is 400 `VALIDATION_ERROR` naming `changes.project_id`, and an inactive one is 409 `PROJECT_INACTIVE` unless every entry is on it already. Answers the updated entries in the order of `ids`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     patch: operations["bulkUpdateTimeEntries"];
     trace?: never;
@@ -42,7 +42,7 @@ export interface paths {
     };
     /**
      * Get the running timer
-     * @description The caller's running entry (no `end_time`), in the same shape as `GET /v1/time-entries/{id}`, or `{"data": null}` when no timer runs. Needs scope `entries:read` for OAuth tokens.
+     * @description The caller's running entry (no `end_time`), in the same shape as `GET /v1/time-entries/{id}`, or `{"data": null}` when no timer runs. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getCurrentTimeEntry"];
     put?: never;
@@ -62,7 +62,7 @@ export interface paths {
     };
     /**
      * Summarize time entries
-     * @description Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded on each group's total to the currency's ISO 4217 minor unit: 2 decimals for most, none for JPY, 3 for KWD). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens.
+     * @description Totals of the entries the list's filters select (same visibility: owner and admin see the whole organization, a member only their own; a member asking for another `user_id` gets 403), optionally grouped by one or two of project, customer, user, day, week and month. For each group: entry count, total and billable seconds and billable amounts per currency (hours × the project's hourly_rate, exact numeric rounded on each group's total to the currency's ISO 4217 minor unit: 2 decimals for most, none for JPY, 3 for KWD). A running entry counts up to now; with `rounding`, each entry's duration is rounded before summing. `start_date` and `end_date` are required (at most 366 days). Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["summarizeTimeEntries"];
     put?: never;
@@ -90,7 +90,7 @@ export interface paths {
      *
      *     **CSV** (`format=csv`, `text/csv; charset=utf-8`, UTF-8 without byte order mark): RFC 4180, a header row, CRLF line ends; a field containing a comma, double quote, CR or LF (and also a semicolon or tab, for spreadsheets set to those separators) is enclosed in double quotes with its double quotes doubled. Columns: `id`, `start_time`, `end_time`, `duration`, `description`, `billable`, `user_id`, `user_email`, `user_full_name`, `project_id`, `project_name`, `customer_id`, `customer_name`, `hourly_rate`, `currency`, `invoice_id`, `invoice_number`. Empty cells are nulls: a running entry's `end_time` and `duration`, an entry without project, customer or invoice. `duration` is whole seconds, `billable` is `true` or `false`, `hourly_rate` is the project's rate with 2 decimals. Against spreadsheet formula injection (OWASP CSV Injection), text that people type (`description`, `user_email`, `user_full_name`, `project_name`, `customer_name`, `invoice_number`) starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading single quote (`=1+1` is written `'=1+1`); the other columns are written by the API (UUIDs, timestamps, numbers) and never changed.
      *
-     *     **NDJSON** (`format=json`, `application/x-ndjson`): one entry per line, each exactly as `GET /v1/time-entries` gives it (`TimeEntry`), every line ended by LF; no entries, no lines.
+     *     **NDJSON** (`format=json`, `application/x-ndjson`): one entry per line, each exactly as `GET /v1/time-entries` gives it (`TimeEntry`), every line ended by LF; no entries, no lines. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["exportTimeEntries"];
     put?: never;
@@ -110,7 +110,7 @@ export interface paths {
     };
     /**
      * Get a time entry
-     * @description Another organization's entry, or (for a member) another member's entry, is 404 like an id that does not exist. Needs scope `entries:read` for OAuth tokens.
+     * @description Another organization's entry, or (for a member) another member's entry, is 404 like an id that does not exist. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getTimeEntry"];
     put?: never;
@@ -160,7 +160,7 @@ export interface paths {
     put?: never;
     /**
      * Restart a timer from an entry
-     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. An entry of a project that is now inactive is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Starts a new running entry for the caller now, copying the project, description and billable flag of the given entry (which stays as it is). A user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`). A member can restart only their own entries; another member's entry is 404. An entry of a project that is now inactive is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["restartTimeEntry"];
     delete?: never;
@@ -178,13 +178,13 @@ export interface paths {
     };
     /**
      * List projects
-     * @description A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id, each with its customer; filter by `q`, `active` and `customer_id`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read projects. Needs scope `entries:read` for OAuth tokens.
+     * @description A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id, each with its customer; filter by `q`, `active` and `customer_id`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read projects. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listProjects"];
     put?: never;
     /**
      * Create a project
-     * @description Only `name` is required. `customer_id` must name a customer of the organization (otherwise 400 on `customer_id`); `currency` is required when `hourly_rate` is set. Projects start active. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Only `name` is required. `customer_id` must name a customer of the organization (otherwise 400 on `customer_id`); `currency` is required when `hourly_rate` is set. Projects start active. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `entries:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createProject"];
     delete?: never;
@@ -202,7 +202,7 @@ export interface paths {
     };
     /**
      * Get a project
-     * @description One project, with its customer. Another organization's project is 404 like an id that does not exist. Every member can read projects. Needs scope `entries:read` for OAuth tokens.
+     * @description One project, with its customer. Another organization's project is 404 like an id that does not exist. Every member can read projects. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getProject"];
     put?: never;
@@ -230,13 +230,13 @@ export interface paths {
     };
     /**
      * List customers
-     * @description A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id; filter by `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read customers. Needs scope `invoices:read` for OAuth tokens.
+     * @description A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z), ties by id; filter by `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read customers. Needs scope `invoices:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listCustomers"];
     put?: never;
     /**
      * Create a customer
-     * @description Only `name` is required; every other field is optional and may be null. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Only `name` is required; every other field is optional and may be null. Only owner and admin may do this (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createCustomer"];
     delete?: never;
@@ -254,7 +254,7 @@ export interface paths {
     };
     /**
      * Get a customer
-     * @description One customer. Another organization's customer is 404 like an id that does not exist. Every member can read customers. Needs scope `invoices:read` for OAuth tokens.
+     * @description One customer. Another organization's customer is 404 like an id that does not exist. Every member can read customers. Needs scope `invoices:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getCustomer"];
     put?: never;
@@ -282,13 +282,13 @@ export interface paths {
     };
     /**
      * List invoices
-     * @description Newest invoice date first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Filter by `status` and `customer_id`. Items carry no summary; get one invoice for its totals. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:read` for OAuth tokens.
+     * @description Newest invoice date first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Filter by `status` and `customer_id`. Items carry no summary; get one invoice for its totals. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listInvoices"];
     put?: never;
     /**
      * Create a draft invoice
-     * @description Creates a `draft` for a customer of the organization (another organization's customer is a 400 on `customer_id`). `number` is unique in the organization (409 `DUPLICATE_NUMBER`); `due_date`, when given, is on or after `date`. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Creates a `draft` for a customer of the organization (another organization's customer is a 400 on `customer_id`). `number` is unique in the organization (409 `DUPLICATE_NUMBER`); `due_date`, when given, is on or after `date`. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createInvoice"];
     delete?: never;
@@ -306,7 +306,7 @@ export interface paths {
     };
     /**
      * Get an invoice with its totals
-     * @description The invoice, its customer, and a summary of its attached time entries: count, total and billable seconds, and the amount per currency. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:read` for OAuth tokens.
+     * @description The invoice, its customer, and a summary of its attached time entries: count, total and billable seconds, and the amount per currency. Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getInvoice"];
     put?: never;
@@ -336,12 +336,12 @@ export interface paths {
     put?: never;
     /**
      * Attach time entries to a draft invoice
-     * @description Attaches stopped, unbilled time entries of projects of the invoice's customer (for an invoice without customer: entries of projects without customer, or without project). Attached entries are locked: the time entry API answers 409 `ENTRY_LOCKED` until they are detached. Entries already on this invoice are left as they are. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reasons: `running`, `invoiced` (on another invoice), `other_customer`. The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Attaches stopped, unbilled time entries of projects of the invoice's customer (for an invoice without customer: entries of projects without customer, or without project). Attached entries are locked: the time entry API answers 409 `ENTRY_LOCKED` until they are detached. Entries already on this invoice are left as they are. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reasons: `running`, `invoiced` (on another invoice), `other_customer`. The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["attachInvoiceTimeEntries"];
     /**
      * Detach time entries from a draft invoice
-     * @description Releases entries from the invoice so they can change again or go on another invoice. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reason: `not_attached` (not on this invoice). The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Releases entries from the invoice so they can change again or go on another invoice. All or nothing: ids that are no time entry of the organization are 404 `NOT_FOUND` with `details.time_entry_ids`; entries that cannot take part are 409 `ENTRIES_NOT_ATTACHABLE` with their ids in `details` by reason; either way nothing changes. Reason: `not_attached` (not on this invoice). The invoice must be a draft (409 `INVOICE_NOT_DRAFT`). Invoices are for owner and admin only (a member gets 403 `FORBIDDEN`). Needs scope `invoices:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     delete: operations["detachInvoiceTimeEntries"];
     options?: never;
@@ -358,13 +358,13 @@ export interface paths {
     };
     /**
      * List members
-     * @description The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read members. Needs scope `team:read` for OAuth tokens.
+     * @description The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read members. Needs scope `team:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listMembers"];
     put?: never;
     /**
      * Add a member
-     * @description Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An address someone already uses joins that user with the profile given here: what another organization knows of them is never shown nor changed. An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history, and their profile unless the body gives a new name or avatar. Always 201, with `Location`. Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An address someone already uses joins that user with the profile given here: what another organization knows of them is never shown nor changed. An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history, and their profile unless the body gives a new name or avatar. Always 201, with `Location`. Owners and admins manage members; only an owner changes an owner or grants `owner`, and a member may only change their own profile and remove themselves (otherwise 403 `FORBIDDEN`). Needs scope `team:admin` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createMember"];
     delete?: never;
@@ -382,7 +382,7 @@ export interface paths {
     };
     /**
      * Get a member
-     * @description One member, active or removed. Another organization's member is 404 like an id that does not exist. Every member can read members. Needs scope `team:read` for OAuth tokens.
+     * @description One member, active or removed. Another organization's member is 404 like an id that does not exist. Every member can read members. Needs scope `team:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getMember"];
     put?: never;
@@ -410,7 +410,7 @@ export interface paths {
     };
     /**
      * Get the organization
-     * @description The organization of the token (`org_id`) and its settings. Every member can read it. Needs scope `team:read` for OAuth tokens.
+     * @description The organization of the token (`org_id`) and its settings. Every member can read it. Needs scope `team:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getCurrentOrganization"];
     put?: never;
@@ -434,13 +434,13 @@ export interface paths {
     };
     /**
      * List webhook subscriptions
-     * @description Oldest first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Secrets are never listed. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:read` for OAuth tokens.
+     * @description Oldest first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Secrets are never listed. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listWebhooks"];
     put?: never;
     /**
      * Subscribe a URL to events
-     * @description Every change of an event type in `events` is then POSTed to `url`, signed with the subscription's secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer is the only one that shows `secret`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 `WEBHOOK_LIMIT_REACHED`. `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Every change of an event type in `events` is then POSTed to `url`, signed with the subscription's secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer is the only one that shows `secret`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 `WEBHOOK_LIMIT_REACHED`. `url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["createWebhook"];
     delete?: never;
@@ -458,7 +458,7 @@ export interface paths {
     };
     /**
      * Get a webhook subscription
-     * @description Another organization's subscription is 404 like an id that does not exist. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:read` for OAuth tokens.
+     * @description Another organization's subscription is 404 like an id that does not exist. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getWebhook"];
     put?: never;
@@ -508,7 +508,7 @@ export interface paths {
     put?: never;
     /**
      * Send a test event
-     * @description Sends a `webhook.ping` event (its `data` is the subscription) to this subscription at once, whatever its `events`, signed and retried like any other; the answer is its delivery, `pending`, to follow in the deliveries log. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Sends a `webhook.ping` event (its `data` is the subscription) to this subscription at once, whatever its `events`, signed and retried like any other; the answer is its delivery, `pending`, to follow in the deliveries log. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["pingWebhook"];
     delete?: never;
@@ -526,7 +526,7 @@ export interface paths {
     };
     /**
      * List a subscription's deliveries
-     * @description The deliveries log: each event sent (or to be sent) to this subscription, newest first (ties by id), with keyset pagination (`meta.next_cursor`): its status, attempts, the last attempt's HTTP status, duration and error, and when the next retry is due. Kept 30 days. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:read` for OAuth tokens.
+     * @description The deliveries log: each event sent (or to be sent) to this subscription, newest first (ties by id), with keyset pagination (`meta.next_cursor`): its status, attempts, the last attempt's HTTP status, duration and error, and when the next retry is due. Kept 30 days. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listWebhookDeliveries"];
     put?: never;
@@ -548,7 +548,7 @@ export interface paths {
     put?: never;
     /**
      * Send a delivery again
-     * @description Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule that replaces any still running (no second send); the receiver sees the same `webhook-id`. 404 names what is missing: `Webhook subscription not found` or `Delivery not found`. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.
+     * @description Queues the delivery again at once, whatever its status (a failed one after the receiver was fixed, a delivered one the receiver lost), with a fresh retry schedule that replaces any still running (no second send); the receiver sees the same `webhook-id`. 404 names what is missing: `Webhook subscription not found` or `Delivery not found`. A disabled subscription is 409 `WEBHOOK_DISABLED`. Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`). Needs scope `webhooks:write` for OAuth tokens. This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.
      */
     post: operations["retryWebhookDelivery"];
     delete?: never;
@@ -566,7 +566,7 @@ export interface paths {
     };
     /**
      * Who am I
-     * @description The caller behind the token: user, organization, role and the scopes the token grants. Any valid token may call it, whatever its scopes.
+     * @description The caller behind the token: user, organization, role and the scopes the token grants. Any valid token may call it, whatever its scopes. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["getMe"];
     put?: never;
@@ -3283,7 +3283,7 @@ export interface components {
     "WWW-Authenticate": string;
     /** @description Seconds to wait before retrying: on a 429, a 503, and a 409 `IDEMPOTENCY_KEY_IN_USE` (the first request with the key is still running). */
     "Retry-After": number;
-    /** @description The caller's rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response made after authentication (not on a 401, 405, 413 or preflight, which come before it) by a deployment with rate limiting. */
+    /** @description The caller's rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response made after authentication (not on a 401, 405, 413, preflight, or 503 while the OAuth key set cannot be fetched, which come before it) by a deployment with rate limiting. */
     "RateLimit-Policy": string;
     /** @description What is left of the caller's quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-caller";r=0;t=60`. */
     RateLimit: string;
@@ -3455,7 +3455,7 @@ export interface operations {
         headers: {
           /** @description URL of the new entry. */
           Location: string;
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -3953,7 +3953,7 @@ export interface operations {
       /** @description The running entry, or null. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. Absent when `data` is null. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. Absent when `data` is null. */
           ETag?: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4336,7 +4336,7 @@ export interface operations {
       /** @description The entry. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4446,7 +4446,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -4617,7 +4617,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -4638,7 +4638,7 @@ export interface operations {
       /** @description The updated entry. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4805,7 +4805,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -4828,7 +4828,7 @@ export interface operations {
       /** @description The stopped entry. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -5044,7 +5044,7 @@ export interface operations {
         headers: {
           /** @description URL of the new entry. */
           Location: string;
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -5367,7 +5367,7 @@ export interface operations {
         headers: {
           /** @description URL of the new project. */
           Location: string;
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -5540,7 +5540,7 @@ export interface operations {
       /** @description The project. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5650,7 +5650,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -5821,7 +5821,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -5842,7 +5842,7 @@ export interface operations {
       /** @description The updated project. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6138,7 +6138,7 @@ export interface operations {
         headers: {
           /** @description URL of the new customer. */
           Location: string;
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -6311,7 +6311,7 @@ export interface operations {
       /** @description The customer. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6421,7 +6421,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -6592,7 +6592,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -6613,7 +6613,7 @@ export interface operations {
       /** @description The updated customer. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6895,7 +6895,7 @@ export interface operations {
         headers: {
           /** @description URL of the new invoice. */
           Location: string;
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -7074,7 +7074,7 @@ export interface operations {
       /** @description The invoice. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7184,7 +7184,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -7355,7 +7355,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -7376,7 +7376,7 @@ export interface operations {
       /** @description The updated invoice. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7560,7 +7560,7 @@ export interface operations {
       /** @description The invoice with its new totals. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -7760,7 +7760,7 @@ export interface operations {
       /** @description The invoice with its new totals. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8048,7 +8048,7 @@ export interface operations {
         headers: {
           /** @description URL of the new member. */
           Location: string;
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -8227,7 +8227,7 @@ export interface operations {
       /** @description The member. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8337,7 +8337,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -8512,7 +8512,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -8533,7 +8533,7 @@ export interface operations {
       /** @description The updated member. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8704,7 +8704,7 @@ export interface operations {
       /** @description The organization. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8802,7 +8802,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -8820,7 +8820,7 @@ export interface operations {
       /** @description The updated organization. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9086,7 +9086,7 @@ export interface operations {
         headers: {
           /** @description URL of the new subscription. */
           Location: string;
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";
@@ -9265,7 +9265,7 @@ export interface operations {
       /** @description The subscription, without its secret. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9375,7 +9375,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -9534,7 +9534,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -9555,7 +9555,7 @@ export interface operations {
       /** @description The updated subscription. */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           "X-Request-Id": components["headers"]["X-Request-Id"];
           "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9702,7 +9702,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -9720,7 +9720,7 @@ export interface operations {
       /** @description The subscription with its new signing secret (shown only here). */
       200: {
         headers: {
-          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. */
+          /** @description The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag. */
           ETag: string;
           /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
           "Idempotent-Replayed"?: "true";

@@ -59,7 +59,7 @@ export const IfMatchHeaders = z.object({
   "If-Match": entityTagsField("strong").openapi({
     param: { name: "If-Match", in: "header" },
     description:
-      'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404.',
+      'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart.',
     example: '"3"',
   }),
   "If-None-Match": entityTagsField("weak").openapi({
@@ -80,7 +80,7 @@ export const preconditionsOf = (headers: {
 };
 
 const etagDescription =
-  'The strong entity tag of the resource\'s current version: its `version` in double quotes, e.g. `"3"`. Send it back in `If-Match` to change the resource only if nobody else has.';
+  "The strong entity tag of the resource's current version: its `version` in double quotes, e.g. `\"3\"`. Send it back in `If-Match` to change the resource only if nobody else has. It covers the resource's own fields: what it embeds from others (a project's or member's name) can change under the same tag.";
 
 const EntityTag = z.string().regex(/^"[1-9][0-9]*"$/);
 

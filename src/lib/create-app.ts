@@ -154,30 +154,44 @@ const noBody: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-const PRECONDITIONS = ["If-Match", "If-None-Match"] as const;
-
-/**
- * A write that takes no precondition (a creation, a bulk edit, an attach) refuses `If-Match` and `If-None-Match`, as a
- * strict body refuses an unknown field: ignored, they would let a write the client meant as conditional go through
- * whatever the state. (GETs take `If-None-Match` as no precondition: they answer no 304, see the README.)
- */
-const noPreconditions: MiddlewareHandler = async (c, next) => {
-  const sent = PRECONDITIONS.filter((name) => c.req.header(name) !== undefined);
-  if (sent.length > 0) {
-    throw invalidRequest(
-      "header",
-      Object.fromEntries(sent.map((name) => [name, ["Not taken by this operation, which is unconditional"]])),
-    );
-  }
-  await next();
-};
-
-const UNCONDITIONAL = "This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.";
-
 const takesPreconditions = (route: RouteConfig) => {
   const headers = route.request?.headers as { shape?: object } | undefined;
   return headers?.shape !== undefined && "If-Match" in headers.shape;
 };
+
+type Precondition = "If-Match" | "If-None-Match" | "If-Unmodified-Since";
+type RefusedPreconditions = Partial<Record<Precondition, string>>;
+
+const UNCONDITIONAL_WRITE = "Not taken by this operation, which is unconditional";
+// A date tells no two changes within its second apart; versions do.
+const NO_DATES = "Not taken: send If-Match with the resource's ETag";
+
+/**
+ * Preconditions the API does not evaluate are refused, as a strict body refuses an unknown field: ignored, they would
+ * let a write the client meant as conditional go through whatever the state. No operation takes
+ * `If-Unmodified-Since`; a write that takes no precondition (a creation, a bulk edit, an attach) refuses `If-Match` and
+ * `If-None-Match`, and a read `If-Match`. (GETs take `If-None-Match` as no precondition: they answer no 304, see the
+ * README.)
+ */
+const refusedPreconditionsOf = (route: RouteConfig): RefusedPreconditions => {
+  if (route.method === "get") {
+    return { "If-Match": "Not taken by a read, which changes nothing", "If-Unmodified-Since": NO_DATES };
+  }
+  if (takesPreconditions(route)) return { "If-Unmodified-Since": NO_DATES };
+  return { "If-Match": UNCONDITIONAL_WRITE, "If-None-Match": UNCONDITIONAL_WRITE, "If-Unmodified-Since": NO_DATES };
+};
+
+const refusePreconditions =
+  (refused: RefusedPreconditions): MiddlewareHandler =>
+  async (c, next) => {
+    const sent = Object.entries(refused).filter(([name]) => c.req.header(name) !== undefined);
+    if (sent.length > 0) throw invalidRequest("header", Object.fromEntries(sent.map(([name, why]) => [name, [why]])));
+    await next();
+  };
+
+const UNCONDITIONAL =
+  "This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.";
+const READ = "`If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.";
 
 /** The routes' router: strict query strings, optional bodies that may come empty, the shared validation hook. */
 export function createRouter() {
@@ -189,14 +203,14 @@ export function createRouter() {
     const optionalBody = body?.required === false;
     const middleware = [...(optionalBody ? [emptyBodyIsNone] : []), ...[route.middleware ?? []].flat()];
     const bodyRule = body ? [jsonBodyOnly] : route.method === "get" ? [] : [noBody];
-    const unconditional = route.method !== "get" && !takesPreconditions(route);
-    const preconditionRule = unconditional ? [noPreconditions] : [];
-    const description = unconditional ? `${route.description} ${UNCONDITIONAL}` : route.description;
+    const read = route.method === "get";
+    const rule = read ? READ : takesPreconditions(route) ? undefined : UNCONDITIONAL;
+    const description = rule ? `${route.description} ${rule}` : route.description;
     return {
       ...route,
       description,
       request,
-      middleware: [...middleware, strictQueryString, ...preconditionRule, ...bodyRule],
+      middleware: [...middleware, strictQueryString, refusePreconditions(refusedPreconditionsOf(route)), ...bodyRule],
     };
   };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
@@ -218,7 +232,9 @@ export function createApp() {
   app.use(cors(methodsFor));
   app.use(allowedMethodsOnly(methodsFor));
   app.notFound((c) => {
-    throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    // A 404 is heuristically cacheable (RFC 9110 §15.5.5), and one outside /v1 misses its no-store middleware.
+    const headers = { "Cache-Control": "no-store" };
+    throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, undefined, headers);
   });
   app.onError((error, c) => {
     // A response decided as a whole before the handler could finish (a replayed Idempotency-Key answer): made

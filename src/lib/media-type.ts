@@ -15,14 +15,15 @@ const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]
 
 /**
  * How a body sent with this `Content-Type` is read as JSON: `as sent` where the routes' validators take the header
- * as it is (well-formed or not: `charset="utf-8` unterminated, or two Content-Type fields joined by a comma), by its
- * `essence` alone where it is a well-formed JSON media type they would refuse (whitespace before a `;`, an empty
- * parameter), and not at all (null) otherwise: 415.
+ * as it is (well-formed or not: `charset="utf-8` unterminated, or two Content-Type fields joined by a comma), as
+ * `application/json` where it is a well-formed JSON media type they would refuse (whitespace before a `;`, an empty
+ * parameter, a digit or `_` in a `+json` subtype such as `application/vnd.example.v2+json`), and not at all (null)
+ * otherwise: 415.
  */
 export function jsonReadingOf(contentType: string): "as sent" | { essence: string } | null {
   if (VALIDATORS_TAKE.test(contentType)) return "as sent";
   const essence = MEDIA_TYPE.exec(contentType)?.[1];
-  return essence !== undefined && JSON_MEDIA_TYPE.test(essence) ? { essence } : null;
+  return essence !== undefined && JSON_MEDIA_TYPE.test(essence) ? { essence: "application/json" } : null;
 }
 
 /** Whether a body sent with this `Content-Type` is read as JSON, whatever its parameters or `+json` suffix. */

@@ -105,7 +105,7 @@ const headers = {
   },
   "RateLimit-Policy": {
     description:
-      'The caller\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response made after authentication (not on a 401, 405, 413 or preflight, which come before it) by a deployment with rate limiting.',
+      'The caller\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response made after authentication (not on a 401, 405, 413, preflight, or 503 while the OAuth key set cannot be fetched, which come before it) by a deployment with rate limiting.',
     schema: { type: "string", maxLength: 100, example: '"per-caller";q=600;w=60' },
   },
   RateLimit: {

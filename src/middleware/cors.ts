@@ -21,8 +21,12 @@ const EXPOSED_HEADERS = [
   "WWW-Authenticate",
   // The export's file name.
   "Content-Disposition",
+  // A 415's accepted coding, a 405's methods.
+  "Accept-Encoding",
+  "Allow",
 ];
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
+const ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 /**
  * CORS for the origins in CORS_ALLOWED_ORIGINS only; any other origin gets no
@@ -36,16 +40,17 @@ export const cors = (methodsFor: (pathname: string) => string[]) =>
     const isPreflight = c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method") !== undefined;
     if (isPreflight) {
       const methods = methodsFor(c.req.path);
-      if (methods.length > 0) {
-        c.header("Vary", "Origin");
-        if (allowed) {
-          c.header("Access-Control-Allow-Origin", origin);
-          c.header("Access-Control-Allow-Methods", methods.join(", "));
-          c.header("Access-Control-Allow-Headers", ALLOWED_HEADERS.join(", "));
-          c.header("Access-Control-Max-Age", String(PREFLIGHT_MAX_AGE_SECONDS));
-        }
-        return c.body(null, 204);
+      c.header("Vary", "Origin");
+      if (methods.length > 0) c.header("Allow", [...methods, "OPTIONS"].join(", "));
+      if (allowed) {
+        c.header("Access-Control-Allow-Origin", origin);
+        // A path with no route lets the request through to its 404, which a script can read; a failed preflight
+        // would tell it nothing.
+        c.header("Access-Control-Allow-Methods", (methods.length > 0 ? methods : ANY_METHOD).join(", "));
+        c.header("Access-Control-Allow-Headers", ALLOWED_HEADERS.join(", "));
+        c.header("Access-Control-Max-Age", String(PREFLIGHT_MAX_AGE_SECONDS));
       }
+      return c.body(null, 204);
     }
     await next();
     c.res.headers.append("Vary", "Origin");

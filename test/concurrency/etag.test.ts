@@ -456,7 +456,7 @@ describe("a write that takes no precondition", () => {
       const url = path.replace(/\{\w+\}/g, () => crypto.randomUUID());
       expect(Object.keys(operation.responses), `${method} ${path}`).toContain("400");
       expect(operation.description, `${method} ${path}`).toContain(
-        "This write is unconditional: `If-Match` or `If-None-Match` is 400 `VALIDATION_ERROR`.",
+        "This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.",
       );
       for (const [name, value] of [
         ["If-Match", '"1"'],
@@ -474,6 +474,49 @@ describe("a write that takes no precondition", () => {
           },
         });
       }
+    }
+  });
+
+  it("refuses If-Unmodified-Since everywhere and If-Match on reads (400, before any SQL), and says so", async () => {
+    const refusal = (details: Record<string, string[]>) => ({
+      error: { code: "VALIDATION_ERROR", message: "Invalid request header", details },
+    });
+    const sendIfMatch = "Not taken: send If-Match with the resource's ETag";
+    const since = "Sat, 01 Jan 2000 00:00:00 GMT";
+    for (const { method, path, operation } of await documentedOperations(h)) {
+      const name = `${method.toUpperCase()} ${path}`;
+      const url = path.replace(/\{\w+\}/g, () => crypto.randomUUID());
+      const send = (headers: Record<string, string>) =>
+        h.counted(() =>
+          h.call(method.toUpperCase(), url, {
+            token: team.owner.token,
+            body: method === "get" ? undefined : {},
+            headers,
+          }),
+        );
+      expect(Object.keys(operation.responses), name).toContain("400");
+      const dated = await send({ "If-Unmodified-Since": since });
+      expect([dated.result.status, dated.trips, dated.result.body], name).toEqual([
+        400,
+        0,
+        refusal({ "If-Unmodified-Since": [sendIfMatch] }),
+      ]);
+      const takesIfMatch = (operation.parameters ?? []).some((parameter) => parameter.name === "If-Match");
+      if (takesIfMatch) {
+        expect(operation.parameters?.find((p) => p.name === "If-Match")?.description, name).toContain(
+          "`If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`)",
+        );
+      }
+      if (method !== "get") continue;
+      expect(operation.description, name).toContain(
+        "`If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.",
+      );
+      const matched = await send({ "If-Match": "*" });
+      expect([matched.result.status, matched.trips, matched.result.body], name).toEqual([
+        400,
+        0,
+        refusal({ "If-Match": ["Not taken by a read, which changes nothing"] }),
+      ]);
     }
   });
 });

@@ -108,14 +108,41 @@ describe("CORS", () => {
     expect(res.headers.get("Access-Control-Expose-Headers")).toBeNull();
   });
 
-  it("does not turn a preflight for an unknown path into a success", async () => {
-    const res = await request(
+  it("lets a request to an unknown path through its preflight, to a 404 a script can read", async () => {
+    const preflight = await request(
       "OPTIONS",
       "/v1/nothing-here",
       { Origin: ALLOWED, "Access-Control-Request-Method": "GET" },
       env(),
     );
-    expect(res.status).toBe(401);
+    expect([preflight.status, preflight.headers.get("Allow")]).toEqual([204, null]);
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("GET, HEAD, POST, PUT, PATCH, DELETE");
+    const res = await request(
+      "GET",
+      "/v1/nothing-here",
+      { Origin: ALLOWED, Authorization: `Bearer ${team.owner.token}` },
+      env(),
+    );
+    expect([res.status, res.body.error.code, res.headers.get("Access-Control-Allow-Origin")]).toEqual([
+      404,
+      "NOT_FOUND",
+      ALLOWED,
+    ]);
+  });
+
+  it("answers a preflight with Allow, and exposes Allow and Accept-Encoding", async () => {
+    const preflight = await request(
+      "OPTIONS",
+      "/v1/me",
+      { Origin: ALLOWED, "Access-Control-Request-Method": "GET" },
+      env(),
+    );
+    expect(preflight.headers.get("Allow")).toBe("GET, HEAD, OPTIONS");
+    const refused = await request("PUT", "/v1/me", { Origin: ALLOWED }, env());
+    expect(refused.status).toBe(405);
+    expect(refused.headers.get("Access-Control-Expose-Headers")?.split(", ")).toEqual(
+      expect.arrayContaining(["Allow", "Accept-Encoding"]),
+    );
   });
 });
 
@@ -155,7 +182,8 @@ describe("methods a path does not have", () => {
   });
 
   it("leave unknown paths to the 404 and answer OPTIONS with Allow", async () => {
-    expect((await h.call("PUT", "/v2/whatever", { token: team.owner.token, body: {} })).status).toBe(404);
+    const unknown = await h.call("PUT", "/v2/whatever", { token: team.owner.token, body: {} });
+    expect([unknown.status, unknown.headers.get("Cache-Control")]).toEqual([404, "no-store"]);
     const options = await h.call("OPTIONS", "/v1/time-entries");
     expect(options.status).toBe(204);
     expect(options.headers.get("Allow")).toBe("DELETE, GET, HEAD, PATCH, POST, OPTIONS");

@@ -10,7 +10,13 @@ export type OpenApiDocument = {
 export type OperationObject = {
   operationId: string;
   description: string;
-  parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
+  parameters?: {
+    name: string;
+    in: string;
+    required?: boolean;
+    description?: string;
+    schema?: Record<string, unknown>;
+  }[];
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
   responses: Record<
     string,
