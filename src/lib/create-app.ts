@@ -8,9 +8,10 @@ import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
 import { ApiError, keptColliding } from "./errors";
 import { jsonReadingOf } from "./media-type";
+import { refusedPreconditionsOf, refusePreconditions, withPreconditionRule } from "./preconditions";
 import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
-import { invalidRequest, UNKNOWN_FIELD, validationHook } from "./validation";
+import { UNKNOWN_FIELD, validationHook } from "./validation";
 
 /** What an operation without query parameters takes: none, so that a misspelt or unknown one is 400, not ignored. */
 const NoQuery = z.object({}).strict();
@@ -154,45 +155,6 @@ const noBody: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-const takesPreconditions = (route: RouteConfig) => {
-  const headers = route.request?.headers as { shape?: object } | undefined;
-  return headers?.shape !== undefined && "If-Match" in headers.shape;
-};
-
-type Precondition = "If-Match" | "If-None-Match" | "If-Unmodified-Since";
-type RefusedPreconditions = Partial<Record<Precondition, string>>;
-
-const UNCONDITIONAL_WRITE = "Not taken by this operation, which is unconditional";
-// A date tells no two changes within its second apart; versions do.
-const NO_DATES = "Not taken: send If-Match with the resource's ETag";
-
-/**
- * Preconditions the API does not evaluate are refused, as a strict body refuses an unknown field: ignored, they would
- * let a write the client meant as conditional go through whatever the state. No operation takes
- * `If-Unmodified-Since`; a write that takes no precondition (a creation, a bulk edit, an attach) refuses `If-Match` and
- * `If-None-Match`, and a read `If-Match`. (GETs take `If-None-Match` as no precondition: they answer no 304, see the
- * README.)
- */
-const refusedPreconditionsOf = (route: RouteConfig): RefusedPreconditions => {
-  if (route.method === "get") {
-    return { "If-Match": "Not taken by a read, which changes nothing", "If-Unmodified-Since": NO_DATES };
-  }
-  if (takesPreconditions(route)) return { "If-Unmodified-Since": NO_DATES };
-  return { "If-Match": UNCONDITIONAL_WRITE, "If-None-Match": UNCONDITIONAL_WRITE, "If-Unmodified-Since": NO_DATES };
-};
-
-const refusePreconditions =
-  (refused: RefusedPreconditions): MiddlewareHandler =>
-  async (c, next) => {
-    const sent = Object.entries(refused).filter(([name]) => c.req.header(name) !== undefined);
-    if (sent.length > 0) throw invalidRequest("header", Object.fromEntries(sent.map(([name, why]) => [name, [why]])));
-    await next();
-  };
-
-const UNCONDITIONAL =
-  "This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.";
-const READ = "`If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.";
-
 /** The routes' router: strict query strings, optional bodies that may come empty, the shared validation hook. */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
@@ -203,9 +165,7 @@ export function createRouter() {
     const optionalBody = body?.required === false;
     const middleware = [...(optionalBody ? [emptyBodyIsNone] : []), ...[route.middleware ?? []].flat()];
     const bodyRule = body ? [jsonBodyOnly] : route.method === "get" ? [] : [noBody];
-    const read = route.method === "get";
-    const rule = read ? READ : takesPreconditions(route) ? undefined : UNCONDITIONAL;
-    const description = rule ? `${route.description} ${rule}` : route.description;
+    const description = withPreconditionRule(route);
     return {
       ...route,
       description,
