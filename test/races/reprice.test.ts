@@ -102,6 +102,36 @@ describe.skipIf(!onPostgres())("a rate change behind an attach or a detach (Post
     expect(events.at(-1)?.data).toEqual(now.body.data);
   });
 
+  it("answers and announces an attach behind a rate change at the new rate, the one its version bills", async () => {
+    const world = await draftWithTwoProjects();
+    const entry = await world.hour(world.rated, "01");
+    // The rate change is held at its event insert, holding the project's lock, which the attach then waits for.
+    const hold = await transaction(url);
+    await hold.query("select 1 from webhook_subscriptions where id = $1 for update", [world.subscription.id]);
+    const patch = h.call("PATCH", `/v1/projects/${world.rated}`, {
+      token: world.team.owner.token,
+      body: { hourly_rate: 200 },
+    });
+    await waitingOnLocks(h, 1);
+    const attach = h.call("POST", `/v1/invoices/${world.invoice}/time-entries`, {
+      token: world.team.owner.token,
+      body: { time_entry_ids: [entry] },
+    });
+    await waitingOnLocks(h, 2);
+    await hold.end("commit");
+    const [changed, attached] = await Promise.all([patch, attach]);
+    expect([changed.status, attached.status]).toEqual([200, 200]);
+    const now = await world.read();
+    expect([attached.body.data.version, attached.body.data.summary.amounts]).toEqual([
+      now.body.data.version,
+      [{ currency: "EUR", amount: "200.00" }],
+    ]);
+    const events = (await eventsOf(h, world.team.organizationId)).filter(
+      (event) => event.type === "invoice.updated" && event.data.id === world.invoice,
+    );
+    expect(events.at(-1)?.data).toEqual(now.body.data);
+  });
+
   it("reprices a draft that took the project's hours while the rate change waited", async () => {
     const world = await draftWithTwoProjects();
     await world.hour(world.rated, "01", world.invoice);

@@ -43,13 +43,22 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     -- its new customer, and cannot move until this attach commits (the projects_customer_fixed_while_on_draft
     -- trigger then sees the entries on this draft, drizzle/0016).
     found as (
-      select l.*, p.customer_id
+      select l.*, p.customer_id, p.version as project_version
       from locked l
       left join lateral (
-        select p.customer_id from projects p
+        select p.customer_id, p.version from projects p
         where p.organization_id = l.organization_id and p.id = l.project_id
         for share
       ) p on true
+    ),
+    -- The summary reads projects as of the statement's snapshot: one whose rate or currency changed while this
+    -- attach waited for its lock would be billed at its old values in the answer and the event, under a version
+    -- that bills the new ones. Then the statement runs again on a fresh snapshot.
+    projects_moved as (
+      select exists (
+        select 1 from found f join projects p on p.organization_id = f.organization_id and p.id = f.project_id
+        where p.version <> f.project_version
+      ) as moved
     ),
     verdicts as (
       select f.id, case
@@ -62,7 +71,7 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     ),
     allowed as (
       select (select status from target) = 'draft' and not ${changedSinceSnapshot(caller, id)}
-        and (select count(*) from found) = ${ids.length}
+        and not (select moved from projects_moved) and (select count(*) from found) = ${ids.length}
         and not exists (select 1 from verdicts where verdict not in ('ok', 'attached')) as ok
     ),
     changed as (
@@ -74,7 +83,9 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     touched as (update invoices i set updated_at = now() from target t where i.id = t.id and exists (select 1 from changed) returning i.*),
     entries as (${attachedEntries(caller, "target")} union all select ${entryColumns} from changed),
     ${entryChangeEvents(caller, "found")}
-    ${entryChangeResult(caller, id, ids)}`,
+    ${entryChangeResult(caller, id, ids)},
+    case when (select moved from projects_moved)
+      then serialization_failure('a project changed while this statement waited for it') end as stale_project`,
   );
 }
 
