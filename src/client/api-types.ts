@@ -2808,7 +2808,7 @@ export interface components {
        */
       customer_id: string;
       /**
-       * @description Unique in the organization as written (case counts); printable characters and plain spaces only.
+       * @description Unique in the organization as written (case counts); printable characters and plain spaces only, in Unicode NFC.
        * @example INV-2026-0042
        */
       number: string;
@@ -2830,7 +2830,7 @@ export interface components {
      */
     UpdateInvoice: {
       /**
-       * @description Unique in the organization as written (case counts); printable characters and plain spaces only.
+       * @description Unique in the organization as written (case counts); printable characters and plain spaces only, in Unicode NFC.
        * @example INV-2026-0042
        */
       number?: string;

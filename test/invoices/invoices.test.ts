@@ -96,7 +96,17 @@ describe("POST /v1/invoices", () => {
         token: team.owner.token,
         body: { customer_id: customerId, number, date: "2026-11-30" },
       });
-    for (const number of ["LOOK-1\u200b", "LOOK\u00a0-1", "LOOK\t1", "LOOK\n1", "LOOK\u2028-1", "\u202eLOOK-1"]) {
+    for (const number of [
+      "LOOK-1\u200b",
+      "LOOK\u00a0-1",
+      "LOOK\t1",
+      "LOOK\n1",
+      "LOOK\u2028-1",
+      "\u202eLOOK-1",
+      "LOOK-1\u3164",
+      "LOOK\u115f-1",
+      "LOOK-1\u2800",
+    ]) {
       const res = await create(number);
       expect([JSON.stringify(number), res.status, res.body.error?.details]).toEqual([
         JSON.stringify(number),
@@ -113,6 +123,15 @@ describe("POST /v1/invoices", () => {
     expect([padded.status, padded.body.error?.details]).toEqual([
       400,
       { number: ["Must not start or end with whitespace"] },
+    ]);
+    const decomposed = await create("LOOK-Cafe\u0301");
+    expect([decomposed.status, decomposed.body.error?.details]).toEqual([
+      400,
+      {
+        number: [
+          "Must be in Unicode normalization form C (NFC): an accented letter as one character where Unicode has it",
+        ],
+      },
     ]);
     const spaced = await create("LOOK 2026/1 – Ümlaut");
     expect([spaced.status, spaced.body.data?.number]).toEqual([201, "LOOK 2026/1 – Ümlaut"]);

@@ -92,15 +92,22 @@ const InvoiceNumber = z
   // Printed on the invoice and compared byte for byte: a tab, a zero-width or non-breaking space would make a number
   // that looks like another one and is not.
   // A refinement rather than a pattern: the document's validators read patterns without Unicode property escapes.
-  .refine((number) => /^(?:[^\p{C}\p{Z}]|\x20)*$/u.test(number), {
+  // Blank letters (the Hangul fillers) and the braille blank are no \p{C} or \p{Z}, and as invisible.
+  .refine((number) => /^(?:[^\p{C}\p{Z}\p{Default_Ignorable_Code_Point}\u2800]|\x20)*$/u.test(number), {
     message:
       "Must be printable characters and plain spaces (no tabs, line breaks, invisible or non-breaking characters)",
+    abort: true,
+  })
+  // `é` as one character or as `e` and a combining accent looks the same and compares different.
+  .refine((number) => number === number.normalize("NFC"), {
+    message: "Must be in Unicode normalization form C (NFC): an accented letter as one character where Unicode has it",
     abort: true,
   })
   .regex(/^\S(.*\S)?$/, { message: "Must not start or end with whitespace" })
   .superRefine(storableText)
   .openapi({
-    description: "Unique in the organization as written (case counts); printable characters and plain spaces only.",
+    description:
+      "Unique in the organization as written (case counts); printable characters and plain spaces only, in Unicode NFC.",
     example: "INV-2026-0042",
   });
 
