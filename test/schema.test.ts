@@ -214,17 +214,26 @@ describe("database invariants", () => {
     ).toEqual(refused);
   });
 
-  it("keeps only signing secrets that can sign: whsec_ and base64 of a byte or more, the previous one too", async () => {
+  it("keeps only signing secrets that can sign: whsec_ and padded base64 of a byte or more, the previous one too", async () => {
     const org = await createOrganization(h);
     const { id } = await subscribe(h, org);
     const bytes = (n: number) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
-    // Standard Webhooks secrets of other lengths, padded or not, written by hand: they sign, so they are kept.
-    for (const secret of [`whsec_${bytes(24)}`, `whsec_${bytes(64)}`, "whsec_dGVzdA==", "whsec_dGVzdA"]) {
+    // Standard Webhooks secrets of other lengths written by hand: they sign, so they are kept.
+    for (const secret of [`whsec_${bytes(24)}`, `whsec_${bytes(64)}`, "whsec_dGVzdA==", "whsec_dGVzdDE="]) {
       await h.sql("update webhook_subscriptions set secret = $2 where id = $1", [id, secret]);
       expect(await signatureHeader([secret], "msg_1", 1_700_000_000, "{}")).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     }
     const refused = { code: "23514", constraint: "webhook_subscriptions_secret_format_check" };
-    for (const secret of ["whsec_not base64!", "whsec_", "whsec_A", `whsec_${"A".repeat(41)}`, `${testSecret()} `])
+    // Without its padding, a secret Standard Webhooks libraries refuse to load ("incorrect padding").
+    const unpadded = ["whsec_dGVzdA", "whsec_dGVzdDE"];
+    for (const secret of [
+      "whsec_not base64!",
+      "whsec_",
+      "whsec_A",
+      `whsec_${"A".repeat(41)}`,
+      `${testSecret()} `,
+      ...unpadded,
+    ])
       expect(await failure("update webhook_subscriptions set secret = $2 where id = $1", [id, secret])).toEqual(
         refused,
       );

@@ -4,9 +4,11 @@ import { boolean, check, foreignKey, index, integer, json, pgTable, text, unique
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
 import { organizationId } from "./team";
 
-/** `whsec_` and standard base64 (padded or not) of one byte or more: what `atob` reads and an HMAC takes as a key. */
-const SIGNING_SECRET_PATTERN =
-  "'^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(==)?)$'";
+/**
+ * `whsec_` and standard padded base64 of one byte or more: what an HMAC takes as a key, and what Standard Webhooks
+ * libraries read (they refuse base64 without its padding).
+ */
+const SIGNING_SECRET_PATTERN = "'^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$'";
 
 /**
  * Webhook subscriptions: where an organization wants its changes POSTed. `secret` signs every delivery
