@@ -60,3 +60,22 @@ describe(`the last owner under concurrency (${onPostgres() ? "Postgres server" :
     }
   });
 });
+
+describe(`a new address added by several requests at once (${onPostgres() ? "Postgres server" : "PGlite"})`, () => {
+  it("makes one person: each request answers 201 or 409 ALREADY_MEMBER, never a 500", async () => {
+    for (let round = 0; round < 25; round++) {
+      const organizations = [await createOrganization(h), await createOrganization(h)];
+      const owners = [
+        await createMember(h, organizations[0] as string, "owner"),
+        await createMember(h, organizations[1] as string, "owner"),
+      ];
+      const email = `new-${crypto.randomUUID()}@example.com`;
+      const responses = await concurrently(4, (i) =>
+        h.call("POST", "/v1/members", { token: owners[i % 2]?.token, body: { email, role: "member" } }),
+      );
+      const outcomes = responses.map((res) => `${res.status} ${res.body.error?.code ?? ""}`.trim()).sort();
+      expect(outcomes).toEqual(["201", "201", "409 ALREADY_MEMBER", "409 ALREADY_MEMBER"]);
+      expect(await h.sql("select count(*) from users where email = $1", [email])).toEqual([{ count: "1" }]);
+    }
+  });
+});

@@ -51,7 +51,9 @@ export const users = pgTable(
     // Who the person is across organizations: the address their identity provider knows. What an organization shows
     // of them (name, avatar, the address as it typed it) is its membership's, so no organization sees or sets
     // another's (drizzle/0024).
-    email: text("email").notNull().unique(),
+    // Unique in any case by users_email_lower_idx alone: a second unique rule was one an insert racing another of the
+    // same address could break, which `on conflict ((lower(email)))` does not catch (drizzle/0034).
+    email: text("email").notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
