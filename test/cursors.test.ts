@@ -37,6 +37,19 @@ const lists = {
   deliveries: "/v1/webhooks/{id}/deliveries",
 };
 const pathOf = (list: keyof typeof lists) => lists[list].replace("{id}", webhookId);
+/** A cursor as the version before canonical instants issued it: each filter's value digested in lower case. */
+function legacyCursor(list: string, key: unknown[], pathname: string, query: string) {
+  const params = [...new URLSearchParams(query)].map(([name, value]) => [name, value.toLowerCase()]).sort();
+  let hash = 0x811c9dc5;
+  for (const char of JSON.stringify([pathname, params]))
+    hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193);
+  const f = (hash >>> 0).toString(16).padStart(8, "0");
+  return btoa(JSON.stringify([list, ...key, { f }]))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
 const withCursor = (path: string, cursor: string) =>
   `${path}${path.includes("?") ? "&" : "?"}limit=1&cursor=${encodeURIComponent(cursor)}`;
 
@@ -90,6 +103,11 @@ describe("cursors", () => {
       const res = await page(`/v1/time-entries?limit=1&updated_since=${spelling}&cursor=${since}`);
       expect([spelling, res.status]).toEqual([spelling, status]);
     }
+    // As the previous version issued it, its filters digested as written (in lower case): still taken over a deploy.
+    const query = "updated_since=2020-01-01T00:00:00.120Z";
+    const [, ...sortKey] = JSON.parse(atob(since.replaceAll("-", "+").replaceAll("_", "/"))).slice(0, -1);
+    const previous = legacyCursor("changes", sortKey, "/v1/time-entries", query);
+    expect((await page(`/v1/time-entries?limit=1&${query}&cursor=${previous}`)).status).toBe(200);
     const moved = await page(`/v1/time-entries?limit=1&start_date=2026-12-01&end_date=2026-12-31&cursor=${entries}`);
     expect([moved.status, moved.body]).toEqual([400, otherFilters]);
     const dropped = await page(`/v1/time-entries?limit=1&cursor=${entries}`);

@@ -4446,7 +4446,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -4617,7 +4617,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -4805,7 +4805,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -5650,7 +5650,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -5821,7 +5821,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -6421,7 +6421,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -6592,7 +6592,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -7184,7 +7184,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -7355,7 +7355,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -8337,7 +8337,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -8512,7 +8512,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -8802,7 +8802,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -9375,7 +9375,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -9534,7 +9534,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;
@@ -9702,7 +9702,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart. */
+        /** @description Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4). */
         "If-Match"?: string;
         /** @description Act only if the resource is at none of these versions (RFC 9110, weak comparison: `W/"3"` names version 3 too): a comma-separated list of entity tags, or `*`, which no existing resource passes. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Checked together with `If-Match` when both are sent. A missing or foreign resource is still 404. */
         "If-None-Match"?: string;

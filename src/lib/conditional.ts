@@ -59,7 +59,7 @@ export const IfMatchHeaders = z.object({
   "If-Match": entityTagsField("strong").openapi({
     param: { name: "If-Match", in: "header" },
     description:
-      'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`): a date cannot tell two changes within a second apart.',
+      'Act only if the resource is still at this version (RFC 9110): its `ETag`, e.g. `"3"`, a comma-separated list of them, or `*` for any version. Otherwise 412 `PRECONDITION_FAILED` and nothing changes. Weak tags (`W/"3"`) never match. A missing or foreign resource is still 404. `If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match` (a date cannot tell two changes within a second apart), ignored beside it (RFC 9110 §13.1.4).',
     example: '"3"',
   }),
   "If-None-Match": entityTagsField("weak").openapi({

@@ -25,13 +25,17 @@ export type CursorList =
  * but `cursor` and `limit` (a page may be of another size), in name order. Written differently, a filter is the same
  * one: an empty value is no filter (`q=`), case never tells two values apart (ids, dates, zone names, `q`, which
  * ignores it), and an instant is the same in any offset or number of zeros (`updated_since`). FNV-1a: it tells
- * filters apart, it is no secret.
+ * filters apart, it is no secret. `as written` is the digest cursors carried before instants were made canonical: a
+ * cursor issued by the previous version, in the hands of a client paging over a deploy, is still taken.
  */
-function filtersOf(url: string): string {
+function filtersOf(url: string, spelling: "canonical" | "as written" = "canonical"): string {
   const { pathname, searchParams } = new URL(url);
   const params = [...searchParams]
     .filter(([name, value]) => name !== "cursor" && name !== "limit" && value !== "")
-    .map(([name, value]) => [name, name === "q" ? value.toLowerCase() : canonicalValue(value)] as const)
+    .map(
+      ([name, value]) =>
+        [name, name === "q" || spelling === "as written" ? value.toLowerCase() : canonicalValue(value)] as const,
+    )
     .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : x > y ? 1 : 0) : a < b ? -1 : 1));
   let hash = 0x811c9dc5;
   for (const char of JSON.stringify([pathname, params]))
@@ -41,8 +45,7 @@ function filtersOf(url: string): string {
 
 /**
  * An instant in UTC with its fraction as written but for trailing zeros (Postgres keeps microseconds, a Date only
- * milliseconds); any other value in lower case. In lower case too, so that `…Z`, the usual spelling, keeps the
- * digest it had when the raw text was digested, and cursors in flight over a deploy stay valid.
+ * milliseconds); any other value in lower case.
  */
 function canonicalValue(value: string): string {
   const instant = Timestamp.safeParse(value).success && /^(.{19})(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(value);
@@ -66,7 +69,7 @@ export function encodeCursor(list: CursorList, key: readonly unknown[], url?: st
 
 /** The sort key in `cursor`, issued by `list` for the filters of the request at `url`, or 400 INVALID_CURSOR. */
 export function decodeCursor<T extends z.ZodType>(cursor: string, list: CursorList, key: T, url: string): z.infer<T> {
-  const filters = filtersOf(url);
+  const filters = [filtersOf(url), filtersOf(url, "as written")];
   let otherFilters = false;
   try {
     if (cursor.length > CURSOR_MAX_LENGTH) throw new Error("longer than any cursor issued");
@@ -79,7 +82,7 @@ export function decodeCursor<T extends z.ZodType>(cursor: string, list: CursorLi
     // Cursors issued before they carried their filters have none, and are taken as they were.
     const tag = FiltersTag.safeParse(items.at(-1));
     if (tag.success) items.pop();
-    otherFilters = tag.success && tag.data.f !== filters;
+    otherFilters = tag.success && !filters.includes(tag.data.f);
     const sortKey = parsed.success && !otherFilters ? key.safeParse(items) : undefined;
     if (sortKey?.success) return sortKey.data;
   } catch {

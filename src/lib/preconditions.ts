@@ -18,7 +18,7 @@ const NO_DATES = "Not taken: send If-Match with the resource's ETag";
 /**
  * Preconditions the API does not evaluate are refused, as a strict body refuses an unknown field: ignored, they would
  * let a write the client meant as conditional go through whatever the state. No operation takes
- * `If-Unmodified-Since`; a write that takes no precondition (a creation, a bulk edit, an attach) refuses `If-Match` and
+ * `If-Unmodified-Since` (but as RFC 9110 has it ignored, beside an `If-Match`); a write that takes no precondition (a creation, a bulk edit, an attach) refuses `If-Match` and
  * `If-None-Match`, and a read `If-Match`. (GETs take `If-None-Match` as no precondition: they answer no 304, see the
  * README.)
  */
@@ -33,7 +33,11 @@ export const refusedPreconditionsOf = (route: RouteConfig): RefusedPreconditions
 export const refusePreconditions =
   (refused: RefusedPreconditions): MiddlewareHandler =>
   async (c, next) => {
-    const sent = Object.entries(refused).filter(([name]) => c.req.header(name) !== undefined);
+    // Under an If-Match the route takes, If-Unmodified-Since is to be ignored (RFC 9110 §13.1.4): nothing to refuse.
+    const matched = !("If-Match" in refused) && c.req.header("If-Match") !== undefined;
+    const sent = Object.entries(refused).filter(
+      ([name]) => c.req.header(name) !== undefined && !(matched && name === "If-Unmodified-Since"),
+    );
     if (sent.length > 0) throw invalidRequest("header", Object.fromEntries(sent.map(([name, why]) => [name, [why]])));
     await next();
   };

@@ -504,7 +504,7 @@ describe("a write that takes no precondition", () => {
       const takesIfMatch = (operation.parameters ?? []).some((parameter) => parameter.name === "If-Match");
       if (takesIfMatch) {
         expect(operation.parameters?.find((p) => p.name === "If-Match")?.description, name).toContain(
-          "`If-Unmodified-Since` is not taken (400 `VALIDATION_ERROR`)",
+          "`If-Unmodified-Since` is not taken: 400 `VALIDATION_ERROR` without `If-Match`",
         );
       }
       if (method !== "get") continue;
@@ -518,5 +518,17 @@ describe("a write that takes no precondition", () => {
         refusal({ "If-Match": ["Not taken by a read, which changes nothing"] }),
       ]);
     }
+  });
+
+  it("ignores If-Unmodified-Since beside an If-Match, which decides (RFC 9110 §13.1.4)", async () => {
+    const project = await createProject(h, team.organizationId);
+    const patch = (ifMatch: string) =>
+      h.call("PATCH", `/v1/projects/${project}`, {
+        token: team.owner.token,
+        body: { name: `Dated ${ifMatch}` },
+        headers: { "If-Match": ifMatch, "If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT" },
+      });
+    expect((await patch('"1"')).status).toBe(200);
+    expect([(await patch('"1"')).status, (await patch('"1"')).body.error?.code]).toEqual([412, "PRECONDITION_FAILED"]);
   });
 });
