@@ -77,10 +77,10 @@ const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
         body: ["Must be JSON encoded in UTF-8"],
       });
     }
-    // Parameters mean nothing to application/json (RFC 8259 §11): a header the validators would refuse reaches them
-    // as its media type alone. The request is rebuilt for that only (the body stays read: Hono caches it), so
+    // Parameters mean nothing to application/json (RFC 8259 §11), nor does a `+json` subtype here: a header the
+    // validators would refuse reaches them as `application/json`. The request is rebuilt for that only (the body stays read: Hono caches it), so
     // `application/json` and `application/json; charset=utf-8`, what clients send, cost nothing more.
-    if (reading !== "as sent") withContentType(c, reading.essence, bytes);
+    if (reading === "as application/json") withContentType(c, "application/json", bytes);
   }
   await next();
 };

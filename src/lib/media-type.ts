@@ -8,8 +8,8 @@ const QUOTED_STRING = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t
 const MEDIA_TYPE = new RegExp(
   `^[ \\t]*(${TOKEN}/${TOKEN})[ \\t]*(?:;[ \\t]*(?:${TOKEN}=(?:${TOKEN}|${QUOTED_STRING})[ \\t]*)?)*$`,
 );
-/** What the routes' validators parse as JSON: `application/json`, or `application/…+json`. */
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+/** A JSON media type: `application/json`, or `application/…+json` (any subtype token before the suffix). */
+const JSON_MEDIA_TYPE = new RegExp(`^application/(${TOKEN}\\+)?json$`, "i");
 /** The `Content-Type` values @hono/zod-openapi's media-type gate accepts as they are (415 for the rest). */
 const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
 
@@ -20,10 +20,10 @@ const VALIDATORS_TAKE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]
  * parameter, a digit or `_` in a `+json` subtype such as `application/vnd.example.v2+json`), and not at all (null)
  * otherwise: 415.
  */
-export function jsonReadingOf(contentType: string): "as sent" | { essence: string } | null {
+export function jsonReadingOf(contentType: string): "as sent" | "as application/json" | null {
   if (VALIDATORS_TAKE.test(contentType)) return "as sent";
   const essence = MEDIA_TYPE.exec(contentType)?.[1];
-  return essence !== undefined && JSON_MEDIA_TYPE.test(essence) ? { essence: "application/json" } : null;
+  return essence !== undefined && JSON_MEDIA_TYPE.test(essence) ? "as application/json" : null;
 }
 
 /** Whether a body sent with this `Content-Type` is read as JSON, whatever its parameters or `+json` suffix. */

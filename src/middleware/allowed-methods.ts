@@ -2,6 +2,9 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
 
+/** What `Allow` lists for a path with routes for `methods`: them and OPTIONS, which every path answers. */
+export const withOptions = (methods: string[]) => [...methods, "OPTIONS"];
+
 /**
  * A method the path has no route for is 405 METHOD_NOT_ALLOWED with `Allow`
  * (RFC 9110 §15.5.6), before authentication: which methods a path has is public
@@ -14,7 +17,7 @@ export const allowedMethodsOnly = (methodsFor: (pathname: string) => string[]) =
     const pathname = c.req.path;
     const methods = methodsFor(pathname);
     if (methods.length > 0 && !methods.includes(c.req.method)) {
-      const allowed = [...methods, "OPTIONS"];
+      const allowed = withOptions(methods);
       const allow = allowed.join(", ");
       if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: allow });
       throw new ApiError(

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { allowedOrigins } from "../lib/config";
 import type { AppEnv } from "../lib/types";
+import { withOptions } from "./allowed-methods";
 
 const ALLOWED_HEADERS = [
   "Authorization",
@@ -26,7 +27,6 @@ const EXPOSED_HEADERS = [
   "Allow",
 ];
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
-const ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 /**
  * CORS for the origins in CORS_ALLOWED_ORIGINS only; any other origin gets no
@@ -41,12 +41,14 @@ export const cors = (methodsFor: (pathname: string) => string[]) =>
     if (isPreflight) {
       const methods = methodsFor(c.req.path);
       c.header("Vary", "Origin");
-      if (methods.length > 0) c.header("Allow", [...methods, "OPTIONS"].join(", "));
+      if (methods.length > 0) c.header("Allow", withOptions(methods).join(", "));
       if (allowed) {
         c.header("Access-Control-Allow-Origin", origin);
-        // A path with no route lets the request through to its 404, which a script can read; a failed preflight
-        // would tell it nothing.
-        c.header("Access-Control-Allow-Methods", (methods.length > 0 ? methods : ANY_METHOD).join(", "));
+        // A path with no route lets the request through (whatever its method) to its 404, or its 401 without a
+        // token, which a script can read; a failed preflight would tell it nothing.
+        const requested = c.req.header("Access-Control-Request-Method") ?? "";
+        const method = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/.test(requested) ? requested : "";
+        c.header("Access-Control-Allow-Methods", methods.length > 0 ? methods.join(", ") : method);
         c.header("Access-Control-Allow-Headers", ALLOWED_HEADERS.join(", "));
         c.header("Access-Control-Max-Age", String(PREFLIGHT_MAX_AGE_SECONDS));
       }

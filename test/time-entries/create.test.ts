@@ -291,6 +291,7 @@ describe("POST /v1/time-entries", () => {
     ["a quoted parameter", 'application/json; charset="UTF-8"'],
     ["a +json subtype with a digit (RFC 6838 §4.2)", "application/vnd.example.v2+json"],
     ["a +json subtype with an underscore and a parameter", "application/vnd.a_b+json; charset=utf-8"],
+    ["a +json subtype with a + of its own", "application/vnd.a+b+json"],
   ])("takes a JSON body whose Content-Type has %s (RFC 9110 §8.3.1)", async (_, contentType) => {
     const res = await h.call("POST", "/v1/time-entries", {
       token: team.member.token,

@@ -6,7 +6,7 @@ import { uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows } from "../time-entries/entry-json";
 import { attachedEntries, changedInvoiceRows, entryColumns, invoiceWithSummaryOf } from "./invoice-json";
-import { abortedIfChanged, changedSinceSnapshot, targetInvoice } from "./invoices.queries";
+import { abortedIf, abortedIfChanged, changedSinceSnapshot, targetInvoice } from "./invoices.queries";
 import type { InvoiceStatus, InvoiceWithSummary } from "./invoices.schemas";
 
 // Attaching time entries to a draft invoice and detaching them: all or nothing, each in one statement.
@@ -51,14 +51,14 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
         for share
       ) p on true
     ),
-    -- The summary reads projects as of the statement's snapshot: one whose rate or currency changed while this
-    -- attach waited for its lock would be billed at its old values in the answer and the event, under a version
-    -- that bills the new ones. Then the statement runs again on a fresh snapshot.
-    projects_moved as (
+    -- The summary reads projects as of the statement's snapshot: one that changed while this attach waited for its
+    -- lock (a new rate or currency among others) would be billed at its old values in the answer and the event,
+    -- under a version that bills the new ones. Then the statement runs again on a fresh snapshot.
+    projects_changed as (
       select exists (
         select 1 from found f join projects p on p.organization_id = f.organization_id and p.id = f.project_id
         where p.version <> f.project_version
-      ) as moved
+      ) as any_changed
     ),
     verdicts as (
       select f.id, case
@@ -71,7 +71,7 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     ),
     allowed as (
       select (select status from target) = 'draft' and not ${changedSinceSnapshot(caller, id)}
-        and not (select moved from projects_moved) and (select count(*) from found) = ${ids.length}
+        and not (select any_changed from projects_changed) and (select count(*) from found) = ${ids.length}
         and not exists (select 1 from verdicts where verdict not in ('ok', 'attached')) as ok
     ),
     changed as (
@@ -84,8 +84,7 @@ export async function attachEntries(db: Db, caller: Caller, id: string, ids: str
     entries as (${attachedEntries(caller, "target")} union all select ${entryColumns} from changed),
     ${entryChangeEvents(caller, "found")}
     ${entryChangeResult(caller, id, ids)},
-    case when (select moved from projects_moved)
-      then serialization_failure('a project changed while this statement waited for it') end as stale_project`,
+    ${abortedIf(sql`(select any_changed from projects_changed)`, "a project changed while this statement waited for it", "stale_project")}`,
   );
 }
 

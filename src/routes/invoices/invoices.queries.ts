@@ -135,8 +135,11 @@ export const changedSinceSnapshot = (caller: Caller, id: string) =>
  * Idempotency-Key claim it carries and sent again by `queryRows` on a fresh snapshot (rare: a race).
  */
 export const abortedIfChanged = (caller: Caller, id: string) =>
-  sql`case when ${changedSinceSnapshot(caller, id)}
-    then serialization_failure('the invoice changed while this statement waited for it') end as stale`;
+  abortedIf(changedSinceSnapshot(caller, id), "the invoice changed while this statement waited for it", "stale");
+
+/** A column that aborts the statement as a serialization failure when `condition` holds (see `abortedIfChanged`). */
+export const abortedIf = (condition: SQL, reason: string, column: string) =>
+  sql`case when ${condition} then serialization_failure(${reason}) end as ${sql.identifier(column)}`;
 
 export async function updateInvoice(db: Db, caller: Caller, id: string, changes: UpdateInvoiceBody, ifMatch?: IfMatch) {
   const fields = changedFields(changes, columnTypes);
