@@ -385,7 +385,8 @@ describe("webhooks", () => {
         ),
       );
       expect(operation.security).toEqual([]);
-      expect(Object.keys(operation.responses)).toEqual(["2XX", "default"]);
+      expect(Object.keys(operation.responses).sort()).toEqual(["2XX", "410", "default"]);
+      expect(operation.description).toContain("a `410 Gone` fails the delivery and disables the subscription");
       expect(operation.description).toContain("Answer 2xx within 10 s");
       const body = bodyOf(type);
       expect(operation.requestBody.required).toBe(true);

@@ -590,7 +590,7 @@ export interface webhooks {
     put?: never;
     /**
      * Time entry created
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["timeEntryCreatedWebhook"];
     delete?: never;
@@ -612,7 +612,7 @@ export interface webhooks {
      * Time entry updated
      * @description Also on attaching to or releasing from an invoice.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["timeEntryUpdatedWebhook"];
     delete?: never;
@@ -632,7 +632,7 @@ export interface webhooks {
     put?: never;
     /**
      * Time entry deleted
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["timeEntryDeletedWebhook"];
     delete?: never;
@@ -654,7 +654,7 @@ export interface webhooks {
      * Timer started
      * @description Beside the entry's own event.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["timerStartedWebhook"];
     delete?: never;
@@ -676,7 +676,7 @@ export interface webhooks {
      * Timer stopped
      * @description Beside the entry's own event.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["timerStoppedWebhook"];
     delete?: never;
@@ -696,7 +696,7 @@ export interface webhooks {
     put?: never;
     /**
      * Project created
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["projectCreatedWebhook"];
     delete?: never;
@@ -716,7 +716,7 @@ export interface webhooks {
     put?: never;
     /**
      * Project updated
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["projectUpdatedWebhook"];
     delete?: never;
@@ -736,7 +736,7 @@ export interface webhooks {
     put?: never;
     /**
      * Project deleted
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["projectDeletedWebhook"];
     delete?: never;
@@ -756,7 +756,7 @@ export interface webhooks {
     put?: never;
     /**
      * Customer created
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["customerCreatedWebhook"];
     delete?: never;
@@ -776,7 +776,7 @@ export interface webhooks {
     put?: never;
     /**
      * Customer updated
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["customerUpdatedWebhook"];
     delete?: never;
@@ -796,7 +796,7 @@ export interface webhooks {
     put?: never;
     /**
      * Customer deleted
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["customerDeletedWebhook"];
     delete?: never;
@@ -816,7 +816,7 @@ export interface webhooks {
     put?: never;
     /**
      * Invoice created
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["invoiceCreatedWebhook"];
     delete?: never;
@@ -838,7 +838,7 @@ export interface webhooks {
      * Invoice updated
      * @description Also when entries are attached or detached.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["invoiceUpdatedWebhook"];
     delete?: never;
@@ -858,7 +858,7 @@ export interface webhooks {
     put?: never;
     /**
      * Invoice deleted
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["invoiceDeletedWebhook"];
     delete?: never;
@@ -880,7 +880,7 @@ export interface webhooks {
      * Invoice status changed
      * @description Beside `invoice.updated`.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["invoiceStatusChangedWebhook"];
     delete?: never;
@@ -902,7 +902,7 @@ export interface webhooks {
      * Member added
      * @description Added or reinstated.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["memberAddedWebhook"];
     delete?: never;
@@ -922,7 +922,7 @@ export interface webhooks {
     put?: never;
     /**
      * Member updated
-     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     * @description `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["memberUpdatedWebhook"];
     delete?: never;
@@ -944,7 +944,7 @@ export interface webhooks {
      * Member removed
      * @description Offboarded.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["memberRemovedWebhook"];
     delete?: never;
@@ -966,7 +966,7 @@ export interface webhooks {
      * Webhook ping
      * @description Sent by `POST /v1/webhooks/{id}/ping`, whatever `events`.
      *
-     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
+     *     `data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.
      */
     post: operations["webhookPingWebhook"];
     delete?: never;
@@ -10593,6 +10593,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -10679,6 +10686,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -10728,6 +10742,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -10811,6 +10832,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -10894,6 +10922,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -10955,6 +10990,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11019,6 +11061,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11068,6 +11117,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11133,6 +11189,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11201,6 +11264,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11250,6 +11320,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11322,6 +11399,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11397,6 +11481,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11446,6 +11537,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11521,6 +11619,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11579,6 +11684,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11640,6 +11752,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11698,6 +11817,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {
@@ -11756,6 +11882,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Gone: the delivery fails, and the subscription is disabled until it is set active again. */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       /** @description Received. */
       "2XX": {
         headers: {

@@ -65,6 +65,7 @@ const IPV4_RANGES: [number[], number, Range][] = [
   [[172, 16], 12, "private"],
   [[192, 0, 0], 24, "reserved"],
   [[192, 0, 2], 24, "reserved"], // TEST-NET-1, documentation
+  [[192, 88, 99], 24, "reserved"], // 6to4 relay anycast, deprecated (RFC 7526)
   [[192, 168], 16, "private"],
   [[198, 18], 15, "reserved"],
   [[198, 51, 100], 24, "reserved"], // TEST-NET-2
@@ -121,6 +122,11 @@ function refusedIpv6(text: string): string {
   if (first === 0x64 && groups[1] === 0xff9b && groups[2] === 1) return RANGE_MESSAGES.private;
   if (first === 0x100 && zeros(1, 4)) return RANGE_MESSAGES.reserved; // 100::/64, discard-only
   if (first === 0x2001 && (groups[1] === 0 || groups[1] === 0xdb8)) return RANGE_MESSAGES.reserved; // Teredo, documentation
+  // 2001:2::/48 benchmarking, 2001:10::/28 ORCHID (deprecated): not globally reachable.
+  if (first === 0x2001 && ((groups[1] === 2 && groups[2] === 0) || ((groups[1] ?? 0) & 0xfff0) === 0x10)) {
+    return RANGE_MESSAGES.reserved;
+  }
+  if (first === 0x5f00) return RANGE_MESSAGES.reserved; // 5f00::/16, SRv6 segment identifiers (RFC 9602)
   if (first === 0x3fff && (groups[1] ?? 0) < 0x1000) return RANGE_MESSAGES.reserved; // 3fff::/20, documentation (RFC 9637)
   if (first === 0x2002) return v4((groups[1] ?? 0) * 65536 + (groups[2] ?? 0)); // 2002::/16, 6to4
   if ((first & 0xfe00) === 0xfc00) return RANGE_MESSAGES.private; // fc00::/7, unique local (AWS metadata too)

@@ -150,6 +150,10 @@ describe("URLs that could reach a private network (SSRF)", () => {
     ["https://[2001:db8::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
     ["https://[3fff::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
     ["https://[3fff:fff:ffff::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
+    ["https://[2001:2::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
+    ["https://[2001:1f:ffff::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
+    ["https://[5f00::1]/hooks", "Must not be an unspecified, multicast or reserved address"],
+    ["https://192.88.99.1/hooks", "Must not be an unspecified, multicast or reserved address"],
     [
       "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks",
       "Must not be an unspecified, multicast or reserved address",
@@ -189,6 +193,10 @@ describe("URLs that could reach a private network (SSRF)", () => {
       // Just outside 3fff::/20, RFC 9637's documentation range.
       "https://[3fff:1000::1]/hooks",
       "https://[3ff0::1]/hooks",
+      // Beside the benchmarking and ORCHID ranges: 2001:2:1::/48 and 2001:20::/28 are public.
+      "https://[2001:2:1::1]/hooks",
+      "https://[2001:20::1]/hooks",
+      "https://192.88.98.1/hooks",
       "https://hooks.example.com:8443/x",
       `https://${"a".repeat(63)}.example/x`,
       "https://xn--bcher-kva.example/x",

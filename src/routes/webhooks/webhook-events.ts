@@ -82,7 +82,7 @@ const SignatureHeaders = z.object({
 });
 
 const description =
-  "`data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else is retried with backoff, 8 attempts over about 23 hours. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.";
+  "`data` is the resource as its `GET` answers it; a deletion's is a tombstone. Verify `webhook-signature` over the raw body with a Standard Webhooks library. Answer 2xx within 10 s: anything else but a 410 is retried with backoff, 8 attempts over about 23 hours; a `410 Gone` fails the delivery and disables the subscription. At least once, in any order: de-duplicate on `webhook-id`, keep the highest `data.version`.";
 
 /** Registers every event the API sends, and `webhook.ping`, as webhooks of the document. */
 export function registerWebhookEvents(app: AppOpenAPI) {
@@ -114,6 +114,9 @@ export function registerWebhookEvents(app: AppOpenAPI) {
       },
       responses: {
         "2XX": { description: "Received." },
+        "410": {
+          description: "Gone: the delivery fails, and the subscription is disabled until it is set active again.",
+        },
         default: { description: "Not received: retried." },
       },
     });
