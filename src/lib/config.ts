@@ -39,28 +39,22 @@ export const MIN_SECRET_BYTES = 32; // RFC 7518 §3.2: an HS256 key is at least 
 /** What the crons and the queue consumer need. */
 export type BackgroundConfig = Pick<Config, "databaseUrl" | "sqlHttpEndpoint" | "webhooks">;
 
-const configs = new WeakMap<Bindings, Config>();
-const backgroundConfigs = new WeakMap<Bindings, BackgroundConfig>();
+const configs = { all: new WeakMap<Bindings, Config>(), background: new WeakMap<Bindings, Config>() };
 
 /** Reads and checks the Worker's configuration once per environment object. */
-export function readConfig(env: Bindings): Config {
-  let config = configs.get(env);
-  if (!config) {
-    config = parse(env, "all");
-    configs.set(env, config);
-  }
-  return config;
-}
+export const readConfig = (env: Bindings): Config => parsedOnce(env, "all");
 
 /**
  * The configuration of the crons and the queue consumer, checked for what they use only: a broken token or rate-limit
  * setting fails every API request, and must not also hold back webhook deliveries and housekeeping.
  */
-export function readBackgroundConfig(env: Bindings): BackgroundConfig {
-  let config = backgroundConfigs.get(env);
+export const readBackgroundConfig = (env: Bindings): BackgroundConfig => parsedOnce(env, "background");
+
+function parsedOnce(env: Bindings, scope: keyof typeof configs) {
+  let config = configs[scope].get(env);
   if (!config) {
-    config = parse(env, "background");
-    backgroundConfigs.set(env, config);
+    config = parse(env, scope);
+    configs[scope].set(env, config);
   }
   return config;
 }
