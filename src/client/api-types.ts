@@ -10,7 +10,7 @@ export interface paths {
     };
     /**
      * List time entries
-     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
+     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listTimeEntries"];
     put?: never;
@@ -117,7 +117,7 @@ export interface paths {
     post?: never;
     /**
      * Delete a time entry
-     * @description Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (such as a 409, or a 400 on an id the body names). Needs scope `entries:write` for OAuth tokens.
+     * @description Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone `{id, version, deleted_at}` for sync clients (`GET /v1/time-entries?updated_since=…&include_deleted=true`) until it is purged 30 days later. An invoiced entry is locked (409 `ENTRY_LOCKED`). With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (such as a 409, or a 400 on an id the body names). Needs scope `entries:write` for OAuth tokens.
      */
     delete: operations["deleteTimeEntry"];
     options?: never;
@@ -2198,7 +2198,7 @@ export interface components {
       version: number;
     };
     TimeEntryList: {
-      /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`. */
+      /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, version, deleted_at}`. */
       data: (components["schemas"]["TimeEntry"] | components["schemas"]["TimeEntryTombstone"])[];
       meta: components["schemas"]["PageMeta"];
     };
@@ -2209,6 +2209,11 @@ export interface components {
        * @example 4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42
        */
       id: string;
+      /**
+       * @description One more than the entry's last version, as in the `time_entry.deleted` event: anything of a lower version (a late event, a replayed create) is older than the deletion. A deleted entry never comes back.
+       * @example 4
+       */
+      version: number;
       /**
        * Format: date-time
        * @description When the entry was deleted.
@@ -3323,9 +3328,9 @@ export interface operations {
         invoice_id?: string;
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
-        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running. */
+        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running (but one running for over a minute: see the README). What the feed covers is the caller's as they are now: after a role change, start over. */
         updated_since?: string;
-        /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones. */
+        /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, version, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones. */
         include_deleted?: "true" | "false";
       };
       header?: never;

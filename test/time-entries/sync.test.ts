@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEntry, createMember, createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
+import { subscribe } from "../support/webhooks";
 
 let h: Harness;
 let team: Team;
@@ -46,7 +47,7 @@ describe("GET /v1/time-entries?updated_since=…", () => {
     });
 
     const all = await sync(member, "updated_since=2020-01-01T09:00:00Z&include_deleted=true");
-    expect(all.body.data[1]).toEqual({ id: gone, deleted_at: "2020-01-01T09:30:00.000Z" });
+    expect(all.body.data[1]).toEqual({ id: gone, version: 2, deleted_at: "2020-01-01T09:30:00.000Z" });
     expect(ids(all)).toEqual([first, gone, last]);
   });
 
@@ -88,6 +89,7 @@ describe("GET /v1/time-entries?updated_since=…", () => {
 
   it("shows the caller's own deletions through the API as tombstones, and hides them everywhere else", async () => {
     const member = team.member;
+    await subscribe(h, team.organizationId);
     const [row] = await h.sql("select now() - interval '1 second' as now");
     const since = new Date(String(row?.now)).toISOString();
     const created = await h.call("POST", "/v1/time-entries", {
@@ -99,7 +101,17 @@ describe("GET /v1/time-entries?updated_since=…", () => {
 
     const res = await sync(member, `updated_since=${encodeURIComponent(since)}&include_deleted=true&limit=100`);
     const tombstone = res.body.data.find((item: { id: string }) => item.id === id);
-    expect(tombstone).toEqual({ id, deleted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    expect(tombstone).toEqual({
+      id,
+      version: 2,
+      deleted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    // The version the deletion's event carries: one more than the entry's last.
+    const [event] = await h.sql(
+      "select data->>'version' as version from webhook_events where type = 'time_entry.deleted' and data->>'id' = $1",
+      [id],
+    );
+    expect(event?.version).toBe("2");
     const withoutDeleted = await sync(member, `updated_since=${encodeURIComponent(since)}&limit=100`);
     expect(ids(withoutDeleted)).not.toContain(id);
   });

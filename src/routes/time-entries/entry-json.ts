@@ -84,7 +84,7 @@ export const entryJson = sql.raw(
 );
 
 export const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${entryJson}
-  else ${sql.raw(object(`te.id, ${isoUtcText("te.deleted_at")} as deleted_at`))} end`;
+  else ${sql.raw(object(`te.id, te.version, ${isoUtcText("te.deleted_at")} as deleted_at`))} end`;
 
 /** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */
 export const withRelations = (source: string, entry: SQL = entryJson) =>

@@ -38,7 +38,7 @@ export const list = createRoute({
   tags,
   summary: "List time entries",
   description:
-    "Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.",
+    "Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.",
   ...read,
   request: { query: ListTimeEntriesQuery },
   responses: {
@@ -132,7 +132,7 @@ export const remove = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Delete a time entry",
-  description: `Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone \`{id, deleted_at}\` for sync clients (\`GET /v1/time-entries?updated_since=…&include_deleted=true\`) until it is purged 30 days later. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Deletes the entry: it disappears from every endpoint at once, and stays only as a tombstone \`{id, version, deleted_at}\` for sync clients (\`GET /v1/time-entries?updated_since=…&include_deleted=true\`) until it is purged 30 days later. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: {

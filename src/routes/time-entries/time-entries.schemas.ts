@@ -88,6 +88,11 @@ export const TimeEntryEnvelope = z.object({ data: TimeEntry }).openapi("TimeEntr
 export const Tombstone = z
   .object({
     id: Id.openapi({ example: exampleIds.entry }),
+    version: Version.openapi({
+      description:
+        "One more than the entry's last version, as in the `time_entry.deleted` event: anything of a lower version (a late event, a replayed create) is older than the deletion. A deleted entry never comes back.",
+      example: 4,
+    }),
     deleted_at: UtcTimestamp.openapi({
       description: "When the entry was deleted.",
       example: "2026-11-28T12:00:00.000Z",
@@ -104,7 +109,7 @@ export const TimeEntryPage = z
   .object({
     data: z.array(z.union([TimeEntry, Tombstone])).openapi({
       description:
-        "Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, deleted_at}`.",
+        "Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, version, deleted_at}`.",
     }),
     meta: PageMeta,
   })
@@ -117,12 +122,12 @@ export const ListTimeEntriesQuery = z
     ...entryFilterFields,
     updated_since: Timestamp.optional().openapi({
       description:
-        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running.",
+        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running (but one running for over a minute: see the README). What the feed covers is the caller's as they are now: after a role change, start over.",
       example: "2026-11-28T12:00:00Z",
     }),
     include_deleted: QueryBoolean.optional().openapi({
       description:
-        "With `updated_since` only: include entries deleted since then as tombstones `{id, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones.",
+        "With `updated_since` only: include entries deleted since then as tombstones `{id, version, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones.",
       example: "true",
     }),
   })
