@@ -3423,7 +3423,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3613,7 +3613,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3769,7 +3769,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3931,7 +3931,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4037,7 +4037,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4170,7 +4170,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4311,7 +4311,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4432,7 +4432,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4603,7 +4603,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4791,7 +4791,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5014,7 +5014,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5216,7 +5216,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5335,7 +5335,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5515,7 +5515,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5636,7 +5636,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5807,7 +5807,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5991,7 +5991,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6106,7 +6106,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6286,7 +6286,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6407,7 +6407,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6578,7 +6578,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6746,7 +6746,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6863,7 +6863,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7049,7 +7049,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7170,7 +7170,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7341,7 +7341,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7527,7 +7527,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7730,7 +7730,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7897,7 +7897,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8016,7 +8016,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8202,7 +8202,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8323,7 +8323,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8498,7 +8498,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8682,7 +8682,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8788,7 +8788,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8941,7 +8941,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9054,7 +9054,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9240,7 +9240,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9361,7 +9361,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9520,7 +9520,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9688,7 +9688,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9896,7 +9896,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10090,7 +10090,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10220,7 +10220,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10416,7 +10416,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10516,7 +10516,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable, or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { errorForLog, isDatabaseUnavailable, isTransientConflict, postgresErrorOf } from "../db/errors";
+import { errorForLog, isDatabaseBusy, isDatabaseUnavailable, isTransientConflict, postgresErrorOf } from "../db/errors";
 import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
 import { ApiError, keptColliding } from "./errors";
@@ -255,6 +255,11 @@ function toApiError(error: unknown): ApiError {
   if (isTransientConflict(error)) return keptColliding();
   if (isDatabaseUnavailable(error)) {
     return new ApiError("SERVICE_UNAVAILABLE", "The database is unreachable; retry shortly", undefined, {
+      "Retry-After": "2",
+    });
+  }
+  if (isDatabaseBusy(error)) {
+    return new ApiError("SERVICE_UNAVAILABLE", "The database is busy; retry shortly", undefined, {
       "Retry-After": "2",
     });
   }

@@ -2,7 +2,7 @@
 // granted, not as its statement's snapshot had it: an entry the other write gave the value asked for, or released
 // from its invoice, is changed (or deleted) as if the requests had come one after the other, never a 500 or a 409.
 // PostgreSQL server only (test/support/interleave.ts).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createCustomer, createEntry, createInvoice, createProject, createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 import { databaseUrlOf, transaction, waitingOnLocks } from "../support/interleave";
@@ -128,5 +128,31 @@ describe.skipIf(!onPostgres())("stop_running behind another stop_running (Postgr
       { id: a.body.data.id, ended: "09:50" },
       { id: b.body.data.id, ended: null },
     ]);
+  });
+});
+
+describe.skipIf(!onPostgres())("a write Postgres gives up on while it waits (Postgres server)", () => {
+  it("is 503 SERVICE_UNAVAILABLE with Retry-After when its wait is cancelled (a lock or statement timeout), not a 500", async () => {
+    const id = await createEntry(h, team.owner, { description: "held" });
+    const other = await transaction(url);
+    await other.query("select 1 from time_entries where id = $1 for update", [id]);
+    const patch = h.call("PATCH", `/v1/time-entries/${id}`, { token: team.owner.token, body: { description: "late" } });
+    await waitingOnLocks(h, 1);
+    // What a lock_timeout or statement_timeout does to it: 55P03 or 57014, the same answer.
+    await h.sql(
+      "select pg_cancel_backend(pid) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await patch;
+    const logged = JSON.stringify(errors.mock.calls);
+    errors.mockRestore();
+    await other.end("rollback");
+    expect(logged).toContain("57014");
+    expect([res.status, res.headers.get("Retry-After"), res.body]).toEqual([
+      503,
+      "2",
+      { error: { code: "SERVICE_UNAVAILABLE", message: "The database is busy; retry shortly" } },
+    ]);
+    expect((await rowOf(id))?.description).toBe("held");
   });
 });
