@@ -37,13 +37,12 @@ export const UNIQUE_VIOLATION = "23505";
 
 /**
  * Postgres refused to go on for now, not because of the request: a lock not granted within the role's `lock_timeout`
- * (55P03), a statement cancelled or over its `statement_timeout` (57014) or a server shutting down or starting (the
- * rest of class 57), or short of resources (class 53, too many connections among them). Sent again later, it may pass.
+ * (55P03), a statement cancelled or over its `statement_timeout` (57014), a server shutting down or starting (57P01 to
+ * 57P03), too many connections (53300). Sent again later, it may pass; the API never cancels its own statements.
  */
-export const isDatabaseBusy = (error: unknown) => {
-  const code = postgresErrorOf(error)?.code ?? "";
-  return code === "55P03" || code.startsWith("57") || code.startsWith("53");
-};
+const BUSY = new Set(["55P03", "57014", "57P01", "57P02", "57P03", "53300"]);
+
+export const isDatabaseBusy = (error: unknown) => BUSY.has(postgresErrorOf(error)?.code ?? "");
 
 /** Postgres aborted the statement to resolve a conflict with a concurrent one: sending it again may succeed. */
 export const isTransientConflict = (error: unknown) => {

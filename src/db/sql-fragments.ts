@@ -69,3 +69,11 @@ export const nameOrder = (name: SQL, id: SQL) => sql`lower(${name} collate "C"),
 /** The rows after the cursor's (name, id) in `nameOrder`: a keyset comparison over the same three keys. */
 export const afterName = (name: SQL, id: SQL, after: { name: string; id: string }) =>
   sql`(${nameOrder(name, id)}) > (${nameOrder(sql`${after.name}::text`, sql`${after.id}::uuid`)})`;
+
+/**
+ * A column that aborts the statement when `condition` holds: a serialization failure (drizzle/0023), rolled back whole
+ * with any Idempotency-Key claim it carries and sent again by `queryRows` on a fresh snapshot. For a statement whose
+ * snapshot turned out older than a row it locked.
+ */
+export const abortedIf = (condition: SQL, reason: string, column: string) =>
+  sql`case when ${condition} then serialization_failure(${reason}) end as ${sql.identifier(column)}`;

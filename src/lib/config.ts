@@ -39,7 +39,8 @@ export const MIN_SECRET_BYTES = 32; // RFC 7518 §3.2: an HS256 key is at least 
 /** What the crons and the queue consumer need. */
 export type BackgroundConfig = Pick<Config, "databaseUrl" | "sqlHttpEndpoint" | "webhooks">;
 
-const configs = { all: new WeakMap<Bindings, Config>(), background: new WeakMap<Bindings, Config>() };
+// A background configuration is a whole one whose request settings (tokens, rate limit) were not checked.
+const configs = { all: new WeakMap<Bindings, Config>(), background: new WeakMap<Bindings, BackgroundConfig>() };
 
 /** Reads and checks the Worker's configuration once per environment object. */
 export const readConfig = (env: Bindings): Config => parsedOnce(env, "all");
@@ -50,11 +51,14 @@ export const readConfig = (env: Bindings): Config => parsedOnce(env, "all");
  */
 export const readBackgroundConfig = (env: Bindings): BackgroundConfig => parsedOnce(env, "background");
 
-function parsedOnce(env: Bindings, scope: keyof typeof configs) {
-  let config = configs[scope].get(env);
+function parsedOnce(env: Bindings, scope: "all"): Config;
+function parsedOnce(env: Bindings, scope: "background"): BackgroundConfig;
+function parsedOnce(env: Bindings, scope: keyof typeof configs): BackgroundConfig {
+  const cache: WeakMap<Bindings, BackgroundConfig> = configs[scope];
+  let config = cache.get(env);
   if (!config) {
     config = parse(env, scope);
-    configs[scope].set(env, config);
+    cache.set(env, config);
   }
   return config;
 }

@@ -78,8 +78,9 @@ const jsonBodyOnly: MiddlewareHandler = async (c, next) => {
       });
     }
     // Parameters mean nothing to application/json (RFC 8259 §11), nor does a `+json` subtype here: a header the
-    // validators would refuse reaches them as `application/json`. The request is rebuilt for that only (the body stays read: Hono caches it), so
-    // `application/json` and `application/json; charset=utf-8`, what clients send, cost nothing more.
+    // validators would refuse reaches them as `application/json`. The request is rebuilt for that only (the body
+    // stays read: Hono caches it), so `application/json` and `application/json; charset=utf-8`, what clients send,
+    // cost nothing more.
     if (reading === "as application/json") withContentType(c, "application/json", bytes);
   }
   await next();

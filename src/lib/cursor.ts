@@ -25,8 +25,9 @@ export type CursorList =
  * but `cursor` and `limit` (a page may be of another size), in name order. Written differently, a filter is the same
  * one: an empty value is no filter (`q=`), case never tells two values apart (ids, dates, zone names, `q`, which
  * ignores it), and an instant is the same in any offset or number of zeros (`updated_since`). FNV-1a: it tells
- * filters apart, it is no secret. `as written` is the digest cursors carried before instants were made canonical: a
- * cursor issued by the previous version, in the hands of a client paging over a deploy, is still taken.
+ * filters apart, it is no secret. `as written` is the digest cursors carried before instants were made canonical
+ * (December 2026): a cursor issued by the previous version, in the hands of a client paging over a deploy, is still
+ * taken. Cursors do not expire, so it stays until a release may refuse cursors older than it.
  */
 function filtersOf(url: string, spelling: "canonical" | "as written" = "canonical"): string {
   const { pathname, searchParams } = new URL(url);

@@ -18,9 +18,9 @@ const NO_DATES = "Not taken: send If-Match with the resource's ETag";
 /**
  * Preconditions the API does not evaluate are refused, as a strict body refuses an unknown field: ignored, they would
  * let a write the client meant as conditional go through whatever the state. No operation takes
- * `If-Unmodified-Since` (but as RFC 9110 has it ignored, beside an `If-Match`); a write that takes no precondition (a creation, a bulk edit, an attach) refuses `If-Match` and
- * `If-None-Match`, and a read `If-Match`. (GETs take `If-None-Match` as no precondition: they answer no 304, see the
- * README.)
+ * `If-Unmodified-Since` (but as RFC 9110 has it ignored, beside an `If-Match`); a write that takes no precondition (a
+ * creation, a bulk edit, an attach) refuses `If-Match` and `If-None-Match`, and a read `If-Match`. (GETs take
+ * `If-None-Match` as no precondition: they answer no 304, see the README.)
  */
 export const refusedPreconditionsOf = (route: RouteConfig): RefusedPreconditions => {
   if (route.method === "get") {

@@ -47,8 +47,10 @@ export const cors = (methodsFor: (pathname: string) => string[]) =>
         // A path with no route lets the request through (whatever its method) to its 404, or its 401 without a
         // token, which a script can read; a failed preflight would tell it nothing.
         const requested = c.req.header("Access-Control-Request-Method") ?? "";
-        const method = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/.test(requested) ? requested : "";
-        c.header("Access-Control-Allow-Methods", methods.length > 0 ? methods.join(", ") : method);
+        const method = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/.test(requested) ? requested : undefined;
+        const allowedMethods = methods.length > 0 ? methods.join(", ") : method;
+        if (allowedMethods) c.header("Access-Control-Allow-Methods", allowedMethods);
+        if (methods.length === 0) c.header("Vary", "Access-Control-Request-Method", { append: true });
         c.header("Access-Control-Allow-Headers", ALLOWED_HEADERS.join(", "));
         c.header("Access-Control-Max-Age", String(PREFLIGHT_MAX_AGE_SECONDS));
       }

@@ -33,10 +33,11 @@ describe("0033, signing secrets padded", () => {
          (values ('whsec_dGVzdA', 'whsec_dGVzdDE'), ('whsec_dGVzdDEy', null), ('whsec_dGVzdA==', 'whsec_dGVzdDE=')) v(s, p)
        returning id`,
     );
+    type Row = { id: string; secret: string; previous_secret: string | null; version: number; updated_at: string };
     const signed = async () =>
       (
-        await db.pglite.query<{ secret: string; previous_secret: string | null }>(
-          "select secret, previous_secret from webhook_subscriptions order by created_at, secret",
+        await db.pglite.query<Row>(
+          "select id, secret, previous_secret, version, updated_at::text from webhook_subscriptions order by id",
         )
       ).rows;
     const before = await signed();
@@ -49,12 +50,14 @@ describe("0033, signing secrets padded", () => {
         ["whsec_dGVzdDEy", null],
       ].sort(),
     );
+    const secretsOf = (row: Row) => [row.secret, row.previous_secret].filter((secret) => secret !== null) as string[];
     for (const [index, row] of before.entries()) {
-      const secrets = [row.secret, row.previous_secret].filter((secret) => secret !== null);
-      const padded = [after[index]?.secret, after[index]?.previous_secret].filter((secret) => secret != null);
-      expect(await signatureHeader(padded as string[], "msg_1", 1_700_000_000, "{}")).toBe(
-        await signatureHeader(secrets, "msg_1", 1_700_000_000, "{}"),
+      const padded = after[index] as Row;
+      // The same keys, so the same signatures; and no change of the subscription: same version and updated_at.
+      expect(await signatureHeader(secretsOf(padded), "msg_1", 1_700_000_000, "{}")).toBe(
+        await signatureHeader(secretsOf(row), "msg_1", 1_700_000_000, "{}"),
       );
+      expect([padded.id, padded.version, padded.updated_at]).toEqual([row.id, row.version, row.updated_at]);
     }
     await expect(
       db.pglite.query("update webhook_subscriptions set secret = 'whsec_dGVzdA' where id = $1", [rows[0]?.id]),

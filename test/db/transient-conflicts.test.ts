@@ -109,3 +109,33 @@ describe("a statement that loses a deadlock or a serialization check", () => {
     }
   });
 });
+
+describe("a statement Postgres gives up on for now (a timeout, a restart, too many connections)", () => {
+  it.each(["55P03", "57014", "57P01", "57P03", "53300"])("%s: 503 with Retry-After, not sent again", async (code) => {
+    const proxy = await failingFirst(1, code);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const res = await create(proxy.url, `busy ${code}`);
+      expect([res.status, res.headers.get("retry-after"), res.body]).toEqual([
+        503,
+        "2",
+        { error: { code: "SERVICE_UNAVAILABLE", message: "The database is busy; retry shortly" } },
+      ]);
+      expect(proxy.requests).toBe(1);
+    } finally {
+      errors.mockRestore();
+      await proxy.close();
+    }
+  });
+
+  it("but one that will not pass later (53400, a configuration limit) is a 500", async () => {
+    const proxy = await failingFirst(1, "53400");
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      expect((await create(proxy.url, "limit")).status).toBe(500);
+    } finally {
+      errors.mockRestore();
+      await proxy.close();
+    }
+  });
+});

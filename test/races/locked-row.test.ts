@@ -139,9 +139,14 @@ describe.skipIf(!onPostgres())("a write Postgres gives up on while it waits (Pos
     const patch = h.call("PATCH", `/v1/time-entries/${id}`, { token: team.owner.token, body: { description: "late" } });
     await waitingOnLocks(h, 1);
     // What a lock_timeout or statement_timeout does to it: 55P03 or 57014, the same answer.
-    await h.sql(
-      "select pg_cancel_backend(pid) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-    );
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const cancelled = await h.sql(
+        `select pg_cancel_backend(pid) from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock' and query like '%update time_entries te set%'`,
+      );
+      if (cancelled.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const res = await patch;
     const logged = JSON.stringify(errors.mock.calls);

@@ -117,6 +117,15 @@ describe("CORS", () => {
     );
     expect([preflight.status, preflight.headers.get("Allow")]).toEqual([204, null]);
     expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("PUT");
+    expect(preflight.headers.get("Vary")).toBe("Origin, Access-Control-Request-Method");
+    // Echoed only when it is a method token.
+    const odd = await request(
+      "OPTIONS",
+      "/v1/nothing-here",
+      { Origin: ALLOWED, "Access-Control-Request-Method": "GET, DELETE" },
+      env(),
+    );
+    expect([odd.status, odd.headers.get("Access-Control-Allow-Methods")]).toEqual([204, null]);
     const res = await request(
       "GET",
       "/v1/nothing-here",

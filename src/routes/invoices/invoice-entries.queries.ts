@@ -2,11 +2,11 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { deliveriesColumn, outboxCtes, queryWithEvents } from "../../db/events";
 import { callerRole, memberCte, type Role } from "../../db/membership";
-import { uuidArray } from "../../db/sql-fragments";
+import { abortedIf, uuidArray } from "../../db/sql-fragments";
 import type { Caller } from "../../lib/verify-token";
 import { changedEntryRows } from "../time-entries/entry-json";
 import { attachedEntries, changedInvoiceRows, entryColumns, invoiceWithSummaryOf } from "./invoice-json";
-import { abortedIf, abortedIfChanged, changedSinceSnapshot, targetInvoice } from "./invoices.queries";
+import { abortedIfChanged, changedSinceSnapshot, targetInvoice } from "./invoices.queries";
 import type { InvoiceStatus, InvoiceWithSummary } from "./invoices.schemas";
 
 // Attaching time entries to a draft invoice and detaching them: all or nothing, each in one statement.

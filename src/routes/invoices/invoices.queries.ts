@@ -10,6 +10,7 @@ import {
 } from "../../db/events";
 import { callerIsManager, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
+import { abortedIf } from "../../db/sql-fragments";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
@@ -136,10 +137,6 @@ export const changedSinceSnapshot = (caller: Caller, id: string) =>
  */
 export const abortedIfChanged = (caller: Caller, id: string) =>
   abortedIf(changedSinceSnapshot(caller, id), "the invoice changed while this statement waited for it", "stale");
-
-/** A column that aborts the statement as a serialization failure when `condition` holds (see `abortedIfChanged`). */
-export const abortedIf = (condition: SQL, reason: string, column: string) =>
-  sql`case when ${condition} then serialization_failure(${reason}) end as ${sql.identifier(column)}`;
 
 export async function updateInvoice(db: Db, caller: Caller, id: string, changes: UpdateInvoiceBody, ifMatch?: IfMatch) {
   const fields = changedFields(changes, columnTypes);

@@ -5,7 +5,7 @@ import type { PostgresError } from "../../db/errors";
 import { deliveriesColumn, outboxCtes, queryWithEvents, resourceRows, updateRows } from "../../db/events";
 import { callerIsManager, callerIsMember, callerRole, memberCte, type Role } from "../../db/membership";
 import { changedFields, queryOne, withConstraintErrors } from "../../db/query";
-import { afterName, containsPattern, isoUtcText, nameOrder } from "../../db/sql-fragments";
+import { abortedIf, afterName, containsPattern, isoUtcText, nameOrder } from "../../db/sql-fragments";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import { ApiError, invalidField } from "../../lib/errors";
@@ -224,15 +224,17 @@ const repricedDrafts = (caller: Caller) => sql`repriced as (
  * bills the project's hours (drizzle/0027).
  * A serialization failure, sent again on a fresh snapshot.
  */
-const abortedIfDraftsChanged = (caller: Caller, id: string) => sql`case
-    when not exists (select 1 from target) then null
-    when exists (select 1 from drafts d join invoices s on s.id = d.id where s.version <> d.version)
+const abortedIfDraftsChanged = (caller: Caller, id: string) =>
+  abortedIf(
+    sql`exists (select 1 from target) and (
+      exists (select 1 from drafts d join invoices s on s.id = d.id where s.version <> d.version)
       or exists (
         select 1 from unnest(drafts_billing_project(${caller.organizationId}::uuid, ${id}::uuid)) billing(id)
         where billing.id not in (select id from drafts)
-      )
-    then serialization_failure('the drafts billing the project changed while this statement waited for them') end
-  as stale`;
+      ))`,
+    "the drafts billing the project changed while this statement waited for them",
+    "stale",
+  );
 
 export const deleteProject = (db: Db, caller: Caller, id: string, ifMatch?: IfMatch) =>
   deleteUnlessReferenced(db, caller, {
