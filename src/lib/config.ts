@@ -39,47 +39,46 @@ export const MIN_SECRET_BYTES = 32; // RFC 7518 §3.2: an HS256 key is at least 
 /** What the crons and the queue consumer need. */
 export type BackgroundConfig = Pick<Config, "databaseUrl" | "sqlHttpEndpoint" | "webhooks">;
 
-// A background configuration is a whole one whose request settings (tokens, rate limit) were not checked.
-const configs = { all: new WeakMap<Bindings, Config>(), background: new WeakMap<Bindings, BackgroundConfig>() };
+type Interpretation = { problems: string[]; backgroundProblems: string[]; config: Config };
+
+const interpretations = new WeakMap<Bindings, Interpretation>();
+
+/** The environment object's settings, read once: the checks below are then a look at its lists of problems. */
+function interpretedOnce(env: Bindings): Interpretation {
+  let interpretation = interpretations.get(env);
+  if (!interpretation) {
+    interpretation = interpret(env);
+    interpretations.set(env, interpretation);
+  }
+  return interpretation;
+}
 
 /** Reads and checks the Worker's configuration once per environment object. */
-export const readConfig = (env: Bindings): Config => parsedOnce(env, "all");
+export const readConfig = (env: Bindings): Config => checked(interpretedOnce(env), "problems");
 
 /**
  * The configuration of the crons and the queue consumer, checked for what they use only: a broken token or rate-limit
  * setting fails every API request, and must not also hold back webhook deliveries and housekeeping.
  */
-export const readBackgroundConfig = (env: Bindings): BackgroundConfig => parsedOnce(env, "background");
-
-function parsedOnce(env: Bindings, scope: "all"): Config;
-function parsedOnce(env: Bindings, scope: "background"): BackgroundConfig;
-function parsedOnce(env: Bindings, scope: keyof typeof configs): BackgroundConfig {
-  const cache: WeakMap<Bindings, BackgroundConfig> = configs[scope];
-  let config = cache.get(env);
-  if (!config) {
-    config = parse(env, scope);
-    cache.set(env, config);
-  }
-  return config;
-}
+export const readBackgroundConfig = (env: Bindings): BackgroundConfig =>
+  checked(interpretedOnce(env), "backgroundProblems");
 
 /** What is wrong with the Worker's configuration, in words an operator can act on; empty when it is sound. */
 export function configurationProblems(env: Bindings): string[] {
-  return interpret(env).problems;
+  return interpretedOnce(env).problems;
 }
 
-function parse(env: Bindings, scope: "all" | "background"): Config {
-  const interpreted = interpret(env);
-  const problems = scope === "all" ? interpreted.problems : interpreted.backgroundProblems;
+function checked(interpretation: Interpretation, which: "problems" | "backgroundProblems"): Config {
+  const problems = interpretation[which];
   if (problems.length > 0) {
     // Operators read this in the logs; callers only learn that it is our fault.
     console.error(JSON.stringify({ level: "error", message: "invalid configuration", problems }));
     throw new ApiError("INTERNAL_ERROR", "The service is misconfigured");
   }
-  return interpreted.config;
+  return interpretation.config;
 }
 
-function interpret(env: Bindings): { problems: string[]; backgroundProblems: string[]; config: Config } {
+function interpret(env: Bindings): Interpretation {
   const backgroundProblems: string[] = [];
   const databaseUrl = env.DATABASE_URL?.trim() ?? "";
   if (!databaseUrl) backgroundProblems.push("DATABASE_URL is not set");

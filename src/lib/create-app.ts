@@ -8,7 +8,7 @@ import { allowedMethodsOnly } from "../middleware/allowed-methods";
 import { cors } from "../middleware/cors";
 import { ApiError, keptColliding } from "./errors";
 import { jsonReadingOf } from "./media-type";
-import { refusedPreconditionsOf, refusePreconditions, withPreconditionRule } from "./preconditions";
+import { refusePreconditions, withPreconditionRule } from "./preconditions";
 import { allowedMethods } from "./route-table";
 import type { AppEnv } from "./types";
 import { UNKNOWN_FIELD, validationHook } from "./validation";
@@ -171,7 +171,7 @@ export function createRouter() {
       ...route,
       description,
       request,
-      middleware: [...middleware, strictQueryString, refusePreconditions(refusedPreconditionsOf(route)), ...bodyRule],
+      middleware: [...middleware, strictQueryString, refusePreconditions(route), ...bodyRule],
     };
   };
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) =>

@@ -3,7 +3,8 @@
 // media-type = type "/" subtype parameters, parameters = *( OWS ";" OWS [ parameter ] ) (RFC 9110 §8.3.1). Each run of
 // whitespace has one place in the pattern (after the media type, after a ';', after a parameter): with two, as in
 // `(OWS ";" OWS)* OWS`, a header of a dozen `;` and tabs that fails at its end took seconds to refuse.
-const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+/** An HTTP token (RFC 9110 §5.6.2): a media type's names, a method. */
+export const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const QUOTED_STRING = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
 const MEDIA_TYPE = new RegExp(
   `^[ \\t]*(${TOKEN}/${TOKEN})[ \\t]*(?:;[ \\t]*(?:${TOKEN}=(?:${TOKEN}|${QUOTED_STRING})[ \\t]*)?)*$`,

@@ -22,7 +22,7 @@ const NO_DATES = "Not taken: send If-Match with the resource's ETag";
  * creation, a bulk edit, an attach) refuses `If-Match` and `If-None-Match`, and a read `If-Match`. (GETs take
  * `If-None-Match` as no precondition: they answer no 304, see the README.)
  */
-export const refusedPreconditionsOf = (route: RouteConfig): RefusedPreconditions => {
+const refusedPreconditionsOf = (route: RouteConfig): RefusedPreconditions => {
   if (route.method === "get") {
     return { "If-Match": "Not taken by a read, which changes nothing", "If-Unmodified-Since": NO_DATES };
   }
@@ -30,9 +30,10 @@ export const refusedPreconditionsOf = (route: RouteConfig): RefusedPreconditions
   return { "If-Match": UNCONDITIONAL_WRITE, "If-None-Match": UNCONDITIONAL_WRITE, "If-Unmodified-Since": NO_DATES };
 };
 
-export const refusePreconditions =
-  (refused: RefusedPreconditions): MiddlewareHandler =>
-  async (c, next) => {
+/** The middleware refusing what `route` does not take. */
+export const refusePreconditions = (route: RouteConfig): MiddlewareHandler => {
+  const refused = refusedPreconditionsOf(route);
+  return async (c, next) => {
     // Under an If-Match the route takes, If-Unmodified-Since is to be ignored (RFC 9110 §13.1.4): nothing to refuse.
     const matched = !("If-Match" in refused) && c.req.header("If-Match") !== undefined;
     const sent = Object.entries(refused).filter(
@@ -41,6 +42,7 @@ export const refusePreconditions =
     if (sent.length > 0) throw invalidRequest("header", Object.fromEntries(sent.map(([name, why]) => [name, [why]])));
     await next();
   };
+};
 
 const UNCONDITIONAL =
   "This write is unconditional: `If-Match`, `If-None-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`.";
