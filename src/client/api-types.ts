@@ -3312,7 +3312,7 @@ export interface operations {
         start_date?: string;
         /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
         end_date?: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed; a listing under way (the pages of a list, an export) keeps the zone its first page read the dates in, even if the organization changes its own meanwhile. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;
@@ -4059,7 +4059,7 @@ export interface operations {
         start_date: string;
         /** @description Last calendar day (in `timezone`, inclusive) of the summary. Required. */
         end_date: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed; a listing under way (the pages of a list, an export) keeps the zone its first page read the dates in, even if the organization changes its own meanwhile. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;
@@ -4194,7 +4194,7 @@ export interface operations {
         start_date?: string;
         /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
         end_date?: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed; a listing under way (the pages of a list, an export) keeps the zone its first page read the dates in, even if the organization changes its own meanwhile. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;

@@ -193,3 +193,39 @@ describe("GET /v1/time-entries billable, customer_id, invoiced and timezone filt
     });
   });
 });
+
+describe("GET /v1/time-entries dates in the organization's time zone, paged", () => {
+  it("keep the zone of the first page when the organization changes its own between pages", async () => {
+    const team = await createTeam(h);
+    // The UTC day 2026-10-25 holds the first three; Kiritimati's (+14:00) holds the middle one and the last.
+    const starts = ["2026-10-25T23:00:00Z", "2026-10-25T12:00:00Z", "2026-10-25T00:30:00Z", "2026-10-24T22:00:00Z"];
+    const byStart = new Map<string, string>();
+    for (const start of starts) {
+      byStart.set(await createEntry(h, team.owner, { start, end: start.replace(/:00Z$/, ":30Z") }), start);
+    }
+    const day = "start_date=2026-10-25&end_date=2026-10-25&limit=1";
+    for (const query of [day, `${day}&updated_since=2026-01-01T00:00:00Z`]) {
+      await h.call("PATCH", "/v1/organizations/current", { token: team.owner.token, body: { timezone: "UTC" } });
+      const first = await h.call("GET", `/v1/time-entries?${query}`, { token: team.owner.token });
+      const seen = first.body.data.map((e: { id: string }) => byStart.get(e.id));
+      const moved = await h.call("PATCH", "/v1/organizations/current", {
+        token: team.owner.token,
+        body: { timezone: "Pacific/Kiritimati" },
+      });
+      expect(moved.status).toBe(200);
+      let cursor = first.body.meta.next_cursor;
+      while (cursor) {
+        const res = await h.call("GET", `/v1/time-entries?${query}&cursor=${cursor}`, { token: team.owner.token });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        seen.push(...res.body.data.map((e: { id: string }) => byStart.get(e.id)));
+        cursor = res.body.meta.next_cursor;
+      }
+      expect(seen.sort()).toEqual(starts.slice(0, 3).sort());
+      // A new listing reads the dates in the organization's new zone.
+      const now = await h.call("GET", `/v1/time-entries?${query.replace("limit=1", "limit=10")}`, {
+        token: team.owner.token,
+      });
+      expect(now.body.data.map((e: { id: string }) => byStart.get(e.id)).sort()).toEqual([starts[2], starts[3]].sort());
+    }
+  });
+});

@@ -4,7 +4,7 @@ import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { type CursorList, decodeCursor, encodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { jsonObjectText, jsonResponse, jsonText, jsonTextResponse } from "../../lib/json-text";
-import { Id, UtcTimestamp } from "../../lib/schemas";
+import { Id, TimeZoneName, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import type { Caller } from "../../lib/verify-token";
 import { entryFilterOf, requireFilterAllowed } from "./entry-filter";
@@ -34,8 +34,12 @@ import type {
 import { createTimeEntry, deleteTimeEntry, updateTimeEntry } from "./time-entries.writes";
 import { restartTimeEntry, stopTimeEntry } from "./timers.queries";
 
-const EntryCursor = z.tuple([UtcTimestamp, Id]);
-const ChangeCursor = z.tuple([UtcTimestamp, Id]);
+/**
+ * The sort key of a page's last entry, and the organization's time zone when the request's dates were read in it
+ * (no `timezone` given): the pages that follow read them in the same zone, even after the organization changed its
+ * own, rather than go on with another range. Cursors issued before they carried it have none.
+ */
+const EntryCursor = z.union([z.tuple([UtcTimestamp, Id]), z.tuple([UtcTimestamp, Id, TimeZoneName])]);
 
 const entryNotFound = () => notFound("Time entry");
 const entryLocked = () =>
@@ -53,36 +57,37 @@ function requireMayActFor(role: Role, caller: Caller, userId: string | undefined
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { cursor, limit, ...query } = c.req.valid("query");
   const caller = c.get("caller");
-  const filter = entryFilterOf(caller, query);
+  const list: CursorList = query.updated_since ? "changes" : "time-entries";
+  const after = cursor ? decodeCursor(cursor, list, EntryCursor, c.req.url) : undefined;
+  const datesInImpliedZone = query.timezone === undefined && Boolean(query.start_date || query.end_date);
+  const pinnedZone = datesInImpliedZone ? after?.[2] : undefined;
+  const filter = { ...entryFilterOf(caller, query), ...(pinnedZone && { timezone: pinnedZone }) };
 
   // The entries go out as the JSON text Postgres wrote: a page of 100 would cost more to parse and serialize
   // again than all the rest of the request's own work.
-  const respond = <T>(page: EntryPage<T>, list: CursorList) => {
+  const respond = <T>(page: EntryPage<T>) => {
     requireFilterAllowed(page.role, caller, filter);
-    const meta = {
-      count: page.count,
-      next_cursor: page.next ? encodeCursor(list, [page.next.time, page.next.id], c.req.url) : null,
-    };
+    const zone = datesInImpliedZone ? (pinnedZone ?? page.timezone) : null;
+    const key = page.next && [page.next.time, page.next.id, ...(zone ? [zone] : [])];
+    const meta = { count: page.count, next_cursor: key ? encodeCursor(list, key, c.req.url) : null };
     return jsonTextResponse(c, jsonObjectText({ data: page.entries, meta: jsonText(meta) }), 200);
   };
 
   if (query.updated_since) {
-    const after = cursor ? decodeCursor(cursor, "changes", ChangeCursor, c.req.url) : undefined;
     const page = await listChanges(c.get("db"), caller, filter, {
       updatedSince: query.updated_since,
       cursor: after && { updatedAt: after[0], id: after[1] },
       limit,
       includeDeleted: query.include_deleted ?? false,
     });
-    return respond(page, "changes");
+    return respond(page);
   }
 
-  const after = cursor ? decodeCursor(cursor, "time-entries", EntryCursor, c.req.url) : undefined;
   const page = await listTimeEntries(c.get("db"), caller, filter, {
     cursor: after && { startTime: after[0], id: after[1] },
     limit,
   });
-  return respond(page, "time-entries");
+  return respond(page);
 };
 
 export const summary: AppRouteHandler<SummaryRoute> = async (c) => {

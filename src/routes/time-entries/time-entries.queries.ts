@@ -3,7 +3,7 @@ import type { Db } from "../../db/client";
 import { callerIsMember, callerRole, memberCte, type Role, visibleTo } from "../../db/membership";
 import { queryOne, queryOneAfter } from "../../db/query";
 import { isoUtcText } from "../../db/sql-fragments";
-import { withTimeZoneErrors } from "../../db/time-zone";
+import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import type { JsonText } from "../../lib/json-text";
 import type { Caller } from "../../lib/verify-token";
 import { type EntryFilter, entryConditions } from "./entry-filter";
@@ -25,13 +25,19 @@ export type EntryPage<T> = {
   count: number;
   /** The sort key of the page's last entry (its start_time, or in a sync listing its updated_at) when more follow. */
   next: { time: string; id: string } | null;
+  /** The organization's time zone, which the filter's dates were read in when it named none (else null). */
+  timezone: string | null;
 };
+
+/** The zone a filter's dates are read in when the filter names none: the organization's, told to the cursor. */
+const impliedZone = (caller: Caller, filter: EntryFilter) =>
+  filter.timezone === undefined && (filter.startDate || filter.endDate) ? timeZoneOf(caller, undefined) : sql`null`;
 
 /**
  * The final query of a page statement: `page` (a CTE of up to `limit + 1` entries) with their relations as
  * JSON text, at most `limit` of them in `order`; the extra entry only tells that more follow.
  */
-const entryPageOf = (page: { limit: number; order: "start_time" | "updated_at"; entry: SQL }) => {
+const entryPageOf = (page: { limit: number; order: "start_time" | "updated_at"; entry: SQL; zone: SQL }) => {
   const order = page.order === "start_time" ? "x.start_time desc, x.id desc" : "x.updated_at, x.id";
   return sql`, listed as (
       select x.${sql.raw(page.order)} as sort_time, x.id, x.entry, row_number() over (order by ${sql.raw(order)}) as n
@@ -42,7 +48,8 @@ const entryPageOf = (page: { limit: number; order: "start_time" | "updated_at"; 
         as entries,
       (select count(*)::int from listed where n <= ${page.limit}) as count,
       (select json_build_object('time', ${sql.raw(isoUtcText("sort_time"))}, 'id', id) from listed
-        where n = ${page.limit} and exists (select 1 from listed where n > ${page.limit})) as next`;
+        where n = ${page.limit} and exists (select 1 from listed where n > ${page.limit})) as next,
+      ${page.zone} as timezone`;
 };
 
 export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilter, page: PageRequest) {
@@ -62,7 +69,7 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
       db,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
-      ${entryPageOf({ limit: page.limit, order: "start_time", entry: entryJson })}`,
+      ${entryPageOf({ limit: page.limit, order: "start_time", entry: entryJson, zone: impliedZone(caller, filter) })}`,
     ),
   );
 }
@@ -122,7 +129,7 @@ export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, p
       syncHorizon,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
-      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson })}`,
+      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson, zone: impliedZone(caller, filter) })}`,
     ),
   );
 }
