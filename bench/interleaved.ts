@@ -1,6 +1,7 @@
 // One operation measured three ways (API, floor, relay) in interleaved rounds, with the
 // SQL requests each API request cost (counted at the endpoint) and the CPU time workerd
 // spent per request of the API and of the relay.
+import { LOCAL_DRIVER_URL } from "../dev/database";
 import type { Query } from "../dev/sql-backends";
 import type { SqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { type Load, measure, type Sample, type Stats, summarize } from "./load";
@@ -54,7 +55,12 @@ export function statementRecorder() {
   };
 }
 
-const neonHeaders = { "Content-Type": "application/json", "Neon-Array-Mode": "true", "Neon-Raw-Text-Output": "true" };
+const neonHeaders = {
+  "Content-Type": "application/json",
+  "Neon-Array-Mode": "true",
+  "Neon-Raw-Text-Output": "true",
+  "Neon-Connection-String": LOCAL_DRIVER_URL,
+};
 const kinds = ["api", "floor", "relay"] as const;
 type Kind = (typeof kinds)[number];
 

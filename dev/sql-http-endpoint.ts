@@ -65,6 +65,8 @@ export async function startSqlHttpEndpoint(
     if (req.method !== "POST" || new URL(req.url ?? "/", "http://x").pathname !== "/sql") {
       return sendNow(res, 404, { message: "Not found: POST /sql is the only route" });
     }
+    const refusal = refusalOf(req);
+    if (refusal) return sendNow(res, 403, { message: refusal });
     requests++;
     try {
       const body = parseBody(await readBody(req));
@@ -100,6 +102,26 @@ export async function startSqlHttpEndpoint(
         server.closeAllConnections();
       }),
   };
+}
+
+const loopbackNames = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Why a request is not one of the Neon driver's, or undefined. Any web page a developer opens while `npm start` runs
+ * can post to a port of 127.0.0.1 (a form, or `fetch` with `text/plain`: no preflight) and, by DNS rebinding, even
+ * read the answers; this endpoint runs whatever SQL it is sent. So a request must name a loopback host (a rebound
+ * page names its own) and carry `Neon-Connection-String`, which the driver always sends and which no page may send
+ * to another origin without a preflight, one this endpoint never grants.
+ */
+function refusalOf(req: IncomingMessage): string | undefined {
+  const host = header(req, "host") ?? "";
+  if (!URL.canParse(`http://${host}`) || !loopbackNames.has(new URL(`http://${host}`).hostname)) {
+    return "Only requests to a loopback host name (127.0.0.1, localhost, [::1]) are served";
+  }
+  if (header(req, "neon-connection-string") === undefined) {
+    return "A Neon-Connection-String header is required, as the Neon driver sends it";
+  }
+  return undefined;
 }
 
 function header(req: IncomingMessage, name: string) {

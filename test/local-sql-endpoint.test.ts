@@ -1,6 +1,7 @@
 // The local endpoint must answer exactly as Neon's SQL-over-HTTP does, as seen
 // by the real driver: raw values parsed by the driver, batches as one
 // transaction, Postgres errors with their SQLSTATE.
+import { request } from "node:http";
 import { NeonDbError, type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_DRIVER_URL } from "../dev/database";
@@ -99,11 +100,44 @@ describe("the local Neon SQL-over-HTTP endpoint", () => {
   it("refuses anything but POST /sql, and bodies that are not queries", async () => {
     expect((await fetch(h.endpoint.url.replace("/sql", "/other"), { method: "POST" })).status).toBe(404);
     expect((await fetch(h.endpoint.url)).status).toBe(404);
-    const bad = await fetch(h.endpoint.url, { method: "POST", body: "{not json" });
+    const headers = { "Neon-Connection-String": LOCAL_DRIVER_URL };
+    const bad = await fetch(h.endpoint.url, { method: "POST", headers, body: "{not json" });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ message: "Request body is not JSON" });
-    const wrong = await fetch(h.endpoint.url, { method: "POST", body: JSON.stringify({ sql: "select 1" }) });
+    const wrong = await fetch(h.endpoint.url, { method: "POST", headers, body: JSON.stringify({ sql: "select 1" }) });
     expect(wrong.status).toBe(400);
+  });
+
+  it("runs nothing a web page could send: no Neon-Connection-String, or a host that is no loopback name", async () => {
+    const { port } = new URL(h.endpoint.url);
+    const post = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const body = JSON.stringify({ query: "insert into endpoint_csrf_probe values (1)", params: [] });
+        const req = request({ host: "127.0.0.1", port, path: "/sql", method: "POST", headers }, (res) => {
+          let text = "";
+          res
+            .on("data", (chunk) => (text += chunk))
+            .on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on("error", reject).end(body);
+      });
+    await sql`create table endpoint_csrf_probe (n int)`;
+    const neonHeader = { "Neon-Connection-String": LOCAL_DRIVER_URL };
+    // A cross-site form or text/plain fetch: no custom header.
+    const blind = await post({ "Content-Type": "text/plain", Origin: "https://evil.example" });
+    expect(blind).toEqual({
+      status: 403,
+      body: JSON.stringify({ message: "A Neon-Connection-String header is required, as the Neon driver sends it" }),
+    });
+    // A page rebound to 127.0.0.1 is same-origin to itself and may send any header, but names its own host.
+    for (const host of [`evil.example:${port}`, "127.0.0.1.evil.example", "localhost.evil.example:80"]) {
+      expect((await post({ ...neonHeader, Host: host })).status).toBe(403);
+    }
+    expect(await sql`select count(*)::int as n from endpoint_csrf_probe`).toEqual([{ n: 0 }]);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, "[::1]"]) {
+      expect((await post({ ...neonHeader, Host: host })).status).toBe(200);
+    }
+    expect(await sql`select count(*)::int as n from endpoint_csrf_probe`).toEqual([{ n: 3 }]);
   });
 
   it("counts every request it serves", async () => {
