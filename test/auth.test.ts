@@ -365,6 +365,32 @@ describe("configuration", () => {
     log.mockRestore();
   });
 
+  it("answers 500 when the JWKS would be fetched in clear text from another machine", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { configurationProblems } = await import("../src/lib/config");
+    const oauth = (OAUTH_JWKS_URL: string) =>
+      configurationProblems({ ...h.env, OAUTH_ISSUER: "https://id.example", OAUTH_AUDIENCE: "api", OAUTH_JWKS_URL });
+    const problem = "OAUTH_JWKS_URL must be an https:// URL (http:// only for 127.0.0.1, localhost or [::1])";
+    for (const url of ["http://id.example/jwks.json", "http://10.0.0.7/jwks.json", "ftp://id.example/jwks.json"]) {
+      expect(oauth(url)).toEqual([problem]);
+    }
+    for (const url of ["https://id.example/jwks.json", "http://127.0.0.1:8788/jwks.json", "http://localhost/jwks"]) {
+      expect(oauth(url)).toEqual([]);
+    }
+    const { default: app } = await import("../src/app");
+    const res = await app.request(
+      "/v1/time-entries",
+      { headers: { Authorization: `Bearer ${await sessionJwt(validClaims())}` } },
+      { ...h.env, OAUTH_JWKS_URL: "http://id.example/jwks.json" },
+    );
+    expect([res.status, await res.json()]).toEqual([
+      500,
+      { error: { code: "INTERNAL_ERROR", message: "The service is misconfigured" } },
+    ]);
+    expect(log).toHaveBeenCalledWith(expect.stringContaining(problem));
+    log.mockRestore();
+  });
+
   it("refuses OAuth tokens when no issuer is configured", async () => {
     const { default: app } = await import("../src/app");
     const token = await h.issuer.sign({

@@ -100,6 +100,10 @@ function interpret(env: Bindings): Interpretation {
     problems.push("OAUTH_ISSUER, OAUTH_AUDIENCE and OAUTH_JWKS_URL must be set together");
   }
   if (jwksUrl && !URL.canParse(jwksUrl)) problems.push("OAUTH_JWKS_URL is not a URL");
+  // Fetched in clear text, the keys that decide who is signed in could be swapped on the way; a local issuer is fine.
+  else if (jwksUrl && !isHttpsOrLoopback(new URL(jwksUrl))) {
+    problems.push("OAUTH_JWKS_URL must be an https:// URL (http:// only for 127.0.0.1, localhost or [::1])");
+  }
   const requests = positiveInteger(env.RATE_LIMIT_REQUESTS, DEFAULT_RATE_LIMIT.requests);
   const periodSeconds = positiveInteger(env.RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT.periodSeconds);
   if (requests === undefined) problems.push("RATE_LIMIT_REQUESTS must be a positive whole number");
@@ -115,6 +119,9 @@ function interpret(env: Bindings): Interpretation {
   };
   return { problems, backgroundProblems, config };
 }
+
+const isHttpsOrLoopback = (url: URL) =>
+  url.protocol === "https:" || (url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname));
 
 function webhookSettings(env: Bindings, problems: string[]): WebhookSettings {
   const defaults = DEFAULT_WEBHOOK_SETTINGS;
