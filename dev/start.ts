@@ -17,11 +17,12 @@ import { demo, seedDemo } from "./seed";
 import { latencyFromEnv } from "./sql-http-endpoint";
 import { stopWhenOrphaned, superviseWorker } from "./supervise-worker";
 import { devSessionSecret, signSessionToken } from "./tokens";
-import { workerVarsArgs } from "./worker-vars";
+import { localSetting, projectVars, workerVarsArgs } from "./worker-vars";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = join(root, ".data");
-const setting = (name: string) => process.env[name]?.trim() || undefined;
+const project = projectVars(root);
+const setting = (name: string) => localSetting(root, name);
 
 /**
  * What to undo on Ctrl-C, or when start-up fails half way (a wrangler left running would hold the port for the next
@@ -40,6 +41,11 @@ function portFromEnv() {
 }
 
 async function main() {
+  // Checked first: wrangler refuses an older one only after the database has been opened, migrated and seeded.
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  if (major < 22 || (major === 22 && minor < 12)) {
+    throw new Error(`npm start needs Node.js 22.12 or newer (wrangler's minimum); this is ${process.version}`);
+  }
   mkdirSync(dataDir, { recursive: true });
   const port = portFromEnv();
   if (!(await portIsFree(port))) {
@@ -48,7 +54,7 @@ async function main() {
       `Port ${port} on 127.0.0.1 is already in use (another npm start?). Stop that server, or start on another port${free ? `: PORT=${free} npm start` : ""}`,
     );
   }
-  const secret = devSessionSecret(dataDir);
+  const secret = devSessionSecret(dataDir, setting("SESSION_JWT_SECRET"));
   // Without a configured issuer, a local one signs demo OAuth access tokens.
   const configured = {
     issuer: setting("OAUTH_ISSUER"),
@@ -58,6 +64,7 @@ async function main() {
   // What the Worker would refuse on every request (a 500 after "ready"), refused here with the reasons instead,
   // before anything is opened or started.
   const problems = configurationProblems({
+    ...project.worker,
     DATABASE_URL: "postgresql://set/below",
     SESSION_JWT_SECRET: secret,
     OAUTH_ISSUER: configured.issuer,
@@ -65,7 +72,7 @@ async function main() {
     OAUTH_JWKS_URL: configured.jwksUrl,
   } as Bindings);
   if (problems.length > 0) throw new Error(`The Worker's configuration is invalid:\n  ${problems.join("\n  ")}`);
-  const latencyMs = latencyFromEnv();
+  const latencyMs = latencyFromEnv(setting("SQL_HTTP_LATENCY_MS"));
   const database = await openDevDatabase({
     databaseUrl: setting("DATABASE_URL"),
     dataDir: join(dataDir, "pglite"),
@@ -88,7 +95,7 @@ async function main() {
     OAUTH_AUDIENCE: oauth.audience,
     OAUTH_JWKS_URL: oauth.jwksUrl,
     // Lets a subscription name http://127.0.0.1:PORT, so `npm run webhooks:listen` can receive events.
-    WEBHOOK_ALLOW_LOOPBACK: "true",
+    WEBHOOK_ALLOW_LOOPBACK: setting("WEBHOOK_ALLOW_LOOPBACK") ?? "true",
   };
   const varArgs = workerVarsArgs(root, dataDir, vars);
   const base = `http://127.0.0.1:${port}`;

@@ -17,7 +17,10 @@ export async function waitUntilServing(url: string, worker: ChildProcess, timeou
   for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
     if (exited(worker)) throw new Error(`wrangler dev exited with code ${worker.exitCode ?? worker.signalCode}`);
     try {
-      if ((await fetch(url)).ok) return;
+      // Our Worker's answer, not any server's: another one that took the port first would pass for it, and
+      // wrangler's failure to listen would come after "ready" and the tokens.
+      const response = await fetch(url);
+      if (response.ok && (await response.text()) === '{"status":"ok"}') return;
     } catch {
       // not listening yet
     }

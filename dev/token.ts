@@ -1,7 +1,9 @@
 // `npm run token -- <user-id> <organization-id> [expires-in]`: a session token
-// signed with the local secret (SESSION_JWT_SECRET or .data/session-secret).
+// signed with the local secret (SESSION_JWT_SECRET, from the environment or .dev.vars, or .data/session-secret).
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { devSessionSecret, signSessionToken } from "./tokens";
+import { localSetting } from "./worker-vars";
 
 const usage = "usage: npm run token -- <user-id> <organization-id> [expires-in: 90s, 30m, 2h, 7d]";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,7 +25,8 @@ if (problems.length > 0) {
   process.exit(2);
 }
 try {
-  const secret = devSessionSecret(fileURLToPath(new URL("../.data", import.meta.url)));
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const secret = devSessionSecret(join(root, ".data"), localSetting(root, "SESSION_JWT_SECRET"));
   console.log(await signSessionToken(secret, { userId, organizationId }, expiresIn));
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);

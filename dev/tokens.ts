@@ -5,9 +5,8 @@ import { SignJWT } from "jose";
 import { MIN_SECRET_BYTES } from "../src/lib/config";
 
 /** The session secret in force locally: SESSION_JWT_SECRET, or one generated once and kept in `dataDir`. */
-export function devSessionSecret(dataDir: string) {
-  const fromEnv = process.env.SESSION_JWT_SECRET?.trim();
-  if (fromEnv) return fromEnv;
+export function devSessionSecret(dataDir: string, configured: string | undefined) {
+  if (configured) return configured;
   const file = join(dataDir, "session-secret");
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });

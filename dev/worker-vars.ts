@@ -2,6 +2,7 @@
 // arguments, which every user of the machine sees in `ps` (the session secret, the password of a DATABASE_URL).
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { unstable_getVarsForDev, unstable_readConfig } from "wrangler";
 
 /**
  * One line of an .env file that wrangler reads back as `value`: dotenv keeps a quoted value as it is but for the
@@ -27,3 +28,34 @@ export function workerVarsArgs(root: string, dataDir: string, vars: Record<strin
   const devVars = join(root, ".dev.vars");
   return [...(existsSync(devVars) ? ["--env-file", devVars] : []), "--env-file", path];
 }
+
+const textValues = (bindings: Record<string, { value: unknown }>) =>
+  Object.fromEntries(
+    Object.entries(bindings).map(([name, { value }]) => [
+      name,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
+  );
+
+/**
+ * The Worker's settings the project holds, as `wrangler dev` reads them: `worker` is wrangler.toml's `[vars]` with
+ * the developer's `.dev.vars` over them, what the Worker gets but for what npm start sets itself; `devVars` is
+ * `.dev.vars` alone, whose values npm start takes as its own settings when the environment has none.
+ */
+export function projectVars(root: string): { worker: Record<string, string>; devVars: Record<string, string> } {
+  const configPath = join(root, "wrangler.toml");
+  const devVarsPath = join(root, ".dev.vars");
+  const envFiles = existsSync(devVarsPath) ? [devVarsPath] : [];
+  const { vars } = unstable_readConfig({ config: configPath });
+  return {
+    worker: textValues(unstable_getVarsForDev(configPath, envFiles, vars, undefined, true)),
+    devVars: textValues(unstable_getVarsForDev(undefined, envFiles, {}, undefined, true)),
+  };
+}
+
+/**
+ * A setting of the local tools (npm start, db:migrate, token): from the environment, or else from `.dev.vars`, where
+ * a wrangler developer keeps them; empty is unset.
+ */
+export const localSetting = (root: string, name: string) =>
+  process.env[name]?.trim() || projectVars(root).devVars[name]?.trim() || undefined;

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +16,9 @@ const [state, port] = process.argv.slice(1);
 const broken = () => fs.readFileSync(state, "utf8") === "broken";
 if (broken()) { console.error("Uncaught Error: half-saved edit"); process.exit(1); }
 const sick = fs.readFileSync(state, "utf8") === "sick";
-require("node:http").createServer((_, res) => { res.statusCode = sick ? 500 : 200; res.end("ok"); })
-  .listen(Number(port), "127.0.0.1");
+require("node:http").createServer((_, res) => { res.statusCode = sick ? 500 : 200; res.end('{"status":"ok"}'); })
+  .listen(Number(port), "127.0.0.1")
+  .on("error", () => process.exit(1)); // the port taken, as wrangler exits when it cannot listen
 setInterval(() => { if (broken()) process.exit(1); }, 20);
 `;
 
@@ -84,7 +86,7 @@ describe("npm start's Worker supervisor", () => {
       await until(() => worker.serving(), "the Worker to serve again");
       expect(logs[2]).toBe(`The Worker is serving again at http://127.0.0.1:${port}.`);
       expect(spawned).toBe(3);
-      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok");
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe(`{"status":"ok"}`);
     } finally {
       await worker.stop();
     }
@@ -148,6 +150,26 @@ describe("npm start's Worker supervisor", () => {
     });
     await expect(worker.ready).rejects.toThrow("wrangler dev exited with code 1");
     await worker.stop();
+  });
+
+  it("is not ready on another server's answer when the port was taken between the check and wrangler", async () => {
+    const state = join(dir, "state-taken");
+    writeFileSync(state, "ok");
+    const port = await freePort();
+    // Answers 200 to everything, as a dev server of another project might.
+    const other = createHttpServer((_, res) => res.end("<!doctype html>")).listen(port, "127.0.0.1");
+    try {
+      const worker = superviseWorker({
+        spawnWorker: () => spawn(process.execPath, ["-e", fakeWrangler, state, String(port)], { stdio: "ignore" }),
+        healthUrl: `http://127.0.0.1:${port}/healthz`,
+        watchPaths: [dir],
+        log: () => {},
+      });
+      await expect(worker.ready).rejects.toThrow("wrangler dev exited with code 1");
+      await worker.stop();
+    } finally {
+      other.close();
+    }
   });
 });
 

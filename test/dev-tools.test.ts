@@ -1,7 +1,7 @@
 // The local tools refuse what cannot work with the reason and nothing left behind, instead of a stack trace, a hang,
 // or a server that answers 500 to everything after saying it is ready.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,8 +15,10 @@ import { openDevDatabase } from "../dev/database";
 import { MIGRATIONS_FOLDER, migrate } from "../dev/migrate";
 import { portIsFree } from "../dev/port";
 import { openPglite } from "../dev/sql-backends";
-import { dotenvLine, workerVarsArgs } from "../dev/worker-vars";
+import { dotenvLine, localSetting, projectVars, workerVarsArgs } from "../dev/worker-vars";
 import { liveDocument } from "../scripts/gen-client";
+import { configurationProblems } from "../src/lib/config";
+import type { Bindings } from "../src/lib/types";
 import { createDatabase, dropDatabase, withDatabase } from "./support/postgres";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -120,6 +122,40 @@ describe("the Worker's settings under npm start", () => {
         OAUTH_ISSUER: vars.OAUTH_ISSUER,
       });
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("are checked with what wrangler.toml and .dev.vars give the Worker, and .dev.vars holds npm start's own", () => {
+    const dir = mkdtempSync(join(tmpdir(), "project-vars-"));
+    const saved = process.env.DATABASE_URL;
+    try {
+      copyFileSync(join(root, "wrangler.toml"), join(dir, "wrangler.toml"));
+      expect(projectVars(dir).devVars).toEqual({});
+      writeFileSync(
+        join(dir, ".dev.vars"),
+        'RATE_LIMIT_PERIOD_SECONDS=30\nWEBHOOK_TIMEOUT_MS=2000\nDATABASE_URL="postgres://dev@127.0.0.1/dev"\n',
+      );
+      const { worker, devVars } = projectVars(dir);
+      expect(worker).toMatchObject({ RATE_LIMIT_PERIOD_SECONDS: "30", WEBHOOK_TIMEOUT_MS: "2000", OAUTH_ISSUER: "" });
+      expect(worker.WEBHOOK_ALLOW_LOOPBACK).toBe("false"); // wrangler.toml's, which npm start sets over
+      expect(devVars).toEqual({
+        RATE_LIMIT_PERIOD_SECONDS: "30",
+        WEBHOOK_TIMEOUT_MS: "2000",
+        DATABASE_URL: "postgres://dev@127.0.0.1/dev",
+      });
+      // What start.ts checks before it opens anything: the Worker would answer 500 to every request.
+      expect(configurationProblems({ ...worker, SESSION_JWT_SECRET: SECRET } as Bindings)).toEqual([
+        "RATE_LIMIT_PERIOD_SECONDS must be 10 or 60",
+      ]);
+      delete process.env.DATABASE_URL;
+      expect(localSetting(dir, "DATABASE_URL")).toBe("postgres://dev@127.0.0.1/dev");
+      process.env.DATABASE_URL = "postgres://env@127.0.0.1/env";
+      expect(localSetting(dir, "DATABASE_URL")).toBe("postgres://env@127.0.0.1/env");
+      expect(localSetting(dir, "SESSION_JWT_SECRET")).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved;
       rmSync(dir, { recursive: true, force: true });
     }
   });

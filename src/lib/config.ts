@@ -109,6 +109,10 @@ function interpret(env: Bindings): Interpretation {
   if (requests === undefined) problems.push("RATE_LIMIT_REQUESTS must be a positive whole number");
   // The Workers Rate Limiting binding counts over 10 or 60 seconds only.
   if (periodSeconds !== 10 && periodSeconds !== 60) problems.push("RATE_LIMIT_PERIOD_SECONDS must be 10 or 60");
+  // Dropped quietly, a mistyped origin would leave its site with failed preflights and no reason anywhere.
+  if (corsEntries(env).some((entry) => entry !== "*" && originOf(entry) === undefined)) {
+    problems.push("CORS_ALLOWED_ORIGINS must list origins, http(s)://host[:port] each, comma separated");
+  }
   const config: Config = {
     databaseUrl,
     sessionSecret,
@@ -159,22 +163,33 @@ function wholeNumber(value: string | undefined, fallback: number) {
 
 const corsOrigins = new WeakMap<Bindings, ReadonlySet<string>>();
 
+const corsEntries = (env: Bindings) =>
+  (env.CORS_ALLOWED_ORIGINS ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+
+/** The origin an entry of CORS_ALLOWED_ORIGINS names (a trailing `/` allowed), or undefined if it names none. */
+function originOf(entry: string): string | undefined {
+  const text = entry.replace(/\/+$/, "");
+  if (!URL.canParse(text)) return undefined;
+  const url = new URL(text);
+  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+  return (url.protocol === "https:" || url.protocol === "http:") && bare && !text.endsWith("?")
+    ? url.origin
+    : undefined;
+}
+
 /**
- * The browser origins allowed by CORS_ALLOWED_ORIGINS (comma separated, exact
- * `scheme://host[:port]`). Read apart from the rest so that preflights never
- * depend on the secrets.
+ * The browser origins allowed by CORS_ALLOWED_ORIGINS (comma separated, exact `http(s)://host[:port]`; `*` is
+ * ignored). Read apart from the rest so that preflights never depend on the secrets; an entry that is no origin
+ * makes the configuration invalid (`interpret`), and is left out here.
  */
 export function allowedOrigins(env: Bindings | undefined): ReadonlySet<string> {
   if (!env) return new Set();
   let origins = corsOrigins.get(env);
   if (!origins) {
-    origins = new Set(
-      (env.CORS_ALLOWED_ORIGINS ?? "")
-        .split(",")
-        .map((origin) => origin.trim().replace(/\/+$/, ""))
-        .filter((origin) => origin !== "" && origin !== "*" && URL.canParse(origin))
-        .map((origin) => new URL(origin).origin),
-    );
+    origins = new Set(corsEntries(env).flatMap((entry) => originOf(entry) ?? []));
     corsOrigins.set(env, origins);
   }
   return origins;

@@ -3,7 +3,7 @@
 // registered routes, so new routes are covered), and the per-caller
 // rate limit through a binding shaped like the Workers Rate Limiting API.
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
 import { DEFAULT_RATE_LIMIT } from "../../src/lib/config";
 import type { Bindings } from "../../src/lib/types";
@@ -106,6 +106,31 @@ describe("CORS", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
     expect(res.headers.get("Access-Control-Expose-Headers")).toBeNull();
+  });
+
+  it.each([
+    "app.example.com",
+    "https://app.example.com/app",
+    "https://app.example.com?x=1",
+    "https://user@app.example.com",
+    "ftp://app.example.com",
+  ])("refuses a configuration whose origins hold %s: 500 on /v1 and the setting named in the log", async (entry) => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const corsEnv = { ...h.env, CORS_ALLOWED_ORIGINS: `${ALLOWED},${entry}` };
+    const res = await request(
+      "GET",
+      "/v1/me",
+      { Origin: ALLOWED, Authorization: `Bearer ${team.owner.token}` },
+      corsEnv,
+    );
+    expect([res.status, res.body]).toEqual([
+      500,
+      { error: { code: "INTERNAL_ERROR", message: "The service is misconfigured" } },
+    ]);
+    expect(log).toHaveBeenCalledWith(
+      expect.stringContaining("CORS_ALLOWED_ORIGINS must list origins, http(s)://host[:port] each, comma separated"),
+    );
+    log.mockRestore();
   });
 
   it("lets a request to an unknown path through its preflight, to a 404 a script can read", async () => {
