@@ -1,6 +1,7 @@
 // Opens the database that local development and tests use: Neon directly when
 // DATABASE_URL is a Neon URL; otherwise a local SQL-over-HTTP endpoint in front
 // of that Postgres server, or of embedded PGlite when DATABASE_URL is unset.
+import { neon } from "@neondatabase/serverless";
 import { isPostgresUrl } from "../src/lib/config";
 import { isNeonUrl, openPglite, openPostgres, type SqlBackend } from "./sql-backends";
 import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "./sql-http-endpoint";
@@ -29,6 +30,7 @@ export async function openDevDatabase(options: {
 }): Promise<DevDatabase> {
   const { databaseUrl, dataDir, port, latencyMs } = options;
   if (databaseUrl && isNeonUrl(databaseUrl)) {
+    await reachableNeon(databaseUrl);
     return {
       databaseUrl,
       sqlHttpEndpoint: undefined,
@@ -65,6 +67,18 @@ async function reachablePostgres(databaseUrl: string): Promise<SqlBackend> {
   } catch (error) {
     await backend.close().catch(() => {});
     throw new Error(`DATABASE_URL: the Postgres server at ${new URL(databaseUrl).host} ${whyNot(error)}`);
+  }
+}
+
+/** Neon's SQL-over-HTTP endpoint for DATABASE_URL, answering within 10 s; otherwise why not, as for Postgres. */
+async function reachableNeon(databaseUrl: string) {
+  try {
+    await neon(databaseUrl).query("select 1", [], { fetchOptions: { signal: AbortSignal.timeout(10_000) } });
+  } catch (error) {
+    // The driver wraps a failed fetch in an error of its own, without a code; the socket's is on its source.
+    const source = (error as { sourceError?: { cause?: unknown } } | null)?.sourceError;
+    const why = whyNot(source?.cause ?? error);
+    throw new Error(`DATABASE_URL: Neon at ${new URL(databaseUrl).hostname} ${why}`);
   }
 }
 

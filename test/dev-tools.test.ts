@@ -181,6 +181,16 @@ describe("DATABASE_URL for npm start and db:migrate", () => {
       `DATABASE_URL: the Postgres server at 127.0.0.1:${closed.port} could not be reached: connect ECONNREFUSED`,
     );
   });
+
+  it("names Neon and its host when a Neon URL does not answer, rather than the driver's bare fetch error", async () => {
+    // No such endpoint: the name does not resolve (or, where Neon's DNS has a wildcard, nothing there answers).
+    const host = "ep-nowhere-00000000.nowhere-1.aws.neon.tech";
+    const { code, out } = await run("dev/db-migrate.ts", [], { DATABASE_URL: `postgresql://u:p@${host}/neondb` });
+    expect(code).toBe(1);
+    expect(out.trim()).toMatch(
+      new RegExp(`^DATABASE_URL: Neon at ${host.replaceAll(".", "\\.")} (could not be reached|did not answer): `),
+    );
+  });
 });
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)(
