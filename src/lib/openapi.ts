@@ -36,6 +36,8 @@ export function configureOpenApi(app: AppOpenAPI) {
           '**Conventions.** Request bodies are strict JSON objects: an unknown field is a 400. Timestamps must carry an offset (`Z` or `±hh:mm`) and come back in UTC ISO 8601 with milliseconds. Lists page with opaque keyset cursors: time entries newest first (the sync feed oldest change first), projects, customers and members A to Z by name, webhook subscriptions oldest first, deliveries newest first. Every error is `{"error": {"code", "message", "details"?}}` with a stable `code`, and every response carries an `X-Request-Id`.',
           "",
           "**Tenancy.** Everything is scoped to the token's organization: another organization's ids answer exactly like ids that do not exist (404).",
+          "",
+          '**Outside the API.** Three paths serve no data and are not operations of this document: `GET /healthz`, a liveness check that needs no token and touches no database (`200 {"status":"ok"}`, `Cache-Control: no-store`; a database outage shows on `/v1` as `503`); `GET /openapi.json`, this document; and `GET /docs`, an API reference rendered from it (`/` redirects there).',
         ].join("\n"),
       },
       servers: [

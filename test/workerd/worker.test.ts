@@ -144,7 +144,9 @@ describe("the built Worker in workerd", () => {
   });
 
   it("serves the public endpoints", async () => {
-    expect(await h.call("GET", "/healthz")).toMatchObject({ status: 200, body: { status: "ok" } });
+    const health = await h.call("GET", "/healthz");
+    expect(health).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(health.headers.get("Cache-Control")).toBe("no-store");
     const docs = await h.call("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(docs.body).toContain('src="/docs/scalar.js"');
