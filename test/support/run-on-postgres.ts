@@ -8,7 +8,7 @@ if (!process.env.TEST_DATABASE_URL?.trim()) {
     console.error("CI must run the suite on PostgreSQL too: set TEST_DATABASE_URL (.ci/run does)");
     process.exit(1);
   }
-  console.log("TEST_DATABASE_URL is unset: the suite ran on PGlite only");
+  console.log("TEST_DATABASE_URL is unset: no pass on a PostgreSQL server (npm test's PGlite pass is the only one)");
   process.exit(0);
 }
 /**
