@@ -133,7 +133,7 @@ async function main() {
     `  Docs      ${base}/docs`,
     `  OpenAPI   ${base}/openapi.json`,
     `  Database  ${database.description}${applied ? ` (${applied} migration(s) applied)` : ""}${seeded ? ", demo data seeded" : ""}`,
-    `  Crons     ${crons.map((cron) => `"${cron}"`).join(", ")} (UTC), fired on schedule at ${base}/cdn-cgi/local/scheduled`,
+    `  Crons     ${crons.map((cron) => `"${cron}"`).join(", ")} (UTC), fired on schedule by npm start at ${base}/cdn-cgi/local/scheduled (wrangler's note that it does not fire them is about wrangler alone)`,
     "",
     "Session tokens for the demo organization (valid 24 hours):",
   ];
