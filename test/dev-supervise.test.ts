@@ -138,10 +138,8 @@ describe("npm start's Worker supervisor", () => {
     expect(children.map((child) => child.exitCode !== null || child.signalCode !== null)).toEqual([true, true, true]);
   });
 
-  it("fails start-up when the first Worker exits before it serves", async () => {
-    const state = join(dir, "state-broken");
-    writeFileSync(state, "broken");
-    const port = await freePort();
+  /** Start-up of a fake wrangler in `state` on `port`: it must fail as wrangler's exit says, not be taken as ready. */
+  async function expectStartUpToFail(state: string, port: number) {
     const worker = superviseWorker({
       spawnWorker: () => spawn(process.execPath, ["-e", fakeWrangler, state, String(port)], { stdio: "ignore" }),
       healthUrl: `http://127.0.0.1:${port}/healthz`,
@@ -150,6 +148,12 @@ describe("npm start's Worker supervisor", () => {
     });
     await expect(worker.ready).rejects.toThrow("wrangler dev exited with code 1");
     await worker.stop();
+  }
+
+  it("fails start-up when the first Worker exits before it serves", async () => {
+    const state = join(dir, "state-broken");
+    writeFileSync(state, "broken");
+    await expectStartUpToFail(state, await freePort());
   });
 
   it("is not ready on another server's answer when the port was taken between the check and wrangler", async () => {
@@ -159,14 +163,7 @@ describe("npm start's Worker supervisor", () => {
     // Answers 200 to everything, as a dev server of another project might.
     const other = createHttpServer((_, res) => res.end("<!doctype html>")).listen(port, "127.0.0.1");
     try {
-      const worker = superviseWorker({
-        spawnWorker: () => spawn(process.execPath, ["-e", fakeWrangler, state, String(port)], { stdio: "ignore" }),
-        healthUrl: `http://127.0.0.1:${port}/healthz`,
-        watchPaths: [dir],
-        log: () => {},
-      });
-      await expect(worker.ready).rejects.toThrow("wrangler dev exited with code 1");
-      await worker.stop();
+      await expectStartUpToFail(state, port);
     } finally {
       other.close();
     }
