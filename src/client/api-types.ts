@@ -10,7 +10,7 @@ export interface paths {
     };
     /**
      * List time entries
-     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
+     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. Dates read in the organization's time zone (no `timezone`) stay in the zone of the first page on every page that follows, even if the organization changes its own meanwhile. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listTimeEntries"];
     put?: never;
@@ -3312,7 +3312,7 @@ export interface operations {
         start_date?: string;
         /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
         end_date?: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed; a listing under way (the pages of a list, an export) keeps the zone its first page read the dates in, even if the organization changes its own meanwhile. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;
@@ -4059,7 +4059,7 @@ export interface operations {
         start_date: string;
         /** @description Last calendar day (in `timezone`, inclusive) of the summary. Required. */
         end_date: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed; a listing under way (the pages of a list, an export) keeps the zone its first page read the dates in, even if the organization changes its own meanwhile. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;
@@ -4194,7 +4194,7 @@ export interface operations {
         start_date?: string;
         /** @description Only entries whose start_time falls on or before this calendar date in `timezone` (inclusive). */
         end_date?: string;
-        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed; a listing under way (the pages of a list, an export) keeps the zone its first page read the dates in, even if the organization changes its own meanwhile. */
+        /** @description IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed. */
         timezone?: string;
         /** @description Case-insensitive substring of the description; `%` and `_` match themselves. */
         q?: string;

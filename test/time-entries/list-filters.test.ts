@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeCursor } from "../../src/lib/cursor";
 import {
   createCustomer,
   createEntry,
@@ -227,5 +228,40 @@ describe("GET /v1/time-entries dates in the organization's time zone, paged", ()
       });
       expect(now.body.data.map((e: { id: string }) => byStart.get(e.id)).sort()).toEqual([starts[2], starts[3]].sort());
     }
+  });
+  it("page on in a zone the organization holds that no request may name, and refuse a zone Postgres does not know", async () => {
+    const team = await createTeam(h);
+    for (const start of ["2026-10-25T20:00:00Z", "2026-10-25T12:00:00Z", "2026-10-25T04:00:00Z"]) {
+      await createEntry(h, team.owner, { start, end: start.replace(":00:00Z", ":30:00Z") });
+    }
+    // POSIX zones are Postgres' own; the API's `timezone` refuses them, an operator may have set one.
+    await h.sql("update organizations set timezone = 'UTC+3' where id = $1", [team.organizationId]);
+    const query = "start_date=2026-10-25&end_date=2026-10-25";
+    const whole = await h.call("GET", `/v1/time-entries?${query}`, { token: team.owner.token });
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await h.call("GET", `/v1/time-entries?${query}&limit=1${cursor ? `&cursor=${cursor}` : ""}`, {
+        token: team.owner.token,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      paged.push(...res.body.data.map((e: { id: string }) => e.id));
+      cursor = res.body.meta.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(whole.body.data.map((e: { id: string }) => e.id));
+    expect(paged.length).toBeGreaterThan(1);
+
+    const url = `http://localhost/v1/time-entries?${query}&limit=1`;
+    const [last] = whole.body.data;
+    const forged = encodeCursor("time-entries", [last.start_time, last.id, "Mars/Olympus_Mons"], url);
+    const refused = await h.call("GET", `/v1/time-entries?${query}&limit=1&cursor=${forged}`, {
+      token: team.owner.token,
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([400, "INVALID_CURSOR"]);
+    // A cursor of the previous version, without a zone, reads the organization's zone as it is now.
+    const [first] = whole.body.data;
+    const old = encodeCursor("time-entries", [first.start_time, first.id], url);
+    const next = await h.call("GET", `/v1/time-entries?${query}&limit=10&cursor=${old}`, { token: team.owner.token });
+    expect(next.body.data.map((e: { id: string }) => e.id)).toEqual(paged.slice(1));
   });
 });

@@ -20,7 +20,7 @@ export const entryFilterFields = {
   }),
   timezone: TimeZoneName.optional().openapi({
     description:
-      "IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed; a listing under way (the pages of a list, an export) keeps the zone its first page read the dates in, even if the organization changes its own meanwhile.",
+      "IANA time zone in which `start_date` and `end_date` (and a summary's days, weeks and months) are calendar days; daylight saving time is taken into account (so `CET`, `EET`, `MET` and `WET`, which Postgres reads as fixed offsets, are 400, as are three-letter ids that are no IANA names, such as `IST` or `PST`: name a city). Default: the organization's `timezone` (`GET /v1/organizations/current`), itself `UTC` unless changed.",
     example: "Europe/Berlin",
   }),
   q: Text(200).optional().openapi({

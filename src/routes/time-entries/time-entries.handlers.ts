@@ -4,7 +4,7 @@ import { entityTag, preconditionsOf } from "../../lib/conditional";
 import { type CursorList, decodeCursor, encodeCursor } from "../../lib/cursor";
 import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/errors";
 import { jsonObjectText, jsonResponse, jsonText, jsonTextResponse } from "../../lib/json-text";
-import { Id, TimeZoneName, UtcTimestamp } from "../../lib/schemas";
+import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
 import type { Caller } from "../../lib/verify-token";
 import { entryFilterOf, requireFilterAllowed } from "./entry-filter";
@@ -39,7 +39,7 @@ import { restartTimeEntry, stopTimeEntry } from "./timers.queries";
  * (no `timezone` given): the pages that follow read them in the same zone, even after the organization changed its
  * own, rather than go on with another range. Cursors issued before they carried it have none.
  */
-const EntryCursor = z.union([z.tuple([UtcTimestamp, Id]), z.tuple([UtcTimestamp, Id, TimeZoneName])]);
+const EntryCursor = z.union([z.tuple([UtcTimestamp, Id]), z.tuple([UtcTimestamp, Id, z.string().min(1).max(64)])]);
 
 const entryNotFound = () => notFound("Time entry");
 const entryLocked = () =>
@@ -57,11 +57,21 @@ function requireMayActFor(role: Role, caller: Caller, userId: string | undefined
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const { cursor, limit, ...query } = c.req.valid("query");
   const caller = c.get("caller");
-  const list: CursorList = query.updated_since ? "changes" : "time-entries";
-  const after = cursor ? decodeCursor(cursor, list, EntryCursor, c.req.url) : undefined;
+  const cursorList: CursorList = query.updated_since ? "changes" : "time-entries";
+  const after = cursor ? decodeCursor(cursor, cursorList, EntryCursor, c.req.url) : undefined;
   const datesInImpliedZone = query.timezone === undefined && Boolean(query.start_date || query.end_date);
+  // The organization's zone, as it was when the first page was read (any name Postgres took for it, so not checked
+  // as a request's `timezone` is); one Postgres does not know is a cursor it did not issue.
   const pinnedZone = datesInImpliedZone ? after?.[2] : undefined;
   const filter = { ...entryFilterOf(caller, query), ...(pinnedZone && { timezone: pinnedZone }) };
+  const read = async <T>(page: Promise<T>) => {
+    try {
+      return await page;
+    } catch (error) {
+      if (!pinnedZone || !(error instanceof ApiError) || error.code !== "VALIDATION_ERROR") throw error;
+      throw new ApiError("INVALID_CURSOR", "The cursor is malformed or was not issued by this API");
+    }
+  };
 
   // The entries go out as the JSON text Postgres wrote: a page of 100 would cost more to parse and serialize
   // again than all the rest of the request's own work.
@@ -69,24 +79,28 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
     requireFilterAllowed(page.role, caller, filter);
     const zone = datesInImpliedZone ? (pinnedZone ?? page.timezone) : null;
     const key = page.next && [page.next.time, page.next.id, ...(zone ? [zone] : [])];
-    const meta = { count: page.count, next_cursor: key ? encodeCursor(list, key, c.req.url) : null };
+    const meta = { count: page.count, next_cursor: key ? encodeCursor(cursorList, key, c.req.url) : null };
     return jsonTextResponse(c, jsonObjectText({ data: page.entries, meta: jsonText(meta) }), 200);
   };
 
   if (query.updated_since) {
-    const page = await listChanges(c.get("db"), caller, filter, {
-      updatedSince: query.updated_since,
-      cursor: after && { updatedAt: after[0], id: after[1] },
-      limit,
-      includeDeleted: query.include_deleted ?? false,
-    });
+    const page = await read(
+      listChanges(c.get("db"), caller, filter, {
+        updatedSince: query.updated_since,
+        cursor: after && { updatedAt: after[0], id: after[1] },
+        limit,
+        includeDeleted: query.include_deleted ?? false,
+      }),
+    );
     return respond(page);
   }
 
-  const page = await listTimeEntries(c.get("db"), caller, filter, {
-    cursor: after && { startTime: after[0], id: after[1] },
-    limit,
-  });
+  const page = await read(
+    listTimeEntries(c.get("db"), caller, filter, {
+      cursor: after && { startTime: after[0], id: after[1] },
+      limit,
+    }),
+  );
   return respond(page);
 };
 
