@@ -9,7 +9,7 @@ import { localSetting } from "./worker-vars";
 const root = fileURLToPath(new URL("..", import.meta.url));
 try {
   const database = await openDevDatabase({
-    databaseUrl: localSetting(root, "DATABASE_URL"),
+    databaseUrl: await localSetting(root, "DATABASE_URL"),
     dataDir: join(root, ".data", "pglite"),
   });
   try {

@@ -17,12 +17,10 @@ import { demo, seedDemo } from "./seed";
 import { latencyFromEnv } from "./sql-http-endpoint";
 import { stopWhenOrphaned, superviseWorker } from "./supervise-worker";
 import { devSessionSecret, signSessionToken } from "./tokens";
-import { localSetting, projectVars, workerVarsArgs } from "./worker-vars";
+import { projectVars, settingOf, workerVarsArgs } from "./worker-vars";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = join(root, ".data");
-const project = projectVars(root);
-const setting = (name: string) => localSetting(root, name);
 
 /**
  * What to undo on Ctrl-C, or when start-up fails half way (a wrangler left running would hold the port for the next
@@ -33,8 +31,7 @@ const cleanUp = async () => {
   for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => {});
 };
 
-function portFromEnv() {
-  const text = setting("PORT") ?? "8787";
+function portOf(text = "8787") {
   const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : Number.NaN;
   if (!(port >= 1 && port <= 65535)) throw new Error(`PORT must be a whole number from 1 to 65535, not "${text}"`);
   return port;
@@ -46,8 +43,10 @@ async function main() {
   if (major < 22 || (major === 22 && minor < 12)) {
     throw new Error(`npm start needs Node.js 22.12 or newer (wrangler's minimum); this is ${process.version}`);
   }
+  const project = await projectVars(root);
+  const setting = (name: string) => settingOf(project.devVars, name);
   mkdirSync(dataDir, { recursive: true });
-  const port = portFromEnv();
+  const port = portOf(setting("PORT"));
   if (!(await portIsFree(port))) {
     const free = await nextFreePort(port);
     throw new Error(

@@ -26,7 +26,7 @@ if (problems.length > 0) {
 }
 try {
   const root = fileURLToPath(new URL("..", import.meta.url));
-  const secret = devSessionSecret(join(root, ".data"), localSetting(root, "SESSION_JWT_SECRET"));
+  const secret = devSessionSecret(join(root, ".data"), await localSetting(root, "SESSION_JWT_SECRET"));
   console.log(await signSessionToken(secret, { userId, organizationId }, expiresIn));
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);

@@ -2,7 +2,6 @@
 // arguments, which every user of the machine sees in `ps` (the session secret, the password of a DATABASE_URL).
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { unstable_getVarsForDev, unstable_readConfig } from "wrangler";
 
 /**
  * One line of an .env file that wrangler reads back as `value`: dotenv keeps a quoted value as it is but for the
@@ -37,25 +36,39 @@ const textValues = (bindings: Record<string, { value: unknown }>) =>
     ]),
   );
 
+/** The developer's `.dev.vars`, read as wrangler reads it; empty when there is none (wrangler is then not loaded). */
+export async function devVarsOf(root: string): Promise<Record<string, string>> {
+  const path = join(root, ".dev.vars");
+  if (!existsSync(path)) return {};
+  const { unstable_getVarsForDev } = await import("wrangler");
+  return textValues(unstable_getVarsForDev(undefined, [path], {}, undefined, true));
+}
+
 /**
  * The Worker's settings the project holds, as `wrangler dev` reads them: `worker` is wrangler.toml's `[vars]` with
  * the developer's `.dev.vars` over them, what the Worker gets but for what npm start sets itself; `devVars` is
  * `.dev.vars` alone, whose values npm start takes as its own settings when the environment has none.
  */
-export function projectVars(root: string): { worker: Record<string, string>; devVars: Record<string, string> } {
+export async function projectVars(root: string) {
+  const { unstable_getVarsForDev, unstable_readConfig } = await import("wrangler");
   const configPath = join(root, "wrangler.toml");
   const devVarsPath = join(root, ".dev.vars");
   const envFiles = existsSync(devVarsPath) ? [devVarsPath] : [];
   const { vars } = unstable_readConfig({ config: configPath });
   return {
     worker: textValues(unstable_getVarsForDev(configPath, envFiles, vars, undefined, true)),
-    devVars: textValues(unstable_getVarsForDev(undefined, envFiles, {}, undefined, true)),
+    devVars: await devVarsOf(root),
   };
 }
 
 /**
  * A setting of the local tools (npm start, db:migrate, token): from the environment, or else from `.dev.vars`, where
- * a wrangler developer keeps them; empty is unset.
+ * a wrangler developer keeps them. Set in the environment, even empty, it is the environment's (empty is unset: the
+ * development default), so `NAME= npm start` overrides a `.dev.vars` line.
  */
-export const localSetting = (root: string, name: string) =>
-  process.env[name]?.trim() || projectVars(root).devVars[name]?.trim() || undefined;
+export function settingOf(devVars: Record<string, string>, name: string) {
+  const value = process.env[name];
+  return (value === undefined ? devVars[name] : value)?.trim() || undefined;
+}
+
+export const localSetting = async (root: string, name: string) => settingOf(await devVarsOf(root), name);

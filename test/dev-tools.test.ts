@@ -126,17 +126,18 @@ describe("the Worker's settings under npm start", () => {
     }
   });
 
-  it("are checked with what wrangler.toml and .dev.vars give the Worker, and .dev.vars holds npm start's own", () => {
+  it("are checked with what wrangler.toml and .dev.vars give the Worker, and .dev.vars holds npm start's own", async () => {
     const dir = mkdtempSync(join(tmpdir(), "project-vars-"));
     const saved = process.env.DATABASE_URL;
     try {
       copyFileSync(join(root, "wrangler.toml"), join(dir, "wrangler.toml"));
-      expect(projectVars(dir).devVars).toEqual({});
+      // Without one, none: not wrangler's fallback to a .dev.vars in the working directory.
+      expect((await projectVars(dir)).devVars).toEqual({});
       writeFileSync(
         join(dir, ".dev.vars"),
         'RATE_LIMIT_PERIOD_SECONDS=30\nWEBHOOK_TIMEOUT_MS=2000\nDATABASE_URL="postgres://dev@127.0.0.1/dev"\n',
       );
-      const { worker, devVars } = projectVars(dir);
+      const { worker, devVars } = await projectVars(dir);
       expect(worker).toMatchObject({ RATE_LIMIT_PERIOD_SECONDS: "30", WEBHOOK_TIMEOUT_MS: "2000", OAUTH_ISSUER: "" });
       expect(worker.WEBHOOK_ALLOW_LOOPBACK).toBe("false"); // wrangler.toml's, which npm start sets over
       expect(devVars).toEqual({
@@ -149,10 +150,13 @@ describe("the Worker's settings under npm start", () => {
         "RATE_LIMIT_PERIOD_SECONDS must be 10 or 60",
       ]);
       delete process.env.DATABASE_URL;
-      expect(localSetting(dir, "DATABASE_URL")).toBe("postgres://dev@127.0.0.1/dev");
+      expect(await localSetting(dir, "DATABASE_URL")).toBe("postgres://dev@127.0.0.1/dev");
       process.env.DATABASE_URL = "postgres://env@127.0.0.1/env";
-      expect(localSetting(dir, "DATABASE_URL")).toBe("postgres://env@127.0.0.1/env");
-      expect(localSetting(dir, "SESSION_JWT_SECRET")).toBeUndefined();
+      expect(await localSetting(dir, "DATABASE_URL")).toBe("postgres://env@127.0.0.1/env");
+      // Set empty, the environment still wins: unset, the development default (the embedded database).
+      process.env.DATABASE_URL = "";
+      expect(await localSetting(dir, "DATABASE_URL")).toBeUndefined();
+      expect(await localSetting(dir, "SESSION_JWT_SECRET")).toBeUndefined();
     } finally {
       if (saved === undefined) delete process.env.DATABASE_URL;
       else process.env.DATABASE_URL = saved;
