@@ -110,8 +110,8 @@ function interpret(env: Bindings): Interpretation {
   // The Workers Rate Limiting binding counts over 10 or 60 seconds only.
   if (periodSeconds !== 10 && periodSeconds !== 60) problems.push("RATE_LIMIT_PERIOD_SECONDS must be 10 or 60");
   // Dropped quietly, a mistyped origin would leave its site with failed preflights and no reason anywhere.
-  if (corsEntries(env).some((entry) => entry !== "*" && originOf(entry) === undefined)) {
-    problems.push("CORS_ALLOWED_ORIGINS must list origins, http(s)://host[:port] each, comma separated");
+  if (corsEntries(env).some((entry) => originOf(entry) === undefined)) {
+    problems.push("CORS_ALLOWED_ORIGINS must list origins, http(s)://host[:port] each, comma separated, no wildcard");
   }
   const config: Config = {
     databaseUrl,
@@ -175,14 +175,13 @@ function originOf(entry: string): string | undefined {
   if (!URL.canParse(text)) return undefined;
   const url = new URL(text);
   const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
-  return (url.protocol === "https:" || url.protocol === "http:") && bare && !text.endsWith("?")
-    ? url.origin
-    : undefined;
+  // A wildcard (`*`, `https://*.example.com`) would be taken for a name, and match nothing: origins compare exactly.
+  const exact = !text.includes("*") && !text.endsWith("?");
+  return (url.protocol === "https:" || url.protocol === "http:") && bare && exact ? url.origin : undefined;
 }
 
 /**
- * The browser origins allowed by CORS_ALLOWED_ORIGINS (comma separated, exact `http(s)://host[:port]`; `*` is
- * ignored). Read apart from the rest so that preflights never depend on the secrets; an entry that is no origin
+ * The browser origins allowed by CORS_ALLOWED_ORIGINS (comma separated, exact `http(s)://host[:port]`). Read apart from the rest so that preflights never depend on the secrets; an entry that is no origin
  * makes the configuration invalid (`interpret`), and is left out here.
  */
 export function allowedOrigins(env: Bindings | undefined): ReadonlySet<string> {
