@@ -176,6 +176,20 @@ describe("GET /openapi.json", () => {
     for (const parameter of required) expect(parameter.examples).toBeUndefined();
   });
 
+  it("writes no pattern with an escaped slash, which some client generators copy into a regex literal and break", () => {
+    const patterns: string[] = [];
+    const walk = (value: unknown): void => {
+      if (!value || typeof value !== "object") return;
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === "pattern" && typeof inner === "string") patterns.push(inner);
+        else walk(inner);
+      }
+    };
+    walk(doc);
+    expect(patterns.length).toBeGreaterThan(30);
+    expect(patterns.filter((pattern) => pattern.includes("\\/"))).toEqual([]);
+  });
+
   it("requires strict JSON bodies with examples", () => {
     for (const { name, operation } of v1().filter((o) => o.operation.requestBody)) {
       // Stopping a timer takes an optional body (end_time defaults to now); every other body is required.

@@ -27,8 +27,9 @@ export type IfMatch = EntityTags | { match: EntityTags; noneMatch: EntityTags };
 export type FailedPrecondition = "If-Match" | "If-None-Match" | "If-None-Match: *";
 
 const OWS = "[ \\t]*";
-// entity-tag = [ weak ] opaque-tag; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3).
-const ENTITY_TAG = '(?:W/)?"[\\x21\\x23-\\x7e\\x80-\\xff]*"';
+// entity-tag = [ weak ] opaque-tag; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3). The slash in a class:
+// RegExp.source (hence the document's `pattern`) escapes a bare one as `\/`, which breaks some client generators.
+const ENTITY_TAG = '(?:W[/])?"[\\x21\\x23-\\x7e\\x80-\\xff]*"';
 // `*`, or a comma-separated list with at least one entity tag; empty list elements are allowed (§5.6.1).
 const IF_MATCH_PATTERN = `^${OWS}(?:\\*|[ \\t,]*${ENTITY_TAG}(?:${OWS},[ \\t,]*${ENTITY_TAG})*[ \\t,]*)${OWS}$`;
 const MAX_VERSION = 2 ** 31 - 1; // versions are Postgres integers

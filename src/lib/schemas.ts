@@ -190,7 +190,8 @@ export const webUrlFormat = (example: string) =>
   }) as const;
 
 /** An IANA name the runtime knows (`Europe/Berlin`, `UTC`); offsets and POSIX rules are refused. */
-const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+// The slash in a class, as in conditional.ts: the document's `pattern` then has no `\/`.
+const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*([/][A-Za-z0-9_+-]+)*$/;
 const isTimeZone = (name: string) => {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: name });
