@@ -412,6 +412,16 @@ describe("webhooks", () => {
     }
   });
 
+  it("gathers every event's body in WebhookEvent, told apart by type, for receivers' generated types", () => {
+    const union = doc.components.schemas.WebhookEvent;
+    const refs = eventTypes.map((type) => bodyOf(type).schema.$ref);
+    expect(union.oneOf).toEqual(refs.map(($ref) => ({ $ref })));
+    expect(union.discriminator).toEqual({
+      propertyName: "type",
+      mapping: Object.fromEntries(eventTypes.map((type, i) => [type, refs[i]])),
+    });
+  });
+
   it("gives each event the schema of what its SQL sends: the resource by reference, a tombstone for a deletion", () => {
     const dataOf = (type: string) =>
       doc.components.schemas[bodyOf(type).schema.$ref.split("/").pop()].properties.data.$ref.split("/").pop();

@@ -984,7 +984,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "time_entry.created";
       /**
        * Format: date-time
@@ -1139,7 +1142,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "time_entry.updated";
       /**
        * Format: date-time
@@ -1235,7 +1241,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "time_entry.deleted";
       /**
        * Format: date-time
@@ -1275,7 +1284,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "timer.started";
       /**
        * Format: date-time
@@ -1296,7 +1308,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "timer.stopped";
       /**
        * Format: date-time
@@ -1317,7 +1332,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "project.created";
       /**
        * Format: date-time
@@ -1400,7 +1418,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "project.updated";
       /**
        * Format: date-time
@@ -1489,7 +1510,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "project.deleted";
       /**
        * Format: date-time
@@ -1510,7 +1534,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "customer.created";
       /**
        * Format: date-time
@@ -1591,7 +1618,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "customer.updated";
       /**
        * Format: date-time
@@ -1678,7 +1708,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "customer.deleted";
       /**
        * Format: date-time
@@ -1699,7 +1732,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "invoice.created";
       /**
        * Format: date-time
@@ -1818,7 +1854,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "invoice.updated";
       /**
        * Format: date-time
@@ -1908,7 +1947,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "invoice.deleted";
       /**
        * Format: date-time
@@ -1929,7 +1971,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "invoice.status_changed";
       /**
        * Format: date-time
@@ -1958,7 +2003,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "member.added";
       /**
        * Format: date-time
@@ -2033,7 +2081,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "member.updated";
       /**
        * Format: date-time
@@ -2114,7 +2165,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "member.removed";
       /**
        * Format: date-time
@@ -2135,7 +2189,10 @@ export interface components {
        * @example 1ec50d7a-63d8-4151-b3ab-588a692887b5
        */
       id: string;
-      /** @enum {string} */
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
       type: "webhook.ping";
       /**
        * Format: date-time
@@ -2197,6 +2254,27 @@ export interface components {
        */
       version: number;
     };
+    /** @description Any body the API POSTs to a subscriber (see `webhooks`), told apart by `type`. */
+    WebhookEvent:
+      | components["schemas"]["TimeEntryCreatedEvent"]
+      | components["schemas"]["TimeEntryUpdatedEvent"]
+      | components["schemas"]["TimeEntryDeletedEvent"]
+      | components["schemas"]["TimerStartedEvent"]
+      | components["schemas"]["TimerStoppedEvent"]
+      | components["schemas"]["ProjectCreatedEvent"]
+      | components["schemas"]["ProjectUpdatedEvent"]
+      | components["schemas"]["ProjectDeletedEvent"]
+      | components["schemas"]["CustomerCreatedEvent"]
+      | components["schemas"]["CustomerUpdatedEvent"]
+      | components["schemas"]["CustomerDeletedEvent"]
+      | components["schemas"]["InvoiceCreatedEvent"]
+      | components["schemas"]["InvoiceUpdatedEvent"]
+      | components["schemas"]["InvoiceDeletedEvent"]
+      | components["schemas"]["InvoiceStatusChangedEvent"]
+      | components["schemas"]["MemberAddedEvent"]
+      | components["schemas"]["MemberUpdatedEvent"]
+      | components["schemas"]["MemberRemovedEvent"]
+      | components["schemas"]["WebhookPingEvent"];
     TimeEntryList: {
       /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, version, deleted_at}`. */
       data: (components["schemas"]["TimeEntry"] | components["schemas"]["TimeEntryTombstone"])[];

@@ -45,3 +45,12 @@ export async function typedUsage(baseUrl: string, token: string) {
 
   return { first, next, id, wrong, deleted };
 }
+
+/** A webhook receiver's handler, typed by the document's WebhookEvent and narrowed by `type`. */
+export function onWebhook(event: components["schemas"]["WebhookEvent"]) {
+  if (event.type === "time_entry.updated") return event.previous_attributes.description ?? event.data.description;
+  if (event.type === "time_entry.deleted") return event.data.deleted_at;
+  // @ts-expect-error a deletion's data is a tombstone, with no description
+  if (event.type === "project.deleted") return event.data.name;
+  return event.type;
+}
