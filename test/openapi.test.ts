@@ -190,6 +190,21 @@ describe("GET /openapi.json", () => {
     expect(patterns.filter((pattern) => pattern.includes("\\/"))).toEqual([]);
   });
 
+  it("makes no object nullable by a type list, but by anyOf with null, which client generators type as T | null", () => {
+    const nullableObjects: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (!value || typeof value !== "object") return;
+      const type = (value as { type?: unknown }).type;
+      if (Array.isArray(type) && type.includes("object") && type.includes("null")) nullableObjects.push(path);
+      for (const [key, inner] of Object.entries(value)) walk(inner, `${path}/${key}`);
+    };
+    walk(doc, "#");
+    expect(nullableObjects).toEqual([]);
+    expect(doc.components.schemas.TimeEntry.properties.project).toEqual({
+      anyOf: [{ $ref: "#/components/schemas/TimeEntryProject" }, { type: "null" }],
+    });
+  });
+
   it("requires strict JSON bodies with examples", () => {
     for (const { name, operation } of v1().filter((o) => o.operation.requestBody)) {
       // Stopping a timer takes an optional body (end_time defaults to now); every other body is required.

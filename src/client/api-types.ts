@@ -1068,8 +1068,8 @@ export interface components {
        */
       version: number;
       user: components["schemas"]["TimeEntryUser"];
-      project: components["schemas"]["TimeEntryProject"];
-      invoice: components["schemas"]["TimeEntryInvoice"];
+      project: components["schemas"]["TimeEntryProject"] | null;
+      invoice: components["schemas"]["TimeEntryInvoice"] | null;
     };
     /** @description The entry's user as the organization knows them (their membership). */
     TimeEntryUser: {
@@ -1117,7 +1117,7 @@ export interface components {
         /** @example Acme GmbH */
         name: string;
       } | null;
-    } | null;
+    };
     TimeEntryInvoice: {
       /**
        * Format: uuid
@@ -1135,7 +1135,7 @@ export interface components {
       date: string;
       /** @example 2026-12-30 */
       due_date: string | null;
-    } | null;
+    };
     TimeEntryUpdatedEvent: {
       /**
        * Format: uuid
@@ -1231,8 +1231,8 @@ export interface components {
          */
         version?: number;
         user?: components["schemas"]["TimeEntryUser"];
-        project?: components["schemas"]["TimeEntryProject"];
-        invoice?: components["schemas"]["TimeEntryInvoice"];
+        project?: components["schemas"]["TimeEntryProject"] | null;
+        invoice?: components["schemas"]["TimeEntryInvoice"] | null;
       };
     };
     TimeEntryDeletedEvent: {

@@ -196,6 +196,7 @@ type Schema = {
   enum?: unknown[];
   properties?: object;
   allOf?: Schema[];
+  anyOf?: Schema[];
   items?: Schema;
 };
 
@@ -207,6 +208,8 @@ function exampleOf(document: Document, schema: Schema): unknown {
   if (schema.enum) return schema.enum[0];
   if (schema.items) return [exampleOf(document, schema.items)];
   if (schema.allOf) return Object.assign({}, ...schema.allOf.map((part) => exampleOf(document, part)));
+  // A nullable object (`anyOf: [object, {type: null}]`): the object, the more telling example.
+  if (schema.anyOf?.[0]) return exampleOf(document, schema.anyOf[0]);
   return Object.fromEntries(
     Object.entries(schema.properties ?? {}).map(([name, property]) => [name, exampleOf(document, property)]),
   );

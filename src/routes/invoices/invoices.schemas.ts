@@ -58,13 +58,14 @@ export const Invoice = z
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
     version: Version,
-    customer: z
-      .object({
+    customer: z.union([
+      z.object({
         id: Id.openapi({ example: exampleCustomerId }),
         name: z.string().openapi({ example: "Acme GmbH" }),
         email: z.string().nullable().openapi({ example: "billing@acme.example" }),
-      })
-      .nullable(),
+      }),
+      z.null(),
+    ]),
   })
   .openapi("Invoice");
 

@@ -30,13 +30,14 @@ export const Project = z
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
     version: Version,
-    customer: z
-      .object({
+    customer: z.union([
+      z.object({
         id: Id.openapi({ example: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f" }),
         name: z.string().openapi({ example: "Acme GmbH" }),
         email: z.string().nullable().openapi({ example: "billing@acme.example" }),
-      })
-      .nullable(),
+      }),
+      z.null(),
+    ]),
   })
   .openapi("Project");
 
