@@ -2,7 +2,7 @@
 // Worker throws while it loads (a half-saved edit): the database, the local issuer and the crons stay up then, and
 // the Worker starts again at the next change of what it is built from, as the reload would have.
 import type { ChildProcess } from "node:child_process";
-import { type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, readFileSync, watch } from "node:fs";
 
 export interface WorkerSupervisor {
   /** Resolves once the first Worker answers `healthUrl`; rejects if it exits first (start-up failed). */
@@ -121,14 +121,27 @@ export function superviseWorker(options: {
 /**
  * Calls `stop` once this process is orphaned. npm runs a script through `sh -c`, and a SIGTERM sent to npm alone (a
  * process manager, `timeout`, an editor's stop button) kills npm and that shell without reaching their child, which
- * the system then adopts; Ctrl-C signals the whole group and never gets here.
+ * the system then adopts; a SIGKILL to npm alone leaves the shell waiting for us, itself adopted, so on Linux the
+ * shell's parent is watched too. Ctrl-C signals the whole group and never gets here.
  */
 export function stopWhenOrphaned(stop: () => unknown, intervalMs = 1_000) {
   const parent = process.ppid;
+  const grandparent = parentOf(parent);
   const timer = setInterval(() => {
-    if (process.ppid === parent) return;
+    if (process.ppid === parent && (grandparent === undefined || parentOf(parent) === grandparent)) return;
     clearInterval(timer);
     void stop();
   }, intervalMs);
   timer.unref();
+}
+
+/** The parent of process `pid` (Linux: /proc/<pid>/stat, whose fourth field follows the command in parentheses). */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  } catch {
+    return undefined; // no /proc (macOS), or the parent is gone: then process.ppid tells
+  }
 }

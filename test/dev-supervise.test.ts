@@ -170,15 +170,20 @@ describe("npm start's Worker supervisor", () => {
   });
 });
 
+/** A node program that writes "stopped" to `stopped` and exits once it is orphaned (`stopWhenOrphaned`). */
+const orphanWatcher = (stopped: string) => {
+  const module = fileURLToPath(new URL("../dev/supervise-worker.ts", import.meta.url));
+  return `import(${JSON.stringify(module)}).then(({ stopWhenOrphaned }) => {
+      stopWhenOrphaned(() => { require("node:fs").writeFileSync(${JSON.stringify(stopped)}, "stopped"); process.exit(0); }, 50);
+      setInterval(() => {}, 1000);
+    })`;
+};
+
 describe("npm start when npm alone is stopped", () => {
   it("stops once its shell dies and it is orphaned, as a SIGTERM to npm leaves it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "orphan-"));
     const stopped = join(dir, "stopped");
-    const module = fileURLToPath(new URL("../dev/supervise-worker.ts", import.meta.url));
-    const script = `import(${JSON.stringify(module)}).then(({ stopWhenOrphaned }) => {
-      stopWhenOrphaned(() => { require("node:fs").writeFileSync(${JSON.stringify(stopped)}, "stopped"); process.exit(0); }, 50);
-      setInterval(() => {}, 1000);
-    })`;
+    const script = orphanWatcher(stopped);
     // The shell stays between, as npm's `sh -c` does (the trailing command keeps it from exec'ing node).
     const shell = spawn("sh", ["-c", `node --import tsx -e '${script}'; exit $?`], { stdio: "ignore" });
     try {
@@ -189,6 +194,25 @@ describe("npm start when npm alone is stopped", () => {
       expect(readFileSync(stopped, "utf8")).toBe("stopped");
     } finally {
       shell.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops once npm above its shell is killed outright, which leaves the shell waiting for it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orphan-"));
+    const stopped = join(dir, "stopped");
+    const script = orphanWatcher(stopped);
+    // npm (the outer shell), then npm's shell, then node; each shell kept from exec'ing by its trailing command.
+    const shellScript = join(dir, "script.sh");
+    writeFileSync(shellScript, `node --import tsx -e '${script}'; exit $?\n`);
+    const npm = spawn("sh", ["-c", `sh ${shellScript}; exit $?`], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(existsSync(stopped)).toBe(false);
+      npm.kill("SIGKILL");
+      await until(() => existsSync(stopped), "the process under a killed npm to stop");
+      expect(readFileSync(stopped, "utf8")).toBe("stopped");
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
