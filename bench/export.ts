@@ -2,7 +2,7 @@
 // as NDJSON, end to end through the Worker, against what Postgres itself needs to produce
 // the same rows as CSV (`COPY (…) TO STDOUT`), with workerd's resident memory watched.
 import { spawnSync } from "node:child_process";
-import { LOCAL_DRIVER_URL } from "../dev/database";
+import { LOCAL_DRIVER_HEADERS } from "../dev/database";
 import type { Query } from "../dev/sql-backends";
 import { removePools } from "./scenarios";
 import type { Run, SeededOrganization } from "./seed";
@@ -138,18 +138,16 @@ function copyFloor(databaseUrl: string, org: SeededOrganization, range: { start:
 }
 
 type ExportFormat = "csv" | "json";
-const neonHeaders = {
-  "Content-Type": "application/json",
-  "Neon-Array-Mode": "true",
-  "Neon-Raw-Text-Output": "true",
-  "Neon-Connection-String": LOCAL_DRIVER_URL,
-};
 
 /** The statements in sequence, each waiting for the answer before the next, as the export's pages do. */
 async function replay(endpointUrl: string, statements: Query[]) {
   const started = performance.now();
   for (const statement of statements) {
-    const res = await fetch(endpointUrl, { method: "POST", headers: neonHeaders, body: JSON.stringify(statement) });
+    const res = await fetch(endpointUrl, {
+      method: "POST",
+      headers: LOCAL_DRIVER_HEADERS,
+      body: JSON.stringify(statement),
+    });
     if (res.status !== 200) throw new Error(`the endpoint answered ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   }

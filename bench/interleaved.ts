@@ -1,7 +1,7 @@
 // One operation measured three ways (API, floor, relay) in interleaved rounds, with the
 // SQL requests each API request cost (counted at the endpoint) and the CPU time workerd
 // spent per request of the API and of the relay.
-import { LOCAL_DRIVER_URL } from "../dev/database";
+import { LOCAL_DRIVER_HEADERS } from "../dev/database";
 import type { Query } from "../dev/sql-backends";
 import type { SqlHttpEndpoint } from "../dev/sql-http-endpoint";
 import { type Load, measure, type Sample, type Stats, summarize } from "./load";
@@ -55,12 +55,6 @@ export function statementRecorder() {
   };
 }
 
-const neonHeaders = {
-  "Content-Type": "application/json",
-  "Neon-Array-Mode": "true",
-  "Neon-Raw-Text-Output": "true",
-  "Neon-Connection-String": LOCAL_DRIVER_URL,
-};
 const kinds = ["api", "floor", "relay"] as const;
 type Kind = (typeof kinds)[number];
 
@@ -88,7 +82,7 @@ export async function measureInterleaved(scenario: Scenario, setup: Setup): Prom
   // The floor and the relay: the same statement, with each request's row (or key) in place of the probe's.
   const withValue = (value: string) =>
     JSON.stringify({ query: statement.query, params: statement.params.map((p) => (p === pool?.probe ? value : p)) });
-  const sql = { method: "POST", headers: neonHeaders, body: JSON.stringify(statement) } as const;
+  const sql = { method: "POST", headers: LOCAL_DRIVER_HEADERS, body: JSON.stringify(statement) } as const;
   const targets: Record<Kind, (values?: string[]) => Omit<Load, "connections">> = {
     api: (values) => ({
       url: `${base}${probePath}`,

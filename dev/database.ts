@@ -9,6 +9,14 @@ import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "./sql-http-endpoint"
 /** What the Neon driver is given when the local endpoint serves: it must parse, the endpoint ignores it. */
 export const LOCAL_DRIVER_URL = "postgresql://local:local@localhost/local";
 
+/** The headers the Neon driver sends the local endpoint, for a request made without it (the bench's floor). */
+export const LOCAL_DRIVER_HEADERS = {
+  "Content-Type": "application/json",
+  "Neon-Array-Mode": "true",
+  "Neon-Raw-Text-Output": "true",
+  "Neon-Connection-String": LOCAL_DRIVER_URL,
+};
+
 export type DevDatabase = {
   /** The connection string for the Worker and the Neon driver. */
   databaseUrl: string;

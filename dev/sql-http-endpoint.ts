@@ -3,6 +3,7 @@
 // and tests only; in production the Worker talks to Neon itself.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { LOOPBACK_HOSTS } from "../src/lib/config";
 import type { BatchOptions, Query, QueryResult, SqlBackend } from "./sql-backends";
 
 export type SqlHttpEndpoint = {
@@ -104,8 +105,6 @@ export async function startSqlHttpEndpoint(
   };
 }
 
-const loopbackNames = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 /**
  * Why a request is not one of the Neon driver's, or undefined. Any web page a developer opens while `npm start` runs
  * can post to a port of 127.0.0.1 (a form, or `fetch` with `text/plain`: no preflight) and, by DNS rebinding, even
@@ -115,7 +114,7 @@ const loopbackNames = new Set(["127.0.0.1", "localhost", "[::1]"]);
  */
 function refusalOf(req: IncomingMessage): string | undefined {
   const host = header(req, "host") ?? "";
-  if (!URL.canParse(`http://${host}`) || !loopbackNames.has(new URL(`http://${host}`).hostname)) {
+  if (!URL.canParse(`http://${host}`) || !LOOPBACK_HOSTS.includes(new URL(`http://${host}`).hostname)) {
     return "Only requests to a loopback host name (127.0.0.1, localhost, [::1]) are served";
   }
   if (header(req, "neon-connection-string") === undefined) {

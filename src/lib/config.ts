@@ -124,8 +124,11 @@ function interpret(env: Bindings): Interpretation {
   return { problems, backgroundProblems, config };
 }
 
+/** The host names of this machine, as a URL's `hostname` writes them: where a local issuer or endpoint runs. */
+export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
+
 const isHttpsOrLoopback = (url: URL) =>
-  url.protocol === "https:" || (url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname));
+  url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.includes(url.hostname));
 
 function webhookSettings(env: Bindings, problems: string[]): WebhookSettings {
   const defaults = DEFAULT_WEBHOOK_SETTINGS;
@@ -181,8 +184,9 @@ function originOf(entry: string): string | undefined {
 }
 
 /**
- * The browser origins allowed by CORS_ALLOWED_ORIGINS (comma separated, exact `http(s)://host[:port]`). Read apart from the rest so that preflights never depend on the secrets; an entry that is no origin
- * makes the configuration invalid (`interpret`), and is left out here.
+ * The browser origins allowed by CORS_ALLOWED_ORIGINS (comma separated, exact `http(s)://host[:port]`). Read apart
+ * from the rest so that preflights never depend on the secrets; an entry that is no origin makes the configuration
+ * invalid (`interpret`), and is left out here.
  */
 export function allowedOrigins(env: Bindings | undefined): ReadonlySet<string> {
   if (!env) return new Set();

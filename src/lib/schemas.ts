@@ -189,6 +189,13 @@ export const webUrlFormat = (example: string) =>
     example,
   }) as const;
 
+/**
+ * `schema` or null, written `anyOf: [schema, {type: null}]` in the document. For objects, rather than `.nullable()`,
+ * which writes `type: ["object", "null"]` (into a referenced component itself): some client generators type that
+ * `any`, others drop the null.
+ */
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
 /** An IANA name the runtime knows (`Europe/Berlin`, `UTC`); offsets and POSIX rules are refused. */
 // The slash in a class, as in conditional.ts: the document's `pattern` then has no `\/`.
 const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*([/][A-Za-z0-9_+-]+)*$/;

@@ -8,6 +8,7 @@ import {
   Id,
   IdList,
   Limit,
+  orNull,
   PageMeta,
   storableText,
   UtcTimestamp,
@@ -58,14 +59,13 @@ export const Invoice = z
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
     version: Version,
-    customer: z.union([
+    customer: orNull(
       z.object({
         id: Id.openapi({ example: exampleCustomerId }),
         name: z.string().openapi({ example: "Acme GmbH" }),
         email: z.string().nullable().openapi({ example: "billing@acme.example" }),
       }),
-      z.null(),
-    ]),
+    ),
   })
   .openapi("Invoice");
 

@@ -7,6 +7,7 @@ import {
   Id,
   Limit,
   Name,
+  orNull,
   PageMeta,
   QueryBoolean,
   Text,
@@ -30,14 +31,13 @@ export const Project = z
     created_at: UtcTimestamp,
     updated_at: UtcTimestamp,
     version: Version,
-    customer: z.union([
+    customer: orNull(
       z.object({
         id: Id.openapi({ example: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f" }),
         name: z.string().openapi({ example: "Acme GmbH" }),
         email: z.string().nullable().openapi({ example: "billing@acme.example" }),
       }),
-      z.null(),
-    ]),
+    ),
   })
   .openapi("Project");
 

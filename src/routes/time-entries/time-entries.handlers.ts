@@ -77,7 +77,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
   // again than all the rest of the request's own work.
   const respond = <T>(page: EntryPage<T>) => {
     requireFilterAllowed(page.role, caller, filter);
-    const zone = datesInImpliedZone ? (pinnedZone ?? page.timezone) : null;
+    const zone = datesInImpliedZone ? page.timezone : null;
     const key = page.next && [page.next.time, page.next.id, ...(zone ? [zone] : [])];
     const meta = { count: page.count, next_cursor: key ? encodeCursor(cursorList, key, c.req.url) : null };
     return jsonTextResponse(c, jsonObjectText({ data: page.entries, meta: jsonText(meta) }), 200);

@@ -25,13 +25,12 @@ export type EntryPage<T> = {
   count: number;
   /** The sort key of the page's last entry (its start_time, or in a sync listing its updated_at) when more follow. */
   next: { time: string; id: string } | null;
-  /** The organization's time zone, which the filter's dates were read in when it named none (else null). */
+  /** The time zone the filter's dates were read in (the organization's when it named none); null without dates. */
   timezone: string | null;
 };
 
-/** The zone a filter's dates are read in when the filter names none: the organization's, told to the cursor. */
-const impliedZone = (caller: Caller, filter: EntryFilter) =>
-  filter.timezone === undefined && (filter.startDate || filter.endDate) ? timeZoneOf(caller, undefined) : sql`null`;
+const datesZone = (caller: Caller, filter: EntryFilter) =>
+  filter.startDate || filter.endDate ? timeZoneOf(caller, filter.timezone) : sql`null`;
 
 /**
  * The final query of a page statement: `page` (a CTE of up to `limit + 1` entries) with their relations as
@@ -69,7 +68,7 @@ export async function listTimeEntries(db: Db, caller: Caller, filter: EntryFilte
       db,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
-      ${entryPageOf({ limit: page.limit, order: "start_time", entry: entryJson, zone: impliedZone(caller, filter) })}`,
+      ${entryPageOf({ limit: page.limit, order: "start_time", entry: entryJson, zone: datesZone(caller, filter) })}`,
     ),
   );
 }
@@ -129,7 +128,7 @@ export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, p
       syncHorizon,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
-      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson, zone: impliedZone(caller, filter) })}`,
+      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson, zone: datesZone(caller, filter) })}`,
     ),
   );
 }

@@ -5,6 +5,7 @@ import {
   Cursor,
   Id,
   Limit,
+  orNull,
   PageMeta,
   QueryBoolean,
   Text,
@@ -31,13 +32,12 @@ const EntryProject = z
     customer_id: Id.nullable().openapi({ example: exampleIds.customer }),
     hourly_rate: z.number().nullable().openapi({ description: "Rate per hour in `currency`.", example: 120 }),
     currency: z.string().nullable().openapi({ description: "ISO 4217 code.", example: "EUR" }),
-    customer: z.union([
+    customer: orNull(
       z.object({
         id: Id.openapi({ example: exampleIds.customer }),
         name: z.string().openapi({ example: "Acme GmbH" }),
       }),
-      z.null(),
-    ]),
+    ),
   })
   .openapi("TimeEntryProject");
 
@@ -77,10 +77,8 @@ export const TimeEntry = z
     updated_at: UtcTimestamp,
     version: Version,
     user: EntryUser,
-    // A union rather than `.nullable()`, which would make the components themselves nullable: some generators then
-    // type them `any`, or drop the null (the document says `anyOf: [{$ref}, {type: null}]`).
-    project: z.union([EntryProject, z.null()]),
-    invoice: z.union([EntryInvoice, z.null()]),
+    project: orNull(EntryProject),
+    invoice: orNull(EntryInvoice),
   })
   .openapi("TimeEntry");
 
