@@ -252,10 +252,10 @@ export async function updateTimeEntry(
       ...entryWriteErrors,
       // The entry's user was removed meanwhile (or before, for an entry made to run again).
       [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(false, userId ? "user_id" : "end_time"),
-      // A timer started concurrently, after this statement's snapshot; the unique index refused ours.
+      // A timer started after this statement's snapshot: the one of the user the entry was to run for.
       [RUNNING_TIMER_INDEX]: async () => {
-        const userId = sql`(select user_id from time_entries where id = ${id}::uuid)`;
-        return timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, userId));
+        const owner = userId ?? sql`(select user_id from time_entries where id = ${id}::uuid)`;
+        return timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, owner));
       },
     },
   );

@@ -12,6 +12,7 @@ import {
   inactiveMemberError,
   overlapErrors,
   RUNNING_MEMBER_ACTIVE,
+  RUNNING_TIMER_INDEX,
   runningEntryOf,
   timerAlreadyRunning,
 } from "./time-entries.errors";
@@ -98,8 +99,14 @@ export async function restartTimeEntry(db: Db, caller: Caller, id: string) {
       (select id from running) as running_entry_id,
       ${entryOf("inserted")} as entry`,
       ),
-    // The caller was removed while this request ran.
-    { ...entryWriteErrors, [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(true, "user_id") },
+    {
+      ...entryWriteErrors,
+      // The caller was removed while this request ran.
+      [RUNNING_MEMBER_ACTIVE]: () => inactiveMemberError(true, "user_id"),
+      // A timer started after this statement's snapshot, met by the overlap trigger before ON CONFLICT could skip.
+      [RUNNING_TIMER_INDEX]: async () =>
+        timerAlreadyRunning(await runningEntryOf(db, caller.organizationId, caller.userId)),
+    },
   );
   if (row.role && row.found && !row.entry && !row.running_entry_id) {
     // Skipped by ON CONFLICT: a timer started concurrently, after this statement's snapshot.
