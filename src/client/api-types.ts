@@ -124,7 +124,7 @@ export interface paths {
     head?: never;
     /**
      * Update a time entry
-     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again, is 409 `PROJECT_INACTIVE`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (such as a 409, or a 400 on an id the body names). Needs scope `entries:write` for OAuth tokens.
+     * @description Changes any subset of the create fields and bumps `updated_at`. owner and admin may move the entry to another member with `user_id`. With `prevent_overlaps` on, a change of times or user that makes the entry overlap another entry of that user is 409 `OVERLAP`. Setting `end_time` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again or longer (a stopped one's span longer, a running one's start earlier), is 409 `PROJECT_INACTIVE`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 `ENTRY_LOCKED`). Giving only values it already has writes nothing (after the same checks): 200 with the resource as it is, same `version` and `ETag` (and `updated_at` where it has one), no webhook event. With `If-Match` (or `If-None-Match`), acts only on the version it names (or one it does not name): otherwise 412 `PRECONDITION_FAILED` and nothing changes, decided after 404 and the caller's rights (403) and before every other check the database makes (such as a 409, or a 400 on an id the body names). Needs scope `entries:write` for OAuth tokens.
      */
     patch: operations["updateTimeEntry"];
     trace?: never;
@@ -3604,7 +3604,7 @@ export interface operations {
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
-       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted, made to run again or made longer are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
        *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */
@@ -3945,7 +3945,7 @@ export interface operations {
       /**
        * @description `ENTRY_LOCKED`: The entry is attached to an invoice and cannot change. For a bulk edit, `details.ids` lists the locked entries.
        *
-       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted, made to run again or made longer are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
        */
       409: {
         headers: {
@@ -4793,7 +4793,7 @@ export interface operations {
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
-       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted, made to run again or made longer are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
        */
       409: {
         headers: {
@@ -5207,7 +5207,7 @@ export interface operations {
        *
        *     `OVERLAP`: The organization has `prevent_overlaps` on and the entry would overlap another entry of the same user; `details.overlapping_entry_id` names it.
        *
-       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
+       *     `PROJECT_INACTIVE`: The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted, made to run again or made longer are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.
        *
        *     `IDEMPOTENCY_KEY_IN_USE`: A request with this `Idempotency-Key` is still being processed; retry after it completes.
        */

@@ -78,7 +78,7 @@ export const errorCatalog = {
   PROJECT_INACTIVE: {
     status: 409,
     description:
-      'The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted or made to run again are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.',
+      'The project is inactive (`active: false`): kept for its history, it takes no new time. An entry or a timer created on it, an entry moved to it, and one of its entries restarted, made to run again or made longer are refused; its entries stay editable otherwise. `details.project_id` names it; reactivate it with `PATCH {"active": true}` first.',
   },
   INVALID_STATUS_TRANSITION: {
     status: 409,

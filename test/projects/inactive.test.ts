@@ -52,6 +52,14 @@ const entries = () =>
     [team.organizationId],
   );
 
+/** A running entry on the inactive project, started while it was active. */
+async function timerStartedBeforeDeactivation() {
+  await h.sql("update projects set active = true where id = $1", [inactive]);
+  const running = await createEntry(h, team.member, { projectId: inactive, start: "2026-10-05T09:00:00Z", end: null });
+  await h.sql("update projects set active = false where id = $1", [inactive]);
+  return running;
+}
+
 describe("an inactive project takes no new time", () => {
   it("an entry or a timer created on it is 409 PROJECT_INACTIVE, for members and owners alike, and writes nothing", async () => {
     // Subscribed, so that a write that happened would have left its events.
@@ -90,10 +98,10 @@ describe("an inactive project takes no new time", () => {
     expect(await entries()).toEqual(before);
   });
 
-  it("its entries stay editable otherwise: described, kept on it (its own project_id given back), in bulk, deleted", async () => {
+  it("its entries stay editable otherwise: described, shortened, kept on it (its own project_id given back), in bulk, deleted", async () => {
     const edit = await h.call("PATCH", `/v1/time-entries/${onInactive}`, {
       token: team.member.token,
-      body: { project_id: inactive, description: "Corrected", end_time: "2026-10-01T10:30:00Z" },
+      body: { project_id: inactive, description: "Corrected", end_time: "2026-10-01T09:45:00Z" },
     });
     expect([edit.status, edit.body.data?.description, edit.body.data?.project?.id]).toEqual([
       200,
@@ -112,6 +120,36 @@ describe("an inactive project takes no new time", () => {
     expect(moved.status).toBe(200);
     const removed = await h.call("DELETE", `/v1/time-entries/${onActive}`, { token: team.member.token });
     expect(removed.status).toBe(204);
+  });
+
+  it("none of its entries grows: a stopped one made longer, a running one started earlier are 409, and change nothing", async () => {
+    const running = await timerStartedBeforeDeactivation();
+    const before = await entries();
+    for (const [id, body] of [
+      [onInactive, { end_time: "2026-10-01T10:00:01Z" }],
+      [onInactive, { start_time: "2026-10-01T08:59:59Z" }],
+      [onInactive, { start_time: "2026-10-01T08:00:00Z", end_time: "2026-10-01T12:00:00Z" }],
+      [running, { start_time: "2026-10-05T08:00:00Z" }],
+      [running, { start_time: "2026-10-05T08:00:00Z", end_time: "2026-10-05T10:00:00Z" }],
+    ] as const) {
+      const res = await h.call("PATCH", `/v1/time-entries/${id}`, { token: team.member.token, body });
+      expect([res.status, res.body]).toEqual([409, refused()]);
+    }
+    expect(await entries()).toEqual(before);
+  });
+
+  it("its entries may move in time at the same length, and a running one may start later", async () => {
+    const running = await timerStartedBeforeDeactivation();
+    const moved = await h.call("PATCH", `/v1/time-entries/${onInactive}`, {
+      token: team.member.token,
+      body: { start_time: "2026-10-08T14:00:00Z", end_time: "2026-10-08T15:00:00Z" },
+    });
+    expect([moved.status, moved.body.data?.duration]).toEqual([200, 3600]);
+    const later = await h.call("PATCH", `/v1/time-entries/${running}`, {
+      token: team.member.token,
+      body: { start_time: "2026-10-05T09:30:00Z" },
+    });
+    expect([later.status, later.body.data?.start_time]).toEqual([200, "2026-10-05T09:30:00.000Z"]);
   });
 
   it("a timer running on it when it was deactivated can still be stopped", async () => {
