@@ -330,6 +330,19 @@ describe("GET /openapi.json", () => {
     }
   });
 
+  it("documents Idempotency-Key, its errors and Idempotent-Replayed on POSTs only, not on operations sharing their responses", () => {
+    type Response = { description: string; headers?: Record<string, unknown>; content?: Record<string, unknown> };
+    const others = v1().filter((o) => o.method !== "post");
+    expect(others.length).toBeGreaterThan(10);
+    for (const { name, operation } of others) {
+      for (const [status, response] of Object.entries(operation.responses as Record<string, Response>)) {
+        expect(Object.keys(response.headers ?? {}), `${name} ${status}`).not.toContain("Idempotent-Replayed");
+        if (status === "409") expect(Object.keys(response.headers ?? {}), `${name} 409`).not.toContain("Retry-After");
+        expect(JSON.stringify(response), `${name} ${status}`).not.toContain("IDEMPOTENCY_KEY_");
+      }
+    }
+  });
+
   it("documents ETag on every answer that carries one resource, and version on every resource", () => {
     const withEtag = v1()
       .flatMap((o) =>

@@ -29,9 +29,13 @@ export type FailedPrecondition = "If-Match" | "If-None-Match" | "If-None-Match: 
 const OWS = "[ \\t]*";
 // entity-tag = [ weak ] opaque-tag; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3). The slash in a class:
 // RegExp.source (hence the document's `pattern`) escapes a bare one as `\/`, which breaks some client generators.
-const ENTITY_TAG = '(?:W[/])?"[\\x21\\x23-\\x7e\\x80-\\xff]*"';
-// `*`, or a comma-separated list with at least one entity tag; empty list elements are allowed (§5.6.1).
-const IF_MATCH_PATTERN = `^${OWS}(?:\\*|[ \\t,]*${ENTITY_TAG}(?:${OWS},[ \\t,]*${ENTITY_TAG})*[ \\t,]*)${OWS}$`;
+// obs-text is any character from U+0080: the runtime decodes a header's bytes as UTF-8, a stray byte as U+FFFD.
+const ENTITY_TAG = '(?:W[/])?"[\\x21\\x23-\\x7e\\u0080-\\uffff]*"';
+// `*`, or a comma-separated list with at least one entity tag; empty list elements are allowed (§5.6.1). Each run of
+// whitespace has one place it can match (a comma ends it), so a field that fails costs time in its length, not its
+// square (test/security/patterns.test.ts).
+const LIST = `(?:,${OWS})*${ENTITY_TAG}(?:${OWS},(?:${OWS},)*${OWS}${ENTITY_TAG})*(?:${OWS},)*`;
+const IF_MATCH_PATTERN = `^${OWS}(?:\\*|${LIST})${OWS}$`;
 const MAX_VERSION = 2 ** 31 - 1; // versions are Postgres integers
 
 /** The versions a field's tags name; weak tags count only under the weak comparison (If-None-Match). */
@@ -50,7 +54,7 @@ const ifMatchMessage = 'Must be * or a comma-separated list of entity tags, e.g.
 const entityTagsField = (comparison: "strong" | "weak") =>
   z
     .string()
-    .max(1000, { message: ifMatchMessage })
+    .max(1000, { message: ifMatchMessage, abort: true })
     .regex(new RegExp(IF_MATCH_PATTERN), { message: ifMatchMessage })
     .transform((field) => versionsOf(field, comparison))
     .optional();

@@ -136,6 +136,10 @@ function withResponseHeaders(document: Document): Document {
   const ref = (name: keyof typeof headers) => ({
     $ref: `#/components/headers/${name}`,
   });
+  // The generator keeps the routes' objects by reference, and routes share some (responses spread into several):
+  // changed in place, what one operation gains would show on the others (a detach documented as idempotent). Copied
+  // through JSON, which (unlike structuredClone) keeps no object shared.
+  document.paths = JSON.parse(JSON.stringify(document.paths));
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     const post = (item as { post?: IdempotentOperation } | undefined)?.post;
     if (path.startsWith("/v1/") && post) withIdempotencyKey(post);

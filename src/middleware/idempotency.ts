@@ -45,8 +45,9 @@ async function sha256(head: string, body: ArrayBuffer) {
 /**
  * What besides the body makes a request the one a key was used with: method, path and query string, a media type
  * the body is not read as JSON with (`application/json; charset=utf-8` and `application/merge-patch+json` are read as
- * `application/json` is, so they make the same request), and the conditional headers. A retry that corrects one of
- * them (a 400 for a stray query parameter, a 415, a 412) is another request, 422, not a replay of the first answer.
+ * `application/json` is, so they make the same request), a content coding of a body, and the conditional headers
+ * (`If-Unmodified-Since` too, refused without `If-Match`). A retry that corrects one of them (a 400 for a stray query
+ * parameter or header, a 415, a 412) is another request, 422, not a replay of the first answer.
  * What a plain request does not send adds no line, so its hash is the one earlier versions stored: keys in flight
  * across a deploy still match.
  */
@@ -56,7 +57,9 @@ function requestHead(c: Context<AppEnv>, body: ArrayBuffer) {
   if (type !== undefined && !isJsonContentType(type)) lines.push(`Content-Type: ${type}`);
   // A body sent without any media type is refused (415) until it is labelled JSON: that retry is another request too.
   if (type === undefined && body.byteLength > 0) lines.push("Content-Type:");
-  for (const name of ["If-Match", "If-None-Match"]) {
+  const coding = c.req.header("Content-Encoding")?.trim().toLowerCase();
+  if (coding && coding !== "identity" && body.byteLength > 0) lines.push(`Content-Encoding: ${coding}`);
+  for (const name of ["If-Match", "If-None-Match", "If-Unmodified-Since"]) {
     const value = c.req.header(name);
     if (value !== undefined) lines.push(`${name}: ${value}`);
   }

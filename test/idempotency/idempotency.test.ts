@@ -125,6 +125,14 @@ describe("Idempotency-Key on POST", () => {
     );
     expect(bare.status).toBe(415);
     expect(outcome(await customers(unlabelled, "/v1/customers"))).toEqual(mismatch);
+    // A body labelled compressed (415), then sent without the label; and a body that was taken, retried so labelled.
+    const coded = crypto.randomUUID();
+    expect(outcome(await customers(coded, "/v1/customers", { "Content-Encoding": "gzip" }))[0]).toBe(415);
+    expect(outcome(await customers(coded, "/v1/customers"))).toEqual(mismatch);
+    const taken = crypto.randomUUID();
+    expect((await customers(taken, "/v1/customers")).status).toBe(201);
+    expect(outcome(await customers(taken, "/v1/customers", { "Content-Encoding": "gzip" }))).toEqual(mismatch);
+    expect((await customers(taken, "/v1/customers", { "Content-Encoding": "identity" })).status).toBe(201);
 
     const { id } = await subscribe(h, team.organizationId);
     const rotate = (key: string, ifMatch: string) =>
@@ -135,6 +143,12 @@ describe("Idempotency-Key on POST", () => {
     const stale = crypto.randomUUID();
     expect(outcome(await rotate(stale, '"9"'))).toEqual([412, "PRECONDITION_FAILED"]);
     expect(outcome(await rotate(stale, '"1"'))).toEqual(mismatch);
+    const dated = crypto.randomUUID();
+    const since = { "If-Unmodified-Since": "Mon, 07 Dec 2026 10:00:00 GMT" };
+    const ping = (headers: Record<string, string> = {}) =>
+      h.call("POST", `/v1/webhooks/${id}/ping`, { token: owner, headers: { "Idempotency-Key": dated, ...headers } });
+    expect(outcome(await ping(since))).toEqual([400, "VALIDATION_ERROR"]);
+    expect(outcome(await ping())).toEqual(mismatch);
     expect((await rotate(crypto.randomUUID(), '"1"')).status).toBe(200);
   });
 

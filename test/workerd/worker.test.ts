@@ -464,24 +464,36 @@ describe("errors in workerd", () => {
     ]);
   });
 
-  it("never sees an empty If-Match: workerd drops a header whose value is blank (the README warns of it)", async () => {
+  it("never sees an empty If-Match or If-Unmodified-Since: workerd drops a conditional header whose value is blank (the README warns of it)", async () => {
     const project = await h.call("POST", "/v1/projects", { token: team.owner.token, body: { name: "Guarded" } });
-    for (const [value, version] of [
-      ["", 2],
-      [" ", 3],
-    ] as const) {
-      const res = await h.call("PATCH", `/v1/projects/${project.body.data.id}`, {
-        token: team.owner.token,
-        body: { name: `Changed ${version}` },
-        headers: { "If-Match": value },
-      });
-      // Under Node the same request is 400 (test/concurrency/etag.test.ts): here the Worker gets no If-Match at all.
-      expect([JSON.stringify(value), res.status, res.body.data?.version]).toEqual([
-        JSON.stringify(value),
-        200,
-        version,
-      ]);
+    let version = 1;
+    for (const header of ["If-Match", "If-None-Match", "If-Unmodified-Since"]) {
+      for (const value of ["", " "]) {
+        version++;
+        const res = await h.call("PATCH", `/v1/projects/${project.body.data.id}`, {
+          token: team.owner.token,
+          body: { name: `Changed ${version}` },
+          headers: { [header]: value },
+        });
+        // Under Node the same request is 400 (test/concurrency/etag.test.ts): here the Worker gets no such header.
+        expect([header, JSON.stringify(value), res.status, res.body.data?.version]).toEqual([
+          header,
+          JSON.stringify(value),
+          200,
+          version,
+        ]);
+      }
     }
+  });
+
+  it("takes an entity tag holding a byte that is no UTF-8 (a Latin-1 é, read as U+FFFD) for one that matches nothing: 412", async () => {
+    const project = await h.call("POST", "/v1/projects", { token: team.owner.token, body: { name: "Tagged" } });
+    const res = await h.call("PATCH", `/v1/projects/${project.body.data.id}`, {
+      token: team.owner.token,
+      body: { name: "Retagged" },
+      headers: { "If-Match": '"\u00e9"' },
+    });
+    expect([res.status, res.body.error?.code]).toEqual([412, "PRECONDITION_FAILED"]);
   });
 
   it("refuses an OAuth token without the needed scope with 403 INSUFFICIENT_SCOPE", async () => {
