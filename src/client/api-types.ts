@@ -358,7 +358,7 @@ export interface paths {
     };
     /**
      * List members
-     * @description The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read members. Needs scope `team:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
+     * @description The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z; the e-mail address for a user without a name), then id; filter by `role`, `status` and `q`. Keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. Every member can read members. Needs scope `team:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listMembers"];
     put?: never;
@@ -3073,8 +3073,11 @@ export interface components {
      *     }
      */
     UpdateOrganization: {
-      /** @example Analytical Engines Ltd */
-      name?: string;
+      /**
+       * @description The organization's name; `null` clears it.
+       * @example Analytical Engines Ltd
+       */
+      name?: string | null;
       /**
        * @description IANA time zone name (not `CET`, `EET`, `MET` or `WET`, which Postgres reads as fixed offsets without summer time, nor a three-letter id such as `IST` or `PST` that is no IANA name and another offset to Postgres: name a city): the default `timezone` of the time entry list, summary and export when a request omits it. Kept in IANA's spelling: `europe/berlin` is stored and answered as `Europe/Berlin`, and a link as itself: `us/pacific` as `US/Pacific`.
        * @example Europe/Berlin
@@ -3227,7 +3230,7 @@ export interface components {
       /** @example time_entry.created */
       event_type: string;
       /**
-       * @description `pending`: waiting for its first attempt or a retry; `delivered`: a 2xx answer; `failed`: every attempt failed (it went to the dead-letter queue), or the subscription was disabled first.
+       * @description `pending`: waiting for its first attempt or a retry; `delivered`: a 2xx answer; `failed`: every attempt failed (it went to the dead-letter queue), the receiver answered 410 Gone, the subscription's stored URL is one the rules refuse (`attempts` 0: nothing was sent), or the subscription was disabled first.
        * @example delivered
        * @enum {string}
        */

@@ -167,7 +167,13 @@ export const WebUrl = z
   .string()
   // A URI holds no whitespace (RFC 3986), which the URL check would trim, drop (a tab) or take (a space) unseen.
   .regex(/^\S*$/, { message: "Must be an http(s) URL without spaces (write %20 for one)", abort: true })
-  .pipe(z.url({ protocol: /^https?$/, hostname: z.regexes.domain, message: "Must be an http(s) URL" }))
+  .pipe(
+    z.url({
+      protocol: /^https?$/,
+      hostname: z.regexes.domain,
+      message: "Must be an http(s) URL with a domain name (not an IP address)",
+    }),
+  )
   .pipe(z.string().max(2000))
   // Every member reads a customer's website and a member's avatar: a user name or password in it would be shown to all.
   .refine(

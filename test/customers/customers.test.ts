@@ -79,7 +79,7 @@ describe("POST /v1/customers", () => {
           name: ["Must not be blank"],
           email: ["Must be an e-mail address"],
           country_code: ["Must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE"],
-          website: ["Must be an http(s) URL"],
+          website: ["Must be an http(s) URL with a domain name (not an IP address)"],
           organization_id: ["Unknown field"],
         },
       },

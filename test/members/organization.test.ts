@@ -114,6 +114,15 @@ describe("PATCH /v1/organizations/current", () => {
     expect(res.body.error.code).toBe("OVERLAP");
   });
 
+  it("clears the name with null, as a never named organization has it, and names it again", async () => {
+    const { organizationId, owner } = await createTeam(h);
+    const cleared = await patch(owner.token, { name: null });
+    expect([cleared.status, cleared.body.data?.name, cleared.body.data?.version]).toEqual([200, null, 2]);
+    expect((await organizationFromDatabase(organizationId)).name).toBeNull();
+    const named = await patch(owner.token, { name: "Renamed" });
+    expect([named.status, named.body.data?.name]).toEqual([200, "Renamed"]);
+  });
+
   it("changes nothing when every given field has that value: same version and updated_at", async () => {
     const { organizationId, owner, member } = await createTeam(h);
     await expectNoOpPatch(h, {

@@ -149,7 +149,7 @@ describe("PATCH /v1/members/{userId} with a profile", () => {
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.details).toEqual({
       full_name: ["Must not be blank"],
-      avatar_url: ["Must be an http(s) URL"],
+      avatar_url: ["Must be an http(s) URL with a domain name (not an IP address)"],
       email: ["Unknown field"],
     });
     expect(await profileOf(team.organizationId, team.member.id)).toMatchObject({ full_name: "Mia Member", version: 1 });

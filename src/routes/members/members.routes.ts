@@ -25,7 +25,7 @@ export const { list, create, getOne, patch, remove } = crudRoutes({
   },
   exampleLocation: `/v1/members/${exampleMemberId}`,
   describe: {
-    list: "The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case (the e-mail address for a user without one), then id; filter by `role`, `status` and `q`.",
+    list: "The organization's members, active ones unless `status` says otherwise, A to Z by name whatever the case of ASCII letters (then in code point order: Ä after z; the e-mail address for a user without a name), then id; filter by `role`, `status` and `q`.",
     create:
       "Adds a person by e-mail address, compared case-insensitively. An address nobody has yet creates the user record: `id` is then the `sub` the identity provider signs their tokens with. An address someone already uses joins that user with the profile given here: what another organization knows of them is never shown nor changed. An active member is 409 `ALREADY_MEMBER` (`details.user_id` names them); a removed member is reinstated with the given role and keeps their history, and their profile unless the body gives a new name or avatar. Always 201, with `Location`.",
     getOne: "One member, active or removed.",

@@ -42,7 +42,9 @@ export const OrganizationEnvelope = z.object({ data: Organization }).openapi("Or
 
 export const UpdateOrganizationBody = z
   .object({
-    name: Name.optional().openapi({ example: "Analytical Engines Ltd" }),
+    name: Name.nullable()
+      .optional()
+      .openapi({ description: "The organization's name; `null` clears it.", example: "Analytical Engines Ltd" }),
     timezone: TimeZoneName.optional().openapi({ description: timezoneDescription, example: "Europe/Berlin" }),
     prevent_overlaps: z
       .boolean({ message: "Must be true or false" })

@@ -113,7 +113,7 @@ export const Delivery = z
     event_type: z.string().openapi({ example: "time_entry.created" }),
     status: z.enum(["pending", "delivered", "failed"]).openapi({
       description:
-        "`pending`: waiting for its first attempt or a retry; `delivered`: a 2xx answer; `failed`: every attempt failed (it went to the dead-letter queue), or the subscription was disabled first.",
+        "`pending`: waiting for its first attempt or a retry; `delivered`: a 2xx answer; `failed`: every attempt failed (it went to the dead-letter queue), the receiver answered 410 Gone, the subscription's stored URL is one the rules refuse (`attempts` 0: nothing was sent), or the subscription was disabled first.",
       example: "delivered",
     }),
     attempts: z.number().int().openapi({ description: "Requests sent so far.", example: 1 }),
