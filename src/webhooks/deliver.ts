@@ -39,7 +39,7 @@ export async function attemptDelivery(
   // the subscription is disabled, so that its status says so instead of staying healthy while nothing arrives.
   if (refused) {
     const error = `The URL is refused: ${refused}; the subscription is disabled: change its URL and set it active again`;
-    return { ...notSent(delivery.id, error), outcome: "gone" };
+    return { ...notSent(delivery.id, error), outcome: "refused" };
   }
 
   const body = payloadOf(delivery.event);

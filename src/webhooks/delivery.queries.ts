@@ -47,10 +47,11 @@ export type AttemptResult = {
   id: string;
   /**
    * `retry`: failed, and the message goes back to the queue (or, after the last attempt, to the dead letters);
-   * `gone`: the receiver answered 410, or its URL is refused now: the delivery fails and the subscription is
-   * disabled. A `retry` may have sent nothing: a delivery that could not be signed is tried again too.
+   * `gone`: the receiver answered 410; `refused`: its URL is refused now. Either fails the delivery and disables the
+   * subscription (a refused URL is kept: only a new URL enables it again). A `retry` may have sent nothing: a delivery
+   * that could not be signed is tried again too.
    */
-  outcome: "delivered" | "retry" | "failed" | "gone";
+  outcome: "delivered" | "retry" | "failed" | "gone" | "refused";
   /** False when no request was sent (the subscription was disabled, its URL is refused now, or it could not be signed). */
   attempted: boolean;
   /**
@@ -66,7 +67,7 @@ export type AttemptResult = {
 
 /**
  * Records a batch's attempts in one statement; a delivered event also makes its subscription healthy again and
- * restarts its count of consecutive failures; a 410 Gone disables it.
+ * restarts its count of consecutive failures; a 410 Gone or a refused URL disables it.
  */
 export async function recordAttempts(db: Db, results: AttemptResult[]) {
   if (results.length === 0) return;
@@ -76,7 +77,8 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
     ),
     recorded as (
       update webhook_deliveries d set
-        status = case when r.outcome = 'retry' then 'pending' when r.outcome = 'gone' then 'failed' else r.outcome end,
+        status = case when r.outcome = 'retry' then 'pending' when r.outcome in ('gone', 'refused') then 'failed'
+          else r.outcome end,
         attempts = d.attempts + r.attempted::int,
         -- Not sent this time (disabled meanwhile, say): the last attempt's answer stays beside its time.
         response_status = case when r.attempted then r.response_status else d.response_status end,
@@ -91,15 +93,16 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
       from result r where d.id = r.id
       returning d.organization_id, d.subscription_id, r.outcome
     )
-    update webhook_subscriptions s set status = case when o.gone then 'disabled' else 'healthy' end,
-      active = not o.gone, consecutive_failures = case when o.gone then s.consecutive_failures else 0 end,
-      updated_at = now()
+    update webhook_subscriptions s set status = case when o.off then 'disabled' else 'healthy' end,
+      active = not o.off, consecutive_failures = case when o.off then s.consecutive_failures else 0 end,
+      refused_url = case when o.refused then s.url end, updated_at = now()
     from (
-      select organization_id, subscription_id, bool_or(outcome = 'gone') as gone from recorded
-      where outcome in ('delivered', 'gone') group by 1, 2
+      select organization_id, subscription_id, bool_or(outcome in ('gone', 'refused')) as off,
+        bool_or(outcome = 'refused') as refused
+      from recorded where outcome in ('delivered', 'gone', 'refused') group by 1, 2
     ) o
     where s.organization_id = o.organization_id and s.id = o.subscription_id and s.active
-      and (o.gone or s.status <> 'healthy' or s.consecutive_failures <> 0)`);
+      and (o.off or s.status <> 'healthy' or s.consecutive_failures <> 0)`);
 }
 
 /**

@@ -216,6 +216,29 @@ describe("a subscription whose stored URL the rules refuse", () => {
       active: "f",
       subscription: "disabled",
     });
+
+    // Not set active again on that URL: a new one (checked by the rules) must come with it.
+    const patch = (body: object) =>
+      h.call("PATCH", `/v1/webhooks/${subscription.id}`, { token: team.owner.token, body });
+    const again = await patch({ active: true });
+    expect([again.status, again.body]).toEqual([
+      400,
+      {
+        error: {
+          code: "VALIDATION_ERROR",
+          message: "Invalid url",
+          details: {
+            url: [
+              "The stored URL was refused when an event was to be delivered (Must not be a private address): send a url the rules take with active: true",
+            ],
+          },
+        },
+      },
+    ]);
+    const unchanged = await h.sql("select active, version from webhook_subscriptions where id = $1", [subscription.id]);
+    expect(unchanged).toEqual([{ active: "f", version: "3" }]);
+    const renamed = await patch({ active: true, url: "https://hooks.example.com/moved" });
+    expect([renamed.status, renamed.body.data?.active, renamed.body.data?.status]).toEqual([200, true, "healthy"]);
   });
 });
 

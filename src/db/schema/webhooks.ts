@@ -29,6 +29,9 @@ export const webhookSubscriptions = pgTable(
       .notNull()
       .default("healthy"),
     consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    // The URL a delivery found refused by the rules (written in SQL, or refused by a newer rule), which disabled the
+    // subscription: it stays off until it is given a URL the rules take (PATCH with `url`), not merely set active.
+    refusedUrl: text("refused_url"),
     secret: text("secret").notNull(),
     previousSecret: text("previous_secret"),
     previousSecretExpiresAt: timestamptz("previous_secret_expires_at"),
@@ -43,6 +46,7 @@ export const webhookSubscriptions = pgTable(
     check("webhook_subscriptions_events_check", sql`cardinality(${t.events}) > 0`),
     check("webhook_subscriptions_status_check", sql`${t.status} in ('healthy', 'failing', 'disabled')`),
     check("webhook_subscriptions_disabled_check", sql`(${t.status} = 'disabled') = (not ${t.active})`),
+    check("webhook_subscriptions_refused_url_check", sql`${t.refusedUrl} is null or not ${t.active}`),
     check(
       "webhook_subscriptions_previous_secret_check",
       sql`(${t.previousSecret} is null) = (${t.previousSecretExpiresAt} is null)`,

@@ -90,6 +90,13 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   requireManager(result.role, "change webhook subscriptions");
   if (!result.found) throw webhookNotFound();
   if (result.precondition_failed) throw preconditionFailed("webhook subscription", result.precondition_failed);
+  if (result.refused_url !== null) {
+    const reason = refusedWebhookUrl(result.refused_url, readConfig(c.env).webhooks) ?? "refused by the rules then";
+    throw invalidField(
+      "url",
+      `The stored URL was refused when an event was to be delivered (${reason}): send a url the rules take with active: true`,
+    );
+  }
   if (!result.webhook) throw new Error("the update matched no row although every check passed");
   c.header("ETag", entityTag(result.webhook.version));
   return c.json({ data: result.webhook }, 200);

@@ -102,11 +102,20 @@ type WriteResult = {
   webhook: Webhook | null;
 };
 
+type UpdateResult = WriteResult & {
+  /** The subscription's URL, which a delivery found refused: it is not enabled again without a new one. */
+  refused_url: string | null;
+};
+
 const columnTypes = { url: "text", events: "text[]", description: "text", active: "boolean" } as const;
 
 export async function updateWebhook(db: Db, caller: Caller, id: string, changes: UpdateWebhookBody, ifMatch?: IfMatch) {
   const fields = changedFields({ ...changes, events: changes.events && eventsArray(changes.events) }, columnTypes);
   const assignments: SQL[] = [sql`updated_at = now()`, ...fields.assignments];
+  // A URL in the body was checked by the rules as it came.
+  if (changes.url !== undefined) assignments.push(sql`refused_url = null`);
+  const reEnablesRefusedUrl =
+    changes.active === true && changes.url === undefined ? sql`t.refused_url is not null` : sql`false`;
   if (changes.active !== undefined) {
     // Re-enabling starts afresh: healthy, no failures counted. Disabling is `disabled`.
     const active = fields.value("active");
@@ -115,18 +124,20 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
       sql`consecutive_failures = case when ${active} and not t.active then 0 else t.consecutive_failures end`,
     );
   }
-  return queryOne<WriteResult>(
+  const ok = sql`${versionMatches("t.version", ifMatch)} and not ${reEnablesRefusedUrl}`;
+  return queryOne<UpdateResult>(
     db,
     sql`with ${memberCte(caller)},
     ${targetWebhook(caller, id)},
     updated as (
       update webhook_subscriptions w set ${sql.join(assignments, sql`, `)}
-      from target t where w.id = t.id and ${versionMatches("t.version", ifMatch)} and ${fields.differs("t")}
+      from target t where w.id = t.id and ${ok} and ${fields.differs("t")}
       returning w.*
     ),
-    ${fields.answered(versionMatches("t.version", ifMatch))}
+    ${fields.answered(ok)}
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failedPrecondition("target", ifMatch)} as precondition_failed,
+      (select t.url from target t where ${reEnablesRefusedUrl}) as refused_url,
       (select ${webhookJson("w")} from answered w) as webhook`,
   );
 }

@@ -80,7 +80,7 @@ export const patch = createRoute({
   path: "/v1/webhooks/{id}",
   tags,
   summary: "Update a webhook subscription",
-  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`). While disabled, its events are not recorded at all (catch up with the sync feed, \`updated_since\`); deliveries that failed, before or at the disabling, can be sent again with the deliveries' retry. ${urlRule} ${noChangeRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`); one the API disabled because its stored URL is refused by the rules (written in SQL, or refused by a newer rule) needs a \`url\` with it, checked as on create: without one it is 400 \`VALIDATION_ERROR\` on \`url\` and nothing changes. While disabled, its events are not recorded at all (catch up with the sync feed, \`updated_since\`); deliveries that failed, before or at the disabling, can be sent again with the deliveries' retry. ${urlRule} ${noChangeRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
   ...write,
   request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateWebhookBody, "The fields to change.") },
   responses: {
