@@ -96,13 +96,21 @@ async function main() {
     // Lets a subscription name http://127.0.0.1:PORT, so `npm run webhooks:listen` can receive events.
     WEBHOOK_ALLOW_LOOPBACK: setting("WEBHOOK_ALLOW_LOOPBACK") ?? "true",
   };
-  const varArgs = workerVarsArgs(root, dataDir, vars);
   const base = `http://127.0.0.1:${port}`;
   const worker = superviseWorker({
+    // The arguments anew at each start: a .dev.vars deleted meanwhile named there keeps wrangler from starting.
     spawnWorker: () =>
       spawn(
         join(root, "node_modules", ".bin", "wrangler"),
-        ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...varArgs],
+        [
+          "dev",
+          "--port",
+          String(port),
+          "--ip",
+          "127.0.0.1",
+          "--show-interactive-dev-session=false",
+          ...workerVarsArgs(root, dataDir, vars),
+        ],
         {
           cwd: root,
           stdio: ["ignore", "inherit", "inherit"],

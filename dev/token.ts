@@ -8,6 +8,10 @@ import { localSetting } from "./worker-vars";
 const usage = "usage: npm run token -- <user-id> <organization-id> [expires-in: 90s, 30m, 2h, 7d]";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const args = process.argv.slice(2);
+if (args.length === 1 && ["-h", "--help", "help"].includes(args[0] ?? "")) {
+  console.log(`${usage}\nPrints a session token for that member, signed with the secret npm start uses.`);
+  process.exit(0);
+}
 const [userId = "", organizationId = "", expiresIn = "24h"] = args;
 const problems = [
   args.length < 2 || args.length > 3 ? `expected 2 or 3 arguments, got ${args.length}` : undefined,

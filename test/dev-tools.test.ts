@@ -269,6 +269,14 @@ describe("npm run token", () => {
       expect([code, out.split("\n")[0]]).toEqual([2, problem]);
     }
   });
+
+  it("answers --help with its usage", async () => {
+    const { code, out } = await run("dev/token.ts", ["--help"], { SESSION_JWT_SECRET: SECRET });
+    expect([code, out.split("\n")[0]]).toEqual([
+      0,
+      "usage: npm run token -- <user-id> <organization-id> [expires-in: 90s, 30m, 2h, 7d]",
+    ]);
+  });
 });
 
 describe("npm run webhooks:listen", () => {
