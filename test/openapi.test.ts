@@ -546,6 +546,34 @@ describe("webhooks", () => {
   });
 });
 
+describe("request schemas", () => {
+  it("refuse what the server refuses, and take what it takes: codes, URLs", async () => {
+    const team = await createTeam(h);
+    const cases: [string, string, Record<string, unknown>, boolean][] = [
+      ["/v1/projects", "CreateProject", { name: "Rated", hourly_rate: 10, currency: "eur" }, false],
+      ["/v1/projects", "CreateProject", { name: "Rated", hourly_rate: 10, currency: "XXX" }, false],
+      ["/v1/projects", "CreateProject", { name: "Rated", hourly_rate: 10, currency: "EUR" }, true],
+      ["/v1/projects", "CreateProject", { name: "Unrated", currency: null }, true],
+      ["/v1/customers", "CreateCustomer", { name: "Coded", country_code: "gb" }, false],
+      ["/v1/customers", "CreateCustomer", { name: "Coded", country_code: "GB" }, true],
+      ["/v1/customers", "CreateCustomer", { name: "Linked", website: "ftp://globex.example" }, false],
+      ["/v1/customers", "CreateCustomer", { name: "Linked", website: "https://u:p@globex.example" }, false],
+      ["/v1/customers", "CreateCustomer", { name: "Linked", website: "https://@globex.example" }, false],
+      ["/v1/customers", "CreateCustomer", { name: "Linked", website: "https:globex.example" }, false],
+      ["/v1/customers", "CreateCustomer", { name: "Linked", website: "HTTPS://Globex.example/a@b?c#d" }, true],
+    ];
+    for (const [path, schema, body, valid] of cases) {
+      const problems = schemaValidator(doc, { $ref: `#/components/schemas/${schema}` })(body);
+      const res = await h.call("POST", path, { token: team.owner.token, body });
+      expect([JSON.stringify(body), problems.length === 0, res.status]).toEqual([
+        JSON.stringify(body),
+        valid,
+        valid ? 201 : 400,
+      ]);
+    }
+  });
+});
+
 describe("GET /docs", () => {
   it("serves an API reference page for the document", async () => {
     const res = await h.call("GET", "/docs");

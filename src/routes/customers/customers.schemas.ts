@@ -91,7 +91,7 @@ const fields = {
     .refine((code) => COUNTRY_CODES.has(code), { message: "Must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE" })
     .nullable()
     .optional()
-    .openapi({ description: "ISO 3166-1 alpha-2, upper case.", example: "DE" }),
+    .openapi({ description: "ISO 3166-1 alpha-2, upper case.", enum: [...COUNTRY_CODES, null], example: "DE" }),
   city: OptionalText(100).openapi({ example: "Berlin" }),
   state: OptionalText(100).openapi({ example: "Berlin" }),
   postal_code: OptionalText(20).openapi({ example: "10117" }),

@@ -82,7 +82,12 @@ const Currency = z
   .refine((code) => CURRENCY_CODES.has(code), { message: "Must be an ISO 4217 code in upper case, e.g. EUR" })
   .nullable()
   .optional()
-  .openapi({ description: "ISO 4217, upper case. Required when `hourly_rate` is set.", example: "EUR" });
+  .openapi({
+    description: "ISO 4217, upper case: a currency in circulation. Required when `hourly_rate` is set.",
+    // The list, so that a client's validator refuses what the server would; null is one of the values.
+    enum: [...CURRENCY_CODES, null],
+    example: "EUR",
+  });
 
 const fields = {
   customer_id: Id.nullable().optional().openapi({
