@@ -546,6 +546,21 @@ describe("webhooks", () => {
   });
 });
 
+describe("methods outside the operations", () => {
+  it("documents the 405 of a method a path does not take as a reusable response, with Allow, as the server answers it", async () => {
+    const res = await h.call("PUT", "/v1/time-entries");
+    const documented = doc.components.responses.MethodNotAllowed;
+    expect(res.status).toBe(405);
+    expect(schemaValidator(doc, documented.content["application/json"].schema)(res.body)).toEqual([]);
+    expect(res.body.error.code).toBe("METHOD_NOT_ALLOWED");
+    expect(Object.keys(documented.content["application/json"].examples)).toEqual(["METHOD_NOT_ALLOWED"]);
+    expect(res.headers.get("Allow")).toBe("DELETE, GET, HEAD, PATCH, POST, OPTIONS");
+    expect(Object.keys(documented.headers)).toContain("Allow");
+    expect(doc.components.headers.Allow.description).toContain("405");
+    expect(doc.info.description).toContain("**Methods.**");
+  });
+});
+
 describe("request schemas", () => {
   it("refuse what the server refuses, and take what it takes: codes, URLs", async () => {
     const team = await createTeam(h);

@@ -4175,7 +4175,20 @@ export interface components {
       client_id: string | null;
     };
   };
-  responses: never;
+  responses: {
+    /** @description `METHOD_NOT_ALLOWED`: The path exists but not with this method: the `Allow` header lists the methods it has. */
+    MethodNotAllowed: {
+      headers: {
+        Allow: components["headers"]["Allow"];
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        [name: string]: unknown;
+      };
+      content: {
+        "application/json": components["schemas"]["Error"];
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: {
@@ -4191,6 +4204,8 @@ export interface components {
     RateLimit: string;
     /** @description `identity` on a 415 for a body sent under a `Content-Encoding`: bodies are taken uncompressed only. */
     "Accept-Encoding": string;
+    /** @description The methods the path takes, `OPTIONS` included: on a 405 and on an `OPTIONS` answer. */
+    Allow: string;
     /** @description CORS: the request's `Origin`, when it is one of the deployment's allowed origins (`CORS_ALLOWED_ORIGINS`); absent otherwise. */
     "Access-Control-Allow-Origin": string;
   };
@@ -4251,7 +4266,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
+       *     `INVALID_CURSOR`: The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.
        */
       400: {
         headers: {
@@ -6163,7 +6178,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
+       *     `INVALID_CURSOR`: The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.
        */
       400: {
         headers: {
@@ -6934,7 +6949,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
+       *     `INVALID_CURSOR`: The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.
        */
       400: {
         headers: {
@@ -7691,7 +7706,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
+       *     `INVALID_CURSOR`: The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.
        */
       400: {
         headers: {
@@ -8844,7 +8859,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
+       *     `INVALID_CURSOR`: The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.
        */
       400: {
         headers: {
@@ -9882,7 +9897,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
+       *     `INVALID_CURSOR`: The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.
        */
       400: {
         headers: {
@@ -11036,7 +11051,7 @@ export interface operations {
       /**
        * @description `VALIDATION_ERROR`: The request is malformed: `details` maps each offending field to its messages.
        *
-       *     `INVALID_CURSOR`: The `cursor` is not one this API issued for this list.
+       *     `INVALID_CURSOR`: The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.
        */
       400: {
         headers: {

@@ -6,7 +6,11 @@ export const errorCatalog = {
     status: 400,
     description: "The request is malformed: `details` maps each offending field to its messages.",
   },
-  INVALID_CURSOR: { status: 400, description: "The `cursor` is not one this API issued for this list." },
+  INVALID_CURSOR: {
+    status: 400,
+    description:
+      "The `cursor` does not parse as one of this list's, or was issued by another list or for other filters.",
+  },
   UNAUTHORIZED: {
     status: 401,
     description:

@@ -3,6 +3,7 @@ import { IDEMPOTENCY_KEY_FORMAT } from "../middleware/idempotency";
 import { eventDataExamples, registerWebhookEvents } from "../routes/webhooks/webhook-events";
 import type { EventType } from "../webhooks/event-types";
 import { errorResponses, withOperationErrorExamples } from "./error-responses";
+import { responseHeaders as headers, methodNotAllowed } from "./openapi-headers";
 import type { AppOpenAPI } from "./types";
 
 export const API_VERSION = "1.0.0";
@@ -36,6 +37,8 @@ export function configureOpenApi(app: AppOpenAPI) {
           '**Conventions.** Request bodies are strict JSON objects: an unknown field is a 400. Timestamps must carry an offset (`Z` or `±hh:mm`) and come back in UTC ISO 8601 with milliseconds. Lists page with opaque keyset cursors: time entries newest first (the sync feed oldest change first), projects, customers and members A to Z by name, webhook subscriptions oldest first, deliveries newest first. Every error is `{"error": {"code", "message", "details"?}}` with a stable `code`, and every response carries an `X-Request-Id`.',
           "",
           "**Tenancy.** Everything is scoped to the token's organization: another organization's ids answer exactly like ids that do not exist (404).",
+          "",
+          "**Methods.** A method a path does not take is 405 `METHOD_NOT_ALLOWED` (the `MethodNotAllowed` response: `Allow` lists the path's methods, as does `details.allow`), decided before authentication. `HEAD` is answered wherever `GET` is, with its status and headers and no body; `OPTIONS` on a path of the API answers 204 with `Allow` (and a CORS preflight from an allowed origin, its CORS headers). Neither is listed as an operation.",
           "",
           '**Outside the API.** Three paths serve no data and are not operations of this document: `GET /healthz`, a liveness check that needs no token and touches no database (`200 {"status":"ok"}`, `Cache-Control: no-store`; a database outage shows on `/v1` as `503`); `GET /openapi.json`, this document; and `GET /docs`, an API reference rendered from it (`/` redirects there).',
         ].join("\n"),
@@ -87,51 +90,12 @@ export function configureOpenApi(app: AppOpenAPI) {
 
 type Document = ReturnType<AppOpenAPI["getOpenAPI31Document"]>;
 
-const headers = {
-  "X-Request-Id": {
-    description: "Identifies the request in our logs; echoes a well-formed `X-Request-Id` sent by the client.",
-    schema: { type: "string", maxLength: 255, example: "9b2f0a8e-4c1d-4e7a-8f3b-2d6c5e1a0b9f" },
-  },
-  "WWW-Authenticate": {
-    description:
-      'RFC 6750 challenge: `error="invalid_token"` on 401, `error="insufficient_scope"` with the needed `scope` on 403.',
-    schema: {
-      type: "string",
-      maxLength: 500,
-      example: 'Bearer realm="time-entries-api", error="invalid_token", error_description="The token has expired"',
-    },
-  },
-  "Retry-After": {
-    description:
-      "Seconds to wait before retrying: on a 429, a 503, and a 409 `IDEMPOTENCY_KEY_IN_USE` (the first request with the key is still running).",
-    schema: { type: "integer", format: "int32", minimum: 0, maximum: 3600, example: 2 },
-  },
-  "RateLimit-Policy": {
-    description:
-      'The caller\'s rate limit (IETF RateLimit header fields draft): `q` requests per `w` seconds, e.g. `"per-caller";q=600;w=60`, counted per user and organization, and per OAuth client of that user. Sent on every `/v1` response made after authentication (not on a 401, 405, 413, preflight, or 503 while the OAuth key set cannot be fetched, which come before it) by a deployment with rate limiting.',
-    schema: { type: "string", maxLength: 100, example: '"per-caller";q=600;w=60' },
-  },
-  RateLimit: {
-    description:
-      'What is left of the caller\'s quota (IETF RateLimit header fields draft) on a 429: `r=0` requests, for `t` seconds, e.g. `"per-caller";r=0;t=60`.',
-    schema: { type: "string", maxLength: 100, example: '"per-caller";r=0;t=60' },
-  },
-  "Accept-Encoding": {
-    description: "`identity` on a 415 for a body sent under a `Content-Encoding`: bodies are taken uncompressed only.",
-    schema: { type: "string", maxLength: 100, example: "identity" },
-  },
-  "Access-Control-Allow-Origin": {
-    description:
-      "CORS: the request's `Origin`, when it is one of the deployment's allowed origins (`CORS_ALLOWED_ORIGINS`); absent otherwise.",
-    schema: { type: "string", maxLength: 200, example: "https://app.example.com" },
-  },
-} as const;
-
 /** Documents the headers the app shell adds to responses, once, instead of on every route. */
 function withResponseHeaders(document: Document): Document {
   document.components = {
     ...document.components,
     headers: { ...document.components?.headers, ...headers },
+    responses: { ...document.components?.responses, MethodNotAllowed: methodNotAllowed() },
   };
   const ref = (name: keyof typeof headers) => ({
     $ref: `#/components/headers/${name}`,
