@@ -33,7 +33,7 @@
 // attach's project check, the 410 of the webhooks and more refused ranges (~1.1 KiB); then 233 until the audits of
 // 7 December, evening: cursors that keep the organization's time zone of their first page, CORS origins and the JWKS
 // URL checked, the document's paragraph on the paths outside the API (~0.6 KiB); then 234 until the audits of
-// 8 December: the 405 documented (paragraph, Allow header, MethodNotAllowed response), the request schemas' ISO code
+// 7 December, night: the 405 documented (paragraph, Allow header, MethodNotAllowed response), the request schemas' ISO code
 // lists and URL pattern, the refused URL of a webhook kept, the one-timer rule's answers (~1 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
