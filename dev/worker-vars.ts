@@ -1,6 +1,6 @@
 // The Worker's settings for `wrangler dev`, in a file only this user may read instead of `--var NAME:value`
 // arguments, which every user of the machine sees in `ps` (the session secret, the password of a DATABASE_URL).
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -22,6 +22,7 @@ export function dotenvLine(name: string, value: string) {
 export function workerVarsArgs(root: string, dataDir: string, vars: Record<string, string | undefined>) {
   const lines = Object.entries(vars).flatMap(([name, value]) => (value ? [dotenvLine(name, value)] : []));
   const path = join(dataDir, "worker-vars.env");
+  mkdirSync(dataDir, { recursive: true }); // written anew at each start of the Worker: .data may be gone meanwhile
   writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // a file left by an earlier start keeps its mode through writeFileSync
   const devVars = join(root, ".dev.vars");

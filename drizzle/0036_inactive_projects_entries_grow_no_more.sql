@@ -1,7 +1,9 @@
 -- An inactive project takes no new time (0021), but an entry already on it could be made longer: a PATCH of its
 -- end_time or start_time took an hour to a thousand, billed on a project its owners had closed. Its entries may now
--- change their times only without growing: a stopped entry may be moved or shortened but not lengthened, a running
--- one may be stopped (at the end_time its client gives) but not start earlier. Otherwise as in 0021.
+-- change their times only without growing: a stopped entry may be moved or shortened but not lengthened; a running
+-- one may start later, not earlier, and may be stopped as long as it is no longer than the time it has run (a minute
+-- more, for a client's clock ahead of ours; a second at least, as offboarding stops a timer that starts in the
+-- future), so not at an end_time in the years ahead. Otherwise as in 0021.
 CREATE OR REPLACE FUNCTION "time_entries_project_active"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.project_id IS NULL OR NEW.deleted_at IS NOT NULL THEN
@@ -11,7 +13,9 @@ BEGIN
     AND (CASE
       WHEN OLD.end_time IS NOT NULL THEN
         NEW.end_time IS NOT NULL AND NEW.end_time - NEW.start_time <= OLD.end_time - OLD.start_time
-      ELSE NEW.start_time >= OLD.start_time
+      WHEN NEW.end_time IS NULL THEN NEW.start_time >= OLD.start_time
+      ELSE NEW.end_time - NEW.start_time
+        <= greatest(now() - OLD.start_time, interval '1 second') + interval '1 minute'
     END) THEN
     RETURN NEW;
   END IF;

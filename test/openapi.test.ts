@@ -264,6 +264,7 @@ describe("GET /openapi.json", () => {
       "TIMER_NOT_RUNNING",
       "ENTRY_LOCKED",
       "OVERLAP",
+      "PROJECT_INACTIVE",
       "IDEMPOTENCY_KEY_IN_USE",
     ]);
     expect(codes("POST /v1/time-entries/{id}/stop", "404")).toEqual(["NOT_FOUND"]);
@@ -576,6 +577,37 @@ describe("request schemas", () => {
       ["/v1/customers", "CreateCustomer", { name: "Linked", website: "https://@globex.example" }, false],
       ["/v1/customers", "CreateCustomer", { name: "Linked", website: "https:globex.example" }, false],
       ["/v1/customers", "CreateCustomer", { name: "Linked", website: "HTTPS://Globex.example/a@b?c#d" }, true],
+      ...[
+        "https://münchen.de",
+        "https://пример.рф",
+        "https://ｅxample.com",
+        "https://example.com:8443/ä",
+        "https://example.com/?q={x}",
+        "https://example.com/a|b",
+        "https://example.com/<x>",
+        "https://example.com/%zz",
+      ].map((website): [string, string, Record<string, unknown>, boolean] => [
+        "/v1/customers",
+        "CreateCustomer",
+        { name: "Linked", website },
+        true,
+      ]),
+      ...[
+        "http://",
+        "http://localhost",
+        "https://example",
+        "https://example.com.",
+        "https://ex_ample.com",
+        "https://-example.com",
+        "https://[::1]/",
+        "https://example.com\\@evil.example",
+        "https:///example.com",
+      ].map((website): [string, string, Record<string, unknown>, boolean] => [
+        "/v1/customers",
+        "CreateCustomer",
+        { name: "Linked", website },
+        false,
+      ]),
     ];
     for (const [path, schema, body, valid] of cases) {
       const problems = schemaValidator(doc, { $ref: `#/components/schemas/${schema}` })(body);

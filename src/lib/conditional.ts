@@ -29,8 +29,9 @@ export type FailedPrecondition = "If-Match" | "If-None-Match" | "If-None-Match: 
 const OWS = "[ \\t]*";
 // entity-tag = [ weak ] opaque-tag; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3). The slash in a class:
 // RegExp.source (hence the document's `pattern`) escapes a bare one as `\/`, which breaks some client generators.
-// obs-text is any character from U+0080: the runtime decodes a header's bytes as UTF-8, a stray byte as U+FFFD.
-const ENTITY_TAG = '(?:W[/])?"[\\x21\\x23-\\x7e\\u0080-\\uffff]*"';
+// obs-text is any character from U+0080: the runtime decodes a header's bytes as UTF-8, a stray byte as U+FFFD. A
+// negated class, so that it takes characters beyond U+FFFF in a validator's unicode mode as in ours.
+const ENTITY_TAG = '(?:W[/])?"[^\\x00-\\x20\\x22\\x7f]*"';
 // `*`, or a comma-separated list with at least one entity tag; empty list elements are allowed (§5.6.1). Each run of
 // whitespace has one place it can match (a comma ends it), so a field that fails costs time in its length, not its
 // square (test/security/patterns.test.ts).

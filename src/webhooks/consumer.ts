@@ -87,9 +87,9 @@ async function consume(batch: MessageBatch<DeliveryMessage>, config: BackgroundC
   }
   const due = deliveries.filter((delivery) => delivery.status === "pending" && current.has(delivery.id));
   const results = await Promise.all(
-    due.map((delivery) => {
+    due.map(async (delivery) => {
       const attempts = Math.max(...(current.get(delivery.id) ?? []).map((message) => message.attempts));
-      return attemptDelivery(delivery, attempts, config.webhooks);
+      return { ...(await attemptDelivery(delivery, attempts, config.webhooks)), url: delivery.url };
     }),
   );
   await recordAttempts(db, results);

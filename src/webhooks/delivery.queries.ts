@@ -65,15 +65,18 @@ export type AttemptResult = {
   retry_in_seconds: number | null;
 };
 
+/** An attempt with the URL it judged and was sent to: a subscription whose URL changed since is not judged by it. */
+export type RecordedAttempt = AttemptResult & { url: string };
+
 /**
  * Records a batch's attempts in one statement; a delivered event also makes its subscription healthy again and
- * restarts its count of consecutive failures; a 410 Gone or a refused URL disables it.
+ * restarts its count of consecutive failures; a 410 Gone or a refused URL disables it, unless its URL changed since.
  */
-export async function recordAttempts(db: Db, results: AttemptResult[]) {
+export async function recordAttempts(db: Db, results: RecordedAttempt[]) {
   if (results.length === 0) return;
   await db.execute(sql`with result as (
       select * from json_to_recordset(${JSON.stringify(results)}::json) as r(id uuid, outcome text, attempted boolean,
-        attempted_at timestamptz, response_status int, duration_ms int, error text, retry_in_seconds int)
+        attempted_at timestamptz, response_status int, duration_ms int, error text, retry_in_seconds int, url text)
     ),
     recorded as (
       update webhook_deliveries d set
@@ -91,18 +94,21 @@ export async function recordAttempts(db: Db, results: AttemptResult[]) {
           when r.outcome = 'delivered' then r.attempted_at + make_interval(secs => r.duration_ms / 1000.0)
           else d.delivered_at end
       from result r where d.id = r.id
-      returning d.organization_id, d.subscription_id, r.outcome
-    )
-    update webhook_subscriptions s set status = case when o.off then 'disabled' else 'healthy' end,
-      active = not o.off, consecutive_failures = case when o.off then s.consecutive_failures else 0 end,
-      refused_url = case when o.refused then s.url end, updated_at = now()
-    from (
-      select organization_id, subscription_id, bool_or(outcome in ('gone', 'refused')) as off,
-        bool_or(outcome = 'refused') as refused
+      returning d.organization_id, d.subscription_id, r.outcome, r.url
+    ),
+    outcomes as (
+      select organization_id, subscription_id, bool_or(outcome = 'delivered') as delivered,
+        coalesce(array_agg(url) filter (where outcome in ('gone', 'refused')), '{}') as off_urls,
+        coalesce(array_agg(url) filter (where outcome = 'refused'), '{}') as refused_urls
       from recorded where outcome in ('delivered', 'gone', 'refused') group by 1, 2
-    ) o
+    )
+    update webhook_subscriptions s set status = case when s.url = any(o.off_urls) then 'disabled' else 'healthy' end,
+      active = s.url <> all(o.off_urls),
+      consecutive_failures = case when s.url = any(o.off_urls) then s.consecutive_failures else 0 end,
+      refused_url = case when s.url = any(o.refused_urls) then s.url end, updated_at = now()
+    from outcomes o
     where s.organization_id = o.organization_id and s.id = o.subscription_id and s.active
-      and (o.off or s.status <> 'healthy' or s.consecutive_failures <> 0)`);
+      and (s.url = any(o.off_urls) or (o.delivered and (s.status <> 'healthy' or s.consecutive_failures <> 0)))`);
 }
 
 /**

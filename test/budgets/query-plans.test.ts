@@ -383,6 +383,7 @@ const deliveryWork: Record<string, () => Promise<() => Promise<unknown>>> = {
       duration_ms: 12,
       error: i % 2 ? null : "The receiver answered 500",
       retry_in_seconds: i % 2 ? null : 30,
+      url: "https://hooks.example.com/time-entries",
     }));
     return () => recordAttempts(db(), results);
   },

@@ -79,7 +79,7 @@ describe("POST /v1/customers", () => {
           name: ["Must not be blank"],
           email: ["Must be an e-mail address"],
           country_code: ["Must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE"],
-          website: ["Must be an http(s) URL with a domain name (not an IP address)"],
+          website: ["Must be an http(s) URL with a domain name (not an IP address) and without credentials"],
           organization_id: ["Unknown field"],
         },
       },
@@ -110,7 +110,7 @@ describe("POST /v1/customers", () => {
       expect([website, res.status, res.body.error?.details]).toEqual([
         website,
         400,
-        { website: ["Must not contain credentials"] },
+        { website: ["Must be an http(s) URL with a domain name (not an IP address) and without credentials"] },
       ]);
     }
     const list = await h.call("GET", "/v1/customers?limit=100", { token: team.owner.token });

@@ -149,7 +149,17 @@ describe("Idempotency-Key on POST", () => {
       h.call("POST", `/v1/webhooks/${id}/ping`, { token: owner, headers: { "Idempotency-Key": dated, ...headers } });
     expect(outcome(await ping(since))).toEqual([400, "VALIDATION_ERROR"]);
     expect(outcome(await ping())).toEqual(mismatch);
-    expect((await rotate(crypto.randomUUID(), '"1"')).status).toBe(200);
+    // Beside an If-Match the date is ignored (RFC 9110 §13.1.4), so a retry without it is the same request: replayed.
+    const beside = crypto.randomUUID();
+    const etag = (await h.call("GET", `/v1/webhooks/${id}`, { token: owner })).headers.get("ETag") as string;
+    const rotated = await h.call("POST", `/v1/webhooks/${id}/rotate-secret`, {
+      token: owner,
+      headers: { "Idempotency-Key": beside, "If-Match": etag, ...since },
+    });
+    expect(rotated.status).toBe(200);
+    const retried = await rotate(beside, etag);
+    expect([retried.status, retried.headers.get("Idempotent-Replayed")]).toEqual([200, "true"]);
+    expect((await rotate(crypto.randomUUID(), '"2"')).status).toBe(200);
   });
 
   it("takes the JSON media types with parameters or a +json suffix for the same request: replayed, not 422", async () => {

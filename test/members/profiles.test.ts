@@ -149,14 +149,14 @@ describe("PATCH /v1/members/{userId} with a profile", () => {
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.details).toEqual({
       full_name: ["Must not be blank"],
-      avatar_url: ["Must be an http(s) URL with a domain name (not an IP address)"],
+      avatar_url: ["Must be an http(s) URL with a domain name (not an IP address) and without credentials"],
       email: ["Unknown field"],
     });
     expect(await profileOf(team.organizationId, team.member.id)).toMatchObject({ full_name: "Mia Member", version: 1 });
     const credentials = await patch({ avatar_url: "https://user:secret@cdn.example/a.png" });
     expect([credentials.status, credentials.body.error?.details]).toEqual([
       400,
-      { avatar_url: ["Must not contain credentials"] },
+      { avatar_url: ["Must be an http(s) URL with a domain name (not an IP address) and without credentials"] },
     ]);
     expect(await profileOf(team.organizationId, team.member.id)).toMatchObject({ avatar_url: null, version: 1 });
   });

@@ -130,11 +130,18 @@ describe("an inactive project takes no new time", () => {
       [onInactive, { start_time: "2026-10-01T08:59:59Z" }],
       [onInactive, { start_time: "2026-10-01T08:00:00Z", end_time: "2026-10-01T12:00:00Z" }],
       [running, { start_time: "2026-10-05T08:00:00Z" }],
-      [running, { start_time: "2026-10-05T08:00:00Z", end_time: "2026-10-05T10:00:00Z" }],
+      // Stopped past the time it has run (since 2026-10-05, two months or so): years of time it never ran.
+      [running, { start_time: "2026-10-05T09:30:00Z", end_time: "2030-01-01T00:00:00Z" }],
+      [running, { end_time: "2099-10-05T10:00:00Z" }],
     ] as const) {
       const res = await h.call("PATCH", `/v1/time-entries/${id}`, { token: team.member.token, body });
-      expect([res.status, res.body]).toEqual([409, refused()]);
+      expect([JSON.stringify(body), res.status, res.body]).toEqual([JSON.stringify(body), 409, refused()]);
     }
+    const stop = await h.call("POST", `/v1/time-entries/${running}/stop`, {
+      token: team.member.token,
+      body: { end_time: "2099-10-05T10:00:00Z" },
+    });
+    expect([stop.status, stop.body]).toEqual([409, refused()]);
     expect(await entries()).toEqual(before);
   });
 
@@ -150,6 +157,12 @@ describe("an inactive project takes no new time", () => {
       body: { start_time: "2026-10-05T09:30:00Z" },
     });
     expect([later.status, later.body.data?.start_time]).toEqual([200, "2026-10-05T09:30:00.000Z"]);
+    // Stopped with a start corrected earlier, and no longer than the time it has run.
+    const corrected = await h.call("PATCH", `/v1/time-entries/${running}`, {
+      token: team.member.token,
+      body: { start_time: "2026-10-05T08:59:00Z", end_time: "2026-10-05T09:05:00Z" },
+    });
+    expect([corrected.status, corrected.body.data?.duration]).toEqual([200, 360]);
   });
 
   it("a timer running on it when it was deactivated can still be stopped", async () => {

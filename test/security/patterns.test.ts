@@ -22,6 +22,32 @@ async function documentPatterns() {
 }
 
 describe("the patterns of /openapi.json", () => {
+  it("of If-Match takes an entity tag of any character beyond ASCII, in a validator's unicode mode as in ours", async () => {
+    type Operation = { parameters?: { name: string; schema: { pattern: string } }[] };
+    const doc = (await (await app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const patterns = new Set<string>();
+    for (const item of Object.values(doc.paths)) {
+      for (const operation of Object.values(item)) {
+        for (const parameter of operation.parameters ?? []) {
+          if (parameter.name === "If-Match" || parameter.name === "If-None-Match")
+            patterns.add(parameter.schema.pattern);
+        }
+      }
+    }
+    expect(patterns.size).toBe(1);
+    const [pattern] = [...patterns] as [string];
+    for (const flags of ["", "u"]) {
+      for (const tag of ['"3"', '"é"', '"\u{1F600}"', '"\uFFFD", W/"1"']) {
+        expect([flags, tag, new RegExp(pattern, flags).test(tag)]).toEqual([flags, tag, true]);
+      }
+      for (const tag of ['"a b"', '"\u007f"', "3"]) {
+        expect([flags, tag, new RegExp(pattern, flags).test(tag)]).toEqual([flags, tag, false]);
+      }
+    }
+  });
+
   it("are all safe from catastrophic backtracking: none worse than linear", async () => {
     const patterns = await documentPatterns();
     // If-Match, Idempotency-Key, dates, ids, time zones, invoice numbers, group_by, blank text, URLs

@@ -2,7 +2,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDb } from "../../src/db/client";
 import { consumeWebhooks } from "../../src/webhooks/consumer";
+import { recordAttempts } from "../../src/webhooks/delivery.queries";
 import { DEAD_LETTER_QUEUE, DELIVERY_QUEUE, type DeliveryMessage } from "../../src/webhooks/queues";
 import { createTeam } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
@@ -229,7 +231,7 @@ describe("a subscription whose stored URL the rules refuse", () => {
           message: "Invalid url",
           details: {
             url: [
-              "The stored URL was refused when an event was to be delivered (Must not be a private address): send a url the rules take with active: true",
+              "The stored URL was refused when an event was to be delivered (must not be a private address); send a url the rules take, with active: true",
             ],
           },
         },
@@ -237,8 +239,44 @@ describe("a subscription whose stored URL the rules refuse", () => {
     ]);
     const unchanged = await h.sql("select active, version from webhook_subscriptions where id = $1", [subscription.id]);
     expect(unchanged).toEqual([{ active: "f", version: "3" }]);
-    const renamed = await patch({ active: true, url: "https://hooks.example.com/moved" });
-    expect([renamed.status, renamed.body.data?.active, renamed.body.data?.status]).toEqual([200, true, "healthy"]);
+    // The refused URL sent again is refused by the rules as it comes.
+    expect((await patch({ active: true, url: "https://10.0.0.1/hook" })).status).toBe(400);
+    const renamed = await patch({ url: "https://hooks.example.com/moved" });
+    expect([renamed.status, renamed.body.data?.active]).toEqual([200, false]);
+    const enabled = await patch({ active: true });
+    expect([enabled.status, enabled.body.data?.active, enabled.body.data?.status]).toEqual([200, true, "healthy"]);
+  });
+});
+
+describe("an attempt recorded after the subscription's URL changed", () => {
+  it("neither disables it nor keeps a URL as refused: the attempt judged the URL it had", async () => {
+    const team = await createTeam(h);
+    const db = createDb(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT);
+    for (const outcome of ["refused", "gone"] as const) {
+      const subscription = await subscribe(h, team.organizationId);
+      const id = (await insertDelivery(h, { organizationId: team.organizationId, id: subscription.id })) as string;
+      // The consumer read https://10.0.0.1/hook; the owner gave a new URL before the batch was recorded.
+      await h.sql("update webhook_subscriptions set url = 'https://hooks.example.com/fixed' where id = $1", [
+        subscription.id,
+      ]);
+      await recordAttempts(db, [
+        {
+          id,
+          outcome,
+          attempted: outcome === "gone",
+          attempted_at: null,
+          response_status: outcome === "gone" ? 410 : null,
+          duration_ms: null,
+          error: "then",
+          retry_in_seconds: null,
+          url: "https://10.0.0.1/hook",
+        },
+      ]);
+      const rows = await h.sql("select active, status, refused_url from webhook_subscriptions where id = $1", [
+        subscription.id,
+      ]);
+      expect([outcome, rows]).toEqual([outcome, [{ active: "t", status: "healthy", refused_url: null }]]);
+    }
   });
 });
 

@@ -104,7 +104,7 @@ export const patch = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Update a time entry",
-  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again or longer (a stopped one's span longer, a running one's start earlier), is 409 \`PROJECT_INACTIVE\`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${noChangeRule} ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again or longer (a stopped one's span longer; a running one's start earlier, or its stop past the time it has run), is 409 \`PROJECT_INACTIVE\`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${noChangeRule} ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,
@@ -169,7 +169,7 @@ export const stop = createRoute({
   path: "/v1/time-entries/{id}/stop",
   tags,
   summary: "Stop a running timer",
-  description: `Sets \`end_time\` to now, or to \`end_time\` from the optional body (empty is none, whatever its Content-Type), which must be after the entry's start_time. An entry already stopped is 409 \`TIMER_NOT_RUNNING\`; an invoiced entry is locked (409 \`ENTRY_LOCKED\`). A member can stop only their own entries; another member's entry is 404. A stop is a change of the entry (a new \`version\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Sets \`end_time\` to now, or to \`end_time\` from the optional body (empty is none, whatever its Content-Type), which must be after the entry's start_time. An entry already stopped is 409 \`TIMER_NOT_RUNNING\`; an invoiced entry is locked (409 \`ENTRY_LOCKED\`). On an inactive project, a stop may not make the entry longer than the time it has run (a minute more for clocks ahead): 409 \`PROJECT_INACTIVE\`. A member can stop only their own entries; another member's entry is 404. A stop is a change of the entry (a new \`version\`). ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,
@@ -183,6 +183,7 @@ export const stop = createRoute({
       "TIMER_NOT_RUNNING",
       "ENTRY_LOCKED",
       "OVERLAP",
+      "PROJECT_INACTIVE",
       "PRECONDITION_FAILED",
       ...bodyErrors,
       ...authErrors,

@@ -10,7 +10,6 @@ import { changedEntryRows, entryOf, entryRows } from "./entry-json";
 import {
   entryWriteErrors,
   inactiveMemberError,
-  overlapErrors,
   RUNNING_MEMBER_ACTIVE,
   RUNNING_TIMER_INDEX,
   runningEntryOf,
@@ -56,7 +55,7 @@ export async function stopTimeEntry(db: Db, caller: Caller, id: string, body: St
     precondition_failed: FailedPrecondition | null;
     entry: TimeEntry | null;
   };
-  return withConstraintErrors(() => queryWithEvents<StopResult>(db, query), overlapErrors);
+  return withConstraintErrors(() => queryWithEvents<StopResult>(db, query), entryWriteErrors);
 }
 
 /** Starts a new running entry for the caller now, copying project, description and billable of entry `id`. */

@@ -91,10 +91,10 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   if (!result.found) throw webhookNotFound();
   if (result.precondition_failed) throw preconditionFailed("webhook subscription", result.precondition_failed);
   if (result.refused_url !== null) {
-    const reason = refusedWebhookUrl(result.refused_url, readConfig(c.env).webhooks) ?? "refused by the rules then";
+    const reason = refusedWebhookUrl(result.refused_url, readConfig(c.env).webhooks);
     throw invalidField(
       "url",
-      `The stored URL was refused when an event was to be delivered (${reason}): send a url the rules take with active: true`,
+      `The stored URL was refused when an event was to be delivered${reason ? ` (${reason.toLowerCase()})` : ""}; send a url the rules take, with active: true`,
     );
   }
   if (!result.webhook) throw new Error("the update matched no row although every check passed");
