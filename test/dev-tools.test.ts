@@ -1,7 +1,7 @@
 // The local tools refuse what cannot work with the reason and nothing left behind, instead of a stack trace, a hang,
 // or a server that answers 500 to everything after saying it is ready.
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -121,6 +121,23 @@ describe("the Worker's settings under npm start", () => {
         SESSION_JWT_SECRET: vars.SESSION_JWT_SECRET,
         OAUTH_ISSUER: vars.OAUTH_ISSUER,
       });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("are written anew at each start of the Worker: a .dev.vars deleted, or the data folder, since the last start", () => {
+    const dir = mkdtempSync(join(tmpdir(), "worker-vars-"));
+    try {
+      writeFileSync(join(dir, ".dev.vars"), "CORS_ALLOWED_ORIGINS=https://app.example\n");
+      expect(workerVarsArgs(dir, join(dir, ".data"), {})).toContain(join(dir, ".dev.vars"));
+      rmSync(join(dir, ".dev.vars"));
+      rmSync(join(dir, ".data"), { recursive: true });
+      expect(workerVarsArgs(dir, join(dir, ".data"), { PORT: "1" })).toEqual([
+        "--env-file",
+        join(dir, ".data", "worker-vars.env"),
+      ]);
+      expect(readFileSync(join(dir, ".data", "worker-vars.env"), "utf8")).toBe("PORT='1'\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
