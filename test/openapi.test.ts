@@ -586,6 +586,8 @@ describe("request schemas", () => {
         "https://example.com/a|b",
         "https://example.com/<x>",
         "https://example.com/%zz",
+        "https://xn--bcher-kva.example:65535/",
+        "https://b-ü.example.рф/",
       ].map((website): [string, string, Record<string, unknown>, boolean] => [
         "/v1/customers",
         "CreateCustomer",
@@ -602,6 +604,12 @@ describe("request schemas", () => {
         "https://[::1]/",
         "https://example.com\\@evil.example",
         "https:///example.com",
+        "https://example.123",
+        "https://example.c",
+        "https://a.b1",
+        "https://example.co-m",
+        "https://example.com:99999",
+        "https://example.com:65536",
       ].map((website): [string, string, Record<string, unknown>, boolean] => [
         "/v1/customers",
         "CreateCustomer",

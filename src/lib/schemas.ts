@@ -167,13 +167,18 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z
 /** A label's character as written: a letter, a digit, or any character beyond ASCII but whitespace (an IDN's). */
 const LABEL =
   "[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f\\s]+(?:-+[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f\\s]+)*";
+/** A top-level domain: letters, punycode (`xn--…`), or a label written beyond ASCII (an IDN's, as `рф`). */
+const TLD = `[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59}|(?=[^.:/?#\\s]*[^\\x00-\\x7f])${LABEL}`;
+/** A port number, 0 to 65535. */
+const PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
 /**
  * `http://` or `https://` (any case), a host name of two labels or more with an optional port, then a path, query
- * or fragment without whitespace: no user name or password (`@` before the path), no IP v6 address. The document's
- * pattern, which the server checks too, so that a client's validator refuses what the server would (but an IPv4
- * address, which the description names). Each run has one place to match: linear (test/security/patterns.test.ts).
+ * or fragment without whitespace: no user name or password (`@` before the path), no IP address. The document's
+ * pattern, which the server checks too, so that a client's validator refuses what the server would (but what a
+ * pattern cannot say: a label over 63 characters, punycode that does not decode). Linear: each run has one place to
+ * match but the last label, tried once more as the top-level domain (test/security/patterns.test.ts).
  */
-const WEB_URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://${LABEL}(?:[.]${LABEL})+(?::[0-9]+)?(?:[/?#]\\S*)?$`;
+const WEB_URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://${LABEL}(?:[.]${LABEL})*[.](?:${TLD})(?::0*${PORT})?(?:[/?#]\\S*)?$`;
 const webUrlMessage = "Must be an http(s) URL with a domain name (not an IP address) and without credentials";
 
 /** An http(s) URL of at most 2000 characters, as a customer's website or a member's avatar. */

@@ -46,7 +46,7 @@ async function sha256(head: string, body: ArrayBuffer) {
  * What besides the body makes a request the one a key was used with: method, path and query string, a media type
  * the body is not read as JSON with (`application/json; charset=utf-8` and `application/merge-patch+json` are read as
  * `application/json` is, so they make the same request), a content coding of a body, and the conditional headers
- * (`If-Unmodified-Since` too where it is refused: without `If-Match`). A retry that corrects one of them (a 400 for a stray query
+ * (`If-Unmodified-Since` too). A retry that corrects one of them (a 400 for a stray query
  * parameter or header, a 415, a 412) is another request, 422, not a replay of the first answer.
  * What a plain request does not send adds no line, so its hash is the one earlier versions stored: keys in flight
  * across a deploy still match.
@@ -59,9 +59,8 @@ function requestHead(c: Context<AppEnv>, body: ArrayBuffer) {
   if (type === undefined && body.byteLength > 0) lines.push("Content-Type:");
   const coding = c.req.header("Content-Encoding")?.trim().toLowerCase();
   if (coding && coding !== "identity" && body.byteLength > 0) lines.push(`Content-Encoding: ${coding}`);
-  // If-Unmodified-Since is refused without If-Match and ignored beside it (RFC 9110 §13.1.4): only then does it count.
-  const conditional = ["If-Match", "If-None-Match", ...(c.req.header("If-Match") ? [] : ["If-Unmodified-Since"])];
-  for (const name of conditional) {
+  // If-Unmodified-Since too, though ignored beside an If-Match the route takes: sent or not, another request (422).
+  for (const name of ["If-Match", "If-None-Match", "If-Unmodified-Since"]) {
     const value = c.req.header(name);
     if (value !== undefined) lines.push(`${name}: ${value}`);
   }

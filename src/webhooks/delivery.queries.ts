@@ -48,8 +48,9 @@ export type AttemptResult = {
   /**
    * `retry`: failed, and the message goes back to the queue (or, after the last attempt, to the dead letters);
    * `gone`: the receiver answered 410; `refused`: its URL is refused now. Either fails the delivery and disables the
-   * subscription (a refused URL is kept: only a new URL enables it again). A `retry` may have sent nothing: a delivery
-   * that could not be signed is tried again too.
+   * subscription (a refused URL is kept: only a new URL enables it again), unless the subscription's URL changed
+   * since (the event stays failed; the deliveries' retry sends it to the new URL). A `retry` may have sent nothing: a
+   * delivery that could not be signed is tried again too.
    */
   outcome: "delivered" | "retry" | "failed" | "gone" | "refused";
   /** False when no request was sent (the subscription was disabled, its URL is refused now, or it could not be signed). */
@@ -70,7 +71,8 @@ export type RecordedAttempt = AttemptResult & { url: string };
 
 /**
  * Records a batch's attempts in one statement; a delivered event also makes its subscription healthy again and
- * restarts its count of consecutive failures; a 410 Gone or a refused URL disables it, unless its URL changed since.
+ * restarts its count of consecutive failures; a 410 Gone or a refused URL disables it; each only if the subscription's
+ * URL is still the one the attempt was sent to.
  */
 export async function recordAttempts(db: Db, results: RecordedAttempt[]) {
   if (results.length === 0) return;
@@ -97,7 +99,8 @@ export async function recordAttempts(db: Db, results: RecordedAttempt[]) {
       returning d.organization_id, d.subscription_id, r.outcome, r.url
     ),
     outcomes as (
-      select organization_id, subscription_id, bool_or(outcome = 'delivered') as delivered,
+      select organization_id, subscription_id,
+        coalesce(array_agg(url) filter (where outcome = 'delivered'), '{}') as delivered_urls,
         coalesce(array_agg(url) filter (where outcome in ('gone', 'refused')), '{}') as off_urls,
         coalesce(array_agg(url) filter (where outcome = 'refused'), '{}') as refused_urls
       from recorded where outcome in ('delivered', 'gone', 'refused') group by 1, 2
@@ -108,7 +111,8 @@ export async function recordAttempts(db: Db, results: RecordedAttempt[]) {
       refused_url = case when s.url = any(o.refused_urls) then s.url end, updated_at = now()
     from outcomes o
     where s.organization_id = o.organization_id and s.id = o.subscription_id and s.active
-      and (s.url = any(o.off_urls) or (o.delivered and (s.status <> 'healthy' or s.consecutive_failures <> 0)))`);
+      and (s.url = any(o.off_urls)
+        or (s.url = any(o.delivered_urls) and (s.status <> 'healthy' or s.consecutive_failures <> 0)))`);
 }
 
 /**

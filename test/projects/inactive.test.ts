@@ -145,6 +145,32 @@ describe("an inactive project takes no new time", () => {
     expect(await entries()).toEqual(before);
   });
 
+  it("a new timer's stop_running stops one running on it at most a minute past the time it has run", async () => {
+    await h.sql("update projects set active = true where id = $1", [inactive]);
+    const running = await createEntry(h, team.member, {
+      projectId: inactive,
+      start: new Date(Date.now() - 10 * 60_000).toISOString(),
+      end: null,
+    });
+    await h.sql("update projects set active = false where id = $1", [inactive]);
+    const start = (minutesFromNow: number) =>
+      h.call("POST", "/v1/time-entries", {
+        token: team.member.token,
+        body: {
+          project_id: active,
+          start_time: new Date(Date.now() + minutesFromNow * 60_000).toISOString(),
+          description: "Next",
+          stop_running: true,
+        },
+      });
+    const ahead = await start(5);
+    expect([ahead.status, ahead.body]).toEqual([409, refused()]);
+    const now = await start(0);
+    expect(now.status).toBe(201);
+    const [stopped] = await h.sql("select end_time is not null as stopped from time_entries where id = $1", [running]);
+    expect(stopped).toEqual({ stopped: "t" });
+  });
+
   it("its entries may move in time at the same length, and a running one may start later", async () => {
     const running = await timerStartedBeforeDeactivation();
     const moved = await h.call("PATCH", `/v1/time-entries/${onInactive}`, {

@@ -278,6 +278,35 @@ describe("an attempt recorded after the subscription's URL changed", () => {
       expect([outcome, rows]).toEqual([outcome, [{ active: "t", status: "healthy", refused_url: null }]]);
     }
   });
+
+  it("that was delivered to the old URL leaves a failing subscription failing: the new one has not answered yet", async () => {
+    const team = await createTeam(h);
+    const db = createDb(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT);
+    const subscription = await subscribe(h, team.organizationId);
+    const id = (await insertDelivery(h, { organizationId: team.organizationId, id: subscription.id })) as string;
+    await h.sql(
+      "update webhook_subscriptions set url = 'https://hooks.example.com/fixed', status = 'failing', consecutive_failures = 3 where id = $1",
+      [subscription.id],
+    );
+    const attemptedAt = new Date().toISOString();
+    await recordAttempts(db, [
+      {
+        id,
+        outcome: "delivered",
+        attempted: true,
+        attempted_at: attemptedAt,
+        response_status: 200,
+        duration_ms: 5,
+        error: null,
+        retry_in_seconds: null,
+        url: "https://hooks.example.com/time-entries",
+      },
+    ]);
+    const rows = await h.sql("select status, consecutive_failures from webhook_subscriptions where id = $1", [
+      subscription.id,
+    ]);
+    expect(rows).toEqual([{ status: "failing", consecutive_failures: "3" }]);
+  });
 });
 
 describe("a receiver that answers 410 Gone", () => {

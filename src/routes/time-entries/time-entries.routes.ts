@@ -70,7 +70,7 @@ export const create = createRoute({
   tags,
   summary: "Create a time entry or start a timer",
   description:
-    "Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement. When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.",
+    "Records time for the caller, or (owner and admin) for the member given as `user_id`. Without `end_time` the entry is a running timer; a user has at most one running timer per organization (409 `TIMER_ALREADY_RUNNING`), unless `stop_running: true` stops the running one at the new start_time in the same statement (409 `PROJECT_INACTIVE` if that one is on a project made inactive since and the new start_time is more than a minute past now). When the organization has `prevent_overlaps` on, an entry overlapping another entry of the same user is 409 `OVERLAP` (entries that only touch do not overlap; a running timer reaches into the future). An inactive project takes no new time: an entry on it is 409 `PROJECT_INACTIVE`. Needs scope `entries:write` for OAuth tokens.",
   ...write,
   request: { body: jsonBody(CreateTimeEntryBody, "The entry to create.") },
   responses: {
@@ -104,7 +104,7 @@ export const patch = createRoute({
   path: "/v1/time-entries/{id}",
   tags,
   summary: "Update a time entry",
-  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again or longer (a stopped one's span longer; a running one's start earlier, or its stop past the time it has run), is 409 \`PROJECT_INACTIVE\`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${noChangeRule} ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
+  description: `Changes any subset of the create fields and bumps \`updated_at\`. owner and admin may move the entry to another member with \`user_id\`. With \`prevent_overlaps\` on, a change of times or user that makes the entry overlap another entry of that user is 409 \`OVERLAP\`. Setting \`end_time\` stops a running entry; setting it to null makes the entry run again under the one-timer rule. Moving the entry to an inactive project, or making an entry of one run again or longer (a stopped one's span longer; a running one's start earlier while it runs on, or its stop past the time it has run), is 409 \`PROJECT_INACTIVE\`; an entry already on one stays editable otherwise. The merged times must keep end_time after start_time. An invoiced entry is locked (409 \`ENTRY_LOCKED\`). ${noChangeRule} ${ifMatchRule} Needs scope \`entries:write\` for OAuth tokens.`,
   ...write,
   request: {
     params: IdParams,

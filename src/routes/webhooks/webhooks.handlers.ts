@@ -94,7 +94,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
     const reason = refusedWebhookUrl(result.refused_url, readConfig(c.env).webhooks);
     throw invalidField(
       "url",
-      `The stored URL was refused when an event was to be delivered${reason ? ` (${reason.toLowerCase()})` : ""}; send a url the rules take, with active: true`,
+      `The stored URL was refused when an event was to be delivered${reason ? ` (${reason[0]?.toLowerCase()}${reason.slice(1)})` : ""}; send a url the rules take, with active: true`,
     );
   }
   if (!result.webhook) throw new Error("the update matched no row although every check passed");
