@@ -25,8 +25,14 @@ export function workerVarsArgs(root: string, dataDir: string, vars: Record<strin
   mkdirSync(dataDir, { recursive: true }); // written anew at each start of the Worker: .data may be gone meanwhile
   writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // a file left by an earlier start keeps its mode through writeFileSync
-  const devVars = join(root, ".dev.vars");
-  return [...(existsSync(devVars) ? ["--env-file", devVars] : []), "--env-file", path];
+  const devVars = devVarsFile(root);
+  return [...(devVars ? ["--env-file", devVars] : []), "--env-file", path];
+}
+
+/** The developer's `.dev.vars` in the project, if there is one (never wrangler's fallback to the working directory). */
+function devVarsFile(root: string) {
+  const path = join(root, ".dev.vars");
+  return existsSync(path) ? path : undefined;
 }
 
 const textValues = (bindings: Record<string, { value: unknown }>) =>
@@ -39,8 +45,8 @@ const textValues = (bindings: Record<string, { value: unknown }>) =>
 
 /** The developer's `.dev.vars`, read as wrangler reads it; empty when there is none (wrangler is then not loaded). */
 export async function devVarsOf(root: string): Promise<Record<string, string>> {
-  const path = join(root, ".dev.vars");
-  if (!existsSync(path)) return {};
+  const path = devVarsFile(root);
+  if (!path) return {};
   const { unstable_getVarsForDev } = await import("wrangler");
   return textValues(unstable_getVarsForDev(undefined, [path], {}, undefined, true));
 }
@@ -53,11 +59,10 @@ export async function devVarsOf(root: string): Promise<Record<string, string>> {
 export async function projectVars(root: string) {
   const { unstable_getVarsForDev, unstable_readConfig } = await import("wrangler");
   const configPath = join(root, "wrangler.toml");
-  const devVarsPath = join(root, ".dev.vars");
-  const envFiles = existsSync(devVarsPath) ? [devVarsPath] : [];
+  const devVars = devVarsFile(root);
   const { vars } = unstable_readConfig({ config: configPath });
   return {
-    worker: textValues(unstable_getVarsForDev(configPath, envFiles, vars, undefined, true)),
+    worker: textValues(unstable_getVarsForDev(configPath, devVars ? [devVars] : [], vars, undefined, true)),
     devVars: await devVarsOf(root),
   };
 }

@@ -172,13 +172,13 @@ const TLD = `[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59}|(?=[^.:/?#\\s]*[^\\x00-
 /** A port number, 0 to 65535. */
 const PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
 /**
- * `http://` or `https://` (any case), a host name of two labels or more with an optional port, then a path, query
- * or fragment without whitespace: no user name or password (`@` before the path), no IP address. The document's
- * pattern, which the server checks too, so that a client's validator refuses what the server would (but what a
- * pattern cannot say: a label over 63 characters, punycode that does not decode). Linear: each run has one place to
- * match but the last label, tried once more as the top-level domain (test/security/patterns.test.ts).
+ * `http(s)://` (any case), a host name of two labels or more, an optional port, then a path, query or fragment
+ * without whitespace: no credentials (`@` before the path), no IP address. The document's pattern, which the server
+ * checks too, so that a client's validator refuses what the server would (but a label over 63 characters, punycode
+ * that does not decode). Linear: only the last label is tried twice, as a label and as the top-level domain.
  */
 const WEB_URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://${LABEL}(?:[.]${LABEL})*[.](?:${TLD})(?::0*${PORT})?(?:[/?#]\\S*)?$`;
+const webUrlPattern = new RegExp(WEB_URL_PATTERN);
 const webUrlMessage = "Must be an http(s) URL with a domain name (not an IP address) and without credentials";
 
 /** An http(s) URL of at most 2000 characters, as a customer's website or a member's avatar. */
@@ -189,7 +189,7 @@ export const WebUrl = z
   .pipe(z.url({ protocol: /^https?$/, hostname: DOMAIN, message: webUrlMessage }))
   .pipe(z.string().max(2000))
   // Every member reads a customer's website and a member's avatar: a user name or password in it would be shown to all.
-  .refine((url) => new RegExp(WEB_URL_PATTERN).test(url), { message: webUrlMessage, abort: true })
+  .refine((url) => webUrlPattern.test(url), { message: webUrlMessage, abort: true })
   .superRefine(storableText);
 
 /** How the document describes a `WebUrl`. */
