@@ -11,6 +11,8 @@ const WEBHOOK_EVENT_DAYS = 30;
 
 const purges = {
   tombstones: sql`delete from time_entries where deleted_at < now() - make_interval(days => ${TOMBSTONE_DAYS})`,
+  // The sync feed's departures, kept as long as tombstones (a client that has not synced for longer starts over).
+  departures: sql`delete from time_entry_departures where left_at < now() - make_interval(days => ${TOMBSTONE_DAYS})`,
   idempotency_keys: sql`delete from idempotency_keys
     where created_at < now() - make_interval(hours => ${IDEMPOTENCY_KEY_HOURS})`,
   webhook_events: sql`delete from webhook_events
@@ -21,9 +23,9 @@ const purges = {
 };
 
 /**
- * The hourly cron's work: purges tombstones older than 30 days, Idempotency-Key answers older than 24 hours, webhook
- * events (with their deliveries) older than 30 days, and the previous signing secrets whose 24 hours beside a rotated
- * one are over. Each purge is a statement of its own (a cron has no caller waiting on its round trips), so one that
+ * The hourly cron's work: purges tombstones and the sync feed's departures older than 30 days, Idempotency-Key
+ * answers older than 24 hours, webhook events (with their deliveries) older than 30 days, and the previous signing
+ * secrets whose 24 hours beside a rotated one are over. Each purge is a statement of its own (a cron has no caller waiting on its round trips), so one that
  * fails leaves the others done; it is logged by name, and the run fails after the others.
  */
 export async function purgeExpired(db: Db) {

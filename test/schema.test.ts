@@ -267,7 +267,9 @@ describe("database invariants", () => {
       const customerId = await createCustomer(h, org);
       const projectId = await createProject(h, org, { customerId });
       const invoiceId = await createInvoice(h, org, { customerId });
-      await createEntry(h, owner, { projectId, invoiceId });
+      const entryId = await createEntry(h, owner, { projectId, invoiceId });
+      // A departure for the sync feed (migration 0038).
+      await h.sql("update time_entries set description = 'Edited' where id = $1", [entryId]);
       await h.sql(
         "insert into idempotency_keys (organization_id, user_id, key, request_hash) values ($1, $2, 'k', 'h')",
         [org, owner.id],

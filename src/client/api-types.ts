@@ -10,7 +10,7 @@ export interface paths {
     };
     /**
      * List time entries
-     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. Dates read in the organization's time zone (no `timezone`) stay in the zone of the first page on every page that follows, even if the organization changes its own meanwhile. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
+     * @description Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`, and with `include_departures=true` entries that left the listing (moved to another project or member, or edited out of its filters) as departures `{id, version, left_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. Dates read in the organization's time zone (no `timezone`) stay in the zone of the first page on every page that follows, even if the organization changes its own meanwhile. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens. `If-Match` or `If-Unmodified-Since` is 400 `VALIDATION_ERROR`: a read takes no precondition.
      */
     get: operations["listTimeEntries"];
     put?: never;
@@ -2276,8 +2276,12 @@ export interface components {
       | components["schemas"]["MemberRemovedEvent"]
       | components["schemas"]["WebhookPingEvent"];
     TimeEntryList: {
-      /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, version, deleted_at}`. */
-      data: (components["schemas"]["TimeEntry"] | components["schemas"]["TimeEntryTombstone"])[];
+      /** @description Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, version, deleted_at}`, and with `include_departures=true` entries that left the listing as departures `{id, version, left_at}`. */
+      data: (
+        | components["schemas"]["TimeEntry"]
+        | components["schemas"]["TimeEntryTombstone"]
+        | components["schemas"]["TimeEntryDeparture"]
+      )[];
       meta: components["schemas"]["PageMeta"];
     };
     /** @description A deleted entry, only in a sync listing (`updated_since` with `include_deleted=true`); kept 30 days after deletion. */
@@ -2298,6 +2302,25 @@ export interface components {
        * @example 2026-11-28T12:00:00.000Z
        */
       deleted_at: string;
+    };
+    /** @description An entry that no longer belongs to this feed, only in a sync listing with `include_departures=true`: it matched the listing's filters and was the caller's to see before a change (moved to another project or member, its description, day, billable or invoice changed), and now it does not. It is not deleted: drop it from what you keep of this feed. Kept 30 days. */
+    TimeEntryDeparture: {
+      /**
+       * Format: uuid
+       * @example 4a3d7f3e-2a51-4f5e-9a8b-5b7e2c1d0f42
+       */
+      id: string;
+      /**
+       * @description The entry's version right after the change that took it out of this feed: anything about it of a lower version is older. A later version can bring it back (an entry moved back, say), as an entry of the feed.
+       * @example 5
+       */
+      version: number;
+      /**
+       * Format: date-time
+       * @description When the entry stopped belonging to this feed (the change's `updated_at`); a sync mark, like `updated_at`.
+       * @example 2026-11-28T12:00:00.000Z
+       */
+      left_at: string;
     };
     PageMeta: {
       /**
@@ -4236,10 +4259,12 @@ export interface operations {
         invoice_id?: string;
         /** @description `me` for the caller's own entries, a user id for that user's, or omit for every entry the caller may see (owner and admin: the whole organization; member: their own). A member asking for someone else gets 403. */
         user_id?: string;
-        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running (but one running for over a minute: see the README). What the feed covers is the caller's as they are now: after a role change, start over. */
+        /** @description Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`, a departure's `left_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running (but one running for over a minute: see the README). What the feed covers is the caller's as they are now: after a role change, start over. */
         updated_since?: string;
         /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, version, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones. */
         include_deleted?: "true" | "false";
+        /** @description With `updated_since` only: include entries that left this feed since then as departures `{id, version, left_at}` (kept 30 days): entries that matched its filters and were the caller's to see before a change, and that it does not list now. A member's feed so learns of their entries an owner or admin gave to someone else, and a feed narrowed by `project_id`, dates, `q` or others of entries edited out of it. An entry deleted afterwards comes as a tombstone instead where the feed shows one. */
+        include_departures?: "true" | "false";
       };
       header?: never;
       path?: never;

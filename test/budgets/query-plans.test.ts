@@ -1,7 +1,7 @@
 // Query plans: with a realistic amount of data (60,000 entries, 6,000
 // memberships, 60,000 webhook deliveries, statistics fresh), the statements the
 // app sends for each operation must never read time_entries,
-// organization_members, webhook_events or webhook_deliveries sequentially.
+// time_entry_departures, organization_members, webhook_events or webhook_deliveries sequentially.
 // Every seeded organization has a webhook subscription, so the writes carry
 // their outbox. The SQL is captured at the SQL endpoint as the app sent it,
 // then EXPLAINed with its parameters.
@@ -89,7 +89,15 @@ beforeAll(async () => {
     where organization_id = $1 order by start_time desc limit 1 offset 201)`,
     [org.id],
   );
+  // Entries moved between projects and members, for the sync feed's departures (the trigger of migration 0038).
+  await h.sql(
+    `update time_entries te set project_id = (select p.id from projects p where p.organization_id = te.organization_id
+       and p.id is distinct from te.project_id order by p.id limit 1)
+    where id in (select id from time_entries where organization_id = $1 order by id limit 3000)`,
+    [org.id],
+  );
   await h.sql("analyze time_entries");
+  await h.sql("analyze time_entry_departures");
   // Record what the endpoint runs while `capture` is on; direct `h.sql` calls are not captured.
   h.backend.query = (query) => {
     captured?.push(query);
@@ -193,6 +201,20 @@ const operations: Record<string, () => Promise<Request>> = {
     caller: "member",
     method: "GET",
     path: "/v1/time-entries?limit=100&updated_since=2026-01-01T00:00:00Z",
+    statements: 2,
+    settings: 1,
+  }),
+  "sync (member), departures": async () => ({
+    caller: "member",
+    method: "GET",
+    path: "/v1/time-entries?limit=100&updated_since=2026-01-01T00:00:00Z&include_deleted=true&include_departures=true",
+    statements: 2,
+    settings: 1,
+  }),
+  "sync (owner), departures of a project": async () => ({
+    caller: "owner",
+    method: "GET",
+    path: `/v1/time-entries?limit=100&updated_since=2026-01-01T00:00:00Z&include_departures=true&project_id=${org.projectIds[0]}`,
     statements: 2,
     settings: 1,
   }),
@@ -554,7 +576,13 @@ describe("query plans on a seeded database", () => {
   });
 });
 
-const largeTables = ["time_entries", "organization_members", "webhook_events", "webhook_deliveries"];
+const largeTables = [
+  "time_entries",
+  "time_entry_departures",
+  "organization_members",
+  "webhook_events",
+  "webhook_deliveries",
+];
 
 /** The statement reads `table`, and reads none of the large tables sequentially. */
 async function expectIndexed(statement: Query, table: string) {

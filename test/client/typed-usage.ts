@@ -8,7 +8,11 @@ import type { components, paths } from "../../src/client/api-types";
 
 type TimeEntry = components["schemas"]["TimeEntry"];
 type Tombstone = components["schemas"]["TimeEntryTombstone"];
-const isTombstone = (item: TimeEntry | Tombstone): item is Tombstone => "deleted_at" in item;
+type Departure = components["schemas"]["TimeEntryDeparture"];
+type ListItem = TimeEntry | Tombstone | Departure;
+const isEntry = (item: ListItem): item is TimeEntry => "start_time" in item;
+const isTombstone = (item: ListItem): item is Tombstone => "deleted_at" in item;
+const isDeparture = (item: ListItem): item is Departure => "left_at" in item;
 
 export async function typedUsage(baseUrl: string, token: string) {
   const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
@@ -17,12 +21,13 @@ export async function typedUsage(baseUrl: string, token: string) {
     params: { query: { limit: 10, user_id: "me", start_date: "2026-11-01" } },
   });
   if (error) return { code: error.error.code };
-  // Tombstones only come with updated_since and include_deleted=true, but the type says they may.
-  const first: TimeEntry | undefined = page.data.find((item): item is TimeEntry => !isTombstone(item));
+  // Tombstones and departures only come in a sync listing, but the type says they may.
+  const first: TimeEntry | undefined = page.data.find(isEntry);
   const { data: changes } = await api.GET("/v1/time-entries", {
-    params: { query: { updated_since: "2026-11-28T12:00:00Z", include_deleted: "true" } },
+    params: { query: { updated_since: "2026-11-28T12:00:00Z", include_deleted: "true", include_departures: "true" } },
   });
   const deleted: string[] = (changes?.data ?? []).filter(isTombstone).map((tombstone) => tombstone.deleted_at);
+  const left: string[] = (changes?.data ?? []).filter(isDeparture).map((departure) => departure.left_at);
   const next: string | null = page.meta.next_cursor;
 
   const created = await api.POST("/v1/time-entries", {
@@ -43,7 +48,7 @@ export async function typedUsage(baseUrl: string, token: string) {
   // @ts-expect-error `duration` is a number of seconds
   const wrong: string | null = first?.duration ?? null;
 
-  return { first, next, id, wrong, deleted };
+  return { first, next, id, wrong, deleted, left };
 }
 
 /** A webhook receiver's handler, typed by the document's WebhookEvent and narrowed by `type`. */

@@ -1,6 +1,18 @@
 // The time entries themselves.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, foreignKey, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { invoices, projects } from "./billing";
 import { createdAt, id, timestamptz, updatedAt, version } from "./columns";
 import { organizationId, organizationMembers } from "./team";
@@ -73,5 +85,38 @@ export const timeEntries = pgTable(
       .using("gin", sql`${t.description} gin_trgm_ops`)
       .with({ fastupdate: false })
       .where(sql`${t.deletedAt} is null`),
+  ],
+);
+
+/**
+ * What a live entry's change took it away from: its filterable fields as they were before the change, written by
+ * the trigger of migration 0038 in the statement that changed them. The sync feed reads the filters and the
+ * caller's visibility against these to announce an entry that no longer belongs to a narrowed feed (moved to
+ * another project or member, its description or day edited out of the filter), which the entry's new row cannot
+ * tell. Kept as long as tombstones (30 days).
+ */
+export const timeEntryDepartures = pgTable(
+  "time_entry_departures",
+  {
+    // The entry's id.
+    id: uuid("id")
+      .notNull()
+      .references(() => timeEntries.id, { onDelete: "cascade" }),
+    organizationId: organizationId(),
+    // The entry's version and updated_at right after the change.
+    version: integer("version").notNull(),
+    leftAt: timestamptz("left_at").notNull(),
+    userId: uuid("user_id").notNull(),
+    projectId: uuid("project_id"),
+    startTime: timestamptz("start_time").notNull(),
+    description: text("description").notNull(),
+    billable: boolean("billable").notNull(),
+    invoiceId: uuid("invoice_id"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.id, t.version] }),
+    index("time_entry_departures_org_left_idx").on(t.organizationId, t.leftAt, t.id),
+    index("time_entry_departures_org_user_left_idx").on(t.organizationId, t.userId, t.leftAt, t.id),
+    index("time_entry_departures_left_at_idx").on(t.leftAt),
   ],
 );

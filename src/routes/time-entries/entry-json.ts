@@ -83,7 +83,10 @@ export const entryJson = sql.raw(
   }),
 );
 
-export const tombstoneOrEntryJson = sql`case when te.deleted_at is null then ${entryJson}
+/** A sync page's row of `te` (listChanges): a departure, an entry or a tombstone. */
+export const changeJson = sql`case
+  when te.departed then ${sql.raw(object(`te.id, te.version, ${isoUtcText("te.updated_at")} as left_at`))}
+  when te.deleted_at is null then ${entryJson}
   else ${sql.raw(object(`te.id, te.version, ${isoUtcText("te.deleted_at")} as deleted_at`))} end`;
 
 /** Entries of `source` (a table or CTE aliased `te`) with their user, project, customer and invoice. */

@@ -90,6 +90,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
         cursor: after && { updatedAt: after[0], id: after[1] },
         limit,
         includeDeleted: query.include_deleted ?? false,
+        includeDepartures: query.include_departures ?? false,
       }),
     );
     return respond(page);

@@ -7,8 +7,8 @@ import { timeZoneOf, withTimeZoneErrors } from "../../db/time-zone";
 import type { JsonText } from "../../lib/json-text";
 import type { Caller } from "../../lib/verify-token";
 import { type EntryFilter, entryConditions } from "./entry-filter";
-import { entryJson, entryOf, tombstoneOrEntryJson, withRelations } from "./entry-json";
-import type { TimeEntry, Tombstone } from "./time-entries.schemas";
+import { changeJson, entryJson, entryOf, withRelations } from "./entry-json";
+import type { Departure, TimeEntry, Tombstone } from "./time-entries.schemas";
 
 // Reads of time entries: each one SQL statement (one round trip) that also reads the caller's membership and
 // returns the caller's role (null when not a member) so handlers can tell 403 from 404.
@@ -78,6 +78,7 @@ export type ChangePageRequest = {
   cursor?: { updatedAt: string; id: string };
   limit: number;
   includeDeleted: boolean;
+  includeDepartures: boolean;
 };
 
 /**
@@ -101,11 +102,27 @@ const syncHorizon = sql`select set_config('time_entries.sync_horizon', (
       and a.backend_type = 'client backend' and a.state <> 'idle'
   )::text, true)`;
 
+/** The columns of a sync page's rows, the same for an entry, a tombstone and a departure (`departed`). */
+const changeColumns = `te.id, te.organization_id, te.user_id, te.project_id, te.start_time, te.end_time, te.duration,
+  te.description, te.billable, te.invoice_id, te.created_at, te.updated_at, te.version, te.deleted_at`;
+
+/**
+ * A departure as `te`: the entry's fields before the change that took it away (time_entry_departures, migration
+ * 0038) under time_entries' names, so that the filters and the caller's visibility read against them as against an
+ * entry, and `updated_at` the time of that change.
+ */
+const departureAsEntry = `time_entry_departures d cross join lateral (select d.id, d.organization_id, d.user_id,
+  d.project_id, d.start_time, null::timestamptz as end_time, null::bigint as duration, d.description, d.billable,
+  d.invoice_id, null::timestamptz as created_at, d.left_at as updated_at, d.version,
+  null::timestamptz as deleted_at) te`;
+
 /**
  * Sync: entries changed after `updatedSince` and before the horizon, oldest change first, on the
  * (organization, [user,] updated_at, id) indexes. The filter narrows the live
  * entries; tombstones (with `includeDeleted`) are every deleted entry the
- * caller could see, since a deleted entry keeps nothing to filter on.
+ * caller could see, since a deleted entry keeps nothing to filter on. Departures (with `includeDepartures`) are the
+ * changes in the same window whose entry matched the filter and was visible to the caller before it, and that the
+ * feed does not list now (as an entry or a tombstone, whatever its time): the entry left this feed.
  */
 export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, page: ChangePageRequest) {
   const changed: SQL[] = [
@@ -116,19 +133,35 @@ export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, p
   if (page.cursor) {
     changed.push(sql`(te.updated_at, te.id) > (${page.cursor.updatedAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }
-  const selects = entryConditions(caller, filter, { includeDeleted: page.includeDeleted }).map(
-    (conditions) => sql`(select te.* from time_entries te
+  const listed = entryConditions(caller, filter, { includeDeleted: page.includeDeleted });
+  const selects = listed.map(
+    (conditions) => sql`(select ${sql.raw(changeColumns)}, false as departed from time_entries te
       where ${sql.join([...conditions, ...changed], sql` and `)}
       order by te.updated_at, te.id
       limit ${page.limit + 1})`,
   );
+  if (page.includeDepartures) {
+    // Inside each subquery `te` is the entry as it is now; `d` the departure.
+    const stillListed = listed.map(
+      (conditions) => sql`not exists (select 1 from time_entries te
+        where te.id = d.id and ${sql.join(conditions, sql` and `)})`,
+    );
+    selects.push(
+      ...entryConditions(caller, filter).map(
+        (conditions) => sql`(select ${sql.raw(changeColumns)}, true as departed from ${sql.raw(departureAsEntry)}
+          where ${sql.join([...conditions, ...changed, ...stillListed], sql` and `)}
+          order by te.updated_at, te.id
+          limit ${page.limit + 1})`,
+      ),
+    );
+  }
   return withTimeZoneErrors(() =>
-    queryOneAfter<EntryPage<TimeEntry | Tombstone>>(
+    queryOneAfter<EntryPage<TimeEntry | Tombstone | Departure>>(
       db,
       syncHorizon,
       sql`with ${memberCte(caller)},
       page as (${sql.join(selects, sql` union all `)})
-      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: tombstoneOrEntryJson, zone: datesZone(caller, filter) })}`,
+      ${entryPageOf({ limit: page.limit, order: "updated_at", entry: changeJson, zone: datesZone(caller, filter) })}`,
     ),
   );
 }

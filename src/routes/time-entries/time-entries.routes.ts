@@ -38,7 +38,7 @@ export const list = createRoute({
   tags,
   summary: "List time entries",
   description:
-    "Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, and with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. Dates read in the organization's time zone (no `timezone`) stay in the zone of the first page on every page that follows, even if the organization changes its own meanwhile. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.",
+    "Newest start_time first (ties by id), with keyset pagination: pass `meta.next_cursor` as `cursor` for the next page. With `updated_since` it is a sync listing instead: entries changed after that instant, oldest change first, with `include_deleted=true` deleted entries as tombstones `{id, version, deleted_at}`, and with `include_departures=true` entries that left the listing (moved to another project or member, or edited out of its filters) as departures `{id, version, left_at}`; a cursor of one ordering is 400 `INVALID_CURSOR` in the other. Dates read in the organization's time zone (no `timezone`) stay in the zone of the first page on every page that follows, even if the organization changes its own meanwhile. owner and admin see the whole organization; a member sees only their own entries. Needs scope `entries:read` for OAuth tokens.",
   ...read,
   request: { query: ListTimeEntriesQuery },
   responses: {

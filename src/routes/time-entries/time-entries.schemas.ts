@@ -106,11 +106,32 @@ export const Tombstone = z
 
 export type Tombstone = z.infer<typeof Tombstone>;
 
+export const Departure = z
+  .object({
+    id: Id.openapi({ example: exampleIds.entry }),
+    version: Version.openapi({
+      description:
+        "The entry's version right after the change that took it out of this feed: anything about it of a lower version is older. A later version can bring it back (an entry moved back, say), as an entry of the feed.",
+      example: 5,
+    }),
+    left_at: UtcTimestamp.openapi({
+      description:
+        "When the entry stopped belonging to this feed (the change's `updated_at`); a sync mark, like `updated_at`.",
+      example: "2026-11-28T12:00:00.000Z",
+    }),
+  })
+  .openapi("TimeEntryDeparture", {
+    description:
+      "An entry that no longer belongs to this feed, only in a sync listing with `include_departures=true`: it matched the listing's filters and was the caller's to see before a change (moved to another project or member, its description, day, billable or invoice changed), and now it does not. It is not deleted: drop it from what you keep of this feed. Kept 30 days.",
+  });
+
+export type Departure = z.infer<typeof Departure>;
+
 export const TimeEntryPage = z
   .object({
-    data: z.array(z.union([TimeEntry, Tombstone])).openapi({
+    data: z.array(z.union([TimeEntry, Tombstone, Departure])).openapi({
       description:
-        "Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, version, deleted_at}`.",
+        "Time entries; in a sync listing with `include_deleted=true`, deleted entries appear among them as tombstones `{id, version, deleted_at}`, and with `include_departures=true` entries that left the listing as departures `{id, version, left_at}`.",
     }),
     meta: PageMeta,
   })
@@ -123,12 +144,17 @@ export const ListTimeEntriesQuery = z
     ...entryFilterFields,
     updated_since: Timestamp.optional().openapi({
       description:
-        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running (but one running for over a minute: see the README). What the feed covers is the caller's as they are now: after a role change, start over.",
+        "Sync: only entries changed (created, updated or deleted) after this instant, oldest change first by (`updated_at`, `id`) instead of newest start_time first. Page with `cursor` as usual; when `next_cursor` is null, keep the greatest `updated_at` (or a tombstone's `deleted_at`, a departure's `left_at`) seen as the next `updated_since`: nothing can come in behind it, since the feed holds back what committed after the start of a write still running (but one running for over a minute: see the README). What the feed covers is the caller's as they are now: after a role change, start over.",
       example: "2026-11-28T12:00:00Z",
     }),
     include_deleted: QueryBoolean.optional().openapi({
       description:
         "With `updated_since` only: include entries deleted since then as tombstones `{id, version, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones.",
+      example: "true",
+    }),
+    include_departures: QueryBoolean.optional().openapi({
+      description:
+        "With `updated_since` only: include entries that left this feed since then as departures `{id, version, left_at}` (kept 30 days): entries that matched its filters and were the caller's to see before a change, and that it does not list now. A member's feed so learns of their entries an owner or admin gave to someone else, and a feed narrowed by `project_id`, dates, `q` or others of entries edited out of it. An entry deleted afterwards comes as a tombstone instead where the feed shows one.",
       example: "true",
     }),
   })
@@ -137,6 +163,10 @@ export const ListTimeEntriesQuery = z
   .refine((q) => q.include_deleted === undefined || q.updated_since !== undefined, {
     message: "Only with updated_since",
     path: ["include_deleted"],
+  })
+  .refine((q) => q.include_departures === undefined || q.updated_since !== undefined, {
+    message: "Only with updated_since",
+    path: ["include_departures"],
   });
 
 export const description = Text(3000).openapi({
