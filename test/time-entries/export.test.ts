@@ -824,3 +824,51 @@ describe("exports of many pages", () => {
     }
   });
 });
+
+describe("an export whose caller's role changes", () => {
+  it("ends with an error when the caller turns from owner or admin into member, or back, mid-stream", async () => {
+    const org = await createOrganization(h, "Reorganized");
+    const owner = await createMember(h, org, "owner");
+    const changing = await createMember(h, org, "admin");
+    // The caller's own entries alone fill more pages than are read ahead of the first.
+    const own = (PAGES_AHEAD + 2) * EXPORT_PAGE_SIZE;
+    await h.sql(
+      `insert into time_entries (organization_id, user_id, start_time, end_time, description)
+       select $1, case when n % 2 = 0 then $2::uuid else $3::uuid end,
+         timestamptz '2026-06-01T00:00:00Z' + n * interval '1 hour',
+         timestamptz '2026-06-01T00:30:00Z' + n * interval '1 hour', 'Entry ' || n
+       from generate_series(1, $4::int) n`,
+      [org, owner.id, changing.id, String(2 * own)],
+    );
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      for (const to of ["member", "admin"]) {
+        const res = await app.request(
+          "/v1/time-entries/export?format=csv",
+          { headers: { Authorization: `Bearer ${changing.token}` } },
+          h.env,
+        );
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        expect(parseCsv(new TextDecoder().decode((await reader.read()).value))).toHaveLength(1 + EXPORT_PAGE_SIZE);
+        await h.sql("update organization_members set role = $2 where user_id = $1", [changing.id, to]);
+        expect(String(await readsUntilItFails(reader)), `to ${to}`).toContain(
+          "Your role in the organization changed during the export",
+        );
+      }
+      // Between owner and admin nothing the export reads changes.
+      const res = await app.request(
+        "/v1/time-entries/export?format=csv",
+        { headers: { Authorization: `Bearer ${changing.token}` } },
+        h.env,
+      );
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = new TextDecoder().decode((await reader.read()).value);
+      await h.sql("update organization_members set role = 'owner' where user_id = $1", [changing.id]);
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        text += new TextDecoder().decode(chunk.value);
+      expect(parseCsv(text)).toHaveLength(1 + 2 * own);
+    } finally {
+      log.mockRestore();
+    }
+  });
+});

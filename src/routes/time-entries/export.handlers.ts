@@ -1,4 +1,6 @@
 import { errorForLog } from "../../db/errors";
+import { isManager } from "../../db/membership";
+import { ApiError } from "../../lib/errors";
 import type { AppRouteHandler } from "../../lib/types";
 import { entryFilterOf, requireFilterAllowed } from "./entry-filter";
 import { type ExportCursor, type ExportPage, exportPage } from "./export.queries";
@@ -29,6 +31,8 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
   const caller = c.get("caller");
   const db = c.get("db");
   let filter = entryFilterOf(caller, query);
+  /** Whether the caller reads the whole organization (owner, admin), as the first page found. */
+  let visibility: boolean | undefined;
 
   /** One page (one statement, membership included) of `range`. */
   const pageOf = async (range: PageRange) => {
@@ -40,11 +44,17 @@ export const exportEntries: AppRouteHandler<ExportRoute> = async (c) => {
     });
     // Checked on every page: a caller removed from the organization mid-export gets an error, not an end.
     requireFilterAllowed(page.role, caller, filter);
+    // Which entries a page reads follows the caller's role when it is read: one whose role changes between owner or
+    // admin and member would get a file of two visibilities (or a short one that looks complete).
+    if (visibility !== undefined && page.role && isManager(page.role) !== visibility) {
+      throw new ApiError("FORBIDDEN", "Your role in the organization changed during the export: export again");
+    }
     return page;
   };
 
   // The first page before the answer starts: a refused or invalid request is an ordinary JSON error.
   const first = await pageOf({ ahead: true });
+  visibility = first.role ? isManager(first.role) : undefined;
   // The pages that follow read the dates' range between the instants the first resolved: estimated from the
   // statistics, it is read from the index in order, page by page (see `dateRangeBounds`).
   filter = { ...filter, resolvedRange: { start: first.range_start, end: first.range_end } };
