@@ -25,11 +25,11 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** 403 for a token whose scopes do not include `scope` (RFC 6750 §3.1). */
-export const insufficientScope = (scope: string) =>
+/** 403 for a token whose scopes do not include `scope`, one or more space separated (RFC 6750 §3.1). */
+export const insufficientScope = (scope: string, message = `This operation needs the ${scope} scope`) =>
   new ApiError(
     "INSUFFICIENT_SCOPE",
-    `This operation needs the ${scope} scope`,
+    message,
     { required_scope: scope },
     { "WWW-Authenticate": `Bearer realm="${REALM}", error="insufficient_scope", scope="${scope}"` },
   );

@@ -26,3 +26,30 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const PING_EVENT = "webhook.ping";
 
 export const ALL_EVENTS = "*";
+
+/**
+ * The read scope an OAuth token needs to receive each event's data: a subscription sends the resources of its events
+ * to a URL of the caller's choosing, so a token may subscribe only to what it could read itself.
+ */
+const readScopeOf: Record<string, string> = {
+  time_entry: "entries:read",
+  timer: "entries:read",
+  project: "entries:read",
+  customer: "invoices:read",
+  invoice: "invoices:read",
+  member: "team:read",
+};
+
+/** The read scopes `events` (`*` is every one) need that `scopes` lacks, sorted; none for a session token (null). */
+export function missingEventScopes(events: readonly string[], scopes: readonly string[] | null): string[] {
+  if (!scopes) return [];
+  const types = events.includes(ALL_EVENTS) ? EVENT_TYPES : events;
+  const needed = new Set(types.map((type) => readScopeOf[type.split(".")[0] as string] as string));
+  return [...needed].filter((scope) => !scopes.includes(scope)).toSorted();
+}
+
+/** The event types a token of `scopes` may subscribe to; null for a session token or one with every read scope. */
+export function eventsAllowedTo(scopes: readonly string[] | null): EventType[] | null {
+  if (!scopes || missingEventScopes([ALL_EVENTS], scopes).length === 0) return null;
+  return EVENT_TYPES.filter((type) => missingEventScopes([type], scopes).length === 0);
+}

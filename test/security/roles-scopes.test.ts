@@ -4,6 +4,7 @@
 // in paths: authorization must be decided the same way whatever the ids.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES } from "../../src/routes/me/me.routes";
+import { missingEventScopes } from "../../src/webhooks/event-types";
 import { createTeam, type Member, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
@@ -87,10 +88,12 @@ describe("roles and scopes for every operation", () => {
         organizationId: team.organizationId,
         scope: others,
       });
+      // A subscription's events need the read scopes of their data too (test/webhooks/event-scopes.test.ts).
+      const events = (operation.body as { events?: string[] } | undefined)?.events ?? [];
       const only = await h.issuer.sign({
         userId: team.owner.id,
         organizationId: team.organizationId,
-        scope: operation.scope ?? "",
+        scope: [operation.scope ?? "", ...missingEventScopes(events, [])].join(" ").trim(),
       });
       const refused = await call(operation, without);
       const allowed = await call(operation, only);

@@ -9,6 +9,8 @@ import { ApiError, invalidField, notFound, preconditionFailed } from "../../lib/
 import { pageAnswer } from "../../lib/pagination";
 import { Id, UtcTimestamp } from "../../lib/schemas";
 import type { AppRouteHandler, Bindings } from "../../lib/types";
+import { insufficientScope } from "../../middleware/auth";
+import { missingEventScopes } from "../../webhooks/event-types";
 import { newSigningSecret } from "../../webhooks/signature";
 import { refusedWebhookUrl } from "../../webhooks/url-policy";
 import {
@@ -47,6 +49,20 @@ function requireAllowedUrl(url: string | undefined, env: Bindings) {
   if (refused) throw invalidField("url", refused);
 }
 
+/**
+ * 403 INSUFFICIENT_SCOPE for an OAuth token that lacks a read scope of `events`: a subscription sends their resources
+ * to a URL of the caller's choosing, so a token may subscribe only to what it could read itself.
+ */
+function requireEventScopes(events: readonly string[], scopes: readonly string[] | null) {
+  const missing = missingEventScopes(events, scopes);
+  if (missing.length === 0) return;
+  const names = missing.length > 1 ? `${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}` : missing[0];
+  throw insufficientScope(
+    missing.join(" "),
+    `These events carry data the token may not read: subscribing to them needs the ${names} scope${missing.length > 1 ? "s" : ""}`,
+  );
+}
+
 export const list: AppRouteHandler<ListRoute> = async (c) => {
   const query = c.req.valid("query");
   const cursor = query.cursor ? decodeCursor(query.cursor, "webhooks", WebhookCursor, c.req.url) : undefined;
@@ -60,6 +76,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
   const body = c.req.valid("json");
+  requireEventScopes(body.events, c.get("caller").scopes);
   requireAllowedUrl(body.url, c.env);
   const result = await withConstraintErrors(
     () => createWebhook(c.get("db"), c.get("caller"), body, newSigningSecret()),
@@ -89,6 +106,7 @@ export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const result = await updateWebhook(c.get("db"), c.get("caller"), c.req.valid("param").id, changes, ifMatch);
   requireManager(result.role, "change webhook subscriptions");
   if (!result.found) throw webhookNotFound();
+  if (result.events_beyond_scopes) requireEventScopes(result.events_beyond_scopes, c.get("caller").scopes);
   if (result.precondition_failed) throw preconditionFailed("webhook subscription", result.precondition_failed);
   if (result.refused_url !== null) {
     const reason = refusedWebhookUrl(result.refused_url, readConfig(c.env).webhooks);

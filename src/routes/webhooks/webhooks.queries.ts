@@ -6,6 +6,7 @@ import { jsonObject } from "../../db/sql-fragments";
 import { failedPrecondition, versionMatches } from "../../db/versions";
 import type { FailedPrecondition, IfMatch } from "../../lib/conditional";
 import type { Caller } from "../../lib/verify-token";
+import { eventsAllowedTo } from "../../webhooks/event-types";
 import type { CreateWebhookBody, UpdateWebhookBody, Webhook, WebhookWithSecret } from "./webhooks.schemas";
 
 // Webhook subscriptions are for owners and admins only, reading included: every statement gates on the caller's
@@ -105,6 +106,8 @@ type WriteResult = {
 type UpdateResult = WriteResult & {
   /** The subscription's URL, which a delivery found refused: it is not enabled again without a new one. */
   refused_url: string | null;
+  /** The events the subscription would have, when the caller's token may not receive them all. */
+  events_beyond_scopes: string[] | null;
 };
 
 const columnTypes = { url: "text", events: "text[]", description: "text", active: "boolean" } as const;
@@ -124,7 +127,12 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
       sql`consecutive_failures = case when ${active} and not t.active then 0 else t.consecutive_failures end`,
     );
   }
-  const ok = sql`${versionMatches("t.version", ifMatch)} and not ${reEnablesRefusedUrl}`;
+  // A token may keep a subscription only to what it could read itself (missingEventScopes).
+  const allowed = eventsAllowedTo(caller.scopes);
+  const beyondScopes = allowed
+    ? sql`not (${changes.events ? eventsArray(changes.events) : sql`t.events`} <@ ${eventsArray(allowed)})`
+    : sql`false`;
+  const ok = sql`${versionMatches("t.version", ifMatch)} and not ${reEnablesRefusedUrl} and not ${beyondScopes}`;
   return queryOne<UpdateResult>(
     db,
     sql`with ${memberCte(caller)},
@@ -138,6 +146,8 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failedPrecondition("target", ifMatch)} as precondition_failed,
       (select t.url from target t where ${reEnablesRefusedUrl}) as refused_url,
+      (select ${changes.events ? eventsArray(changes.events) : sql`t.events`} from target t where ${beyondScopes})
+        as events_beyond_scopes,
       (select ${webhookJson("w")} from answered w) as webhook`,
   );
 }

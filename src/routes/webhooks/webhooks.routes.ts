@@ -18,6 +18,10 @@ export const read = scoped("webhooks:read");
 export const write = scoped("webhooks:write");
 export const managersOnly =
   "Webhook subscriptions are for owner and admin only, reading included (a member gets 403 `FORBIDDEN`).";
+/** A subscription sends its events' resources to a URL of the caller's choosing (requireEventScopes). */
+const eventScopesRule =
+  "Needs scope `webhooks:write` for OAuth tokens, and the read scopes of the data its `events` carry (`*`: all of them): `entries:read` for `time_entry.*`, `timer.*` and `project.*`, `invoices:read` for `customer.*` and `invoice.*`, `team:read` for `member.*`; without them it is 403 `INSUFFICIENT_SCOPE`, `details.required_scope` (and the `WWW-Authenticate` scope) listing the missing ones, space separated, and nothing changes.";
+
 const urlRule =
   "`url` must be an `https` URL with a public host (see the field's description); a refused URL is 400 `VALIDATION_ERROR` on `url`.";
 
@@ -42,7 +46,7 @@ export const create = createRoute({
   path: "/v1/webhooks",
   tags,
   summary: "Subscribe a URL to events",
-  description: `Every change of an event type in \`events\` is then POSTed to \`url\`, signed with the subscription's secret (Standard Webhooks: \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`). The answer is the only one that shows \`secret\`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 \`WEBHOOK_LIMIT_REACHED\`. ${urlRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Every change of an event type in \`events\` is then POSTed to \`url\`, signed with the subscription's secret (Standard Webhooks: \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`). The answer is the only one that shows \`secret\`. An organization keeps at most 20 subscriptions, active or disabled, unless its limit was raised on request (each is a delivery written by every change it takes): one more is 409 \`WEBHOOK_LIMIT_REACHED\`. ${urlRule} ${managersOnly} ${eventScopesRule}`,
   ...write,
   request: { body: jsonBody(CreateWebhookBody, "The subscription to create.") },
   responses: {
@@ -80,7 +84,7 @@ export const patch = createRoute({
   path: "/v1/webhooks/{id}",
   tags,
   summary: "Update a webhook subscription",
-  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`); one the API disabled because its stored URL is refused by the rules (written in SQL, or refused by a newer rule) needs a new \`url\`, checked as on create, with it (or in a PATCH that changed the URL before): otherwise it is 400 \`VALIDATION_ERROR\` on \`url\` and nothing changes. While disabled, its events are not recorded at all (catch up with the sync feed, \`updated_since\`); deliveries that failed, before or at the disabling, can be sent again with the deliveries' retry. ${urlRule} ${noChangeRule} ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Changes any subset of \`url\`, \`events\`, \`description\` and \`active\`. \`active: false\` stops deliveries (\`status: disabled\`); \`active: true\` re-enables a subscription, disabled by hand or by the API after too many failed events (\`status: healthy\`); one the API disabled because its stored URL is refused by the rules (written in SQL, or refused by a newer rule) needs a new \`url\`, checked as on create, with it (or in a PATCH that changed the URL before): otherwise it is 400 \`VALIDATION_ERROR\` on \`url\` and nothing changes. While disabled, its events are not recorded at all (catch up with the sync feed, \`updated_since\`); deliveries that failed, before or at the disabling, can be sent again with the deliveries' retry. ${urlRule} ${noChangeRule} ${ifMatchRule} ${managersOnly} ${eventScopesRule} A token lacking them is refused after 404 and the caller's rights, before 412, whatever the PATCH changes: the subscription would go on sending data the token may not read.`,
   ...write,
   request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdateWebhookBody, "The fields to change.") },
   responses: {
