@@ -87,7 +87,8 @@ idempotency_stored as (
   insert into idempotency_keys (organization_id, user_id, key, request_hash, result)
   select ${organizationId}::uuid, ${userId}::uuid, ${keyText}, ${requestHash},
     coalesce((select json_agg(r) from idempotency_result r), '[]'::json)
-  where exists (select 1 from organizations where id = ${organizationId}::uuid)
+  where exists (select 1 from organization_members where organization_id = ${organizationId}::uuid
+    and user_id = ${userId}::uuid and status = 'active')
   on conflict (organization_id, user_id, key) do update set ${takeOver}
 )
 select * from idempotency_result where (select ${claim})`,
@@ -107,7 +108,9 @@ const keyIs = (key: IdempotencyKey) =>
 
 /**
  * Claims the key and stores `response` under it, in one statement: for an answer the handler gave
- * without a statement of its own (a 400 before any SQL), or from a statement that was undone.
+ * without a statement of its own (a 400 before any SQL), or from a statement that was undone. Only an active
+ * member's answers are kept (here and in claimingStatement): someone who is not one, or no longer, writes nothing
+ * into the organization's keys, whatever they send.
  * Raises as idempotency_claim() does when the key is taken.
  */
 export function storeResponse(db: Db, key: IdempotencyKey, response: StoredResponse) {
@@ -116,7 +119,8 @@ export function storeResponse(db: Db, key: IdempotencyKey, response: StoredRespo
     select ${key.organizationId}::uuid, ${key.userId}::uuid, ${key.key}, ${key.requestHash},
       ${response.status}::int, ${response.body}, ${response.location}
     where (select idempotency_claim(${key.organizationId}::uuid, ${key.userId}::uuid, ${key.key}, ${key.requestHash}))
-      and exists (select 1 from organizations where id = ${key.organizationId}::uuid)
+      and exists (select 1 from organization_members where organization_id = ${key.organizationId}::uuid
+        and user_id = ${key.userId}::uuid and status = 'active')
     on conflict (organization_id, user_id, key) do update set ${sql.raw(takeOver)}`);
 }
 

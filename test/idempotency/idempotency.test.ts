@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCustomer, createInvoice, createMember, createTeam, type Member, type Team } from "../support/factories";
+import {
+  createCustomer,
+  createInvoice,
+  createMember,
+  createTeam,
+  createUser,
+  type Member,
+  type Team,
+} from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 import { subscribe } from "../support/webhooks";
 import { requestHash } from "./request-hash";
@@ -301,6 +309,25 @@ describe("Idempotency-Key on POST", () => {
         expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
       }
       expect(await h.sql("select key from idempotency_keys where user_id = $1", [admin.id])).toHaveLength(2);
+    });
+
+    it("keeps nothing under a key for someone who is not an active member: each retry is answered afresh", async () => {
+      const removed = await createMember(h, team.organizationId, "admin");
+      await setMembership(removed, "removed");
+      const outsider = await createUser(h);
+      const stranger = { ...removed, id: outsider, token: await h.sessionToken(outsider, team.organizationId) };
+      for (const caller of [removed, stranger]) {
+        const key = crypto.randomUUID();
+        const invalid = { name: "x", [`padding_${"x".repeat(50)}`]: "y".repeat(5000) };
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const refused = await keyed(caller, key, "/v1/customers", invalid);
+          expect([refused.status, refused.headers.get("Idempotent-Replayed")]).toEqual([400, null]);
+          const valid = await keyed(caller, crypto.randomUUID(), "/v1/customers", { name: "Acme" });
+          expect(valid.status).toBe(403);
+          expect(valid.body.error.code).toBe("FORBIDDEN");
+        }
+        expect(await h.sql("select key from idempotency_keys where user_id = $1", [caller.id])).toEqual([]);
+      }
     });
 
     it("makes the answer again with the lesser role after a demotion: 403 for what the role no longer allows", async () => {
