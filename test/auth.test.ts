@@ -70,6 +70,13 @@ describe("the bearer token", () => {
     expectInvalidToken(await list("not-a-jwt"), "The bearer token is not a JWT");
   });
 
+  it("must be written as RFC 7515 writes it: base64url without padding, so that a token has one spelling", async () => {
+    const token = await sessionJwt(validClaims());
+    expect((await list(token)).status).toBe(200);
+    for (const respelled of [`${token}=`, `${token}==`])
+      expectInvalidToken(await list(respelled), "The bearer token is not a JWT");
+  });
+
   it.each([[123], [true], [null], [{}], [["at+jwt"]]])(
     "must have a string typ header, not %j: 401 on either path, never a 500",
     async (typ) => {

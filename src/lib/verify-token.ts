@@ -56,7 +56,15 @@ export async function verifyToken(token: string, config: TokenConfig): Promise<C
 
 type Verified = { caller: Caller; exp: number };
 
+/**
+ * A JWS in compact serialization: three base64url parts, which RFC 7515 §2 writes without padding (the signature
+ * empty when unsigned, refused later by its alg).
+ */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 async function verifyUncached(token: string, config: TokenConfig): Promise<Verified> {
+  // jose's base64url decoder would take padding (or `+` and `/`) too, giving one token several spellings.
+  if (!COMPACT_JWS.test(token)) throw invalidToken("The bearer token is not a JWT");
   // Whatever the header holds: jose types it as a JOSE header, but it is the caller's JSON, not yet verified.
   let typ: unknown;
   try {
