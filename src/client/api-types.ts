@@ -4356,7 +4356,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4546,7 +4546,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4702,7 +4702,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4864,7 +4864,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4970,7 +4970,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5103,7 +5103,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5244,7 +5244,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5365,7 +5365,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5536,7 +5536,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5724,7 +5724,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5949,7 +5949,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6151,7 +6151,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6270,7 +6270,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6450,7 +6450,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6571,7 +6571,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6742,7 +6742,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6926,7 +6926,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7041,7 +7041,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7221,7 +7221,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7342,7 +7342,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7513,7 +7513,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7681,7 +7681,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7798,7 +7798,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7984,7 +7984,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8105,7 +8105,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8276,7 +8276,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8462,7 +8462,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8665,7 +8665,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8832,7 +8832,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -8951,7 +8951,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9137,7 +9137,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9258,7 +9258,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9433,7 +9433,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9617,7 +9617,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9723,7 +9723,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9876,7 +9876,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -9989,7 +9989,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10175,7 +10175,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10296,7 +10296,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10455,7 +10455,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10623,7 +10623,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10831,7 +10831,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11025,7 +11025,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11155,7 +11155,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11351,7 +11351,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11451,7 +11451,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds. */
+      /** @description `SERVICE_UNAVAILABLE`: A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds. */
       503: {
         headers: {
           "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -131,7 +131,7 @@ export const errorCatalog = {
   SERVICE_UNAVAILABLE: {
     status: 503,
     description:
-      "A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones three times over (nothing was written); retry after `Retry-After` seconds.",
+      "A dependency (the database or the token issuer's key set) is unreachable or busy (a lock or statement timeout, a restart), or the request lost a conflict with concurrent ones six times over (nothing was written); retry after `Retry-After` seconds.",
   },
 } as const satisfies Record<string, { status: number; description: string }>;
 

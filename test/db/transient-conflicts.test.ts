@@ -3,6 +3,7 @@
 // A proxy in front of the SQL endpoint answers the first requests with that error, as Neon would relay it.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
+import { TRANSIENT_ATTEMPTS } from "../../src/db/query";
 import { createTeam, type Team } from "../support/factories";
 import { callWith, type Harness, startHarness } from "../support/harness";
 import { startSqlProxy } from "../support/races";
@@ -40,12 +41,12 @@ const stored = async (description: string) =>
 
 describe("a statement that loses a deadlock or a serialization check", () => {
   it.each(["40P01", "40001"])("%s is sent again, and the request succeeds once", async (code) => {
-    const proxy = await failingFirst(2, code);
+    const proxy = await failingFirst(TRANSIENT_ATTEMPTS - 1, code);
     try {
       const description = `retried ${code}`;
       const res = await create(proxy.url, description);
       expect(res.status).toBe(201);
-      expect(proxy.requests).toBe(3);
+      expect(proxy.requests).toBe(TRANSIENT_ATTEMPTS);
       expect(await stored(description)).toBe("1");
     } finally {
       await proxy.close();
@@ -74,8 +75,9 @@ describe("a statement that loses a deadlock or a serialization check", () => {
     }
   });
 
-  it("keeps losing: 503 SERVICE_UNAVAILABLE with Retry-After after three attempts, nothing written", async () => {
-    const proxy = await failingFirst(3, "40P01");
+  it("keeps losing: 503 SERVICE_UNAVAILABLE with Retry-After after six attempts, nothing written", async () => {
+    expect(TRANSIENT_ATTEMPTS).toBe(6);
+    const proxy = await failingFirst(TRANSIENT_ATTEMPTS, "40P01");
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
       const description = "never written";
@@ -88,7 +90,7 @@ describe("a statement that loses a deadlock or a serialization check", () => {
           message: "The request kept colliding with concurrent ones; retry shortly",
         },
       });
-      expect(proxy.requests).toBe(3);
+      expect(proxy.requests).toBe(TRANSIENT_ATTEMPTS);
       expect(await stored(description)).toBe("0");
     } finally {
       errors.mockRestore();
