@@ -138,6 +138,8 @@ describe.skipIf(!onPostgres())("a write Postgres gives up on while it waits (Pos
     await other.query("select 1 from time_entries where id = $1 for update", [id]);
     const patch = h.call("PATCH", `/v1/time-entries/${id}`, { token: team.owner.token, body: { description: "late" } });
     await waitingOnLocks(h, 1);
+    // Spied before the cancel: the request may fail and log before the cancel's own answer comes back.
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     // What a lock_timeout or statement_timeout does to it: 55P03 or 57014, the same answer.
     for (let attempt = 0; attempt < 100; attempt++) {
       const cancelled = await h.sql(
@@ -147,7 +149,6 @@ describe.skipIf(!onPostgres())("a write Postgres gives up on while it waits (Pos
       if (cancelled.length > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const res = await patch;
     const logged = JSON.stringify(errors.mock.calls);
     errors.mockRestore();
