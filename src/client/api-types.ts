@@ -2753,7 +2753,7 @@ export interface components {
        */
       customer_id?: string | null;
       /**
-       * @description Rate per hour, ≥ 0 with at most 2 decimals; null for none.
+       * @description Rate per hour, ≥ 0 with at most 2 decimals as the body writes it (trailing zeros aside; `19.999999999999999` is refused, although a JSON parser makes it the float 20); null for none.
        * @example 120.5
        */
       hourly_rate?: number | null;
@@ -2937,7 +2937,7 @@ export interface components {
        */
       customer_id?: string | null;
       /**
-       * @description Rate per hour, ≥ 0 with at most 2 decimals; null for none.
+       * @description Rate per hour, ≥ 0 with at most 2 decimals as the body writes it (trailing zeros aside; `19.999999999999999` is refused, although a JSON parser makes it the float 20); null for none.
        * @example 120.5
        */
       hourly_rate?: number | null;

@@ -95,6 +95,38 @@ describe("POST /v1/projects", () => {
     expect(await h.sql("select id from projects where name = 'Bad'")).toEqual([]);
   });
 
+  it("reads a rate's decimals as the client wrote them, before JSON's float rounds them away", async () => {
+    const project = await h.call("POST", "/v1/projects", { token: team.owner.token, body: { name: "Rated" } });
+    const refused = { code: "VALIDATION_ERROR", message: "Invalid request body" };
+    for (const rate of ["19.999999999999999", "0.1000000000000000055", "1234.5e-3", "20.001"]) {
+      const body = `{"name":"Floated","hourly_rate":${rate},"currency":"EUR"}`;
+      const created = await h.call("POST", "/v1/projects", { token: team.owner.token, body });
+      expect([created.status, created.body.error], rate).toEqual([
+        400,
+        { ...refused, details: { hourly_rate: ["Must have at most 2 decimals"] } },
+      ]);
+      const patched = await h.call("PATCH", `/v1/projects/${project.body.data.id}`, {
+        token: team.owner.token,
+        body: `{"hourly_rate":${rate},"currency":"EUR"}`,
+      });
+      expect(patched.status, rate).toBe(400);
+    }
+    expect(await h.sql("select id from projects where name = 'Floated'")).toEqual([]);
+    // Trailing zeros and exponents that leave two decimals or fewer are the same rate.
+    for (const [rate, stored] of [
+      ["19.990", "19.99"],
+      ["1234e-2", "12.34"],
+      ["1.5e1", "15.00"],
+      ["12340e-3", "12.34"],
+    ]) {
+      const body = `{"name":"Written ${rate}","hourly_rate":${rate},"currency":"EUR"}`;
+      const created = await h.call("POST", "/v1/projects", { token: team.owner.token, body });
+      expect(created.status, rate).toBe(201);
+      const [row] = await h.sql("select hourly_rate from projects where id = $1", [created.body.data.id]);
+      expect(row?.hourly_rate, rate).toBe(stored);
+    }
+  });
+
   it("treats a customer of another organization like one that does not exist", async () => {
     const otherOrg = await createOrganization(h);
     const foreignCustomer = await createCustomer(h, otherOrg, "Foreign");

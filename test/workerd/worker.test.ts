@@ -464,6 +464,14 @@ describe("errors in workerd", () => {
     ]);
   });
 
+  it("reads a project rate's decimals from the body's text (JSON.parse's source text access, which workerd has)", async () => {
+    const res = await h.call("POST", "/v1/projects", {
+      token: team.owner.token,
+      body: '{"name":"Floated","hourly_rate":19.999999999999999,"currency":"EUR"}',
+    });
+    expect([res.status, res.body.error?.details]).toEqual([400, { hourly_rate: ["Must have at most 2 decimals"] }]);
+  });
+
   it("never sees an empty If-Match or If-Unmodified-Since: workerd drops a conditional header whose value is blank (the README warns of it)", async () => {
     const project = await h.call("POST", "/v1/projects", { token: team.owner.token, body: { name: "Guarded" } });
     let version = 1;

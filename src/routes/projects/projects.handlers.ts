@@ -7,6 +7,7 @@ import { notFound, preconditionFailed } from "../../lib/errors";
 import { pageAnswer } from "../../lib/pagination";
 import { Id, storableText } from "../../lib/schemas";
 import type { AppRouteHandler } from "../../lib/types";
+import { invalidRequest } from "../../lib/validation";
 import {
   createProject,
   deleteProject,
@@ -19,6 +20,29 @@ import {
 import type { CreateRoute, GetOneRoute, ListRoute, PatchRoute, RemoveRoute } from "./projects.routes";
 
 const ProjectCursor = z.tuple([z.string().superRefine(storableText), Id]);
+
+/** Decimals of a JSON number's text once trailing zeros are dropped (`19.990` 2, `1234e-2` 2, `1.5e1` 0). */
+function decimalsOf(source: string) {
+  const [, whole = "", fraction = "", exponent = "0"] = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(source) ?? [];
+  const digits = `${whole}${fraction}`;
+  const trailingZeros = digits.length - digits.replace(/0+$/, "").length;
+  return Math.max(0, fraction.length - Number(exponent) - trailingZeros);
+}
+
+/**
+ * `hourly_rate` as the client wrote it has at most 2 decimals: the schema sees the number JSON.parse made of it, and
+ * `19.999999999999999` is the float 20 by then. The body is read again from Hono's cache, with each value's source.
+ */
+async function requireRateAsWritten(bytes: ArrayBuffer) {
+  let source: string | undefined;
+  JSON.parse(new TextDecoder().decode(bytes), function (key, value, context?: { source?: string }) {
+    if (key === "hourly_rate" && this !== null && typeof value === "number") source = context?.source;
+    return value;
+  });
+  if (source !== undefined && decimalsOf(source) > 2) {
+    throw invalidRequest("body", { hourly_rate: ["Must have at most 2 decimals"] });
+  }
+}
 const projectNotFound = () => notFound("Project");
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
@@ -36,6 +60,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
+  await requireRateAsWritten(await c.req.arrayBuffer());
   const result = await createProject(c.get("db"), c.get("caller"), c.req.valid("json"));
   requireManager(result.role, "create projects");
   if (!result.customer_found) throw unknownCustomer();
@@ -53,6 +78,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const ifMatch = preconditionsOf(c.req.valid("header"));
+  await requireRateAsWritten(await c.req.arrayBuffer());
   const result = await updateProject(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change projects");
   if (!result.found) throw projectNotFound();

@@ -75,7 +75,11 @@ const HourlyRate = z
   .refine((rate) => /^-?\d+(\.\d{1,2})?$/.test(String(rate)), { message: "Must have at most 2 decimals" })
   .nullable()
   .optional()
-  .openapi({ description: "Rate per hour, ≥ 0 with at most 2 decimals; null for none.", example: 120.5 });
+  .openapi({
+    description:
+      "Rate per hour, ≥ 0 with at most 2 decimals as the body writes it (trailing zeros aside; `19.999999999999999` is refused, although a JSON parser makes it the float 20); null for none.",
+    example: 120.5,
+  });
 
 const Currency = z
   .string()
