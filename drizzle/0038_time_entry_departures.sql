@@ -13,14 +13,16 @@ CREATE TABLE "time_entry_departures" (
 );
 --> statement-breakpoint
 ALTER TABLE "time_entry_departures" ADD CONSTRAINT "time_entry_departures_id_time_entries_id_fk" FOREIGN KEY ("id") REFERENCES "public"."time_entries"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "time_entry_departures" ADD CONSTRAINT "time_entry_departures_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "time_entry_departures_org_left_idx" ON "time_entry_departures" USING btree ("organization_id","left_at","id");--> statement-breakpoint
 CREATE INDEX "time_entry_departures_org_user_left_idx" ON "time_entry_departures" USING btree ("organization_id","user_id","left_at","id");--> statement-breakpoint
 CREATE INDEX "time_entry_departures_left_at_idx" ON "time_entry_departures" USING btree ("left_at");--> statement-breakpoint
--- A live entry's filterable fields before a change of any of them, stamped with the entry's version and updated_at
--- after it: the sync feed (include_departures) reads its filters and the caller's visibility against these to tell
--- a narrowed feed that an entry no longer belongs to it. Written here, in the changing statement, so no change can
--- skip it. end_time is no filter, so stopping a timer writes nothing. A deletion is the tombstone's to tell.
+-- A live entry's filterable fields before a change of any of them, or before its deletion, stamped with the entry's
+-- version and updated_at after it: the sync feed (include_departures) reads its filters and the caller's visibility
+-- against these to tell a feed that an entry no longer belongs to it (moved, edited out of its filters, or deleted,
+-- where the feed shows no tombstone of it). Written here, in the changing statement, so no change can skip it.
+-- end_time is no filter, so stopping a timer writes nothing. No foreign key to organizations: its check would lock
+-- the organization's row on every such edit, against a PATCH of the organization; the entry's own key, and
+-- delete_organizations, keep the rows to their organization.
 CREATE FUNCTION "time_entries_record_departure"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO time_entry_departures
@@ -32,9 +34,9 @@ BEGIN
 END
 $$;--> statement-breakpoint
 CREATE TRIGGER "time_entries_record_departure" AFTER UPDATE ON "time_entries" FOR EACH ROW
-  WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NULL
-    AND (OLD.user_id, OLD.project_id, OLD.start_time, OLD.description, OLD.billable, OLD.invoice_id)
-      IS DISTINCT FROM (NEW.user_id, NEW.project_id, NEW.start_time, NEW.description, NEW.billable, NEW.invoice_id))
+  WHEN (OLD.deleted_at IS NULL AND (NEW.deleted_at IS NOT NULL
+    OR (OLD.user_id, OLD.project_id, OLD.start_time, OLD.description, OLD.billable, OLD.invoice_id)
+      IS DISTINCT FROM (NEW.user_id, NEW.project_id, NEW.start_time, NEW.description, NEW.billable, NEW.invoice_id)))
   EXECUTE FUNCTION "time_entries_record_departure"();
 --> statement-breakpoint
 -- An organization's departures go with it (0031's function, one line more).

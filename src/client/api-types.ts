@@ -2303,7 +2303,7 @@ export interface components {
        */
       deleted_at: string;
     };
-    /** @description An entry that no longer belongs to this feed, only in a sync listing with `include_departures=true`: it matched the listing's filters and was the caller's to see before a change (moved to another project or member, its description, day, billable or invoice changed), and now it does not. It is not deleted: drop it from what you keep of this feed. Kept 30 days. */
+    /** @description An entry that no longer belongs to this feed, only in a sync listing with `include_departures=true`: it matched the listing's filters and was the caller's to see before a change (moved to another project or member, its description, day, billable or invoice changed) or its deletion, and now the listing shows it neither as an entry nor as a tombstone. Drop it from what you keep of this feed; it may come back later as an entry. Kept 30 days. */
     TimeEntryDeparture: {
       /**
        * Format: uuid
@@ -4263,7 +4263,7 @@ export interface operations {
         updated_since?: string;
         /** @description With `updated_since` only: include entries deleted since then as tombstones `{id, version, deleted_at}` (kept 30 days). Other filters but `user_id` do not apply to tombstones. */
         include_deleted?: "true" | "false";
-        /** @description With `updated_since` only: include entries that left this feed since then as departures `{id, version, left_at}` (kept 30 days): entries that matched its filters and were the caller's to see before a change, and that it does not list now. A member's feed so learns of their entries an owner or admin gave to someone else, and a feed narrowed by `project_id`, dates, `q` or others of entries edited out of it. An entry deleted afterwards comes as a tombstone instead where the feed shows one. */
+        /** @description With `updated_since` only: include entries that left this feed since then as departures `{id, version, left_at}` (kept 30 days): entries that matched its filters and were the caller's to see before a change, and that it does not list now. A member's feed so learns of their entries an owner or admin gave to someone else, a feed narrowed by `project_id`, dates, `q` or others of entries edited out of it, and a feed without `include_deleted` of deletions. Where the feed shows an entry's tombstone, the tombstone tells instead. */
         include_departures?: "true" | "false";
       };
       header?: never;

@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { purgeExpired } from "../../src/housekeeping";
-import { createEntry, createProject, createTeam, type Member, type Team } from "../support/factories";
+import {
+  createCustomer,
+  createEntry,
+  createInvoice,
+  createProject,
+  createTeam,
+  type Member,
+  type Team,
+} from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
 let h: Harness;
@@ -174,7 +182,11 @@ describe("GET /v1/time-entries?updated_since=…&include_departures=true", () =>
     const running = await createEntry(h, solo.member, { end: null });
     const [one, two] = [await createEntry(h, solo.member), await createEntry(h, solo.member)];
     await patch(solo.member, running, { end_time: "2026-11-20T11:00:00Z" });
-    await patch(solo.member, one, { description: "Work" });
+    // In SQL, as the API skips a write that changes nothing: the trigger's own condition is what is tested.
+    await h.sql(
+      "update time_entries set description = description, billable = billable, user_id = user_id where id = $1",
+      [one],
+    );
     const project = await createProject(h, solo.organizationId);
     const bulk = await h.call("PATCH", "/v1/time-entries", {
       token: solo.owner.token,
@@ -186,10 +198,62 @@ describe("GET /v1/time-entries?updated_since=…&include_departures=true", () =>
       [solo.organizationId],
     );
     const [first, second] = [one, two].sort();
+    const versions = { [one]: "3", [two]: "2" };
     expect(rows).toEqual([
-      { id: first, version: "2" },
-      { id: second, version: "2" },
+      { id: first, version: versions[first as string] },
+      { id: second, version: versions[second as string] },
     ]);
+  });
+
+  it("tells a feed without tombstones of every deletion of an entry it listed, edited before or not", async () => {
+    const solo = await createTeam(h);
+    const [edited, untouched] = [await createEntry(h, solo.member), await createEntry(h, solo.member)];
+    const since = await mark();
+    await patch(solo.member, edited, { description: "edited, then deleted" });
+    for (const id of [edited, untouched])
+      expect((await h.call("DELETE", `/v1/time-entries/${id}`, { token: solo.member.token })).status).toBe(204);
+    const deletions = (await h.sql(
+      "select id, version, to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') as at from time_entries where id = any($1::uuid[])",
+      [`{${edited},${untouched}}`],
+    )) as unknown as { id: string; version: number; at: string }[];
+    const departureOf = (id: string) => {
+      const row = deletions.find((deletion) => deletion.id === id);
+      return { id, version: Number(row?.version), left_at: row?.at };
+    };
+    for (const caller of [solo.member, solo.owner]) {
+      const items = await feed(caller, `updated_since=${since}&include_departures=true`);
+      expect(
+        items.toSorted((a, b) => a.id.localeCompare(b.id)),
+        caller.role,
+      ).toEqual([departureOf(edited), departureOf(untouched)].toSorted((a, b) => a.id.localeCompare(b.id)));
+      // With tombstones the deletions are told by them alone.
+      const both = await feed(caller, `updated_since=${since}&include_departures=true&include_deleted=true`);
+      expect(
+        both.every((item) => item.deleted_at !== undefined && item.left_at === undefined),
+        caller.role,
+      ).toBe(true);
+      expect(both.map((item) => item.id).toSorted()).toEqual([edited, untouched].toSorted());
+    }
+  });
+
+  it("tells an invoiced=false feed of the entries an invoice took", async () => {
+    const customerId = await createCustomer(h, team.organizationId);
+    const projectId = await createProject(h, team.organizationId, { customerId });
+    const id = await createEntry(h, team.member, { projectId });
+    const invoice = await createInvoice(h, team.organizationId, { customerId });
+    const since = await mark();
+    const attached = await h.call("POST", `/v1/invoices/${invoice}/time-entries`, {
+      token: team.owner.token,
+      body: { time_entry_ids: [id] },
+    });
+    expect(attached.status).toBe(200);
+    const [row] = await h.sql(
+      "select version, to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') as at from time_entries where id = $1",
+      [id],
+    );
+    expect(
+      await feed(team.owner, `updated_since=${since}&include_departures=true&invoiced=false&project_id=${projectId}`),
+    ).toEqual([{ id, version: Number(row?.version), left_at: row?.at }]);
   });
 
   it("refuses include_departures without updated_since, and in the export and the summary", async () => {

@@ -89,8 +89,8 @@ export const timeEntries = pgTable(
 );
 
 /**
- * What a live entry's change took it away from: its filterable fields as they were before the change, written by
- * the trigger of migration 0038 in the statement that changed them. The sync feed reads the filters and the
+ * What a live entry's change took it away from: its filterable fields as they were before the change (or its
+ * deletion), written by the trigger of migration 0038 in the statement that changed them. The sync feed reads the filters and the
  * caller's visibility against these to announce an entry that no longer belongs to a narrowed feed (moved to
  * another project or member, its description or day edited out of the filter), which the entry's new row cannot
  * tell. Kept as long as tombstones (30 days).
@@ -102,7 +102,9 @@ export const timeEntryDepartures = pgTable(
     id: uuid("id")
       .notNull()
       .references(() => timeEntries.id, { onDelete: "cascade" }),
-    organizationId: organizationId(),
+    // No foreign key: its check would lock the organization's row on every edit that writes a departure (migration
+    // 0038); the entry's key and delete_organizations keep the rows to their organization.
+    organizationId: uuid("organization_id").notNull(),
     // The entry's version and updated_at right after the change.
     version: integer("version").notNull(),
     leftAt: timestamptz("left_at").notNull(),

@@ -107,22 +107,37 @@ const changeColumns = `te.id, te.organization_id, te.user_id, te.project_id, te.
   te.description, te.billable, te.invoice_id, te.created_at, te.updated_at, te.version, te.deleted_at`;
 
 /**
- * A departure as `te`: the entry's fields before the change that took it away (time_entry_departures, migration
- * 0038) under time_entries' names, so that the filters and the caller's visibility read against them as against an
- * entry, and `updated_at` the time of that change.
+ * A departure (of time_entry_departures, migration 0038, as `alias`) as `te`: the entry's fields before the change that
+ * took it away under time_entries' names, so that the filters and the caller's visibility read against them as
+ * against an entry, and `updated_at` the time of that change.
  */
-const departureAsEntry = `time_entry_departures d cross join lateral (select d.id, d.organization_id, d.user_id,
-  d.project_id, d.start_time, null::timestamptz as end_time, null::bigint as duration, d.description, d.billable,
-  d.invoice_id, null::timestamptz as created_at, d.left_at as updated_at, d.version,
+const departureAsEntry = (alias: string) => `time_entry_departures ${alias} cross join lateral (select ${alias}.id,
+  ${alias}.organization_id, ${alias}.user_id, ${alias}.project_id, ${alias}.start_time, null::timestamptz as end_time,
+  null::bigint as duration, ${alias}.description, ${alias}.billable, ${alias}.invoice_id,
+  null::timestamptz as created_at, ${alias}.left_at as updated_at, ${alias}.version,
   null::timestamptz as deleted_at) te`;
+
+/** Whether the filter narrows what the caller sees (a time zone alone does not). */
+const narrows = (filter: EntryFilter) =>
+  [
+    filter.startDate,
+    filter.endDate,
+    filter.q,
+    filter.projectId,
+    filter.customerId,
+    filter.billable,
+    filter.invoiced,
+    filter.invoiceId,
+    filter.userId,
+  ].some((value) => value !== undefined);
 
 /**
  * Sync: entries changed after `updatedSince` and before the horizon, oldest change first, on the
  * (organization, [user,] updated_at, id) indexes. The filter narrows the live
  * entries; tombstones (with `includeDeleted`) are every deleted entry the
  * caller could see, since a deleted entry keeps nothing to filter on. Departures (with `includeDepartures`) are the
- * changes in the same window whose entry matched the filter and was visible to the caller before it, and that the
- * feed does not list now (as an entry or a tombstone, whatever its time): the entry left this feed.
+ * changes (or deletions) in the same window whose entry matched the filter and was visible to the caller before
+ * them, and that the feed does not list now (as an entry or a tombstone, whatever its time): the entry left this feed.
  */
 export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, page: ChangePageRequest) {
   const changed: SQL[] = [
@@ -140,27 +155,40 @@ export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, p
       order by te.updated_at, te.id
       limit ${page.limit + 1})`,
   );
-  if (page.includeDepartures) {
-    // Inside each subquery `te` is the entry as it is now; `d` the departure.
-    const stillListed = listed.map(
-      (conditions) => sql`not exists (select 1 from time_entries te
-        where te.id = d.id and ${sql.join(conditions, sql` and `)})`,
-    );
-    selects.push(
-      ...entryConditions(caller, filter).map(
-        (conditions) => sql`(select ${sql.raw(changeColumns)}, true as departed from ${sql.raw(departureAsEntry)}
-          where ${sql.join([...conditions, ...changed, ...stillListed], sql` and `)}
-          order by te.updated_at, te.id
-          limit ${page.limit + 1})`,
-      ),
-    );
-  }
+  const departures = page.includeDepartures
+    ? entryConditions(caller, filter).flatMap((conditions, branch) => {
+        // Owner and admin see every entry of an unnarrowed feed, and with tombstones every deletion: nothing leaves it.
+        if (branch === 0 && !filter.userId && !narrows(filter) && page.includeDeleted) return [];
+        // Inside the subqueries `te` is the entry as it is now (this branch's visibility), or a later departure of
+        // it that left this feed too, which tells the same; `d` is the departure.
+        const stillListed = sql`not exists (select 1 from time_entries te
+          where te.id = d.id and ${sql.join(listed[branch] ?? [], sql` and `)})`;
+        const toldLater = sql`not exists (select 1 from ${sql.raw(departureAsEntry("later"))}
+          where later.id = d.id and later.version > d.version and ${sql.join([...conditions, changed[1] as SQL], sql` and `)})`;
+        // Nothing at or past the listed entries' (limit + 1)-th can be on the page: without this bound, a page would
+        // read every departure up to the horizon whose entry the feed still lists, to find none.
+        const beforeBound = sql`(te.updated_at, te.id) < (
+          coalesce((select updated_at from changes_bound), 'infinity'),
+          coalesce((select id from changes_bound), 'ffffffff-ffff-ffff-ffff-ffffffffffff'))`;
+        return [
+          sql`(select ${sql.raw(changeColumns)}, true as departed from ${sql.raw(departureAsEntry("d"))}
+            where ${sql.join([...conditions, ...changed, beforeBound, stillListed, toldLater], sql` and `)}
+            order by te.updated_at, te.id
+            limit ${page.limit + 1})`,
+        ];
+      })
+    : [];
+  const withDepartures = departures.length
+    ? sql`changes as (${sql.join(selects, sql` union all `)}),
+      changes_bound as (select updated_at, id from changes order by updated_at, id offset ${page.limit} limit 1),
+      page as (select * from changes union all ${sql.join(departures, sql` union all `)})`
+    : sql`page as (${sql.join(selects, sql` union all `)})`;
   return withTimeZoneErrors(() =>
     queryOneAfter<EntryPage<TimeEntry | Tombstone | Departure>>(
       db,
       syncHorizon,
       sql`with ${memberCte(caller)},
-      page as (${sql.join(selects, sql` union all `)})
+      ${withDepartures}
       ${entryPageOf({ limit: page.limit, order: "updated_at", entry: changeJson, zone: datesZone(caller, filter) })}`,
     ),
   );
