@@ -10,9 +10,13 @@ const IDEMPOTENCY_KEY_HOURS = 24;
 const WEBHOOK_EVENT_DAYS = 30;
 
 const purges = {
-  tombstones: sql`delete from time_entries where deleted_at < now() - make_interval(days => ${TOMBSTONE_DAYS})`,
-  // The sync feed's departures, kept as long as tombstones (a client that has not synced for longer starts over).
-  departures: sql`delete from time_entry_departures where left_at < now() - make_interval(days => ${TOMBSTONE_DAYS})`,
+  // With the sync feed's departures, kept as long (a client that has not synced for longer starts over), in the same
+  // statement: the tombstones' cascade deletes departures too, and two statements would take their rows in opposite
+  // orders at once.
+  tombstones: sql`with departures as (
+      delete from time_entry_departures where left_at < now() - make_interval(days => ${TOMBSTONE_DAYS})
+    )
+    delete from time_entries where deleted_at < now() - make_interval(days => ${TOMBSTONE_DAYS})`,
   idempotency_keys: sql`delete from idempotency_keys
     where created_at < now() - make_interval(hours => ${IDEMPOTENCY_KEY_HOURS})`,
   webhook_events: sql`delete from webhook_events

@@ -62,9 +62,22 @@ type Verified = { caller: Caller; exp: number };
  */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/**
+ * Whether a base64url part is written as encoding would write it: the unused low bits of its last character are zero
+ * (RFC 4648 §3.5), so that no two spellings decode to the same bytes.
+ */
+function isCanonicalBase64url(part: string) {
+  const spare = { 2: 0b1111, 3: 0b11 }[(part.length % 4) as 2 | 3];
+  if (spare === undefined) return part.length % 4 === 0;
+  const last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".indexOf(part.at(-1) as string);
+  return (last & spare) === 0;
+}
+
 async function verifyUncached(token: string, config: TokenConfig): Promise<Verified> {
   // jose's base64url decoder would take padding (or `+` and `/`) too, giving one token several spellings.
-  if (!COMPACT_JWS.test(token)) throw invalidToken("The bearer token is not a JWT");
+  if (!COMPACT_JWS.test(token) || !token.split(".").every(isCanonicalBase64url)) {
+    throw invalidToken("The bearer token is not a JWT");
+  }
   // Whatever the header holds: jose types it as a JOSE header, but it is the caller's JSON, not yet verified.
   let typ: unknown;
   try {

@@ -44,7 +44,9 @@ const readScopeOf: Record<string, string> = {
 export function missingEventScopes(events: readonly string[], scopes: readonly string[] | null): string[] {
   if (!scopes) return [];
   const types = events.includes(ALL_EVENTS) ? EVENT_TYPES : events;
-  const needed = new Set(types.map((type) => readScopeOf[type.split(".")[0] as string] as string));
+  // A type this list does not know (written in SQL) needs every read scope.
+  const every = [...new Set(Object.values(readScopeOf))];
+  const needed = new Set(types.flatMap((type) => readScopeOf[type.split(".")[0] as string] ?? every));
   return [...needed].filter((scope) => !scopes.includes(scope)).toSorted();
 }
 

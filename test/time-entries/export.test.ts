@@ -867,6 +867,18 @@ describe("an export whose caller's role changes", () => {
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
         text += new TextDecoder().decode(chunk.value);
       expect(parseCsv(text)).toHaveLength(1 + 2 * own);
+      // Nor with user_id=me, whose rows are the caller's own whatever the role.
+      const mine = await app.request(
+        "/v1/time-entries/export?format=csv&user_id=me",
+        { headers: { Authorization: `Bearer ${changing.token}` } },
+        h.env,
+      );
+      const ownReader = (mine.body as ReadableStream<Uint8Array>).getReader();
+      let ownText = new TextDecoder().decode((await ownReader.read()).value);
+      await h.sql("update organization_members set role = 'member' where user_id = $1", [changing.id]);
+      for (let chunk = await ownReader.read(); !chunk.done; chunk = await ownReader.read())
+        ownText += new TextDecoder().decode(chunk.value);
+      expect(parseCsv(ownText)).toHaveLength(1 + own);
     } finally {
       log.mockRestore();
     }

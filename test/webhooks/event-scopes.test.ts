@@ -97,6 +97,22 @@ describe("webhook events and OAuth scopes", () => {
     expect(renamed.status).toBe(200);
   });
 
+  it("keeps the signing secret of a subscription from a token that may not read its events' data", async () => {
+    const everything = await h.call("POST", "/v1/webhooks", { token: team.owner.token, body: { url, events: ["*"] } });
+    const id = everything.body.data.id;
+    const rotated = await h.call("POST", `/v1/webhooks/${id}/rotate-secret`, {
+      token: await token("webhooks:write entries:read"),
+    });
+    expect(rotated.status).toBe(403);
+    expect(rotated.body.error.details).toEqual({ required_scope: "invoices:read team:read" });
+    const [row] = await h.sql("select secret, version::text from webhook_subscriptions where id = $1", [id]);
+    expect(row).toEqual({ secret: everything.body.data.secret, version: "1" });
+    const allowed = await h.call("POST", `/v1/webhooks/${id}/rotate-secret`, {
+      token: await token("webhooks:write entries:read invoices:read team:read"),
+    });
+    expect(allowed.status).toBe(200);
+  });
+
   it("answers 404 before the scopes for a subscription that is not there, and asks nothing of session tokens", async () => {
     const missing = await h.call("PATCH", `/v1/webhooks/${crypto.randomUUID()}`, {
       token: await token("webhooks:write"),

@@ -135,6 +135,7 @@ export const rotateSecret: AppRouteHandler<RotateSecretRoute> = async (c) => {
   const result = await rotateWebhookSecret(c.get("db"), c.get("caller"), id, newSigningSecret(), ifMatch);
   requireManager(result.role, "rotate webhook secrets");
   if (!result.found) throw webhookNotFound();
+  if (result.events_beyond_scopes) requireEventScopes(result.events_beyond_scopes, c.get("caller").scopes);
   if (result.precondition_failed) throw preconditionFailed("webhook subscription", result.precondition_failed);
   if (!result.webhook) throw new Error("the rotation matched no row although every check passed");
   c.header("ETag", entityTag(result.webhook.version));

@@ -112,6 +112,16 @@ type UpdateResult = WriteResult & {
 
 const columnTypes = { url: "text", events: "text[]", description: "text", active: "boolean" } as const;
 
+/**
+ * Whether `events` (of the `target` subscription `t`) hold one whose data the caller's token may not read: a token
+ * may keep a subscription, or hold its signing secret, only to what it could read itself (missingEventScopes).
+ */
+function beyondScopesOf(caller: Caller, events: SQL) {
+  const allowed = eventsAllowedTo(caller.scopes);
+  return allowed ? sql`not (${events} <@ ${eventsArray(allowed)})` : sql`false`;
+}
+const beyondScopes = (caller: Caller) => beyondScopesOf(caller, sql`t.events`);
+
 export async function updateWebhook(db: Db, caller: Caller, id: string, changes: UpdateWebhookBody, ifMatch?: IfMatch) {
   const fields = changedFields({ ...changes, events: changes.events && eventsArray(changes.events) }, columnTypes);
   const assignments: SQL[] = [sql`updated_at = now()`, ...fields.assignments];
@@ -127,11 +137,7 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
       sql`consecutive_failures = case when ${active} and not t.active then 0 else t.consecutive_failures end`,
     );
   }
-  // A token may keep a subscription only to what it could read itself (missingEventScopes).
-  const allowed = eventsAllowedTo(caller.scopes);
-  const beyondScopes = allowed
-    ? sql`not (${changes.events ? eventsArray(changes.events) : sql`t.events`} <@ ${eventsArray(allowed)})`
-    : sql`false`;
+  const beyondScopes = beyondScopesOf(caller, changes.events ? eventsArray(changes.events) : sql`t.events`);
   const ok = sql`${versionMatches("t.version", ifMatch)} and not ${reEnablesRefusedUrl} and not ${beyondScopes}`;
   return queryOne<UpdateResult>(
     db,
@@ -177,6 +183,7 @@ export async function rotateWebhookSecret(db: Db, caller: Caller, id: string, se
     found: boolean;
     precondition_failed: FailedPrecondition | null;
     webhook: WebhookWithSecret | null;
+    events_beyond_scopes: string[] | null;
   }>(
     db,
     sql`with ${memberCte(caller)},
@@ -184,11 +191,12 @@ export async function rotateWebhookSecret(db: Db, caller: Caller, id: string, se
     updated as (
       update webhook_subscriptions w set secret = ${secret}, previous_secret = t.secret,
         previous_secret_expires_at = now() + make_interval(hours => ${PREVIOUS_SECRET_HOURS}), updated_at = now()
-      from target t where w.id = t.id and ${versionMatches("t.version", ifMatch)}
+      from target t where w.id = t.id and ${versionMatches("t.version", ifMatch)} and not ${beyondScopes(caller)}
       returning w.*
     )
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failedPrecondition("target", ifMatch)} as precondition_failed,
+      (select t.events from target t where ${beyondScopes(caller)}) as events_beyond_scopes,
       (select ${webhookJson("w", true)} from updated w) as webhook`,
   );
 }

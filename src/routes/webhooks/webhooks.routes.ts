@@ -114,7 +114,7 @@ export const rotateSecret = createRoute({
   path: "/v1/webhooks/{id}/rotate-secret",
   tags,
   summary: "Rotate a webhook subscription's signing secret",
-  description: `Issues a new secret, shown only in this answer. For the next 24 hours every delivery is signed with both the new and the previous secret (two entries in \`webhook-signature\`), so a receiver can switch to the new one without losing a message; then only with the new one. Rotating again within those 24 hours retires the older previous secret at once. A rotation is a change of the subscription (a new \`version\`). ${ifMatchRule} ${managersOnly} Needs scope \`webhooks:write\` for OAuth tokens.`,
+  description: `Issues a new secret, shown only in this answer. For the next 24 hours every delivery is signed with both the new and the previous secret (two entries in \`webhook-signature\`), so a receiver can switch to the new one without losing a message; then only with the new one. Rotating again within those 24 hours retires the older previous secret at once. A rotation is a change of the subscription (a new \`version\`). ${ifMatchRule} ${managersOnly} ${eventScopesRule} The secret signs the subscription's events, so a token that may not read their data may not hold it: refused after 404 and the caller's rights, before 412.`,
   ...write,
   request: { params: IdParams, headers: IfMatchHeaders },
   responses: {
