@@ -1,6 +1,6 @@
 // The Worker's size is a budget: Cloudflare charges startup time for every byte
 // it parses, and the free plan caps scripts at 3 MiB gzipped. Ours must stay at
-// or under 236 KiB gzipped; the README states the current figure. It was 200
+// or under 238 KiB gzipped; the README states the current figure. It was 200
 // until webhooks took about 10 KiB: their nine routes with their schemas and
 // descriptions (~4.7 KiB), the outbox SQL in every write (~3.5 KiB), and the
 // queue consumer, Web Crypto signing and URL rules (~1.9 KiB); then 215 until the
@@ -34,12 +34,14 @@
 // 7 December, evening: cursors that keep the organization's time zone of their first page, CORS origins and the JWKS
 // URL checked, the document's paragraph on the paths outside the API (~0.6 KiB); then 234 until the audits of
 // 7 December, night: the 405 documented (paragraph, Allow header, MethodNotAllowed response), the request schemas' ISO code
-// lists and URL pattern, the refused URL of a webhook kept, the one-timer rule's answers (~1 KiB).
+// lists and URL pattern, the refused URL of a webhook kept, the one-timer rule's answers (~1 KiB); then 236 until the
+// session of 7 December, late: the sync feed's departures (query, schema, descriptions), the read scopes a webhook's
+// events need, a rate's decimals read from the body's text, canonical tokens, the retries' backoff (~1.5 KiB).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 
-const BUDGET_KIB = 236;
+const BUDGET_KIB = 238;
 
 describe("bundle size", () => {
   it(`the minified production bundle is at most ${BUDGET_KIB} KiB gzipped`, () => {

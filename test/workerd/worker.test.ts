@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../src/app";
 import type { paths } from "../../src/client/api-types";
 import { EXPORT_PAGE_SIZE, PAGES_AHEAD } from "../../src/routes/time-entries/export.handlers";
+import { missingEventScopes } from "../../src/webhooks/event-types";
 import { SWEEP_CRON } from "../../src/webhooks/sweeper";
 import {
   createCustomer,
@@ -177,8 +178,13 @@ describe("the built Worker in workerd", () => {
 
     it.runIf(group.create)("creates (OAuth), reads, patches (session) and deletes (OAuth) an item", async () => {
       const create = group.create as NonNullable<RouteGroup["create"]>;
-      const writer = await oauthToken(await scopesOf("POST", group.path));
-      const created = await h.call("POST", group.path, { token: writer, body: await create() });
+      const body = await create();
+      // A subscription's events need the read scopes of their data too (test/webhooks/event-scopes.test.ts).
+      const events = (body as { events?: string[] }).events ?? [];
+      const writer = await oauthToken(
+        [await scopesOf("POST", group.path), ...missingEventScopes(events, [])].join(" ").trim(),
+      );
+      const created = await h.call("POST", group.path, { token: writer, body });
       expect(created.status).toBe(201);
       const item = `${group.path}/${idOf(created.body)}`;
       expect(created.headers.get("Location")).toContain(item);
