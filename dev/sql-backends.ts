@@ -96,7 +96,7 @@ const heldLocks = new Set<string>();
 /** Takes `<dataDir>.lock` for this process, or throws naming the live process that holds it. */
 function lockDataDir(dataDir: string) {
   const file = resolve(`${dataDir}.lock`);
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: "wx" });

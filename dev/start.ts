@@ -2,7 +2,7 @@
 // install (embedded PGlite in .data/ unless DATABASE_URL says otherwise), with
 // the demo organization seeded and ready tokens printed.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configurationProblems } from "../src/lib/config";
@@ -45,7 +45,9 @@ async function main() {
   }
   const project = await projectVars(root);
   const setting = (name: string) => settingOf(project.devVars, name);
-  mkdirSync(dataDir, { recursive: true });
+  // Only you may enter it: the embedded database's files (signing secrets among them) are made readable by anyone.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const port = portOf(setting("PORT"));
   if (!(await portIsFree(port))) {
     const free = await nextFreePort(port);
@@ -69,6 +71,7 @@ async function main() {
     OAUTH_ISSUER: configured.issuer,
     OAUTH_AUDIENCE: configured.audience,
     OAUTH_JWKS_URL: configured.jwksUrl,
+    WEBHOOK_ALLOW_LOOPBACK: setting("WEBHOOK_ALLOW_LOOPBACK") ?? "true",
   } as Bindings);
   if (problems.length > 0) throw new Error(`The Worker's configuration is invalid:\n  ${problems.join("\n  ")}`);
   const latencyMs = latencyFromEnv(setting("SQL_HTTP_LATENCY_MS"));

@@ -19,7 +19,9 @@ export async function waitUntilServing(url: string, worker: ChildProcess, timeou
     try {
       // Our Worker's answer, not any server's: another one that took the port first would pass for it, and
       // wrangler's failure to listen would come after "ready" and the tokens.
-      const response = await fetch(url);
+      // Each attempt bounded: wrangler holds requests open while its build is broken (a syntax error saved), and
+      // one fetch that never returned kept this from ever reaching the time limit.
+      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       if (response.ok && (await response.text()) === '{"status":"ok"}') return;
     } catch {
       // not listening yet

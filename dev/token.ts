@@ -2,6 +2,7 @@
 // signed with the local secret (SESSION_JWT_SECRET, from the environment or .dev.vars, or .data/session-secret).
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MIN_SECRET_BYTES } from "../src/lib/config";
 import { devSessionSecret, signSessionToken } from "./tokens";
 import { localSetting } from "./worker-vars";
 
@@ -31,6 +32,10 @@ if (problems.length > 0) {
 try {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const secret = devSessionSecret(join(root, ".data"), await localSetting(root, "SESSION_JWT_SECRET"));
+  // What the Worker refuses, so would every request with a token signed by it (a 500).
+  if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES) {
+    throw new Error(`SESSION_JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes, as the Worker requires`);
+  }
   console.log(await signSessionToken(secret, { userId, organizationId }, expiresIn));
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);

@@ -9,7 +9,7 @@ export function devSessionSecret(dataDir: string, configured: string | undefined
   if (configured) return configured;
   const file = join(dataDir, "session-secret");
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(48).toString("base64url"), { mode: 0o600 });
   }
   const secret = readFileSync(file, "utf8").trim();

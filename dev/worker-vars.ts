@@ -22,7 +22,7 @@ export function dotenvLine(name: string, value: string) {
 export function workerVarsArgs(root: string, dataDir: string, vars: Record<string, string | undefined>) {
   const lines = Object.entries(vars).flatMap(([name, value]) => (value ? [dotenvLine(name, value)] : []));
   const path = join(dataDir, "worker-vars.env");
-  mkdirSync(dataDir, { recursive: true }); // written anew at each start of the Worker: .data may be gone meanwhile
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // written anew at each start of the Worker: .data may be gone meanwhile
   writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // a file left by an earlier start keeps its mode through writeFileSync
   const devVars = devVarsFile(root);

@@ -68,6 +68,8 @@ describe("npm start", () => {
       ]);
       expect(suggested).toBeGreaterThan(busy.port);
       expect(await portIsFree(suggested)).toBe(true);
+      // .data, made or kept before the port is checked, is for its user only: PGlite makes its files readable by all.
+      expect((statSync(join(root, ".data")).mode & 0o777).toString(8)).toBe("700");
     } finally {
       busy.close();
     }
@@ -80,6 +82,15 @@ describe("npm start", () => {
     expect([short.code, short.out.trim()]).toEqual([
       1,
       "The Worker's configuration is invalid:\n  SESSION_JWT_SECRET must be at least 32 bytes",
+    ]);
+    const loopback = await run("dev/start.ts", [], {
+      PORT: String(free.port),
+      SESSION_JWT_SECRET: SECRET,
+      WEBHOOK_ALLOW_LOOPBACK: "yes",
+    });
+    expect([loopback.code, loopback.out.trim()]).toEqual([
+      1,
+      "The Worker's configuration is invalid:\n  WEBHOOK_ALLOW_LOOPBACK must be true or false",
     ]);
     const partial = await run("dev/start.ts", [], {
       PORT: String(free.port),
@@ -285,6 +296,11 @@ describe("npm run token", () => {
       const { code, out } = await run("dev/token.ts", [...args], { SESSION_JWT_SECRET: SECRET });
       expect([code, out.split("\n")[0]]).toEqual([2, problem]);
     }
+  });
+
+  it("refuses a secret the Worker would refuse", async () => {
+    const { code, out } = await run("dev/token.ts", [ada, org], { SESSION_JWT_SECRET: "short" });
+    expect([code, out.trim()]).toEqual([1, "SESSION_JWT_SECRET must be at least 32 bytes, as the Worker requires"]);
   });
 
   it("answers --help with its usage", async () => {
