@@ -1,12 +1,16 @@
 // Opens the database that local development and tests use: Neon directly when
 // DATABASE_URL is a Neon URL; otherwise a local SQL-over-HTTP endpoint in front
 // of that Postgres server, or of embedded PGlite when DATABASE_URL is unset.
+import { randomBytes } from "node:crypto";
 import { neon } from "@neondatabase/serverless";
 import { isPostgresUrl } from "../src/lib/config";
 import { isNeonUrl, openPglite, openPostgres, type SqlBackend } from "./sql-backends";
 import { type SqlHttpEndpoint, startSqlHttpEndpoint } from "./sql-http-endpoint";
 
-/** What the Neon driver is given when the local endpoint serves: it must parse, the endpoint ignores it. */
+/**
+ * What the Neon driver is given when a local endpoint of the tests or the bench serves: it must parse, and such an
+ * endpoint takes any (npm start's takes only the random one it was started with).
+ */
 export const LOCAL_DRIVER_URL = "postgresql://local:local@localhost/local";
 
 /** The headers the Neon driver sends the local endpoint, for a request made without it (the bench's floor). */
@@ -49,9 +53,11 @@ export async function openDevDatabase(options: {
     };
   }
   const backend = databaseUrl ? await reachablePostgres(databaseUrl) : await openPglite({ dataDir });
-  const endpoint = await startSqlHttpEndpoint(backend, { port, latencyMs });
+  // The endpoint runs any SQL it is sent: only for the Worker it was started for, which alone knows this string.
+  const connectionString = `postgresql://local:${randomBytes(24).toString("hex")}@localhost/local`;
+  const endpoint = await startSqlHttpEndpoint(backend, { port, latencyMs, connectionString });
   return {
-    databaseUrl: LOCAL_DRIVER_URL,
+    databaseUrl: connectionString,
     sqlHttpEndpoint: endpoint.url,
     description: `${databaseUrl ? `Postgres at ${new URL(databaseUrl).host}` : `embedded PGlite in ${dataDir}`}, through the local SQL-over-HTTP endpoint ${endpoint.url}${latencyMs ? ` (${latencyMs} ms added to every SQL request)` : ""}`,
     backend,

@@ -1,6 +1,7 @@
 // A local stand-in for Neon's SQL-over-HTTP endpoint: the `POST /sql` requests
 // that `neon()` sends when `neonConfig.fetchEndpoint` points here. Development
 // and tests only; in production the Worker talks to Neon itself.
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LOOPBACK_HOSTS } from "../src/lib/config";
@@ -52,7 +53,21 @@ class BadRequest extends Error {}
 
 export async function startSqlHttpEndpoint(
   backend: SqlBackend,
-  { port = 0, host = "127.0.0.1", latencyMs = 0 }: { port?: number; host?: string; latencyMs?: number } = {},
+  {
+    port = 0,
+    host = "127.0.0.1",
+    latencyMs = 0,
+    connectionString,
+  }: {
+    port?: number;
+    host?: string;
+    latencyMs?: number;
+    /**
+     * The only Neon-Connection-String served, when set (npm start's, random per start): another user of the machine
+     * can reach a loopback port too, but cannot read the Worker's settings, where it is.
+     */
+    connectionString?: string;
+  } = {},
 ): Promise<SqlHttpEndpoint> {
   let requests = 0;
   let latency = latencyMs;
@@ -66,7 +81,7 @@ export async function startSqlHttpEndpoint(
     if (req.method !== "POST" || new URL(req.url ?? "/", "http://x").pathname !== "/sql") {
       return sendNow(res, 404, { message: "Not found: POST /sql is the only route" });
     }
-    const refusal = refusalOf(req);
+    const refusal = refusalOf(req, connectionString);
     if (refusal) return sendNow(res, 403, { message: refusal });
     requests++;
     try {
@@ -112,13 +127,18 @@ export async function startSqlHttpEndpoint(
  * page names its own) and carry `Neon-Connection-String`, which the driver always sends and which no page may send
  * to another origin without a preflight, one this endpoint never grants.
  */
-function refusalOf(req: IncomingMessage): string | undefined {
+function refusalOf(req: IncomingMessage, connectionString: string | undefined): string | undefined {
   const host = header(req, "host") ?? "";
   if (!URL.canParse(`http://${host}`) || !LOOPBACK_HOSTS.includes(new URL(`http://${host}`).hostname)) {
     return "Only requests to a loopback host name (127.0.0.1, localhost, [::1]) are served";
   }
-  if (header(req, "neon-connection-string") === undefined) {
+  const given = header(req, "neon-connection-string");
+  if (given === undefined) {
     return "A Neon-Connection-String header is required, as the Neon driver sends it";
+  }
+  // The driver adds parameters of its own (application_name): the password is what tells.
+  if (connectionString !== undefined && !sameText(passwordOf(given), passwordOf(connectionString))) {
+    return "The Neon-Connection-String is not this endpoint's (npm start gives the Worker its own in .data/worker-vars.env)";
   }
   return undefined;
 }
@@ -194,4 +214,15 @@ function sendNow(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Equal text, compared in constant time. */
+function sameText(a: string, b: string) {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A connection string's password, or "" for none or for text that is no URL. */
+function passwordOf(connectionString: string) {
+  return URL.canParse(connectionString) ? new URL(connectionString).password : "";
 }

@@ -1,10 +1,13 @@
 // The local endpoint must answer exactly as Neon's SQL-over-HTTP does, as seen
 // by the real driver: raw values parsed by the driver, batches as one
 // transaction, Postgres errors with their SQLSTATE.
+import { mkdtempSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { NeonDbError, type NeonQueryFunction, neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_DRIVER_URL } from "../dev/database";
+import { LOCAL_DRIVER_URL, openDevDatabase } from "../dev/database";
 import { latencyFromEnv } from "../dev/sql-http-endpoint";
 import { type Harness, startHarness } from "./support/harness";
 
@@ -138,6 +141,32 @@ describe("the local Neon SQL-over-HTTP endpoint", () => {
       expect((await post({ ...neonHeader, Host: host })).status).toBe(200);
     }
     expect(await sql`select count(*)::int as n from endpoint_csrf_probe`).toEqual([{ n: 3 }]);
+  });
+
+  it("serves npm start's endpoint to the Worker that knows its connection string only, not to any user of the machine", async () => {
+    const database = await openDevDatabase({ dataDir: mkdtempSync(join(tmpdir(), "endpoint-secret-")) });
+    try {
+      expect(database.databaseUrl).toMatch(/^postgresql:\/\/local:[0-9a-f]{48}@localhost\/local$/);
+      const ask = (connectionString: string) =>
+        fetch(database.sqlHttpEndpoint as string, {
+          method: "POST",
+          headers: { "Neon-Connection-String": connectionString },
+          body: JSON.stringify({ query: "select 1 as one", params: [] }),
+        });
+      const guessed = await ask(LOCAL_DRIVER_URL);
+      expect([guessed.status, await guessed.json()]).toEqual([
+        403,
+        {
+          message:
+            "The Neon-Connection-String is not this endpoint's (npm start gives the Worker its own in .data/worker-vars.env)",
+        },
+      ]);
+      expect((await ask(database.databaseUrl)).status).toBe(200);
+      // As the driver sends it, with parameters of its own.
+      expect((await ask(`${database.databaseUrl}?application_name=neon`)).status).toBe(200);
+    } finally {
+      await database.close();
+    }
   });
 
   it("counts every request it serves", async () => {
