@@ -38,6 +38,15 @@ function portOf(text = "8787") {
 }
 
 async function main() {
+  // From the first moment: a SIGTERM (or npm's death) while the database opens, migrates and seeds would otherwise
+  // leave this process running on, orphaned, to start wrangler and serve.
+  const stop = async () => {
+    await cleanUp();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  stopWhenOrphaned(stop);
   // Checked first: wrangler refuses an older one only after the database has been opened, migrated and seeded.
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
   if (major < 22 || (major === 22 && minor < 12)) {
@@ -124,13 +133,6 @@ async function main() {
     watchPaths: [join(root, "src"), join(root, "wrangler.toml")],
   });
   cleanups.unshift(() => worker.stop());
-  const stop = async () => {
-    await cleanUp();
-    process.exit(0);
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  stopWhenOrphaned(stop);
 
   await worker.ready;
   const crons = wranglerCrons(readFileSync(join(root, "wrangler.toml"), "utf8"));
