@@ -40,13 +40,17 @@ function portOf(text = "8787") {
 async function main() {
   // From the first moment: a SIGTERM (or npm's death) while the database opens, migrates and seeds would otherwise
   // leave this process running on, orphaned, to start wrangler and serve.
-  const stop = async () => {
+  let stopping = false;
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
     await cleanUp();
-    process.exit(0);
+    process.exit(exitCode);
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  stopWhenOrphaned(stop);
+  // 128 + the signal's number, as a shell reports a process a signal ended.
+  process.on("SIGINT", () => stop(130));
+  process.on("SIGTERM", () => stop(143));
+  stopWhenOrphaned(() => stop(0));
   // Checked first: wrangler refuses an older one only after the database has been opened, migrated and seeded.
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
   if (major < 22 || (major === 22 && minor < 12)) {

@@ -20,9 +20,10 @@ CREATE INDEX "time_entry_departures_left_at_idx" ON "time_entry_departures" USIN
 -- version and updated_at after it: the sync feed (include_departures) reads its filters and the caller's visibility
 -- against these to tell a feed that an entry no longer belongs to it (moved, edited out of its filters, or deleted,
 -- where the feed shows no tombstone of it). Written here, in the changing statement, so no change can skip it.
--- end_time is no filter, so stopping a timer writes nothing. No foreign key to organizations: its check would lock
--- the organization's row on every such edit, against a PATCH of the organization; the entry's own key, and
--- delete_organizations, keep the rows to their organization.
+-- end_time is no filter, so stopping a timer writes nothing. No foreign key to organizations: its check would
+-- share-lock the organization's row on every such edit (lock bookkeeping on a hot row, and a deletion of the
+-- organization waiting on every edit); the entry's own key, and delete_organizations, keep the rows to their
+-- organization.
 CREATE FUNCTION "time_entries_record_departure"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO time_entry_departures

@@ -1,7 +1,16 @@
 // The local tools refuse what cannot work with the reason and nothing left behind, instead of a stack trace, a hang,
 // or a server that answers 500 to everything after saying it is ready.
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -60,6 +69,9 @@ describe("npm start", () => {
   it("on a port in use, names a free one to use instead", async () => {
     const busy = await portInUse();
     try {
+      // Open to all first, as an earlier version left it: npm start must close it again.
+      mkdirSync(join(root, ".data"), { recursive: true });
+      chmodSync(join(root, ".data"), 0o755);
       const { code, out } = await run("dev/start.ts", [], { PORT: String(busy.port), SESSION_JWT_SECRET: SECRET });
       const suggested = Number(out.match(/: PORT=([0-9]+) npm start$/m)?.[1]);
       expect([code, out.trim()]).toEqual([

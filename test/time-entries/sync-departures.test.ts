@@ -294,8 +294,15 @@ describe("GET /v1/time-entries?updated_since=…&include_departures=true", () =>
     await h.sql("update time_entry_departures set left_at = now() - interval '31 days' where id = $1", [id]);
     const kept = await createEntry(h, solo.member);
     await patch(solo.admin, kept, { user_id: solo.otherMember.id });
+    // A tombstone purged with departures of its own of the same age: the statement's delete and the cascade meet.
+    const gone = await createEntry(h, solo.member);
+    await patch(solo.admin, gone, { description: "edited before it went" });
+    expect((await h.call("DELETE", `/v1/time-entries/${gone}`, { token: solo.admin.token })).status).toBe(204);
+    await h.sql("update time_entries set deleted_at = now() - interval '31 days' where id = $1", [gone]);
+    await h.sql("update time_entry_departures set left_at = now() - interval '31 days' where id = $1", [gone]);
     await purgeExpired(createDb(h.env.DATABASE_URL as string, h.env.SQL_HTTP_ENDPOINT));
     const rows = await h.sql("select id from time_entry_departures where organization_id = $1", [solo.organizationId]);
     expect(rows).toEqual([{ id: kept }]);
+    expect(await h.sql("select id from time_entries where id = $1", [gone])).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // A subscription sends its events' resources to a URL of the caller's choosing: an OAuth token may subscribe only
 // to events whose data it could read itself, on create and on every change.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { missingEventScopes } from "../../src/webhooks/event-types";
 import { createTeam, type Team } from "../support/factories";
 import { type Harness, startHarness } from "../support/harness";
 
@@ -111,6 +112,15 @@ describe("webhook events and OAuth scopes", () => {
       token: await token("webhooks:write entries:read invoices:read team:read"),
     });
     expect(allowed.status).toBe(200);
+  });
+
+  it("asks every read scope for an event type it does not know (one written in SQL)", () => {
+    expect(missingEventScopes(["thing.happened"], ["webhooks:write"])).toEqual([
+      "entries:read",
+      "invoices:read",
+      "team:read",
+    ]);
+    expect(missingEventScopes(["thing.happened"], null)).toEqual([]);
   });
 
   it("answers 404 before the scopes for a subscription that is not there, and asks nothing of session tokens", async () => {

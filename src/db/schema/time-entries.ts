@@ -102,8 +102,9 @@ export const timeEntryDepartures = pgTable(
     id: uuid("id")
       .notNull()
       .references(() => timeEntries.id, { onDelete: "cascade" }),
-    // No foreign key: its check would lock the organization's row on every edit that writes a departure (migration
-    // 0038); the entry's key and delete_organizations keep the rows to their organization.
+    // No foreign key: its check would share-lock the organization's row on every edit that writes a departure (lock
+    // bookkeeping on the hottest row there is, and an organization's deletion waiting on every edit); the entry's
+    // key and delete_organizations keep the rows to their organization (migration 0038).
     organizationId: uuid("organization_id").notNull(),
     // The entry's version and updated_at right after the change.
     version: integer("version").notNull(),

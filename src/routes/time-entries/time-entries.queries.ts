@@ -158,11 +158,13 @@ export async function listChanges(db: Db, caller: Caller, filter: EntryFilter, p
   const departures = page.includeDepartures
     ? entryConditions(caller, filter).flatMap((conditions, branch) => {
         // Owner and admin see every entry of an unnarrowed feed, and with tombstones every deletion: nothing leaves it.
-        if (branch === 0 && !filter.userId && !narrows(filter) && page.includeDeleted) return [];
+        if (branch === 0 && !narrows(filter) && page.includeDeleted) return [];
         // Inside the subqueries `te` is the entry as it is now (this branch's visibility), or a later departure of
         // it that left this feed too, which tells the same; `d` is the departure.
+        const visible = listed[branch];
+        if (!visible?.length) throw new Error("entryConditions gave departures a branch the listing lacks");
         const stillListed = sql`not exists (select 1 from time_entries te
-          where te.id = d.id and ${sql.join(listed[branch] ?? [], sql` and `)})`;
+          where te.id = d.id and ${sql.join(visible, sql` and `)})`;
         const toldLater = sql`not exists (select 1 from ${sql.raw(departureAsEntry("later"))}
           where later.id = d.id and later.version > d.version and ${sql.join([...conditions, changed[1] as SQL], sql` and `)})`;
         // Nothing at or past the listed entries' (limit + 1)-th can be on the page: without this bound, a page would
