@@ -33,7 +33,7 @@ function decimalsOf(source: string) {
  * `hourly_rate` as the client wrote it has at most 2 decimals: the schema sees the number JSON.parse made of it, and
  * `19.999999999999999` is the float 20 by then. The body is read again from Hono's cache, with each value's source.
  */
-async function requireRateAsWritten(bytes: ArrayBuffer) {
+function requireRateAsWritten(bytes: ArrayBuffer) {
   let source: string | undefined;
   JSON.parse(new TextDecoder().decode(bytes), function (key, value, context?: { source?: string }) {
     if (key === "hourly_rate" && this !== null && typeof value === "number") source = context?.source;
@@ -60,7 +60,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  await requireRateAsWritten(await c.req.arrayBuffer());
+  requireRateAsWritten(await c.req.arrayBuffer());
   const result = await createProject(c.get("db"), c.get("caller"), c.req.valid("json"));
   requireManager(result.role, "create projects");
   if (!result.customer_found) throw unknownCustomer();
@@ -78,7 +78,7 @@ export const getOne: AppRouteHandler<GetOneRoute> = async (c) => {
 export const patch: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const ifMatch = preconditionsOf(c.req.valid("header"));
-  await requireRateAsWritten(await c.req.arrayBuffer());
+  requireRateAsWritten(await c.req.arrayBuffer());
   const result = await updateProject(c.get("db"), c.get("caller"), id, c.req.valid("json"), ifMatch);
   requireManager(result.role, "change projects");
   if (!result.found) throw projectNotFound();

@@ -117,19 +117,14 @@ const departureAsEntry = (alias: string) => `time_entry_departures ${alias} cros
   null::timestamptz as created_at, ${alias}.left_at as updated_at, ${alias}.version,
   null::timestamptz as deleted_at) te`;
 
-/** Whether the filter narrows what the caller sees (a time zone alone does not). */
+/**
+ * Whether the filter narrows what the caller sees: any field set but the time zone its dates are read in (alone it
+ * selects everything) and the instants an export resolved them to.
+ */
 const narrows = (filter: EntryFilter) =>
-  [
-    filter.startDate,
-    filter.endDate,
-    filter.q,
-    filter.projectId,
-    filter.customerId,
-    filter.billable,
-    filter.invoiced,
-    filter.invoiceId,
-    filter.userId,
-  ].some((value) => value !== undefined);
+  Object.entries(filter).some(
+    ([field, value]) => value !== undefined && field !== "timezone" && field !== "resolvedRange",
+  );
 
 /**
  * Sync: entries changed after `updatedSince` and before the horizon, oldest change first, on the

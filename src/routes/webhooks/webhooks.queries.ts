@@ -120,7 +120,6 @@ function beyondScopesOf(caller: Caller, events: SQL) {
   const allowed = eventsAllowedTo(caller.scopes);
   return allowed ? sql`not (${events} <@ ${eventsArray(allowed)})` : sql`false`;
 }
-const beyondScopes = (caller: Caller) => beyondScopesOf(caller, sql`t.events`);
 
 export async function updateWebhook(db: Db, caller: Caller, id: string, changes: UpdateWebhookBody, ifMatch?: IfMatch) {
   const fields = changedFields({ ...changes, events: changes.events && eventsArray(changes.events) }, columnTypes);
@@ -137,7 +136,8 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
       sql`consecutive_failures = case when ${active} and not t.active then 0 else t.consecutive_failures end`,
     );
   }
-  const beyondScopes = beyondScopesOf(caller, changes.events ? eventsArray(changes.events) : sql`t.events`);
+  const resultingEvents = changes.events ? eventsArray(changes.events) : sql`t.events`;
+  const beyondScopes = beyondScopesOf(caller, resultingEvents);
   const ok = sql`${versionMatches("t.version", ifMatch)} and not ${reEnablesRefusedUrl} and not ${beyondScopes}`;
   return queryOne<UpdateResult>(
     db,
@@ -152,8 +152,7 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, changes:
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failedPrecondition("target", ifMatch)} as precondition_failed,
       (select t.url from target t where ${reEnablesRefusedUrl}) as refused_url,
-      (select ${changes.events ? eventsArray(changes.events) : sql`t.events`} from target t where ${beyondScopes})
-        as events_beyond_scopes,
+      (select ${resultingEvents} from target t where ${beyondScopes}) as events_beyond_scopes,
       (select ${webhookJson("w")} from answered w) as webhook`,
   );
 }
@@ -178,6 +177,7 @@ export async function deleteWebhook(db: Db, caller: Caller, id: string, ifMatch?
  * 24 hours stops now: at most two secrets sign at once).
  */
 export async function rotateWebhookSecret(db: Db, caller: Caller, id: string, secret: string, ifMatch?: IfMatch) {
+  const beyondScopes = beyondScopesOf(caller, sql`t.events`);
   return queryOne<{
     role: Role | null;
     found: boolean;
@@ -191,12 +191,12 @@ export async function rotateWebhookSecret(db: Db, caller: Caller, id: string, se
     updated as (
       update webhook_subscriptions w set secret = ${secret}, previous_secret = t.secret,
         previous_secret_expires_at = now() + make_interval(hours => ${PREVIOUS_SECRET_HOURS}), updated_at = now()
-      from target t where w.id = t.id and ${versionMatches("t.version", ifMatch)} and not ${beyondScopes(caller)}
+      from target t where w.id = t.id and ${versionMatches("t.version", ifMatch)} and not ${beyondScopes}
       returning w.*
     )
     select ${callerRole} as role, exists (select 1 from target) as found,
       ${failedPrecondition("target", ifMatch)} as precondition_failed,
-      (select t.events from target t where ${beyondScopes(caller)}) as events_beyond_scopes,
+      (select t.events from target t where ${beyondScopes}) as events_beyond_scopes,
       (select ${webhookJson("w", true)} from updated w) as webhook`,
   );
 }
